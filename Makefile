@@ -1,0 +1,99 @@
+# coscope -- see README.md.  Every output goes under $(BUILD).
+#
+#   make            library, pkg-config file, samples
+#   make test       install missing Debian packages (as root), build, run every test
+#   make check      the tests under ASan+UBSan (BUILD=build/check)
+#   make bench      benchmarks with their baselines
+#   make install PREFIX=/usr/local
+#
+# Variants by override: make CC=clang, make CFLAGS='-O0 -g', make BUILD=build/dbg
+
+CC       ?= cc
+BUILD    ?= build
+PREFIX   ?= /usr/local
+CFLAGS   ?= -O2 -g
+SANITIZE ?=
+ARCH     := $(shell uname -m)
+
+UV_CFLAGS := $(shell pkg-config --cflags libuv 2>/dev/null)
+UV_LIBS   := $(shell pkg-config --libs libuv 2>/dev/null || echo -luv)
+
+# Frame pointers are not optional: co_dump and the watchdog walk them.
+CO_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -fno-omit-frame-pointer \
+             -fPIC -pthread $(UV_CFLAGS) $(SANITIZE)
+LDFLAGS   += $(SANITIZE)
+LIBS      := $(UV_LIBS) -pthread
+
+RUNTIME_C := $(wildcard runtime/*.c)
+ifneq ($(filter $(ARCH),x86_64 aarch64),)
+RUNTIME_S := runtime/switch_$(ARCH).S
+endif
+RUNTIME_OBJ := $(RUNTIME_C:%.c=$(BUILD)/obj/%.o) $(RUNTIME_S:%.S=$(BUILD)/obj/%.o)
+
+TEST_SRC  := $(wildcard tests/runtime/test_*.c)
+TEST_BIN  := $(TEST_SRC:%.c=$(BUILD)/%)
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(BENCH_SRC:%.c=$(BUILD)/%)
+
+.PHONY: all lib test test-run check bench deps install clean
+all: lib $(BENCH_BIN)
+
+lib: $(BUILD)/libcoscope.a $(BUILD)/libcoscope.so $(BUILD)/coscope.pc
+
+$(BUILD)/obj/%.o: %.c runtime/coscope.h runtime/internal.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CO_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(CO_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libcoscope.a: $(RUNTIME_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+# Only co_* is exported from the shared library; co__* stays internal.
+$(BUILD)/libcoscope.so: $(RUNTIME_OBJ) runtime/exports.map
+	$(CC) -shared -Wl,--version-script=runtime/exports.map $(LDFLAGS) -o $@ $(RUNTIME_OBJ) $(LIBS)
+
+# Works uninstalled: PKG_CONFIG_PATH=build pkg-config --cflags --libs coscope
+$(BUILD)/coscope.pc: Makefile
+	@mkdir -p $(BUILD)
+	@printf '%s\n' 'prefix=$${pcfiledir}/..' 'includedir=$${prefix}/runtime' 'libdir=$${pcfiledir}' '' \
+	  'Name: coscope' 'Description: coroutine runtime for C on libuv, with a tracer' 'Version: 0.1.0' \
+	  'Requires.private: libuv' 'Cflags: -I$${includedir} -pthread -fno-omit-frame-pointer' \
+	  'Libs: -L$${libdir} -Wl,-rpath,$${libdir} -lcoscope' 'Libs.private: -luv -pthread' > $@
+
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libcoscope.a tests/runtime/testutil.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CO_CFLAGS) $(CFLAGS) -Iruntime -Itests/runtime $< -o $@ $(LDFLAGS) $(BUILD)/libcoscope.a -lcmocka $(LIBS)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libcoscope.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CO_CFLAGS) $(CFLAGS) -Iruntime $< -o $@ $(LDFLAGS) $(BUILD)/libcoscope.a $(LIBS)
+
+deps:
+	@sh scripts/ensure-deps.sh
+
+test: deps
+	@$(MAKE) --no-print-directory lib $(TEST_BIN)
+	@sh scripts/run-tests.sh $(BUILD) $(TEST_BIN)
+
+check: deps
+	@$(MAKE) --no-print-directory BUILD=build/check CFLAGS='-O1 -g' \
+	  SANITIZE='-fsanitize=address,undefined -fno-sanitize-recover=undefined' test
+
+bench: deps
+	@$(MAKE) --no-print-directory CFLAGS='-O2 -g' lib $(BENCH_BIN)
+	@sh bench/run.sh $(BUILD)
+
+install: lib
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 runtime/coscope.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(BUILD)/libcoscope.a $(BUILD)/libcoscope.so $(DESTDIR)$(PREFIX)/lib/
+	sed -e 's|^prefix=.*|prefix=$(PREFIX)|' -e 's|^includedir=.*|includedir=$${prefix}/include|' \
+	    -e 's|^libdir=.*|libdir=$${prefix}/lib|' -e 's| -Wl,-rpath,$${libdir}||' \
+	    $(BUILD)/coscope.pc > $(DESTDIR)$(PREFIX)/lib/pkgconfig/coscope.pc
+
+clean:
+	rm -rf $(BUILD)

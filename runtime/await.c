@@ -1,0 +1,135 @@
+/* await.c -- the one await path.  Every point where a task can suspend ends
+ * in co__suspend(), which records what the task waits on and where (for the
+ * tracer, co_dump and the deadlock checks), arms its timeout, and switches
+ * away; co__wake() and co__interrupt() are the only ways back.
+ *
+ * Wake results: 0 or a payload-specific value from the object that woke the
+ * task, -ECANCELED from co_cancel, -ETIMEDOUT from a timeout scope.  Once a
+ * task is READY its wake result is final: a cancellation arriving after that
+ * is delivered at its next await (so a lock handed to a waiter is never
+ * lost in flight).
+ */
+#include "internal.h"
+
+void co__waitq_push(co_waitq *q, co__task *t)
+{
+    t->wq_next = NULL;
+    t->wq_prev = q->tail;
+    if (q->tail)
+        ((co__task *)q->tail)->wq_next = t;
+    else
+        q->head = t;
+    q->tail = t;
+    t->wq = q;
+}
+
+void co__waitq_remove(co_waitq *q, co__task *t)
+{
+    if (t->wq_prev)
+        t->wq_prev->wq_next = t->wq_next;
+    else
+        q->head = t->wq_next;
+    if (t->wq_next)
+        t->wq_next->wq_prev = t->wq_prev;
+    else
+        q->tail = t->wq_prev;
+    t->wq_next = t->wq_prev = NULL;
+    t->wq = NULL;
+}
+
+/* Mark every enclosing timeout scope whose deadline has passed. */
+static void expire_scopes(co__task *t, uint64_t now)
+{
+    for (co_timeout_t *s = t->scope; s; s = s->outer)
+        if (s->deadline <= now) s->expired = 1;
+}
+
+int co__suspend(co__task *t, co_wait_kind kind, void *obj, uint64_t obj_id, co_loc *loc, co_waitq *wq)
+{
+    co__loop *l = t->loop;
+    CO_ASSERT(l->current == t && t->state == CO_TASK_RUNNING);
+    if (CO_UNLIKELY(t->cancel_pending)) {
+        t->cancel_pending = 0;
+        if (wq) co__waitq_remove(wq, t);
+        return -ECANCELED;
+    }
+    t->wait_kind = (uint8_t)kind;
+    t->wait_obj = obj;
+    t->wait_obj_id = obj_id;
+    t->wait_loc = loc;
+    t->wq = wq;
+    if (CO_UNLIKELY(t->deadline != CO__NODEADLINE) && kind != CO_WAIT_YIELD) {
+        uint64_t now = uv_now(l->uv);
+        if (t->deadline <= now) {
+            if (wq) co__waitq_remove(wq, t);
+            expire_scopes(t, now);
+            t->wait_kind = CO_WAIT_NONE;
+            return -ETIMEDOUT;
+        }
+        if (t->heap_idx == CO__NOHEAP) {
+            co__heap_insert(l, t, t->deadline, -ETIMEDOUT);
+        } else if (t->deadline < t->timer_at) { /* a sleep that outlasts the scope */
+            co__heap_remove(l, t);
+            co__heap_insert(l, t, t->deadline, -ETIMEDOUT);
+        }
+    }
+    if (kind == CO_WAIT_YIELD) {
+        co__ready(l, t);
+    } else {
+        t->state = CO_TASK_WAITING;
+    }
+    if (CO_UNLIKELY(co__hook != NULL)) co__hook->await_begin(t);
+    co__switch_away(l, t);
+    int r = t->wake_result;
+    if (CO_UNLIKELY(co__hook != NULL)) co__hook->await_end(t, r);
+    if (CO_UNLIKELY(r == -ETIMEDOUT)) expire_scopes(t, uv_now(l->uv));
+    t->wait_kind = CO_WAIT_NONE;
+    t->wait_obj = NULL;
+    t->wake_result = 0;
+    return r;
+}
+
+void co__wake(co__task *t, int result)
+{
+    co__loop *l = t->loop;
+    CO_ASSERT(t->state == CO_TASK_WAITING);
+    if (t->wq) co__waitq_remove(t->wq, t);
+    if (t->heap_idx != CO__NOHEAP) co__heap_remove(l, t);
+    t->wake_result = result;
+    co__ready(l, t);
+}
+
+void co__interrupt(co__task *t, int result)
+{
+    CO_ASSERT(t->state == CO_TASK_WAITING);
+    if (t->wait_cancel) {
+        void (*fn)(co__task *) = t->wait_cancel;
+        t->wait_cancel = NULL;
+        fn(t);
+    }
+    co__wake(t, result);
+}
+
+/* Follow what `target` waits on (the task it awaits, the owner of the lock
+ * it wants) and report whether the chain comes back to `self`.  The chain
+ * is acyclic as long as every wait was checked, but bound the walk anyway. */
+bool co__would_deadlock(co__task *self, co__task *target)
+{
+    co__task *x = target;
+    size_t limit = self->loop->live + 1;
+    while (x && limit--) {
+        if (x == self) return true;
+        if (x->state != CO_TASK_WAITING) return false;
+        switch (x->wait_kind) {
+        case CO_WAIT_TASK:
+            x = x->wait_obj;
+            break;
+        case CO_WAIT_LOCK:
+            x = ((co_lock_t *)x->wait_obj)->owner;
+            break;
+        default:
+            return false;
+        }
+    }
+    return false;
+}

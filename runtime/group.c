@@ -1,0 +1,76 @@
+/* group.c -- task groups (asyncio.TaskGroup, trio's nursery): children
+ * owned by the group, awaited together; the first failure cancels the rest.
+ *
+ * Children are linked through group_next/group_prev while alive; an ended
+ * child is unlinked and marked detached, so the scheduler frees it as soon
+ * as its stack is released.
+ */
+#include "internal.h"
+
+void co_group_init(co_group_t *g)
+{
+    memset(g, 0, sizeof *g);
+    g->magic = CO__MAGIC_GROUP;
+}
+
+static void cancel_children(co_group_t *g)
+{
+    for (co__task *c = g->children; c; c = c->group_next)
+        if (!co__task_ended(c)) co_cancel(co__handle(c));
+}
+
+int co_group_spawn_at(co_loc *loc, co_group_t *g, const char *name, co_fn fn, void *arg)
+{
+    if (g->magic != CO__MAGIC_GROUP) return -EINVAL;
+    co_task_t h = co_spawn_at(loc, name, fn, arg);
+    co__task *t = co__task_lookup(co__tl_loop, h);
+    if (!t) return -ENOMEM;
+    t->group = g;
+    t->group_prev = NULL;
+    t->group_next = g->children;
+    if (g->children) ((co__task *)g->children)->group_prev = t;
+    g->children = t;
+    g->count++;
+    if (g->first_error) co_cancel(h); /* the group is already failing */
+    return 0;
+}
+
+void co__group_child_ended(co__task *t)
+{
+    co_group_t *g = t->group;
+    if (t->group_prev)
+        t->group_prev->group_next = t->group_next;
+    else
+        g->children = t->group_next;
+    if (t->group_next) t->group_next->group_prev = t->group_prev;
+    t->group_next = t->group_prev = NULL;
+    t->detached = 1;
+    g->count--;
+    if (t->state == CO_TASK_FAILED && g->first_error == 0) {
+        g->first_error = t->result;
+        cancel_children(g);
+    }
+    co__task *w = g->waiter;
+    if (g->count == 0 && w && w->state == CO_TASK_WAITING && w->wait_obj == g) co__wake(w, 0);
+}
+
+int co_group_wait_at(co_loc *loc, co_group_t *g)
+{
+    co__task *self = co__self();
+    if (!self) return -EPERM;
+    if (g->magic != CO__MAGIC_GROUP) return -EINVAL;
+    if (g->waiter) return -EBUSY;
+    int interrupted = 0;
+    g->waiter = self;
+    while (g->count > 0) {
+        int r = co__suspend(self, CO_WAIT_GROUP, g, 0, loc, NULL);
+        if ((r == -ECANCELED || r == -ETIMEDOUT) && !interrupted) {
+            interrupted = r;
+            cancel_children(g);
+        }
+    }
+    g->waiter = NULL;
+    g->magic = CO__MAGIC_DEAD; /* a group is used once */
+    if (g->first_error) return g->first_error;
+    return interrupted;
+}

@@ -1,0 +1,342 @@
+/* loop.c -- the loop: creation and teardown, the ready queue, and the
+ * scheduler that switches between tasks.
+ *
+ * Scheduling.  Ready tasks form a FIFO.  A uv_idle handle is active while it
+ * is non-empty, so libuv polls I/O without blocking and then calls on_idle,
+ * which switches from the loop thread's own stack into the first ready task.
+ * From then on tasks switch *directly* to one another: a task that suspends
+ * pops the next ready task and switches to it (one switch per hand-off, not
+ * two).  Control goes back to libuv when the ready queue is empty or after
+ * CO__BUDGET switches, so I/O and timers are never starved.
+ *
+ * An ended task cannot free its own stack while running on it: it leaves
+ * itself in loop->dead and whoever runs next releases it (co__post_switch).
+ */
+#include "internal.h"
+#include <pthread.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define CO_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CO_ASAN 1
+#endif
+#endif
+#ifdef CO_ASAN
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+#define CO__BUDGET 4096
+
+__thread co__loop *co__tl_loop;
+const co__hooks *co__hook;
+
+_Noreturn void co__assert_fail(const char *expr, const char *file, int line, const char *func)
+{
+    fprintf(stderr, "coscope: internal invariant broken: %s (%s:%d in %s)\n", expr, file, line, func);
+    fflush(stderr);
+    abort();
+}
+
+/* ------------------------------------------------------------------------ */
+/* Switching                                                                 */
+
+/* Release what the previous task left behind.  Runs right after every
+ * switch, on the stack we switched to. */
+static inline void co__post_switch(co__loop *l, void *my_fake)
+{
+#ifdef CO_ASAN
+    const void *old_bottom;
+    size_t old_size;
+    __sanitizer_finish_switch_fiber(my_fake, &old_bottom, &old_size);
+    if (l->sched_stack_size == 0 && l->sched_learn) {
+        l->sched_stack_bottom = old_bottom;
+        l->sched_stack_size = old_size;
+        l->sched_learn = 0;
+    }
+#else
+    (void)my_fake;
+#endif
+    if (CO_UNLIKELY(l->dead != NULL)) {
+        co__task *d = l->dead;
+        l->dead = NULL;
+        co__stack_put(&l->pool, d->stack);
+        d->stack = NULL;
+        if (d->detached) co__task_free(l, d);
+    }
+}
+
+/* Switch from the running side (`self`, or the scheduler if NULL) to `to`
+ * (or the scheduler if NULL). */
+static inline void co__transfer(co__loop *l, co__task *self, co__task *to)
+{
+    void **save = self ? &self->sp : &l->sched_sp;
+    void *load = to ? to->sp : l->sched_sp;
+#ifdef CO_ASAN
+    void **fake_save = self ? (co__task_ended(self) ? NULL : &self->asan_fake) : &l->sched_fake;
+    if (to)
+        __sanitizer_start_switch_fiber(fake_save, to->stack->lo, (size_t)(to->stack->hi - to->stack->lo));
+    else
+        __sanitizer_start_switch_fiber(fake_save, l->sched_stack_bottom, l->sched_stack_size);
+    if (!self && l->sched_stack_size == 0) l->sched_learn = 1;
+#endif
+    l->current = to;
+    co__switch(save, load);
+#ifdef CO_ASAN
+    co__post_switch(l, self ? self->asan_fake : l->sched_fake);
+#else
+    co__post_switch(l, NULL);
+#endif
+}
+
+void co__ready(co__loop *l, co__task *t)
+{
+    t->state = CO_TASK_READY;
+    t->next_ready = NULL;
+    if (l->ready_tail)
+        l->ready_tail->next_ready = t;
+    else
+        l->ready_head = t;
+    l->ready_tail = t;
+    if (CO_UNLIKELY(!uv_is_active((uv_handle_t *)&l->idle))) co__idle_start(l);
+}
+
+static inline co__task *pop_ready(co__loop *l)
+{
+    co__task *t = l->ready_head;
+    if (t) {
+        l->ready_head = t->next_ready;
+        if (!l->ready_head) l->ready_tail = NULL;
+    }
+    return t;
+}
+
+static void stack_check(co__task *self)
+{
+    if (CO_UNLIKELY(self->stack && self->stack->canary && *self->stack->canary != CO__CANARY)) {
+        fprintf(stderr,
+                "coscope: stack overflow in task '%s' (#%llu, spawned at %s:%d): the canary at the "
+                "bottom of its unguarded stack was overwritten; raise the stack size\n",
+                self->name, (unsigned long long)self->id,
+                self->spawn_loc ? self->spawn_loc->file : "?",
+                self->spawn_loc ? self->spawn_loc->line : 0);
+        abort();
+    }
+}
+
+void co__switch_away(co__loop *l, co__task *self)
+{
+    stack_check(self);
+    co__task *next = NULL;
+    if (CO_LIKELY(l->budget > 0)) {
+        next = pop_ready(l);
+        l->budget--;
+    }
+    if (next == self) { /* a yield with nobody else ready */
+        self->state = CO_TASK_RUNNING;
+        return;
+    }
+    if (next) next->state = CO_TASK_RUNNING;
+    co__transfer(l, self, next);
+    CO_ASSERT(l->current == self && !co__task_ended(self));
+}
+
+_Noreturn void co__task_main(void *arg)
+{
+    co__task *t = arg;
+    co__loop *l = t->loop;
+    co__post_switch(l, NULL);
+    t->started = 1;
+    int r;
+    if (CO_UNLIKELY(t->cancel_pending)) {
+        t->cancel_pending = 0;
+        r = -ECANCELED;
+    } else {
+        r = t->fn(t->arg);
+    }
+    void co__task_end(co__loop *l, co__task *t, int result);
+    co__task_end(l, t, r);
+    l->dead = t;
+    stack_check(t);
+    co__task *next = l->budget > 0 ? pop_ready(l) : NULL;
+    if (next) {
+        l->budget--;
+        next->state = CO_TASK_RUNNING;
+    }
+    co__transfer(l, t, next);
+    co__assert_fail("an ended task was resumed", __FILE__, __LINE__, __func__);
+}
+
+/* ------------------------------------------------------------------------ */
+/* libuv callbacks                                                           */
+
+static void on_idle(uv_idle_t *h)
+{
+    co__loop *l = h->data;
+    l->budget = CO__BUDGET;
+    co__task *next = pop_ready(l);
+    if (next) {
+        next->state = CO_TASK_RUNNING;
+        co__transfer(l, NULL, next);
+    }
+    if (!l->ready_head) uv_idle_stop(&l->idle);
+}
+
+void co__idle_start(co__loop *l)
+{
+    uv_idle_start(&l->idle, on_idle);
+}
+
+static void on_prepare(uv_prepare_t *h)
+{
+    co__loop *l = h->data;
+    /* About to block in poll: a good moment to give back idle stack pages. */
+    if (!l->ready_head) co__stackpool_trim(&l->pool);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Loop lifecycle                                                            */
+
+int co_loop_new(co_loop_t **out, const co_loop_opts *opts)
+{
+    *out = NULL;
+    if (co__tl_loop) return -EBUSY;
+    co__loop *l = calloc(1, sizeof *l);
+    if (!l) return -ENOMEM;
+    int r;
+    if (opts && opts->uv_loop) {
+        l->uv = opts->uv_loop;
+    } else {
+        r = uv_loop_init(&l->uv_own);
+        if (r < 0) {
+            free(l);
+            return r;
+        }
+        l->uv = &l->uv_own;
+        l->owns_uv = 1;
+    }
+    co__stackpool_init(&l->pool, opts ? opts->stack_size : 0);
+    l->debug = (!opts || opts->debug < 0) ? co__debug_from_env() : opts->debug;
+    uv_idle_init(l->uv, &l->idle);
+    l->idle.data = l;
+    uv_prepare_init(l->uv, &l->prepare);
+    l->prepare.data = l;
+    uv_prepare_start(&l->prepare, on_prepare);
+    uv_unref((uv_handle_t *)&l->prepare);
+    co__timers_init(l);
+    co__overflow_handler_install();
+    co__tl_loop = l;
+    *out = (co_loop_t *)l;
+    return 0;
+}
+
+co_loop_t *co_loop_current(void) { return (co_loop_t *)co__tl_loop; }
+void *co_loop_uv(co_loop_t *loop) { return ((co__loop *)loop)->uv; }
+
+static bool anything_ready(co__loop *l) { return l->ready_head != NULL; }
+
+int co_loop_run(co_loop_t *loop, int (*main_fn)(void *), void *arg)
+{
+    co__loop *l = (co__loop *)loop;
+    if (l != co__tl_loop) return -EINVAL;
+    if (l->current || l->running) return -EBUSY;
+    co_task_t h = co_spawn_at(CO_LOC, "main", main_fn, arg);
+    co__task *m = co__task_lookup(l, h);
+    if (!m) return -ENOMEM;
+    l->main = m;
+    l->running = 1;
+    int result;
+    for (;;) {
+        uv_run(l->uv, UV_RUN_DEFAULT);
+        if (co__task_ended(m)) {
+            result = m->result;
+            break;
+        }
+        if (anything_ready(l)) continue; /* stopped by someone else */
+        /* libuv has nothing left that could wake a task, and main is not done:
+         * every task is asleep forever. */
+        fprintf(stderr, "coscope: all tasks are asleep: nothing left can wake them (deadlock)\n");
+        co__report_asleep(l, stderr);
+        result = -EDEADLK;
+        break;
+    }
+    l->running = 0;
+    l->main = NULL;
+    if (co__task_ended(m)) co__task_free(l, m);
+    else m->detached = 1; /* co_loop_free cancels it and frees it */
+    return result;
+}
+
+/* Called when the main task ends: make uv_run return. */
+void co__main_ended(co__loop *l) { uv_stop(l->uv); }
+
+static size_t count_unended(co__loop *l)
+{
+    size_t n = 0;
+    for (uint32_t s = 0; s < l->nslots; s++) {
+        co__task *t = &l->chunks[s / CO__CHUNK][s % CO__CHUNK];
+        if ((t->gen & 1) && !co__task_ended(t)) n++;
+    }
+    return n;
+}
+
+static void cancel_all(co__loop *l)
+{
+    for (uint32_t s = 0; s < l->nslots; s++) {
+        co__task *t = &l->chunks[s / CO__CHUNK][s % CO__CHUNK];
+        if ((t->gen & 1) && !co__task_ended(t)) co_cancel(co__handle(t));
+    }
+}
+
+static void on_close_noop(uv_handle_t *h) { (void)h; }
+
+int co_loop_free(co_loop_t *loop)
+{
+    co__loop *l = (co__loop *)loop;
+    if (!l) return 0;
+    if (l->current || l->running) return -EBUSY;
+    l->closing = 1;
+    co__report_pending(l, stderr);
+    for (uint32_t s = 0; s < l->nslots; s++) {
+        co__task *t = &l->chunks[s / CO__CHUNK][s % CO__CHUNK];
+        if ((t->gen & 1) && !co__task_ended(t)) t->closing_cancelled = 1;
+    }
+    /* asyncio.run's epilogue: cancel what is left and let it clean up.  A
+     * task may catch one cancellation and wait again, so repeat a few times. */
+    for (int round = 0; round < 8 && count_unended(l) > 0; round++) {
+        cancel_all(l);
+        while (count_unended(l) > 0) {
+            int more = uv_run(l->uv, UV_RUN_ONCE);
+            if (!more && !anything_ready(l)) break;
+        }
+    }
+    co__report_leftovers(l, stderr);
+    uv_close((uv_handle_t *)&l->idle, on_close_noop);
+    uv_close((uv_handle_t *)&l->prepare, on_close_noop);
+    uv_close((uv_handle_t *)&l->timer, on_close_noop);
+    uv_run(l->uv, UV_RUN_NOWAIT);
+    if (l->owns_uv) uv_loop_close(l->uv);
+    for (uint32_t c = 0; c < (l->nslots + CO__CHUNK - 1) / CO__CHUNK; c++) {
+        for (uint32_t i = 0; i < CO__CHUNK; i++) {
+            co__task *t = &l->chunks[c][i];
+            if ((t->gen & 1) && t->name_owned) free((char *)t->name);
+        }
+        free(l->chunks[c]);
+    }
+    free(l->chunks);
+    free(l->heap);
+    co__stackpool_destroy(&l->pool);
+    if (co__tl_loop == l) co__tl_loop = NULL;
+    free(l);
+    return 0;
+}
+
+int co_run(int (*main_fn)(void *), void *arg)
+{
+    co_loop_t *loop;
+    int r = co_loop_new(&loop, NULL);
+    if (r < 0) return r;
+    r = co_loop_run(loop, main_fn, arg);
+    co_loop_free(loop);
+    return r;
+}

@@ -1,0 +1,157 @@
+/* queue.c -- co_queue (asyncio.Queue): a FIFO of void * items, bounded or
+ * not, with task_done/join accounting.
+ *
+ * Items are handed off directly where possible: a put with getters waiting
+ * gives the item to the longest-waiting getter (the queue stays empty), and
+ * a get from a full queue pulls the longest-waiting putter's item in behind
+ * it.  So FIFO order holds across blocked and non-blocked callers, and a
+ * woken task never finds its turn taken.
+ * Invariants: getters waiting implies len == 0; putters waiting implies the
+ * queue is bounded and full.  A blocked putter's item is in its wake_value.
+ */
+#include "internal.h"
+
+int co_queue_init(co_queue_t *q, size_t maxsize)
+{
+    memset(q, 0, sizeof *q);
+    q->maxsize = maxsize;
+    q->cap = maxsize ? maxsize : 16;
+    q->buf = malloc(q->cap * sizeof *q->buf);
+    if (!q->buf) return -ENOMEM;
+    q->magic = CO__MAGIC_QUEUE;
+    q->id = co__next_resource_id();
+    return 0;
+}
+
+static int grow(co_queue_t *q)
+{
+    size_t cap = q->cap * 2;
+    void **buf = malloc(cap * sizeof *buf);
+    if (!buf) return -ENOMEM;
+    for (size_t i = 0; i < q->len; i++) buf[i] = q->buf[(q->head + i) % q->cap];
+    free(q->buf);
+    q->buf = buf;
+    q->cap = cap;
+    q->head = 0;
+    return 0;
+}
+
+static inline void push_item(co_queue_t *q, void *item)
+{
+    size_t tail = q->head + q->len;
+    if (tail >= q->cap) tail -= q->cap;
+    q->buf[tail] = item;
+    q->len++;
+}
+
+static inline void *pop_item(co_queue_t *q)
+{
+    void *item = q->buf[q->head];
+    if (++q->head == q->cap) q->head = 0;
+    q->len--;
+    return item;
+}
+
+static inline bool full(const co_queue_t *q) { return q->maxsize && q->len >= q->maxsize; }
+
+/* Put without blocking; -EAGAIN if full. */
+static int put_now(co_queue_t *q, void *item)
+{
+    co__task *g = co__waitq_first(&q->getters);
+    if (g) {
+        g->wake_value = item;
+        q->unfinished++;
+        co__wake(g, 0);
+        return 0;
+    }
+    if (full(q)) return -EAGAIN;
+    if (q->len == q->cap && grow(q) < 0) return -ENOMEM;
+    push_item(q, item);
+    q->unfinished++;
+    return 0;
+}
+
+/* Get without blocking; -EAGAIN if empty. */
+static int get_now(co_queue_t *q, void **item)
+{
+    if (q->len == 0) return -EAGAIN;
+    void *it = pop_item(q);
+    if (item) *item = it;
+    co__task *p = co__waitq_first(&q->putters);
+    if (p) {
+        push_item(q, p->wake_value);
+        q->unfinished++;
+        co__wake(p, 0);
+    }
+    return 0;
+}
+
+int co_queue_put_at(co_loc *loc, co_queue_t *q, void *item)
+{
+    co__task *self = co__self();
+    if (CO_UNLIKELY(!self)) return -EPERM;
+    if (CO_UNLIKELY(q->magic != CO__MAGIC_QUEUE)) return -EINVAL;
+    int r = put_now(q, item);
+    if (r != -EAGAIN) return r;
+    self->wake_value = item;
+    co__waitq_push(&q->putters, self);
+    return co__suspend(self, CO_WAIT_QUEUE_PUT, q, q->id, loc, &q->putters);
+}
+
+int co_queue_get_at(co_loc *loc, co_queue_t *q, void **item)
+{
+    co__task *self = co__self();
+    if (CO_UNLIKELY(!self)) return -EPERM;
+    if (CO_UNLIKELY(q->magic != CO__MAGIC_QUEUE)) return -EINVAL;
+    if (get_now(q, item) == 0) return 0;
+    co__waitq_push(&q->getters, self);
+    int r = co__suspend(self, CO_WAIT_QUEUE_GET, q, q->id, loc, &q->getters);
+    if (r == 0 && item) *item = self->wake_value;
+    return r;
+}
+
+int co_queue_put_nowait(co_queue_t *q, void *item)
+{
+    if (q->magic != CO__MAGIC_QUEUE) return -EINVAL;
+    return put_now(q, item);
+}
+
+int co_queue_get_nowait(co_queue_t *q, void **item)
+{
+    if (q->magic != CO__MAGIC_QUEUE) return -EINVAL;
+    return get_now(q, item);
+}
+
+int co_queue_task_done(co_queue_t *q)
+{
+    if (q->magic != CO__MAGIC_QUEUE) return -EINVAL;
+    if (q->unfinished == 0) return -EINVAL;
+    if (--q->unfinished == 0) {
+        co__task *t;
+        while ((t = co__waitq_first(&q->joiners)) != NULL) co__wake(t, 0);
+    }
+    return 0;
+}
+
+int co_queue_join_at(co_loc *loc, co_queue_t *q)
+{
+    co__task *self = co__self();
+    if (CO_UNLIKELY(!self)) return -EPERM;
+    if (CO_UNLIKELY(q->magic != CO__MAGIC_QUEUE)) return -EINVAL;
+    if (q->unfinished == 0) return 0;
+    co__waitq_push(&q->joiners, self);
+    return co__suspend(self, CO_WAIT_QUEUE_JOIN, q, q->id, loc, &q->joiners);
+}
+
+size_t co_queue_size(const co_queue_t *q) { return q->magic == CO__MAGIC_QUEUE ? q->len : 0; }
+
+int co_queue_destroy(co_queue_t *q)
+{
+    if (q->magic != CO__MAGIC_QUEUE) return -EINVAL;
+    if (!co__waitq_empty(&q->getters) || !co__waitq_empty(&q->putters) || !co__waitq_empty(&q->joiners))
+        return -EBUSY;
+    free(q->buf);
+    q->buf = NULL;
+    q->magic = CO__MAGIC_DEAD;
+    return 0;
+}

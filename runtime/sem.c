@@ -1,0 +1,70 @@
+/* sem.c -- co_sem: FIFO-fair counting semaphore, and the bounded variant
+ * that refuses a release above the initial value.
+ *
+ * Release hands a unit straight to the longest waiter; the value only grows
+ * when nobody waits.  Invariant: value > 0 implies no waiters.
+ */
+#include "internal.h"
+
+static int init(co_sem_t *s, int64_t value, int bounded)
+{
+    memset(s, 0, sizeof *s);
+    if (value < 0) return -EINVAL;
+    s->magic = CO__MAGIC_SEM;
+    s->value = value;
+    s->bounded = bounded;
+    s->limit = value;
+    s->id = co__next_resource_id();
+    return 0;
+}
+
+int co_sem_init(co_sem_t *s, int64_t value) { return init(s, value, 0); }
+int co_sem_init_bounded(co_sem_t *s, int64_t value) { return init(s, value, 1); }
+
+int co_sem_acquire_at(co_loc *loc, co_sem_t *s)
+{
+    co__task *self = co__self();
+    if (CO_UNLIKELY(!self)) return -EPERM;
+    if (CO_UNLIKELY(s->magic != CO__MAGIC_SEM)) return -EINVAL;
+    if (s->value > 0) {
+        s->value--;
+        s->last_taker = self;
+        return 0;
+    }
+    co__waitq_push(&s->waiters, self);
+    int r = co__suspend(self, CO_WAIT_SEM, s, s->id, loc, &s->waiters);
+    if (r == 0) s->last_taker = self;
+    return r;
+}
+
+int co_sem_try(co_sem_t *s)
+{
+    if (s->magic != CO__MAGIC_SEM) return -EINVAL;
+    if (s->value <= 0) return -EAGAIN;
+    s->value--;
+    s->last_taker = co__self();
+    return 0;
+}
+
+int co_sem_release(co_sem_t *s)
+{
+    if (s->magic != CO__MAGIC_SEM) return -EINVAL;
+    co__task *next = co__waitq_first(&s->waiters);
+    if (next) {
+        co__wake(next, 0);
+        return 0;
+    }
+    if (s->bounded && s->value >= s->limit) return -EOVERFLOW;
+    s->value++;
+    return 0;
+}
+
+int64_t co_sem_value(const co_sem_t *s) { return s->magic == CO__MAGIC_SEM ? s->value : -EINVAL; }
+
+int co_sem_destroy(co_sem_t *s)
+{
+    if (s->magic != CO__MAGIC_SEM) return -EINVAL;
+    if (!co__waitq_empty(&s->waiters)) return -EBUSY;
+    s->magic = CO__MAGIC_DEAD;
+    return 0;
+}

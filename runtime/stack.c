@@ -1,0 +1,277 @@
+/* stack.c -- task stacks: mmap'd slabs, guard pages, a per-loop pool, and
+ * the SIGSEGV handler that turns a guard-page hit into a report naming the
+ * task.
+ *
+ * Guard pages and vm.max_map_count.  A guard made with mprotect splits the
+ * mapping, so every guarded stack costs two VMAs, and the default limit of
+ * 65530 VMAs caps a process at about 32,700 such stacks.  We carve stacks out
+ * of large slabs and guard them, in order of preference, with:
+ *   1. MADV_GUARD_INSTALL (Linux >= 6.13): guard regions that cost no VMA, so
+ *      every stack is guarded whatever the count;
+ *   2. mprotect, while a budget of a quarter of max_map_count lasts;
+ *   3. beyond that, a canary word at the low end of the stack, checked each
+ *      time the task switches out and by the SIGSEGV handler.  Those stacks
+ *      are flagged; the pool still lays slabs out so an overflow runs into a
+ *      neighbour's *unused low end* first.
+ * The mode is chosen once per pool, at its first slab.
+ *
+ * Memory: slabs are reserved with MAP_NORESERVE; only touched pages cost.  A
+ * task that never goes deep touches one page.  Free stacks stay resident in
+ * LIFO order for reuse; co__stackpool_trim() returns the pages of all but
+ * CO__HOT_STACKS of them to the kernel before the loop blocks.
+ */
+#include "internal.h"
+#include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#if defined(__has_include)
+#  if __has_include(<valgrind/valgrind.h>)
+#    include <valgrind/valgrind.h>
+#    define CO_HAVE_VALGRIND 1
+#  endif
+#endif
+
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#endif
+
+#define CO__HOT_STACKS 64
+#define CO__SLAB_BYTES (4u << 20)
+
+struct co__slab {
+    struct co__slab *next;
+    char *base;
+    size_t len;
+    size_t n;
+    co__stack stacks[];
+};
+
+static size_t page_size(void)
+{
+    static size_t ps;
+    if (!ps) ps = (size_t)sysconf(_SC_PAGESIZE);
+    return ps;
+}
+
+static size_t max_map_count(void)
+{
+    size_t v = 65530;
+    FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+    if (f) {
+        unsigned long x;
+        if (fscanf(f, "%lu", &x) == 1) v = x;
+        fclose(f);
+    }
+    return v;
+}
+
+int co__stackpool_init(co__stackpool *p, size_t stack_size)
+{
+    size_t ps = page_size();
+    memset(p, 0, sizeof *p);
+    if (stack_size == 0) {
+        const char *env = getenv("CO_STACK_SIZE");
+        stack_size = env ? (size_t)strtoull(env, NULL, 0) : 0;
+        if (stack_size == 0) stack_size = 64 * 1024;
+#if defined(__SANITIZE_ADDRESS__)
+        stack_size *= 4; /* ASan's redzones make frames several times larger */
+#endif
+    }
+    if (stack_size < 4 * ps) stack_size = 4 * ps;
+    p->usable = (stack_size + ps - 1) & ~(ps - 1);
+    p->guard = ps;
+    p->guard_mode = CO__GUARD_MADVISE;
+    p->guarded_budget = max_map_count() / 4;
+    return 0;
+}
+
+static int slab_new(co__stackpool *p)
+{
+    size_t stride = p->usable + p->guard;
+    size_t n = CO__SLAB_BYTES / stride;
+    if (n < 1) n = 1;
+    size_t len = n * stride;
+    char *base = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (base == MAP_FAILED) return -ENOMEM;
+    struct co__slab *s = malloc(sizeof *s + n * sizeof(co__stack));
+    if (!s) {
+        munmap(base, len);
+        return -ENOMEM;
+    }
+    s->base = base;
+    s->len = len;
+    s->n = n;
+    for (size_t i = 0; i < n; i++) {
+        char *g = base + i * stride;
+        co__stack *st = &s->stacks[i];
+        st->lo = g + p->guard;
+        st->hi = st->lo + p->usable;
+        st->canary = NULL;
+        st->vg_id = 0;
+        if (p->guard_mode == CO__GUARD_MADVISE && madvise(g, p->guard, MADV_GUARD_INSTALL) != 0)
+            p->guard_mode = CO__GUARD_MPROTECT;
+        if (p->guard_mode == CO__GUARD_MPROTECT) {
+            if (p->guarded_budget > 0 && mprotect(g, p->guard, PROT_NONE) == 0)
+                p->guarded_budget--;
+            else
+                p->guard_mode = CO__GUARD_CANARY;
+        }
+        if (p->guard_mode == CO__GUARD_CANARY) {
+            st->canary = (uint64_t *)st->lo;
+            *st->canary = CO__CANARY;
+        }
+#ifdef CO_HAVE_VALGRIND
+        st->vg_id = VALGRIND_STACK_REGISTER(st->lo, st->hi);
+#endif
+        st->next_free = p->free;
+        p->free = st;
+        p->nfree++;
+    }
+    s->next = p->slabs;
+    p->slabs = s;
+    return 0;
+}
+
+co__stack *co__stack_get(co__stackpool *p)
+{
+    if (CO_UNLIKELY(p->free == NULL) && slab_new(p) != 0) return NULL;
+    co__stack *s = p->free;
+    p->free = s->next_free;
+    p->nfree--;
+    if (p->nhot > 0) p->nhot--;
+    if (CO_UNLIKELY(s->canary != NULL)) *s->canary = CO__CANARY;
+    return s;
+}
+
+void co__stack_put(co__stackpool *p, co__stack *s)
+{
+    s->next_free = p->free;
+    p->free = s;
+    p->nfree++;
+    p->nhot++;
+}
+
+void co__stackpool_trim(co__stackpool *p)
+{
+    if (p->nhot <= CO__HOT_STACKS) return;
+    /* The first nhot stacks of the LIFO are the resident ones. */
+    size_t i = 0;
+    for (co__stack *s = p->free; s && i < p->nhot; s = s->next_free, i++) {
+        if (i < CO__HOT_STACKS) continue;
+        madvise(s->lo, (size_t)(s->hi - s->lo), MADV_DONTNEED);
+        if (s->canary) *s->canary = CO__CANARY;
+    }
+    p->nhot = CO__HOT_STACKS;
+}
+
+void co__stackpool_destroy(co__stackpool *p)
+{
+    struct co__slab *s = p->slabs;
+    while (s) {
+        struct co__slab *next = s->next;
+#ifdef CO_HAVE_VALGRIND
+        for (size_t i = 0; i < s->n; i++)
+            if (s->stacks[i].vg_id) VALGRIND_STACK_DEREGISTER(s->stacks[i].vg_id);
+#endif
+        munmap(s->base, s->len);
+        free(s);
+        s = next;
+    }
+    memset(p, 0, sizeof *p);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Overflow reports.  Only async-signal-safe calls below. */
+
+static struct sigaction prev_segv, prev_bus;
+
+static void put_str(char *buf, size_t *n, size_t cap, const char *s)
+{
+    while (*s && *n + 1 < cap) buf[(*n)++] = *s++;
+}
+
+static void put_num(char *buf, size_t *n, size_t cap, unsigned long long v)
+{
+    char tmp[24];
+    int k = 0;
+    do { tmp[k++] = (char)('0' + v % 10); v /= 10; } while (v && k < 24);
+    while (k > 0 && *n + 1 < cap) buf[(*n)++] = tmp[--k];
+}
+
+static void on_fault(int sig, siginfo_t *si, void *uctx)
+{
+    co__loop *l = co__tl_loop;
+    co__task *t = l ? l->current : NULL;
+    if (t && t->stack) {
+        char *addr = si->si_addr;
+        char *glo = t->stack->lo - l->pool.guard;
+        bool in_guard = addr >= glo && addr < t->stack->lo;
+        bool canary_smashed = t->stack->canary && *t->stack->canary != CO__CANARY;
+        if (in_guard || canary_smashed) {
+            char buf[512];
+            size_t n = 0;
+            put_str(buf, &n, sizeof buf, "coscope: stack overflow in task '");
+            put_str(buf, &n, sizeof buf, t->name ? t->name : "?");
+            put_str(buf, &n, sizeof buf, "' (#");
+            put_num(buf, &n, sizeof buf, t->id);
+            put_str(buf, &n, sizeof buf, ", spawned at ");
+            put_str(buf, &n, sizeof buf, t->spawn_loc ? t->spawn_loc->file : "?");
+            put_str(buf, &n, sizeof buf, ":");
+            put_num(buf, &n, sizeof buf, t->spawn_loc ? (unsigned long long)t->spawn_loc->line : 0);
+            put_str(buf, &n, sizeof buf, "): its ");
+            put_num(buf, &n, sizeof buf, (unsigned long long)(t->stack->hi - t->stack->lo) / 1024);
+            put_str(buf, &n, sizeof buf, " KiB stack is exhausted; raise co_loop_opts.stack_size or CO_STACK_SIZE\n");
+            ssize_t w = write(2, buf, n);
+            (void)w;
+            /* Fall through to the default action so the process dies with
+             * SIGSEGV and a core, as any overflow would. */
+            signal(sig, SIG_DFL);
+            return;
+        }
+    }
+    struct sigaction *prev = sig == SIGBUS ? &prev_bus : &prev_segv;
+    if (prev->sa_flags & SA_SIGINFO) {
+        if (prev->sa_sigaction) {
+            prev->sa_sigaction(sig, si, uctx);
+            return;
+        }
+    } else if (prev->sa_handler != SIG_DFL && prev->sa_handler != SIG_IGN) {
+        prev->sa_handler(sig);
+        return;
+    }
+    signal(sig, SIG_DFL);
+}
+
+static pthread_once_t handler_once = PTHREAD_ONCE_INIT;
+
+static void install_once(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_fault;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, &prev_segv);
+    sigaction(SIGBUS, &sa, &prev_bus);
+}
+
+void co__overflow_handler_install(void)
+{
+    static __thread void *altstack;
+    pthread_once(&handler_once, install_once);
+    if (!altstack) {
+        stack_t cur;
+        /* Keep an alternate stack someone else (ASan) already set up. */
+        if (sigaltstack(NULL, &cur) == 0 && !(cur.ss_flags & SS_DISABLE)) {
+            altstack = cur.ss_sp;
+            return;
+        }
+        size_t sz = 64 * 1024;
+        altstack = malloc(sz);
+        if (!altstack) return;
+        stack_t ss = { .ss_sp = altstack, .ss_size = sz, .ss_flags = 0 };
+        sigaltstack(&ss, NULL);
+    }
+}

@@ -1,0 +1,324 @@
+/* task.c -- task lifecycle: the slot table behind handles, spawn, end,
+ * await/detach ownership, cancellation requests and introspection.
+ *
+ * Handles.  A co_task_t is (generation << 32 | slot + 1).  Task structs live
+ * in chunks of CO__CHUNK that never move; a slot's generation is odd while a
+ * task occupies it and even while free, and is bumped at both transitions,
+ * so a handle to a freed task can never match again: stale use is -ESRCH.
+ *
+ * A task struct outlives its stack: the stack goes back to the pool the
+ * moment the task ends; the struct (result, name, ...) stays until the owner
+ * collects it with co_await/co_gather, or at once if detached.
+ */
+#include "internal.h"
+#include <stdatomic.h>
+
+static _Atomic uint64_t next_task_block = 1;
+static _Atomic uint64_t next_resource = 1;
+static __thread uint64_t id_next, id_end;
+
+static uint64_t new_task_id(void)
+{
+    if (CO_UNLIKELY(id_next == id_end)) {
+        id_next = atomic_fetch_add_explicit(&next_task_block, 1024, memory_order_relaxed);
+        id_end = id_next + 1024;
+    }
+    return id_next++;
+}
+
+uint64_t co__next_resource_id(void)
+{
+    return atomic_fetch_add_explicit(&next_resource, 1, memory_order_relaxed);
+}
+
+co__task *co__task_lookup(co__loop *l, co_task_t h)
+{
+    uint32_t slot = (uint32_t)h.h - 1;
+    if (CO_UNLIKELY(!l || slot >= l->nslots)) return NULL;
+    co__task *t = &l->chunks[slot / CO__CHUNK][slot % CO__CHUNK];
+    return t->gen == (uint32_t)(h.h >> 32) ? t : NULL;
+}
+
+static co__task *slot_alloc(co__loop *l)
+{
+    co__task *t = l->free_tasks;
+    if (CO_LIKELY(t != NULL)) {
+        l->free_tasks = t->next_ready;
+        return t;
+    }
+    if (l->nslots % CO__CHUNK == 0) {
+        uint32_t c = l->nslots / CO__CHUNK;
+        if (c == l->nchunks) {
+            uint32_t n = l->nchunks ? l->nchunks * 2 : 16;
+            co__task **chunks = realloc(l->chunks, n * sizeof *chunks);
+            if (!chunks) return NULL;
+            l->chunks = chunks;
+            l->nchunks = n;
+        }
+        l->chunks[c] = calloc(CO__CHUNK, sizeof(co__task));
+        if (!l->chunks[c]) return NULL;
+    }
+    uint32_t s = l->nslots++;
+    t = &l->chunks[s / CO__CHUNK][s % CO__CHUNK];
+    t->slot = s;
+    return t;
+}
+
+void co__task_free(co__loop *l, co__task *t)
+{
+    CO_ASSERT((t->gen & 1) && t->stack == NULL && t->watchers == NULL);
+    if (t->name_owned) free((char *)t->name);
+    uint32_t slot = t->slot, gen = t->gen + 1;
+    memset(t, 0, sizeof *t);
+    t->slot = slot;
+    t->gen = gen;
+    t->next_ready = l->free_tasks;
+    l->free_tasks = t;
+    l->live--;
+}
+
+co_task_t co_spawn_at(co_loc *loc, const char *name, co_fn fn, void *arg)
+{
+    co_task_t none = { 0 };
+    co__loop *l = co__tl_loop;
+    if (CO_UNLIKELY(!l || !fn)) return none;
+    co__task *t = slot_alloc(l);
+    if (CO_UNLIKELY(!t)) return none;
+    co__stack *s = co__stack_get(&l->pool);
+    if (CO_UNLIKELY(!s)) {
+        t->next_ready = l->free_tasks;
+        l->free_tasks = t;
+        return none;
+    }
+    t->gen++;
+    t->loop = l;
+    t->stack = s;
+    t->fn = fn;
+    t->arg = arg;
+    t->id = new_task_id();
+    t->spawn_loc = loc;
+    t->deadline = CO__NODEADLINE;
+    t->heap_idx = CO__NOHEAP;
+    t->name = name ? name : "task";
+    co__task *parent = l->current;
+    if (parent) {
+        t->parent_id = parent->id;
+        t->parent = co__handle(parent);
+    }
+    t->sp = co__ctx_init(s->lo, s->hi, t);
+    l->live++;
+    if (CO_UNLIKELY(co__hook != NULL)) co__hook->spawn(t);
+    co__ready(l, t);
+    return co__handle(t);
+}
+
+/* co_spawn_named: the name may live in a buffer the caller reuses. */
+co_task_t co_spawn_named_at(co_loc *loc, const char *name, co_fn fn, void *arg)
+{
+    co_task_t h = co_spawn_at(loc, name, fn, arg);
+    co__task *t = co__task_lookup(co__tl_loop, h);
+    if (t && name) {
+        char *copy = strdup(name);
+        if (copy) {
+            t->name = copy;
+            t->name_owned = 1;
+        }
+    }
+    return h;
+}
+
+void co__main_ended(co__loop *l);
+void co__group_child_ended(co__task *t);
+
+void co__task_end(co__loop *l, co__task *t, int result)
+{
+    t->result = result;
+    t->state = result >= 0 ? CO_TASK_DONE : result == -ECANCELED ? CO_TASK_CANCELLED : CO_TASK_FAILED;
+    if (CO_UNLIKELY(co__hook != NULL)) co__hook->end(t);
+    while (t->watchers) {
+        co__watch *w = t->watchers;
+        t->watchers = w->next;
+        if (t->watchers) t->watchers->prev = NULL;
+        w->next = w->prev = NULL;
+        w->fn(w, t);
+    }
+    if (t->group) co__group_child_ended(t);
+    if (t == l->main) co__main_ended(l);
+    if (t->detached && t->state == CO_TASK_FAILED && l->debug)
+        fprintf(stderr, "coscope: detached task '%s' (#%llu, spawned at %s:%d) failed: %s\n", t->name,
+                (unsigned long long)t->id, t->spawn_loc ? t->spawn_loc->file : "?",
+                t->spawn_loc ? t->spawn_loc->line : 0, co_strerror(result));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Watchers                                                                  */
+
+void co__watch_add(co__task *t, co__watch *w)
+{
+    w->prev = NULL;
+    w->next = t->watchers;
+    if (t->watchers) t->watchers->prev = w;
+    t->watchers = w;
+}
+
+void co__watch_remove(co__task *t, co__watch *w)
+{
+    if (w->prev)
+        w->prev->next = w->next;
+    else if (t->watchers == w)
+        t->watchers = w->next;
+    else
+        return; /* not linked */
+    if (w->next) w->next->prev = w->prev;
+    w->next = w->prev = NULL;
+}
+
+static void wake_awaiter(co__watch *w, co__task *ended)
+{
+    (void)ended;
+    co__wake(w->waiter, 0);
+}
+
+static void unwatch_single(co__task *waiter)
+{
+    co__watch *w = waiter->wake_value;
+    co__watch_remove((co__task *)waiter->wait_obj, w);
+}
+
+int co_await_at(co_loc *loc, co_task_t h)
+{
+    co__task *self = co__self();
+    if (CO_UNLIKELY(!self)) return -EPERM;
+    co__loop *l = self->loop;
+    co__task *t = co__task_lookup(l, h);
+    if (!t) return -ESRCH;
+    if (t == self) return -EDEADLK;
+    if (t->detached || t->awaited || t->group) return -EINVAL;
+    if (!co__task_ended(t)) {
+        if (co__would_deadlock(self, t)) return -EDEADLK;
+        co__watch w = { .fn = wake_awaiter, .waiter = self };
+        co__watch_add(t, &w);
+        t->awaited = 1;
+        self->wake_value = &w;
+        self->wait_cancel = unwatch_single;
+        int r = co__suspend(self, CO_WAIT_TASK, t, t->id, loc, NULL);
+        self->wait_cancel = NULL;
+        if (r < 0 && !co__task_ended(t)) {
+            co__watch_remove(t, &w); /* interrupted before suspending */
+            t->awaited = 0;
+            return r;
+        }
+    }
+    int result = t->result;
+    co__task_free(l, t);
+    return result;
+}
+
+int co_detach(co_task_t h)
+{
+    co__loop *l = co__tl_loop;
+    co__task *t = co__task_lookup(l, h);
+    if (!t) return -ESRCH;
+    if (t->detached || t->awaited || t->group) return -EINVAL;
+    t->detached = 1;
+    if (co__task_ended(t) && t->stack == NULL) co__task_free(l, t);
+    return 0;
+}
+
+int co_cancel(co_task_t h)
+{
+    co__loop *l = co__tl_loop;
+    co__task *t = co__task_lookup(l, h);
+    if (!t) return -ESRCH;
+    if (co__task_ended(t)) return 0;
+    t->cancel_count++;
+    if (t->state == CO_TASK_WAITING && t->wait_kind != CO_WAIT_YIELD)
+        co__interrupt(t, -ECANCELED);
+    else
+        t->cancel_pending = 1; /* delivered at its next await, or at start */
+    return 1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Introspection                                                             */
+
+co_task_t co_current(void)
+{
+    co__task *t = co__self();
+    co_task_t none = { 0 };
+    return t ? co__handle(t) : none;
+}
+
+int co_cancelling(void)
+{
+    co__task *t = co__self();
+    return t ? (int)t->cancel_count : 0;
+}
+
+size_t co_all_tasks(co_task_t *out, size_t cap)
+{
+    co__loop *l = co__tl_loop;
+    size_t n = 0;
+    if (!l) return 0;
+    for (uint32_t s = 0; s < l->nslots; s++) {
+        co__task *t = &l->chunks[s / CO__CHUNK][s % CO__CHUNK];
+        if (!(t->gen & 1)) continue;
+        if (n < cap) out[n] = co__handle(t);
+        n++;
+    }
+    return n;
+}
+
+static co__task *find(co_task_t h) { return co__task_lookup(co__tl_loop, h); }
+
+const char *co_task_name(co_task_t h)
+{
+    co__task *t = find(h);
+    return t ? t->name : NULL;
+}
+
+uint64_t co_task_id(co_task_t h)
+{
+    co__task *t = find(h);
+    return t ? t->id : 0;
+}
+
+co_task_t co_task_parent(co_task_t h)
+{
+    co__task *t = find(h);
+    co_task_t none = { 0 };
+    if (!t || !find(t->parent)) return none;
+    return t->parent;
+}
+
+int co_task_state_of(co_task_t h)
+{
+    co__task *t = find(h);
+    return t ? t->state : -ESRCH;
+}
+
+int co_task_done(co_task_t h)
+{
+    co__task *t = find(h);
+    return t ? co__task_ended(t) : -ESRCH;
+}
+
+const co_loc *co_task_spawn_loc(co_task_t h)
+{
+    co__task *t = find(h);
+    return t ? t->spawn_loc : NULL;
+}
+
+const char *co_task_state_name(int s)
+{
+    static const char *names[] = { "ready", "running", "waiting", "done", "failed", "cancelled" };
+    return s >= 0 && s <= CO_TASK_CANCELLED ? names[s] : "?";
+}
+
+const char *co_wait_kind_name(int k)
+{
+    static const char *names[] = { "none", "yield", "sleep", "task", "tasks", "group", "future",
+                                   "lock", "event", "semaphore", "condition", "queue_get",
+                                   "queue_put", "queue_join" };
+    return k >= 0 && k < CO_WAIT_KIND_COUNT ? names[k] : "?";
+}

@@ -1,0 +1,19 @@
+#!/bin/sh
+# ensure-deps.sh -- make sure the Debian packages coscope builds with are
+# installed.  As root, installs what is missing; otherwise prints the exact
+# apt-get line and fails.
+PKGS="libuv1-dev libsqlite3-dev libncurses-dev libcmocka-dev pkg-config tmux sqlite3"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = 0 ]; then
+    echo "coscope: installing missing packages:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null && apt-get install -y -qq $missing >/dev/null || {
+        echo "coscope: apt-get install$missing failed" >&2; exit 1; }
+else
+    echo "coscope: missing packages; run: sudo apt-get install -y$missing" >&2
+    exit 1
+fi
