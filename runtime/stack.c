@@ -13,7 +13,8 @@
  *      time the task switches out and by the SIGSEGV handler.  Those stacks
  *      are flagged; the pool still lays slabs out so an overflow runs into a
  *      neighbour's *unused low end* first.
- * The mode is chosen once per pool, at its first slab.
+ * The mode is chosen at the first slab and only degrades after that.
+ * $CO_STACK_GUARD=mprotect|canary forces a fallback (the tests use it).
  *
  * Memory: slabs are reserved with MAP_NORESERVE; only touched pages cost.  A
  * task that never goes deep touches one page.  Free stacks stay resident in
@@ -21,6 +22,7 @@
  * CO__HOT_STACKS of them to the kernel before the loop blocks.
  */
 #include "internal.h"
+#include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -83,6 +85,10 @@ int co__stackpool_init(co__stackpool *p, size_t stack_size)
     p->guard = ps;
     p->guard_mode = CO__GUARD_MADVISE;
     p->guarded_budget = max_map_count() / 4;
+    /* Tests force the fallbacks: CO_STACK_GUARD=mprotect or canary. */
+    const char *mode = getenv("CO_STACK_GUARD");
+    if (mode && strcmp(mode, "mprotect") == 0) p->guard_mode = CO__GUARD_MPROTECT;
+    if (mode && strcmp(mode, "canary") == 0) p->guard_mode = CO__GUARD_CANARY;
     return 0;
 }
 
