@@ -139,6 +139,18 @@ typedef enum co_wait_kind {
     CO_WAIT_QUEUE_GET,
     CO_WAIT_QUEUE_PUT,
     CO_WAIT_QUEUE_JOIN,
+    CO_WAIT_THREAD,     /* co_to_thread: work on libuv's thread pool */
+    CO_WAIT_PROCESS,    /* co_exec */
+    CO_WAIT_CHANNEL_SEND,
+    CO_WAIT_CHANNEL_RECV,
+    CO_WAIT_TCP_CONNECT,
+    CO_WAIT_TCP_ACCEPT,
+    CO_WAIT_TCP_READ,
+    CO_WAIT_TCP_WRITE,
+    CO_WAIT_TCP_SHUTDOWN,
+    CO_WAIT_DNS,
+    CO_WAIT_FILE,       /* file read/write/open/close */
+    CO_WAIT_GEN,        /* generator: consumer waits for next value, or generator for next request */
     CO_WAIT_KIND_COUNT
 } co_wait_kind;
 
@@ -439,6 +451,18 @@ int co_queue_join_at(co_loc *loc, co_queue_t *q);
 size_t co_queue_size(const co_queue_t *q);
 /* Frees the buffer; -EBUSY if tasks wait on it. */
 int co_queue_destroy(co_queue_t *q);
+
+/* ------------------------------------------------------------------------ */
+/* Threads and processes (thread.c, channel.c, exec.c)                       */
+/* @@section-threads@@ */
+
+/* ------------------------------------------------------------------------ */
+/* Network and file I/O (tcp.c, dns.c, file.c)                               */
+/* @@section-io@@ */
+
+/* ------------------------------------------------------------------------ */
+/* Generators (gen.c)                                                        */
+/* @@section-gen@@ */
 
 /* ------------------------------------------------------------------------ */
 /* Debugging                                                                 */
