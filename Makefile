@@ -17,30 +17,40 @@ ARCH     := $(shell uname -m)
 
 UV_CFLAGS := $(shell pkg-config --cflags libuv 2>/dev/null)
 UV_LIBS   := $(shell pkg-config --libs libuv 2>/dev/null || echo -luv)
+SQLITE_LIBS := $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
 
 # Frame pointers are not optional: co_dump and the watchdog walk them.
 CO_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -fno-omit-frame-pointer \
              -fPIC -pthread $(UV_CFLAGS) $(SANITIZE)
 LDFLAGS   += $(SANITIZE)
-LIBS      := $(UV_LIBS) -pthread
+LIBS      := $(UV_LIBS) $(SQLITE_LIBS) -pthread
 
 RUNTIME_C := $(wildcard runtime/*.c)
+# The recorder is part of the library (co_trace_start records in-process);
+# the CLI is the coscope binary.
+TRACER_LIB_C := tracer/encode.c tracer/schema.c tracer/build.c tracer/recorder.c $(wildcard tracer/session.c)
+CLI_C := tracer/main.c $(wildcard tracer/cmd_*.c)
 ifneq ($(filter $(ARCH),x86_64 aarch64),)
 RUNTIME_S := runtime/switch_$(ARCH).S
 endif
-RUNTIME_OBJ := $(RUNTIME_C:%.c=$(BUILD)/obj/%.o) $(RUNTIME_S:%.S=$(BUILD)/obj/%.o)
+RUNTIME_OBJ := $(RUNTIME_C:%.c=$(BUILD)/obj/%.o) $(RUNTIME_S:%.S=$(BUILD)/obj/%.o) \
+               $(TRACER_LIB_C:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ := $(CLI_C:%.c=$(BUILD)/obj/%.o)
 
-TEST_SRC  := $(wildcard tests/runtime/test_*.c)
+TEST_SRC  := $(wildcard tests/runtime/test_*.c tests/tracer/test_*.c)
 TEST_BIN  := $(TEST_SRC:%.c=$(BUILD)/%)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:%.c=$(BUILD)/%)
 
 .PHONY: all lib test test-run check bench deps install clean
-all: lib $(BENCH_BIN)
+all: lib $(BUILD)/coscope $(BENCH_BIN)
 
 lib: $(BUILD)/libcoscope.a $(BUILD)/libcoscope.so $(BUILD)/coscope.pc
 
-$(BUILD)/obj/%.o: %.c runtime/coscope.h runtime/internal.h
+$(BUILD)/coscope: $(CLI_OBJ) $(BUILD)/libcoscope.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libcoscope.a $(LIBS)
+
+$(BUILD)/obj/%.o: %.c runtime/coscope.h runtime/internal.h runtime/trace.h tracer/tracer.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CO_CFLAGS) $(CFLAGS) -c $< -o $@
 
@@ -61,12 +71,12 @@ $(BUILD)/coscope.pc: Makefile
 	@mkdir -p $(BUILD)
 	@printf '%s\n' 'prefix=$${pcfiledir}/..' 'includedir=$${prefix}/runtime' 'libdir=$${pcfiledir}' '' \
 	  'Name: coscope' 'Description: coroutine runtime for C on libuv, with a tracer' 'Version: 0.1.0' \
-	  'Requires.private: libuv' 'Cflags: -I$${includedir} -pthread -fno-omit-frame-pointer' \
-	  'Libs: -L$${libdir} -Wl,-rpath,$${libdir} -lcoscope' 'Libs.private: -luv -pthread' > $@
+	  'Requires.private: libuv sqlite3' 'Cflags: -I$${includedir} -pthread -fno-omit-frame-pointer' \
+	  'Libs: -L$${libdir} -Wl,-rpath,$${libdir} -lcoscope' 'Libs.private: -luv -lsqlite3 -pthread' > $@
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libcoscope.a tests/runtime/testutil.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CO_CFLAGS) $(CFLAGS) -Iruntime -Itests/runtime $< -o $@ $(LDFLAGS) $(BUILD)/libcoscope.a -lcmocka $(LIBS)
+	$(CC) $(CO_CFLAGS) $(CFLAGS) -Iruntime -Itracer -Itests/runtime $< -o $@ $(LDFLAGS) $(BUILD)/libcoscope.a -lcmocka $(LIBS)
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libcoscope.a
 	@mkdir -p $(dir $@)
@@ -76,7 +86,7 @@ deps:
 	@sh scripts/ensure-deps.sh
 
 test: deps
-	@$(MAKE) --no-print-directory lib $(TEST_BIN)
+	@$(MAKE) --no-print-directory lib $(BUILD)/coscope $(TEST_BIN)
 	@sh scripts/run-tests.sh $(BUILD) $(TEST_BIN)
 
 check: deps

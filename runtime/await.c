@@ -78,10 +78,10 @@ int co__suspend(co__task *t, co_wait_kind kind, void *obj, uint64_t obj_id, co_l
     } else {
         t->state = CO_TASK_WAITING;
     }
-    if (CO_UNLIKELY(co__hook != NULL)) co__hook->await_begin(t);
+    CO_TRACE(TR_AWAIT, loc, t->id, obj_id, (uint64_t)kind);
     co__switch_away(l, t);
     int r = t->wake_result;
-    if (CO_UNLIKELY(co__hook != NULL)) co__hook->await_end(t, r);
+    CO_TRACE(TR_RESUME, NULL, t->id, 0, (uint64_t)(int64_t)r);
     if (CO_UNLIKELY(r == -ETIMEDOUT)) expire_scopes(t, uv_now(l->uv));
     t->wait_kind = CO_WAIT_NONE;
     t->wait_obj = NULL;

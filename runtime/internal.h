@@ -183,7 +183,9 @@ typedef struct co__loop {
     size_t sched_stack_size;
     void *sched_fake;
     int sched_learn;          /* the next switch-in learns the loop stack's bounds */
+    struct co__xthread *xthread; /* cross-thread calls (thread.c), made lazily; NULL if unused */
 } co__loop;
+void co__xthread_free(co__loop *l); /* thread.c: co_loop_free's teardown of l->xthread */
 
 #define CO__CHUNK 1024u
 
@@ -241,14 +243,9 @@ void co__timers_init(co__loop *l);
 /* Resource ids, unique per process (shared with the tracer). */
 uint64_t co__next_resource_id(void);
 
-/* Tracer seam: one predictable branch when off. */
-typedef struct co__hooks {
-    void (*spawn)(co__task *t);
-    void (*await_begin)(co__task *t);
-    void (*await_end)(co__task *t, int result);
-    void (*end)(co__task *t);
-} co__hooks;
-extern const co__hooks *co__hook;
+/* Tracing: CO_TRACE(kind, loc, task, res, arg) costs one predictable
+ * branch while no session records (trace.h). */
+#include "trace.h"
 
 /* Reports (dump.c). */
 void co__report_pending(co__loop *l, FILE *out);   /* unended tasks, before the loop cancels them */

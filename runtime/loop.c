@@ -29,7 +29,6 @@
 #define CO__BUDGET 4096
 
 __thread co__loop *co__tl_loop;
-const co__hooks *co__hook;
 
 _Noreturn void co__assert_fail(const char *expr, const char *file, int line, const char *func)
 {
@@ -147,6 +146,7 @@ _Noreturn void co__task_main(void *arg)
     co__loop *l = t->loop;
     co__post_switch(l, NULL);
     t->started = 1;
+    CO_TRACE(TR_START, NULL, t->id, 0, 0);
     int r;
     if (CO_UNLIKELY(t->cancel_pending)) {
         t->cancel_pending = 0;
@@ -238,7 +238,7 @@ static bool anything_ready(co__loop *l) { return l->ready_head != NULL; }
 int co_loop_run(co_loop_t *loop, int (*main_fn)(void *), void *arg)
 {
     co__loop *l = (co__loop *)loop;
-    if (l != co__tl_loop) return -EINVAL;
+    if (!l || l != co__tl_loop) return -EINVAL; /* NULL, or another thread's loop */
     if (l->current || l->running) return -EBUSY;
     co_task_t h = co_spawn_at(CO_LOC, "main", main_fn, arg);
     co__task *m = co__task_lookup(l, h);
@@ -311,6 +311,7 @@ int co_loop_free(co_loop_t *loop)
         }
     }
     co__report_leftovers(l, stderr);
+    co__xthread_free(l); /* waits for abandoned thread work, runs queued calls, closes its handle */
     uv_close((uv_handle_t *)&l->idle, on_close_noop);
     uv_close((uv_handle_t *)&l->prepare, on_close_noop);
     uv_close((uv_handle_t *)&l->timer, on_close_noop);

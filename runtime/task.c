@@ -77,7 +77,36 @@ void co__task_free(co__loop *l, co__task *t)
     l->live--;
 }
 
+/* Interned names of spawn sites: co_spawn's names are string literals, so
+ * their address identifies them for the life of the process. */
+static __thread struct { const char *name; uint64_t id; uint32_t epoch; } name_cache[256];
+
+static uint64_t intern_name(const char *name, bool literal)
+{
+    if (!literal) return co__tr_intern(name, strlen(name));
+    size_t h = ((uintptr_t)name >> 3) & 255;
+    if (name_cache[h].name != name || name_cache[h].epoch != co__tr_epoch) {
+        name_cache[h].name = name;
+        name_cache[h].id = co__tr_intern(name, strlen(name));
+        name_cache[h].epoch = co__tr_epoch;
+    }
+    return name_cache[h].id;
+}
+
+static co_task_t spawn(co_loc *loc, const char *name, co_fn fn, void *arg, bool copy_name);
+
 co_task_t co_spawn_at(co_loc *loc, const char *name, co_fn fn, void *arg)
+{
+    return spawn(loc, name, fn, arg, false);
+}
+
+/* co_spawn_named: the name may live in a buffer the caller reuses. */
+co_task_t co_spawn_named_at(co_loc *loc, const char *name, co_fn fn, void *arg)
+{
+    return spawn(loc, name, fn, arg, true);
+}
+
+static co_task_t spawn(co_loc *loc, const char *name, co_fn fn, void *arg, bool copy_name)
 {
     co_task_t none = { 0 };
     co__loop *l = co__tl_loop;
@@ -100,6 +129,13 @@ co_task_t co_spawn_at(co_loc *loc, const char *name, co_fn fn, void *arg)
     t->deadline = CO__NODEADLINE;
     t->heap_idx = CO__NOHEAP;
     t->name = name ? name : "task";
+    if (copy_name && name) {
+        char *copy = strdup(name);
+        if (copy) {
+            t->name = copy;
+            t->name_owned = 1;
+        }
+    }
     co__task *parent = l->current;
     if (parent) {
         t->parent_id = parent->id;
@@ -107,24 +143,12 @@ co_task_t co_spawn_at(co_loc *loc, const char *name, co_fn fn, void *arg)
     }
     t->sp = co__ctx_init(s->lo, s->hi, t);
     l->live++;
-    if (CO_UNLIKELY(co__hook != NULL)) co__hook->spawn(t);
+    if (CO_UNLIKELY(co__tracing)) {
+        uint64_t name_id = intern_name(t->name, !t->name_owned);
+        co__tr_emit(TR_SPAWN, loc, t->id, t->parent_id, name_id);
+    }
     co__ready(l, t);
     return co__handle(t);
-}
-
-/* co_spawn_named: the name may live in a buffer the caller reuses. */
-co_task_t co_spawn_named_at(co_loc *loc, const char *name, co_fn fn, void *arg)
-{
-    co_task_t h = co_spawn_at(loc, name, fn, arg);
-    co__task *t = co__task_lookup(co__tl_loop, h);
-    if (t && name) {
-        char *copy = strdup(name);
-        if (copy) {
-            t->name = copy;
-            t->name_owned = 1;
-        }
-    }
-    return h;
 }
 
 void co__main_ended(co__loop *l);
@@ -134,7 +158,7 @@ void co__task_end(co__loop *l, co__task *t, int result)
 {
     t->result = result;
     t->state = result >= 0 ? CO_TASK_DONE : result == -ECANCELED ? CO_TASK_CANCELLED : CO_TASK_FAILED;
-    if (CO_UNLIKELY(co__hook != NULL)) co__hook->end(t);
+    CO_TRACE(TR_END, NULL, t->id, 0, (uint64_t)(int64_t)result);
     while (t->watchers) {
         co__watch *w = t->watchers;
         t->watchers = w->next;
@@ -221,6 +245,7 @@ int co_detach(co_task_t h)
     if (!t) return -ESRCH;
     if (t->detached || t->awaited || t->group) return -EINVAL;
     t->detached = 1;
+    CO_TRACE(TR_DETACH, NULL, l->current ? l->current->id : 0, t->id, 0);
     if (co__task_ended(t) && t->stack == NULL) co__task_free(l, t);
     return 0;
 }
@@ -231,6 +256,7 @@ int co_cancel(co_task_t h)
     co__task *t = co__task_lookup(l, h);
     if (!t) return -ESRCH;
     if (co__task_ended(t)) return 0;
+    CO_TRACE(TR_CANCEL, NULL, l->current ? l->current->id : 0, t->id, 0);
     t->cancel_count++;
     if (t->state == CO_TASK_WAITING && t->wait_kind != CO_WAIT_YIELD)
         co__interrupt(t, -ECANCELED);

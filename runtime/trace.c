@@ -1,0 +1,221 @@
+/* trace.c -- the producer side of tracing: the shared region, per-thread
+ * rings, interning of strings and call sites, and attaching to a region
+ * that `coscope run` created (passed as $COSCOPE_TRACE_FD).
+ *
+ * Only co__tr_emit (trace.h) is on the hot path.  Everything here runs once
+ * per thread, per call site or per distinct string.
+ */
+#define _GNU_SOURCE
+#include "internal.h"
+#include "trace.h"
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
+int co__tracing;
+uint32_t co__tr_epoch;
+__thread tr_ring *co__tr_ring __attribute__((tls_model("initial-exec")));
+__thread uint32_t co__tr_ring_epoch __attribute__((tls_model("initial-exec")));
+static tr_shm *g_shm;
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+tr_ring *co__tr_claim(void)
+{
+    tr_shm *s = g_shm;
+    if (!s) return NULL;
+    uint32_t tid = (uint32_t)syscall(SYS_gettid);
+    tr_ring *rings = tr_rings(s);
+    for (uint32_t i = 0; i < s->nrings; i++) {
+        uint32_t expect = 0;
+        if (atomic_load_explicit(&rings[i].owner, memory_order_relaxed) == 0 &&
+            atomic_compare_exchange_strong(&rings[i].owner, &expect, tid)) {
+            tr_ring *r = &rings[i];
+            r->head_local = atomic_load_explicit(&r->head, memory_order_relaxed);
+            r->tail_cached = atomic_load_explicit(&r->tail, memory_order_acquire);
+            atomic_fetch_add(&s->rings_used, 1);
+            co__tr_ring = r;
+            co__tr_ring_epoch = co__tr_epoch;
+            co__tr_emit(TR_THREAD, NULL, 0, i, tid);
+            return r;
+        }
+    }
+    atomic_fetch_add(&s->dropped, 1); /* more threads than rings */
+    return NULL;
+}
+
+void co__tr_wait_room(tr_ring *r)
+{
+    tr_shm *s = g_shm;
+    unsigned spins = 0;
+    for (;;) {
+        r->tail_cached = atomic_load_explicit(&r->tail, memory_order_acquire);
+        if (r->head_local - r->tail_cached < TR_RING_RECS) return;
+        if (s->full_policy == TR_FULL_DROP || !atomic_load(&s->consumer_alive)) {
+            atomic_fetch_add(&s->dropped, 1);
+            return;
+        }
+        if (++spins < 64) {
+            sched_yield();
+        } else {
+            struct timespec ts = { 0, 50000 };
+            nanosleep(&ts, NULL);
+        }
+    }
+}
+
+static tr_str *arena_alloc(size_t textlen, uint64_t *off_out)
+{
+    tr_shm *s = g_shm;
+    size_t size = (sizeof(tr_str) + textlen + 1 + 7) & ~(size_t)7;
+    uint64_t off = atomic_fetch_add(&s->arena_top, size);
+    if (off + size > s->arena_size) {
+        atomic_fetch_add(&s->dropped, 1);
+        return NULL;
+    }
+    *off_out = off;
+    return (tr_str *)(tr_arena(s) + off);
+}
+
+uint64_t co__tr_intern(const char *str, size_t len)
+{
+    if (!g_shm || !str) return 0;
+    uint64_t off;
+    tr_str *e = arena_alloc(len, &off);
+    if (!e) return 0;
+    e->len = (uint32_t)len;
+    e->line = 0;
+    e->func_off = 0;
+    memcpy(e->text, str, len);
+    e->text[len] = 0;
+    atomic_store_explicit(&e->ready, TR_STR_PLAIN, memory_order_release);
+    return off;
+}
+
+uint32_t co__tr_intern_loc(co_loc *loc)
+{
+    if (!g_shm) return 0;
+    const char *file = loc->file ? loc->file : "?";
+    const char *func = loc->func ? loc->func : "?";
+    size_t fl = strlen(file), fn = strlen(func);
+    uint64_t off;
+    tr_str *e = arena_alloc(fl + 1 + fn, &off);
+    if (!e) return 0;
+    e->len = (uint32_t)(fl + 1 + fn);
+    e->line = (uint32_t)loc->line;
+    e->func_off = (uint32_t)(fl + 1);
+    memcpy(e->text, file, fl + 1);
+    memcpy(e->text + fl + 1, func, fn + 1);
+    atomic_store_explicit(&e->ready, TR_STR_LOC, memory_order_release);
+    uint32_t id = (uint32_t)(off >> 3);
+    loc->id = (co__tr_epoch << 24) | id;
+    return id;
+}
+
+static uint32_t detect_clock(void)
+{
+#if defined(__x86_64__)
+    unsigned a, b, c, d;
+    /* Invariant TSC: constant rate in every P-, C- and T-state. */
+    if (__get_cpuid(0x80000007, &a, &b, &c, &d) && (d & (1u << 8))) return TR_CLOCK_TSC;
+    return TR_CLOCK_MONO;
+#elif defined(__aarch64__)
+    return TR_CLOCK_TSC; /* the generic timer is constant-rate by architecture */
+#else
+    return TR_CLOCK_MONO;
+#endif
+}
+
+static void init_header(tr_shm *s)
+{
+    memset(s, 0, sizeof *s);
+    s->magic = TR_MAGIC;
+    s->version = TR_VERSION;
+    s->nrings = TR_NRINGS;
+    s->ring_recs = TR_RING_RECS;
+    s->arena_size = TR_ARENA_BYTES;
+    s->clock = detect_clock();
+    atomic_store(&s->arena_top, 8); /* offset 0 means "no string" */
+    atomic_store(&s->consumer_alive, 1);
+    s->slow_ms = 100;
+    s->mono0 = mono_ns();
+    s->tsc0 = co__tr_now();
+    tr_ring *rings = tr_rings(s);
+    for (uint32_t i = 0; i < TR_NRINGS; i++) rings[i].index = i;
+}
+
+tr_shm *co__tr_create_shm(int *fd_out)
+{
+    size_t size = tr_shm_size();
+    int fd = -1;
+    void *p;
+    if (fd_out) {
+        fd = memfd_create("coscope-trace", 0); /* inherited by the traced child */
+        if (fd < 0) return NULL;
+        if (ftruncate(fd, (off_t)size) != 0) {
+            close(fd);
+            return NULL;
+        }
+        p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    } else {
+        p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    }
+    if (p == MAP_FAILED) {
+        if (fd >= 0) close(fd);
+        return NULL;
+    }
+    init_header(p);
+    if (fd_out) *fd_out = fd;
+    return p;
+}
+
+int co__tr_attach(tr_shm *shm)
+{
+    if (shm->magic != TR_MAGIC || shm->version != TR_VERSION) return -EINVAL;
+    g_shm = shm;
+    co__tr_epoch = (co__tr_epoch + 1) & 0xFF;
+    if (co__tr_epoch == 0) co__tr_epoch = 1;
+    co__tr_ring = NULL;
+    atomic_thread_fence(memory_order_seq_cst);
+    co__tracing = 1;
+    return 0;
+}
+
+void co__tr_detach(void)
+{
+    co__tracing = 0;
+    atomic_thread_fence(memory_order_seq_cst);
+    g_shm = NULL;
+    co__tr_ring = NULL;
+}
+
+int co__tr_slow_ms(void) { return g_shm ? g_shm->slow_ms : -1; }
+
+/* Under `coscope run`: attach before main() to the region the parent made. */
+__attribute__((constructor)) static void attach_from_env(void)
+{
+    const char *v = getenv("COSCOPE_TRACE_FD");
+    if (!v || !*v) return;
+    int fd = atoi(v);
+    void *p = mmap(NULL, tr_shm_size(), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    unsetenv("COSCOPE_TRACE_FD"); /* not for grandchildren */
+    if (p == MAP_FAILED) {
+        fprintf(stderr, "coscope: cannot map the trace region (fd %d); running untraced\n", fd);
+        return;
+    }
+    if (co__tr_attach(p) != 0) {
+        fprintf(stderr, "coscope: trace region has a different format version; running untraced\n");
+        munmap(p, tr_shm_size());
+    }
+}

@@ -1,0 +1,193 @@
+/* trace.h -- the tracing hot path and the shared-memory format it writes.
+ *
+ * This is the contract between a traced program (producer, runtime/trace.c)
+ * and the recorder (consumer, tracer/recorder.c), which may be another
+ * process (`coscope run`) reading the same memory.  Everything a crashed
+ * program recorded is in this memory, so the recorder loses nothing.
+ *
+ * Layout of the shared region (all offsets from its start):
+ *   tr_shm header | string arena (arena_size bytes) | rings[nrings]
+ * Each ring is single-producer (one thread of the program) and
+ * single-consumer (the recorder): the producer writes a record in place at
+ * head, then publishes it with a release store of head+1; the consumer reads
+ * up to head (acquire) and frees slots with a release store of tail.
+ *
+ * Strings (locations, task names, log lines) are interned once into the
+ * arena; their id is their offset.  A string entry is written completely
+ * before its `ready` word is set (release), and before any event refers to
+ * it, so the recorder can persist the arena up to the first entry not ready.
+ */
+#ifndef CO_TRACE_H
+#define CO_TRACE_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <time.h>
+#include "coscope.h"
+
+#define TR_MAGIC       0x3152545343534f43ull /* "COSCSTR1" */
+#define TR_VERSION     1
+#define TR_NRINGS      64
+#define TR_RING_RECS   (1u << 16)            /* records per ring, power of two */
+#define TR_ARENA_BYTES (32u << 20)
+
+/* One event: 32 bytes, built in place in the ring. */
+typedef struct tr_rec {
+    uint64_t ts;        /* raw clock: TSC ticks, or CLOCK_MONOTONIC ns (see tr_shm.clock) */
+    uint32_t kind_loc;  /* low 8 bits: tr_kind; high 24: location id (arena offset / 8), 0 = none */
+    uint32_t task;      /* task id (0 = no task: plain code on the loop, or a pool thread) */
+    uint64_t res;       /* what the event is about: resource id, other task id, string id */
+    uint64_t arg;       /* kind-specific: result, depth, wait kind, ... */
+} tr_rec;
+
+/* Event kinds.  Stable numbers: chunks on disk store them. */
+typedef enum tr_kind {
+    TR_NONE = 0,
+    TR_THREAD,        /* a thread's first event: task = OS tid, res = ring index */
+    TR_SPAWN,         /* task = new task, res = parent task, arg = name string id */
+    TR_START,         /* task runs for the first time (a step begins) */
+    TR_AWAIT,         /* step ends, await begins: res = awaited object id, arg = wait kind | extra << 8 */
+    TR_RESUME,        /* await ends, step begins: arg = result (int64) */
+    TR_END,           /* task ended: arg = result (int64); the last step ends */
+    TR_CANCEL,        /* task = requester (0 outside tasks), res = target task */
+    TR_DETACH,        /* res = detached task */
+    TR_RES_NEW,       /* res = resource id, arg = wait kind of the resource | name id << 8 */
+    TR_LOCK_ACQ,      /* immediate acquisition (no wait): res = lock */
+    TR_LOCK_REL,      /* res = lock, arg = task it is handed to (0 = none) */
+    TR_SEM_ACQ,       /* immediate: res = sem, arg = value after */
+    TR_SEM_REL,       /* res = sem, arg = task handed to, or 0 */
+    TR_Q_PUT,         /* res = queue, arg = depth after */
+    TR_Q_GET,         /* res = queue, arg = depth after */
+    TR_EV_SET,        /* res = event, arg = waiters woken */
+    TR_COND_NOTIFY,   /* res = cond, arg = waiters woken */
+    TR_FUT_SET,       /* res = future, arg = error (0 if set) */
+    TR_LOG,           /* res = string id (the formatted line) */
+    TR_MARK,          /* res = string id */
+    TR_REGION_BEGIN,  /* res = string id */
+    TR_REGION_END,    /* res = string id */
+    TR_LOOP_IDLE,     /* the loop is about to block in poll */
+    TR_LOOP_BUSY,     /* the loop woke up */
+    TR_WORK_BEGIN,    /* thread-pool work starts: res = request id, task = submitting task */
+    TR_WORK_END,
+    TR_SLOW_STEP,     /* debug: the step that just ended took arg ns */
+    TR_STACK,         /* a frame of a captured stack: res = pc, arg = depth | (count << 16) */
+    TR_KIND_COUNT
+} tr_kind;
+
+/* A string in the arena: header then bytes, 8-byte aligned. */
+typedef struct tr_str {
+    _Atomic uint32_t ready; /* 0 while being written, then TR_STR_* */
+    uint32_t len;           /* bytes of text, without the NUL */
+    uint32_t line;          /* locations only */
+    uint32_t func_off;      /* locations only: offset of the function name in text */
+    char text[];            /* NUL-terminated; a location is "file\0func\0" */
+} tr_str;
+enum { TR_STR_PLAIN = 1, TR_STR_LOC = 2 };
+
+typedef struct tr_ring {
+    _Atomic uint64_t head;      /* written by the producer only */
+    char pad0[56];
+    _Atomic uint64_t tail;      /* written by the consumer only */
+    char pad1[56];
+    _Atomic uint32_t owner;     /* OS tid of the producer, 0 while free */
+    uint32_t index;
+    uint64_t head_local;        /* producer's private copy of head */
+    uint64_t tail_cached;       /* producer's last look at tail */
+    char pad2[40];
+    tr_rec recs[TR_RING_RECS];
+} tr_ring;
+
+enum { TR_CLOCK_MONO = 0, TR_CLOCK_TSC = 1 };
+enum { TR_FULL_BLOCK = 0, TR_FULL_DROP = 1 };
+
+typedef struct tr_shm {
+    uint64_t magic;
+    uint32_t version;
+    uint32_t nrings;
+    uint32_t ring_recs;
+    uint32_t clock;                 /* TR_CLOCK_* */
+    uint64_t arena_size;
+    _Atomic uint64_t arena_top;     /* next free arena byte (offset from arena start) */
+    _Atomic uint64_t dropped;       /* events lost in drop mode */
+    _Atomic uint32_t rings_used;
+    uint32_t full_policy;           /* TR_FULL_* */
+    int32_t slow_ms;                /* slow-step threshold for the program */
+    _Atomic int32_t consumer_alive; /* 0 once the recorder is gone: producers stop blocking */
+    uint64_t tsc0, mono0;           /* a (tsc, ns) pair taken together at creation */
+    char pad[64];
+} tr_shm;
+
+static inline size_t tr_shm_size(void)
+{
+    return sizeof(tr_shm) + TR_ARENA_BYTES + (size_t)TR_NRINGS * sizeof(tr_ring);
+}
+static inline char *tr_arena(tr_shm *s) { return (char *)(s + 1); }
+static inline tr_ring *tr_rings(tr_shm *s) { return (tr_ring *)(tr_arena(s) + s->arena_size); }
+
+/* ------------------------------------------------------------------------ */
+/* Producer hot path                                                         */
+
+extern int co__tracing;                     /* nonzero while a session records */
+extern uint32_t co__tr_epoch;               /* location ids are valid for this epoch only */
+extern __thread tr_ring *co__tr_ring;       /* this thread's ring, NULL until the first event */
+extern __thread uint32_t co__tr_ring_epoch;  /* session co__tr_ring belongs to */
+
+tr_ring *co__tr_claim(void);                /* slow path: take a ring for this thread */
+void co__tr_wait_room(tr_ring *r);           /* slow path: ring full */
+uint32_t co__tr_intern_loc(co_loc *loc);     /* slow path: first event at a call site */
+uint64_t co__tr_intern(const char *s, size_t len);
+
+static inline uint64_t co__tr_now(void)
+{
+#if defined(__x86_64__)
+    return __builtin_ia32_rdtsc();
+#elif defined(__aarch64__)
+    uint64_t v;
+    __asm__ volatile("mrs %0, cntvct_el0" : "=r"(v));
+    return v;
+#else
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+#endif
+}
+
+static inline uint32_t co__tr_loc(co_loc *loc)
+{
+    if (!loc) return 0;
+    if (__builtin_expect((loc->id >> 24) == co__tr_epoch && loc->id != 0, 1)) return loc->id & 0xFFFFFFu;
+    return co__tr_intern_loc(loc);
+}
+
+/* Record one event.  Call only under `if (CO_UNLIKELY(co__tracing))`. */
+static inline void co__tr_emit(unsigned kind, co_loc *loc, uint64_t task, uint64_t res, uint64_t arg)
+{
+    tr_ring *r = co__tr_ring;
+    if (__builtin_expect(r == NULL || co__tr_ring_epoch != co__tr_epoch, 0)) {
+        r = co__tr_claim();
+        if (!r) return;
+    }
+    uint64_t h = r->head_local;
+    if (__builtin_expect(h - r->tail_cached >= TR_RING_RECS, 0)) {
+        co__tr_wait_room(r);
+        if (h - r->tail_cached >= TR_RING_RECS) return; /* dropped (counted) */
+    }
+    tr_rec *e = &r->recs[h & (TR_RING_RECS - 1)];
+    e->ts = co__tr_now();
+    e->kind_loc = kind | (co__tr_loc(loc) << 8);
+    e->task = (uint32_t)task;
+    e->res = res;
+    e->arg = arg;
+    r->head_local = h + 1;
+    atomic_store_explicit(&r->head, h + 1, memory_order_release);
+}
+
+#define CO_TRACE(kind, loc, task, res, arg) \
+    do { if (__builtin_expect(co__tracing, 0)) co__tr_emit((kind), (loc), (task), (res), (arg)); } while (0)
+
+/* Session control (trace.c). */
+int co__tr_attach(tr_shm *shm);             /* start producing into shm */
+void co__tr_detach(void);
+tr_shm *co__tr_create_shm(int *fd_out);     /* a fresh region (memfd), initialised */
+
+#endif /* CO_TRACE_H */

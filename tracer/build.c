@@ -1,0 +1,533 @@
+/* build.c -- the builder: turns persisted chunks into the relational tables
+ * (events, spans, tasks, resources, threads) that reports, SQL users and
+ * the TUI read.
+ *
+ * It replays events in order with a little state per task (the open step,
+ * the open await) and per held resource, so every span is written once,
+ * complete, with an INSERT (no UPDATE of spans).  Progress is meta
+ * 'built_seq' (last chunk built), written in the same transaction as the
+ * rows, so a build interrupted by a crash of the recorder is redone from
+ * scratch by tr_build_complete() on the next open.
+ *
+ * Spans carry a `bin` (a hierarchical time bin, as in genome browsers) so
+ * "what overlaps time t" is an index lookup on (bin, start) over 9 bins
+ * instead of a scan: a span gets the finest level whose 2^shift-ns bucket
+ * holds both its ends (shift = 20, 24, ... 48), or the catch-all level 8.
+ */
+#include "tracer.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- a small open-addressing map: uint64 key -> fixed-size value -------- */
+
+typedef struct tr_map {
+    uint64_t *keys;   /* 0 = empty slot (keys are never 0) */
+    char *vals;
+    size_t vsize, cap, len;
+} tr_map;
+
+static void map_init(tr_map *m, size_t vsize) { memset(m, 0, sizeof *m); m->vsize = vsize; }
+
+static inline uint64_t mix(uint64_t k)
+{
+    k ^= k >> 33; k *= 0xff51afd7ed558ccdull; k ^= k >> 33;
+    return k;
+}
+
+static void *map_find(tr_map *m, uint64_t key)
+{
+    if (!m->cap) return NULL;
+    for (size_t i = mix(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+        if (m->keys[i] == key) return m->vals + i * m->vsize;
+        if (m->keys[i] == 0) return NULL;
+    }
+}
+
+static void *map_put(tr_map *m, uint64_t key); /* returns zeroed value for new keys */
+
+static int map_grow(tr_map *m)
+{
+    size_t cap = m->cap ? m->cap * 2 : 1024;
+    tr_map n = { calloc(cap, 8), calloc(cap, m->vsize), m->vsize, cap, 0 };
+    if (!n.keys || !n.vals) { free(n.keys); free(n.vals); return -ENOMEM; }
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->keys[i]) memcpy(map_put(&n, m->keys[i]), m->vals + i * m->vsize, m->vsize);
+    free(m->keys); free(m->vals);
+    *m = n;
+    return 0;
+}
+
+static void *map_put(tr_map *m, uint64_t key)
+{
+    if ((m->len + 1) * 2 > m->cap && map_grow(m) < 0) return NULL;
+    size_t i = mix(key) & (m->cap - 1);
+    while (m->keys[i] && m->keys[i] != key) i = (i + 1) & (m->cap - 1);
+    if (!m->keys[i]) {
+        m->keys[i] = key;
+        memset(m->vals + i * m->vsize, 0, m->vsize);
+        m->len++;
+    }
+    return m->vals + i * m->vsize;
+}
+
+/* Backward-shift deletion keeps probe chains intact without tombstones. */
+static void map_del(tr_map *m, uint64_t key)
+{
+    if (!m->cap) return;
+    size_t i = mix(key) & (m->cap - 1);
+    while (m->keys[i] != key) {
+        if (!m->keys[i]) return;
+        i = (i + 1) & (m->cap - 1);
+    }
+    size_t j = i;
+    for (;;) {
+        j = (j + 1) & (m->cap - 1);
+        if (!m->keys[j]) break;
+        size_t home = mix(m->keys[j]) & (m->cap - 1);
+        if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+            m->keys[i] = m->keys[j];
+            memcpy(m->vals + i * m->vsize, m->vals + j * m->vsize, m->vsize);
+            i = j;
+        }
+    }
+    m->keys[i] = 0;
+    m->len--;
+}
+
+static void map_free(tr_map *m) { free(m->keys); free(m->vals); memset(m, 0, sizeof *m); }
+
+/* ---- builder ----------------------------------------------------------- */
+
+typedef struct tstate {
+    int64_t spawn_ts, start_ts, step_start, await_start;
+    int64_t busy, wait;
+    uint64_t await_res;
+    uint32_t step_loc, await_loc;
+    uint32_t steps, awaits;
+    uint8_t in_step, in_await, await_kind, ended;
+    uint32_t ring;
+} tstate;
+
+typedef struct hold {
+    int64_t start;
+    uint32_t loc;
+    uint8_t kind;  /* 'h' hold, 'r' region, 'w' work */
+    uint64_t task;
+} hold;
+
+struct tr_builder {
+    sqlite3 *db;
+    int64_t built_seq;
+    int clock;
+    uint64_t tsc0;
+    double ns_per_tick;
+    int64_t slow_ns;
+    int64_t max_ts;
+    int64_t events;
+    tr_map tasks, holds, strcache;
+    sqlite3_stmt *sel_chunks, *ins_event, *ins_span, *ins_task, *upd_task, *ins_res, *ins_thread,
+                 *sel_string, *ins_warning;
+    int err;
+};
+
+static const char *const KIND_NAMES[TR_KIND_COUNT] = {
+    "none", "thread", "spawn", "start", "await", "resume", "end", "cancel", "detach", "resource",
+    "lock_acquire", "lock_release", "sem_acquire", "sem_release", "queue_put", "queue_get",
+    "event_set", "cond_notify", "future_set", "log", "mark", "region_begin", "region_end",
+    "loop_idle", "loop_busy", "work_begin", "work_end", "slow_step", "stack",
+};
+
+static int64_t span_bin(int64_t s, int64_t e)
+{
+    for (int lvl = 0; lvl < 8; lvl++) {
+        int shift = 20 + 4 * lvl;
+        if ((s >> shift) == (e >> shift)) return ((int64_t)lvl << 48) | (s >> shift);
+    }
+    return (int64_t)8 << 48;
+}
+
+static int prep(tr_builder *b, sqlite3_stmt **st, const char *sql)
+{
+    int rc = sqlite3_prepare_v3(b->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+    if (rc != SQLITE_OK) fprintf(stderr, "coscope: sqlite: %s\n", sqlite3_errmsg(b->db));
+    return tr_sqlite_err(rc);
+}
+
+int tr_builder_new(tr_builder **out, sqlite3 *db)
+{
+    tr_builder *b = calloc(1, sizeof *b);
+    if (!b) return -ENOMEM;
+    b->db = db;
+    b->built_seq = tr_meta_int(db, "built_seq", 0);
+    b->clock = (int)tr_meta_int(db, "clock_kind", TR_CLOCK_MONO);
+    b->tsc0 = (uint64_t)tr_meta_int(db, "clock_origin", 0);
+    sqlite3_stmt *st;
+    b->ns_per_tick = 1.0;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'ns_per_tick'", -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW) b->ns_per_tick = sqlite3_column_double(st, 0);
+        sqlite3_finalize(st);
+    }
+    b->slow_ns = tr_meta_int(db, "slow_ms", 100) * 1000000;
+    map_init(&b->tasks, sizeof(tstate));
+    map_init(&b->holds, sizeof(hold));
+    map_init(&b->strcache, sizeof(char *));
+    int r = 0;
+    r = r ? r : prep(b, &b->sel_chunks, "SELECT seq, data FROM chunks WHERE seq > ? ORDER BY seq LIMIT 16");
+    r = r ? r : prep(b, &b->ins_event, "INSERT INTO events(ts, ring, task, kind, resource, arg, loc) VALUES (?,?,?,?,?,?,?)");
+    r = r ? r : prep(b, &b->ins_span, "INSERT INTO spans(kind, task, resource, start, end, dur, wait, loc, end_loc, result, open, bin, ring)"
+                                      " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    r = r ? r : prep(b, &b->ins_task, "INSERT OR REPLACE INTO tasks(id, name, parent, ring, spawn_loc, spawn_ts) VALUES (?,?,?,?,?,?)");
+    r = r ? r : prep(b, &b->upd_task, "UPDATE tasks SET start_ts=?, end_ts=?, state=?, result=?, steps=?, awaits=?, busy_ns=?, wait_ns=? WHERE id=?");
+    r = r ? r : prep(b, &b->ins_res, "INSERT OR REPLACE INTO resources(id, kind, name, ring, create_ts, create_loc) VALUES (?,?,?,?,?,?)");
+    r = r ? r : prep(b, &b->ins_thread, "INSERT OR REPLACE INTO threads(ring, tid, first_ts) VALUES (?,?,?)");
+    r = r ? r : prep(b, &b->sel_string, "SELECT text FROM strings WHERE id = ?");
+    r = r ? r : prep(b, &b->ins_warning, "INSERT INTO warnings(kind, task, resource, ts, dur, loc, loc2, message) VALUES (?,?,?,?,?,?,?,?)");
+    if (r < 0) {
+        tr_builder_free(b);
+        return r;
+    }
+    *out = b;
+    return 0;
+}
+
+void tr_builder_free(tr_builder *b)
+{
+    if (!b) return;
+    sqlite3_stmt *all[] = { b->sel_chunks, b->ins_event, b->ins_span, b->ins_task, b->upd_task,
+                            b->ins_res, b->ins_thread, b->sel_string, b->ins_warning };
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) sqlite3_finalize(all[i]);
+    for (size_t i = 0; i < b->strcache.cap; i++)
+        if (b->strcache.keys && b->strcache.keys[i]) free(*(char **)(b->strcache.vals + i * sizeof(char *)));
+    map_free(&b->tasks);
+    map_free(&b->holds);
+    map_free(&b->strcache);
+    free(b);
+}
+
+static const char *string_of(tr_builder *b, uint64_t id)
+{
+    if (!id) return NULL;
+    char **slot = map_find(&b->strcache, id);
+    if (slot) return *slot;
+    const char *text = NULL;
+    sqlite3_bind_int64(b->sel_string, 1, (int64_t)id);
+    if (sqlite3_step(b->sel_string) == SQLITE_ROW) text = (const char *)sqlite3_column_text(b->sel_string, 0);
+    char *copy = text ? strdup(text) : NULL;
+    sqlite3_reset(b->sel_string);
+    if (!copy) return NULL; /* not persisted yet: do not cache the miss */
+    slot = map_put(&b->strcache, id);
+    if (slot) *slot = copy;
+    return copy;
+}
+
+static inline int64_t to_ns(tr_builder *b, uint64_t raw)
+{
+    if (b->clock == TR_CLOCK_TSC) return (int64_t)((double)(int64_t)(raw - b->tsc0) * b->ns_per_tick);
+    return (int64_t)(raw - b->tsc0);
+}
+
+static void step(tr_builder *b, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE && !b->err) {
+        fprintf(stderr, "coscope: sqlite: %s\n", sqlite3_errmsg(b->db));
+        b->err = tr_sqlite_err(rc);
+    }
+    sqlite3_reset(st);
+}
+
+static void bind_opt(sqlite3_stmt *st, int i, int64_t v)
+{
+    if (v) sqlite3_bind_int64(st, i, v);
+    else sqlite3_bind_null(st, i);
+}
+
+static void span(tr_builder *b, const char *kind, uint64_t task, uint64_t res, int64_t start, int64_t end,
+                 const char *wait, uint32_t loc, uint32_t end_loc, int64_t result, int has_result, int open,
+                 uint32_t ring)
+{
+    sqlite3_stmt *st = b->ins_span;
+    if (end < start) end = start;
+    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+    bind_opt(st, 2, (int64_t)task);
+    bind_opt(st, 3, (int64_t)res);
+    sqlite3_bind_int64(st, 4, start);
+    sqlite3_bind_int64(st, 5, end);
+    sqlite3_bind_int64(st, 6, end - start);
+    if (wait) sqlite3_bind_text(st, 7, wait, -1, SQLITE_STATIC); else sqlite3_bind_null(st, 7);
+    bind_opt(st, 8, loc);
+    bind_opt(st, 9, end_loc);
+    if (has_result) sqlite3_bind_int64(st, 10, result); else sqlite3_bind_null(st, 10);
+    sqlite3_bind_int(st, 11, open);
+    sqlite3_bind_int64(st, 12, span_bin(start, end));
+    sqlite3_bind_int64(st, 13, ring);
+    step(b, st);
+}
+
+static uint64_t hold_key(uint64_t res, uint64_t task, int kind)
+{
+    return mix(res * 0x9e3779b97f4a7c15ull ^ (task << 3) ^ (uint64_t)kind) | 1;
+}
+
+static void open_hold(tr_builder *b, int kind, uint64_t res, uint64_t task, int64_t ts, uint32_t loc)
+{
+    hold *h = map_put(&b->holds, hold_key(res, task, kind));
+    if (!h) return;
+    h->start = ts;
+    h->loc = loc;
+    h->kind = (uint8_t)kind;
+    h->task = task;
+}
+
+static void close_hold(tr_builder *b, int kind, const char *name, uint64_t res, uint64_t task, int64_t ts,
+                       uint32_t loc, uint32_t ring)
+{
+    uint64_t key = hold_key(res, task, kind);
+    hold *h = map_find(&b->holds, key);
+    if (!h) return;
+    span(b, name, task, res, h->start, ts, NULL, h->loc, loc, 0, 0, 0, ring);
+    map_del(&b->holds, key);
+}
+
+static void write_task(tr_builder *b, uint64_t id, tstate *t, int64_t end_ts, const char *state, int64_t result,
+                       int has_result)
+{
+    sqlite3_stmt *st = b->upd_task;
+    bind_opt(st, 1, t->start_ts);
+    if (end_ts >= 0) sqlite3_bind_int64(st, 2, end_ts); else sqlite3_bind_null(st, 2);
+    sqlite3_bind_text(st, 3, state, -1, SQLITE_STATIC);
+    if (has_result) sqlite3_bind_int64(st, 4, result); else sqlite3_bind_null(st, 4);
+    sqlite3_bind_int64(st, 5, t->steps);
+    sqlite3_bind_int64(st, 6, t->awaits);
+    sqlite3_bind_int64(st, 7, t->busy);
+    sqlite3_bind_int64(st, 8, t->wait);
+    sqlite3_bind_int64(st, 9, (int64_t)id);
+    step(b, st);
+}
+
+static void close_step(tr_builder *b, uint64_t task, tstate *t, int64_t ts, uint32_t end_loc, uint32_t ring)
+{
+    if (!t->in_step) return;
+    int64_t dur = ts - t->step_start;
+    span(b, "step", task, 0, t->step_start, ts, NULL, t->step_loc, end_loc, 0, 0, 0, ring);
+    t->busy += dur;
+    t->steps++;
+    t->in_step = 0;
+    if (b->slow_ns > 0 && dur > b->slow_ns) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "task ran %.1f ms without awaiting (threshold %lld ms)", dur / 1e6,
+                 (long long)(b->slow_ns / 1000000));
+        sqlite3_stmt *st = b->ins_warning;
+        sqlite3_bind_text(st, 1, "slow_step", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (int64_t)task);
+        sqlite3_bind_null(st, 3);
+        sqlite3_bind_int64(st, 4, t->step_start);
+        sqlite3_bind_int64(st, 5, dur);
+        bind_opt(st, 6, t->step_loc);
+        bind_opt(st, 7, end_loc);
+        sqlite3_bind_text(st, 8, msg, -1, SQLITE_TRANSIENT);
+        step(b, st);
+    }
+}
+
+static void on_event(void *ctx, uint32_t ring, const tr_rec *e)
+{
+    tr_builder *b = ctx;
+    int64_t ts = to_ns(b, e->ts);
+    unsigned kind = e->kind_loc & 0xff;
+    uint32_t loc = e->kind_loc >> 8;
+    uint64_t task = e->task;
+    if (ts > b->max_ts) b->max_ts = ts;
+    b->events++;
+
+    sqlite3_stmt *st = b->ins_event;
+    sqlite3_bind_int64(st, 1, ts);
+    sqlite3_bind_int64(st, 2, ring);
+    bind_opt(st, 3, (int64_t)task);
+    sqlite3_bind_text(st, 4, kind < TR_KIND_COUNT ? KIND_NAMES[kind] : "unknown", -1, SQLITE_STATIC);
+    bind_opt(st, 5, (int64_t)e->res);
+    sqlite3_bind_int64(st, 6, (int64_t)e->arg);
+    bind_opt(st, 7, loc);
+    step(b, st);
+
+    tstate *t = task ? map_find(&b->tasks, task) : NULL;
+    switch (kind) {
+    case TR_THREAD:
+        sqlite3_bind_int64(b->ins_thread, 1, (int64_t)e->res);
+        sqlite3_bind_int64(b->ins_thread, 2, (int64_t)e->arg);
+        sqlite3_bind_int64(b->ins_thread, 3, ts);
+        step(b, b->ins_thread);
+        break;
+    case TR_SPAWN: {
+        t = map_put(&b->tasks, task);
+        if (!t) break;
+        t->spawn_ts = ts;
+        t->ring = ring;
+        st = b->ins_task;
+        sqlite3_bind_int64(st, 1, (int64_t)task);
+        const char *name = string_of(b, e->arg);
+        if (name) sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT); else sqlite3_bind_null(st, 2);
+        bind_opt(st, 3, (int64_t)e->res);
+        sqlite3_bind_int64(st, 4, ring);
+        bind_opt(st, 5, loc);
+        sqlite3_bind_int64(st, 6, ts);
+        step(b, st);
+        break;
+    }
+    case TR_START:
+        if (!t) break;
+        t->start_ts = ts;
+        t->step_start = ts;
+        t->step_loc = 0;
+        t->in_step = 1;
+        break;
+    case TR_AWAIT:
+        if (!t) break;
+        close_step(b, task, t, ts, loc, ring);
+        t->in_await = 1;
+        t->await_start = ts;
+        t->await_kind = (uint8_t)(e->arg & 0xff);
+        t->await_res = e->res;
+        t->await_loc = loc;
+        break;
+    case TR_RESUME: {
+        if (!t) break;
+        int64_t result = (int64_t)e->arg;
+        if (t->in_await) {
+            span(b, "await", task, t->await_res, t->await_start, ts, co_wait_kind_name(t->await_kind),
+                 t->await_loc, 0, result, 1, 0, ring);
+            t->wait += ts - t->await_start;
+            t->awaits++;
+            t->in_await = 0;
+            if (result == 0 && (t->await_kind == CO_WAIT_LOCK || t->await_kind == CO_WAIT_SEM))
+                open_hold(b, 'h', t->await_res, task, ts, t->await_loc);
+        }
+        t->step_start = ts;
+        t->step_loc = t->await_loc;
+        t->in_step = 1;
+        break;
+    }
+    case TR_END: {
+        if (!t) break;
+        int64_t result = (int64_t)e->arg;
+        close_step(b, task, t, ts, 0, ring);
+        t->ended = 1;
+        const char *state = result >= 0 ? "done" : result == -ECANCELED ? "cancelled" : "failed";
+        write_task(b, task, t, ts, state, result, 1);
+        map_del(&b->tasks, task);
+        break;
+    }
+    case TR_RES_NEW: {
+        st = b->ins_res;
+        sqlite3_bind_int64(st, 1, (int64_t)e->res);
+        sqlite3_bind_text(st, 2, co_wait_kind_name((int)(e->arg & 0xff)), -1, SQLITE_STATIC);
+        const char *name = string_of(b, e->arg >> 8);
+        if (name) sqlite3_bind_text(st, 3, name, -1, SQLITE_TRANSIENT); else sqlite3_bind_null(st, 3);
+        sqlite3_bind_int64(st, 4, ring);
+        sqlite3_bind_int64(st, 5, ts);
+        bind_opt(st, 6, loc);
+        step(b, st);
+        break;
+    }
+    case TR_LOCK_ACQ:
+    case TR_SEM_ACQ:
+        open_hold(b, 'h', e->res, task, ts, loc);
+        break;
+    case TR_LOCK_REL:
+    case TR_SEM_REL:
+        close_hold(b, 'h', "hold", e->res, task, ts, loc, ring);
+        break;
+    case TR_REGION_BEGIN:
+        open_hold(b, 'r', e->res, task, ts, loc);
+        break;
+    case TR_REGION_END:
+        close_hold(b, 'r', "region", e->res, task, ts, loc, ring);
+        break;
+    case TR_WORK_BEGIN:
+        open_hold(b, 'w', e->res, 0, ts, loc);
+        break;
+    case TR_WORK_END:
+        close_hold(b, 'w', "work", e->res, 0, ts, loc, ring);
+        break;
+    default:
+        break;
+    }
+}
+
+int64_t tr_builder_step(tr_builder *b, int64_t max_events)
+{
+    int64_t before = b->events;
+    for (;;) {
+        int got = 0;
+        sqlite3_bind_int64(b->sel_chunks, 1, b->built_seq);
+        while (sqlite3_step(b->sel_chunks) == SQLITE_ROW) {
+            int64_t seq = sqlite3_column_int64(b->sel_chunks, 0);
+            const uint8_t *blob = sqlite3_column_blob(b->sel_chunks, 1);
+            int len = sqlite3_column_bytes(b->sel_chunks, 1);
+            int n = tr_chunk_decode(blob, (size_t)len, NULL, on_event, b);
+            if (n < 0) {
+                fprintf(stderr, "coscope: chunk %lld is damaged; skipped\n", (long long)seq);
+            }
+            b->built_seq = seq;
+            got++;
+        }
+        sqlite3_reset(b->sel_chunks);
+        if (b->err) return b->err;
+        if (!got || (max_events > 0 && b->events - before >= max_events)) break;
+    }
+    tr_meta_set_int(b->db, "built_seq", b->built_seq);
+    return b->events - before;
+}
+
+int tr_builder_finish(tr_builder *b)
+{
+    int64_t end = b->max_ts;
+    /* Whatever is still open ran until the end of the trace. */
+    for (size_t i = 0; i < b->holds.cap; i++) {
+        if (!b->holds.keys[i]) continue;
+        hold *h = (hold *)(b->holds.vals + i * b->holds.vsize);
+        const char *name = h->kind == 'r' ? "region" : h->kind == 'w' ? "work" : "hold";
+        span(b, name, h->task, 0, h->start, end, NULL, h->loc, 0, 0, 0, 1, 0);
+    }
+    for (size_t i = 0; i < b->tasks.cap; i++) {
+        if (!b->tasks.keys[i]) continue;
+        uint64_t id = b->tasks.keys[i];
+        tstate *t = (tstate *)(b->tasks.vals + i * b->tasks.vsize);
+        if (t->in_step) span(b, "step", id, 0, t->step_start, end, NULL, t->step_loc, 0, 0, 0, 1, t->ring);
+        if (t->in_await)
+            span(b, "await", id, t->await_res, t->await_start, end, co_wait_kind_name(t->await_kind),
+                 t->await_loc, 0, 0, 0, 1, t->ring);
+        write_task(b, id, t, -1, t->in_await ? "waiting" : t->start_ts ? "ready" : "pending", 0, 0);
+    }
+    int r = tr_exec(b->db,
+                    "CREATE INDEX IF NOT EXISTS spans_bin ON spans(bin, start);"
+                    "CREATE INDEX IF NOT EXISTS spans_task ON spans(task, start);"
+                    "CREATE INDEX IF NOT EXISTS spans_resource ON spans(resource, kind);"
+                    "CREATE INDEX IF NOT EXISTS events_ts ON events(ts);"
+                    "CREATE INDEX IF NOT EXISTS events_task ON events(task, ts);"
+                    "CREATE INDEX IF NOT EXISTS tasks_parent ON tasks(parent);");
+    if (r == 0) r = tr_meta_set_int(b->db, "built", 1);
+    if (r == 0) r = tr_meta_set_int(b->db, "duration_ns", end);
+    return b->err ? b->err : r;
+}
+
+int tr_build_complete(sqlite3 *db)
+{
+    if (tr_meta_int(db, "built", 0)) return 0;
+    /* Interrupted build (or a recorder that died): redo it from the chunks. */
+    int r = tr_exec(db, "BEGIN; DELETE FROM events; DELETE FROM spans; DELETE FROM tasks; DELETE FROM resources;"
+                        "DELETE FROM threads; DELETE FROM warnings; DELETE FROM meta WHERE key = 'built_seq';");
+    if (r < 0) return r;
+    tr_builder *b;
+    r = tr_builder_new(&b, db);
+    if (r == 0) {
+        int64_t n = tr_builder_step(b, 0);
+        r = n < 0 ? (int)n : tr_builder_finish(b);
+        tr_builder_free(b);
+    }
+    if (r == 0) r = tr_exec(db, "COMMIT");
+    else tr_exec(db, "ROLLBACK");
+    return r;
+}

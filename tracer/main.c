@@ -1,0 +1,37 @@
+/* main.c -- the `coscope` command: dispatch to subcommands. */
+#include "cli.h"
+#include <stdio.h>
+#include <string.h>
+
+static const char USAGE[] =
+    "usage: coscope COMMAND [ARGS...]\n"
+    "\n"
+    "Debugger and visualizer for asynchronous C programs built on libcoscope.\n"
+    "\n"
+    "commands:\n"
+    "  run [-o FILE] [--force] [--slow-ms N] -- PROGRAM [ARGS...]\n"
+    "                  run PROGRAM under the tracer, recording into a SQLite trace\n"
+    "  info FILE       how the run ended and what the trace holds\n"
+    "\n"
+    "Every command takes --help.  Traces are SQLite databases: see docs/schema.md.\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(USAGE, stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        fputs(USAGE, stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "--version")) {
+        puts("coscope 0.1.0");
+        return 0;
+    }
+    if (!strcmp(cmd, "run")) return cli_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "info")) return cli_info(argc - 1, argv + 1);
+    fprintf(stderr, "coscope: unknown command '%s' (see coscope --help)\n", cmd);
+    return 2;
+}

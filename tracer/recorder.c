@@ -1,0 +1,234 @@
+/* recorder.c -- the consumer: drains every ring of a shared trace region
+ * into compact chunk rows, persists interned strings and locations, and
+ * drives the builder behind it.
+ *
+ * It runs in the `coscope run` parent (or on a thread of the traced program
+ * after co_trace_start).  A slot of a ring is released (tail advanced) only
+ * once its event is in the recorder's own memory, so a traced program that
+ * dies loses nothing it had published.  Writes are grouped in one
+ * transaction per ~100 ms, which is also the latency of the live view.
+ */
+#include "tracer.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define CHUNK_EVENTS 16384
+#define COMMIT_NS    (100 * 1000000ll)
+
+struct tr_recorder {
+    sqlite3 *db;
+    tr_shm *shm;
+    tr_chunkbuf chunks[TR_NRINGS];
+    uint64_t arena_done;     /* arena persisted up to this offset */
+    sqlite3_stmt *ins_chunk, *ins_str, *ins_loc;
+    uint64_t events;
+    int in_txn;
+    int64_t txn_start;
+    tr_builder *builder;
+    int err;
+};
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+double tr_calibrate(const tr_shm *shm)
+{
+    if (shm->clock != TR_CLOCK_TSC) return 1.0;
+    /* Measure ticks against CLOCK_MONOTONIC over 20 ms from a fresh pair:
+     * a few ppm, good to microseconds over an hour-long run. */
+    int64_t m0 = mono_ns();
+    uint64_t t0 = co__tr_now();
+    int64_t m1;
+    do m1 = mono_ns(); while (m1 - m0 < 20000000);
+    uint64_t t1 = co__tr_now();
+    return (double)(m1 - m0) / (double)(t1 - t0);
+}
+
+static int begin(tr_recorder *r)
+{
+    if (r->in_txn) return 0;
+    int e = tr_exec(r->db, "BEGIN");
+    if (e == 0) {
+        r->in_txn = 1;
+        r->txn_start = mono_ns();
+    }
+    return e;
+}
+
+static int commit(tr_recorder *r)
+{
+    if (!r->in_txn) return 0;
+    r->in_txn = 0;
+    return tr_exec(r->db, "COMMIT");
+}
+
+int tr_recorder_new(tr_recorder **out, sqlite3 *db, tr_shm *shm)
+{
+    tr_recorder *r = calloc(1, sizeof *r);
+    if (!r) return -ENOMEM;
+    r->db = db;
+    r->shm = shm;
+    r->arena_done = 8;
+    for (uint32_t i = 0; i < TR_NRINGS; i++) tr_chunk_reset(&r->chunks[i], i);
+    int rc = sqlite3_prepare_v2(db, "INSERT INTO chunks(ring, n, first_ts, last_ts, data) VALUES (?,?,?,?,?)", -1, &r->ins_chunk, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO strings(id, text) VALUES (?,?)", -1, &r->ins_str, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO locations(id, file, line, func) VALUES (?,?,?,?)", -1, &r->ins_loc, NULL);
+    if (rc != SQLITE_OK) {
+        tr_recorder_free(r);
+        return tr_sqlite_err(rc);
+    }
+    /* The clock mapping goes in first, so the chunks alone can be rebuilt. */
+    double npt = tr_calibrate(shm);
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.17g", npt);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('ns_per_tick', ?)", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_double(st, 1, npt);
+        sqlite3_step(st);
+        sqlite3_finalize(st);
+    }
+    tr_meta_set_int(db, "clock_kind", shm->clock);
+    tr_meta_set(db, "clock", shm->clock == TR_CLOCK_TSC ? "tsc" : "monotonic");
+    tr_meta_set_int(db, "clock_origin", (int64_t)shm->tsc0);
+    tr_meta_set_int(db, "slow_ms", shm->slow_ms);
+    int e = tr_builder_new(&r->builder, db);
+    if (e < 0) {
+        tr_recorder_free(r);
+        return e;
+    }
+    *out = r;
+    return 0;
+}
+
+static void flush_chunk(tr_recorder *r, tr_chunkbuf *c)
+{
+    if (c->n == 0) return;
+    size_t len;
+    const uint8_t *blob = tr_chunk_seal(c, &len);
+    sqlite3_stmt *st = r->ins_chunk;
+    sqlite3_bind_int(st, 1, (int)c->ring);
+    sqlite3_bind_int(st, 2, (int)c->n);
+    sqlite3_bind_int64(st, 3, (int64_t)c->first_ts);
+    sqlite3_bind_int64(st, 4, (int64_t)c->last_ts);
+    sqlite3_bind_blob(st, 5, blob, (int)len, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE && !r->err) {
+        fprintf(stderr, "coscope: cannot write the trace: %s\n", sqlite3_errmsg(r->db));
+        r->err = tr_sqlite_err(rc);
+    }
+    tr_chunk_reset(c, c->ring);
+}
+
+/* Persist arena entries up to the first one still being written.  `final`:
+ * the program is gone, so skip entries it never finished. */
+static void persist_arena(tr_recorder *r, int final)
+{
+    tr_shm *s = r->shm;
+    char *arena = tr_arena(s);
+    uint64_t top = atomic_load_explicit(&s->arena_top, memory_order_acquire);
+    if (top > s->arena_size) top = s->arena_size;
+    while (r->arena_done + sizeof(tr_str) <= top) {
+        tr_str *e = (tr_str *)(arena + r->arena_done);
+        uint32_t ready = atomic_load_explicit(&e->ready, memory_order_acquire);
+        if (!ready && !final) break;
+        size_t size = (sizeof(tr_str) + e->len + 1 + 7) & ~(size_t)7;
+        if (ready == TR_STR_PLAIN) {
+            sqlite3_bind_int64(r->ins_str, 1, (int64_t)r->arena_done);
+            sqlite3_bind_text(r->ins_str, 2, e->text, (int)e->len, SQLITE_STATIC);
+            sqlite3_step(r->ins_str);
+            sqlite3_reset(r->ins_str);
+        } else if (ready == TR_STR_LOC && e->func_off <= e->len) {
+            sqlite3_bind_int64(r->ins_loc, 1, (int64_t)(r->arena_done >> 3));
+            sqlite3_bind_text(r->ins_loc, 2, e->text, -1, SQLITE_STATIC);
+            sqlite3_bind_int(r->ins_loc, 3, (int)e->line);
+            sqlite3_bind_text(r->ins_loc, 4, e->text + e->func_off, -1, SQLITE_STATIC);
+            sqlite3_step(r->ins_loc);
+            sqlite3_reset(r->ins_loc);
+        } else if (!ready && (e->len == 0 || r->arena_done + size > top)) {
+            break; /* never written: nothing after it can be trusted */
+        }
+        r->arena_done += size;
+    }
+}
+
+int64_t tr_recorder_poll(tr_recorder *r)
+{
+    tr_shm *s = r->shm;
+    tr_ring *rings = tr_rings(s);
+    int64_t drained = 0;
+    for (uint32_t i = 0; i < s->nrings; i++) {
+        tr_ring *ring = &rings[i];
+        uint64_t head = atomic_load_explicit(&ring->head, memory_order_acquire);
+        uint64_t tail = atomic_load_explicit(&ring->tail, memory_order_relaxed);
+        if (head == tail) continue;
+        if (begin(r) < 0) return -EIO;
+        tr_chunkbuf *c = &r->chunks[i];
+        for (uint64_t k = tail; k < head; k++) {
+            if (tr_chunk_add(c, &ring->recs[k & (TR_RING_RECS - 1)]) < 0) return -ENOMEM;
+            if (c->n >= CHUNK_EVENTS) flush_chunk(r, c);
+        }
+        atomic_store_explicit(&ring->tail, head, memory_order_release);
+        drained += (int64_t)(head - tail);
+    }
+    r->events += (uint64_t)drained;
+    if (r->in_txn && mono_ns() - r->txn_start >= COMMIT_NS) {
+        for (uint32_t i = 0; i < TR_NRINGS; i++) flush_chunk(r, &r->chunks[i]);
+        persist_arena(r, 0);
+        if (commit(r) < 0) return -EIO;
+    }
+    return r->err ? r->err : drained;
+}
+
+int64_t tr_recorder_build_some(tr_recorder *r, int64_t max_events)
+{
+    if (begin(r) < 0) return -EIO;
+    persist_arena(r, 0);
+    return tr_builder_step(r->builder, max_events);
+}
+
+int tr_recorder_finish(tr_recorder *r)
+{
+    atomic_store(&r->shm->consumer_alive, 1);
+    int64_t n;
+    while ((n = tr_recorder_poll(r)) > 0) {}
+    if (n < 0) return (int)n;
+    if (begin(r) < 0) return -EIO;
+    for (uint32_t i = 0; i < TR_NRINGS; i++) flush_chunk(r, &r->chunks[i]);
+    persist_arena(r, 1);
+    tr_meta_set_int(r->db, "events", (int64_t)r->events);
+    tr_meta_set_int(r->db, "lost", (int64_t)atomic_load(&r->shm->dropped));
+    int e = commit(r);
+    if (e < 0) return e;
+    /* Tables: in one transaction, so they appear complete or not at all. */
+    if ((e = begin(r)) < 0) return e;
+    n = tr_builder_step(r->builder, 0);
+    e = n < 0 ? (int)n : tr_builder_finish(r->builder);
+    if (e < 0) {
+        tr_exec(r->db, "ROLLBACK");
+        r->in_txn = 0;
+        return e;
+    }
+    return commit(r);
+}
+
+uint64_t tr_recorder_events(const tr_recorder *r) { return r->events; }
+
+void tr_recorder_free(tr_recorder *r)
+{
+    if (!r) return;
+    if (r->in_txn) commit(r);
+    sqlite3_finalize(r->ins_chunk);
+    sqlite3_finalize(r->ins_str);
+    sqlite3_finalize(r->ins_loc);
+    for (uint32_t i = 0; i < TR_NRINGS; i++) tr_chunk_free(&r->chunks[i]);
+    tr_builder_free(r->builder);
+    free(r);
+}

@@ -1,0 +1,236 @@
+/* schema.c -- the trace database: its tables and views, creation with the
+ * right mode and pragmas, and opening with the checks that turn a wrong
+ * file into one clear line (missing, not SQLite, not a trace, newer schema,
+ * truncated).  Documented in docs/schema.md; keep the two in step. */
+#include "tracer.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *SCHEMA =
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
+    "CREATE TABLE chunks(seq INTEGER PRIMARY KEY, ring INTEGER NOT NULL, n INTEGER NOT NULL,"
+    "  first_ts INTEGER, last_ts INTEGER, data BLOB NOT NULL);"
+    "CREATE TABLE strings(id INTEGER PRIMARY KEY, text TEXT NOT NULL);"
+    "CREATE TABLE locations(id INTEGER PRIMARY KEY, file TEXT NOT NULL, line INTEGER NOT NULL,"
+    "  func TEXT NOT NULL);"
+    "CREATE TABLE threads(ring INTEGER PRIMARY KEY, tid INTEGER, first_ts INTEGER);"
+    "CREATE TABLE tasks(id INTEGER PRIMARY KEY, name TEXT, parent INTEGER, ring INTEGER,"
+    "  spawn_loc INTEGER, spawn_ts INTEGER, start_ts INTEGER, end_ts INTEGER,"
+    "  state TEXT NOT NULL DEFAULT 'pending', result INTEGER, detached INTEGER NOT NULL DEFAULT 0,"
+    "  steps INTEGER NOT NULL DEFAULT 0, awaits INTEGER NOT NULL DEFAULT 0,"
+    "  busy_ns INTEGER NOT NULL DEFAULT 0, wait_ns INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE resources(id INTEGER PRIMARY KEY, kind TEXT, name TEXT, ring INTEGER,"
+    "  create_ts INTEGER, create_loc INTEGER);"
+    "CREATE TABLE events(id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, ring INTEGER NOT NULL,"
+    "  task INTEGER, kind TEXT NOT NULL, resource INTEGER, arg INTEGER, loc INTEGER);"
+    "CREATE TABLE spans(id INTEGER PRIMARY KEY, kind TEXT NOT NULL, task INTEGER, resource INTEGER,"
+    "  start INTEGER NOT NULL, end INTEGER NOT NULL, dur INTEGER NOT NULL, wait TEXT,"
+    "  loc INTEGER, end_loc INTEGER, result INTEGER, open INTEGER NOT NULL DEFAULT 0,"
+    "  bin INTEGER NOT NULL, ring INTEGER);"
+    "CREATE TABLE warnings(id INTEGER PRIMARY KEY, kind TEXT NOT NULL, task INTEGER, task2 INTEGER,"
+    "  resource INTEGER, ts INTEGER, dur INTEGER, loc INTEGER, loc2 INTEGER, message TEXT NOT NULL);"
+    /* Per task: the figures the Tasks view and reports sort on. */
+    "CREATE VIEW task_summary AS SELECT t.id AS task, t.name, t.state, t.result,"
+    "  t.busy_ns, t.wait_ns, COALESCE(t.end_ts, (SELECT MAX(ts) FROM events)) - t.spawn_ts AS total_ns,"
+    "  t.steps, t.awaits, t.parent, l.file || ':' || l.line AS spawned_at"
+    "  FROM tasks t LEFT JOIN locations l ON l.id = t.spawn_loc;"
+    /* Per lock/semaphore/queue: waits are 'await' spans on it, holds are 'hold' spans. */
+    "CREATE VIEW lock_contention AS SELECT r.id AS resource, r.kind, r.name,"
+    "  (SELECT COUNT(*) FROM spans h WHERE h.kind = 'hold' AND h.resource = r.id) AS acquisitions,"
+    "  COUNT(w.id) AS contended, COALESCE(SUM(w.dur), 0) AS wait_total_ns,"
+    "  COALESCE(MAX(w.dur), 0) AS wait_max_ns,"
+    "  (SELECT COALESCE(MAX(h.dur), 0) FROM spans h WHERE h.kind = 'hold' AND h.resource = r.id) AS hold_max_ns"
+    "  FROM resources r LEFT JOIN spans w ON w.kind = 'await' AND w.resource = r.id"
+    "  WHERE r.kind IN ('lock', 'semaphore', 'queue') GROUP BY r.id;";
+
+int tr_sqlite_err(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK: case SQLITE_ROW: case SQLITE_DONE: return 0;
+    case SQLITE_NOMEM: return -ENOMEM;
+    case SQLITE_BUSY: case SQLITE_LOCKED: return -EBUSY;
+    case SQLITE_READONLY: case SQLITE_PERM: case SQLITE_AUTH: return -EACCES;
+    case SQLITE_CANTOPEN: return -ENOENT;
+    case SQLITE_FULL: return -ENOSPC;
+    case SQLITE_NOTADB: case SQLITE_CORRUPT: return -EILSEQ;
+    case SQLITE_IOERR: return -EIO;
+    default: return -EPROTO;
+    }
+}
+
+int tr_exec(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        fprintf(stderr, "coscope: sqlite: %s\n", msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+    }
+    return tr_sqlite_err(rc);
+}
+
+int tr_meta_set(sqlite3 *db, const char *key, const char *text)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", -1, &st, NULL);
+    if (rc != SQLITE_OK) return tr_sqlite_err(rc);
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, text, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return tr_sqlite_err(rc);
+}
+
+int tr_meta_set_int(sqlite3 *db, const char *key, int64_t v)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", -1, &st, NULL);
+    if (rc != SQLITE_OK) return tr_sqlite_err(rc);
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, v);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return tr_sqlite_err(rc);
+}
+
+int64_t tr_meta_int(sqlite3 *db, const char *key, int64_t dflt)
+{
+    sqlite3_stmt *st;
+    int64_t v = dflt;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL) != SQLITE_OK) return dflt;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void pragmas(sqlite3 *db)
+{
+    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
+                     "PRAGMA temp_store=MEMORY; PRAGMA busy_timeout=5000;", NULL, NULL, NULL);
+}
+
+int tr_db_create(sqlite3 **out, const char *path, int force, const char **why)
+{
+    *out = NULL;
+    if (force) {
+        unlink(path);
+        char side[4096];
+        snprintf(side, sizeof side, "%s-wal", path);
+        unlink(side);
+        snprintf(side, sizeof side, "%s-shm", path);
+        unlink(side);
+    }
+    /* O_EXCL: never overwrite a trace by accident; 0600: traces show code paths. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        int e = errno;
+        *why = e == EEXIST ? "the output file exists (use --force to overwrite it)" : strerror(e);
+        return -e;
+    }
+    close(fd);
+    sqlite3 *db;
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
+    if (rc != SQLITE_OK) {
+        *why = sqlite3_errstr(rc);
+        sqlite3_close(db);
+        return tr_sqlite_err(rc);
+    }
+    pragmas(db);
+    int r = tr_exec(db, SCHEMA);
+    if (r == 0) r = tr_meta_set_int(db, "schema_version", TR_SCHEMA_VERSION);
+    if (r < 0) {
+        *why = "cannot write the schema";
+        sqlite3_close(db);
+        return r;
+    }
+    *out = db;
+    return 0;
+}
+
+int tr_db_open(sqlite3 **out, const char *path, int writable, const char **why)
+{
+    static char buf[512];
+    *out = NULL;
+    struct stat stt;
+    if (stat(path, &stt) != 0) {
+        snprintf(buf, sizeof buf, "%s: %s", path, strerror(errno));
+        *why = buf;
+        return -errno;
+    }
+    if (!S_ISREG(stt.st_mode)) {
+        snprintf(buf, sizeof buf, "%s: not a regular file", path);
+        *why = buf;
+        return -EINVAL;
+    }
+    /* Check the SQLite header ourselves: SQLite would happily "open" any
+     * file and only fail at the first query. */
+    FILE *f = fopen(path, "rb");
+    char hdr[16] = { 0 };
+    size_t got = f ? fread(hdr, 1, sizeof hdr, f) : 0;
+    if (f) fclose(f);
+    if (got < 16 || memcmp(hdr, "SQLite format 3", 16) != 0) {
+        snprintf(buf, sizeof buf, "%s: not a SQLite database (is it a coscope trace?)", path);
+        *why = buf;
+        return -EILSEQ;
+    }
+    sqlite3 *db;
+    int flags = writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
+    int rc = sqlite3_open_v2(path, &db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(buf, sizeof buf, "%s: %s", path, sqlite3_errstr(rc));
+        *why = buf;
+        sqlite3_close(db);
+        return tr_sqlite_err(rc);
+    }
+    sqlite3_exec(db, "PRAGMA busy_timeout=5000", NULL, NULL, NULL);
+    sqlite3_stmt *st;
+    rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        int e = sqlite3_errcode(db);
+        if (e == SQLITE_CORRUPT || e == SQLITE_NOTADB || e == SQLITE_IOERR)
+            snprintf(buf, sizeof buf, "%s: damaged or truncated database (%s)", path, sqlite3_errmsg(db));
+        else
+            snprintf(buf, sizeof buf, "%s: not a coscope trace (no meta table)", path);
+        *why = buf;
+        sqlite3_close(db);
+        return -EINVAL;
+    }
+    rc = sqlite3_step(st);
+    int64_t version = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    int step_err = rc != SQLITE_ROW && rc != SQLITE_DONE ? rc : 0;
+    sqlite3_finalize(st);
+    if (step_err) {
+        snprintf(buf, sizeof buf, "%s: damaged or truncated database (%s)", path, sqlite3_errstr(step_err));
+        *why = buf;
+        sqlite3_close(db);
+        return -EILSEQ;
+    }
+    if (version < 1) {
+        snprintf(buf, sizeof buf, "%s: not a coscope trace (no schema version)", path);
+        *why = buf;
+        sqlite3_close(db);
+        return -EINVAL;
+    }
+    if (version > TR_SCHEMA_VERSION) {
+        snprintf(buf, sizeof buf, "%s: made by a newer coscope (schema %lld; this one reads up to %d); upgrade coscope",
+                 path, (long long)version, TR_SCHEMA_VERSION);
+        *why = buf;
+        sqlite3_close(db);
+        return -EPROTONOSUPPORT;
+    }
+    /* A quick integrity probe catches truncation before any query does. */
+    rc = sqlite3_exec(db, "SELECT COUNT(*) FROM tasks; SELECT COUNT(*) FROM chunks WHERE seq > 0;", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(buf, sizeof buf, "%s: damaged or truncated database (%s)", path, sqlite3_errmsg(db));
+        *why = buf;
+        sqlite3_close(db);
+        return -EILSEQ;
+    }
+    *out = db;
+    return 0;
+}

@@ -1,0 +1,93 @@
+/* tracer.h -- internal interfaces of the tracer: chunk encoding, the
+ * database schema, the recorder that drains rings into the database, and
+ * the builder that turns persisted chunks into relational tables.
+ *
+ * Data flow:  rings (shared memory) --recorder--> chunks table (compact,
+ * durable, cheap to write at any event rate) --builder--> events, spans,
+ * tasks, resources (what SQL users, reports and the TUI read).  The builder
+ * runs behind the recorder while it is idle and finishes after the program
+ * exits; an interrupted build restarts from the chunks on the next open.
+ */
+#ifndef TR_TRACER_H
+#define TR_TRACER_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "../runtime/trace.h"
+
+#define TR_SCHEMA_VERSION 1
+
+/* ---- encode.c: chunk blobs --------------------------------------------- */
+
+/* Events of one ring, delta/varint encoded.  Owned by the recorder thread. */
+typedef struct tr_chunkbuf {
+    uint8_t *buf;
+    size_t len, cap;
+    uint32_t n;              /* events in buf */
+    uint32_t ring;
+    uint64_t first_ts, last_ts;
+    uint64_t prev_ts, prev_task; /* valid only if n > 0 */
+} tr_chunkbuf;
+
+void tr_chunk_reset(tr_chunkbuf *c, uint32_t ring);
+int tr_chunk_add(tr_chunkbuf *c, const tr_rec *e);      /* 0 or -ENOMEM */
+void tr_chunk_free(tr_chunkbuf *c);
+/* Finish the blob in place; returns its start and length (valid until the next add/reset). */
+const uint8_t *tr_chunk_seal(tr_chunkbuf *c, size_t *len);
+/* Decode a chunk blob.  Calls fn for each event in order; returns the number
+ * decoded, or -EINVAL if the blob is malformed. */
+int tr_chunk_decode(const uint8_t *blob, size_t len, uint32_t *ring,
+                    void (*fn)(void *ctx, uint32_t ring, const tr_rec *e), void *ctx);
+
+/* ---- schema.c: the database ------------------------------------------- */
+
+/* Create a new trace database (mode 0600; refuses an existing file unless
+ * force).  Returns 0 or a negative errno; *err_msg gets a static reason. */
+int tr_db_create(sqlite3 **out, const char *path, int force, const char **why);
+/* Open an existing trace for reading (and finishing its tables if
+ * writable).  Checks it is SQLite, a coscope trace, and not from a newer
+ * schema; on failure returns a negative errno and a one-line reason in why
+ * (a static buffer). */
+int tr_db_open(sqlite3 **out, const char *path, int writable, const char **why);
+int tr_meta_set(sqlite3 *db, const char *key, const char *text);
+int tr_meta_set_int(sqlite3 *db, const char *key, int64_t v);
+int64_t tr_meta_int(sqlite3 *db, const char *key, int64_t dflt);
+/* Translate a SQLite result code to a negative errno. */
+int tr_sqlite_err(int rc);
+int tr_exec(sqlite3 *db, const char *sql);
+
+/* ---- build.c: chunks -> tables ---------------------------------------- */
+
+typedef struct tr_builder tr_builder;
+/* strings: resolves an arena offset to text (NULL if unknown); may be NULL,
+ * then the strings table is used. */
+int tr_builder_new(tr_builder **out, sqlite3 *db);
+/* Build from every chunk not built yet, at most max_events (0 = all).
+ * Returns the number of events built, or a negative errno. */
+int64_t tr_builder_step(tr_builder *b, int64_t max_events);
+/* Close spans still open at the end of the run, write indexes and summary
+ * rows, mark the build complete. */
+int tr_builder_finish(tr_builder *b);
+void tr_builder_free(tr_builder *b);
+/* Open-time check: finish a build interrupted earlier.  Returns 0 when the
+ * tables are complete (possibly after building), negative errno else. */
+int tr_build_complete(sqlite3 *db);
+
+/* ---- recorder.c: rings -> chunks --------------------------------------- */
+
+typedef struct tr_recorder tr_recorder;
+int tr_recorder_new(tr_recorder **out, sqlite3 *db, tr_shm *shm);
+/* Drain every ring once.  Returns events drained (>= 0) or a negative errno. */
+int64_t tr_recorder_poll(tr_recorder *r);
+/* Build tables behind the recorder for a while (live view). */
+int64_t tr_recorder_build_some(tr_recorder *r, int64_t max_events);
+/* Last drain, persist, build everything; then the database is complete. */
+int tr_recorder_finish(tr_recorder *r);
+uint64_t tr_recorder_events(const tr_recorder *r);
+void tr_recorder_free(tr_recorder *r);
+/* Convert a raw ring timestamp to ns since the start of the run. */
+int64_t tr_ts_ns(const tr_shm *shm, double ns_per_tick, uint64_t raw);
+double tr_calibrate(const tr_shm *shm);
+
+#endif
