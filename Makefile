@@ -80,7 +80,7 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libcoscope.a tests/runtime/testutil.h
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libcoscope.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CO_CFLAGS) $(CFLAGS) -Iruntime $< -o $@ $(LDFLAGS) $(BUILD)/libcoscope.a $(LIBS)
+	$(CC) $(CO_CFLAGS) $(CFLAGS) -Iruntime -Itracer $< -o $@ $(LDFLAGS) $(BUILD)/libcoscope.a $(LIBS)
 
 deps:
 	@sh scripts/ensure-deps.sh

@@ -10,32 +10,42 @@ void co_cond_init(co_cond_t *c, co_lock_t *lock)
     c->id = co__next_resource_id();
 }
 
+/* co_cond_init cannot fail, so a NULL or dead lock is caught at use. */
+static inline bool lock_ok(const co_cond_t *c)
+{
+    return c->lock && c->lock->magic == CO__MAGIC_LOCK;
+}
+
 int co_cond_wait_at(co_loc *loc, co_cond_t *c)
 {
     co__task *self = co__self();
     if (CO_UNLIKELY(!self)) return -EPERM;
-    if (CO_UNLIKELY(c->magic != CO__MAGIC_COND)) return -EINVAL;
+    if (CO_UNLIKELY(c->magic != CO__MAGIC_COND || !lock_ok(c))) return -EINVAL;
     if (c->lock->owner != self) return -EPERM;
     co_lock_release(c->lock);
     co__waitq_push(&c->waiters, self);
     int r = co__suspend(self, CO_WAIT_COND, c, c->id, loc, &c->waiters);
-    /* Take the lock back even if cancelled meanwhile; report the first
-     * interruption once the lock is held again. */
-    for (;;) {
-        int a = co_lock_acquire_at(loc, c->lock);
-        if (a == 0) break;
-        if (a == -ECANCELED || a == -ETIMEDOUT) {
-            if (r == 0) r = a;
-            continue;
-        }
-        return a; /* -EDEADLK: the lock cannot be had */
-    }
+    /* Take the lock back on every path.  The re-acquire cannot be cut short:
+     * with a deadline that has passed, every attempt would fail at once and
+     * never let the holder run (a spin), so the deadline is lifted for it;
+     * an expired one still fails the next await.  A cancellation arriving
+     * meanwhile is deferred to the next await rather than returned: if we
+     * were notified, returning -ECANCELED would swallow the notification and
+     * leave the other waiters asleep (asyncio's "lost wakeup"); the wake
+     * result is final once we are woken, as for a lock handed off. */
+    uint64_t deadline = self->deadline;
+    self->deadline = CO__NODEADLINE;
+    int a, cancelled = 0;
+    while ((a = co_lock_acquire_at(loc, c->lock)) == -ECANCELED) cancelled = 1;
+    self->deadline = deadline;
+    if (cancelled) self->cancel_pending = 1;
+    if (a < 0) return a; /* -EDEADLK: the lock cannot be had */
     return r;
 }
 
 int co_cond_notify(co_cond_t *c, int n)
 {
-    if (c->magic != CO__MAGIC_COND) return -EINVAL;
+    if (c->magic != CO__MAGIC_COND || !lock_ok(c)) return -EINVAL;
     co__task *self = co__self();
     if (!self || c->lock->owner != self) return -EPERM;
     int woken = 0;

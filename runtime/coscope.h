@@ -43,7 +43,8 @@ extern "C" {
 /* Source locations                                                          */
 
 /* A call site.  One static instance per call site (see CO_LOC); never freed.
- * `id` is 0 until the tracer interns the location, then a stable id. */
+ * `id` is 0 until the tracer interns the location, then (session << 24 |
+ * location id); it is written by the tracer only. */
 typedef struct co_loc {
     const char *file;
     const char *func;
@@ -456,13 +457,453 @@ int co_queue_destroy(co_queue_t *q);
 /* Threads and processes (thread.c, channel.c, exec.c)                       */
 /* @@section-threads@@ */
 
+/* Calls from other threads.  A loop and its objects belong to one thread;
+ * these are the ways in from elsewhere. */
+
+/* Run fn(arg) on `loop`'s thread soon.  Callable from ANY thread (from the
+ * loop's own thread too: the call is queued, never run inline).  Calls run
+ * in the order they were accepted; fn runs as plain code on the loop's thread
+ * (not in a task: it must not suspend, but may co_spawn, set futures, ...).
+ * Returns 0, -ENOMEM, or -EINVAL if the loop is freed or being freed (found
+ * out without touching the loop's memory; a new loop that happens to get the
+ * same address would receive the call).  From another thread it is also
+ * -EINVAL if the loop was never prepared for cross-thread calls: co_loop_ref,
+ * or any co_call_threadsafe, co_to_thread or blocking channel operation on
+ * the loop's own thread, prepares it.  Calls accepted before co_loop_free
+ * runs are still run (by co_loop_free at the latest).
+ * A loop does not stay alive waiting for calls that might come: a task
+ * awaiting something only a co_call_threadsafe will provide is "asleep"
+ * (co_loop_run gives -EDEADLK) unless the loop is held with co_loop_ref. */
+int co_call_threadsafe(co_loop_t *loop, void (*fn)(void *), void *arg);
+
+/* Hold `loop` alive for calls from other threads: while a reference is held,
+ * co_loop_run never decides that its tasks are all asleep (it keeps waiting).
+ * co_loop_ref must be called on the loop's thread (-EINVAL otherwise;
+ * -ENOMEM) and also prepares the loop for co_call_threadsafe.  co_loop_unref
+ * may be called from any thread; from the loop's thread it returns -EINVAL if
+ * no reference is held, from others the drop takes effect on the loop's
+ * thread soon (extra drops are ignored).  Counted: n refs need n unrefs.
+ * Typical use: ref, hand the loop to a thread, and have that thread's last
+ * co_call_threadsafe(...) be followed by co_loop_unref(loop). */
+int co_loop_ref(co_loop_t *loop);
+int co_loop_unref(co_loop_t *loop);
+
+/* Blocking work on libuv's thread pool (asyncio.to_thread). */
+typedef void *(*co_thread_fn)(void *arg);
+
+/* Run fn(arg) on a thread of libuv's pool (UV_THREADPOOL_SIZE threads, 4 by
+ * default) and wait for it; the loop keeps running other tasks meanwhile.
+ * On success returns 0 and stores fn's result in *out (if out != NULL).
+ * fn runs on another thread: it must not touch the loop or its objects
+ * (use co_call_threadsafe or a channel to talk back).
+ * Cancellation (and timeout scopes): if fn has not started, it never will
+ * and co_to_thread returns -ECANCELED (-ETIMEDOUT).  If it has started, it
+ * CANNOT be interrupted: co_to_thread still returns -ECANCELED at once, fn
+ * runs to completion in the background and its result is dropped (*out is
+ * not written; if the result owns memory, fn must not rely on the caller to
+ * free it).  co_loop_free waits for such background work before freeing the
+ * loop, since its completion is reported through the loop.
+ * Errors: -EPERM outside a task, -EINVAL if fn is NULL, -ENOMEM.
+ * May suspend. */
+#define co_to_thread(fn, arg, out) co_to_thread_at(CO_LOC, (fn), (arg), (out))
+int co_to_thread_at(co_loc *loc, co_thread_fn fn, void *arg, void **out);
+
+/* Channels: FIFO queues of void * values that any number of tasks on any
+ * number of loops/threads can send to and receive from concurrently (Go's
+ * channels).  Unlike the other objects, a channel is a heap object shared
+ * between threads, protected by its own mutex.
+ *
+ * Lifetime: reference counted.  co_chan_new returns one reference; give
+ * each thread (or owner) its own with co_chan_ref and drop it with
+ * co_chan_unref; the last drop frees the channel.  A task blocked in
+ * co_chan_send/recv holds a reference of its own while it waits, so dropping
+ * references never frees a channel under a waiter.  Closing (co_chan_close)
+ * is separate from freeing: it tells receivers no more values will come. */
+typedef struct co_chan co_chan_t;
+
+/* A channel buffering up to `capacity` values; 0 makes it unbuffered (a send
+ * waits for a receiver to take the value, as in Go).  NULL if out of memory. */
+co_chan_t *co_chan_new(size_t capacity);
+co_chan_t *co_chan_ref(co_chan_t *ch); /* returns ch */
+void co_chan_unref(co_chan_t *ch);     /* NULL is ignored */
+
+/* Send v: hand it to a waiting receiver, or buffer it, or wait (in FIFO
+ * order with other senders) until there is room.  Returns 0 once the value
+ * is in the channel, -EPIPE if the channel is or gets closed before that (v
+ * was not sent), -ECANCELED / -ETIMEDOUT (v was not sent), -EPERM outside a
+ * task, -EINVAL, -ENOMEM.  A cancellation that races with the value being
+ * taken loses: the call returns 0 and the cancellation is delivered at the
+ * task's next await, so a value is never both sent and reported unsent.
+ * While a task waits here its loop stays alive (another thread may wake it);
+ * if nothing ever does, it waits forever rather than reporting -EDEADLK.
+ * May suspend. */
+#define co_chan_send(ch, v) co_chan_send_at(CO_LOC, (ch), (v))
+int co_chan_send_at(co_loc *loc, co_chan_t *ch, void *v);
+
+/* Receive the oldest value into *v (v may be NULL), waiting if there is none.
+ * Returns 0, -EPIPE once the channel is closed and drained, -ECANCELED /
+ * -ETIMEDOUT (nothing was taken), -EPERM, -EINVAL, -ENOMEM.  As with send, a
+ * value taken in a race with a cancellation is returned (0) and the
+ * cancellation is delivered at the next await: values are never lost.
+ * May suspend. */
+#define co_chan_recv(ch, v) co_chan_recv_at(CO_LOC, (ch), (v))
+int co_chan_recv_at(co_loc *loc, co_chan_t *ch, void **v);
+
+/* Non-blocking forms: -EAGAIN instead of waiting.  Callable from any thread,
+ * with or without a loop. */
+int co_chan_try_send(co_chan_t *ch, void *v);
+int co_chan_try_recv(co_chan_t *ch, void **v);
+
+/* Close: later sends get -EPIPE, waiting senders get -EPIPE (their values are
+ * dropped), receivers get the buffered values and then -EPIPE.  Returns 0,
+ * or -EPIPE if already closed.  Any thread. */
+int co_chan_close(co_chan_t *ch);
+/* Values buffered now (a snapshot).  Any thread. */
+size_t co_chan_len(co_chan_t *ch);
+
+/* Child processes. */
+
+enum { CO_EXEC_STDOUT = 1, CO_EXEC_STDERR = 2 };
+
+typedef struct co_exec_opts {
+    /* Inputs. */
+    const char *cwd;          /* NULL: the parent's */
+    const char *const *env;   /* NULL-terminated "NAME=value" list; NULL: the
+                                 parent's environment.  PATH lookup of argv[0]
+                                 uses this environment's PATH. */
+    int capture;              /* CO_EXEC_STDOUT | CO_EXEC_STDERR: collect that
+                                 output; what is not captured is inherited */
+    int kill_grace_ms;        /* on cancellation: SIGTERM, then SIGKILL after
+                                 this long; <= 0 means 2000 */
+    /* Outputs, set by co_exec_with on success (NULL/0 otherwise): the
+     * captured bytes, NUL-terminated, malloc'd; the caller frees them. */
+    char *out;
+    size_t out_len;
+    char *err;
+    size_t err_len;
+} co_exec_opts;
+
+/* Run argv[0] (searched in PATH if it has no '/') with arguments argv (NULL-
+ * terminated) and wait for it to exit.  stdin is /dev/null.  Returns 0 once
+ * the child has exited, with *status (if status != NULL) set to its exit code
+ * (0-255), or 128 + the signal number if a signal killed it (the shell's
+ * convention: SIGKILL gives 137).  Errors: -ENOENT (program not found),
+ * -EACCES and other spawn errors, -EINVAL (empty argv), -ENOMEM (capture
+ * buffer; the child is still reaped), -EPERM outside a task.
+ * Cancellation or a timeout scope sends the child SIGTERM (SIGKILL after the
+ * grace period), waits until it is reaped, then returns -ECANCELED /
+ * -ETIMEDOUT; the child never outlives the call.  Captured output is read
+ * until the child's pipes close, so a background grandchild holding them open
+ * delays the return.  May suspend. */
+#define co_exec(argv, status) co_exec_at(CO_LOC, (argv), NULL, (status))
+#define co_exec_with(argv, opts, status) co_exec_at(CO_LOC, (argv), (opts), (status))
+int co_exec_at(co_loc *loc, const char *const argv[], co_exec_opts *opts, int *status);
+
 /* ------------------------------------------------------------------------ */
 /* Network and file I/O (tcp.c, dns.c, file.c)                               */
 /* @@section-io@@ */
 
+/* Every I/O wait below goes through the one await path: co_dump and the
+ * tracer show the task as waiting on tcp_read/tcp_write/.../dns/file, on the
+ * object's resource id.  Each may be cut short by co_cancel (-ECANCELED) or
+ * by a timeout scope (-ETIMEDOUT); what then happens to the operation is
+ * documented per function.  Errors are negative errno (libuv's UV_E* codes
+ * are the same numbers on Unix), except name lookups, which can also return
+ * libuv's UV_EAI_* codes (negative, distinct from errno); co_strerror names
+ * them all. */
+
+struct addrinfo;
+struct sockaddr_storage;
+
+/* --- Name resolution (dns.c) --------------------------------------------- */
+
+/* getaddrinfo(3) on libuv's thread pool.  host or service may be NULL (not
+ * both); hints may be NULL (= any family, SOCK_STREAM).  On success returns
+ * 0 and *res is a list the caller frees with co_freeaddrinfo().  Errors:
+ * UV_EAI_NONAME (no such host, or a non-numeric host with AI_NUMERICHOST),
+ * UV_EAI_AGAIN, UV_EAI_SERVICE, ... as negative UV_EAI_* codes; -ENOMEM;
+ * -ECANCELED / -ETIMEDOUT.  A cancelled lookup already running on a pool
+ * thread cannot be stopped: the call returns at once and the result is freed
+ * when the lookup ends.  May suspend. */
+#define co_getaddrinfo(host, service, hints, res) co_getaddrinfo_at(CO_LOC, (host), (service), (hints), (res))
+int co_getaddrinfo_at(co_loc *loc, const char *host, const char *service,
+                      const struct addrinfo *hints, struct addrinfo **res);
+/* Free a list from co_getaddrinfo (NULL is fine).  Does not suspend. */
+void co_freeaddrinfo(struct addrinfo *ai);
+
+/* The first TCP address of host:port into *out (a struct sockaddr_storage
+ * holding a sockaddr_in or sockaddr_in6).  A numeric host ("127.0.0.1",
+ * "::1") is parsed without suspending; a name is looked up as by
+ * co_getaddrinfo.  host NULL or "" means the IPv4 wildcard 0.0.0.0.
+ * Errors as co_getaddrinfo, -EINVAL for a port outside 0..65535.  May
+ * suspend. */
+#define co_resolve(host, port, out) co_resolve_at(CO_LOC, (host), (port), (out))
+int co_resolve_at(co_loc *loc, const char *host, int port, struct sockaddr_storage *out);
+
+/* --- TCP (tcp.c) ----------------------------------------------------------- */
+
+/* A TCP listener or connection.  Opaque and heap-allocated by listen,
+ * accept and connect; it belongs to the loop of the thread that made it and
+ * stays valid until co_tcp_close().  Connections have TCP_NODELAY set.
+ *
+ * Reading: once a task has read, the connection keeps reading into an
+ * internal buffer, so bytes that arrive while no task is in a read are kept
+ * for the next one (never lost).  Reading pauses while 64 KiB are buffered
+ * unread, so a peer that outpaces the reader is held back by TCP flow
+ * control.  One task may read a connection at a time (-EBUSY otherwise);
+ * any number may write, and their writes go out whole, in call order. */
+typedef struct co_tcp co_tcp_t;
+
+/* Listen on host:port (port 0: the system picks one, see co_tcp_local_port).
+ * backlog <= 0 means SOMAXCONN.  *srv gets the listener.  Errors:
+ * -EADDRINUSE, -EACCES, resolver errors (a host name is resolved first),
+ * -ENOMEM.  May suspend (only to resolve a host name). */
+#define co_tcp_listen(srv, host, port, backlog) co_tcp_listen_at(CO_LOC, (srv), (host), (port), (backlog))
+int co_tcp_listen_at(co_loc *loc, co_tcp_t **srv, const char *host, int port, int backlog);
+
+/* Wait for the next incoming connection; *conn gets it.  Several tasks may
+ * wait on one listener: connections go to them in FIFO order.  A cancelled
+ * accept takes no connection (it stays queued for the next accept).
+ * Errors: -ECANCELED, -ETIMEDOUT, -EBADF (listener closed meanwhile),
+ * -EINVAL (not a listener), -EMFILE and other accept(2) errors, -ENOMEM.
+ * May suspend. */
+#define co_tcp_accept(srv, conn) co_tcp_accept_at(CO_LOC, (srv), (conn))
+int co_tcp_accept_at(co_loc *loc, co_tcp_t *srv, co_tcp_t **conn);
+
+/* Connect to host:port.  A name is resolved first and each of its addresses
+ * is tried in turn until one connects; the last error is returned if none
+ * does (-ECONNREFUSED, -ENETUNREACH, -ETIMEDOUT from the kernel, resolver
+ * errors).  On cancellation (or a timeout scope) the half-made socket is
+ * closed and nothing is returned.  May suspend. */
+#define co_tcp_connect(conn, host, port) co_tcp_connect_at(CO_LOC, (conn), (host), (port))
+int co_tcp_connect_at(co_loc *loc, co_tcp_t **conn, const char *host, int port);
+
+/* Read up to len bytes (at most INT_MAX).  Returns the number read (> 0) as
+ * soon as any bytes are available, 0 at end of stream (and at every later
+ * read), or an error: -ECONNRESET, -ETIMEDOUT, ... (sticky: later reads
+ * return it again once buffered bytes are drained), -EBUSY (another task is
+ * reading), -EBADF (closed).  Cancelled (-ECANCELED / -ETIMEDOUT from a
+ * scope): no bytes were taken; whatever arrives stays buffered for the next
+ * read.  len 0 returns 0 at once.  May suspend. */
+#define co_tcp_read(conn, buf, len) co_tcp_read_at(CO_LOC, (conn), (buf), (len))
+int co_tcp_read_at(co_loc *loc, co_tcp_t *conn, void *buf, size_t len);
+
+/* Read exactly len bytes (at most INT_MAX).  Returns len; 0 if the stream
+ * ended before the first byte (a clean end between messages); -EPIPE if it
+ * ended part-way (the partial bytes are in buf, the stream is at its end);
+ * or a read error.  All or nothing under cancellation: a cancelled (or
+ * timed out) read_exact puts the bytes it had taken back in front of the
+ * stream, so the next read sees them again.  May suspend. */
+#define co_tcp_read_exact(conn, buf, len) co_tcp_read_exact_at(CO_LOC, (conn), (buf), (len))
+int co_tcp_read_exact_at(co_loc *loc, co_tcp_t *conn, void *buf, size_t len);
+
+/* Write all len bytes.  Returns 0 once the kernel has taken all of them (it
+ * returns without suspending when the socket has room), or an error:
+ * -EPIPE, -ECONNRESET, -EBADF (closed), -ENOMEM.  The caller's buffer is
+ * free to reuse as soon as this returns, whatever it returns: what the
+ * kernel did not take at once is copied.  Cancelled (-ECANCELED /
+ * -ETIMEDOUT): the connection stays usable and the rest of the data is
+ * still sent, in the background and in order before any later write; a
+ * failure of that background send is returned by the next write.  May
+ * suspend. */
+#define co_tcp_write(conn, buf, len) co_tcp_write_at(CO_LOC, (conn), (buf), (len))
+int co_tcp_write_at(co_loc *loc, co_tcp_t *conn, const void *buf, size_t len);
+
+/* Half-close: wait until every queued write is sent, then send FIN (the
+ * peer reads end of stream; this side can still read).  Cancelled: the
+ * shutdown still happens in the background.  May suspend. */
+#define co_tcp_shutdown(conn) co_tcp_shutdown_at(CO_LOC, (conn))
+int co_tcp_shutdown_at(co_loc *loc, co_tcp_t *conn);
+
+/* Close a listener or connection and free it; the pointer is invalid
+ * afterwards.  Does not suspend: the socket is closed at once and the memory
+ * freed once libuv and every task inside a call on it are done with it.
+ * Tasks waiting on it return -EBADF (reads, accepts, writes and shutdowns
+ * in progress); writes not yet sent are dropped (co_tcp_shutdown first for
+ * a graceful end).  Returns 0, -EBADF if already closing. */
+int co_tcp_close(co_tcp_t *conn);
+/* Same, but abort the connection with an RST (SO_LINGER 0): the peer's
+ * reads and writes fail with -ECONNRESET.  -EINVAL on a listener. */
+int co_tcp_close_reset(co_tcp_t *conn);
+
+/* Local port of a listener or connection (the one the system picked for
+ * port 0), or a negative errno.  Does not suspend. */
+int co_tcp_local_port(co_tcp_t *conn);
+/* The peer's numeric address (into host, cap bytes, "127.0.0.1" or "::1";
+ * may be NULL) and port (may be NULL).  0, -ENOTCONN, -ENOSPC (cap too
+ * small).  Does not suspend. */
+int co_tcp_peer(co_tcp_t *conn, char *host, size_t cap, int *port);
+/* TCP_NODELAY on (1, the default) or off (0).  Does not suspend. */
+int co_tcp_nodelay(co_tcp_t *conn, int on);
+/* The uv_tcp_t underneath (as void *), for options coscope does not wrap.
+ * Do not read, write or close through it. */
+void *co_tcp_uv(co_tcp_t *conn);
+/* The resource id tracer events and co_dump show for waits on conn. */
+uint64_t co_tcp_id(co_tcp_t *conn);
+
+/* --- Files (file.c) --------------------------------------------------------- */
+
+/* An open file: caller-allocated, set up by co_file_open, dead after
+ * co_file_close (any later use is -EINVAL).  Operations run on libuv's
+ * thread pool.  A file operation cannot be interrupted once a pool thread
+ * runs it: a cancelled (or timed out) call returns -ECANCELED (-ETIMEDOUT)
+ * at once, the operation finishes in the background, and its memory is
+ * freed when it does; coscope copies data through its own buffers so the
+ * caller's buffer is never touched after the call returns. */
+typedef struct co_file {
+    uint32_t magic;
+    int fd;          /* the descriptor, -1 when not open */
+    uint64_t id;     /* resource id shown by co_dump and the tracer */
+} co_file_t;
+
+/* Open path with open(2) flags (O_RDONLY, O_WRONLY|O_CREAT|O_TRUNC, ...) and
+ * mode (for O_CREAT).  0 or -ENOENT, -EACCES, ...  If cancelled after the
+ * open started, a descriptor it produces is closed in the background.  May
+ * suspend. */
+#define co_file_open(f, path, flags, mode) co_file_open_at(CO_LOC, (f), (path), (flags), (mode))
+int co_file_open_at(co_loc *loc, co_file_t *f, const char *path, int flags, int mode);
+
+/* Read up to len bytes at offset (offset < 0: at the file position, which
+ * advances).  Returns the count (at most 1 MiB per call; fewer than asked is
+ * not an error), 0 at end of file, or an error.  May suspend. */
+#define co_file_read(f, buf, len, offset) co_file_read_at(CO_LOC, (f), (buf), (len), (offset))
+int co_file_read_at(co_loc *loc, co_file_t *f, void *buf, size_t len, int64_t offset);
+
+/* Write all len bytes at offset (offset < 0: at the file position).
+ * Returns 0 once all are written, or an error (-ENOSPC, ...).  A cancelled
+ * write may have written a prefix of the data; the chunk in progress
+ * finishes in the background.  May suspend. */
+#define co_file_write(f, buf, len, offset) co_file_write_at(CO_LOC, (f), (buf), (len), (offset))
+int co_file_write_at(co_loc *loc, co_file_t *f, const void *buf, size_t len, int64_t offset);
+
+/* Close.  f is dead afterwards whatever this returns; a cancelled close
+ * still closes the descriptor in the background.  May suspend. */
+#define co_file_close(f) co_file_close_at(CO_LOC, (f))
+int co_file_close_at(co_loc *loc, co_file_t *f);
+
+/* Whole-file helpers.  read_all: *data gets a malloc'd copy of the file
+ * (plus a NUL byte not counted in *len, so text can be used as a string);
+ * the caller frees it; nothing is returned on error.  write_all: create or
+ * truncate path (mode 0666 minus umask) and write data.  Both close the file
+ * on every path.  May suspend. */
+#define co_file_read_all(path, data, len) co_file_read_all_at(CO_LOC, (path), (data), (len))
+int co_file_read_all_at(co_loc *loc, const char *path, void **data, size_t *len);
+#define co_file_write_all(path, data, len) co_file_write_all_at(CO_LOC, (path), (data), (len))
+int co_file_write_all_at(co_loc *loc, const char *path, const void *data, size_t len);
+
 /* ------------------------------------------------------------------------ */
 /* Generators (gen.c)                                                        */
 /* @@section-gen@@ */
+
+/* Generators: Python's async generators and `async for`.  The body,
+ * `int fn(co_gen_t *g, void *arg)`, runs as its own task (named after fn,
+ * spawned at the co_gen_new call site) and may await anything between
+ * co_gen_yield calls.  It is lazy: it first runs when a consumer asks for a
+ * value, and after each yield it stays suspended until the next request.
+ * A body returns 0 when done or a negative error, as a task does.
+ *
+ *     static int numbers(co_gen_t *g, void *arg)
+ *     {
+ *         int r = 0;
+ *         for (intptr_t i = 1; i <= 3 && r == 0; i++) {
+ *             r = co_sleep(10);             // any await between yields
+ *             if (r == 0) r = co_gen_yield(g, (void *)i);
+ *         }
+ *         // cleanup runs here on every exit; r is -ECANCELED if closed early
+ *         return r;
+ *     }
+ *
+ *     co_gen_t *g = co_gen_new(numbers, NULL);
+ *     int rc;
+ *     CO_GEN_FOR(g, v, rc) printf("%d\n", (int)(intptr_t)v);
+ *     int err = co_gen_close(g);        // always: it frees the generator
+ *
+ * A yielded pointer may point into the body's own frame: the body stays
+ * suspended in co_gen_yield until the consumer's next co_gen_next.
+ *
+ * One task at a time consumes a generator; it belongs to its loop's thread.
+ * A generator never closed is reported when its loop closes, under its body
+ * task's name and spawn site, like a task never awaited (and leaks). */
+typedef struct co_gen co_gen_t;
+typedef int (*co_gen_fn)(co_gen_t *g, void *arg);
+
+/* Create a generator running fn(g, arg).  Does not suspend and may be called
+ * from plain code on the loop's thread.  Returns NULL if there is no loop on
+ * this thread, fn is NULL, or memory ran out. */
+#define co_gen_new(fn, arg) co_gen_new_at(CO_LOC, #fn, (fn), (arg))
+/* `name` must outlive the generator (co_gen_new passes a string literal). */
+co_gen_t *co_gen_new_at(co_loc *loc, const char *name, co_gen_fn fn, void *arg);
+
+/* Inside the body: hand `value` to the consumer and suspend until the next
+ * co_gen_next.  Returns 0 to go on, or -ECANCELED when the generator is being
+ * closed (or the body task was cancelled): clean up and return, yielding no
+ * more (the cleanup may await).  -ETIMEDOUT if a timeout scope of the body
+ * expires while it waits.
+ * -EPERM if the caller is not g's body, -EINVAL if g is not a generator.
+ * May suspend. */
+#define co_gen_yield(g, value) co_gen_yield_at(CO_LOC, (g), (value))
+int co_gen_yield_at(co_loc *loc, co_gen_t *g, void *value);
+
+/* Consumer: ask for the next value and wait for it.  Returns 1 with *value
+ * set (value may be NULL), 0 once the body has returned successfully
+ * (StopAsyncIteration), or the body's error if it failed; both repeat on
+ * later calls.  If the caller is cancelled (-ECANCELED) or its timeout scope
+ * expires (-ETIMEDOUT) while waiting, the body goes on producing that value
+ * and the next call returns it: like co_await, waiting shields the body
+ * (co_gen_close stops it).  Errors: -EBUSY if another task is waiting in
+ * co_gen_next on g, -EDEADLK from g's own body, -EINVAL if g is not a
+ * generator or is being closed, -EPERM outside a task.  May suspend. */
+#define co_gen_next(g, value) co_gen_next_at(CO_LOC, (g), (value))
+int co_gen_next_at(co_loc *loc, co_gen_t *g, void **value);
+
+/* Stop the generator if it is still running, wait for its body to end, and
+ * free it: afterwards g is gone (as after free()), so every generator must be
+ * closed exactly once, finished or not.  A body parked in co_gen_yield sees
+ * it return -ECANCELED; a body awaiting anything else is cancelled (that
+ * await returns -ECANCELED).  Returns 0 if the body succeeded or was stopped
+ * by this close, else the body's error.  Close always waits for the body's
+ * cleanup, ignoring timeout scopes, since the body still uses g until it
+ * returns; if the caller is cancelled meanwhile the body is cancelled too,
+ * and close returns -ECANCELED once it is over (g is freed all the same).
+ * Errors, g left as it was: -EBUSY if a task is waiting in co_gen_next on g,
+ * -EDEADLK from g's own body, -EINVAL if g is not a generator or is already
+ * being closed, -EPERM outside a task.  May suspend. */
+#define co_gen_close(g) co_gen_close_at(CO_LOC, (g))
+int co_gen_close_at(co_loc *loc, co_gen_t *g);
+
+/* `async for`: run the statement after it once per value, with `void *v`
+ * declared in the loop.  rc (an int lvalue) is left at 0 when the generator
+ * finished, at a negative error when next failed (the body's error, or
+ * -ECANCELED if the consumer was cancelled), or at 1 after a `break`.  The
+ * generator stays open: close it after the loop. */
+#define CO_GEN_FOR(g, v, rc) for (void *v; ((rc) = co_gen_next((g), &v)) > 0;)
+
+/* ------------------------------------------------------------------------ */
+/* Annotations and tracing (annotate.c, tracer/session.c)                   */
+
+/* Attach a formatted line to the current task (printf-style).  Recorded in
+ * the trace; also printed on stderr in debug mode.  Does not suspend. */
+#define co_log(...) co_log_at(CO_LOC, __VA_ARGS__)
+void co_log_at(co_loc *loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* An instant with a name, e.g. co_mark("cache miss").  Does not suspend. */
+#define co_mark(name) co_mark_at(CO_LOC, (name))
+void co_mark_at(co_loc *loc, const char *name);
+/* A named region of the current task (Go's trace regions): begin returns a
+ * token that end takes.  Regions show as spans in the trace and the TUI. */
+typedef struct co_region { uint64_t name_id, task; } co_region_t;
+#define co_region_begin(name) co_region_begin_at(CO_LOC, (name))
+co_region_t co_region_begin_at(co_loc *loc, const char *name);
+#define co_region_end(r) co_region_end_at(CO_LOC, (r))
+void co_region_end_at(co_loc *loc, co_region_t r);
+
+/* Record this process into the trace database `path` (created 0600; an
+ * existing file is refused with -EEXIST), with the recorder on a thread of
+ * its own.  Under `coscope run` a trace is already recording: -EBUSY.
+ * Returns 0 or a negative errno. */
+int co_trace_start(const char *path);
+/* Stop recording, finish the tables and close the database.  Blocks until
+ * the tables are complete.  Returns 0, or -ENOENT if not recording. */
+int co_trace_stop(void);
 
 /* ------------------------------------------------------------------------ */
 /* Debugging                                                                 */

@@ -189,7 +189,7 @@ void co__xthread_free(co__loop *l); /* thread.c: co_loop_free's teardown of l->x
 
 #define CO__CHUNK 1024u
 
-extern __thread co__loop *co__tl_loop;
+extern __thread co__loop *co__tl_loop __attribute__((visibility("hidden"), tls_model("initial-exec")));
 
 /* Slot table. */
 co__task *co__task_lookup(co__loop *l, co_task_t h);

@@ -11,11 +11,16 @@
  */
 #include "internal.h"
 
+/* The ring starts small and doubles on demand, bounded or not: maxsize is a
+ * limit, not a size to preallocate (a huge one would also overflow the
+ * byte count and hand back a buffer far smaller than its cap). */
+#define INITIAL_CAP 16
+
 int co_queue_init(co_queue_t *q, size_t maxsize)
 {
     memset(q, 0, sizeof *q);
     q->maxsize = maxsize;
-    q->cap = maxsize ? maxsize : 16;
+    q->cap = maxsize && maxsize < INITIAL_CAP ? maxsize : INITIAL_CAP;
     q->buf = malloc(q->cap * sizeof *q->buf);
     if (!q->buf) return -ENOMEM;
     q->magic = CO__MAGIC_QUEUE;
@@ -25,7 +30,9 @@ int co_queue_init(co_queue_t *q, size_t maxsize)
 
 static int grow(co_queue_t *q)
 {
+    if (q->cap > SIZE_MAX / 2 / sizeof *q->buf) return -ENOMEM;
     size_t cap = q->cap * 2;
+    if (q->maxsize && cap > q->maxsize) cap = q->maxsize;
     void **buf = malloc(cap * sizeof *buf);
     if (!buf) return -ENOMEM;
     for (size_t i = 0; i < q->len; i++) buf[i] = q->buf[(q->head + i) % q->cap];

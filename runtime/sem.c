@@ -55,6 +55,7 @@ int co_sem_release(co_sem_t *s)
         return 0;
     }
     if (s->bounded && s->value >= s->limit) return -EOVERFLOW;
+    if (s->value == INT64_MAX) return -EOVERFLOW; /* the count itself would wrap */
     s->value++;
     return 0;
 }

@@ -28,7 +28,7 @@
 #define TR_MAGIC       0x3152545343534f43ull /* "COSCSTR1" */
 #define TR_VERSION     1
 #define TR_NRINGS      64
-#define TR_RING_RECS   (1u << 16)            /* records per ring, power of two */
+#define TR_RING_RECS   (1u << 18)            /* records per ring (8 MiB), power of two */
 #define TR_ARENA_BYTES (32u << 20)
 
 /* One event: 32 bytes, built in place in the ring. */
@@ -127,10 +127,12 @@ static inline tr_ring *tr_rings(tr_shm *s) { return (tr_ring *)(tr_arena(s) + s-
 /* ------------------------------------------------------------------------ */
 /* Producer hot path                                                         */
 
-extern int co__tracing;                     /* nonzero while a session records */
-extern uint32_t co__tr_epoch;               /* location ids are valid for this epoch only */
-extern __thread tr_ring *co__tr_ring;       /* this thread's ring, NULL until the first event */
-extern __thread uint32_t co__tr_ring_epoch;  /* session co__tr_ring belongs to */
+/* Hidden: inside libcoscope.so these are reached PC-relative, not via the GOT. */
+#define CO__HIDDEN __attribute__((visibility("hidden")))
+extern CO__HIDDEN int co__tracing;                  /* nonzero while a session records */
+extern CO__HIDDEN uint32_t co__tr_epoch;            /* location ids are valid for this epoch only */
+extern CO__HIDDEN __thread tr_ring *co__tr_ring;    /* this thread's ring, NULL until the first event */
+extern CO__HIDDEN __thread uint32_t co__tr_ring_epoch; /* session co__tr_ring belongs to */
 
 tr_ring *co__tr_claim(void);                /* slow path: take a ring for this thread */
 void co__tr_wait_room(tr_ring *r);           /* slow path: ring full */

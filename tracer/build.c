@@ -472,6 +472,7 @@ int64_t tr_builder_step(tr_builder *b, int64_t max_events)
             }
             b->built_seq = seq;
             got++;
+            if (max_events > 0 && b->events - before >= max_events) break;
         }
         sqlite3_reset(b->sel_chunks);
         if (b->err) return b->err;

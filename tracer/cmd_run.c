@@ -222,8 +222,9 @@ int cli_run(int argc, char **argv)
             idle_since = mono_ns();
             continue;
         }
-        /* Idle: build tables behind the recorder for the live view. */
-        if (tr_recorder_build_some(rec, 20000) > 0) continue;
+        /* Quiet for a while: build tables behind the recorder for the live
+         * view.  Never while events stream in: draining comes first. */
+        if (mono_ns() - idle_since > 20000000 && tr_recorder_build_some(rec, 2000) > 0) continue;
         struct timespec ts = { 0, mono_ns() - idle_since > 50000000 ? 2000000 : 200000 };
         nanosleep(&ts, NULL);
     }
