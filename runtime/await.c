@@ -125,7 +125,7 @@ bool co__would_deadlock(co__task *self, co__task *target)
             x = x->wait_obj;
             break;
         case CO_WAIT_LOCK:
-            x = ((co_lock_t *)x->wait_obj)->owner;
+            x = co__lock_owner((co_lock_t *)x->wait_obj);
             break;
         default:
             return false;

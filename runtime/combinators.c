@@ -5,8 +5,24 @@
  * attached for the whole call, so a cancellation of the caller never loses
  * track of a child; a watcher wakes the caller only while the caller is
  * suspended in this very call (wait_obj == the call's state).
+ *
+ * Once a combinator is taking its children down (a failure, our
+ * cancellation, a timeout) it must see them end, so it waits past the
+ * deadline of any timeout scope it is in: with an expired deadline every
+ * suspend returns -ETIMEDOUT at once, and the call would spin without ever
+ * letting the children run their cleanup.
  */
 #include "internal.h"
+
+/* co__suspend, but ignoring the task's timeout-scope deadline. */
+static int suspend_past_deadline(co__task *self, co_wait_kind kind, void *obj, uint64_t obj_id, co_loc *loc)
+{
+    uint64_t deadline = self->deadline;
+    self->deadline = CO__NODEADLINE;
+    int r = co__suspend(self, kind, obj, obj_id, loc, NULL);
+    self->deadline = deadline;
+    return r;
+}
 
 typedef struct gather_state {
     co__task *waiter;
@@ -59,9 +75,7 @@ int co_gather_at(co_loc *loc, co_task_t *handles, size_t n, int *results, int fl
         int err = 0;
         if (!t) err = -ESRCH;
         else if (t == self || co__would_deadlock(self, t)) err = -EDEADLK;
-        else if (t->detached || t->awaited || t->group) err = -EINVAL;
-        for (size_t j = 0; j < i && !err; j++)
-            if (tasks[j] == t) err = -EINVAL; /* the same task twice */
+        else if (t->detached || t->awaited || t->group) err = -EINVAL; /* the same task twice too */
         tasks[i] = err ? NULL : t;
         if (err) {
             if (results) results[i] = err;
@@ -79,19 +93,22 @@ int co_gather_at(co_loc *loc, co_task_t *handles, size_t n, int *results, int fl
         st.remaining++;
     }
     if (bad && !st.collect && !st.first_error) st.first_error = bad;
-    bool cancelled = false, aborting = false;
+    /* An interruption of our own wait (-ECANCELED, or -ETIMEDOUT from an
+     * enclosing scope) is what we return, whatever the children did. */
+    int interrupted = 0;
+    bool aborting = false;
     while (st.remaining > 0) {
-        if (!aborting && ((st.first_error && !st.collect) || cancelled)) {
+        if (!aborting && ((st.first_error && !st.collect) || interrupted)) {
             aborting = true; /* trio-style: a failure or our cancellation takes the rest down */
             for (size_t i = 0; i < n; i++)
                 if (tasks[i] && !co__task_ended(tasks[i])) co_cancel(co__handle(tasks[i]));
             continue;
         }
-        int r = co__suspend(self, CO_WAIT_TASKS, &st, 0, loc, NULL);
-        if (r == -ECANCELED || r == -ETIMEDOUT) {
-            if (!cancelled) cancelled = true;
-            if (r == -ETIMEDOUT && st.first_error == 0) st.first_error = -ETIMEDOUT;
-        }
+        int r = aborting ? suspend_past_deadline(self, CO_WAIT_TASKS, &st, 0, loc)
+                         : co__suspend(self, CO_WAIT_TASKS, &st, 0, loc, NULL);
+        /* A cancellation outranks a timeout: one that arrives while the
+         * children clean up after our deadline must not be swallowed. */
+        if (r < 0 && (!interrupted || r == -ECANCELED)) interrupted = r;
     }
     for (size_t i = 0; i < n; i++) {
         if (!tasks[i]) continue;
@@ -100,9 +117,8 @@ int co_gather_at(co_loc *loc, co_task_t *handles, size_t n, int *results, int fl
     }
     free(tasks);
     free(watches);
-    if (cancelled && st.first_error != -ETIMEDOUT) return -ECANCELED;
-    if (cancelled) return -ETIMEDOUT;
-    return st.collect ? (bad ? bad : 0) : st.first_error;
+    if (interrupted) return interrupted;
+    return st.collect ? bad : st.first_error;
 }
 
 int co_wait_at(co_loc *loc, co_task_t *handles, size_t n, int mode, int64_t timeout_ms)
@@ -112,19 +128,23 @@ int co_wait_at(co_loc *loc, co_task_t *handles, size_t n, int mode, int64_t time
     if (mode < CO_WAIT_ALL || mode > CO_WAIT_FIRST_ERROR) return -EINVAL;
     co__loop *l = self->loop;
     if (n == 0) return 0;
-    co__task **tasks = malloc(n * sizeof *tasks);
+    /* co_wait does not own the tasks: while we sleep, their owner may collect
+     * them or, if detached, they are freed as they end.  So keep the handles
+     * (the caller's array may change too) and look each task up again after
+     * waking; a handle gone stale means that task ended. */
+    co_task_t *hs = malloc(n * sizeof *hs);
     co__watch *watches = malloc(n * sizeof *watches);
-    if (!tasks || !watches) {
-        free(tasks);
+    if (!hs || !watches) {
+        free(hs);
         free(watches);
         return -ENOMEM;
     }
+    memcpy(hs, handles, n * sizeof *hs);
     gather_state st = { .waiter = self, .mode = mode };
     int err = 0;
     bool satisfied = false;
-    for (size_t i = 0; i < n && !err; i++) {
-        co__task *t = co__task_lookup(l, handles[i]);
-        tasks[i] = t;
+    for (size_t i = 0; i < n; i++) {
+        co__task *t = co__task_lookup(l, hs[i]);
         if (!t) { err = -ESRCH; break; }
         if (t == self) { err = -EDEADLK; break; }
         if (co__task_ended(t)) {
@@ -134,14 +154,15 @@ int co_wait_at(co_loc *loc, co_task_t *handles, size_t n, int mode, int64_t time
         }
     }
     if (err) {
-        free(tasks);
+        free(hs);
         free(watches);
         return err;
     }
     for (size_t i = 0; i < n; i++) {
+        co__task *t = co__task_lookup(l, hs[i]);
         watches[i] = (co__watch){ .fn = on_child_end, .waiter = self, .index = i, .data = &st };
-        if (!co__task_ended(tasks[i])) {
-            co__watch_add(tasks[i], &watches[i]);
+        if (!co__task_ended(t)) {
+            co__watch_add(t, &watches[i]);
             st.remaining++;
         }
     }
@@ -155,11 +176,15 @@ int co_wait_at(co_loc *loc, co_task_t *handles, size_t n, int mode, int64_t time
          * done); an enclosing scope's is. */
         if (r == -ETIMEDOUT && expired && !(self->scope && self->scope->expired)) r = 0;
     }
-    for (size_t i = 0; i < n; i++)
-        if (!co__task_ended(tasks[i])) co__watch_remove(tasks[i], &watches[i]);
     size_t ended = 0;
-    for (size_t i = 0; i < n; i++) ended += co__task_ended(tasks[i]);
-    free(tasks);
+    for (size_t i = 0; i < n; i++) {
+        co__task *t = co__task_lookup(l, hs[i]);
+        if (!t || co__task_ended(t))
+            ended++; /* its end already unlinked our watcher */
+        else
+            co__watch_remove(t, &watches[i]);
+    }
+    free(hs);
     free(watches);
     return r < 0 ? r : (int)ended;
 }
@@ -171,20 +196,24 @@ static void wake_one(co__watch *w, co__task *ended)
     if (waiter->state == CO_TASK_WAITING && waiter->wait_obj == w->data) co__wake(waiter, 0);
 }
 
-/* Wait for t to end.  If `shielded`, interruptions are ignored (used while a
- * cancelled child finishes its cleanup).  Returns 0 when t ended, else the
- * interruption. */
+/* Wait for t to end.  If `shielded`, interruptions do not stop the wait
+ * (used while a cancelled child finishes its cleanup).  Returns 0 when t
+ * ended, else the interruption; shielded, -ECANCELED if a cancellation
+ * arrived meanwhile, so that the caller can pass it on instead of losing it. */
 static int wait_end(co__task *self, co__task *t, co_loc *loc, bool shielded)
 {
     co__watch w = { .fn = wake_one, .waiter = self, .data = t };
     co__watch_add(t, &w);
-    int r = 0;
+    int r = 0, cancelled = 0;
     while (!co__task_ended(t)) {
-        r = co__suspend(self, CO_WAIT_TASK, t, t->id, loc, NULL);
+        r = shielded ? suspend_past_deadline(self, CO_WAIT_TASK, t, t->id, loc)
+                     : co__suspend(self, CO_WAIT_TASK, t, t->id, loc, NULL);
         if (r < 0 && !shielded) break;
+        if (r == -ECANCELED) cancelled = r;
         r = 0;
     }
     co__watch_remove(t, &w);
+    if (shielded) return cancelled;
     return co__task_ended(t) ? 0 : r;
 }
 
@@ -209,8 +238,10 @@ int co_wait_for_at(co_loc *loc, co_task_t h, int64_t ms)
         /* Timed out or we were cancelled: cancel the child and wait for its
          * cleanup, as asyncio.wait_for does. */
         co_cancel(h);
-        wait_end(self, t, loc, true);
-        if (r == -ETIMEDOUT && expired && t->state != CO_TASK_CANCELLED && t->state != CO_TASK_FAILED)
+        int late = wait_end(self, t, loc, true);
+        if (late < 0)
+            ret = late; /* cancelled while the child cleaned up */
+        else if (r == -ETIMEDOUT && expired && t->state != CO_TASK_CANCELLED && t->state != CO_TASK_FAILED)
             ret = t->result; /* it finished anyway */
         else
             ret = r;

@@ -2,12 +2,13 @@
  * notified and takes the lock back before returning, on every path. */
 #include "internal.h"
 
-void co_cond_init(co_cond_t *c, co_lock_t *lock)
+void co_cond_init_at(co_loc *loc, co_cond_t *c, co_lock_t *lock, const char *name)
 {
     memset(c, 0, sizeof *c);
     c->magic = CO__MAGIC_COND;
     c->lock = lock;
-    c->id = co__next_resource_id();
+    c->name = name;
+    c->id = co__resource_new(loc, CO_WAIT_COND, name);
 }
 
 /* co_cond_init cannot fail, so a NULL or dead lock is caught at use. */
@@ -21,7 +22,7 @@ int co_cond_wait_at(co_loc *loc, co_cond_t *c)
     co__task *self = co__self();
     if (CO_UNLIKELY(!self)) return -EPERM;
     if (CO_UNLIKELY(c->magic != CO__MAGIC_COND || !lock_ok(c))) return -EINVAL;
-    if (c->lock->owner != self) return -EPERM;
+    if (co__lock_owner(c->lock) != self) return -EPERM;
     co_lock_release(c->lock);
     co__waitq_push(&c->waiters, self);
     int r = co__suspend(self, CO_WAIT_COND, c, c->id, loc, &c->waiters);
@@ -47,13 +48,14 @@ int co_cond_notify(co_cond_t *c, int n)
 {
     if (c->magic != CO__MAGIC_COND || !lock_ok(c)) return -EINVAL;
     co__task *self = co__self();
-    if (!self || c->lock->owner != self) return -EPERM;
+    if (!self || co__lock_owner(c->lock) != self) return -EPERM;
     int woken = 0;
     co__task *t;
     while ((n <= 0 || woken < n) && (t = co__waitq_first(&c->waiters)) != NULL) {
         co__wake(t, 0);
         woken++;
     }
+    CO_TRACE(TR_COND_NOTIFY, NULL, self->id, c->id, (uint64_t)woken);
     return woken;
 }
 

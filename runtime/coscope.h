@@ -310,7 +310,11 @@ typedef struct co_future {
     uint64_t id;
     co_waitq waiters;
 } co_future_t;
-void co_future_init(co_future_t *f);
+/* Initialise.  The macro names the object after its expression (`&db_lock`
+ * shows as "db_lock" in traces); _named gives a name (not copied). */
+#define co_future_init(f) co_future_init_at(CO_LOC, (f), #f)
+#define co_future_init_named(f, name) co_future_init_at(CO_LOC, (f), (name))
+void co_future_init_at(co_loc *loc, co_future_t *f, const char *name);
 /* Returns 0, or -EINVAL if already resolved or destroyed. */
 int co_future_set(co_future_t *f, void *value);
 int co_future_fail(co_future_t *f, int err /* negative */);
@@ -330,13 +334,17 @@ int co_future_destroy(co_future_t *f);
  * lock held by B, which waits for one held by A) returns -EDEADLK at once. */
 typedef struct co_lock {
     uint32_t magic;
-    uint32_t pad_;
+    uint32_t owner_gen; /* generation of owner's slot: a freed owner never matches */
     uint64_t id;      /* resource id, unique per process */
     void *owner;      /* internal task pointer, NULL if free */
     co_waitq waiters;
     const char *name; /* optional, not copied */
 } co_lock_t;
-void co_lock_init(co_lock_t *l);
+/* Initialise.  The macro names the object after its expression (`&db_lock`
+ * shows as "db_lock" in traces); _named gives a name (not copied). */
+#define co_lock_init(l) co_lock_init_at(CO_LOC, (l), #l)
+#define co_lock_init_named(l, name) co_lock_init_at(CO_LOC, (l), (name))
+void co_lock_init_at(co_loc *loc, co_lock_t *l, const char *name);
 /* Returns 0 (held), -ECANCELED, -ETIMEDOUT (timeout scope), -EDEADLK,
  * -EINVAL (destroyed), -EPERM (outside a task).  Acquiring a lock the task
  * already holds is -EDEADLK.  May suspend. */
@@ -360,7 +368,11 @@ typedef struct co_event {
     co_waitq waiters;
     const char *name;
 } co_event_t;
-void co_event_init(co_event_t *e);
+/* Initialise.  The macro names the object after its expression (`&db_lock`
+ * shows as "db_lock" in traces); _named gives a name (not copied). */
+#define co_event_init(e) co_event_init_at(CO_LOC, (e), #e)
+#define co_event_init_named(e, name) co_event_init_at(CO_LOC, (e), (name))
+void co_event_init_at(co_loc *loc, co_event_t *e, const char *name);
 /* Wake every waiter; later waits return at once until co_event_clear. */
 int co_event_set(co_event_t *e);
 int co_event_clear(co_event_t *e);
@@ -386,8 +398,11 @@ typedef struct co_sem {
     const char *name;
     void *last_taker; /* internal: last task that acquired, for reports */
 } co_sem_t;
-int co_sem_init(co_sem_t *s, int64_t value);          /* -EINVAL if value < 0 */
-int co_sem_init_bounded(co_sem_t *s, int64_t value);
+/* 0, or -EINVAL if value < 0.  Named after the expression, as co_lock_init. */
+#define co_sem_init(s, value) co_sem_init_at(CO_LOC, (s), (value), 0, #s)
+#define co_sem_init_bounded(s, value) co_sem_init_at(CO_LOC, (s), (value), 1, #s)
+#define co_sem_init_named(s, value, name) co_sem_init_at(CO_LOC, (s), (value), 0, (name))
+int co_sem_init_at(co_loc *loc, co_sem_t *s, int64_t value, int bounded, const char *name);
 #define co_sem_acquire(s) co_sem_acquire_at(CO_LOC, (s))
 int co_sem_acquire_at(co_loc *loc, co_sem_t *s);      /* may suspend */
 int co_sem_try(co_sem_t *s);                          /* 0 or -EAGAIN */
@@ -406,7 +421,11 @@ typedef struct co_cond {
     co_waitq waiters;
     const char *name;
 } co_cond_t;
-void co_cond_init(co_cond_t *c, co_lock_t *lock);
+/* Initialise.  The macro names the object after its expression (`&db_lock`
+ * shows as "db_lock" in traces); _named gives a name (not copied). */
+#define co_cond_init(c, lock) co_cond_init_at(CO_LOC, (c), (lock), #c)
+#define co_cond_init_named(c, lock, name) co_cond_init_at(CO_LOC, (c), (lock), (name))
+void co_cond_init_at(co_loc *loc, co_cond_t *c, co_lock_t *lock, const char *name);
 /* Release the lock, wait for a notify, re-acquire the lock, return 0.  The
  * lock is held again on every return, -ECANCELED and -ETIMEDOUT included
  * (as in asyncio).  -EPERM if the caller does not hold the lock.  May
@@ -435,7 +454,10 @@ typedef struct co_queue {
     co_waitq getters, putters, joiners;
     const char *name;
 } co_queue_t;
-int co_queue_init(co_queue_t *q, size_t maxsize);     /* 0 or -ENOMEM */
+/* 0 or -ENOMEM.  Named after the expression, as co_lock_init. */
+#define co_queue_init(q, maxsize) co_queue_init_at(CO_LOC, (q), (maxsize), #q)
+#define co_queue_init_named(q, maxsize, name) co_queue_init_at(CO_LOC, (q), (maxsize), (name))
+int co_queue_init_at(co_loc *loc, co_queue_t *q, size_t maxsize, const char *name);
 /* Wait for room, then append.  0, -ECANCELED, -ETIMEDOUT.  May suspend. */
 #define co_queue_put(q, item) co_queue_put_at(CO_LOC, (q), (item))
 int co_queue_put_at(co_loc *loc, co_queue_t *q, void *item);

@@ -23,7 +23,7 @@ static void describe_wait(FILE *out, co__task *t)
     }
     case CO_WAIT_LOCK: {
         co_lock_t *l = t->wait_obj;
-        co__task *o = l->owner;
+        co__task *o = co__lock_owner(l);
         fprintf(out, " #%llu%s%s", (unsigned long long)l->id, l->name ? " " : "", l->name ? l->name : "");
         if (o) fprintf(out, " held by '%s' (#%llu)", o->name, (unsigned long long)o->id);
         break;
@@ -101,7 +101,7 @@ void co__report_deadlock(co__task *self, co_lock_t *want, co__task *target, co_l
         describe_wait(out, x);
         fprintf(out, "\n");
         x = x->wait_kind == CO_WAIT_TASK ? x->wait_obj
-          : x->wait_kind == CO_WAIT_LOCK ? ((co_lock_t *)x->wait_obj)->owner : NULL;
+          : x->wait_kind == CO_WAIT_LOCK ? co__lock_owner((co_lock_t *)x->wait_obj) : NULL;
     }
 }
 

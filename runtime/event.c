@@ -2,11 +2,12 @@
  * of them, and later waits pass until it is cleared. */
 #include "internal.h"
 
-void co_event_init(co_event_t *e)
+void co_event_init_at(co_loc *loc, co_event_t *e, const char *name)
 {
     memset(e, 0, sizeof *e);
     e->magic = CO__MAGIC_EVENT;
-    e->id = co__next_resource_id();
+    e->name = name;
+    e->id = co__resource_new(loc, CO_WAIT_EVENT, name);
 }
 
 int co_event_set(co_event_t *e)
@@ -14,7 +15,12 @@ int co_event_set(co_event_t *e)
     if (e->magic != CO__MAGIC_EVENT) return -EINVAL;
     e->is_set = 1;
     co__task *t;
-    while ((t = co__waitq_first(&e->waiters)) != NULL) co__wake(t, 0);
+    uint64_t woken = 0;
+    while ((t = co__waitq_first(&e->waiters)) != NULL) {
+        co__wake(t, 0);
+        woken++;
+    }
+    CO_TRACE(TR_EV_SET, NULL, (co__self() ? co__self()->id : 0), e->id, woken);
     return 0;
 }
 

@@ -4,11 +4,12 @@
 
 enum { PENDING, SET, FAILED };
 
-void co_future_init(co_future_t *f)
+void co_future_init_at(co_loc *loc, co_future_t *f, const char *name)
 {
+    (void)name;
     memset(f, 0, sizeof *f);
     f->magic = CO__MAGIC_FUTURE;
-    f->id = co__next_resource_id();
+    f->id = co__resource_new(loc, CO_WAIT_FUTURE, name);
 }
 
 static int resolve(co_future_t *f, int state, void *value, int err)
@@ -17,6 +18,7 @@ static int resolve(co_future_t *f, int state, void *value, int err)
     f->state = state;
     f->value = value;
     f->error = err;
+    CO_TRACE(TR_FUT_SET, NULL, (co__self() ? co__self()->id : 0), f->id, (uint64_t)(int64_t)err);
     co__task *t;
     while ((t = co__waitq_first(&f->waiters)) != NULL) co__wake(t, 0);
     return 0;

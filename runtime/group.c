@@ -63,10 +63,18 @@ int co_group_wait_at(co_loc *loc, co_group_t *g)
     int interrupted = 0;
     g->waiter = self;
     while (g->count > 0) {
+        /* Once interrupted we wait past the deadline of any timeout scope we
+         * are in: an expired deadline makes every suspend return at once,
+         * and we would spin while the cancelled children never run. */
+        uint64_t deadline = self->deadline;
+        if (interrupted) self->deadline = CO__NODEADLINE;
         int r = co__suspend(self, CO_WAIT_GROUP, g, 0, loc, NULL);
+        self->deadline = deadline;
         if ((r == -ECANCELED || r == -ETIMEDOUT) && !interrupted) {
             interrupted = r;
             cancel_children(g);
+        } else if (r == -ECANCELED) {
+            interrupted = r; /* outranks a timeout; must not be swallowed */
         }
     }
     g->waiter = NULL;

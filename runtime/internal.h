@@ -242,6 +242,15 @@ void co__timers_init(co__loop *l);
 
 /* Resource ids, unique per process (shared with the tracer). */
 uint64_t co__next_resource_id(void);
+/* A new lock/event/... : take an id and tell the tracer its kind and name. */
+uint64_t co__resource_new(co_loc *loc, co_wait_kind kind, const char *name);
+/* The lock's owner, or NULL if free or if the owner task has been freed
+ * (a lock abandoned by an ended task stays held: owner != NULL). */
+static inline co__task *co__lock_owner(const co_lock_t *l)
+{
+    co__task *o = (co__task *)l->owner;
+    return o && o->gen == l->owner_gen ? o : NULL;
+}
 
 /* Tracing: CO_TRACE(kind, loc, task, res, arg) costs one predictable
  * branch while no session records (trace.h). */

@@ -7,11 +7,18 @@
  */
 #include "internal.h"
 
-void co_lock_init(co_lock_t *l)
+void co_lock_init_at(co_loc *loc, co_lock_t *l, const char *name)
 {
     memset(l, 0, sizeof *l);
     l->magic = CO__MAGIC_LOCK;
-    l->id = co__next_resource_id();
+    l->name = name;
+    l->id = co__resource_new(loc, CO_WAIT_LOCK, name);
+}
+
+static inline void take(co_lock_t *l, co__task *t)
+{
+    l->owner = t;
+    l->owner_gen = t ? t->gen : 0;
 }
 
 void co__report_deadlock(co__task *self, co_lock_t *want, co__task *target, co_loc *loc);
@@ -22,17 +29,18 @@ int co_lock_acquire_at(co_loc *loc, co_lock_t *l)
     if (CO_UNLIKELY(!self)) return -EPERM;
     if (CO_UNLIKELY(l->magic != CO__MAGIC_LOCK)) return -EINVAL;
     if (CO_LIKELY(l->owner == NULL)) {
-        l->owner = self;
+        take(l, self);
+        CO_TRACE(TR_LOCK_ACQ, loc, self->id, l->id, 0);
         return 0;
     }
-    co__task *owner = l->owner;
-    if (owner == self || co__would_deadlock(self, owner)) {
+    co__task *owner = co__lock_owner(l);
+    if (owner && (owner == self || co__would_deadlock(self, owner))) {
         co__report_deadlock(self, l, owner, loc);
         return -EDEADLK;
     }
     co__waitq_push(&l->waiters, self);
     int r = co__suspend(self, CO_WAIT_LOCK, l, l->id, loc, &l->waiters);
-    CO_ASSERT(r != 0 || l->owner == self);
+    CO_ASSERT(r != 0 || co__lock_owner(l) == self);
     return r;
 }
 
@@ -42,7 +50,8 @@ int co_lock_try(co_lock_t *l)
     if (CO_UNLIKELY(!self)) return -EPERM;
     if (CO_UNLIKELY(l->magic != CO__MAGIC_LOCK)) return -EINVAL;
     if (l->owner) return -EBUSY;
-    l->owner = self;
+    take(l, self);
+    CO_TRACE(TR_LOCK_ACQ, NULL, self->id, l->id, 0);
     return 0;
 }
 
@@ -50,9 +59,10 @@ int co_lock_release(co_lock_t *l)
 {
     co__task *self = co__self();
     if (CO_UNLIKELY(l->magic != CO__MAGIC_LOCK)) return -EINVAL;
-    if (CO_UNLIKELY(!self || l->owner != self)) return -EPERM;
+    if (CO_UNLIKELY(!self || co__lock_owner(l) != self)) return -EPERM;
     co__task *next = co__waitq_first(&l->waiters);
-    l->owner = next;
+    CO_TRACE(TR_LOCK_REL, NULL, self->id, l->id, next ? next->id : 0);
+    take(l, next);
     if (next) co__wake(next, 0);
     return 0;
 }

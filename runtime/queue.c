@@ -16,7 +16,7 @@
  * byte count and hand back a buffer far smaller than its cap). */
 #define INITIAL_CAP 16
 
-int co_queue_init(co_queue_t *q, size_t maxsize)
+int co_queue_init_at(co_loc *loc, co_queue_t *q, size_t maxsize, const char *name)
 {
     memset(q, 0, sizeof *q);
     q->maxsize = maxsize;
@@ -24,7 +24,8 @@ int co_queue_init(co_queue_t *q, size_t maxsize)
     q->buf = malloc(q->cap * sizeof *q->buf);
     if (!q->buf) return -ENOMEM;
     q->magic = CO__MAGIC_QUEUE;
-    q->id = co__next_resource_id();
+    q->name = name;
+    q->id = co__resource_new(loc, CO_WAIT_QUEUE_GET, name);
     return 0;
 }
 
@@ -68,6 +69,7 @@ static int put_now(co_queue_t *q, void *item)
     if (g) {
         g->wake_value = item;
         q->unfinished++;
+        CO_TRACE(TR_Q_PUT, NULL, (co__self() ? co__self()->id : 0), q->id, 0);
         co__wake(g, 0);
         return 0;
     }
@@ -75,6 +77,7 @@ static int put_now(co_queue_t *q, void *item)
     if (q->len == q->cap && grow(q) < 0) return -ENOMEM;
     push_item(q, item);
     q->unfinished++;
+    CO_TRACE(TR_Q_PUT, NULL, (co__self() ? co__self()->id : 0), q->id, q->len);
     return 0;
 }
 
@@ -84,6 +87,7 @@ static int get_now(co_queue_t *q, void **item)
     if (q->len == 0) return -EAGAIN;
     void *it = pop_item(q);
     if (item) *item = it;
+    CO_TRACE(TR_Q_GET, NULL, (co__self() ? co__self()->id : 0), q->id, q->len);
     co__task *p = co__waitq_first(&q->putters);
     if (p) {
         push_item(q, p->wake_value);

@@ -6,7 +6,7 @@
  */
 #include "internal.h"
 
-static int init(co_sem_t *s, int64_t value, int bounded)
+int co_sem_init_at(co_loc *loc, co_sem_t *s, int64_t value, int bounded, const char *name)
 {
     memset(s, 0, sizeof *s);
     if (value < 0) return -EINVAL;
@@ -14,12 +14,10 @@ static int init(co_sem_t *s, int64_t value, int bounded)
     s->value = value;
     s->bounded = bounded;
     s->limit = value;
-    s->id = co__next_resource_id();
+    s->name = name;
+    s->id = co__resource_new(loc, CO_WAIT_SEM, name);
     return 0;
 }
-
-int co_sem_init(co_sem_t *s, int64_t value) { return init(s, value, 0); }
-int co_sem_init_bounded(co_sem_t *s, int64_t value) { return init(s, value, 1); }
 
 int co_sem_acquire_at(co_loc *loc, co_sem_t *s)
 {
@@ -29,6 +27,7 @@ int co_sem_acquire_at(co_loc *loc, co_sem_t *s)
     if (s->value > 0) {
         s->value--;
         s->last_taker = self;
+        CO_TRACE(TR_SEM_ACQ, loc, self->id, s->id, (uint64_t)s->value);
         return 0;
     }
     co__waitq_push(&s->waiters, self);
@@ -43,6 +42,7 @@ int co_sem_try(co_sem_t *s)
     if (s->value <= 0) return -EAGAIN;
     s->value--;
     s->last_taker = co__self();
+    CO_TRACE(TR_SEM_ACQ, NULL, (co__self() ? co__self()->id : 0), s->id, (uint64_t)s->value);
     return 0;
 }
 
@@ -50,6 +50,7 @@ int co_sem_release(co_sem_t *s)
 {
     if (s->magic != CO__MAGIC_SEM) return -EINVAL;
     co__task *next = co__waitq_first(&s->waiters);
+    CO_TRACE(TR_SEM_REL, NULL, (co__self() ? co__self()->id : 0), s->id, next ? next->id : 0);
     if (next) {
         co__wake(next, 0);
         return 0;

@@ -31,6 +31,20 @@ uint64_t co__next_resource_id(void)
     return atomic_fetch_add_explicit(&next_resource, 1, memory_order_relaxed);
 }
 
+static uint64_t intern_name(const char *name, bool literal);
+
+uint64_t co__resource_new(co_loc *loc, co_wait_kind kind, const char *name)
+{
+    uint64_t id = co__next_resource_id();
+    if (CO_UNLIKELY(co__tracing)) {
+        if (name && name[0] == '&') name++;
+        uint64_t name_id = name ? intern_name(name, true) : 0;
+        co__task *self = co__self();
+        co__tr_emit(TR_RES_NEW, loc, self ? self->id : 0, id, (uint64_t)kind | (name_id << 8));
+    }
+    return id;
+}
+
 co__task *co__task_lookup(co__loop *l, co_task_t h)
 {
     uint32_t slot = (uint32_t)h.h - 1;

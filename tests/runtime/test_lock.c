@@ -499,13 +499,9 @@ static void test_timeout_scope(void **state)
 }
 
 /* ------------------------------------------------------------------------ */
-/* BUG (task.c/coscope.h, not fixable in lock.c): a task that ends holding a
- * lock leaves lock->owner pointing at its task struct; once the struct is
- * freed and its slot reused by a new task, the lock takes the new task for
- * its owner: it may release a lock it never acquired (0, not -EPERM), and
- * its acquire is -EDEADLK "already holds".  The lock has no room to record
- * the owner's generation (coscope.h), and nothing tells it the owner ended
- * (task.c).  Enable with -DCO_KNOWN_BUGS once fixed. */
+/* A task that ends holding a lock leaves it held (as asyncio does), but a
+ * new task reusing the freed slot must not inherit it: the lock records the
+ * owner's slot generation. */
 
 static int ends_holding(void *arg)
 {
@@ -533,12 +529,12 @@ static int abandoned_main(void *arg)
     return 0;
 }
 
-static void __attribute__((unused)) test_abandoned_lock_not_inherited_by_slot(void **state)
+static void test_abandoned_lock_not_inherited_by_slot(void **state)
 {
     ctx_t c = { 0 };
     run(abandoned_main, &c);
-    assert_int_equal(c.res[0], -EPERM);     /* is 0 */
-    assert_int_equal(c.res[1], -ETIMEDOUT); /* is -EDEADLK */
+    assert_int_equal(c.res[0], -EPERM);
+    assert_int_equal(c.res[1], -ETIMEDOUT); /* waits: still held by the ended task */
 }
 
 /* ------------------------------------------------------------------------ */
@@ -603,9 +599,7 @@ int main(void)
         cmocka_unit_test(test_destroy_busy),
         cmocka_unit_test(test_timeout_scope),
         cmocka_unit_test(test_outside_task_eperm),
-#ifdef CO_KNOWN_BUGS
         cmocka_unit_test(test_abandoned_lock_not_inherited_by_slot),
-#endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
