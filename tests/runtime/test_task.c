@@ -1,0 +1,988 @@
+/* test_task.c -- tasks and the loop: spawn order, await/detach ownership,
+ * cancellation, introspection, sleeping and yielding, loop lifecycle and
+ * the "all tasks are asleep" check.
+ *
+ * Ordering is asserted through order_log, never through durations: where
+ * time is involved the margins are wide and only the order (or an upper
+ * bound far above the expected time) is checked.
+ *
+ * A failing cmocka assertion inside a task longjmps off the task's stack and
+ * leaves its loop installed on the thread; drop_leaked_loop() abandons it so
+ * the next test starts clean instead of failing with -EBUSY.
+ */
+#include "testutil.h"
+#include "internal.h" /* co__tl_loop, for drop_leaked_loop only */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------------ */
+/* Helpers                                                                   */
+
+/* Capture what the runtime prints on stderr (reports), so tests can assert
+ * on it instead of leaving noise in the output. */
+typedef struct { int saved; FILE *f; } capture;
+
+static void capture_begin(capture *c)
+{
+    fflush(stderr);
+    c->f = tmpfile();
+    assert_non_null(c->f);
+    c->saved = dup(2);
+    assert_true(c->saved >= 0);
+    assert_true(dup2(fileno(c->f), 2) >= 0);
+}
+
+/* Restore stderr; return what was printed (static buffer). */
+static const char *capture_end(capture *c)
+{
+    static char buf[8192];
+    fflush(stderr);
+    dup2(c->saved, 2);
+    close(c->saved);
+    rewind(c->f);
+    size_t n = fread(buf, 1, sizeof buf - 1, c->f);
+    buf[n] = 0;
+    fclose(c->f);
+    return buf;
+}
+
+static int return_arg(void *arg) { return I(arg); }
+
+/* ------------------------------------------------------------------------ */
+/* Spawn order and await                                                     */
+
+typedef struct { order_log *lg; int tag; } tagged;
+
+static int log_tag(void *arg)
+{
+    tagged *t = arg;
+    log_add(t->lg, t->tag);
+    return t->tag;
+}
+
+static int main_spawn_fifo(void *arg)
+{
+    order_log *lg = arg;
+    tagged tags[3] = { { lg, 1 }, { lg, 2 }, { lg, 3 } };
+    co_task_t t[3];
+    for (int i = 0; i < 3; i++) t[i] = co_spawn(log_tag, &tags[i]);
+    log_add(lg, 0); /* children have not run: the spawner has not suspended */
+    for (int i = 0; i < 3; i++) assert_int_equal(co_task_state_of(t[i]), CO_TASK_READY);
+    assert_int_equal(co_await(t[0]), 1);
+    /* Awaiting the first let all three run, in spawn order. */
+    assert_int_equal(co_task_state_of(t[1]), CO_TASK_DONE);
+    assert_int_equal(co_await(t[2]), 3);
+    assert_int_equal(co_await(t[1]), 2);
+    return 0;
+}
+
+static void test_spawn_fifo(void **state)
+{
+    order_log lg = { .n = 0 };
+    assert_int_equal(run_main(main_spawn_fifo, &lg), 0);
+    assert_log(&lg, 0, 1, 2, 3);
+}
+
+static int fail_eio(void *arg) { return -EIO; }
+
+static int yield_then_return(void *arg)
+{
+    assert_int_equal(co_yield(), 0);
+    return I(arg);
+}
+
+static int main_await_result_error(void *arg)
+{
+    co_task_t a = co_spawn(return_arg, P(42));
+    co_task_t b = co_spawn(fail_eio, NULL);
+    co_task_t c = co_spawn(yield_then_return, P(0));
+    assert_int_equal(co_await(a), 42);
+    assert_int_equal(co_await(b), -EIO);
+    assert_int_equal(co_await(c), 0);
+    /* A result of an already-ended task is kept until collected. */
+    co_task_t d = co_spawn(return_arg, P(7));
+    assert_int_equal(co_yield(), 0);
+    assert_int_equal(co_task_done(d), 1);
+    assert_int_equal(co_await(d), 7);
+    return 5;
+}
+
+static void test_await_result_and_error(void **state)
+{
+    assert_int_equal(run_main(main_await_result_error, NULL), 5);
+}
+
+static int main_await_consumes(void *arg)
+{
+    co_task_t t = co_spawn(return_arg, P(9));
+    assert_int_equal(co_await(t), 9);
+    assert_int_equal(co_await(t), -ESRCH);
+    assert_int_equal(co_detach(t), -ESRCH);
+    assert_int_equal(co_cancel(t), -ESRCH);
+    assert_int_equal(co_task_state_of(t), -ESRCH);
+    assert_int_equal(co_task_done(t), -ESRCH);
+    assert_null(co_task_name(t));
+    assert_int_equal(co_task_id(t), 0);
+    assert_null(co_task_spawn_loc(t));
+    assert_int_equal(co_task_parent(t).h, 0);
+    /* The slot is reused by the next spawn; the old handle stays stale. */
+    co_task_t u = co_spawn(return_arg, P(10));
+    assert_int_not_equal(u.h, t.h);
+    assert_int_equal(co_await(t), -ESRCH);
+    assert_int_equal(co_await(u), 10);
+    /* {0} is never a task. */
+    co_task_t none = { 0 };
+    assert_int_equal(co_await(none), -ESRCH);
+    assert_int_equal(co_detach(none), -ESRCH);
+    assert_int_equal(co_cancel(none), -ESRCH);
+    co_task_t far = { ((uint64_t)1 << 32) | 100000 };
+    assert_int_equal(co_await(far), -ESRCH);
+    return 0;
+}
+
+static void test_await_consumes_handle(void **state)
+{
+    assert_int_equal(run_main(main_await_consumes, NULL), 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Detach                                                                    */
+
+static int detached_body(void *arg)
+{
+    int *progress = arg;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(co_yield(), 0);
+        (*progress)++;
+    }
+    return -EIO; /* nobody reads it; must not leak or crash */
+}
+
+static int main_detach(void *arg)
+{
+    int progress = 0;
+    co_task_t t = co_spawn(detached_body, &progress);
+    assert_int_equal(co_detach(t), 0);
+    assert_int_equal(co_detach(t), -EINVAL);
+    assert_int_equal(co_await(t), -EINVAL);
+    assert_int_equal(co_task_state_of(t), CO_TASK_READY); /* still valid until it ends */
+    assert_int_equal(co_all_tasks(NULL, 0), 2);
+    while (progress < 3) assert_int_equal(co_yield(), 0);
+    /* It ended; its stack was released when we resumed, and with it the task. */
+    assert_int_equal(co_task_state_of(t), -ESRCH);
+    assert_int_equal(co_all_tasks(NULL, 0), 1);
+
+    /* Detaching a task that already ended frees it at once. */
+    co_task_t u = co_spawn(return_arg, P(1));
+    assert_int_equal(co_yield(), 0);
+    assert_int_equal(co_task_state_of(u), CO_TASK_DONE);
+    assert_int_equal(co_detach(u), 0);
+    assert_int_equal(co_task_state_of(u), -ESRCH);
+    assert_int_equal(co_all_tasks(NULL, 0), 1);
+    return progress;
+}
+
+static void test_detach(void **state)
+{
+    assert_int_equal(run_main(main_detach, NULL), 3);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Deadlocks between awaits                                                  */
+
+static int await_self(void *arg)
+{
+    return co_await(co_current());
+}
+
+typedef struct { co_task_t a, b, c; int rb, rc; } cycle;
+
+static int cyc_a(void *arg) { cycle *c = arg; return co_await(c->b); }
+static int cyc_b(void *arg) { cycle *c = arg; c->rb = co_await(c->a); return c->rb; }
+static int cyc3_b(void *arg) { cycle *c = arg; c->rb = co_await(c->c); return c->rb; }
+static int cyc3_c(void *arg) { cycle *c = arg; c->rc = co_await(c->a); return c->rc; }
+
+static int main_await_deadlock(void *arg)
+{
+    assert_int_equal(co_await(co_current()), -EDEADLK);
+    co_task_t s = co_spawn(await_self, NULL);
+    assert_int_equal(co_await(s), -EDEADLK);
+
+    /* a awaits b; b awaiting a would close the cycle and is refused. */
+    cycle c = { .rb = 1 };
+    c.a = co_spawn(cyc_a, &c);
+    c.b = co_spawn(cyc_b, &c);
+    assert_int_equal(co_yield(), 0); /* let them close the cycle before we await a */
+    assert_int_equal(c.rb, -EDEADLK);
+    assert_int_equal(co_await(c.a), -EDEADLK); /* a returns what b returned */
+    assert_int_equal(c.rb, -EDEADLK);
+
+    /* Three long: a -> b -> c -> a. */
+    cycle d = { .rb = 1, .rc = 1 };
+    d.a = co_spawn(cyc_a, &d);
+    d.b = co_spawn(cyc3_b, &d);
+    d.c = co_spawn(cyc3_c, &d);
+    assert_int_equal(co_yield(), 0);
+    assert_int_equal(co_await(d.a), -EDEADLK);
+    assert_int_equal(d.rc, -EDEADLK);
+    assert_int_equal(d.rb, -EDEADLK);
+    return 0;
+}
+
+static void test_await_deadlock(void **state)
+{
+    assert_int_equal(run_main(main_await_deadlock, NULL), 0);
+}
+
+/* Two tasks awaiting the same task: the second is refused. */
+typedef struct { co_task_t target; co_event_t ev; int first; } dup_await;
+
+static int waits_event(void *arg)
+{
+    co_event_t *e = arg;
+    int r = co_event_wait(e);
+    return r < 0 ? r : 77;
+}
+
+static int first_awaiter(void *arg)
+{
+    dup_await *d = arg;
+    d->first = co_await(d->target);
+    return d->first;
+}
+
+static int main_double_await(void *arg)
+{
+    dup_await d = { .first = 1 };
+    co_event_init(&d.ev);
+    d.target = co_spawn(waits_event, &d.ev);
+    co_task_t other = co_spawn(first_awaiter, &d);
+    assert_int_equal(co_yield(), 0); /* target waits on the event, other on target */
+    assert_int_equal(co_await(d.target), -EINVAL);
+    assert_int_equal(co_detach(d.target), -EINVAL);
+    assert_int_equal(co_task_state_of(d.target), CO_TASK_WAITING); /* the refusal changed nothing */
+    assert_int_equal(co_event_set(&d.ev), 0);
+    assert_int_equal(co_await(other), 77);
+    assert_int_equal(d.first, 77);
+    assert_int_equal(co_task_state_of(d.target), -ESRCH);
+    return 0;
+}
+
+static void test_double_await(void **state)
+{
+    assert_int_equal(run_main(main_double_await, NULL), 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Names, parents, states, introspection                                     */
+
+static int child_fn(void *arg) { return 0; }
+
+static int spawns_grandchild(void *arg)
+{
+    co_task_t *gc = arg;
+    *gc = co_spawn(child_fn, NULL);
+    assert_int_equal(co_task_parent(*gc).h, co_current().h);
+    return 0;
+}
+
+static int main_names_parents(void *arg)
+{
+    co_task_t me = co_current();
+    assert_string_equal(co_task_name(me), "main");
+    assert_int_equal(co_task_parent(me).h, 0);
+
+    co_task_t a = co_spawn(child_fn, NULL);
+    assert_string_equal(co_task_name(a), "child_fn");
+    const co_loc *loc = co_task_spawn_loc(a);
+    assert_non_null(loc);
+    assert_non_null(strstr(loc->file, "test_task.c"));
+    assert_string_equal(loc->func, "main_names_parents");
+    assert_int_equal(co_task_parent(a).h, me.h);
+
+    char buf[32];
+    strcpy(buf, "worker-1");
+    co_task_t b = co_spawn_named(buf, child_fn, NULL);
+    strcpy(buf, "clobbered");
+    assert_string_equal(co_task_name(b), "worker-1");
+    assert_ptr_not_equal(co_task_name(b), buf);
+
+    assert_true(co_task_id(a) != 0 && co_task_id(b) != 0 && co_task_id(a) != co_task_id(b));
+    assert_true(co_task_id(me) != co_task_id(a));
+
+    /* Parent handles go stale with the parent. */
+    co_task_t gc = { 0 };
+    co_task_t p = co_spawn(spawns_grandchild, &gc);
+    assert_int_equal(co_await(p), 0);
+    assert_int_not_equal(gc.h, 0);
+    assert_int_equal(co_task_parent(gc).h, 0);
+    assert_string_equal(co_task_name(gc), "child_fn");
+
+    assert_int_equal(co_await(a), 0);
+    assert_int_equal(co_await(b), 0);
+    assert_int_equal(co_await(gc), 0);
+    return 0;
+}
+
+static void test_names_and_parents(void **state)
+{
+    assert_int_equal(run_main(main_names_parents, NULL), 0);
+}
+
+static int check_running(void *arg)
+{
+    assert_int_equal(co_task_state_of(co_current()), CO_TASK_RUNNING);
+    co_event_t *e = arg;
+    return co_event_wait(e);
+}
+
+static int cancelled_body(void *arg) { return -ECANCELED; }
+
+static int main_states(void *arg)
+{
+    assert_int_equal(co_task_state_of(co_current()), CO_TASK_RUNNING);
+    co_event_t e;
+    co_event_init(&e);
+    co_task_t t = co_spawn(check_running, &e);
+    assert_int_equal(co_task_state_of(t), CO_TASK_READY);
+    assert_int_equal(co_task_done(t), 0);
+    assert_int_equal(co_yield(), 0);
+    assert_int_equal(co_task_state_of(t), CO_TASK_WAITING);
+    assert_int_equal(co_event_set(&e), 0);
+    assert_int_equal(co_task_state_of(t), CO_TASK_READY); /* woken, not yet run */
+    assert_int_equal(co_yield(), 0);
+    assert_int_equal(co_task_state_of(t), CO_TASK_DONE);
+    assert_int_equal(co_task_done(t), 1);
+    assert_int_equal(co_await(t), 0);
+
+    co_task_t f = co_spawn(fail_eio, NULL);
+    co_task_t c = co_spawn(cancelled_body, NULL);
+    co_task_t k = co_spawn(child_fn, NULL);
+    assert_int_equal(co_cancel(k), 1);
+    assert_int_equal(co_yield(), 0);
+    assert_int_equal(co_task_state_of(f), CO_TASK_FAILED);
+    assert_int_equal(co_task_state_of(c), CO_TASK_CANCELLED);
+    assert_int_equal(co_task_state_of(k), CO_TASK_CANCELLED);
+    assert_int_equal(co_await(f), -EIO);
+    assert_int_equal(co_await(c), -ECANCELED);
+    assert_int_equal(co_await(k), -ECANCELED);
+
+    assert_string_equal(co_task_state_name(CO_TASK_READY), "ready");
+    assert_string_equal(co_task_state_name(CO_TASK_WAITING), "waiting");
+    assert_string_equal(co_task_state_name(CO_TASK_CANCELLED), "cancelled");
+    assert_string_equal(co_task_state_name(99), "?");
+    assert_string_equal(co_task_state_name(-ESRCH), "?");
+    assert_string_equal(co_wait_kind_name(CO_WAIT_SLEEP), "sleep");
+    assert_string_equal(co_wait_kind_name(CO_WAIT_QUEUE_JOIN), "queue_join");
+    assert_string_equal(co_wait_kind_name(CO_WAIT_KIND_COUNT), "?");
+    return 0;
+}
+
+static void test_states(void **state)
+{
+    assert_int_equal(run_main(main_states, NULL), 0);
+}
+
+static int main_all_tasks(void *arg)
+{
+    co_task_t out[8];
+    assert_int_equal(co_all_tasks(out, 8), 1);
+    assert_int_equal(out[0].h, co_current().h);
+    co_task_t t[3];
+    for (int i = 0; i < 3; i++) t[i] = co_spawn(return_arg, P(i));
+    assert_int_equal(co_all_tasks(out, 8), 4);
+    for (int i = 0; i < 3; i++) {
+        int found = 0;
+        for (int j = 0; j < 4; j++) found += out[j].h == t[i].h;
+        assert_int_equal(found, 1);
+    }
+    /* cap smaller than the count: the full count, only cap written. */
+    co_task_t two[3] = { { 0 }, { 0 }, { 12345 } };
+    assert_int_equal(co_all_tasks(two, 2), 4);
+    assert_int_equal(two[2].h, 12345);
+    assert_int_equal(co_all_tasks(NULL, 0), 4);
+    /* Ended but not awaited still counts. */
+    assert_int_equal(co_yield(), 0);
+    assert_int_equal(co_all_tasks(NULL, 0), 4);
+    assert_int_equal(co_await(t[0]), 0);
+    assert_int_equal(co_all_tasks(NULL, 0), 3);
+    assert_int_equal(co_await(t[1]), 1);
+    assert_int_equal(co_await(t[2]), 2);
+    assert_int_equal(co_all_tasks(NULL, 0), 1);
+    return 0;
+}
+
+static void test_all_tasks(void **state)
+{
+    assert_int_equal(co_all_tasks(NULL, 0), 0); /* no loop */
+    assert_int_equal(run_main(main_all_tasks, NULL), 0);
+}
+
+static int record_current(void *arg)
+{
+    co_task_t *out = arg;
+    *out = co_current();
+    return 0;
+}
+
+static int main_current(void *arg)
+{
+    assert_int_not_equal(co_current().h, 0);
+    co_task_t seen = { 0 };
+    co_task_t t = co_spawn(record_current, &seen);
+    assert_int_equal(co_await(t), 0);
+    assert_int_equal(seen.h, t.h);
+    assert_int_equal(co_cancelling(), 0);
+    return 0;
+}
+
+static void test_current(void **state)
+{
+    assert_int_equal(co_current().h, 0); /* no loop */
+    co_loop_t *loop;
+    assert_int_equal(co_loop_new(&loop, NULL), 0);
+    assert_int_equal(co_current().h, 0); /* a loop, but plain code */
+    assert_int_equal(co_cancelling(), 0);
+    assert_int_equal(co_loop_run(loop, main_current, NULL), 0);
+    assert_int_equal(co_current().h, 0);
+    assert_int_equal(co_loop_free(loop), 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Cancellation                                                              */
+
+static int sets_flag(void *arg)
+{
+    *(int *)arg = 1;
+    return 0;
+}
+
+static int main_cancel_before_start(void *arg)
+{
+    int ran = 0;
+    co_task_t t = co_spawn(sets_flag, &ran);
+    assert_int_equal(co_cancel(t), 1);
+    assert_int_equal(co_cancel(t), 1); /* still not ended: another request */
+    assert_int_equal(co_await(t), -ECANCELED);
+    assert_int_equal(ran, 0);
+    return 0;
+}
+
+static void test_cancel_before_start(void **state)
+{
+    assert_int_equal(run_main(main_cancel_before_start, NULL), 0);
+}
+
+typedef struct { int sleep_r, cleanup_r, cancelling, after; } sleeper;
+
+static int long_sleeper(void *arg)
+{
+    sleeper *s = arg;
+    s->sleep_r = co_sleep(100000);
+    s->cancelling = co_cancelling();
+    /* Cleanup may await again: the cancellation was delivered once. */
+    s->cleanup_r = co_sleep(1);
+    s->after = co_yield();
+    return s->sleep_r;
+}
+
+static int main_cancel_sleep(void *arg)
+{
+    sleeper s = { 1, 1, -1, 1 };
+    uint64_t t0 = co_now_ms();
+    co_task_t t = co_spawn(long_sleeper, &s);
+    assert_int_equal(co_yield(), 0);
+    assert_int_equal(co_task_state_of(t), CO_TASK_WAITING);
+    assert_int_equal(co_cancel(t), 1);
+    assert_int_equal(co_task_state_of(t), CO_TASK_READY);
+    assert_int_equal(co_await(t), -ECANCELED);
+    assert_int_equal(s.sleep_r, -ECANCELED);
+    assert_int_equal(s.cancelling, 1);
+    assert_int_equal(s.cleanup_r, 0);
+    assert_int_equal(s.after, 0);
+    assert_true(co_now_ms() - t0 < 10000); /* woken by the cancel, not the timer */
+    return 0;
+}
+
+static void test_cancel_during_sleep(void **state)
+{
+    assert_int_equal(run_main(main_cancel_sleep, NULL), 0);
+}
+
+/* A task woken with a result keeps it; the cancel comes at its next await. */
+typedef struct { co_event_t e; int wait_r, next_r; } woken;
+
+static int woken_body(void *arg)
+{
+    woken *w = arg;
+    w->wait_r = co_event_wait(&w->e);
+    w->next_r = co_yield();
+    return 0;
+}
+
+static int main_cancel_after_wake(void *arg)
+{
+    woken w = { .wait_r = 1, .next_r = 1 };
+    co_event_init(&w.e);
+    co_task_t t = co_spawn(woken_body, &w);
+    assert_int_equal(co_yield(), 0);
+    assert_int_equal(co_event_set(&w.e), 0);
+    assert_int_equal(co_cancel(t), 1);
+    assert_int_equal(co_await(t), 0);
+    assert_int_equal(w.wait_r, 0);
+    assert_int_equal(w.next_r, -ECANCELED);
+    return 0;
+}
+
+static void test_cancel_after_wake(void **state)
+{
+    assert_int_equal(run_main(main_cancel_after_wake, NULL), 0);
+}
+
+static int main_cancel_ended(void *arg)
+{
+    co_task_t t = co_spawn(return_arg, P(5));
+    assert_int_equal(co_yield(), 0);
+    assert_int_equal(co_task_done(t), 1);
+    assert_int_equal(co_cancel(t), 0);
+    assert_int_equal(co_task_state_of(t), CO_TASK_DONE);
+    assert_int_equal(co_await(t), 5);
+    return 0;
+}
+
+static void test_cancel_ended_task(void **state)
+{
+    assert_int_equal(run_main(main_cancel_ended, NULL), 0);
+}
+
+/* co_await shields the awaited task: cancelling the awaiter leaves it be. */
+typedef struct { co_event_t e; co_task_t inner; int r1, inner_state, r2; } shield;
+
+static int awaiter_body(void *arg)
+{
+    shield *s = arg;
+    s->r1 = co_await(s->inner);
+    s->inner_state = co_task_state_of(s->inner);
+    s->r2 = co_await(s->inner); /* still ours to collect */
+    return s->r2;
+}
+
+static int main_cancel_shield(void *arg)
+{
+    shield s = { .r1 = 1, .r2 = 1 };
+    co_event_init(&s.e);
+    s.inner = co_spawn(waits_event, &s.e);
+    co_task_t a = co_spawn(awaiter_body, &s);
+    assert_int_equal(co_yield(), 0);
+    assert_int_equal(co_task_state_of(a), CO_TASK_WAITING);
+    assert_int_equal(co_cancel(a), 1);
+    assert_int_equal(co_yield(), 0); /* a sees the cancel and awaits again */
+    assert_int_equal(s.r1, -ECANCELED);
+    assert_int_equal(s.inner_state, CO_TASK_WAITING);
+    assert_int_equal(co_task_state_of(s.inner), CO_TASK_WAITING);
+    assert_int_equal(co_event_set(&s.e), 0);
+    assert_int_equal(co_await(a), 77);
+    assert_int_equal(s.r2, 77);
+    assert_int_equal(co_task_state_of(s.inner), -ESRCH); /* consumed by a */
+    return 0;
+}
+
+static void test_cancel_awaiter_shields_awaited(void **state)
+{
+    assert_int_equal(run_main(main_cancel_shield, NULL), 0);
+}
+
+/* A cancel that arrives while the awaiter is merely READY is delivered by
+ * its next co_await, which returns at once and leaves the target owned. */
+static int yield_then_await(void *arg)
+{
+    shield *s = arg;
+    assert_int_equal(co_yield(), 0);
+    s->r1 = co_await(s->inner);
+    s->inner_state = co_task_state_of(s->inner);
+    s->r2 = co_await(s->inner);
+    return s->r2;
+}
+
+static int main_cancel_pending_await(void *arg)
+{
+    shield s = { .r1 = 1, .r2 = 1 };
+    co_event_init(&s.e);
+    s.inner = co_spawn(waits_event, &s.e);
+    co_task_t a = co_spawn(yield_then_await, &s);
+    assert_int_equal(co_yield(), 0); /* a is READY again after its yield */
+    assert_int_equal(co_task_state_of(a), CO_TASK_READY);
+    assert_int_equal(co_cancel(a), 1);
+    assert_int_equal(co_event_set(&s.e), 0);
+    assert_int_equal(co_await(a), 77);
+    assert_int_equal(s.r1, -ECANCELED);
+    assert_int_equal(s.inner_state, CO_TASK_READY);
+    return 0;
+}
+
+static void test_cancel_pending_at_await(void **state)
+{
+    assert_int_equal(run_main(main_cancel_pending_await, NULL), 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Loop lifecycle                                                            */
+
+static void test_loop_new_twice(void **state)
+{
+    co_loop_t *a, *b = (co_loop_t *)&b;
+    assert_null(co_loop_current());
+    assert_int_equal(co_loop_new(&a, NULL), 0);
+    assert_ptr_equal(co_loop_current(), a);
+    assert_non_null(co_loop_uv(a));
+    assert_int_equal(co_loop_new(&b, NULL), -EBUSY);
+    assert_null(b);
+    assert_int_equal(co_loop_free(a), 0);
+    assert_null(co_loop_current());
+    assert_int_equal(co_loop_new(&a, NULL), 0); /* free again after free */
+    assert_int_equal(co_loop_free(a), 0);
+    assert_int_equal(co_loop_free(NULL), 0);
+    assert_int_equal(co_loop_run(NULL, return_arg, P(1)), -EINVAL); /* no loop at all */
+}
+
+static int nested_run(void *arg)
+{
+    co_loop_t *l = co_loop_current();
+    assert_int_equal(co_loop_run(l, return_arg, P(1)), -EBUSY);
+    assert_int_equal(co_loop_free(l), -EBUSY);
+    co_loop_t *other;
+    assert_int_equal(co_loop_new(&other, NULL), -EBUSY);
+    return 0;
+}
+
+static void test_co_run(void **state)
+{
+    assert_int_equal(co_run(return_arg, P(17)), 17);
+    assert_null(co_loop_current());
+    assert_int_equal(co_run(fail_eio, NULL), -EIO);
+    assert_int_equal(co_run(main_await_result_error, NULL), 5);
+    assert_int_equal(co_run(nested_run, NULL), 0);
+    assert_null(co_loop_current());
+}
+
+typedef struct { co_event_t never; int wait_r, cleanup_r; } asleep;
+
+static int waits_forever(void *arg)
+{
+    asleep *a = arg;
+    a->wait_r = co_event_wait(&a->never);
+    a->cleanup_r = co_sleep(1);
+    return a->wait_r;
+}
+
+static int main_asleep(void *arg)
+{
+    asleep *a = arg;
+    co_task_t t = co_spawn(waits_forever, a); /* a second sleeper, never awaited */
+    (void)t;
+    return co_event_wait(&a->never);
+}
+
+static void test_all_tasks_asleep(void **state)
+{
+    asleep a = { .wait_r = 1, .cleanup_r = 1 };
+    co_event_init(&a.never);
+    co_loop_t *loop;
+    assert_int_equal(co_loop_new(&loop, NULL), 0);
+    capture c;
+    capture_begin(&c);
+    int r = co_loop_run(loop, main_asleep, &a);
+    const char *err = capture_end(&c);
+    assert_int_equal(r, -EDEADLK);
+    assert_non_null(strstr(err, "all tasks are asleep"));
+    assert_non_null(strstr(err, "'main'"));
+    assert_non_null(strstr(err, "'waits_forever'"));
+    assert_non_null(strstr(err, "event"));
+    /* co_loop_free cancels both; the child's cleanup still gets to sleep. */
+    capture_begin(&c);
+    assert_int_equal(co_loop_free(loop), 0);
+    capture_end(&c);
+    assert_int_equal(a.wait_r, -ECANCELED);
+    assert_int_equal(a.cleanup_r, 0);
+    assert_null(co_loop_current());
+}
+
+typedef struct { int started, wait_r, cleanup_r, never_ran; } leftovers;
+
+static int pending_child(void *arg)
+{
+    leftovers *lo = arg;
+    co_event_t e;
+    co_event_init(&e);
+    lo->started = 1;
+    lo->wait_r = co_event_wait(&e);
+    lo->cleanup_r = co_sleep(1);
+    return lo->wait_r;
+}
+
+static int never_runs(void *arg)
+{
+    ((leftovers *)arg)->never_ran = 0;
+    return 0;
+}
+
+static int main_leaves_tasks(void *arg)
+{
+    leftovers *lo = arg;
+    co_spawn(pending_child, lo);
+    assert_int_equal(co_yield(), 0);
+    return 3;
+}
+
+static void test_loop_free_cancels_leftovers(void **state)
+{
+    leftovers lo = { 0, 1, 1, 1 };
+    co_loop_t *loop;
+    assert_int_equal(co_loop_new(&loop, NULL), 0);
+    assert_int_equal(co_loop_run(loop, main_leaves_tasks, &lo), 3);
+    assert_int_equal(lo.started, 1);
+    assert_int_equal(lo.wait_r, 1); /* not woken yet */
+    assert_int_equal(co_all_tasks(NULL, 0), 1);
+    /* Spawned from plain code between run and free: cancelled before its
+     * first run, so its body never runs. */
+    co_spawn(never_runs, &lo);
+    assert_int_equal(co_all_tasks(NULL, 0), 2);
+    capture c;
+    capture_begin(&c);
+    assert_int_equal(co_loop_free(loop), 0);
+    const char *err = capture_end(&c);
+    assert_int_equal(lo.wait_r, -ECANCELED);
+    assert_int_equal(lo.cleanup_r, 0);
+    assert_int_equal(lo.never_ran, 1); /* cancelled before its first run */
+    assert_non_null(strstr(err, "'pending_child'"));
+    assert_non_null(strstr(err, "'never_runs'"));
+    assert_non_null(strstr(err, "still pending"));
+}
+
+/* A task that swallows the first cancellation and waits again: co_loop_free
+ * cancels again until it ends. */
+static int stubborn(void *arg)
+{
+    int *rounds = arg;
+    co_event_t never;
+    co_event_init(&never);
+    int r;
+    do {
+        r = co_event_wait(&never);
+        ++*rounds;
+    } while (*rounds < 3);
+    return r;
+}
+
+static int main_leaves_stubborn(void *arg)
+{
+    co_spawn(stubborn, arg);
+    return co_yield();
+}
+
+static void test_loop_free_cancels_repeatedly(void **state)
+{
+    int rounds = 0;
+    co_loop_t *loop;
+    assert_int_equal(co_loop_new(&loop, NULL), 0);
+    assert_int_equal(co_loop_run(loop, main_leaves_stubborn, &rounds), 0);
+    assert_int_equal(rounds, 0);
+    capture c;
+    capture_begin(&c);
+    assert_int_equal(co_loop_free(loop), 0);
+    capture_end(&c);
+    assert_int_equal(rounds, 3);
+}
+
+/* Tasks that ended but were never collected are reported when the loop
+ * closes; detached failures only in debug mode, as they happen. */
+static int main_forgets(void *arg)
+{
+    co_spawn(return_arg, P(1));
+    co_spawn(fail_eio, NULL);
+    assert_int_equal(co_detach(co_spawn_named("quiet", fail_eio, NULL)), 0);
+    return co_yield();
+}
+
+static void test_leftovers_reported(void **state)
+{
+    co_loop_opts opts = { .debug = 1 };
+    co_loop_t *loop;
+    assert_int_equal(co_loop_new(&loop, &opts), 0);
+    capture c;
+    capture_begin(&c);
+    assert_int_equal(co_loop_run(loop, main_forgets, NULL), 0);
+    const char *err = capture_end(&c);
+    assert_non_null(strstr(err, "detached task 'quiet'"));
+    capture_begin(&c);
+    assert_int_equal(co_loop_free(loop), 0);
+    err = capture_end(&c);
+    assert_non_null(strstr(err, "'return_arg'"));
+    assert_non_null(strstr(err, "never awaited"));
+    assert_non_null(strstr(err, "'fail_eio'"));
+    assert_non_null(strstr(err, "nobody retrieved the error"));
+    assert_null(strstr(err, "quiet"));
+}
+
+static int spawned_early(void *arg) { return 21; }
+
+static int main_awaits_early(void *arg)
+{
+    co_task_t *t = arg;
+    assert_int_equal(co_task_parent(*t).h, 0);
+    return co_await(*t) * 2;
+}
+
+static void test_spawn_from_plain_code(void **state)
+{
+    co_task_t none = co_spawn(spawned_early, NULL);
+    assert_int_equal(none.h, 0); /* no loop on this thread */
+    co_loop_t *loop;
+    assert_int_equal(co_loop_new(&loop, NULL), 0);
+    co_task_t t = co_spawn(spawned_early, NULL);
+    assert_int_not_equal(t.h, 0);
+    assert_int_equal(co_task_state_of(t), CO_TASK_READY);
+    assert_int_equal(co_spawn(NULL, NULL).h, 0);
+    assert_int_equal(co_loop_run(loop, main_awaits_early, &t), 42);
+    assert_int_equal(co_loop_free(loop), 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Misuse outside a task                                                     */
+
+static void test_misuse_outside_task(void **state)
+{
+    co_task_t none = { 0 };
+    co_timeout_t scope;
+    assert_int_equal(co_await(none), -EPERM);
+    assert_int_equal(co_sleep(1), -EPERM);
+    assert_int_equal(co_yield(), -EPERM);
+    assert_int_equal(co_timeout_begin(&scope, 10), -EPERM);
+    assert_int_equal(co_timeout_end(&scope), -EPERM);
+    assert_int_equal(co_cancel(none), -ESRCH);
+    assert_int_equal(co_detach(none), -ESRCH);
+    co_loop_t *loop;
+    assert_int_equal(co_loop_new(&loop, NULL), 0);
+    co_task_t t = co_spawn(return_arg, P(1));
+    assert_int_equal(co_await(t), -EPERM); /* a loop, but plain code */
+    assert_int_equal(co_sleep(0), -EPERM);
+    assert_int_equal(co_yield(), -EPERM);
+    assert_int_equal(co_detach(t), 0);
+    assert_int_equal(co_loop_run(loop, return_arg, P(0)), 0);
+    assert_int_equal(co_task_state_of(t), -ESRCH); /* detached and finished */
+    assert_int_equal(co_loop_free(loop), 0);
+    assert_string_equal(co_strerror(-EPERM), "not permitted (outside a task, or not the owner)");
+    assert_non_null(strstr(co_strerror(-ESRCH), "stale"));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Yield and sleep ordering                                                  */
+
+typedef struct { order_log *lg; int base; } stepper;
+
+static int steps(void *arg)
+{
+    stepper *s = arg;
+    for (int i = 0; i < 3; i++) {
+        log_add(s->lg, s->base + i);
+        assert_int_equal(co_yield(), 0);
+    }
+    return 0;
+}
+
+static int main_yield(void *arg)
+{
+    order_log *lg = arg;
+    assert_int_equal(co_yield(), 0); /* nobody else ready: returns at once */
+    assert_int_equal(co_sleep(0), 0);
+    stepper a = { lg, 10 }, b = { lg, 20 };
+    co_task_t ta = co_spawn(steps, &a), tb = co_spawn(steps, &b);
+    assert_int_equal(co_yield(), 0);
+    log_add(lg, 0); /* main had one turn after a and b each had one */
+    assert_int_equal(co_await(ta), 0);
+    assert_int_equal(co_await(tb), 0);
+    return 0;
+}
+
+static void test_yield_interleaving(void **state)
+{
+    order_log lg = { .n = 0 };
+    assert_int_equal(run_main(main_yield, &lg), 0);
+    assert_log(&lg, 10, 20, 0, 11, 21, 12, 22);
+}
+
+typedef struct { order_log *lg; int ms, tag; } timed;
+
+static int sleep_then_log(void *arg)
+{
+    timed *t = arg;
+    int r = co_sleep(t->ms);
+    log_add(t->lg, t->tag);
+    return r;
+}
+
+static int main_sleep_order(void *arg)
+{
+    order_log *lg = arg;
+    /* Spawned out of deadline order; the two 40 ms sleeps tie and wake in
+     * spawn order (ties break on task id). */
+    timed ts[5] = { { lg, 300, 4 }, { lg, 40, 1 }, { lg, 150, 3 }, { lg, 40, 2 }, { lg, 0, 0 } };
+    co_task_t t[5];
+    for (int i = 0; i < 5; i++) t[i] = co_spawn(sleep_then_log, &ts[i]);
+    uint64_t t0 = co_now_ms();
+    for (int i = 0; i < 5; i++) assert_int_equal(co_await(t[i]), 0);
+    assert_true(co_now_ms() - t0 >= 300 - 1);
+    return 0;
+}
+
+static void test_sleep_order(void **state)
+{
+    order_log lg = { .n = 0 };
+    assert_int_equal(run_main(main_sleep_order, &lg), 0);
+    assert_log(&lg, 0, 1, 2, 3, 4);
+}
+
+/* Teardown: after a failure inside a task the loop cannot be freed (it
+ * still thinks a task is running); leak it and detach it from the thread. */
+static int drop_leaked_loop(void **state)
+{
+    co__tl_loop = NULL;
+    return 0;
+}
+
+#define T(f) cmocka_unit_test_teardown(f, drop_leaked_loop)
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_spawn_fifo),
+        T(test_await_result_and_error),
+        T(test_await_consumes_handle),
+        T(test_detach),
+        T(test_await_deadlock),
+        T(test_double_await),
+        T(test_names_and_parents),
+        T(test_states),
+        T(test_all_tasks),
+        T(test_current),
+        T(test_cancel_before_start),
+        T(test_cancel_during_sleep),
+        T(test_cancel_after_wake),
+        T(test_cancel_ended_task),
+        T(test_cancel_awaiter_shields_awaited),
+        T(test_cancel_pending_at_await),
+        T(test_loop_new_twice),
+        T(test_co_run),
+        T(test_all_tasks_asleep),
+        T(test_loop_free_cancels_leftovers),
+        T(test_loop_free_cancels_repeatedly),
+        T(test_leftovers_reported),
+        T(test_spawn_from_plain_code),
+        T(test_misuse_outside_task),
+        T(test_yield_interleaving),
+        T(test_sleep_order),
+    };
+    if (argc > 1) cmocka_set_test_filter(argv[1]); /* e.g. 'test_scope_*' */
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
