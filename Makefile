@@ -39,11 +39,13 @@ CLI_OBJ := $(CLI_C:%.c=$(BUILD)/obj/%.o)
 
 TEST_SRC  := $(wildcard tests/runtime/test_*.c tests/tracer/test_*.c)
 TEST_BIN  := $(TEST_SRC:%.c=$(BUILD)/%)
+SAMPLE_SRC := $(wildcard samples/*.c)
+SAMPLE_BIN := $(SAMPLE_SRC:%.c=$(BUILD)/%)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:%.c=$(BUILD)/%)
 
-.PHONY: all lib test test-run check bench deps install clean
-all: lib $(BUILD)/coscope $(BENCH_BIN)
+.PHONY: all lib test check bench demo deps install clean
+all: lib $(BUILD)/coscope $(SAMPLE_BIN) $(BENCH_BIN)
 
 lib: $(BUILD)/libcoscope.a $(BUILD)/libcoscope.so $(BUILD)/coscope.pc
 
@@ -78,6 +80,10 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libcoscope.a tests/runtime/testutil.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CO_CFLAGS) $(CFLAGS) -Iruntime -Itracer -Itests/runtime $< -o $@ $(LDFLAGS) $(BUILD)/libcoscope.a -lcmocka $(LIBS)
 
+$(BUILD)/samples/%: samples/%.c $(BUILD)/libcoscope.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CO_CFLAGS) $(CFLAGS) -Iruntime $< -o $@ $(LDFLAGS) $(BUILD)/libcoscope.a $(LIBS)
+
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libcoscope.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CO_CFLAGS) $(CFLAGS) -Iruntime -Itracer $< -o $@ $(LDFLAGS) $(BUILD)/libcoscope.a $(LIBS)
@@ -96,6 +102,13 @@ check: deps
 bench: deps
 	@$(MAKE) --no-print-directory CFLAGS='-O2 -g' lib $(BENCH_BIN)
 	@sh bench/run.sh $(BUILD)
+
+# Run a sample under the tracer and show what the trace holds.
+demo: deps
+	@$(MAKE) --no-print-directory lib $(BUILD)/coscope $(SAMPLE_BIN)
+	$(BUILD)/coscope run --force -o $(BUILD)/demo.db -- $(BUILD)/samples/generator
+	$(BUILD)/coscope info $(BUILD)/demo.db
+	@echo "query it: sqlite3 $(BUILD)/demo.db 'SELECT * FROM task_summary'"
 
 install: lib
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
