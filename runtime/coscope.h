@@ -396,7 +396,9 @@ typedef struct co_sem {
     uint64_t id;
     co_waitq waiters;
     const char *name;
-    void *last_taker; /* internal: last task that acquired, for reports */
+    void *last_taker;        /* internal: last task that acquired, for reports; */
+    uint32_t last_taker_gen; /* ... valid only while its slot generation matches */
+    uint64_t last_taker_id;  /* its task id, kept after it is freed */
 } co_sem_t;
 /* 0, or -EINVAL if value < 0.  Named after the expression, as co_lock_init. */
 #define co_sem_init(s, value) co_sem_init_at(CO_LOC, (s), (value), 0, #s)

@@ -30,7 +30,7 @@ static void describe_wait(FILE *out, co__task *t)
     }
     case CO_WAIT_SEM: {
         co_sem_t *s = t->wait_obj;
-        co__task *o = s->last_taker;
+        co__task *o = co__sem_last_taker(s);
         fprintf(out, " #%llu (value %lld)", (unsigned long long)s->id, (long long)s->value);
         if (o && (o->gen & 1)) fprintf(out, ", last taken by '%s' (#%llu)", o->name, (unsigned long long)o->id);
         break;

@@ -262,6 +262,23 @@ void co__report_leftovers(co__loop *l, FILE *out); /* ended, never awaited / err
 void co__report_asleep(co__loop *l, FILE *out);
 int co__debug_from_env(void);
 
+/* The last task that took s, if still alive (see co_sem_t.last_taker_gen). */
+static inline co__task *co__sem_last_taker(const co_sem_t *s)
+{
+    co__task *o = (co__task *)s->last_taker;
+    return o && o->gen == s->last_taker_gen ? o : NULL;
+}
+static inline void co__sem_taken(co_sem_t *s, co__task *t)
+{
+    s->last_taker = t;
+    s->last_taker_gen = t ? t->gen : 0;
+    s->last_taker_id = t ? t->id : 0;
+}
+
+/* Detections as trace events (warn.c). */
+void co__warn_cycle(co__task *self, uint64_t want_id, co__task *target, co_loc *loc);
+void co__warn_loop(co__loop *l, int code);
+
 /* Deadlock detection (await.c): would `self` waiting for a task `target`
  * (or the holder of a lock) close a cycle? */
 bool co__would_deadlock(co__task *self, co__task *target);

@@ -257,6 +257,7 @@ int co_loop_run(co_loop_t *loop, int (*main_fn)(void *), void *arg)
          * every task is asleep forever. */
         fprintf(stderr, "coscope: all tasks are asleep: nothing left can wake them (deadlock)\n");
         co__report_asleep(l, stderr);
+        co__warn_loop(l, TR_WARN_ALL_ASLEEP);
         result = -EDEADLK;
         break;
     }
@@ -297,6 +298,7 @@ int co_loop_free(co_loop_t *loop)
     if (l->current || l->running) return -EBUSY;
     l->closing = 1;
     co__report_pending(l, stderr);
+    co__warn_loop(l, TR_WARN_PENDING_AT_EXIT);
     for (uint32_t s = 0; s < l->nslots; s++) {
         co__task *t = &l->chunks[s / CO__CHUNK][s % CO__CHUNK];
         if ((t->gen & 1) && !co__task_ended(t)) t->closing_cancelled = 1;
@@ -311,6 +313,7 @@ int co_loop_free(co_loop_t *loop)
         }
     }
     co__report_leftovers(l, stderr);
+    co__warn_loop(l, TR_WARN_NEVER_AWAITED);
     co__xthread_free(l); /* waits for abandoned thread work, runs queued calls, closes its handle */
     uv_close((uv_handle_t *)&l->idle, on_close_noop);
     uv_close((uv_handle_t *)&l->prepare, on_close_noop);

@@ -26,13 +26,13 @@ int co_sem_acquire_at(co_loc *loc, co_sem_t *s)
     if (CO_UNLIKELY(s->magic != CO__MAGIC_SEM)) return -EINVAL;
     if (s->value > 0) {
         s->value--;
-        s->last_taker = self;
+        co__sem_taken(s, self);
         CO_TRACE(TR_SEM_ACQ, loc, self->id, s->id, (uint64_t)s->value);
         return 0;
     }
     co__waitq_push(&s->waiters, self);
     int r = co__suspend(self, CO_WAIT_SEM, s, s->id, loc, &s->waiters);
-    if (r == 0) s->last_taker = self;
+    if (r == 0) co__sem_taken(s, self);
     return r;
 }
 
@@ -41,7 +41,7 @@ int co_sem_try(co_sem_t *s)
     if (s->magic != CO__MAGIC_SEM) return -EINVAL;
     if (s->value <= 0) return -EAGAIN;
     s->value--;
-    s->last_taker = co__self();
+    co__sem_taken(s, co__self());
     CO_TRACE(TR_SEM_ACQ, NULL, (co__self() ? co__self()->id : 0), s->id, (uint64_t)s->value);
     return 0;
 }

@@ -233,7 +233,13 @@ int co_await_at(co_loc *loc, co_task_t h)
     if (t == self) return -EDEADLK;
     if (t->detached || t->awaited || t->group) return -EINVAL;
     if (!co__task_ended(t)) {
-        if (co__would_deadlock(self, t)) return -EDEADLK;
+        if (co__would_deadlock(self, t)) {
+            fprintf(stderr, "coscope: deadlock: task '%s' (#%llu) at %s:%d awaits '%s' (#%llu), which waits "
+                            "(directly or not) for it\n", self->name, (unsigned long long)self->id,
+                    loc ? loc->file : "?", loc ? loc->line : 0, t->name, (unsigned long long)t->id);
+            co__warn_cycle(self, t->id, t, loc);
+            return -EDEADLK;
+        }
         co__watch w = { .fn = wake_awaiter, .waiter = self };
         co__watch_add(t, &w);
         t->awaited = 1;

@@ -6,7 +6,8 @@
  *
  * Reading.  The first read starts uv_read_start and the stream keeps reading
  * from then on; bytes land in the waiting reader's own buffer when one waits
- * (no copy), else in an internal buffer that the next read drains first.
+ * with a large buffer (no copy), else in an internal buffer that the next
+ * read drains first.
  * Reading stops while RBUF_HIGH bytes are buffered and restarts once the
  * reader has drained half of them, so a slow reader pushes back on the peer
  * through TCP flow control instead of growing memory.  A reader is woken as
@@ -33,6 +34,12 @@
 #define CO__MAGIC_TCP 0x54435053u /* "TCPS" */
 #define RBUF_HIGH (64 * 1024)      /* stop reading with this much buffered */
 #define RBUF_LOW (RBUF_HIGH / 2)   /* restart reading at or below this */
+/* Reads of at least this many bytes go straight into the reader's buffer.
+ * Smaller ones go through the internal buffer and a copy: libuv reads again
+ * whenever a read fills its buffer exactly, and for a small read_exact that
+ * is every time, an extra read(2) that only says EAGAIN.  A copy of a few
+ * KiB costs far less than that system call. */
+#define RBUF_DIRECT (16 * 1024)
 
 /* Loop thread only (the loop that created it).
  * Invariants:
@@ -190,7 +197,8 @@ int co_tcp_close_reset(co_tcp_t *c)
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     co_tcp_t *c = h->data;
-    if (c->reader) { /* rlen == 0: read straight into the waiting task's buffer */
+    if (c->reader && c->rdst_len >= RBUF_DIRECT) {
+        /* rlen == 0: read straight into the waiting task's buffer. */
         buf->base = c->rdst;
         buf->len = c->rdst_len;
         return;
@@ -233,11 +241,12 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
             return;
         }
         c->rlen += (size_t)nread;
-        if (t) { /* not expected (a reader waits only on an empty buffer), but never strand one */
+        if (t) { /* a small read: hand over what fits, keep the rest */
             size_t n = c->rlen < c->rdst_len ? c->rlen : c->rdst_len;
             memcpy(c->rdst, c->rbuf + c->roff, n);
             c->roff += n;
             c->rlen -= n;
+            if (c->rlen == 0) c->roff = 0;
             c->reader = NULL;
             io_complete(t, (int)n);
         }

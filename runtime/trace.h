@@ -71,8 +71,20 @@ typedef enum tr_kind {
     TR_WORK_END,
     TR_SLOW_STEP,     /* debug: the step that just ended took arg ns */
     TR_STACK,         /* a frame of a captured stack: res = pc, arg = depth | (count << 16) */
+    TR_WARN,          /* a detection: task, res = resource, arg = tr_warn code | other task << 8,
+                         loc = where (the wait, or the spawn site) */
     TR_KIND_COUNT
 } tr_kind;
+
+/* TR_WARN codes: what the runtime detected itself.  (Slow steps and locks
+ * held across awaits are derived from the spans by the builder.) */
+enum tr_warn {
+    TR_WARN_DEADLOCK = 1,    /* a wait that would close a cycle: every task in it gets one */
+    TR_WARN_ALL_ASLEEP,      /* nothing can wake any task: each waiting task */
+    TR_WARN_PENDING_AT_EXIT, /* still waiting when the loop closed */
+    TR_WARN_NEVER_AWAITED,   /* ended, neither awaited nor detached */
+    TR_WARN_UNRETRIEVED,     /* failed, error never read: res = the error (negative) */
+};
 
 /* A string in the arena: header then bytes, 8-byte aligned. */
 typedef struct tr_str {

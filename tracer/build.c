@@ -107,7 +107,9 @@ typedef struct tstate {
     uint32_t step_loc, await_loc;
     uint32_t steps, awaits;
     uint8_t in_step, in_await, await_kind, ended;
+    uint8_t nheld;            /* locks/semaphores held, up to 4 tracked */
     uint32_t ring;
+    uint64_t held[4];
 } tstate;
 
 typedef struct hold {
@@ -128,7 +130,7 @@ struct tr_builder {
     int64_t events;
     tr_map tasks, holds, strcache;
     sqlite3_stmt *sel_chunks, *ins_event, *ins_span, *ins_task, *upd_task, *ins_res, *ins_thread,
-                 *sel_string, *ins_warning;
+                 *sel_string, *ins_warning, *sel_task_name, *sel_res;
     int err;
 };
 
@@ -136,7 +138,11 @@ static const char *const KIND_NAMES[TR_KIND_COUNT] = {
     "none", "thread", "spawn", "start", "await", "resume", "end", "cancel", "detach", "resource",
     "lock_acquire", "lock_release", "sem_acquire", "sem_release", "queue_put", "queue_get",
     "event_set", "cond_notify", "future_set", "log", "mark", "region_begin", "region_end",
-    "loop_idle", "loop_busy", "work_begin", "work_end", "slow_step", "stack",
+    "loop_idle", "loop_busy", "work_begin", "work_end", "slow_step", "stack", "warning",
+};
+
+static const char *const WARN_NAMES[] = {
+    "?", "deadlock", "all_asleep", "pending_at_exit", "never_awaited", "unretrieved_error",
 };
 
 static int64_t span_bin(int64_t s, int64_t e)
@@ -183,7 +189,9 @@ int tr_builder_new(tr_builder **out, sqlite3 *db)
     r = r ? r : prep(b, &b->ins_res, "INSERT OR REPLACE INTO resources(id, kind, name, ring, create_ts, create_loc) VALUES (?,?,?,?,?,?)");
     r = r ? r : prep(b, &b->ins_thread, "INSERT OR REPLACE INTO threads(ring, tid, first_ts) VALUES (?,?,?)");
     r = r ? r : prep(b, &b->sel_string, "SELECT text FROM strings WHERE id = ?");
-    r = r ? r : prep(b, &b->ins_warning, "INSERT INTO warnings(kind, task, resource, ts, dur, loc, loc2, message) VALUES (?,?,?,?,?,?,?,?)");
+    r = r ? r : prep(b, &b->ins_warning, "INSERT INTO warnings(kind, task, resource, ts, dur, loc, loc2, message, task2) VALUES (?,?,?,?,?,?,?,?,?)");
+    r = r ? r : prep(b, &b->sel_task_name, "SELECT name FROM tasks WHERE id = ?");
+    r = r ? r : prep(b, &b->sel_res, "SELECT kind, name FROM resources WHERE id = ?");
     if (r < 0) {
         tr_builder_free(b);
         return r;
@@ -196,7 +204,8 @@ void tr_builder_free(tr_builder *b)
 {
     if (!b) return;
     sqlite3_stmt *all[] = { b->sel_chunks, b->ins_event, b->ins_span, b->ins_task, b->upd_task,
-                            b->ins_res, b->ins_thread, b->sel_string, b->ins_warning };
+                            b->ins_res, b->ins_thread, b->sel_string, b->ins_warning, b->sel_task_name,
+                            b->sel_res };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) sqlite3_finalize(all[i]);
     for (size_t i = 0; i < b->strcache.cap; i++)
         if (b->strcache.keys && b->strcache.keys[i]) free(*(char **)(b->strcache.vals + i * sizeof(char *)));
@@ -271,8 +280,24 @@ static uint64_t hold_key(uint64_t res, uint64_t task, int kind)
     return mix(res * 0x9e3779b97f4a7c15ull ^ (task << 3) ^ (uint64_t)kind) | 1;
 }
 
+static void track_held(tr_builder *b, uint64_t task, uint64_t res, int add)
+{
+    tstate *t = task ? map_find(&b->tasks, task) : NULL;
+    if (!t) return;
+    if (add) {
+        if (t->nheld < 4) t->held[t->nheld++] = res;
+        return;
+    }
+    for (int i = 0; i < t->nheld; i++)
+        if (t->held[i] == res) {
+            t->held[i] = t->held[--t->nheld];
+            return;
+        }
+}
+
 static void open_hold(tr_builder *b, int kind, uint64_t res, uint64_t task, int64_t ts, uint32_t loc)
 {
+    if (kind == 'h') track_held(b, task, res, 1);
     hold *h = map_put(&b->holds, hold_key(res, task, kind));
     if (!h) return;
     h->start = ts;
@@ -287,6 +312,7 @@ static void close_hold(tr_builder *b, int kind, const char *name, uint64_t res, 
     uint64_t key = hold_key(res, task, kind);
     hold *h = map_find(&b->holds, key);
     if (!h) return;
+    if (kind == 'h') track_held(b, task, res, 0);
     span(b, name, task, res, h->start, ts, NULL, h->loc, loc, 0, 0, 0, ring);
     map_del(&b->holds, key);
 }
@@ -307,6 +333,103 @@ static void write_task(tr_builder *b, uint64_t id, tstate *t, int64_t end_ts, co
     step(b, st);
 }
 
+static void warning(tr_builder *b, const char *kind, uint64_t task, uint64_t task2, uint64_t res, int64_t ts,
+                    int64_t dur, uint32_t loc, uint32_t loc2, const char *msg)
+{
+    sqlite3_stmt *st = b->ins_warning;
+    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+    bind_opt(st, 2, (int64_t)task);
+    bind_opt(st, 3, (int64_t)res);
+    sqlite3_bind_int64(st, 4, ts);
+    sqlite3_bind_int64(st, 5, dur);
+    bind_opt(st, 6, loc);
+    bind_opt(st, 7, loc2);
+    sqlite3_bind_text(st, 8, msg, -1, SQLITE_TRANSIENT);
+    bind_opt(st, 9, (int64_t)task2);
+    step(b, st);
+}
+
+/* "'name' (#id)" for a task, from the tasks table. */
+static void task_label(tr_builder *b, uint64_t id, char *out, size_t cap)
+{
+    const char *name = NULL;
+    sqlite3_bind_int64(b->sel_task_name, 1, (int64_t)id);
+    if (sqlite3_step(b->sel_task_name) == SQLITE_ROW) name = (const char *)sqlite3_column_text(b->sel_task_name, 0);
+    snprintf(out, cap, "'%s' (#%llu)", name ? name : "?", (unsigned long long)id);
+    sqlite3_reset(b->sel_task_name);
+}
+
+/* "lock 'db_lock' (#3)" for a resource; awaits on a task carry the task id. */
+static void res_label(tr_builder *b, uint64_t id, char *out, size_t cap)
+{
+    if (!id) {
+        snprintf(out, cap, "nothing in particular");
+        return;
+    }
+    sqlite3_bind_int64(b->sel_res, 1, (int64_t)id);
+    if (sqlite3_step(b->sel_res) == SQLITE_ROW) {
+        const char *kind = (const char *)sqlite3_column_text(b->sel_res, 0);
+        const char *name = (const char *)sqlite3_column_text(b->sel_res, 1);
+        snprintf(out, cap, "%s '%s' (#%llu)", kind ? kind : "resource", name ? name : "?", (unsigned long long)id);
+        sqlite3_reset(b->sel_res);
+        return;
+    }
+    sqlite3_reset(b->sel_res);
+    char t[160];
+    task_label(b, id, t, sizeof t);
+    snprintf(out, cap, "task %s", t);
+}
+
+static const char *what_kind(tr_builder *b, uint64_t id)
+{
+    static char kind[32];
+    kind[0] = 0;
+    sqlite3_bind_int64(b->sel_res, 1, (int64_t)id);
+    if (sqlite3_step(b->sel_res) == SQLITE_ROW && sqlite3_column_text(b->sel_res, 0))
+        snprintf(kind, sizeof kind, "%s", (const char *)sqlite3_column_text(b->sel_res, 0));
+    sqlite3_reset(b->sel_res);
+    return kind;
+}
+
+static void on_warn(tr_builder *b, const tr_rec *e, int64_t ts, uint32_t loc)
+{
+    int code = (int)(e->arg & 0xff);
+    uint64_t other = e->arg >> 8;
+    char who[160], what[200], by[180], msg[700];
+    task_label(b, e->task, who, sizeof who);
+    const char *kind = code > 0 && code <= TR_WARN_UNRETRIEVED ? WARN_NAMES[code] : "unknown";
+    by[0] = 0;
+    if (other) {
+        char o[160];
+        task_label(b, other, o, sizeof o);
+        snprintf(by, sizeof by, " %s %s", strncmp(what_kind(b, e->res), "semaphore", 9) ? "held by" : "last taken by", o);
+    }
+    switch (code) {
+    case TR_WARN_DEADLOCK:
+        res_label(b, e->res, what, sizeof what);
+        snprintf(msg, sizeof msg, "task %s waits for %s%s: a cycle, it would wait forever", who, what, by);
+        break;
+    case TR_WARN_ALL_ASLEEP:
+        res_label(b, e->res, what, sizeof what);
+        snprintf(msg, sizeof msg, "task %s waits for %s%s, and nothing left can wake it", who, what, by);
+        break;
+    case TR_WARN_PENDING_AT_EXIT:
+        res_label(b, e->res, what, sizeof what);
+        snprintf(msg, sizeof msg, "task %s was still waiting for %s when the loop closed", who, what);
+        break;
+    case TR_WARN_NEVER_AWAITED:
+        snprintf(msg, sizeof msg, "task %s was neither awaited nor detached", who);
+        break;
+    case TR_WARN_UNRETRIEVED:
+        snprintf(msg, sizeof msg, "task %s failed with '%s' and nobody read the error", who,
+                 co_strerror((int)(int64_t)e->res));
+        break;
+    default:
+        snprintf(msg, sizeof msg, "task %s: detection %d", who, code);
+    }
+    warning(b, kind, e->task, other, code == TR_WARN_UNRETRIEVED ? 0 : e->res, ts, 0, loc, 0, msg);
+}
+
 static void close_step(tr_builder *b, uint64_t task, tstate *t, int64_t ts, uint32_t end_loc, uint32_t ring)
 {
     if (!t->in_step) return;
@@ -316,19 +439,10 @@ static void close_step(tr_builder *b, uint64_t task, tstate *t, int64_t ts, uint
     t->steps++;
     t->in_step = 0;
     if (b->slow_ns > 0 && dur > b->slow_ns) {
-        char msg[160];
+        char msg[200];
         snprintf(msg, sizeof msg, "task ran %.1f ms without awaiting (threshold %lld ms)", dur / 1e6,
                  (long long)(b->slow_ns / 1000000));
-        sqlite3_stmt *st = b->ins_warning;
-        sqlite3_bind_text(st, 1, "slow_step", -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, (int64_t)task);
-        sqlite3_bind_null(st, 3);
-        sqlite3_bind_int64(st, 4, t->step_start);
-        sqlite3_bind_int64(st, 5, dur);
-        bind_opt(st, 6, t->step_loc);
-        bind_opt(st, 7, end_loc);
-        sqlite3_bind_text(st, 8, msg, -1, SQLITE_TRANSIENT);
-        step(b, st);
+        warning(b, "slow_step", task, 0, 0, t->step_start, dur, t->step_loc, end_loc, msg);
     }
 }
 
@@ -401,6 +515,18 @@ static void on_event(void *ctx, uint32_t ring, const tr_rec *e)
             t->wait += ts - t->await_start;
             t->awaits++;
             t->in_await = 0;
+            /* A lock held while awaiting something else, for long: others queue behind it. */
+            int64_t dur = ts - t->await_start;
+            for (int i = 0; i < t->nheld && b->slow_ns > 0 && dur > b->slow_ns; i++) {
+                if (t->held[i] == t->await_res) continue;
+                char msg[600], who[160], lock[200], what[200];
+                task_label(b, task, who, sizeof who);
+                res_label(b, t->held[i], lock, sizeof lock);
+                res_label(b, t->await_res, what, sizeof what);
+                snprintf(msg, sizeof msg, "task %s held %s for %.1f ms while awaiting %s (%s)", who, lock,
+                         dur / 1e6, co_wait_kind_name(t->await_kind), what);
+                warning(b, "lock_held_across_await", task, 0, t->held[i], t->await_start, dur, t->await_loc, 0, msg);
+            }
             if (result == 0 && (t->await_kind == CO_WAIT_LOCK || t->await_kind == CO_WAIT_SEM))
                 open_hold(b, 'h', t->await_res, task, ts, t->await_loc);
         }
@@ -450,6 +576,9 @@ static void on_event(void *ctx, uint32_t ring, const tr_rec *e)
         break;
     case TR_WORK_END:
         close_hold(b, 'w', "work", e->res, 0, ts, loc, ring);
+        break;
+    case TR_WARN:
+        on_warn(b, e, ts, loc);
         break;
     default:
         break;
