@@ -162,6 +162,7 @@ typedef struct co__loop {
     co__task *ready_head, *ready_tail;
     int budget;               /* switches left before returning to libuv */
     uv_idle_t idle;           /* active while ready tasks exist */
+    int idle_on;              /* idle is started (cheaper than asking libuv) */
     uv_timer_t timer;         /* armed for heap[0] */
     uv_prepare_t prepare;     /* trims the stack pool before blocking */
     co__task **heap;          /* timer min-heap on (timer_at, id) */
@@ -206,9 +207,20 @@ void co__main_ended(co__loop *l);
 void co__group_child_ended(co__task *t);
 
 /* Scheduler (loop.c). */
-void co__ready(co__loop *l, co__task *t);        /* t: WAITING/new -> READY */
-void co__switch_away(co__loop *l, co__task *self); /* self suspended or dead: run the next */
 void co__idle_start(co__loop *l);
+/* t: WAITING/new -> READY, at the tail of the ready FIFO. */
+static inline void co__ready(co__loop *l, co__task *t)
+{
+    t->state = CO_TASK_READY;
+    t->next_ready = NULL;
+    if (l->ready_tail)
+        l->ready_tail->next_ready = t;
+    else
+        l->ready_head = t;
+    l->ready_tail = t;
+    if (CO_UNLIKELY(!l->idle_on)) co__idle_start(l);
+}
+void co__switch_away(co__loop *l, co__task *self); /* self suspended or dead: run the next */
 
 /* The one await path (await.c).  The caller has already linked t into what
  * it waits on (wq may be NULL); co__suspend records kind/obj/loc, arms the

@@ -88,17 +88,6 @@ static inline void co__transfer(co__loop *l, co__task *self, co__task *to)
 #endif
 }
 
-void co__ready(co__loop *l, co__task *t)
-{
-    t->state = CO_TASK_READY;
-    t->next_ready = NULL;
-    if (l->ready_tail)
-        l->ready_tail->next_ready = t;
-    else
-        l->ready_head = t;
-    l->ready_tail = t;
-    if (CO_UNLIKELY(!uv_is_active((uv_handle_t *)&l->idle))) co__idle_start(l);
-}
 
 static inline co__task *pop_ready(co__loop *l)
 {
@@ -112,6 +101,8 @@ static inline co__task *pop_ready(co__loop *l)
 
 static void stack_check(co__task *self)
 {
+    /* Only canary-mode stacks need the check; guarded ones fault. */
+    if (CO_LIKELY(self->loop->pool.guard_mode != CO__GUARD_CANARY)) return;
     if (CO_UNLIKELY(self->stack && self->stack->canary && *self->stack->canary != CO__CANARY)) {
         fprintf(stderr,
                 "coscope: stack overflow in task '%s' (#%llu, spawned at %s:%d): the canary at the "
@@ -179,12 +170,16 @@ static void on_idle(uv_idle_t *h)
         next->state = CO_TASK_RUNNING;
         co__transfer(l, NULL, next);
     }
-    if (!l->ready_head) uv_idle_stop(&l->idle);
+    if (!l->ready_head) {
+        uv_idle_stop(&l->idle);
+        l->idle_on = 0;
+    }
 }
 
 void co__idle_start(co__loop *l)
 {
     uv_idle_start(&l->idle, on_idle);
+    l->idle_on = 1;
 }
 
 static void on_prepare(uv_prepare_t *h)

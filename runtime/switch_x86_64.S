@@ -15,8 +15,8 @@
  *   +48  rbp                    first frame: 0, ends frame-pointer walks
  *   +56  resume address         the caller's return address, or co__trampoline
  *
- * Caller-saved registers are dead across a call by the ABI, so they are not
- * saved.  We resume with an indirect jmp instead of ret: the return-stack
+ * Caller-saved registers (rax, rcx, ...) are dead across a call by the ABI,
+ * so they are not saved, and rax/rcx serve as scratch.  We resume with an indirect jmp instead of ret: the return-stack
  * predictor would mispredict every ret anyway, since each one returns into a
  * different stack than the call that pushed it.
  */
@@ -35,11 +35,21 @@ co__switch:
         subq    $8, %rsp
         stmxcsr (%rsp)
         fnstcw  4(%rsp)
+        movq    (%rsp), %rax            /* our control words */
         movq    %rsp, (%rdi)
         movq    %rsi, %rsp
-        ldmxcsr (%rsp)
-        fldcw   4(%rsp)
-        addq    $8, %rsp
+        /* ldmxcsr and fldcw are slow (microcoded); tasks almost never
+         * change rounding modes, so reload only when the control bits
+         * differ.  MXCSR bits 0-5 are sticky exception flags, which the
+         * ABI does not preserve: ignore them. */
+        movl    (%rsp), %ecx
+        xorl    %eax, %ecx
+        testl   $-64, %ecx
+        jne     2f
+        shrq    $32, %rax               /* fnstcw wrote 16 bits: compare those */
+        cmpw    4(%rsp), %ax
+        jne     2f
+1:      addq    $8, %rsp
         popq    %r15
         popq    %r14
         popq    %r13
@@ -48,6 +58,9 @@ co__switch:
         popq    %rbp
         popq    %rcx
         jmpq    *%rcx
+2:      ldmxcsr (%rsp)
+        fldcw   4(%rsp)
+        jmp     1b
         .size   co__switch, .-co__switch
 
 /* First code a new task runs: r12 holds its argument.  The stack is 16-byte
