@@ -39,6 +39,8 @@ CLI_OBJ := $(CLI_C:%.c=$(BUILD)/obj/%.o)
 
 TEST_SRC  := $(wildcard tests/runtime/test_*.c tests/tracer/test_*.c)
 TEST_BIN  := $(TEST_SRC:%.c=$(BUILD)/%)
+# Programs tests/tracer/e2e.sh runs under `coscope run`.
+E2E_PROG  := $(patsubst %.c,$(BUILD)/%,$(wildcard tests/tracer/progs/*.c))
 SAMPLE_SRC := $(wildcard samples/*.c)
 SAMPLE_BIN := $(SAMPLE_SRC:%.c=$(BUILD)/%)
 BENCH_SRC := $(wildcard bench/*.c)
@@ -52,7 +54,7 @@ lib: $(BUILD)/libcoscope.a $(BUILD)/libcoscope.so $(BUILD)/coscope.pc
 $(BUILD)/coscope: $(CLI_OBJ) $(BUILD)/libcoscope.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libcoscope.a $(LIBS)
 
-$(BUILD)/obj/%.o: %.c runtime/coscope.h runtime/internal.h runtime/trace.h tracer/tracer.h
+$(BUILD)/obj/%.o: %.c $(wildcard runtime/*.h) tracer/tracer.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CO_CFLAGS) $(CFLAGS) -c $< -o $@
 
@@ -84,6 +86,10 @@ $(BUILD)/samples/%: samples/%.c $(BUILD)/libcoscope.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CO_CFLAGS) $(CFLAGS) -Iruntime $< -o $@ $(LDFLAGS) $(BUILD)/libcoscope.a $(LIBS)
 
+$(BUILD)/tests/tracer/progs/%: tests/tracer/progs/%.c $(BUILD)/libcoscope.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CO_CFLAGS) $(CFLAGS) -Iruntime $< -o $@ $(LDFLAGS) $(BUILD)/libcoscope.a $(LIBS)
+
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libcoscope.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CO_CFLAGS) $(CFLAGS) -Iruntime -Itracer $< -o $@ $(LDFLAGS) $(BUILD)/libcoscope.a $(LIBS)
@@ -92,8 +98,8 @@ deps:
 	@sh scripts/ensure-deps.sh
 
 test: deps
-	@$(MAKE) --no-print-directory lib $(BUILD)/coscope $(TEST_BIN)
-	@sh scripts/run-tests.sh $(BUILD) $(TEST_BIN)
+	@$(MAKE) --no-print-directory lib $(BUILD)/coscope $(TEST_BIN) $(E2E_PROG)
+	@BUILD=$(BUILD) sh scripts/run-tests.sh $(BUILD) $(TEST_BIN) tests/tracer/e2e.sh
 
 check: deps
 	@$(MAKE) --no-print-directory BUILD=build/check CFLAGS='-O1 -g' \

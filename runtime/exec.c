@@ -24,7 +24,8 @@ typedef struct proc {
     uv_timer_t kill_timer;   /* SIGKILL escalation */
     outbuf out[2];
     co__task *task;
-    int capture[2];          /* pipes[i] is in use */
+    int capture[2];          /* output i is captured (through pipes[i]) */
+    int piped[2];            /* pipes[i] is initialised and not yet closed */
     int reading[2];          /* pipes[i] has not reached EOF */
     int open;                /* handles not yet closed */
     int exited;
@@ -83,6 +84,18 @@ static void stop_reading(proc *p, int i)
     p->reading[i] = 0;
 }
 
+static void on_close(uv_handle_t *h);
+
+/* Stop reading pipe i and close it now: a child writing to a pipe nobody
+ * reads would block forever; closed, it gets EPIPE/SIGPIPE instead. */
+static void drop_pipe(proc *p, int i)
+{
+    if (!p->piped[i]) return;
+    stop_reading(p, i);
+    p->piped[i] = 0;
+    uv_close((uv_handle_t *)&p->pipes[i], on_close);
+}
+
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
     proc *p = s->data;
@@ -93,8 +106,12 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         return;
     }
     if (n == 0) return; /* EAGAIN */
-    if (n != UV_EOF && p->error == 0) p->error = n == UV_ENOBUFS ? -ENOMEM : (int)n;
-    stop_reading(p, i);
+    if (n == UV_EOF) {
+        stop_reading(p, i);
+    } else {
+        if (p->error == 0) p->error = n == UV_ENOBUFS ? -ENOMEM : (int)n;
+        drop_pipe(p, i);
+    }
     kick(p);
 }
 
@@ -103,12 +120,6 @@ static void on_close(uv_handle_t *h)
     proc *p = h->data;
     p->open--;
     kick(p);
-}
-
-static void close_handle(proc *p, uv_handle_t *h)
-{
-    h->data = p;
-    uv_close(h, on_close);
 }
 
 /* Wait on p until done(p), with no deadline and no way out: what is left is
@@ -165,6 +176,7 @@ int co_exec_at(co_loc *loc, const char *const argv[], co_exec_opts *opts, int *s
         if (p.capture[i]) {
             uv_pipe_init(uv, &p.pipes[i], 0);
             p.pipes[i].data = &p;
+            p.piped[i] = 1;
             p.open++;
             stdio[i + 1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
             stdio[i + 1].data.stream = (uv_stream_t *)&p.pipes[i];
@@ -208,8 +220,8 @@ int co_exec_at(co_loc *loc, const char *const argv[], co_exec_opts *opts, int *s
                     int grace = opts && opts->kill_grace_ms > 0 ? opts->kill_grace_ms : CO__EXEC_GRACE_MS;
                     uv_timer_start(&p.kill_timer, on_kill_timer, (uint64_t)grace, 0);
                 }
-                stop_reading(&p, 0);
-                stop_reading(&p, 1);
+                drop_pipe(&p, 0);
+                drop_pipe(&p, 1);
                 if (wait_uninterruptible(self, &p, id, loc, reaped)) late_cancel = 1;
                 break;
             }
@@ -217,12 +229,10 @@ int co_exec_at(co_loc *loc, const char *const argv[], co_exec_opts *opts, int *s
     }
     /* Close everything and wait for it: the handles live in this frame. */
     self->deadline = CO__NODEADLINE;
-    for (int i = 0; i < 2; i++) {
-        stop_reading(&p, i);
-        if (p.capture[i]) close_handle(&p, (uv_handle_t *)&p.pipes[i]);
-    }
-    close_handle(&p, (uv_handle_t *)&p.kill_timer);
-    close_handle(&p, (uv_handle_t *)&p.handle);
+    drop_pipe(&p, 0);
+    drop_pipe(&p, 1);
+    uv_close((uv_handle_t *)&p.kill_timer, on_close);
+    uv_close((uv_handle_t *)&p.handle, on_close);
     if (wait_uninterruptible(self, &p, id, loc, all_closed)) late_cancel = 1;
     self->deadline = saved_deadline;
     /* A cancellation that came while cleaning up is delivered at the next
