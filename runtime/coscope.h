@@ -490,10 +490,7 @@ int co_queue_destroy(co_queue_t *q);
  * (not in a task: it must not suspend, but may co_spawn, set futures, ...).
  * Returns 0, -ENOMEM, or -EINVAL if the loop is freed or being freed (found
  * out without touching the loop's memory; a new loop that happens to get the
- * same address would receive the call).  From another thread it is also
- * -EINVAL if the loop was never prepared for cross-thread calls: co_loop_ref,
- * or any co_call_threadsafe, co_to_thread or blocking channel operation on
- * the loop's own thread, prepares it.  Calls accepted before co_loop_free
+ * same address would receive the call).  Calls accepted before co_loop_free
  * runs are still run (by co_loop_free at the latest).
  * A loop does not stay alive waiting for calls that might come: a task
  * awaiting something only a co_call_threadsafe will provide is "asleep"
@@ -675,7 +672,12 @@ int co_resolve_at(co_loc *loc, const char *host, int port, struct sockaddr_stora
  * for the next one (never lost).  Reading pauses while 64 KiB are buffered
  * unread, so a peer that outpaces the reader is held back by TCP flow
  * control.  One task may read a connection at a time (-EBUSY otherwise);
- * any number may write, and their writes go out whole, in call order. */
+ * any number may write, and their writes go out whole, in call order.
+ *
+ * SIGPIPE: the first socket coscope makes sets SIGPIPE to SIG_IGN if it is
+ * still at its default (as Python and Node do), so writing to a connection
+ * the peer reset returns -EPIPE instead of killing the process.  A handler
+ * the program installed is left alone. */
 typedef struct co_tcp co_tcp_t;
 
 /* Listen on host:port (port 0: the system picks one, see co_tcp_local_port).

@@ -13,6 +13,7 @@
  * itself in loop->dead and whoever runs next releases it (co__post_switch).
  */
 #include "internal.h"
+#include "xthread.h"
 #include <pthread.h>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -220,6 +221,12 @@ int co_loop_new(co_loop_t **out, const co_loop_opts *opts)
     uv_unref((uv_handle_t *)&l->prepare);
     co__timers_init(l);
     co__overflow_handler_install();
+    /* Ready for co_call_threadsafe from any thread from the start. */
+    if (!co__xthread_get(l)) {
+        co__tl_loop = l;
+        co_loop_free((co_loop_t *)l);
+        return -ENOMEM;
+    }
     co__tl_loop = l;
     *out = (co_loop_t *)l;
     return 0;
