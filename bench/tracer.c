@@ -54,7 +54,7 @@ static void *drain(void *arg)
 
 static double bench_hot(long n)
 {
-    static co_loc loc = { "bench.c", "bench_hot", 1, 0 };
+    static co_loc loc = { "bench.c", "bench_hot", 1, 0, 0 };
     hot_shm = co__tr_create_shm(NULL);
     co__tr_attach(hot_shm);
     pthread_t th;

@@ -43,17 +43,17 @@ extern "C" {
 /* Source locations                                                          */
 
 /* A call site.  One static instance per call site (see CO_LOC); never freed.
- * `id` is 0 until the tracer interns the location, then (session << 24 |
- * location id); it is written by the tracer only. */
+ * `id` and `epoch` belong to the tracer. */
 typedef struct co_loc {
     const char *file;
     const char *func;
     int line;
-    uint32_t id; /* written once by the tracer; 0 = not interned yet */
+    uint32_t id;    /* written by the tracer: location id, valid only if epoch matches */
+    uint32_t epoch; /* the trace session id was interned for; 0 = never */
 } co_loc;
 
 /* The current call site as a `co_loc *` (GNU statement expression). */
-#define CO_LOC ({ static co_loc co__here = { __FILE__, __func__, __LINE__, 0 }; &co__here; })
+#define CO_LOC ({ static co_loc co__here = { __FILE__, __func__, __LINE__, 0, 0 }; &co__here; })
 
 /* ------------------------------------------------------------------------ */
 /* Errors                                                                    */

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include "internal.h"
 #include "trace.h"
+#include <pthread.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -118,20 +119,28 @@ uint32_t co__tr_intern_loc(co_loc *loc)
     memcpy(e->text + fl + 1, func, fn + 1);
     atomic_store_explicit(&e->ready, TR_STR_LOC, memory_order_release);
     uint32_t id = (uint32_t)(off >> 3);
-    loc->id = (co__tr_epoch << 24) | id;
+    loc->id = id;
+    loc->epoch = co__tr_epoch; /* after id: a racing reader may intern twice, never misread */
     return id;
 }
 
-static uint32_t detect_clock(void)
+/* The hot path reads the cycle counter on x86-64 and AArch64 whatever this
+ * says (a branch there would cost every event); this only records whether
+ * the rate is guaranteed constant, so the trace can say how far to trust
+ * its durations. */
+static uint32_t detect_clock(uint32_t *invariant)
 {
 #if defined(__x86_64__)
     unsigned a, b, c, d;
-    /* Invariant TSC: constant rate in every P-, C- and T-state. */
-    if (__get_cpuid(0x80000007, &a, &b, &c, &d) && (d & (1u << 8))) return TR_CLOCK_TSC;
-    return TR_CLOCK_MONO;
+    /* Invariant TSC: constant rate in every P-, C- and T-state.  VMs often
+     * hide the bit while the rate is constant anyway. */
+    *invariant = __get_cpuid(0x80000007, &a, &b, &c, &d) && (d & (1u << 8));
+    return TR_CLOCK_TSC;
 #elif defined(__aarch64__)
-    return TR_CLOCK_TSC; /* the generic timer is constant-rate by architecture */
+    *invariant = 1; /* the generic timer is constant-rate by architecture */
+    return TR_CLOCK_TSC;
 #else
+    *invariant = 1;
     return TR_CLOCK_MONO;
 #endif
 }
@@ -144,7 +153,7 @@ static void init_header(tr_shm *s)
     s->nrings = TR_NRINGS;
     s->ring_recs = TR_RING_RECS;
     s->arena_size = TR_ARENA_BYTES;
-    s->clock = detect_clock();
+    s->clock = detect_clock(&s->clock_invariant);
     atomic_store(&s->arena_top, 8); /* offset 0 means "no string" */
     atomic_store(&s->consumer_alive, 1);
     s->slow_ms = 100;
@@ -183,8 +192,7 @@ int co__tr_attach(tr_shm *shm)
 {
     if (shm->magic != TR_MAGIC || shm->version != TR_VERSION) return -EINVAL;
     g_shm = shm;
-    co__tr_epoch = (co__tr_epoch + 1) & 0xFF;
-    if (co__tr_epoch == 0) co__tr_epoch = 1;
+    if (++co__tr_epoch == 0) co__tr_epoch = 1;
     co__tr_ring = NULL;
     atomic_thread_fence(memory_order_seq_cst);
     co__tracing = 1;
@@ -201,9 +209,18 @@ void co__tr_detach(void)
 
 int co__tr_slow_ms(void) { return g_shm ? g_shm->slow_ms : -1; }
 
+/* A forked child must not write into its parent's single-producer rings. */
+static void forked_child(void)
+{
+    co__tracing = 0;
+    co__tr_ring = NULL;
+    g_shm = NULL;
+}
+
 /* Under `coscope run`: attach before main() to the region the parent made. */
 __attribute__((constructor)) static void attach_from_env(void)
 {
+    pthread_atfork(NULL, NULL, forked_child);
     const char *v = getenv("COSCOPE_TRACE_FD");
     if (!v || !*v) return;
     int fd = atoi(v);

@@ -118,6 +118,7 @@ typedef struct tr_shm {
     uint32_t nrings;
     uint32_t ring_recs;
     uint32_t clock;                 /* TR_CLOCK_* */
+    uint32_t clock_invariant;       /* the counter's rate is architecturally constant */
     uint64_t arena_size;
     _Atomic uint64_t arena_top;     /* next free arena byte (offset from arena start) */
     _Atomic uint64_t dropped;       /* events lost in drop mode */
@@ -142,7 +143,7 @@ static inline tr_ring *tr_rings(tr_shm *s) { return (tr_ring *)(tr_arena(s) + s-
 /* Hidden: inside libcoscope.so these are reached PC-relative, not via the GOT. */
 #define CO__HIDDEN __attribute__((visibility("hidden")))
 extern CO__HIDDEN int co__tracing;                  /* nonzero while a session records */
-extern CO__HIDDEN uint32_t co__tr_epoch;            /* location ids are valid for this epoch only */
+extern CO__HIDDEN uint32_t co__tr_epoch;            /* session number, never 0; ids are per session */
 extern CO__HIDDEN __thread tr_ring *co__tr_ring;    /* this thread's ring, NULL until the first event */
 extern CO__HIDDEN __thread uint32_t co__tr_ring_epoch; /* session co__tr_ring belongs to */
 
@@ -169,7 +170,7 @@ static inline uint64_t co__tr_now(void)
 static inline uint32_t co__tr_loc(co_loc *loc)
 {
     if (!loc) return 0;
-    if (__builtin_expect((loc->id >> 24) == co__tr_epoch && loc->id != 0, 1)) return loc->id & 0xFFFFFFu;
+    if (__builtin_expect(loc->epoch == co__tr_epoch, 1)) return loc->id;
     return co__tr_intern_loc(loc);
 }
 

@@ -467,6 +467,27 @@ static void on_event(void *ctx, uint32_t ring, const tr_rec *e)
     step(b, st);
 
     tstate *t = task ? map_find(&b->tasks, task) : NULL;
+    if (__builtin_expect(!t && task && (kind == TR_START || kind == TR_AWAIT || kind == TR_RESUME || kind == TR_END), 0)) {
+        /* A task spawned before recording began (co_trace_start in a
+         * running program): known from its first event on. */
+        t = map_put(&b->tasks, task);
+        if (t) {
+            t->spawn_ts = ts;
+            t->ring = ring;
+            if (kind == TR_AWAIT || kind == TR_END) { /* it was running: its step began unseen */
+                t->in_step = 1;
+                t->step_start = ts;
+            }
+            st = b->ins_task;
+            sqlite3_bind_int64(st, 1, (int64_t)task);
+            sqlite3_bind_null(st, 2);
+            sqlite3_bind_null(st, 3);
+            sqlite3_bind_int64(st, 4, ring);
+            sqlite3_bind_null(st, 5);
+            sqlite3_bind_int64(st, 6, ts);
+            step(b, st);
+        }
+    }
     switch (kind) {
     case TR_THREAD:
         sqlite3_bind_int64(b->ins_thread, 1, (int64_t)e->res);

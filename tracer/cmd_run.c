@@ -36,15 +36,27 @@ static const char USAGE[] =
 
 static volatile sig_atomic_t child_pid;
 
-static void forward(int sig)
+/* A Ctrl-C in the terminal reaches the program directly (same process
+ * group): forward only signals sent to coscope itself (kill, timeout). */
+static void forward(int sig, siginfo_t *si, void *uc)
 {
-    if (child_pid > 0) kill((pid_t)child_pid, sig);
+    (void)uc;
+    if (child_pid > 0 && (si->si_code == SI_USER || si->si_code == SI_QUEUE) && si->si_pid != child_pid)
+        kill((pid_t)child_pid, sig);
 }
 
-/* PROGRAM as execvp would find it, or NULL. */
+/* Whether execvp would find PROGRAM: a regular executable file.  (A
+ * directory passes access(X_OK), and would fail only in the child, after
+ * the trace file exists.) */
+static int executable(const char *file)
+{
+    struct stat st;
+    return stat(file, &st) == 0 && S_ISREG(st.st_mode) && access(file, X_OK) == 0;
+}
+
 static int findable(const char *prog)
 {
-    if (strchr(prog, '/')) return access(prog, X_OK) == 0;
+    if (strchr(prog, '/')) return executable(prog);
     const char *path = getenv("PATH");
     if (!path) path = "/usr/bin:/bin";
     char buf[4096];
@@ -52,8 +64,7 @@ static int findable(const char *prog)
         const char *colon = strchr(path, ':');
         size_t n = colon ? (size_t)(colon - path) : strlen(path);
         snprintf(buf, sizeof buf, "%.*s/%s", (int)n, n ? path : ".", prog);
-        struct stat st;
-        if (stat(buf, &st) == 0 && S_ISREG(st.st_mode) && access(buf, X_OK) == 0) return 1;
+        if (executable(buf)) return 1;
         path += n + (colon != NULL);
     }
     return 0;
@@ -153,6 +164,9 @@ int cli_run(int argc, char **argv)
     r = tr_recorder_new(&rec, db, shm);
     if (r < 0) {
         fprintf(stderr, "coscope run: cannot start the recorder: %s\n", strerror(-r));
+        /* Leave no empty trace behind: it would block the next run without --force. */
+        sqlite3_close(db);
+        unlink(out);
         return 2;
     }
     /* meta: what ran, when. */
@@ -184,6 +198,9 @@ int cli_run(int argc, char **argv)
     pid_t pid = fork();
     if (pid < 0) {
         fprintf(stderr, "coscope run: fork: %s\n", strerror(errno));
+        tr_recorder_free(rec);
+        sqlite3_close(db);
+        unlink(out);
         return 2;
     }
     if (pid == 0) {
@@ -200,7 +217,8 @@ int cli_run(int argc, char **argv)
     tr_meta_set_int(db, "pid", pid);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = forward;
+    sa.sa_sigaction = forward;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);

@@ -98,15 +98,11 @@ void tr_chunk_free(tr_chunkbuf *c)
     memset(c, 0, sizeof *c);
 }
 
-int tr_chunk_decode(const uint8_t *blob, size_t len, uint32_t *ring_out,
-                    void (*fn)(void *ctx, uint32_t ring, const tr_rec *e), void *ctx)
+/* One pass over the events; fn may be NULL (validation only). */
+static int walk(const uint8_t *p, const uint8_t *end, uint64_t ring, uint64_t n,
+                void (*fn)(void *ctx, uint32_t ring, const tr_rec *e), void *ctx)
 {
-    const uint8_t *p = blob, *end = blob + len;
-    uint64_t ver, ring, n, v;
-    if (!(p = get_varint(p, end, &ver)) || ver != CHUNK_VERSION) return -EINVAL;
-    if (!(p = get_varint(p, end, &ring)) || !(p = get_varint(p, end, &n))) return -EINVAL;
-    if (ring_out) *ring_out = (uint32_t)ring;
-    uint64_t ts = 0, task = 0;
+    uint64_t ts = 0, task = 0, v;
     for (uint64_t i = 0; i < n; i++) {
         tr_rec e;
         if (!(p = get_varint(p, end, &v))) return -EINVAL;
@@ -125,4 +121,20 @@ int tr_chunk_decode(const uint8_t *blob, size_t len, uint32_t *ring_out,
         if (fn) fn(ctx, (uint32_t)ring, &e);
     }
     return p == end ? (int)n : -EINVAL;
+}
+
+/* The whole blob is checked before fn sees any event: a damaged chunk is
+ * skipped as a whole, never half applied to the tables. */
+int tr_chunk_decode(const uint8_t *blob, size_t len, uint32_t *ring_out,
+                    void (*fn)(void *ctx, uint32_t ring, const tr_rec *e), void *ctx)
+{
+    const uint8_t *p = blob, *end = blob + len;
+    uint64_t ver, ring, n;
+    if (!(p = get_varint(p, end, &ver)) || ver != CHUNK_VERSION) return -EINVAL;
+    if (!(p = get_varint(p, end, &ring)) || !(p = get_varint(p, end, &n))) return -EINVAL;
+    if (n > len) return -EINVAL; /* every event takes at least 6 bytes */
+    if (ring_out) *ring_out = (uint32_t)ring;
+    int r = walk(p, end, ring, n, NULL, NULL);
+    if (r < 0 || !fn) return r;
+    return walk(p, end, ring, n, fn, ctx);
 }

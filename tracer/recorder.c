@@ -95,7 +95,9 @@ int tr_recorder_new(tr_recorder **out, sqlite3 *db, tr_shm *shm)
         sqlite3_finalize(st);
     }
     tr_meta_set_int(db, "clock_kind", shm->clock);
-    tr_meta_set(db, "clock", shm->clock == TR_CLOCK_TSC ? "tsc" : "monotonic");
+    tr_meta_set(db, "clock", shm->clock == TR_CLOCK_TSC
+                                 ? (shm->clock_invariant ? "tsc" : "tsc (rate not declared invariant: durations approximate)")
+                                 : "monotonic");
     tr_meta_set_int(db, "clock_origin", (int64_t)shm->tsc0);
     tr_meta_set_int(db, "slow_ms", shm->slow_ms);
     int e = tr_builder_new(&r->builder, db);

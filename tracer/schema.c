@@ -38,14 +38,46 @@ static const char *SCHEMA =
     "  t.busy_ns, t.wait_ns, COALESCE(t.end_ts, (SELECT MAX(ts) FROM events)) - t.spawn_ts AS total_ns,"
     "  t.steps, t.awaits, t.parent, l.file || ':' || l.line AS spawned_at"
     "  FROM tasks t LEFT JOIN locations l ON l.id = t.spawn_loc;"
-    /* Per lock/semaphore/queue: waits are 'await' spans on it, holds are 'hold' spans. */
-    "CREATE VIEW lock_contention AS SELECT r.id AS resource, r.kind, r.name,"
-    "  (SELECT COUNT(*) FROM spans h WHERE h.kind = 'hold' AND h.resource = r.id) AS acquisitions,"
-    "  COUNT(w.id) AS contended, COALESCE(SUM(w.dur), 0) AS wait_total_ns,"
-    "  COALESCE(MAX(w.dur), 0) AS wait_max_ns,"
-    "  (SELECT COALESCE(MAX(h.dur), 0) FROM spans h WHERE h.kind = 'hold' AND h.resource = r.id) AS hold_max_ns"
-    "  FROM resources r LEFT JOIN spans w ON w.kind = 'await' AND w.resource = r.id"
-    "  WHERE r.kind IN ('lock', 'semaphore', 'queue') GROUP BY r.id;";
+    /* Per lock/semaphore/queue (one row each, documented column by column in
+     * docs/schema.md).  Waits are 'await' spans on the object -- filtered by
+     * wait kind, since an await's resource is a task id for task waits --
+     * holds are 'hold' spans.  Percentiles are nearest-rank over the waits
+     * (ROW_NUMBER); "most waiters at once" is a running sum of +1 at each
+     * wait's start and -1 at its end (ends first on ties), so all of it is
+     * O(n log n), no self-join. */
+    "CREATE VIEW lock_contention AS WITH"
+    " w AS (SELECT resource, task, dur, start, end,"
+    "   ROW_NUMBER() OVER (PARTITION BY resource ORDER BY dur) AS rn,"
+    "   COUNT(*) OVER (PARTITION BY resource) AS n"
+    "   FROM spans WHERE kind = 'await' AND wait IN ('lock', 'semaphore', 'queue_get', 'queue_put')),"
+    " ws AS (SELECT resource, COUNT(*) AS contended, SUM(dur) AS wait_total_ns, MAX(dur) AS wait_max_ns,"
+    "   MIN(CASE WHEN rn * 100 >= n * 50 THEN dur END) AS wait_p50_ns,"
+    "   MIN(CASE WHEN rn * 100 >= n * 99 THEN dur END) AS wait_p99_ns FROM w GROUP BY resource),"
+    " lw AS (SELECT resource, task AS longest_waiter, MAX(dur) FROM w GROUP BY resource),"
+    " mw AS (SELECT resource, MAX(c) AS max_waiters FROM (SELECT resource,"
+    "   SUM(d) OVER (PARTITION BY resource ORDER BY t, d ROWS UNBOUNDED PRECEDING) AS c"
+    "   FROM (SELECT resource, start AS t, 1 AS d FROM w UNION ALL SELECT resource, end, -1 FROM w))"
+    "   GROUP BY resource),"
+    " h AS (SELECT resource, COUNT(*) AS holds, SUM(dur) AS hold_total_ns, MAX(dur) AS hold_max_ns"
+    "   FROM spans WHERE kind = 'hold' GROUP BY resource),"
+    " lh AS (SELECT resource, task AS longest_holder, MAX(dur) FROM spans WHERE kind = 'hold' GROUP BY resource)"
+    " SELECT r.id AS resource, r.kind, r.name,"
+    /* A queue's "acquisitions" are items taken out: every get, plus puts
+     * handed straight to a waiting getter (depth 0 after a put). */
+    "  CASE WHEN r.kind LIKE 'queue%' THEN (SELECT COUNT(*) FROM events e WHERE e.resource = r.id"
+    "    AND (e.kind = 'queue_get' OR (e.kind = 'queue_put' AND e.arg = 0))) ELSE COALESCE(h.holds, 0) END AS acquisitions,"
+    "  COALESCE(ws.contended, 0) AS contended, COALESCE(ws.wait_total_ns, 0) AS wait_total_ns,"
+    "  COALESCE(ws.wait_p50_ns, 0) AS wait_p50_ns, COALESCE(ws.wait_p99_ns, 0) AS wait_p99_ns,"
+    "  COALESCE(ws.wait_max_ns, 0) AS wait_max_ns, COALESCE(h.hold_total_ns, 0) AS hold_total_ns,"
+    "  COALESCE(h.hold_max_ns, 0) AS hold_max_ns, COALESCE(mw.max_waiters, 0) AS max_waiters,"
+    "  lw.longest_waiter, lh.longest_holder,"
+    "  CASE WHEN r.kind LIKE 'queue%' THEN (SELECT MAX(e.arg) FROM events e"
+    "    WHERE e.resource = r.id AND e.kind IN ('queue_put', 'queue_get')) END AS max_depth,"
+    "  l.file || ':' || l.line AS created_at"
+    "  FROM resources r LEFT JOIN ws ON ws.resource = r.id LEFT JOIN lw ON lw.resource = r.id"
+    "  LEFT JOIN mw ON mw.resource = r.id LEFT JOIN h ON h.resource = r.id LEFT JOIN lh ON lh.resource = r.id"
+    "  LEFT JOIN locations l ON l.id = r.create_loc"
+    "  WHERE r.kind IN ('lock', 'semaphore') OR r.kind LIKE 'queue%';";
 
 int tr_sqlite_err(int rc)
 {
@@ -118,7 +150,13 @@ int tr_db_create(sqlite3 **out, const char *path, int force, const char **why)
 {
     *out = NULL;
     if (force) {
-        unlink(path);
+        /* A path that cannot be removed (a directory, say) is reported as
+         * such: "exists, use --force" would be no help to a forced run. */
+        if (unlink(path) != 0 && errno != ENOENT) {
+            int e = errno;
+            *why = strerror(e);
+            return -e;
+        }
         char side[4096];
         snprintf(side, sizeof side, "%s-wal", path);
         unlink(side);
@@ -158,9 +196,10 @@ int tr_db_open(sqlite3 **out, const char *path, int writable, const char **why)
     *out = NULL;
     struct stat stt;
     if (stat(path, &stt) != 0) {
-        snprintf(buf, sizeof buf, "%s: %s", path, strerror(errno));
+        int e = errno; /* before snprintf, which may change it */
+        snprintf(buf, sizeof buf, "%s: %s", path, strerror(e));
         *why = buf;
-        return -errno;
+        return -e;
     }
     if (!S_ISREG(stt.st_mode)) {
         snprintf(buf, sizeof buf, "%s: not a regular file", path);
@@ -191,14 +230,16 @@ int tr_db_open(sqlite3 **out, const char *path, int writable, const char **why)
     sqlite3_stmt *st;
     rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &st, NULL);
     if (rc != SQLITE_OK) {
-        int e = sqlite3_errcode(db);
-        if (e == SQLITE_CORRUPT || e == SQLITE_NOTADB || e == SQLITE_IOERR)
+        /* Damage shows here when it hits the schema pages: same errno as
+         * damage found further on. */
+        int e = sqlite3_errcode(db), damaged = e == SQLITE_CORRUPT || e == SQLITE_NOTADB || e == SQLITE_IOERR;
+        if (damaged)
             snprintf(buf, sizeof buf, "%s: damaged or truncated database (%s)", path, sqlite3_errmsg(db));
         else
             snprintf(buf, sizeof buf, "%s: not a coscope trace (no meta table)", path);
         *why = buf;
         sqlite3_close(db);
-        return -EINVAL;
+        return damaged ? -EILSEQ : -EINVAL;
     }
     rc = sqlite3_step(st);
     int64_t version = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;

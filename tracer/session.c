@@ -125,7 +125,10 @@ int co_trace_stop(void)
     if (S.result < 0 && r == 0) r = S.result;
     tr_recorder_free(S.rec);
     sqlite3_close(S.db);
-    munmap(S.shm, tr_shm_size());
+    /* Not munmap: a thread that saw tracing on just before the detach may
+     * still be writing its last event.  Dropping the pages frees the memory
+     * and leaves such a write harmless. */
+    madvise(S.shm, tr_shm_size(), MADV_DONTNEED);
     S.active = 0;
     S.db = NULL;
     S.shm = NULL;

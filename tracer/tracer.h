@@ -86,8 +86,6 @@ int64_t tr_recorder_build_some(tr_recorder *r, int64_t max_events);
 int tr_recorder_finish(tr_recorder *r);
 uint64_t tr_recorder_events(const tr_recorder *r);
 void tr_recorder_free(tr_recorder *r);
-/* Convert a raw ring timestamp to ns since the start of the run. */
-int64_t tr_ts_ns(const tr_shm *shm, double ns_per_tick, uint64_t raw);
 double tr_calibrate(const tr_shm *shm);
 
 #endif
