@@ -85,7 +85,7 @@ int co_getaddrinfo_at(co_loc *loc, const char *host, const char *service,
     }
     self->wake_value = r;
     self->wait_cancel = dns_cancel;
-    int rc = co__suspend(self, CO_WAIT_DNS, r, 0, loc, NULL);
+    int rc = co__suspend(self, CO_WAIT_DNS, r, co__resource_new(loc, CO_WAIT_DNS, "getaddrinfo"), loc, NULL);
     if (self->wait_cancel) { /* returned without waiting (cancel pending, deadline past) */
         self->wait_cancel = NULL;
         dns_cancel(self);

@@ -101,7 +101,7 @@ int co_file_open_at(co_loc *loc, co_file_t *f, const char *path, int flags, int 
     if (!f || !path) return -EINVAL;
     f->magic = 0;
     f->fd = -1;
-    f->id = co__next_resource_id();
+    f->id = co__resource_new(loc, CO_WAIT_FILE, "file");
     fs_req *r = req_new(self, OP_OPEN, 0);
     if (!r) return -ENOMEM;
     /* O_CLOEXEC: a descriptor of ours must not leak into co_exec'd children. */

@@ -293,6 +293,12 @@ static void cancel_all(co__loop *l)
 
 static void on_close_noop(uv_handle_t *h) { (void)h; }
 
+static void close_leftover(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h)) uv_close(h, NULL);
+}
+
 int co_loop_free(co_loop_t *loop)
 {
     co__loop *l = (co__loop *)loop;
@@ -320,8 +326,18 @@ int co_loop_free(co_loop_t *loop)
     uv_close((uv_handle_t *)&l->idle, on_close_noop);
     uv_close((uv_handle_t *)&l->prepare, on_close_noop);
     uv_close((uv_handle_t *)&l->timer, on_close_noop);
-    uv_run(l->uv, UV_RUN_NOWAIT);
-    if (l->owns_uv) uv_loop_close(l->uv);
+    if (l->owns_uv) {
+        /* Handles the program left open (a socket never closed) would make
+         * uv_loop_close fail and leak; requests cancelled at the last moment
+         * may still be on a pool thread.  Close everything and let libuv
+         * finish, so nothing completes into freed memory. */
+        uv_walk(l->uv, close_leftover, NULL);
+        uv_run(l->uv, UV_RUN_DEFAULT);
+        int r = uv_loop_close(l->uv);
+        if (r < 0) fprintf(stderr, "coscope: closing the loop: %s\n", uv_strerror(r));
+    } else {
+        uv_run(l->uv, UV_RUN_NOWAIT); /* our close callbacks; the user's handles are theirs */
+    }
     for (uint32_t c = 0; c < (l->nslots + CO__CHUNK - 1) / CO__CHUNK; c++) {
         for (uint32_t i = 0; i < CO__CHUNK; i++) {
             co__task *t = &l->chunks[c][i];

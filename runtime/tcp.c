@@ -25,9 +25,17 @@
  * memory on its way out.  Requests (connect, write, shutdown) are heap
  * objects freed in their callbacks, which libuv always runs, with
  * UV_ECANCELED if the handle closed first.
+ *
+ * SIGPIPE.  libuv writes with write(2), so a write to a connection the peer
+ * reset raises SIGPIPE, whose default action kills the process.  The first
+ * socket made sets SIGPIPE to SIG_IGN if it is still at its default (as
+ * Python and Node do at startup), so such a write returns -EPIPE instead.
+ * A handler or SIG_IGN the program set itself is left alone.
  */
 #include "internal.h"
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 
@@ -137,8 +145,22 @@ static void on_close(uv_handle_t *h)
     if (c->refs == 0) tcp_free(c);
 }
 
-static co_tcp_t *tcp_new(uv_loop_t *uv)
+static void ignore_sigpipe(void)
 {
+    struct sigaction sa;
+    if (sigaction(SIGPIPE, NULL, &sa) == 0 && !(sa.sa_flags & SA_SIGINFO) && sa.sa_handler == SIG_DFL) {
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = SIG_IGN;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGPIPE, &sa, NULL);
+    }
+}
+
+/* `what` names the kind of socket in traces (a static string). */
+static co_tcp_t *tcp_new(uv_loop_t *uv, co_loc *loc, co_wait_kind kind, const char *what)
+{
+    static pthread_once_t sigpipe_once = PTHREAD_ONCE_INIT;
+    pthread_once(&sigpipe_once, ignore_sigpipe);
     co_tcp_t *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     if (uv_tcp_init(uv, &c->h) < 0) {
@@ -147,7 +169,7 @@ static co_tcp_t *tcp_new(uv_loop_t *uv)
     }
     c->h.data = c;
     c->magic = CO__MAGIC_TCP;
-    c->id = co__next_resource_id();
+    c->id = co__resource_new(loc, kind, what);
     return c;
 }
 
@@ -164,6 +186,7 @@ static void begin_close(co_tcp_t *c, int reset)
     while ((t = co__waitq_first(&c->acceptors)) != NULL) co__wake(t, -EBADF);
     /* Pending writes, shutdowns and connects get UV_ECANCELED in their
      * callbacks, which map it to -EBADF for a task still waiting. */
+    /* close_reset refuses while a shutdown is pending: then close normally. */
     if (reset && uv_tcp_close_reset(&c->h, on_close) == 0) return;
     uv_close((uv_handle_t *)&c->h, on_close);
 }
@@ -256,11 +279,15 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (nread == 0) return; /* EAGAIN: nothing this time */
     if (nread == UV_ENOBUFS) { /* out of memory for the buffer: pause, retry at the next read */
         stop_reading(c);
+        if (c->reader) {
+            co__task *t = c->reader;
+            c->reader = NULL;
+            io_complete(t, -ENOMEM);
+        }
         return;
     }
     /* End of stream or an error: sticky, after the buffered bytes. */
     stop_reading(c);
-    c->reading = 0;
     if (c->rerr == 0) c->rerr = (int)nread;
     if (c->reader) {
         co__task *t = c->reader;
@@ -501,7 +528,7 @@ static void connect_cancel(co__task *t)
 
 static int connect_one(co_loc *loc, co__task *self, const struct sockaddr *addr, co_tcp_t **out)
 {
-    co_tcp_t *c = tcp_new(self->loop->uv);
+    co_tcp_t *c = tcp_new(self->loop->uv, loc, CO_WAIT_TCP_READ, "tcp connected");
     if (!c) return -ENOMEM;
     tcp_req *q = malloc(sizeof *q);
     if (!q) {
@@ -566,9 +593,9 @@ int co_tcp_connect_at(co_loc *loc, co_tcp_t **out, const char *host, int port)
 /* Listening and accepting                                                   */
 
 /* Take the connection libuv holds for us. */
-static int accept_now(co_tcp_t *srv, co_tcp_t **out)
+static int accept_now(co_tcp_t *srv, co_loc *loc, co_tcp_t **out)
 {
-    co_tcp_t *c = tcp_new(srv->h.loop);
+    co_tcp_t *c = tcp_new(srv->h.loop, loc, CO_WAIT_TCP_READ, "tcp accepted");
     if (!c) return -ENOMEM;
     int e = uv_accept((uv_stream_t *)&srv->h, (uv_stream_t *)&c->h);
     srv->accept_ready = 0;
@@ -593,7 +620,7 @@ static void on_connection(uv_stream_t *s, int status)
     srv->accept_ready = 1;
     if (!t) return; /* libuv stops accepting until we uv_accept: backpressure */
     co_tcp_t *c = NULL;
-    int e = accept_now(srv, &c);
+    int e = accept_now(srv, t->wait_loc, &c);
     t->wake_value = c;
     co__wake(t, e);
 }
@@ -607,7 +634,7 @@ int co_tcp_listen_at(co_loc *loc, co_tcp_t **out, const char *host, int port, in
     struct sockaddr_storage ss;
     int r = co_resolve_at(loc, host, port, &ss);
     if (r < 0) return r;
-    co_tcp_t *c = tcp_new(self->loop->uv);
+    co_tcp_t *c = tcp_new(self->loop->uv, loc, CO_WAIT_TCP_ACCEPT, "tcp listener");
     if (!c) return -ENOMEM;
     c->listener = 1;
     r = uv_tcp_bind(&c->h, (struct sockaddr *)&ss, 0);
@@ -634,7 +661,7 @@ int co_tcp_accept_at(co_loc *loc, co_tcp_t *srv, co_tcp_t **out)
             srv->accept_err = 0;
             return e;
         }
-        if (srv->accept_ready) return accept_now(srv, out);
+        if (srv->accept_ready) return accept_now(srv, loc, out);
     }
     co__waitq_push(&srv->acceptors, self);
     srv->refs++;
