@@ -13,8 +13,9 @@ void *co__ctx_init(void *lo, void *hi, void *arg)
     (void)lo;
     uintptr_t top = (uintptr_t)hi & ~(uintptr_t)15;
 #if defined(__x86_64__)
-    /* 8 saved words; after they are popped rsp must be 16-byte aligned for
-     * the trampoline's call, so the frame starts 16-aligned, 16 below top. */
+    /* 8 saved words; once they are popped (the last by `ret`) rsp must be
+     * 16-byte aligned, as co__trampoline expects, so the frame starts
+     * 16-aligned, 16 below top. */
     uint64_t *sp = (uint64_t *)(top - 16 - 64);
     sp[0] = 0x1F80 | ((uint64_t)0x037F << 32); /* default MXCSR, x87 CW */
     sp[1] = 0;                                  /* r15 */

@@ -28,6 +28,17 @@ void co__switch(void **save_sp, void *load_sp)
     CO_ASSERT(swapcontext(&self.uc, &to->uc) == 0);
 }
 
+_Noreturn void co__switch_final(void *load_sp)
+{
+    co__uframe *to = load_sp;
+    if (to->fresh) {
+        to->fresh = 0;
+        entry_arg = to->arg;
+    }
+    setcontext(&to->uc);
+    co__assert_fail("setcontext failed", __FILE__, __LINE__, __func__);
+}
+
 void *co__ctx_init(void *lo, void *hi, void *arg)
 {
     uintptr_t top = ((uintptr_t)hi - sizeof(co__uframe)) & ~(uintptr_t)63;

@@ -190,7 +190,7 @@ static void test_reattach_invalidates(void **state)
 static void test_epoch_never_zero(void **state)
 {
     (void)state;
-    co_loc L = { "e.c", "f", 1, 0, 0, 0 };
+    co_loc L = { "e.c", "f", 1, 0, 0 };
     co__tr_loc(&L);
     uint32_t first = L.epoch;
     for (int i = 0; i < 600; i++) {

@@ -1,0 +1,192 @@
+#!/bin/sh
+# run.sh -- run the coscope benchmarks and their Python baselines and print
+# one table: figure, measured, target, PASS/MISS, and for workloads (a)(b)(c)
+# the asyncio and uvloop times measured in this same run and our speed-up
+# over each.  `make bench` builds everything and calls this.
+#
+# Usage: sh bench/run.sh [BUILD]          (binaries in BUILD/bench, default build)
+# Environment:
+#   PYTHON=/path/python3   interpreter for the baselines (default /usr/bin/python3)
+#   BENCH_NO_PYTHON=1      skip the baselines (printed as n/a)
+#   BENCH_TRACER=1         also run BUILD/bench/tracer (the tracer's own figures,
+#                          about a minute; printed as-is, no targets here)
+# Exit status: 0 if every benchmark ran (targets missed or not), 1 if one failed.
+set -u
+
+BUILD=${1:-build}
+BIN=$BUILD/bench
+HERE=$(cd "$(dirname "$0")" && pwd)
+PYTHON=${PYTHON:-/usr/bin/python3}
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/coscope-bench.XXXXXX") || exit 1
+trap 'rm -rf "$TMP"' EXIT
+trap 'exit 130' INT TERM
+failed=0
+
+TIMEOUT=
+command -v timeout >/dev/null 2>&1 && TIMEOUT="timeout 300"
+
+progress() { printf '%s ' "$1" >&2; }
+
+# run_c NAME: run BIN/NAME, keep its key=value output in TMP/NAME.
+run_c() {
+    progress "$1"
+    if [ ! -x "$BIN/$1" ]; then
+        echo "run.sh: $BIN/$1 is missing (make bench builds it)" >"$TMP/$1.err"
+        : >"$TMP/$1"
+        failed=1
+        return
+    fi
+    if ! $TIMEOUT "$BIN/$1" >"$TMP/$1" 2>"$TMP/$1.err"; then
+        : >"$TMP/$1"
+        failed=1
+    fi
+}
+
+# get NAME KEY: a value from run_c's output, or n/a.
+get() {
+    v=$(sed -n "s/^$2=//p" "$TMP/$1" 2>/dev/null | head -n 1)
+    echo "${v:-n/a}"
+}
+
+# Baselines.  n/a when the interpreter, asyncio or uvloop is missing or the
+# script fails: never an error.
+have_py=0
+have_uvloop=0
+if [ "${BENCH_NO_PYTHON:-0}" != 1 ] && [ -x "$PYTHON" ] && "$PYTHON" -c 'import asyncio' >/dev/null 2>&1; then
+    have_py=1
+    "$PYTHON" -c 'import uvloop' >/dev/null 2>&1 && have_uvloop=1
+fi
+
+# py SCRIPT [--uvloop]: seconds, or n/a.
+py() {
+    script=$1
+    shift
+    if [ $have_py = 0 ] || { [ "${1:-}" = --uvloop ] && [ $have_uvloop = 0 ]; }; then
+        echo n/a
+        return
+    fi
+    v=$($TIMEOUT "$PYTHON" "$HERE/python/$script.py" "$@" 2>/dev/null | sed -n 's/^seconds=//p' | head -n 1)
+    echo "${v:-n/a}"
+}
+
+# Other work on the machine skews every figure: say so.
+NCPU=$(nproc 2>/dev/null || echo 1)
+LOAD0=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo 0)
+
+progress "running:"
+for b in spawn_yield pingpong lock switch spawn idle_mem; do run_c "$b"; done
+if [ "${BENCH_TRACER:-0}" = 1 ]; then
+    progress tracer
+    tracer_bin=$(cd "$BIN" 2>/dev/null && pwd)/tracer
+    if ! (cd "$TMP" && $TIMEOUT "$tracer_bin" --db "$TMP/trace.db") >"$TMP/tracer" 2>"$TMP/tracer.err"; then
+        failed=1
+    fi
+fi
+progress "| asyncio"
+A_ASYNCIO=$(progress a; py spawn_yield)
+B_ASYNCIO=$(progress b; py pingpong)
+C_ASYNCIO=$(progress c; py lock)
+progress "| uvloop"
+A_UVLOOP=$(progress a; py spawn_yield --uvloop)
+B_UVLOOP=$(progress b; py pingpong --uvloop)
+C_UVLOOP=$(progress c; py lock --uvloop)
+echo >&2
+
+# ------------------------------------------------------------------------
+# The table.  Every row: label, measured value, unit, target (same unit),
+# asyncio and uvloop seconds (or "-" when the row has no baseline).
+
+CPU=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | head -n 1)
+echo
+echo "coscope benchmarks  ($(uname -m), ${CPU:-unknown CPU}, $NCPU CPUs)"
+LOAD1=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo 0)
+if awk -v a="$LOAD0" -v b="$LOAD1" -v n="$NCPU" 'BEGIN { exit !(a > n / 2 || b > n / 2 + 1) }'; then
+    echo "warning: the machine was busy (load average $LOAD0 before, $LOAD1 after, $NCPU CPUs): figures are noisy"
+fi
+if [ "${BENCH_NO_PYTHON:-0}" = 1 ]; then
+    echo "baselines: skipped (BENCH_NO_PYTHON=1)"
+elif [ $have_py = 1 ]; then
+    pyver=$("$PYTHON" -c 'import sys; print("Python %d.%d.%d" % sys.version_info[:3])' 2>/dev/null)
+    if [ $have_uvloop = 1 ]; then
+        uvver=$("$PYTHON" -c 'import uvloop; print("uvloop " + uvloop.__version__)' 2>/dev/null)
+    else
+        uvver="uvloop n/a (not installed)"
+    fi
+    echo "baselines: $PYTHON ($pyver, asyncio; $uvver), one run each, in this run"
+else
+    echo "baselines: n/a ($PYTHON with asyncio not found)"
+fi
+echo
+
+{
+    echo "a|(a) spawn 100k x 10 co_yield, co_gather|$(get spawn_yield seconds)|s|0.25|$A_ASYNCIO|$A_UVLOOP"
+    echo "b|(b) queue ping-pong, 1M messages|$(get pingpong seconds)|s|0.02|$B_ASYNCIO|$B_UVLOOP"
+    echo "c|(c) lock, 100 tasks x 10k, yield held|$(get lock seconds)|s|0.05|$C_ASYNCIO|$C_UVLOOP"
+    echo "s|switch: 2 tasks co_yield, one way|$(get switch yield_pair_ns)|ns|6|-|-"
+    echo "s|switch: raw co__switch, one way|$(get switch raw_ns)|ns|6|-|-"
+    echo "s|spawn+run+exit, pooled stack|$(get spawn ns_per_task)|ns|30|-|-"
+    echo "m|resident memory per idle task|$(get idle_mem bytes_per_task)|B|4608|-|-"
+} | awk -F'|' '
+function num(x) { return x ~ /^[0-9.eE+-]+$/ }
+function meas(v, u) {
+    if (!num(v)) return "n/a"
+    if (u == "s")  return sprintf("%.4f s", v)
+    if (u == "ns") return sprintf("%.2f ns", v)
+    return sprintf("%.2f KiB", v / 1024)
+}
+function targ(t, u) {
+    if (u == "s")  return sprintf("<= %g s", t)
+    if (u == "ns") return sprintf("<= %g ns", t)
+    return sprintf("<= %g KiB", t / 1024)
+}
+function base(b) { return b == "-" ? "" : num(b) ? sprintf("%.3f s", b) : "n/a" }
+function ratio(b, v) { return b == "-" ? "" : (num(b) && num(v) && v > 0) ? sprintf("%.0fx", b / v) : "n/a" }
+BEGIN {
+    fmt = "%-40s %11s %12s  %-6s %9s %7s %9s %7s\n"
+    printf fmt, "figure", "measured", "target", "status", "asyncio", "speedup", "uvloop", "speedup"
+    printf fmt, "------", "--------", "------", "------", "-------", "-------", "------", "-------"
+}
+{
+    st = !num($3) ? "ERROR" : ($3 + 0 <= $5 + 0) ? "PASS" : "MISS"
+    if (st == "PASS") pass++; else if (st == "MISS") miss++; else err++
+    line = sprintf(fmt, $2, meas($3, $4), targ($5, $4), st, base($6), ratio($6, $3), base($7), ratio($7, $3))
+    sub(/ +\n$/, "\n", line)
+    printf "%s", line
+}
+END {
+    printf "\n%d of %d targets met", pass, pass + miss + err
+    if (miss) printf ", %d missed", miss
+    if (err) printf ", %d failed to run", err
+    printf "\n"
+}'
+
+cat <<EOF
+
+details:
+  (a) warm stack pool (same loop, 2nd run):   $(get spawn_yield warm_seconds) s   [(a) itself: best of $(get spawn_yield reps) fresh loops]
+  co_yield with nothing else ready (no switch): $(get switch yield_self_ns) ns
+  (b) $(get pingpong ns_per_message) ns/message    (c) $(get lock ns_per_acquisition) ns/acquisition
+  idle memory: RSS $(get idle_mem rss_before) -> $(get idle_mem rss_after) bytes for $(get idle_mem tasks) tasks
+notes:
+  (a)(b)(c) time spawn + run + gather, like the Python scripts; speedup = baseline / measured.
+  (a) is best of fresh loops: it pays for mapping, guarding and faulting in 100k stacks.
+  "2 tasks co_yield": each co_yield is one task-to-task switch, scheduler included
+  (co__suspend, ready FIFO, co__switch) plus a trip through uv_run every 4096 switches.
+  "raw co__switch": the assembly primitive alone between two stacks, no scheduler.
+  spawn+run+exit: co_spawn + co_await of a task that returns at once (two switches),
+  stacks reused from the pool.  Idle memory: RSS growth / tasks, all blocked on one event.
+EOF
+
+if [ "${BENCH_TRACER:-0}" = 1 ]; then
+    echo
+    echo "tracer (bench/tracer.c, key=value as printed):"
+    sed 's/^/  /' "$TMP/tracer"
+fi
+
+for f in "$TMP"/*.err; do
+    [ -s "$f" ] || continue
+    echo
+    echo "stderr of $(basename "$f" .err):"
+    sed 's/^/  /' "$f"
+done
+exit $failed
