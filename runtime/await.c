@@ -79,7 +79,9 @@ int co__suspend(co__task *t, co_wait_kind kind, void *obj, uint64_t obj_id, co_l
         t->state = CO_TASK_WAITING;
     }
     CO_TRACE(TR_AWAIT, loc, t->id, obj_id, (uint64_t)kind);
+    if (CO__STEP_HOOKS(l)) co__step_end(l, t, loc); /* debug.c: step timing */
     co__switch_away(l, t);
+    if (CO__STEP_HOOKS(l)) co__step_begin(l, t, loc);
     int r = t->wake_result;
     CO_TRACE(TR_RESUME, NULL, t->id, 0, (uint64_t)(int64_t)r);
     if (CO_UNLIKELY(r == -ETIMEDOUT)) expire_scopes(t, uv_now(l->uv));

@@ -75,8 +75,16 @@ typedef struct co_loop_opts {
     /* Wrap this libuv loop instead of creating one (a libuv program adopting
      * coscope).  The caller keeps ownership; co_loop_free() does not close it. */
     void *uv_loop; /* uv_loop_t *, kept as void * so this header needs no uv.h */
-    /* Debug mode: warnings on stderr.  -1 = from $CO_DEBUG, 0 = off, 1 = on. */
+    /* Debug mode: warnings on stderr.  -1 = from $CO_DEBUG, 0 = off, 1 = on.
+     * It reports task steps slower than slow_ms ("slow step", naming the two
+     * awaits around the blocking code), runs a watchdog that prints the loop
+     * thread's stack while a step overruns it, and dumps every task on
+     * SIGQUIT (co_dump; the process goes on). */
     int debug;
+    /* Slow-step threshold in ms.  0 = $CO_SLOW_MS, else $COSCOPE_SLOW_MS, else
+     * 100 (asyncio's slow_callback_duration); < 0 (or 0 in those variables)
+     * = no slow-step reports and no watchdog. */
+    int slow_ms;
 } co_loop_opts;
 
 /* Create a loop for the calling thread.  One loop per thread: a second
@@ -935,7 +943,12 @@ int co_trace_stop(void);
 /* Debugging                                                                 */
 
 /* Print every task of the current loop: id, name, state, what it waits on
- * (and who holds it, for a lock), spawn and await sites. */
+ * (and who holds it, for a lock), spawn and await sites, and its call stack
+ * (from frame pointers; function+offset from the ELF symbol tables, file:line
+ * when addr2line is installed; $CO_ADDR2LINE=0 skips it).  The calling task's
+ * stack starts at its call to co_dump.  Call on the loop's thread, from a
+ * task or from plain code; it may run addr2line, so it takes milliseconds.
+ * In debug mode SIGQUIT prints the same dump on stderr. */
 void co_dump(FILE *out);
 
 #ifdef __cplusplus

@@ -1,6 +1,17 @@
-/* dump.c -- human-readable reports: co_dump, the deadlock and all-asleep
- * reports, and the leftovers printed when a loop closes. */
+/* dump.c -- human-readable reports: co_dump (and the SIGQUIT dump, the
+ * same), the deadlock and all-asleep reports, and the leftovers printed when
+ * a loop closes.
+ *
+ * Every report names a task the same way: 'NAME' (#ID, spawned at
+ * FILE:LINE).  co_dump shows each task's call stack; so do the all-asleep
+ * and pending-at-close reports in debug mode (those always print, as asyncio
+ * always reports pending tasks and unretrieved errors; debug mode adds where
+ * each task is stuck).  Stacks are walked first and symbolized in one batch
+ * (stackwalk.c), so a dump runs addr2line once per object, not per frame.
+ */
 #include "internal.h"
+
+#define DUMP_FRAMES 32
 
 int co__debug_from_env(void)
 {
@@ -32,7 +43,10 @@ static void describe_wait(FILE *out, co__task *t)
         co_sem_t *s = t->wait_obj;
         co__task *o = co__sem_last_taker(s);
         fprintf(out, " #%llu (value %lld)", (unsigned long long)s->id, (long long)s->value);
-        if (o && (o->gen & 1)) fprintf(out, ", last taken by '%s' (#%llu)", o->name, (unsigned long long)o->id);
+        if (o)
+            fprintf(out, ", last taken by '%s' (#%llu)", o->name, (unsigned long long)o->id);
+        else if (s->last_taker_id)
+            fprintf(out, ", last taken by #%llu (freed)", (unsigned long long)s->last_taker_id);
         break;
     }
     case CO_WAIT_SLEEP:
@@ -48,24 +62,135 @@ static void describe_wait(FILE *out, co__task *t)
     if (t->wait_loc) fprintf(out, " at %s:%d", loc_file(t->wait_loc), loc_line(t->wait_loc));
 }
 
-static void dump_task(FILE *out, co__task *t)
+#define FOR_EACH_TASK(l, t)                                                 \
+    for (uint32_t s_ = 0; s_ < (l)->nslots; s_++)                           \
+        for (co__task *t = &(l)->chunks[s_ / CO__CHUNK][s_ % CO__CHUNK]; t; t = NULL) \
+            if (t->gen & 1)
+
+/* ------------------------------------------------------------------------ */
+/* Stacks of many tasks, symbolized together                                 */
+
+typedef struct {
+    co__loop *l;
+    uintptr_t *pcs;      /* every task's frames, back to back */
+    size_t npcs, cap;
+    uint32_t *off, *cnt; /* by slot: where its frames are, how many */
+    co__syms *syms;
+} stacks;
+
+typedef bool (*task_filter)(const co__task *t);
+
+/* Walk the stacks of the tasks `want` selects (NULL: all).  The running
+ * task, if any, is walked from self_fp (0: not at all).  On failure (memory)
+ * the reports go on without stacks. */
+static void stacks_collect(stacks *st, co__loop *l, uintptr_t self_fp, task_filter want)
+{
+    memset(st, 0, sizeof *st);
+    st->l = l;
+    st->off = calloc(l->nslots ? l->nslots : 1, sizeof *st->off);
+    st->cnt = calloc(l->nslots ? l->nslots : 1, sizeof *st->cnt);
+    st->syms = co__syms_new();
+    if (!st->off || !st->cnt || !st->syms) goto fail;
+    FOR_EACH_TASK(l, t) {
+        if (want && !want(t)) continue;
+        if (st->npcs + DUMP_FRAMES > st->cap) {
+            size_t cap = st->cap ? st->cap * 2 : 16 * DUMP_FRAMES;
+            uintptr_t *p = realloc(st->pcs, cap * sizeof *p);
+            if (!p) goto fail;
+            st->pcs = p;
+            st->cap = cap;
+        }
+        uintptr_t *out = st->pcs + st->npcs;
+        size_t n = 0;
+        if (t == l->current && t->stack && self_fp)
+            n = co__walk_fp(self_fp, (uintptr_t)t->stack->lo, (uintptr_t)t->stack->hi, out, DUMP_FRAMES);
+        else if (t != l->current)
+            n = co__walk_task(t, out, DUMP_FRAMES);
+        st->off[t->slot] = (uint32_t)st->npcs;
+        st->cnt[t->slot] = (uint32_t)n;
+        st->npcs += n;
+    }
+    for (size_t i = 0; i < st->npcs; i++) co__syms_add(st->syms, st->pcs[i], 0);
+    co__syms_resolve(st->syms);
+    return;
+fail:
+    co__syms_free(st->syms);
+    free(st->pcs);
+    free(st->off);
+    free(st->cnt);
+    memset(st, 0, sizeof *st);
+}
+
+static void stacks_free(stacks *st)
+{
+    co__syms_free(st->syms);
+    free(st->pcs);
+    free(st->off);
+    free(st->cnt);
+}
+
+/* Runtime plumbing on top of every suspended stack (co__switch_away,
+ * co__suspend): the await itself is the interesting frame. */
+static bool plumbing(const char *f) { return f && strncmp(f, "co__", 4) == 0; }
+
+static void print_stack(FILE *out, const stacks *st, co__task *t)
+{
+    if (!st || !st->syms) return;
+    if (!t->started && !co__task_ended(t)) {
+        fprintf(out, "    stack: not started yet\n");
+        return;
+    }
+    uint32_t n = st->cnt[t->slot];
+    const uintptr_t *p = st->pcs + st->off[t->slot];
+    if (n == 0) {
+        if (!co__task_ended(t)) fprintf(out, "    stack: unavailable\n");
+        return;
+    }
+    uint32_t i = 0;
+    while (i < n && plumbing(co__syms_func(st->syms, p[i], 0))) i++;
+    if (i == n) i = 0;
+    fprintf(out, "    stack:\n");
+    for (uint32_t k = 0; i < n; i++, k++) {
+        const char *f = co__syms_func(st->syms, p[i], 0);
+        if (f && strcmp(f, "co__task_main") == 0) break; /* the task's own frames end here */
+        fprintf(out, "      #%u ", k);
+        co__syms_print(st->syms, out, p[i], 0);
+        fputc('\n', out);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* co_dump                                                                   */
+
+static void dump_task(FILE *out, co__task *t, const stacks *st)
 {
     fprintf(out, "  task #%llu '%s' %s", (unsigned long long)t->id, t->name, co_task_state_name(t->state));
     if (t->state == CO_TASK_WAITING) {
         fprintf(out, " on ");
         describe_wait(out, t);
+    } else if (t->state == CO_TASK_READY && t->started && t->wait_loc) {
+        /* Woken, not yet back: wait_loc is still the await it returns from. */
+        fprintf(out, ", resuming from await at %s:%d", loc_file(t->wait_loc), loc_line(t->wait_loc));
     }
     if (co__task_ended(t)) fprintf(out, " result %d", t->result);
     fprintf(out, "\n    spawned at %s:%d", loc_file(t->spawn_loc), loc_line(t->spawn_loc));
     if (t->spawn_loc && t->spawn_loc->func) fprintf(out, " in %s()", t->spawn_loc->func);
     if (t->parent_id) fprintf(out, " by #%llu", (unsigned long long)t->parent_id);
     fprintf(out, "\n");
+    print_stack(out, st, t);
 }
 
-#define FOR_EACH_TASK(l, t)                                                 \
-    for (uint32_t s_ = 0; s_ < (l)->nslots; s_++)                           \
-        for (co__task *t = &(l)->chunks[s_ / CO__CHUNK][s_ % CO__CHUNK]; t; t = NULL) \
-            if (t->gen & 1)
+void co__dump(co__loop *l, FILE *out, uintptr_t self_fp)
+{
+    co__debug_quiet(l, 1);
+    stacks st;
+    stacks_collect(&st, l, self_fp, NULL);
+    fprintf(out, "coscope: %zu tasks\n", l->live);
+    FOR_EACH_TASK(l, t) dump_task(out, t, &st);
+    fflush(out);
+    stacks_free(&st);
+    co__debug_quiet(l, 0);
+}
 
 void co_dump(FILE *out)
 {
@@ -74,14 +199,27 @@ void co_dump(FILE *out)
         fprintf(out, "coscope: no loop on this thread\n");
         return;
     }
-    fprintf(out, "coscope: %zu tasks\n", l->live);
-    FOR_EACH_TASK(l, t) dump_task(out, t);
+    /* Our own frame record: the running task's stack is walked from its
+     * return address, i.e. from the caller of co_dump. */
+    co__dump(l, out, (uintptr_t)__builtin_frame_address(0));
 }
+
+/* ------------------------------------------------------------------------ */
+/* Reports                                                                   */
+
+static bool is_waiting(const co__task *t) { return t->state == CO_TASK_WAITING; }
+static bool is_pending(const co__task *t) { return !co__task_ended(t); }
 
 void co__report_asleep(co__loop *l, FILE *out)
 {
+    stacks st, *sp = NULL;
+    if (l->debug) {
+        stacks_collect(&st, l, 0, is_waiting);
+        sp = &st;
+    }
     FOR_EACH_TASK(l, t)
-        if (t->state == CO_TASK_WAITING) dump_task(out, t);
+        if (t->state == CO_TASK_WAITING) dump_task(out, t, sp);
+    if (sp) stacks_free(sp);
 }
 
 void co__report_deadlock(co__task *self, co_lock_t *want, co__task *target, co_loc *loc)
@@ -105,32 +243,45 @@ void co__report_deadlock(co__task *self, co_lock_t *want, co__task *target, co_l
     }
 }
 
+static void task_intro(FILE *out, const co__task *t)
+{
+    fprintf(out, "coscope: task '%s' (#%llu, spawned at %s:%d)", t->name, (unsigned long long)t->id,
+            loc_file(t->spawn_loc), loc_line(t->spawn_loc));
+}
+
 void co__report_pending(co__loop *l, FILE *out)
 {
+    stacks st, *sp = NULL;
+    if (l->debug) {
+        stacks_collect(&st, l, 0, is_pending);
+        sp = &st;
+    }
     FOR_EACH_TASK(l, t) {
         if (!co__task_ended(t)) {
-            fprintf(out, "coscope: task '%s' (#%llu, spawned at %s:%d) was still pending when the loop closed",
-                    t->name, (unsigned long long)t->id, loc_file(t->spawn_loc), loc_line(t->spawn_loc));
+            task_intro(out, t);
+            fprintf(out, " was still pending when the loop closed");
             if (t->state == CO_TASK_WAITING) {
                 fprintf(out, ", waiting on ");
                 describe_wait(out, t);
             }
             fprintf(out, "\n");
+            print_stack(out, sp, t);
         }
     }
+    if (sp) stacks_free(sp);
 }
 
 void co__report_leftovers(co__loop *l, FILE *out)
 {
     FOR_EACH_TASK(l, t) {
         if (co__task_ended(t) && !t->detached && !t->awaited && !t->closing_cancelled) {
-            if (t->state == CO_TASK_FAILED)
-                fprintf(out, "coscope: task '%s' (#%llu, spawned at %s:%d) failed with '%s' and nobody retrieved the error\n",
-                        t->name, (unsigned long long)t->id, loc_file(t->spawn_loc), loc_line(t->spawn_loc),
-                        co_strerror(t->result));
-            else if (t->cancel_count == 0)
-                fprintf(out, "coscope: task '%s' (#%llu, spawned at %s:%d) was never awaited nor detached\n",
-                        t->name, (unsigned long long)t->id, loc_file(t->spawn_loc), loc_line(t->spawn_loc));
+            if (t->state == CO_TASK_FAILED) {
+                task_intro(out, t);
+                fprintf(out, " failed with '%s' and nobody retrieved the error\n", co_strerror(t->result));
+            } else if (t->cancel_count == 0) {
+                task_intro(out, t);
+                fprintf(out, " was never awaited nor detached\n");
+            }
         }
     }
 }

@@ -41,6 +41,8 @@ typedef struct co__watch co__watch;
 /* Save callee-saved state on the current stack, store the stack pointer in
  * *save_sp, load load_sp and resume what was saved there. */
 void co__switch(void **save_sp, void *load_sp);
+/* Resume load_sp without saving anything: the caller (an ended task) is gone. */
+_Noreturn void co__switch_final(void *load_sp);
 /* Prepare a fresh stack [lo, hi) so that the first co__switch to the returned
  * sp calls co__task_main(arg). */
 void *co__ctx_init(void *lo, void *hi, void *arg);
@@ -164,7 +166,9 @@ typedef struct co__loop {
     uv_idle_t idle;           /* active while ready tasks exist */
     int idle_on;              /* idle is started (cheaper than asking libuv) */
     uv_timer_t timer;         /* armed for heap[0] */
-    uv_prepare_t prepare;     /* trims the stack pool before blocking */
+    uv_prepare_t prepare;     /* trims the stack pool before blocking; traces idle */
+    uv_check_t check;         /* traces the end of an idle period */
+    int idle_traced;          /* a TR_LOOP_IDLE was emitted and not yet closed */
     co__task **heap;          /* timer min-heap on (timer_at, id) */
     uint32_t heap_len, heap_cap;
     uint64_t timer_armed;     /* deadline uv timer is set for, 0 = unarmed */
@@ -177,6 +181,9 @@ typedef struct co__loop {
     co__stackpool pool;
     co__task *main;
     int debug;
+    int slow_ms;              /* slow-step threshold (debug.c), 0 = off; set by co_loop_new */
+    struct co__dbg *dbg;      /* debug.c: step timing, watchdog, SIGQUIT; NULL until debug
+                               * mode or a recording trace needs it, and after co_loop_free */
     int running;              /* inside co_loop_run */
     int closing;              /* inside co_loop_free */
     /* ASan: the loop thread's own stack, learnt at the first switch. */
@@ -268,7 +275,59 @@ static inline co__task *co__lock_owner(const co_lock_t *l)
  * branch while no session records (trace.h). */
 #include "trace.h"
 
+/* Debug mode (debug.c, watchdog.c).  The step hooks run where a task is
+ * switched in and where it suspends or ends, only while debug mode is on or
+ * a trace records: otherwise they cost one predictable branch. */
+#define CO__STEP_HOOKS(l) CO_UNLIKELY((l)->debug | co__tracing)
+void co__step_begin(co__loop *l, co__task *t, co_loc *from); /* from: await resumed from, NULL = start */
+void co__step_end(co__loop *l, co__task *t, co_loc *at);     /* at: await suspended at, NULL = end */
+void co__debug_loop_init(co__loop *l, const co_loop_opts *opts); /* co_loop_new, on the loop thread */
+void co__debug_loop_free(co__loop *l); /* co_loop_free, before its last uv_run (closes handles) */
+void co__debug_quiet(co__loop *l, int on); /* bracket a dump: its time is neither stall nor slow step */
+
+/* A loop's debug state.  The step fields are written on the loop thread and
+ * read by the watchdog thread as a seqlock: seq is odd while a task runs a
+ * step; task/from/t0 are written before seq turns odd (release) and hold
+ * while it stays odd. */
+typedef struct co__dbg {
+    co__loop *loop;
+    uint64_t slow_ns;            /* 0: no slow-step reports, no watchdog */
+    _Atomic uint64_t seq;
+    _Atomic uint64_t t0;         /* CLOCK_MONOTONIC ns at switch-in */
+    co__task *_Atomic task;      /* the task running the step */
+    co_loc *_Atomic from;        /* the await it resumed from, NULL = its start */
+    _Atomic int quiet;           /* > 0 while co_dump runs: not a stall */
+    int sigquit_on;
+    uv_signal_t sigquit;         /* debug mode: SIGQUIT dumps the loop; unref'd */
+    struct co__watchdog *wd;     /* watchdog.c; NULL if not started */
+} co__dbg;
+struct co__watchdog *co__watchdog_start(co__dbg *d);
+void co__watchdog_stop(struct co__watchdog *w); /* joins the thread, frees w */
+uint64_t co__mono_ns(void);
+
+/* Stack walks and symbolization (stackwalk.c).  Frame flags: EXACT, an
+ * interrupted pc (not a return address); GUESS, found by scanning a stack,
+ * not by the frame chain; ENTRY, a function start known from a call. */
+enum { CO__FR_EXACT = 1, CO__FR_GUESS = 2, CO__FR_ENTRY = 4 };
+size_t co__walk_fp(uintptr_t fp, uintptr_t lo, uintptr_t hi, uintptr_t *pcs, size_t max); /* signal-safe */
+size_t co__walk_task(const co__task *t, uintptr_t *pcs, size_t max); /* a task not running */
+size_t co__copy_stack(uintptr_t *dst, uintptr_t from, uintptr_t to); /* signal-safe */
+typedef struct co__syms co__syms;
+co__syms *co__syms_new(void);                            /* snapshot of the loaded objects */
+void co__syms_free(co__syms *s);
+void co__syms_add(co__syms *s, uintptr_t pc, int flags); /* collect every pc, then resolve once */
+void co__syms_resolve(co__syms *s);
+const char *co__syms_func(const co__syms *s, uintptr_t pc, int flags);
+void co__syms_print(const co__syms *s, FILE *out, uintptr_t pc, int flags);
+int co__syms_is_ret(const co__syms *s, uintptr_t w);
+uintptr_t co__syms_call_target(const co__syms *s, uintptr_t ret);
+uintptr_t co__syms_func_start(co__syms *s, uintptr_t addr);
+int co__syms_pushes_fp(co__syms *s, uintptr_t fn); /* 1, 0, -1 = cannot tell */
+
 /* Reports (dump.c). */
+/* co_dump of l: self_fp is the frame of co_dump's caller when a task calls
+ * it (its stack is walked from there), 0 from plain code. */
+void co__dump(co__loop *l, FILE *out, uintptr_t self_fp);
 void co__report_pending(co__loop *l, FILE *out);   /* unended tasks, before the loop cancels them */
 void co__report_leftovers(co__loop *l, FILE *out); /* ended, never awaited / error unread */
 void co__report_asleep(co__loop *l, FILE *out);

@@ -139,6 +139,7 @@ _Noreturn void co__task_main(void *arg)
     co__post_switch(l, NULL);
     t->started = 1;
     CO_TRACE(TR_START, NULL, t->id, 0, 0);
+    if (CO__STEP_HOOKS(l)) co__step_begin(l, t, NULL); /* debug.c: the first step starts */
     int r;
     if (CO_UNLIKELY(t->cancel_pending)) {
         t->cancel_pending = 0;
@@ -148,6 +149,7 @@ _Noreturn void co__task_main(void *arg)
     }
     void co__task_end(co__loop *l, co__task *t, int result);
     co__task_end(l, t, r);
+    if (CO__STEP_HOOKS(l)) co__step_end(l, t, NULL); /* the last step ends */
     l->dead = t;
     stack_check(t);
     co__task *next = l->budget > 0 ? pop_ready(l) : NULL;
@@ -155,8 +157,13 @@ _Noreturn void co__task_main(void *arg)
         l->budget--;
         next->state = CO_TASK_RUNNING;
     }
-    co__transfer(l, t, next);
+#ifdef CO_ASAN
+    co__transfer(l, t, next); /* tells ASan this fiber is gone */
     co__assert_fail("an ended task was resumed", __FILE__, __LINE__, __func__);
+#else
+    l->current = next;
+    co__switch_final(next ? next->sp : l->sched_sp);
+#endif
 }
 
 /* ------------------------------------------------------------------------ */
@@ -188,6 +195,19 @@ static void on_prepare(uv_prepare_t *h)
     co__loop *l = h->data;
     /* About to block in poll: a good moment to give back idle stack pages. */
     if (!l->ready_head) co__stackpool_trim(&l->pool);
+    if (CO_UNLIKELY(co__tracing) && uv_backend_timeout(l->uv) != 0) {
+        CO_TRACE(TR_LOOP_IDLE, NULL, 0, 0, 0);
+        l->idle_traced = 1;
+    }
+}
+
+static void on_check(uv_check_t *h)
+{
+    co__loop *l = h->data;
+    if (l->idle_traced) {
+        CO_TRACE(TR_LOOP_BUSY, NULL, 0, 0, 0);
+        l->idle_traced = 0;
+    }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -219,8 +239,13 @@ int co_loop_new(co_loop_t **out, const co_loop_opts *opts)
     l->prepare.data = l;
     uv_prepare_start(&l->prepare, on_prepare);
     uv_unref((uv_handle_t *)&l->prepare);
+    uv_check_init(l->uv, &l->check);
+    l->check.data = l;
+    uv_check_start(&l->check, on_check);
+    uv_unref((uv_handle_t *)&l->check);
     co__timers_init(l);
     co__overflow_handler_install();
+    co__debug_loop_init(l, opts); /* slow-step threshold; in debug mode the watchdog and SIGQUIT */
     /* Ready for co_call_threadsafe from any thread from the start. */
     if (!co__xthread_get(l)) {
         co__tl_loop = l;
@@ -323,8 +348,10 @@ int co_loop_free(co_loop_t *loop)
     co__report_leftovers(l, stderr);
     co__warn_loop(l, TR_WARN_NEVER_AWAITED);
     co__xthread_free(l); /* waits for abandoned thread work, runs queued calls, closes its handle */
+    co__debug_loop_free(l); /* stops the watchdog, closes the SIGQUIT handle */
     uv_close((uv_handle_t *)&l->idle, on_close_noop);
     uv_close((uv_handle_t *)&l->prepare, on_close_noop);
+    uv_close((uv_handle_t *)&l->check, on_close_noop);
     uv_close((uv_handle_t *)&l->timer, on_close_noop);
     if (l->owns_uv) {
         /* Handles the program left open (a socket never closed) would make

@@ -82,10 +82,8 @@ void co__task_free(co__loop *l, co__task *t)
 {
     CO_ASSERT((t->gen & 1) && t->stack == NULL && t->watchers == NULL);
     if (t->name_owned) free((char *)t->name);
-    uint32_t slot = t->slot, gen = t->gen + 1;
-    memset(t, 0, sizeof *t);
-    t->slot = slot;
-    t->gen = gen;
+    t->name_owned = 0;
+    t->gen++; /* even: free; the next spawn rewrites every other field */
     t->next_ready = l->free_tasks;
     l->free_tasks = t;
     l->live--;
@@ -133,27 +131,31 @@ static co_task_t spawn(co_loc *loc, const char *name, co_fn fn, void *arg, bool 
         l->free_tasks = t;
         return none;
     }
-    t->gen++;
-    t->loop = l;
-    t->stack = s;
-    t->fn = fn;
-    t->arg = arg;
-    t->id = new_task_id();
-    t->spawn_loc = loc;
-    t->deadline = CO__NODEADLINE;
-    t->heap_idx = CO__NOHEAP;
-    t->name = name ? name : "task";
+    co__task *parent = l->current;
+    uint32_t slot = t->slot, gen = t->gen + 1;
+    /* One assignment zeroes every field not named: no stale state survives
+     * from the slot's previous task, and no separate memset at free. */
+    *t = (co__task){
+        .loop = l,
+        .slot = slot,
+        .gen = gen,
+        .id = new_task_id(),
+        .fn = fn,
+        .arg = arg,
+        .stack = s,
+        .spawn_loc = loc,
+        .name = name ? name : "task",
+        .deadline = CO__NODEADLINE,
+        .heap_idx = CO__NOHEAP,
+        .parent_id = parent ? parent->id : 0,
+        .parent = parent ? co__handle(parent) : (co_task_t){ 0 },
+    };
     if (copy_name && name) {
         char *copy = strdup(name);
         if (copy) {
             t->name = copy;
             t->name_owned = 1;
         }
-    }
-    co__task *parent = l->current;
-    if (parent) {
-        t->parent_id = parent->id;
-        t->parent = co__handle(parent);
     }
     t->sp = co__ctx_init(s->lo, s->hi, t);
     l->live++;

@@ -302,12 +302,19 @@ typedef struct co__work {
     void *result;        /* written on the pool thread; read on the loop thread after after_work */
     co__task *task;      /* loop thread only: the waiting task, NULL once it gave up */
     co__xthread *xt;     /* for the nwork count co_loop_free waits on */
+    uint64_t id;         /* resource id: the await's object, and the work span's */
+    uint64_t task_id;    /* immutable: the submitting task, for the trace */
+    co_loc *loc;         /* immutable */
 } co__work;
 
 static void work_cb(uv_work_t *req)
 {
     co__work *w = req->data;
+    /* On the pool thread: its own ring, so the trace shows when the work
+     * really ran, apart from how long the task waited for it. */
+    CO_TRACE(TR_WORK_BEGIN, w->loc, w->task_id, w->id, 0);
     w->result = w->fn(w->arg);
+    CO_TRACE(TR_WORK_END, w->loc, w->task_id, w->id, 0);
 }
 
 static void after_work_cb(uv_work_t *req, int status)
@@ -352,6 +359,9 @@ int co_to_thread_at(co_loc *loc, co_thread_fn fn, void *arg, void **out)
     w->result = NULL;
     w->task = self;
     w->xt = xt;
+    w->id = co__next_resource_id();
+    w->task_id = self->id;
+    w->loc = loc;
     int r = uv_queue_work(l->uv, &w->req, work_cb, after_work_cb);
     if (r < 0) {
         free(w);
@@ -360,7 +370,7 @@ int co_to_thread_at(co_loc *loc, co_thread_fn fn, void *arg, void **out)
     xt->nwork++;
     self->wake_value = w;
     self->wait_cancel = abandon_work;
-    r = co__suspend(self, CO_WAIT_THREAD, w, co__next_resource_id(), loc, NULL);
+    r = co__suspend(self, CO_WAIT_THREAD, w, w->id, loc, NULL);
     /* co__interrupt clears wait_cancel before calling it: still set means
      * the request is still ours. */
     int ours = self->wait_cancel != NULL;

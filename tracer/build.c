@@ -115,8 +115,9 @@ typedef struct tstate {
 typedef struct hold {
     int64_t start;
     uint32_t loc;
-    uint8_t kind;  /* 'h' hold, 'r' region, 'w' work */
+    uint8_t kind;  /* 'h' hold, 'r' region, 'w' work, 'i' loop idle */
     uint64_t task;
+    uint64_t res;  /* the resource; 0 for loop idle (keyed by ring) */
 } hold;
 
 struct tr_builder {
@@ -304,6 +305,7 @@ static void open_hold(tr_builder *b, int kind, uint64_t res, uint64_t task, int6
     h->loc = loc;
     h->kind = (uint8_t)kind;
     h->task = task;
+    h->res = kind == 'i' ? 0 : res;
 }
 
 static void close_hold(tr_builder *b, int kind, const char *name, uint64_t res, uint64_t task, int64_t ts,
@@ -313,7 +315,7 @@ static void close_hold(tr_builder *b, int kind, const char *name, uint64_t res, 
     hold *h = map_find(&b->holds, key);
     if (!h) return;
     if (kind == 'h') track_held(b, task, res, 0);
-    span(b, name, task, res, h->start, ts, NULL, h->loc, loc, 0, 0, 0, ring);
+    span(b, name, task, h->res, h->start, ts, NULL, h->loc, loc, 0, 0, 0, ring);
     map_del(&b->holds, key);
 }
 
@@ -592,11 +594,17 @@ static void on_event(void *ctx, uint32_t ring, const tr_rec *e)
     case TR_REGION_END:
         close_hold(b, 'r', "region", e->res, task, ts, loc, ring);
         break;
-    case TR_WORK_BEGIN:
-        open_hold(b, 'w', e->res, 0, ts, loc);
+    case TR_WORK_BEGIN: /* on a pool thread; task = the task that submitted it */
+        open_hold(b, 'w', e->res, task, ts, loc);
         break;
     case TR_WORK_END:
-        close_hold(b, 'w', "work", e->res, 0, ts, loc, ring);
+        close_hold(b, 'w', "work", e->res, task, ts, loc, ring);
+        break;
+    case TR_LOOP_IDLE: /* the loop of this ring blocks in poll */
+        open_hold(b, 'i', ring + 1, 0, ts, 0);
+        break;
+    case TR_LOOP_BUSY:
+        close_hold(b, 'i', "idle", ring + 1, 0, ts, 0, ring);
         break;
     case TR_WARN:
         on_warn(b, e, ts, loc);
@@ -639,8 +647,8 @@ int tr_builder_finish(tr_builder *b)
     for (size_t i = 0; i < b->holds.cap; i++) {
         if (!b->holds.keys[i]) continue;
         hold *h = (hold *)(b->holds.vals + i * b->holds.vsize);
-        const char *name = h->kind == 'r' ? "region" : h->kind == 'w' ? "work" : "hold";
-        span(b, name, h->task, 0, h->start, end, NULL, h->loc, 0, 0, 0, 1, 0);
+        const char *name = h->kind == 'r' ? "region" : h->kind == 'w' ? "work" : h->kind == 'i' ? "idle" : "hold";
+        span(b, name, h->task, h->res, h->start, end, NULL, h->loc, 0, 0, 0, 1, 0);
     }
     for (size_t i = 0; i < b->tasks.cap; i++) {
         if (!b->tasks.keys[i]) continue;

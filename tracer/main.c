@@ -12,6 +12,12 @@ static const char USAGE[] =
     "  run [-o FILE] [--force] [--slow-ms N] -- PROGRAM [ARGS...]\n"
     "                  run PROGRAM under the tracer, recording into a SQLite trace\n"
     "  info FILE       how the run ended and what the trace holds\n"
+    "  report FILE [--fail-on-warnings] [--top N]\n"
+    "                  summary: how the run ended, warnings, busiest tasks, lock contention\n"
+    "  sql FILE QUERY [--csv|--json] [-p NAME=VALUE]...\n"
+    "                  run a SQL query on the trace (read-only), aligned table output\n"
+    "  export --format chrome FILE [-o OUT]\n"
+    "                  Chrome Trace Event JSON for Perfetto UI / chrome://tracing\n"
     "\n"
     "Every command takes --help.  Traces are SQLite databases: see docs/schema.md.\n";
 
@@ -32,6 +38,9 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "run")) return cli_run(argc - 1, argv + 1);
     if (!strcmp(cmd, "info")) return cli_info(argc - 1, argv + 1);
+    if (!strcmp(cmd, "report")) return cli_report(argc - 1, argv + 1);
+    if (!strcmp(cmd, "sql")) return cli_sql(argc - 1, argv + 1);
+    if (!strcmp(cmd, "export")) return cli_export(argc - 1, argv + 1);
     fprintf(stderr, "coscope: unknown command '%s' (see coscope --help)\n", cmd);
     return 2;
 }

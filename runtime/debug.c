@@ -1,0 +1,154 @@
+/* debug.c -- debug mode: timing of task steps and slow-step reports, the
+ * SIGQUIT dump, and the per-loop state the watchdog reads.
+ *
+ * A step is what a task runs between being switched in and suspending (or
+ * ending): the unit asyncio's slow_callback_duration measures.  Code that
+ * blocks the thread (a sleep, a CPU loop, blocking I/O) stalls every task
+ * of the loop, and sits between the two awaits that bracket the step, so
+ * the report names both.
+ *
+ * Debug mode is on with CO_DEBUG=1 or co_loop_opts.debug = 1.  The threshold
+ * is co_loop_opts.slow_ms, else $CO_SLOW_MS, else $COSCOPE_SLOW_MS (which
+ * `coscope run` sets), else 100 ms; 0 from the environment, or a negative
+ * slow_ms, turns slow-step reports and the watchdog off.  While a trace
+ * records, steps are timed and the watchdog runs too, but only trace records
+ * are written (TR_SLOW_STEP, TR_STACK), nothing on stderr.
+ */
+#include "internal.h"
+#include <time.h>
+
+uint64_t co__mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts); /* vDSO: no syscall; _COARSE would be too coarse (4 ms) */
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int env_ms(const char *name, int *out)
+{
+    const char *v = getenv(name);
+    if (!v || !*v) return 0;
+    char *end;
+    long ms = strtol(v, &end, 10);
+    if (*end || ms < 0 || ms > 3600000) {
+        fprintf(stderr, "coscope: ignoring %s=%s (milliseconds, 0 to 3600000)\n", name, v);
+        return 0;
+    }
+    *out = (int)ms;
+    return 1;
+}
+
+static void on_sigquit(uv_signal_t *h, int signum)
+{
+    (void)signum;
+    co__dbg *d = h->data;
+    /* On the loop thread, between steps: every task is suspended, so every
+     * stack can be read. */
+    fprintf(stderr, "coscope: SIGQUIT: tasks of the loop on this thread\n");
+    co__dump(d->loop, stderr, 0);
+}
+
+/* Allocate l->dbg and start the watchdog.  NULL while the loop closes: a
+ * trace started then gets no watchdog for the few cleanup steps left. */
+static co__dbg *dbg_attach(co__loop *l)
+{
+    if (l->closing) return NULL;
+    co__dbg *d = calloc(1, sizeof *d);
+    if (!d) return NULL;
+    d->loop = l;
+    d->slow_ns = (uint64_t)l->slow_ms * 1000000u;
+    l->dbg = d;
+    if (d->slow_ns) d->wd = co__watchdog_start(d);
+    return d;
+}
+
+void co__debug_loop_init(co__loop *l, const co_loop_opts *opts)
+{
+    int ms = 100;
+    if (opts && opts->slow_ms)
+        ms = opts->slow_ms < 0 ? 0 : opts->slow_ms;
+    else if (!env_ms("CO_SLOW_MS", &ms))
+        env_ms("COSCOPE_SLOW_MS", &ms);
+    l->slow_ms = ms;
+    if (!l->debug) return; /* a trace attaches lazily, at its first step */
+    co__dbg *d = dbg_attach(l);
+    if (!d) return;
+    /* Go's SIGQUIT dump, but the process goes on (like the JVM's).  Only in
+     * debug mode: a library must not take a process-wide signal over by
+     * default.  uv_signal runs the dump on the loop thread, and unref'd it
+     * never keeps the loop alive. */
+    if (uv_signal_init(l->uv, &d->sigquit) == 0) {
+        d->sigquit.data = d;
+        d->sigquit_on = 1;
+        if (uv_signal_start(&d->sigquit, on_sigquit, SIGQUIT) == 0) uv_unref((uv_handle_t *)&d->sigquit);
+    }
+}
+
+static void free_dbg(uv_handle_t *h) { free(h->data); }
+
+void co__debug_loop_free(co__loop *l)
+{
+    co__dbg *d = l->dbg;
+    if (!d) return;
+    l->dbg = NULL;
+    if (d->wd) co__watchdog_stop(d->wd);
+    if (d->sigquit_on)
+        uv_close((uv_handle_t *)&d->sigquit, free_dbg); /* freed by the loop's last uv_run */
+    else
+        free(d);
+}
+
+void co__step_begin(co__loop *l, co__task *t, co_loc *from)
+{
+    co__dbg *d = l->dbg;
+    if (CO_UNLIKELY(!d) && !(d = dbg_attach(l))) return;
+    uint64_t s = atomic_load_explicit(&d->seq, memory_order_relaxed);
+    /* The seqlock writer: the previous step's end is ordered before these. */
+    atomic_thread_fence(memory_order_release);
+    atomic_store_explicit(&d->task, t, memory_order_relaxed);
+    atomic_store_explicit(&d->from, from, memory_order_relaxed);
+    atomic_store_explicit(&d->t0, co__mono_ns(), memory_order_relaxed);
+    atomic_store_explicit(&d->seq, (s + 1) | 1, memory_order_release);
+}
+
+static void loc_str(char *buf, size_t cap, const char *what, const co_loc *loc)
+{
+    if (loc)
+        snprintf(buf, cap, "%s at %s:%d", what, loc->file ? loc->file : "?", loc->line);
+    else
+        snprintf(buf, cap, "%s", what);
+}
+
+void co__step_end(co__loop *l, co__task *t, co_loc *at)
+{
+    co__dbg *d = l->dbg;
+    if (!d) return;
+    uint64_t s = atomic_load_explicit(&d->seq, memory_order_relaxed);
+    /* No step open for t: tracing began in the middle of it. */
+    if (!(s & 1) || atomic_load_explicit(&d->task, memory_order_relaxed) != t) return;
+    uint64_t ns = co__mono_ns() - atomic_load_explicit(&d->t0, memory_order_relaxed);
+    atomic_store_explicit(&d->seq, s + 1, memory_order_release);
+    if (!d->slow_ns || ns < d->slow_ns) return;
+    co_loc *from = atomic_load_explicit(&d->from, memory_order_relaxed);
+    CO_TRACE(TR_SLOW_STEP, at, t->id, 0, ns); /* after TR_AWAIT/TR_END: the step that just ended */
+    if (!l->debug) return;
+    char a[512], b[512];
+    loc_str(a, sizeof a, from ? "await" : "start", from);
+    loc_str(b, sizeof b, at ? "await" : "end", at);
+    fprintf(stderr, "coscope: slow step: task '%s' (#%llu) ran %.1f ms between %s and %s\n", t->name,
+            (unsigned long long)t->id, (double)ns / 1e6, a, b);
+}
+
+/* co_dump reads every stack and may run addr2line: tens of milliseconds
+ * that are the debugger's, not the task's. */
+void co__debug_quiet(co__loop *l, int on)
+{
+    co__dbg *d = l->dbg;
+    if (!d) return;
+    static __thread uint64_t since;
+    if (on) {
+        if (atomic_fetch_add(&d->quiet, 1) == 0) since = co__mono_ns();
+    } else if (atomic_fetch_sub(&d->quiet, 1) == 1) {
+        atomic_fetch_add_explicit(&d->t0, co__mono_ns() - since, memory_order_relaxed);
+    }
+}

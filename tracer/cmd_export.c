@@ -1,0 +1,548 @@
+/* cmd_export.c -- `coscope export --format chrome`: the trace as Chrome
+ * Trace Event JSON (the JSON Object Format, {"traceEvents": [...]}), which
+ * Perfetto UI, chrome://tracing and DevTools open.
+ *
+ * What goes where:
+ *   - one track per task: pid 1, tid = task id, named "NAME #ID" (thread_name
+ *     metadata) and sorted by id;
+ *   - steps (a task running) and awaits (a task suspended, named by what it
+ *     waits on: "lock db_lock", "task #7 child", "sleep") are complete 'X'
+ *     slices on the task's track.  They follow each other and never nest;
+ *   - lock/semaphore holds, annotated regions and thread-pool work can
+ *     straddle steps, so they are async 'b'/'e' pairs (own rows per id);
+ *   - logs, marks and warnings are instant 'i' events on the task's track
+ *     (global when no task);
+ *   - wake-ups are flow events from the step of the task that did the
+ *     waking ('s') to the step the woken task resumed in ('f', binding to
+ *     the enclosing slice; see flow() for where exactly they sit).  Only
+ *     wake-ups the data states soundly:
+ *       task end        -> the task awaiting it (wait kind task),
+ *       lock release    -> the task it was handed to (event arg),
+ *       semaphore release -> likewise,
+ *       event set / future set -> every waiter open at that instant,
+ *       condition notify -> the N longest waiters (N = woken, FIFO),
+ *       queue put handed to a getter / get that let a putter in -> the
+ *                          longest waiting getter / putter (FIFO).
+ *     Gathers (wait kind tasks) carry no per-task edge in the data: no flow.
+ *
+ * Timestamps are microseconds printed from integer nanoseconds ("%lld.%03lld",
+ * exact).  Consumers turn them back into nanoseconds with floating point,
+ * which can land a nanosecond off; so that touching slices on one track can
+ * never appear to overlap, each X slice is emitted 1 ns shorter than it was.
+ */
+#define _GNU_SOURCE
+#include "cli.h"
+#include "tracer.h"
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char USAGE[] =
+    "usage: coscope export [--format chrome] FILE [-o OUT]\n"
+    "\n"
+    "Write the trace FILE as Chrome Trace Event JSON, for Perfetto UI\n"
+    "(ui.perfetto.dev), chrome://tracing or DevTools: one track per task with its\n"
+    "steps and awaits as slices, lock holds and regions as async slices, logs and\n"
+    "warnings as instants, and wake-ups (task end -> awaiter, lock release -> next\n"
+    "holder, ...) as flow arrows.\n"
+    "\n"
+    "  -f, --format FMT  output format; only 'chrome' (the default) for now\n"
+    "  -o, --output OUT  write to OUT (replaced atomically) instead of stdout\n"
+    "  -h, --help        this text\n"
+    "\n"
+    "Exit status: 0, 1 (writing failed), 2 (bad usage or a file that is not a\n"
+    "readable coscope trace).\n";
+
+typedef struct ex {
+    sqlite3 *db;
+    FILE *f;
+    int first;              /* no event written yet */
+    int64_t flows;
+    int failed;             /* a query failed: message printed */
+    const char *path;
+    sqlite3_stmt *step_at, *step_from;
+} ex;
+
+/* ---- JSON helpers ------------------------------------------------------ */
+
+/* JSON string; bytes that are not valid UTF-8 become U+FFFD so the output
+ * always parses (names and log lines come from the traced program). */
+static void jstr(FILE *f, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    fputc('"', f);
+    while (*p) {
+        unsigned char c = *p;
+        if (c == '"' || c == '\\') { fputc('\\', f); fputc(c, f); p++; continue; }
+        if (c < 0x20) {
+            if (c == '\n') fputs("\\n", f);
+            else if (c == '\t') fputs("\\t", f);
+            else fprintf(f, "\\u%04x", c);
+            p++;
+            continue;
+        }
+        if (c < 0x80) { fputc(c, f); p++; continue; }
+        int len = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+        int ok = len > 0;
+        for (int k = 1; ok && k < len; k++) ok = (p[k] & 0xc0) == 0x80;
+        if (ok && len == 3) ok = !(c == 0xe0 && p[1] < 0xa0) && !(c == 0xed && p[1] >= 0xa0);
+        if (ok && len == 4) ok = !(c == 0xf0 && p[1] < 0x90) && !(c == 0xf4 && p[1] >= 0x90);
+        if (!ok) { fputs("\\ufffd", f); p++; continue; }
+        fwrite(p, 1, (size_t)len, f);
+        p += len;
+    }
+    fputc('"', f);
+}
+
+/* Microseconds, exactly, from integer nanoseconds. */
+static void jus(FILE *f, int64_t ns)
+{
+    if (ns < 0) { fputc('-', f); ns = -ns; }
+    fprintf(f, "%lld.%03lld", (long long)(ns / 1000), (long long)(ns % 1000));
+}
+
+/* Start an event object: separator, phase, pid/tid, ts. */
+static void ev(ex *x, const char *ph, int64_t tid, int64_t ts)
+{
+    fputs(x->first ? "\n" : ",\n", x->f);
+    x->first = 0;
+    fprintf(x->f, "{\"ph\":\"%s\",\"pid\":1,\"tid\":%lld,\"ts\":", ph, (long long)tid);
+    jus(x->f, ts);
+}
+
+static const char *text(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+static int is_null(sqlite3_stmt *st, int i) { return sqlite3_column_type(st, i) == SQLITE_NULL; }
+
+static sqlite3_stmt *prep(ex *x, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (x->failed) return NULL;
+    if (sqlite3_prepare_v2(x->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        int e = sqlite3_errcode(x->db);
+        if (e == SQLITE_CORRUPT || e == SQLITE_NOTADB || e == SQLITE_IOERR)
+            fprintf(stderr, "coscope export: %s: damaged or truncated database (%s)\n", x->path, sqlite3_errmsg(x->db));
+        else
+            fprintf(stderr, "coscope export: %s: unexpected trace layout (%s); is it from another coscope version?\n",
+                    x->path, sqlite3_errmsg(x->db));
+        x->failed = 1;
+    }
+    return st;
+}
+
+static int row(ex *x, sqlite3_stmt *st)
+{
+    if (!st || x->failed) return 0;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) return 1;
+    if (rc != SQLITE_DONE) {
+        fprintf(stderr, "coscope export: %s: damaged or truncated database (%s)\n", x->path, sqlite3_errmsg(x->db));
+        x->failed = 1;
+    }
+    return 0;
+}
+
+/* "file.c:12" args member, when the location is known. */
+static void loc_arg(ex *x, const char *key, sqlite3_stmt *st, int file_col, int line_col)
+{
+    if (is_null(st, file_col)) return;
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s:%lld", text(st, file_col), (long long)sqlite3_column_int64(st, line_col));
+    fprintf(x->f, ",\"%s\":", key);
+    jstr(x->f, buf);
+}
+
+/* ---- sections ---------------------------------------------------------- */
+
+static void metadata(ex *x)
+{
+    sqlite3_stmt *st = prep(x, "SELECT (SELECT value FROM meta WHERE key = 'program')");
+    if (row(x, st)) {
+        char name[1024];
+        snprintf(name, sizeof name, "%s (coscope)", is_null(st, 0) ? "program" : text(st, 0));
+        ev(x, "M", 0, 0);
+        fputs(",\"cat\":\"__metadata\",\"name\":\"process_name\",\"args\":{\"name\":", x->f);
+        jstr(x->f, name);
+        fputs("}}", x->f);
+    }
+    sqlite3_finalize(st);
+    st = prep(x, "SELECT id, name FROM tasks ORDER BY id");
+    while (row(x, st)) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        char name[1024];
+        snprintf(name, sizeof name, "%s #%lld", is_null(st, 1) ? "task" : text(st, 1), (long long)id);
+        ev(x, "M", id, 0);
+        fputs(",\"cat\":\"__metadata\",\"name\":\"thread_name\",\"args\":{\"name\":", x->f);
+        jstr(x->f, name);
+        fputs("}}", x->f);
+        ev(x, "M", id, 0);
+        fprintf(x->f, ",\"cat\":\"__metadata\",\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":%lld}}", (long long)id);
+    }
+    sqlite3_finalize(st);
+}
+
+/* Steps and awaits: X slices, one after the other on each task's track. */
+static void slices(ex *x)
+{
+    sqlite3_stmt *st = prep(x,
+        "SELECT s.kind, s.task, s.start, s.end, s.wait, s.resource, s.result, s.open,"
+        "  l.file, l.line, l2.file, l2.line, r.kind, r.name, t.name"
+        " FROM spans s LEFT JOIN locations l ON l.id = s.loc LEFT JOIN locations l2 ON l2.id = s.end_loc"
+        " LEFT JOIN resources r ON r.id = s.resource AND s.wait <> 'task'"
+        " LEFT JOIN tasks t ON t.id = s.resource AND s.wait = 'task'"
+        " WHERE s.kind IN ('step', 'await') AND s.task IS NOT NULL ORDER BY s.task, s.start");
+    while (row(x, st)) {
+        int await = !strcmp(text(st, 0), "await");
+        int64_t task = sqlite3_column_int64(st, 1), start = sqlite3_column_int64(st, 2), end = sqlite3_column_int64(st, 3);
+        int64_t d = end - start > 0 ? end - start - 1 : 0;
+        char name[600];
+        if (!await) snprintf(name, sizeof name, "run");
+        else {
+            const char *wait = is_null(st, 4) ? "await" : text(st, 4);
+            if (!strcmp(wait, "task") && !is_null(st, 5))
+                snprintf(name, sizeof name, "task #%lld %s", (long long)sqlite3_column_int64(st, 5),
+                         is_null(st, 14) ? "" : text(st, 14));
+            else if (!is_null(st, 13) && *text(st, 13))
+                snprintf(name, sizeof name, "%s %s", wait, text(st, 13));
+            else if (!is_null(st, 12))
+                snprintf(name, sizeof name, "%s #%lld", wait, (long long)sqlite3_column_int64(st, 5));
+            else snprintf(name, sizeof name, "%s", wait);
+        }
+        ev(x, "X", task, start);
+        fputs(",\"dur\":", x->f);
+        jus(x->f, d);
+        fprintf(x->f, ",\"cat\":\"%s\",\"name\":", await ? "await" : "step");
+        jstr(x->f, name);
+        fputs(",\"args\":{", x->f);
+        fprintf(x->f, "\"start_ns\":%lld,\"end_ns\":%lld", (long long)start, (long long)end);
+        if (await) {
+            loc_arg(x, "at", st, 8, 9);
+            if (!is_null(st, 5)) fprintf(x->f, ",\"resource\":%lld", (long long)sqlite3_column_int64(st, 5));
+            if (!is_null(st, 6)) fprintf(x->f, ",\"result\":%lld", (long long)sqlite3_column_int64(st, 6));
+        } else {
+            loc_arg(x, "from", st, 8, 9);
+            loc_arg(x, "to", st, 10, 11);
+        }
+        if (sqlite3_column_int(st, 7)) fputs(",\"open\":true", x->f);
+        fputs("}}", x->f);
+    }
+    sqlite3_finalize(st);
+}
+
+/* Holds, regions, thread-pool work: async pairs (they straddle steps). */
+static void async_spans(ex *x)
+{
+    sqlite3_stmt *st = prep(x,
+        "SELECT s.id, s.kind, s.task, s.resource, s.start, s.end, s.open, r.kind, r.name, str.text, l.file, l.line"
+        " FROM spans s LEFT JOIN resources r ON r.id = s.resource AND s.kind = 'hold'"
+        " LEFT JOIN strings str ON str.id = s.resource AND s.kind = 'region'"
+        " LEFT JOIN locations l ON l.id = s.loc"
+        " WHERE s.kind IN ('hold', 'region', 'work') ORDER BY s.start");
+    while (row(x, st)) {
+        const char *kind = text(st, 1);
+        int64_t id = sqlite3_column_int64(st, 0), task = is_null(st, 2) ? 0 : sqlite3_column_int64(st, 2);
+        char name[600];
+        if (!strcmp(kind, "hold"))
+            snprintf(name, sizeof name, "hold %s", !is_null(st, 8) ? text(st, 8) : is_null(st, 7) ? "?" : text(st, 7));
+        else if (!strcmp(kind, "region")) snprintf(name, sizeof name, "%s", is_null(st, 9) ? "region" : text(st, 9));
+        else snprintf(name, sizeof name, "thread pool work");
+        for (int k = 0; k < 2; k++) {
+            ev(x, k ? "e" : "b", task, sqlite3_column_int64(st, k ? 5 : 4));
+            fprintf(x->f, ",\"cat\":\"%s\",\"id\":\"0x%llx\",\"name\":", kind, (unsigned long long)id);
+            jstr(x->f, name);
+            if (!k) {
+                fprintf(x->f, ",\"args\":{\"task\":%lld", (long long)task);
+                if (!is_null(st, 3)) fprintf(x->f, ",\"resource\":%lld", (long long)sqlite3_column_int64(st, 3));
+                loc_arg(x, "at", st, 10, 11);
+                if (sqlite3_column_int(st, 6)) fputs(",\"open\":true", x->f);
+                fputc('}', x->f);
+            }
+            fputc('}', x->f);
+        }
+    }
+    sqlite3_finalize(st);
+}
+
+static void instant(ex *x, sqlite3_stmt *st, int task_col, int ts_col, const char *cat, const char *name,
+                    const char *msg_key, const char *msg, int file_col, int line_col)
+{
+    int has_task = !is_null(st, task_col);
+    ev(x, "i", has_task ? sqlite3_column_int64(st, task_col) : 0, sqlite3_column_int64(st, ts_col));
+    fprintf(x->f, ",\"s\":\"%s\",\"cat\":\"%s\",\"name\":", has_task ? "t" : "g", cat);
+    jstr(x->f, name);
+    fputs(",\"args\":{", x->f);
+    fprintf(x->f, "\"%s\":", msg_key);
+    jstr(x->f, msg);
+    loc_arg(x, "at", st, file_col, line_col);
+    fputs("}}", x->f);
+}
+
+static void instants(ex *x)
+{
+    sqlite3_stmt *st = prep(x,
+        "SELECT e.ts, e.task, e.kind, s.text, l.file, l.line FROM events e"
+        " LEFT JOIN strings s ON s.id = e.resource LEFT JOIN locations l ON l.id = e.loc"
+        " WHERE e.kind IN ('log', 'mark') ORDER BY e.ts");
+    while (row(x, st)) {
+        const char *kind = text(st, 2), *msg = is_null(st, 3) ? "?" : text(st, 3);
+        instant(x, st, 1, 0, kind, !strcmp(kind, "mark") ? msg : "log", kind[0] == 'l' ? "line" : "mark", msg, 4, 5);
+    }
+    sqlite3_finalize(st);
+    st = prep(x,
+        "SELECT w.ts, w.task, w.kind, w.message, l.file, l.line, w.dur FROM warnings w"
+        " LEFT JOIN locations l ON l.id = w.loc ORDER BY w.ts");
+    while (row(x, st)) {
+        char name[300];
+        snprintf(name, sizeof name, "warning: %s", text(st, 2));
+        instant(x, st, 1, 0, "warning", name, "message", is_null(st, 3) ? "" : text(st, 3), 4, 5);
+    }
+    sqlite3_finalize(st);
+}
+
+/* ---- flows ------------------------------------------------------------- */
+
+/* The step of `task` running at ts: [*s, *e].  0 if none. */
+static int step_at(ex *x, int64_t task, int64_t ts, int64_t *s, int64_t *e)
+{
+    sqlite3_stmt *st = x->step_at;
+    sqlite3_bind_int64(st, 1, task);
+    sqlite3_bind_int64(st, 2, ts);
+    int ok = row(x, st);
+    if (ok) { *s = sqlite3_column_int64(st, 0); *e = sqlite3_column_int64(st, 1); }
+    sqlite3_reset(st);
+    return ok && *e >= ts;
+}
+
+/* The step of `task` that begins at ts (the resume after an await). */
+static int step_from(ex *x, int64_t task, int64_t ts, int64_t *s, int64_t *e)
+{
+    sqlite3_stmt *st = x->step_from;
+    sqlite3_bind_int64(st, 1, task);
+    sqlite3_bind_int64(st, 2, ts);
+    int ok = row(x, st);
+    if (ok) { *s = sqlite3_column_int64(st, 0); *e = sqlite3_column_int64(st, 1); }
+    sqlite3_reset(st);
+    return ok && *s == ts;
+}
+
+/* One flow from the step of `from` running at ts to the step of `to` that
+ * begins at resume.  Both ends sit exactly at their step's start, with the
+ * step's category: DevTools binds a flow event to the slice with the same
+ * ts, tid and cat; Perfetto and chrome://tracing bind to the enclosing
+ * slice, which is that step too (slices are 1 ns short, so the slice before
+ * it does not reach ts).  Arrows are drawn between slices, so where inside
+ * the waker's step the wake-up happened is not lost: it is in the step. */
+static void flow(ex *x, const char *name, int64_t from, int64_t ts, int64_t to, int64_t resume)
+{
+    int64_t s1, e1, s2, e2;
+    if (!step_at(x, from, ts, &s1, &e1) || !step_from(x, to, resume, &s2, &e2)) return;
+    int64_t id = ++x->flows;
+    ev(x, "s", from, s1);
+    fprintf(x->f, ",\"cat\":\"step\",\"id\":%lld,\"name\":", (long long)id);
+    jstr(x->f, name);
+    fputc('}', x->f);
+    ev(x, "f", to, s2);
+    fprintf(x->f, ",\"bp\":\"e\",\"cat\":\"step\",\"id\":%lld,\"name\":", (long long)id);
+    jstr(x->f, name);
+    fputc('}', x->f);
+}
+
+typedef struct wait { int64_t task, start, end; int wait, claimed; } wait;
+
+/* Wait kinds a wake-up event can end, by event kind. */
+enum { W_LOCK, W_SEM, W_EVENT, W_COND, W_FUTURE, W_QGET, W_QPUT, W_OTHER };
+static int wait_code(const char *w)
+{
+    static const char *const names[] = { "lock", "semaphore", "event", "condition", "future", "queue_get", "queue_put" };
+    for (int i = 0; i < W_OTHER; i++) if (!strcmp(w, names[i])) return i;
+    return W_OTHER;
+}
+
+static void flows(ex *x)
+{
+    /* Task end -> its awaiter: the await must span the end (a timeout or
+     * cancellation that returned earlier was not a wake-up by the end). */
+    sqlite3_stmt *st = prep(x,
+        "SELECT t.id, t.end_ts, a.task, a.end FROM spans a JOIN tasks t ON t.id = a.resource"
+        " WHERE a.kind = 'await' AND a.wait = 'task' AND a.open = 0 AND t.end_ts IS NOT NULL"
+        " AND t.end_ts BETWEEN a.start AND a.end ORDER BY t.end_ts");
+    while (row(x, st))
+        flow(x, "task end", sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1) - 1, sqlite3_column_int64(st, 2),
+             sqlite3_column_int64(st, 3));
+    sqlite3_finalize(st);
+
+    /* Object wake-ups: merge, per resource, the waking events (by time) with
+     * the awaits on it (by start), all FIFO as the runtime is. */
+    sqlite3_stmt *evs = prep(x,
+        "SELECT resource, ts, task, kind, arg FROM events WHERE kind IN ('lock_release', 'sem_release',"
+        " 'event_set', 'cond_notify', 'future_set', 'queue_put', 'queue_get')"
+        " AND task IS NOT NULL AND resource IS NOT NULL ORDER BY resource, ts, id");
+    sqlite3_stmt *ws = prep(x,
+        "SELECT resource, task, start, end, wait FROM spans WHERE kind = 'await' AND open = 0"
+        " AND wait IN ('lock', 'semaphore', 'event', 'condition', 'future', 'queue_get', 'queue_put')"
+        " ORDER BY resource, start, id");
+    wait *w = NULL;
+    size_t nw = 0, cap = 0, lo = 0;
+    int64_t cur = -1;
+    int have_w = row(x, ws);
+    while (row(x, evs)) {
+        int64_t res = sqlite3_column_int64(evs, 0), ts = sqlite3_column_int64(evs, 1);
+        int64_t task = sqlite3_column_int64(evs, 2), arg = sqlite3_column_int64(evs, 4);
+        const char *kind = text(evs, 3);
+        if (res != cur) {
+            /* Load this resource's awaits (both cursors go by resource). */
+            cur = res;
+            nw = lo = 0;
+            while (have_w && sqlite3_column_int64(ws, 0) < res) have_w = row(x, ws);
+            while (have_w && sqlite3_column_int64(ws, 0) == res) {
+                if (nw == cap) {
+                    cap = cap ? cap * 2 : 64;
+                    wait *n = realloc(w, cap * sizeof *w);
+                    if (!n) { fprintf(stderr, "coscope export: out of memory\n"); x->failed = 1; free(w); return; }
+                    w = n;
+                }
+                w[nw++] = (wait){ sqlite3_column_int64(ws, 1), sqlite3_column_int64(ws, 2), sqlite3_column_int64(ws, 3),
+                                  wait_code(text(ws, 4)), 0 };
+                have_w = row(x, ws);
+            }
+        }
+        int want, limit = 1;
+        int64_t only = 0;
+        const char *name = kind;
+        if (!strcmp(kind, "lock_release")) { want = W_LOCK; only = arg; name = "lock handoff"; }
+        else if (!strcmp(kind, "sem_release")) { want = W_SEM; only = arg; name = "semaphore handoff"; }
+        else if (!strcmp(kind, "event_set")) { want = W_EVENT; limit = (int)arg; name = "event set"; }
+        else if (!strcmp(kind, "cond_notify")) { want = W_COND; limit = (int)arg; name = "notify"; }
+        else if (!strcmp(kind, "future_set")) { want = W_FUTURE; limit = 1 << 30; name = "future set"; }
+        else if (!strcmp(kind, "queue_put")) { want = W_QGET; name = "queue put"; if (arg != 0) continue; }
+        else { want = W_QPUT; name = "queue get"; }
+        if ((want == W_LOCK || want == W_SEM) && !only) continue; /* released to nobody */
+        /* Waits open at ts, oldest first (the array is by start).  Events come
+         * in time order, so waits already used or over are skipped for good:
+         * linear overall for FIFO objects. */
+        while (lo < nw && (w[lo].claimed || w[lo].end < ts)) lo++;
+        for (size_t i = lo; i < nw && limit > 0 && w[i].start <= ts; i++) {
+            wait *c = &w[i];
+            if (c->claimed || c->wait != want || c->end < ts) continue;
+            if (only && (int64_t)c->task != only) continue;
+            c->claimed = 1;
+            limit--;
+            if (c->task != task) flow(x, name, task, ts, c->task, c->end);
+            if (only) break;
+        }
+    }
+    free(w);
+    sqlite3_finalize(evs);
+    sqlite3_finalize(ws);
+}
+
+/* ---- command ----------------------------------------------------------- */
+
+static int export_chrome(sqlite3 *db, FILE *f, const char *path)
+{
+    ex x = { db, f, 1, 0, 0, path, NULL, NULL };
+    x.step_at = prep(&x, "SELECT start, end FROM spans WHERE task = ?1 AND kind = 'step' AND start <= ?2"
+                         " ORDER BY start DESC LIMIT 1");
+    x.step_from = prep(&x, "SELECT start, end FROM spans WHERE task = ?1 AND kind = 'step' AND start >= ?2"
+                           " ORDER BY start LIMIT 1");
+    fputs("{\"displayTimeUnit\":\"ns\",\"otherData\":{\"exporter\":\"coscope\"", f);
+    sqlite3_stmt *st = prep(&x, "SELECT key, value FROM meta WHERE key IN ('program', 'argv', 'ended', 'exit_code',"
+                                " 'signal', 'start_time', 'pid', 'events', 'lost', 'duration_ns') ORDER BY key");
+    while (row(&x, st)) {
+        fputc(',', f);
+        jstr(f, text(st, 0));
+        fputc(':', f);
+        jstr(f, is_null(st, 1) ? "" : text(st, 1));
+    }
+    sqlite3_finalize(st);
+    fputs("},\"traceEvents\":[", f);
+    metadata(&x);
+    slices(&x);
+    async_spans(&x);
+    instants(&x);
+    flows(&x);
+    fputs("\n]}\n", f);
+    sqlite3_finalize(x.step_at);
+    sqlite3_finalize(x.step_from);
+    return x.failed ? 2 : 0;
+}
+
+int cli_export(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "format", required_argument, NULL, 'f' },
+        { "output", required_argument, NULL, 'o' },
+        { "help", no_argument, NULL, 'h' },
+        { 0, 0, 0, 0 },
+    };
+    const char *format = "chrome", *out = NULL;
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "f:o:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'f': format = optarg; break;
+        case 'o': out = optarg; break;
+        case 'h': fputs(USAGE, stdout); return 0;
+        default:
+            if (optopt == 'f' || optopt == 'o')
+                fprintf(stderr, "coscope export: %s needs a value (see coscope export --help)\n", argv[optind - 1]);
+            else
+                fprintf(stderr, "coscope export: unknown option '%s' (see coscope export --help)\n", argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (strcmp(format, "chrome") != 0) {
+        fprintf(stderr, "coscope export: unknown format '%s' (known: chrome)\n", format);
+        return 2;
+    }
+    if (argc - optind != 1) {
+        fprintf(stderr, "coscope export: %s (usage: coscope export --format chrome FILE [-o OUT])\n",
+                argc - optind < 1 ? "no trace file given" : "one trace file at a time");
+        return 2;
+    }
+    const char *path = argv[optind];
+    sqlite3 *db = cli_open_trace("export", path);
+    if (!db) return 2;
+
+    /* To a file: write a temporary beside it and rename, so OUT is either
+     * the old file or a complete export, never half of one. */
+    FILE *f = stdout;
+    char tmp[4096];
+    if (out && strcmp(out, "-") != 0) {
+        snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", out);
+        int fd = mkstemp(tmp);
+        if (fd < 0 || !(f = fdopen(fd, "w"))) {
+            fprintf(stderr, "coscope export: cannot write %s: %s\n", out, strerror(errno));
+            if (fd >= 0) { close(fd); unlink(tmp); }
+            cli_close_trace(db);
+            return 1;
+        }
+    }
+    static char buf[1 << 16];
+    setvbuf(f, buf, _IOFBF, sizeof buf);
+    int status = export_chrome(db, f, path);
+    cli_close_trace(db);
+    int werr = ferror(f) || fflush(f) != 0;
+    if (f != stdout) {
+        werr |= fclose(f) != 0;
+        if (status || werr) unlink(tmp);
+        else if (rename(tmp, out) != 0) {
+            fprintf(stderr, "coscope export: cannot write %s: %s\n", out, strerror(errno));
+            unlink(tmp);
+            return 1;
+        }
+    }
+    if (werr && !status) {
+        fprintf(stderr, "coscope export: writing %s failed: %s\n", out && strcmp(out, "-") ? out : "stdout",
+                strerror(errno));
+        return 1;
+    }
+    return status;
+}

@@ -1,0 +1,561 @@
+/* cmd_report.c -- `coscope report`: a text summary of a trace for people and
+ * CI: how the run ended, the warnings (grouped by kind, with source lines),
+ * the tasks that were busiest and that waited most, and the lock contention
+ * table.  Everything comes from the documented tables and views (meta,
+ * warnings, task_summary, lock_contention), so what the report says can be
+ * checked, or taken further, with `coscope sql`.
+ *
+ * Also home of cli_open_trace(), the open-for-reading shared by report, sql
+ * and export.
+ */
+#define _GNU_SOURCE
+#include "cli.h"
+#include "tracer.h"
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char USAGE[] =
+    "usage: coscope report FILE [--fail-on-warnings] [--top N]\n"
+    "\n"
+    "Summarise the trace FILE: program and how the run ended, duration, events\n"
+    "recorded and lost, warnings grouped by kind with their source lines, the\n"
+    "tasks busiest and waiting longest (view task_summary) and the contention\n"
+    "of every lock, semaphore and queue (view lock_contention).\n"
+    "\n"
+    "  --fail-on-warnings  exit with status 1 if the trace has any warning (for CI)\n"
+    "  --top N             rows per table and warnings shown per kind (default 10)\n"
+    "  -h, --help          this text\n"
+    "\n"
+    "Exit status: 0, 1 (warnings with --fail-on-warnings), 2 (bad usage or a file\n"
+    "that is not a readable coscope trace).  Colour only when stdout is a terminal\n"
+    "(and NO_COLOR is unset).\n";
+
+/* ---- opening (shared with sql and export) ------------------------------ */
+
+/* A trace still being written: `coscope run` (or co_trace_start) marks the
+ * run "running" until it ends, and the traced pid is alive.  Building its
+ * tables from here would race the recorder, so such a trace is read as is. */
+static int still_recording(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    int running = 0;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'ended'", -1, &st, NULL) != SQLITE_OK) return 0;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(st, 0);
+        running = v && !strcmp(v, "running");
+    }
+    sqlite3_finalize(st);
+    if (!running) return 0;
+    int64_t pid = tr_meta_int(db, "pid", 0);
+    return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+/* Side files of the trace cli_open_trace opened last, if it made them. */
+static char side_wal[4200], side_shm[4200];
+static int side_ours;
+
+static int exists(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+/* A file cut short (a copy that stopped, a full disk) loses its last pages,
+ * and SQLite only notices when a query reaches them -- maybe never, if they
+ * held free pages or an index nobody reads -- so the results would be
+ * silently wrong.  The header says how many pages the database has; a file
+ * shorter than that is truncated.  Only trusted when the header's size is
+ * valid (its version-valid-for matches the change counter) and there is no
+ * WAL content, which may legitimately hold the pages not yet written back. */
+static int truncated(const char *path, const char *wal, char *why, size_t cap)
+{
+    struct stat st, ws;
+    if (stat(path, &st) != 0 || (stat(wal, &ws) == 0 && ws.st_size > 0)) return 0;
+    FILE *f = fopen(path, "rb");
+    unsigned char h[100];
+    size_t got = f ? fread(h, 1, sizeof h, f) : 0;
+    if (f) fclose(f);
+    if (got < sizeof h || memcmp(h, "SQLite format 3", 16) != 0) return 0; /* tr_db_open says what it is */
+#define BE32(p) ((uint32_t)(p)[0] << 24 | (uint32_t)(p)[1] << 16 | (uint32_t)(p)[2] << 8 | (uint32_t)(p)[3])
+    uint32_t page = (uint32_t)h[16] << 8 | h[17];
+    if (page == 1) page = 65536;
+    uint32_t change = BE32(h + 24), pages = BE32(h + 28), valid_for = BE32(h + 92);
+#undef BE32
+    if (page < 512 || (page & (page - 1)) || valid_for != change || pages == 0) return 0;
+    uint64_t want = (uint64_t)pages * page;
+    if ((uint64_t)st.st_size >= want) return 0;
+    snprintf(why, cap, "%s: damaged or truncated database (the file has %lld bytes, its header says %llu)", path,
+             (long long)st.st_size, (unsigned long long)want);
+    return 1;
+}
+
+sqlite3 *cli_open_trace(const char *cmd, const char *path)
+{
+    sqlite3 *db;
+    const char *why;
+    char cut[4400];
+    snprintf(side_wal, sizeof side_wal, "%s-wal", path);
+    snprintf(side_shm, sizeof side_shm, "%s-shm", path);
+    side_ours = !exists(side_wal) && !exists(side_shm);
+    if (truncated(path, side_wal, cut, sizeof cut)) {
+        fprintf(stderr, "coscope %s: %s\n", cmd, cut);
+        return NULL;
+    }
+    if (tr_db_open(&db, path, 0, &why) < 0) {
+        fprintf(stderr, "coscope %s: %s\n", cmd, why);
+        return NULL;
+    }
+    if (tr_meta_int(db, "built", 0)) return db;
+    side_ours = 0; /* a trace not finished: its side files are the writer's business */
+    if (still_recording(db)) {
+        fprintf(stderr, "coscope %s: note: %s is still being recorded; its tables may be partial\n", cmd, path);
+        return db;
+    }
+    /* The recorder stopped before finishing the tables (it was killed, or the
+     * machine went down): build them from the saved chunks now, once, then
+     * read as usual.  Readers get a read-only connection either way. */
+    sqlite3_close(db);
+    int r = tr_db_open(&db, path, 1, &why);
+    if (r == 0) {
+        r = tr_build_complete(db);
+        sqlite3_close(db);
+        if (r < 0)
+            fprintf(stderr, "coscope %s: note: cannot finish the tables of %s (%s); they may be partial\n", cmd, path,
+                    strerror(-r));
+    } else {
+        fprintf(stderr, "coscope %s: note: %s was not finished and cannot be written (%s); its tables may be partial\n",
+                cmd, path, why);
+    }
+    side_ours = !exists(side_wal) && !exists(side_shm);
+    if (tr_db_open(&db, path, 0, &why) < 0) {
+        fprintf(stderr, "coscope %s: %s\n", cmd, why);
+        return NULL;
+    }
+    if (!tr_meta_int(db, "built", 0)) side_ours = 0;
+    return db;
+}
+
+void cli_close_trace(sqlite3 *db)
+{
+    sqlite3_close(db);
+    /* A read-only connection cannot checkpoint, so SQLite leaves the WAL
+     * files it created next to the trace.  A finished trace has nothing in
+     * them: remove them when this command made them and they are empty. */
+    struct stat st;
+    if (side_ours && stat(side_wal, &st) == 0 && st.st_size == 0) {
+        unlink(side_wal);
+        unlink(side_shm);
+    }
+    side_ours = 0;
+}
+
+/* ---- output helpers ---------------------------------------------------- */
+
+#define WIDTH 100
+
+static int colour;
+static const char *C_BOLD = "\033[1m", *C_DIM = "\033[2m", *C_RED = "\033[31m", *C_YEL = "\033[33m",
+                  *C_GRN = "\033[32m", *C_OFF = "\033[0m";
+#define C(x) (colour ? (x) : "")
+
+/* A query failed after the file opened fine: the file is damaged further in
+ * (tr_db_open only probes the first pages), or it is from a coscope whose
+ * tables differ.  Either way, one line and exit status 2. */
+static const char *g_path;
+static int g_failed;
+
+static sqlite3_stmt *query(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (g_failed) return NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        int e = sqlite3_errcode(db);
+        if (e == SQLITE_CORRUPT || e == SQLITE_NOTADB || e == SQLITE_IOERR)
+            fprintf(stderr, "coscope report: %s: damaged or truncated database (%s)\n", g_path, sqlite3_errmsg(db));
+        else
+            fprintf(stderr, "coscope report: %s: unexpected trace layout (%s); is it from another coscope version?\n",
+                    g_path, sqlite3_errmsg(db));
+        g_failed = 1;
+        return NULL;
+    }
+    return st;
+}
+
+/* sqlite3_step that turns a mid-query error into the same one line. */
+static int next(sqlite3 *db, sqlite3_stmt *st)
+{
+    if (!st || g_failed) return 0;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) return 1;
+    if (rc != SQLITE_DONE) {
+        fprintf(stderr, "coscope report: %s: damaged or truncated database (%s)\n", g_path, sqlite3_errmsg(db));
+        g_failed = 1;
+    }
+    return 0;
+}
+
+static int64_t scalar(sqlite3 *db, const char *sql, int64_t dflt)
+{
+    sqlite3_stmt *st = query(db, sql);
+    int64_t v = dflt;
+    if (next(db, st) && sqlite3_column_type(st, 0) != SQLITE_NULL) v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Text of a one-value query, or NULL (caller frees). */
+static char *scalar_text(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = query(db, sql);
+    char *v = NULL;
+    if (next(db, st) && sqlite3_column_type(st, 0) != SQLITE_NULL) v = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return v;
+}
+
+static const char *col(sqlite3_stmt *st, int i)
+{
+    const char *s = (const char *)sqlite3_column_text(st, i);
+    return s ? s : "";
+}
+
+/* Durations in at most 7 characters, 3 significant digits. */
+static char *dur(char *buf, int64_t ns)
+{
+    static const char *const unit[] = { "us", "ms", "s" };
+    if (ns < 0) ns = 0;
+    if (ns < 1000) {
+        snprintf(buf, 16, "%lldns", (long long)ns);
+        return buf;
+    }
+    double v = (double)ns / 1000;
+    int u = 0;
+    while (v >= 1000 && u < 2) { v /= 1000; u++; }
+    if (v < 9.995) snprintf(buf, 16, "%.2f%s", v, unit[u]);
+    else if (v < 99.95) snprintf(buf, 16, "%.1f%s", v, unit[u]);
+    else snprintf(buf, 16, "%.0f%s", v, unit[u]);
+    return buf;
+}
+
+/* s cut to at most w bytes (w >= 2), marked with '~' when cut, never in
+ * the middle of a UTF-8 sequence. */
+static const char *fit(char *buf, size_t cap, const char *s, size_t w)
+{
+    size_t n = strlen(s);
+    if (w >= cap) w = cap - 1;
+    if (n <= w) return s;
+    size_t k = w - 1; /* bytes kept; s[k] is the first one dropped */
+    while (k > 0 && ((unsigned char)s[k] & 0xc0) == 0x80) k--;
+    memcpy(buf, s, k);
+    buf[k] = '~';
+    buf[k + 1] = 0;
+    return buf;
+}
+
+/* "dir/file.c:12" keeps its tail when too long: the file name matters most. */
+static const char *fit_left(char *buf, size_t cap, const char *s, size_t w)
+{
+    size_t n = strlen(s);
+    if (n <= w || w < 4 || w >= cap) return s;
+    snprintf(buf, cap, "...%s", s + n - (w - 3));
+    return buf;
+}
+
+/* Print text wrapped at WIDTH with every line indented by ind spaces. */
+static void wrapped(const char *text, int ind)
+{
+    const char *p = text;
+    int avail = WIDTH - ind;
+    while (*p) {
+        int n = (int)strlen(p);
+        int take = n;
+        if (n > avail) {
+            take = avail;
+            while (take > avail / 2 && p[take] != ' ') take--;
+            if (p[take] != ' ') take = avail;
+        }
+        printf("%*s%.*s\n", ind, "", take, p);
+        p += take;
+        while (*p == ' ') p++;
+    }
+}
+
+static void heading(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    printf("\n%s", C(C_BOLD));
+    vprintf(fmt, ap);
+    printf("%s\n", C(C_OFF));
+    va_end(ap);
+}
+
+/* ---- sections ---------------------------------------------------------- */
+
+static void run_section(sqlite3 *db, const char *path)
+{
+    char b1[16];
+    char *program = scalar_text(db, "SELECT value FROM meta WHERE key = 'program'");
+    /* argv is a JSON array: json_each renders it shell-like, quoting what needs it. */
+    char *args = scalar_text(db, "SELECT group_concat(CASE WHEN value = '' OR value GLOB '*[^A-Za-z0-9_./=:,+@%-]*'"
+                                 " THEN quote(value) ELSE value END, ' ')"
+                                 " FROM json_each((SELECT value FROM meta WHERE key = 'argv'))");
+    char *ended = scalar_text(db, "SELECT value FROM meta WHERE key = 'ended'");
+    char *start = scalar_text(db, "SELECT value FROM meta WHERE key = 'start_time'");
+    char *signame = scalar_text(db, "SELECT value FROM meta WHERE key = 'signal_name'");
+    int64_t pid = tr_meta_int(db, "pid", 0);
+    int64_t duration = tr_meta_int(db, "duration_ns", -1);
+    if (duration < 0) duration = scalar(db, "SELECT MAX(ts) FROM events", 0);
+    int64_t events = tr_meta_int(db, "events", -1);
+    if (events < 0) events = scalar(db, "SELECT COUNT(*) FROM events", 0);
+    int64_t lost = tr_meta_int(db, "lost", 0);
+
+    printf("%scoscope report%s %s\n\n", C(C_BOLD), C(C_OFF), path);
+    printf("  program   %s\n", args ? args : program ? program : "?");
+    if (start || pid) {
+        printf("  started   %s", start ? start : "");
+        if (pid) printf("%spid %lld", start ? "  " : "", (long long)pid);
+        printf("\n");
+    }
+    printf("  ended     ");
+    if (!ended) printf("unknown (no 'ended' in meta)\n");
+    else if (!strcmp(ended, "exit")) {
+        int64_t code = tr_meta_int(db, "exit_code", 0);
+        printf("%sexited with status %lld%s\n", C(code ? C_YEL : C_GRN), (long long)code, C(C_OFF));
+    } else if (!strcmp(ended, "signal"))
+        printf("%skilled by signal %lld (SIG%s)%s\n", C(C_RED), (long long)tr_meta_int(db, "signal", 0),
+               signame ? signame : "?", C(C_OFF));
+    else if (!strcmp(ended, "stopped")) printf("tracing stopped by co_trace_stop()\n");
+    else if (!strcmp(ended, "running"))
+        printf("%sstill running, or the recorder stopped before the end%s\n", C(C_YEL), C(C_OFF));
+    else printf("%s\n", ended);
+    printf("  duration  %s\n", dur(b1, duration));
+    printf("  events    %lld recorded, %s%lld lost%s\n", (long long)events, C(lost ? C_RED : ""), (long long)lost,
+           C(lost ? C_OFF : ""));
+
+    /* Tasks by state, in the order a reader cares about. */
+    sqlite3_stmt *st = query(db, "SELECT state, COUNT(*) FROM tasks GROUP BY state ORDER BY CASE state"
+                                 " WHEN 'done' THEN 0 WHEN 'failed' THEN 1 WHEN 'cancelled' THEN 2 ELSE 3 END, state");
+    int64_t total = 0;
+    char line[512];
+    size_t n = 0;
+    line[0] = 0;
+    while (next(db, st)) {
+        int64_t c = sqlite3_column_int64(st, 1);
+        total += c;
+        n += (size_t)snprintf(line + n, sizeof line - n, "%s%lld %s", n ? ", " : "", (long long)c, col(st, 0));
+        if (n >= sizeof line) n = sizeof line - 1;
+    }
+    sqlite3_finalize(st);
+    printf("  tasks     %lld%s%s%s\n", (long long)total, n ? " (" : "", line, n ? ")" : "");
+    free(program);
+    free(args);
+    free(ended);
+    free(start);
+    free(signame);
+}
+
+static int64_t warnings_section(sqlite3 *db, int top)
+{
+    int64_t total = scalar(db, "SELECT COUNT(*) FROM warnings", 0);
+    if (total == 0) {
+        heading("warnings: none");
+        return 0;
+    }
+    heading("warnings: %lld", (long long)total);
+    sqlite3_stmt *kinds = query(db, "SELECT kind, COUNT(*) FROM warnings GROUP BY kind ORDER BY COUNT(*) DESC, kind");
+    sqlite3_stmt *rows = query(db,
+        "SELECT w.task, t.name, w.ts, w.dur, w.message, l.file || ':' || l.line, l.func,"
+        "  l2.file || ':' || l2.line, l2.func, w.resource, r.name"
+        " FROM warnings w LEFT JOIN tasks t ON t.id = w.task"
+        " LEFT JOIN locations l ON l.id = w.loc LEFT JOIN locations l2 ON l2.id = w.loc2"
+        " LEFT JOIN resources r ON r.id = w.resource"
+        " WHERE w.kind = ? ORDER BY w.dur DESC, w.ts LIMIT ?");
+    while (next(db, kinds)) {
+        const char *kind = col(kinds, 0);
+        int64_t count = sqlite3_column_int64(kinds, 1);
+        printf("\n  %s%s%s (%lld)\n", C(C_YEL), kind, C(C_OFF), (long long)count);
+        if (!rows) break;
+        sqlite3_bind_text(rows, 1, kind, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(rows, 2, top);
+        while (next(db, rows)) {
+            char b1[16], b2[16], nb[64];
+            char head[WIDTH + 64];
+            size_t n = 0;
+            if (sqlite3_column_type(rows, 0) != SQLITE_NULL)
+                n += (size_t)snprintf(head + n, sizeof head - n, "task #%lld %s", (long long)sqlite3_column_int64(rows, 0),
+                                      fit(nb, sizeof nb, col(rows, 1), 32));
+            else
+                n += (size_t)snprintf(head + n, sizeof head - n, "(no task)");
+            n += (size_t)snprintf(head + n, sizeof head - n, "  at %s", dur(b1, sqlite3_column_int64(rows, 2)));
+            if (sqlite3_column_int64(rows, 3) > 0)
+                snprintf(head + n, sizeof head - n, "  for %s", dur(b2, sqlite3_column_int64(rows, 3)));
+            printf("    %s\n", head);
+            wrapped(col(rows, 4), 6);
+            /* Source lines: where it happened, and for slow steps where the
+             * step ended -- the two bracket the code that did not await. */
+            char lb[WIDTH], lb2[WIDTH];
+            if (sqlite3_column_type(rows, 5) != SQLITE_NULL) {
+                const char *a = fit_left(lb, sizeof lb, col(rows, 5), 40);
+                if (sqlite3_column_type(rows, 7) != SQLITE_NULL)
+                    printf("      %s%s (%s) -> %s (%s)%s\n", C(C_DIM), a, fit(nb, 20, col(rows, 6), 18),
+                           fit_left(lb2, sizeof lb2, col(rows, 7), 40 - 2), col(rows, 8)[0] ? col(rows, 8) : "?",
+                           C(C_OFF));
+                else
+                    printf("      %sat %s (%s)%s\n", C(C_DIM), a, col(rows, 6), C(C_OFF));
+            }
+        }
+        sqlite3_reset(rows);
+        if (count > top) printf("    ... and %lld more (coscope sql FILE \"SELECT * FROM warnings WHERE kind = '%s'\")\n",
+                                (long long)(count - top), kind);
+    }
+    sqlite3_finalize(rows);
+    sqlite3_finalize(kinds);
+    return total;
+}
+
+static void tasks_table(sqlite3 *db, const char *title, const char *order_col, int top)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT task, name, state, busy_ns, wait_ns, total_ns, steps, awaits, spawned_at FROM task_summary"
+             " WHERE %s > 0 ORDER BY %s DESC, task LIMIT %d", order_col, order_col, top);
+    sqlite3_stmt *st = query(db, sql);
+    if (!st) return;
+    int shown = 0;
+    while (next(db, st)) {
+        if (!shown++) {
+            heading("%s", title);
+            printf("  %s%6s %-20s %-9s %8s %8s %8s %6s %6s  %s%s\n", C(C_DIM), "task", "name", "state", "busy", "waiting",
+                   "total", "steps", "awaits", "spawned at", C(C_OFF));
+        }
+        char nb[32], b1[16], b2[16], b3[16], lb[64];
+        const char *state = col(st, 2);
+        const char *sc = !strcmp(state, "failed") ? C_RED : !strcmp(state, "done") ? "" : C_YEL;
+        /* The file's base name is enough to find it and keeps the row narrow. */
+        const char *at = col(st, 8);
+        const char *slash = strrchr(at, '/');
+        printf("  %6lld %-20s %s%-9s%s %8s %8s %8s %6lld %6lld  %s\n", (long long)sqlite3_column_int64(st, 0),
+               fit(nb, sizeof nb, col(st, 1), 20), C(sc), state, C(sc[0] ? C_OFF : ""),
+               dur(b1, sqlite3_column_int64(st, 3)), dur(b2, sqlite3_column_int64(st, 4)),
+               dur(b3, sqlite3_column_int64(st, 5)), (long long)sqlite3_column_int64(st, 6),
+               (long long)sqlite3_column_int64(st, 7), fit_left(lb, sizeof lb, slash ? slash + 1 : at, 20));
+    }
+    sqlite3_finalize(st);
+    if (!shown) heading("%s: none", title);
+}
+
+static void contention_section(sqlite3 *db, int top)
+{
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "SELECT name, kind, acquisitions, contended, wait_total_ns, wait_p50_ns, wait_p99_ns, wait_max_ns,"
+             " hold_max_ns, max_waiters, longest_waiter, longest_holder, resource FROM lock_contention"
+             " ORDER BY wait_total_ns DESC, contended DESC, acquisitions DESC, resource LIMIT %d", top);
+    sqlite3_stmt *st = query(db, sql);
+    if (!st) return;
+    int shown = 0;
+    while (next(db, st)) {
+        if (!shown++) {
+            heading("lock contention");
+            printf("  %s%-14s %-5s %6s %6s %7s %7s %7s %7s %7s %4s %8s %8s%s\n", C(C_DIM), "resource", "kind", "acq",
+                   "contd", "wait", "p50", "p99", "max", "holdmax", "wtrs", "waiter", "holder", C(C_OFF));
+        }
+        char nb[32], kb[16], b[5][16], wb[16], hb[16];
+        const char *kind = col(st, 1);
+        const char *k = !strcmp(kind, "semaphore") ? "sem" : !strncmp(kind, "queue", 5) ? "queue" : kind;
+        char name[40];
+        if (*col(st, 0)) snprintf(name, sizeof name, "%s", col(st, 0));
+        else snprintf(name, sizeof name, "#%lld", (long long)sqlite3_column_int64(st, 12));
+        /* Longest waiter/holder as task ids: the tasks tables above name them. */
+        if (sqlite3_column_type(st, 10) != SQLITE_NULL) snprintf(wb, sizeof wb, "#%lld", (long long)sqlite3_column_int64(st, 10));
+        else snprintf(wb, sizeof wb, "-");
+        if (sqlite3_column_type(st, 11) != SQLITE_NULL) snprintf(hb, sizeof hb, "#%lld", (long long)sqlite3_column_int64(st, 11));
+        else snprintf(hb, sizeof hb, "-");
+        int contended = sqlite3_column_int64(st, 3) > 0;
+        printf("  %-14s %-5s %6lld %s%6lld%s %7s %7s %7s %7s %7s %4lld %8s %8s\n", fit(nb, sizeof nb, name, 14),
+               fit(kb, sizeof kb, k, 5), (long long)sqlite3_column_int64(st, 2), C(contended ? C_YEL : ""),
+               (long long)sqlite3_column_int64(st, 3), C(contended ? C_OFF : ""), dur(b[0], sqlite3_column_int64(st, 4)),
+               dur(b[1], sqlite3_column_int64(st, 5)), dur(b[2], sqlite3_column_int64(st, 6)),
+               dur(b[3], sqlite3_column_int64(st, 7)),
+               !strncmp(kind, "queue", 5) ? "-" : dur(b[4], sqlite3_column_int64(st, 8)),
+               (long long)sqlite3_column_int64(st, 9), wb, hb);
+    }
+    sqlite3_finalize(st);
+    if (!shown) {
+        heading("lock contention: no locks, semaphores or queues");
+        return;
+    }
+    printf("  %sacq: acquisitions (queue: items taken); contd: waits that suspended; wait/p50/p99/max:\n"
+           "  total and distribution of those waits; holdmax: longest hold; wtrs: most waiters at once;\n"
+           "  waiter/holder: task with the longest wait / hold.%s\n", C(C_DIM), C(C_OFF));
+}
+
+int cli_report(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "fail-on-warnings", no_argument, NULL, 'w' },
+        { "top", required_argument, NULL, 't' },
+        { "help", no_argument, NULL, 'h' },
+        { 0, 0, 0, 0 },
+    };
+    int fail_on_warnings = 0;
+    long top = 10;
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'w': fail_on_warnings = 1; break;
+        case 't': {
+            char *end;
+            top = strtol(optarg, &end, 10);
+            if (!*optarg || *end || top < 1 || top > 100000) {
+                fprintf(stderr, "coscope report: --top wants a number from 1 to 100000, got '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        }
+        case 'h': fputs(USAGE, stdout); return 0;
+        default:
+            if (optopt == 't')
+                fprintf(stderr, "coscope report: --top needs a number (see coscope report --help)\n");
+            else
+                fprintf(stderr, "coscope report: unknown option '%s' (see coscope report --help)\n", argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "coscope report: no trace file given (usage: coscope report FILE [--fail-on-warnings] [--top N])\n");
+        return 2;
+    }
+    if (argc - optind > 1) {
+        fprintf(stderr, "coscope report: one trace file at a time (got '%s' and '%s')\n", argv[optind], argv[optind + 1]);
+        return 2;
+    }
+    const char *path = argv[optind];
+    sqlite3 *db = cli_open_trace("report", path);
+    if (!db) return 2;
+    const char *nc = getenv("NO_COLOR");
+    colour = isatty(STDOUT_FILENO) && !(nc && *nc);
+    g_path = path;
+    g_failed = 0;
+
+    run_section(db, path);
+    int64_t warnings = warnings_section(db, (int)top);
+    tasks_table(db, "busiest tasks (time running)", "busy_ns", (int)top);
+    tasks_table(db, "tasks waiting longest", "wait_ns", (int)top);
+    contention_section(db, (int)top);
+    cli_close_trace(db);
+    fflush(stdout);
+    if (g_failed) return 2;
+    return fail_on_warnings && warnings > 0 ? 1 : 0;
+}

@@ -1,0 +1,444 @@
+/* cmd_sql.c -- `coscope sql`: run SQL on a trace and print the rows as an
+ * aligned table (default), CSV or JSON.  The stock sqlite3 shell reads the
+ * same files; this exists so nothing else needs installing, so output is
+ * aligned without dot-commands, and so scripts get clean CSV/JSON.
+ *
+ * The trace is opened read-only (and query_only), so a query can never
+ * change a trace.  A query error prints SQLite's own message and exits 1.
+ */
+#define _GNU_SOURCE
+#include "cli.h"
+#include "tracer.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char USAGE[] =
+    "usage: coscope sql FILE QUERY [--csv|--json] [-p NAME=VALUE]...\n"
+    "\n"
+    "Run QUERY (one or more SQL statements) on the trace FILE, opened read-only,\n"
+    "and print the rows.  Tables, views and ready-made queries: docs/schema.md.\n"
+    "\n"
+    "  (default)            an aligned table with a header, then \"(N rows)\"; NULL\n"
+    "                       shows empty, long cells are cut at 80 characters\n"
+    "  --csv                RFC 4180 CSV with a header line; NULL is an empty field\n"
+    "  --json               one JSON array of objects (column -> value) over all rows\n"
+    "  -p, --param NAME=V   bind V to :NAME (also @NAME, $NAME) in QUERY; V is an\n"
+    "                       integer, a real or else text.  Every parameter in QUERY\n"
+    "                       must be given.\n"
+    "  -h, --help           this text\n"
+    "\n"
+    "Exit status: 0, 1 (the query failed: SQLite's message is printed), 2 (bad\n"
+    "usage or a file that is not a readable coscope trace).\n"
+    "\n"
+    "examples:\n"
+    "  coscope sql trace.db 'SELECT * FROM task_summary ORDER BY busy_ns DESC LIMIT 5'\n"
+    "  coscope sql trace.db 'SELECT * FROM spans WHERE task = :task ORDER BY start' -p task=3\n";
+
+enum { FMT_TABLE, FMT_CSV, FMT_JSON };
+
+/* Rows buffered to size the table's columns; later rows stream with those
+ * widths, so a huge result never has to fit in memory. */
+#define SAMPLE_ROWS 1000
+/* Wider cells are cut (marked "...") in the table; --csv/--json never cut. */
+#define MAX_CELL 80
+
+/* Display width of UTF-8 text: code points (close enough for names and paths). */
+static size_t width_of(const char *s)
+{
+    size_t w = 0;
+    for (; *s; s++) w += ((unsigned char)*s & 0xc0) != 0x80;
+    return w;
+}
+
+/* A cell as the table shows it: newlines and tabs escaped, cut at MAX_CELL. */
+static char *table_cell(sqlite3_stmt *st, int i)
+{
+    if (sqlite3_column_type(st, i) == SQLITE_NULL) return strdup("");
+    if (sqlite3_column_type(st, i) == SQLITE_BLOB) {
+        int n = sqlite3_column_bytes(st, i);
+        char *out = malloc(32);
+        if (out) snprintf(out, 32, "<blob %d bytes>", n);
+        return out;
+    }
+    const char *s = (const char *)sqlite3_column_text(st, i);
+    size_t n = strlen(s);
+    char *out = malloc(n * 2 + 4);
+    if (!out) return NULL;
+    size_t o = 0, w = 0;
+    for (size_t k = 0; k < n; k++) {
+        unsigned char c = (unsigned char)s[k];
+        if ((c & 0xc0) != 0x80 && ++w > MAX_CELL) {
+            memcpy(out + o, "...", 3);
+            o += 3;
+            break;
+        }
+        if (c == '\n') { out[o++] = '\\'; out[o++] = 'n'; }
+        else if (c == '\t') { out[o++] = '\\'; out[o++] = 't'; }
+        else if (c == '\r') { out[o++] = '\\'; out[o++] = 'r'; }
+        else out[o++] = (char)c;
+    }
+    out[o] = 0;
+    return out;
+}
+
+static void pad(size_t n)
+{
+    while (n--) putchar(' ');
+}
+
+/* Numbers right-aligned, like every table people read. */
+static void print_cell(const char *s, size_t w, int right, int last)
+{
+    size_t sw = width_of(s);
+    if (right) pad(w > sw ? w - sw : 0);
+    fputs(s, stdout);
+    if (!right && !last) pad(w > sw ? w - sw : 0);
+}
+
+typedef struct table {
+    int ncol;
+    size_t *w;
+    int *numeric;     /* 1 while every non-NULL sample value is a number */
+    char **cells;     /* SAMPLE_ROWS x ncol */
+    int nrows;
+} table;
+
+static void print_row(table *t, char **cells)
+{
+    for (int i = 0; i < t->ncol; i++) {
+        if (i) fputs("  ", stdout);
+        print_cell(cells[i] ? cells[i] : "", t->w[i], t->numeric[i], i == t->ncol - 1);
+    }
+    putchar('\n');
+}
+
+static void print_header(table *t, sqlite3_stmt *st)
+{
+    for (int i = 0; i < t->ncol; i++) {
+        if (i) fputs("  ", stdout);
+        print_cell(sqlite3_column_name(st, i), t->w[i], t->numeric[i], i == t->ncol - 1);
+    }
+    putchar('\n');
+    for (int i = 0; i < t->ncol; i++) {
+        if (i) fputs("  ", stdout);
+        for (size_t k = 0; k < t->w[i]; k++) putchar('-');
+    }
+    putchar('\n');
+}
+
+static void csv_field(const char *s, int is_null)
+{
+    if (is_null) return;
+    if (!strpbrk(s, ",\"\n\r")) {
+        fputs(s, stdout);
+        return;
+    }
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"') putchar('"');
+        putchar(*s);
+    }
+    putchar('"');
+}
+
+/* JSON string; bytes that are not valid UTF-8 become U+FFFD so the output
+ * always parses. */
+static void json_string(FILE *f, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    fputc('"', f);
+    while (*p) {
+        unsigned char c = *p;
+        if (c == '"' || c == '\\') { fputc('\\', f); fputc(c, f); p++; continue; }
+        if (c < 0x20) {
+            switch (c) {
+            case '\n': fputs("\\n", f); break;
+            case '\t': fputs("\\t", f); break;
+            case '\r': fputs("\\r", f); break;
+            default: fprintf(f, "\\u%04x", c);
+            }
+            p++;
+            continue;
+        }
+        if (c < 0x80) { fputc(c, f); p++; continue; }
+        int len = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+        int ok = len > 0;
+        for (int k = 1; ok && k < len; k++) ok = (p[k] & 0xc0) == 0x80;
+        if (ok && len == 3) ok = !(c == 0xe0 && p[1] < 0xa0) && !(c == 0xed && p[1] >= 0xa0);
+        if (ok && len == 4) ok = !(c == 0xf0 && p[1] < 0x90) && !(c == 0xf4 && p[1] >= 0x90);
+        if (!ok) { fputs("\\ufffd", f); p++; continue; }
+        fwrite(p, 1, (size_t)len, f);
+        p += len;
+    }
+    fputc('"', f);
+}
+
+static void json_value(sqlite3_stmt *st, int i)
+{
+    switch (sqlite3_column_type(st, i)) {
+    case SQLITE_NULL: fputs("null", stdout); break;
+    case SQLITE_INTEGER: printf("%lld", (long long)sqlite3_column_int64(st, i)); break;
+    case SQLITE_FLOAT: {
+        double v = sqlite3_column_double(st, i);
+        if (isfinite(v)) printf("%.17g", v); else fputs("null", stdout);
+        break;
+    }
+    case SQLITE_BLOB: {
+        /* Hex: JSON has no bytes type, and hex round-trips with X'..'. */
+        const unsigned char *b = sqlite3_column_blob(st, i);
+        int n = sqlite3_column_bytes(st, i);
+        putchar('"');
+        for (int k = 0; k < n; k++) printf("%02x", b[k]);
+        putchar('"');
+        break;
+    }
+    default: json_string(stdout, (const char *)sqlite3_column_text(st, i));
+    }
+}
+
+/* Run one prepared statement in the chosen format.  Returns 0, or 1 after
+ * printing SQLite's message. */
+static int run_stmt(sqlite3 *db, sqlite3_stmt *st, int fmt, int *json_rows, int *printed_any)
+{
+    int ncol = sqlite3_column_count(st);
+    int rc;
+    if (ncol == 0) {
+        /* Statements without rows (a PRAGMA setting, say): run them for effect. */
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {}
+        goto done;
+    }
+    if (fmt == FMT_CSV) {
+        if (*printed_any) putchar('\n');
+        *printed_any = 1;
+        for (int i = 0; i < ncol; i++) {
+            if (i) putchar(',');
+            csv_field(sqlite3_column_name(st, i), 0);
+        }
+        fputs("\r\n", stdout);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            for (int i = 0; i < ncol; i++) {
+                if (i) putchar(',');
+                int is_null = sqlite3_column_type(st, i) == SQLITE_NULL;
+                const char *s = is_null ? "" : (const char *)sqlite3_column_text(st, i);
+                csv_field(s ? s : "", is_null);
+            }
+            fputs("\r\n", stdout);
+        }
+        goto done;
+    }
+    if (fmt == FMT_JSON) {
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            fputs(*json_rows ? ",\n{" : "\n{", stdout);
+            (*json_rows)++;
+            for (int i = 0; i < ncol; i++) {
+                if (i) putchar(',');
+                json_string(stdout, sqlite3_column_name(st, i));
+                putchar(':');
+                json_value(st, i);
+            }
+            putchar('}');
+        }
+        goto done;
+    }
+
+    /* Table: sample rows for the widths, then stream. */
+    table t = { ncol, calloc((size_t)ncol, sizeof(size_t)), calloc((size_t)ncol, sizeof(int)),
+                calloc((size_t)SAMPLE_ROWS * (size_t)ncol, sizeof(char *)), 0 };
+    if (!t.w || !t.numeric || !t.cells) {
+        free(t.w); free(t.numeric); free(t.cells);
+        fprintf(stderr, "coscope sql: out of memory\n");
+        return 1;
+    }
+    for (int i = 0; i < ncol; i++) {
+        t.w[i] = width_of(sqlite3_column_name(st, i));
+        t.numeric[i] = -1; /* unknown until a non-NULL value */
+    }
+    long long rows = 0;
+    while (t.nrows < SAMPLE_ROWS && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char **row = t.cells + (size_t)t.nrows * (size_t)ncol;
+        for (int i = 0; i < ncol; i++) {
+            int ty = sqlite3_column_type(st, i);
+            if (ty != SQLITE_NULL) {
+                int num = ty == SQLITE_INTEGER || ty == SQLITE_FLOAT;
+                t.numeric[i] = t.numeric[i] == -1 ? num : t.numeric[i] && num;
+            }
+            row[i] = table_cell(st, i);
+            size_t w = row[i] ? width_of(row[i]) : 0;
+            if (w > t.w[i]) t.w[i] = w;
+        }
+        t.nrows++;
+    }
+    for (int i = 0; i < ncol; i++) if (t.numeric[i] == -1) t.numeric[i] = 0;
+    if (t.nrows < SAMPLE_ROWS && rc != SQLITE_DONE) {
+        /* The query failed before any output: print nothing of it. */
+        for (size_t k = 0; k < (size_t)t.nrows * (size_t)ncol; k++) free(t.cells[k]);
+        free(t.w); free(t.numeric); free(t.cells);
+        goto done;
+    }
+    if (*printed_any) putchar('\n');
+    *printed_any = 1;
+    print_header(&t, st);
+    for (int r = 0; r < t.nrows; r++) print_row(&t, t.cells + (size_t)r * (size_t)ncol);
+    rows = t.nrows;
+    if (t.nrows == SAMPLE_ROWS) {
+        char **row = t.cells; /* reuse the first row's slots */
+        for (int i = 0; i < ncol; i++) { free(row[i]); row[i] = NULL; }
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            for (int i = 0; i < ncol; i++) {
+                row[i] = table_cell(st, i);
+            }
+            print_row(&t, row);
+            for (int i = 0; i < ncol; i++) { free(row[i]); row[i] = NULL; }
+            rows++;
+        }
+    }
+    for (size_t k = 0; k < (size_t)t.nrows * (size_t)ncol; k++) free(t.cells[k]);
+    free(t.w); free(t.numeric); free(t.cells);
+    if (rc == SQLITE_DONE) printf("(%lld row%s)\n", rows, rows == 1 ? "" : "s");
+
+done:
+    if (rc != SQLITE_DONE) {
+        fflush(stdout);
+        fprintf(stderr, "coscope sql: %s\n", sqlite3_errmsg(db));
+        return 1;
+    }
+    return 0;
+}
+
+typedef struct param { const char *name, *value; size_t len; } param;
+
+/* Bind every parameter of st from params; a parameter left unbound would
+ * silently be NULL and match nothing, so it is an error instead. */
+static int bind_params(sqlite3_stmt *st, const param *params, int nparams)
+{
+    int n = sqlite3_bind_parameter_count(st);
+    for (int i = 1; i <= n; i++) {
+        const char *pn = sqlite3_bind_parameter_name(st, i);
+        const param *p = NULL;
+        for (int k = 0; pn && k < nparams && !p; k++)
+            if (strlen(pn + 1) == params[k].len && !strncmp(pn + 1, params[k].name, params[k].len)) p = &params[k];
+        if (!p) {
+            if (pn) fprintf(stderr, "coscope sql: query parameter %s has no value (give --param %s=VALUE)\n", pn, pn + 1);
+            else fprintf(stderr, "coscope sql: positional parameters (?) cannot be given; use named ones (:name)\n");
+            return 1;
+        }
+        char *end;
+        long long iv = strtoll(p->value, &end, 10);
+        if (*p->value && !*end) {
+            sqlite3_bind_int64(st, i, iv);
+            continue;
+        }
+        double dv = strtod(p->value, &end);
+        if (*p->value && !*end) sqlite3_bind_double(st, i, dv);
+        else sqlite3_bind_text(st, i, p->value, -1, SQLITE_STATIC);
+    }
+    return 0;
+}
+
+/* An argument that looks like an option.  Not getopt: a query may well
+ * begin with "--" (an SQL comment), and a query is never a bare word, so
+ * anything with whitespace in it is an operand. */
+static int looks_like_option(const char *a)
+{
+    return a[0] == '-' && a[1] && !strpbrk(a, " \t\n\r");
+}
+
+int cli_sql(int argc, char **argv)
+{
+    int fmt = FMT_TABLE, nparams = 0, npos = 0, only_operands = 0;
+    const char *pos[3] = { NULL, NULL, NULL };
+    param *params = calloc((size_t)argc + 1, sizeof *params);
+    if (!params) return 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (only_operands || !looks_like_option(a)) {
+            if (npos < 3) pos[npos] = a;
+            npos++;
+            continue;
+        }
+        if (!strcmp(a, "--")) { only_operands = 1; continue; }
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(USAGE, stdout);
+            free(params);
+            return 0;
+        }
+        if (!strcmp(a, "--csv") || !strcmp(a, "--json")) {
+            int want = a[2] == 'c' ? FMT_CSV : FMT_JSON;
+            if (fmt != FMT_TABLE && fmt != want) {
+                fprintf(stderr, "coscope sql: --csv and --json exclude each other\n");
+                free(params);
+                return 2;
+            }
+            fmt = want;
+            continue;
+        }
+        const char *val = NULL;
+        if (!strcmp(a, "-p") || !strcmp(a, "--param")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "coscope sql: %s needs NAME=VALUE (see coscope sql --help)\n", a);
+                free(params);
+                return 2;
+            }
+            val = argv[++i];
+        } else if (!strncmp(a, "--param=", 8)) val = a + 8;
+        else if (!strncmp(a, "-p", 2)) val = a + 2;
+        if (!val) {
+            fprintf(stderr, "coscope sql: unknown option '%s' (see coscope sql --help)\n", a);
+            free(params);
+            return 2;
+        }
+        const char *eq = strchr(val, '=');
+        const char *nm = val[0] == ':' || val[0] == '@' || val[0] == '$' ? val + 1 : val;
+        if (!eq || eq == nm) {
+            fprintf(stderr, "coscope sql: --param wants NAME=VALUE, got '%s'\n", val);
+            free(params);
+            return 2;
+        }
+        /* Names are compared up to the '=', so argv stays untouched. */
+        params[nparams++] = (param){ nm, eq + 1, (size_t)(eq - nm) };
+    }
+    if (npos != 2) {
+        fprintf(stderr, "coscope sql: %s (usage: coscope sql FILE QUERY [--csv|--json] [-p NAME=VALUE])\n",
+                npos < 1 ? "no trace file given" : npos < 2 ? "no query given" : "too many arguments; quote the query");
+        free(params);
+        return 2;
+    }
+    const char *path = pos[0], *sql = pos[1];
+    sqlite3 *db = cli_open_trace("sql", path);
+    if (!db) {
+        free(params);
+        return 2;
+    }
+    /* Read-only already; query_only also refuses writes through ATTACHed files. */
+    sqlite3_exec(db, "PRAGMA query_only = 1", NULL, NULL, NULL);
+
+    int status = 0, json_rows = 0, printed_any = 0;
+    if (fmt == FMT_JSON) putchar('[');
+    const char *rest = sql;
+    while (rest && *rest) {
+        sqlite3_stmt *st = NULL;
+        const char *tail = NULL;
+        if (sqlite3_prepare_v2(db, rest, -1, &st, &tail) != SQLITE_OK) {
+            fflush(stdout);
+            fprintf(stderr, "coscope sql: %s\n", sqlite3_errmsg(db));
+            status = 1;
+            break;
+        }
+        rest = tail;
+        if (!st) continue; /* whitespace or a comment */
+        status = bind_params(st, params, nparams);
+        if (!status) status = run_stmt(db, st, fmt, &json_rows, &printed_any);
+        sqlite3_finalize(st);
+        if (status) break;
+    }
+    if (fmt == FMT_JSON) fputs(json_rows ? "\n]\n" : "]\n", stdout);
+    cli_close_trace(db);
+    free(params);
+    if (fflush(stdout) != 0 && !status) {
+        fprintf(stderr, "coscope sql: writing the output failed\n");
+        status = 1;
+    }
+    return status;
+}
