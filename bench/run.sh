@@ -75,12 +75,15 @@ LOAD0=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo 0)
 
 progress "running:"
 for b in spawn_yield pingpong lock switch spawn idle_mem; do run_c "$b"; done
-if [ "${BENCH_TRACER:-0}" = 1 ]; then
+# The echo benchmark (runtime I/O) and the tracer's figures; BENCH_QUICK=1
+# skips them (they take about a minute together).
+if [ "${BENCH_QUICK:-0}" != 1 ]; then
+    progress echo
+    if ! $TIMEOUT "$BIN/echo" --trace "$TMP/echo-trace.db" >"$TMP/echo" 2>"$TMP/echo.err"; then : >"$TMP/echo"; failed=1; fi
+    rm -f "$TMP"/echo-trace.db*
     progress tracer
-    tracer_bin=$(cd "$BIN" 2>/dev/null && pwd)/tracer
-    if ! (cd "$TMP" && $TIMEOUT "$tracer_bin" --db "$TMP/trace.db") >"$TMP/tracer" 2>"$TMP/tracer.err"; then
-        failed=1
-    fi
+    if ! $TIMEOUT "$BIN/tracer" --db "$TMP/trace.db" >"$TMP/tracer" 2>"$TMP/tracer.err"; then : >"$TMP/tracer"; failed=1; fi
+    rm -f "$TMP"/trace.db*
 fi
 progress "| asyncio"
 A_ASYNCIO=$(progress a; py spawn_yield)
@@ -126,17 +129,31 @@ echo
     echo "s|switch: raw co__switch, one way|$(get switch raw_ns)|ns|6|-|-"
     echo "s|spawn+run+exit, pooled stack|$(get spawn ns_per_task)|ns|30|-|-"
     echo "m|resident memory per idle task|$(get idle_mem bytes_per_task)|B|4608|-|-"
+    if [ "${BENCH_QUICK:-0}" != 1 ]; then
+    echo "r|TCP echo: coroutines / plain libuv|$(get echo ratio)|x|0.9|-|-"
+    echo "t|tracer: ns per event, hot path|$(get tracer hot_ns)|ns|10|-|-"
+    echo "t|tracer: ns per point, tracing off|$(get tracer off_ns)|ns|1|-|-"
+    echo "e|tracer: sustained recording, ping-pong|$(get tracer rec_evps)|ev|10000000|-|-"
+    echo "o|tracer: events lost|$(get tracer lost)|n|0|-|-"
+    echo "s|tracer: exit to complete tables|$(get tracer build_s)|s|5|-|-"
+    echo "o|tracer: echo traced / untraced|$(get echo trace_overhead)|x|1.03|-|-"
+    fi
 } | awk -F'|' '
 function num(x) { return x ~ /^[0-9.eE+-]+$/ }
 function meas(v, u) {
     if (!num(v)) return "n/a"
     if (u == "s")  return sprintf("%.4f s", v)
     if (u == "ns") return sprintf("%.2f ns", v)
+    if (u == "x")  return sprintf("%.3f", v)
+    if (u == "ev") return sprintf("%.1fM/s", v / 1e6)
+    if (u == "n")  return sprintf("%d", v)
     return sprintf("%.2f KiB", v / 1024)
 }
-function targ(t, u) {
+function targ(t, u, k) {
+    if (k == "r" || k == "e") return (u == "ev") ? sprintf(">= %gM/s", t / 1e6) : sprintf(">= %g", t)
     if (u == "s")  return sprintf("<= %g s", t)
     if (u == "ns") return sprintf("<= %g ns", t)
+    if (u == "x" || u == "n") return sprintf("<= %g", t)
     return sprintf("<= %g KiB", t / 1024)
 }
 function base(b) { return b == "-" ? "" : num(b) ? sprintf("%.3f s", b) : "n/a" }
@@ -147,9 +164,10 @@ BEGIN {
     printf fmt, "------", "--------", "------", "------", "-------", "-------", "------", "-------"
 }
 {
-    st = !num($3) ? "ERROR" : ($3 + 0 <= $5 + 0) ? "PASS" : "MISS"
+    higher = ($1 == "r" || $1 == "e")   # rows where more is better
+    st = !num($3) ? "ERROR" : (higher ? ($3 + 0 >= $5 + 0) : ($3 + 0 <= $5 + 0)) ? "PASS" : "MISS"
     if (st == "PASS") pass++; else if (st == "MISS") miss++; else err++
-    line = sprintf(fmt, $2, meas($3, $4), targ($5, $4), st, base($6), ratio($6, $3), base($7), ratio($7, $3))
+    line = sprintf(fmt, $2, meas($3, $4), targ($5, $4, $1), st, base($6), ratio($6, $3), base($7), ratio($7, $3))
     sub(/ +\n$/, "\n", line)
     printf "%s", line
 }
@@ -177,10 +195,13 @@ notes:
   stacks reused from the pool.  Idle memory: RSS growth / tasks, all blocked on one event.
 EOF
 
-if [ "${BENCH_TRACER:-0}" = 1 ]; then
-    echo
-    echo "tracer (bench/tracer.c, key=value as printed):"
-    sed 's/^/  /' "$TMP/tracer"
+if [ "${BENCH_QUICK:-0}" != 1 ]; then
+    cat <<EOF
+  echo: coscope $(get echo coscope_rtps) rt/s, plain libuv $(get echo plain_rtps) rt/s (by CPU time $(get echo ratio_cpu)); traced $(get echo traced_rtps) rt/s
+  tracer: $(get tracer events) events of ping-pong recorded, $(get tracer chunk_bytes_ev) B/event as chunks,
+          $(get tracer bytes_ev) B/event in the finished file (chunks + tables + indexes);
+          ping-pong untraced $(get tracer pp_plain_s) s, traced $(get tracer pp_traced_s) s (x$(get tracer pp_overhead))
+EOF
 fi
 
 for f in "$TMP"/*.err; do

@@ -76,6 +76,7 @@ typedef struct {
     size_t npcs, cap;
     uint32_t *off, *cnt; /* by slot: where its frames are, how many */
     co__syms *syms;
+    uint64_t now;        /* when the report began (before the walks and addr2line) */
 } stacks;
 
 typedef bool (*task_filter)(const co__task *t);
@@ -87,6 +88,7 @@ static void stacks_collect(stacks *st, co__loop *l, uintptr_t self_fp, task_filt
 {
     memset(st, 0, sizeof *st);
     st->l = l;
+    st->now = co__mono_ns();
     st->off = calloc(l->nslots ? l->nslots : 1, sizeof *st->off);
     st->cnt = calloc(l->nslots ? l->nslots : 1, sizeof *st->cnt);
     st->syms = co__syms_new();
@@ -119,6 +121,7 @@ fail:
     free(st->off);
     free(st->cnt);
     memset(st, 0, sizeof *st);
+    st->now = co__mono_ns();
 }
 
 static void stacks_free(stacks *st)
@@ -171,6 +174,18 @@ static void dump_task(FILE *out, co__task *t, const stacks *st)
     } else if (t->state == CO_TASK_READY && t->started && t->wait_loc) {
         /* Woken, not yet back: wait_loc is still the await it returns from. */
         fprintf(out, ", resuming from await at %s:%d", loc_file(t->wait_loc), loc_line(t->wait_loc));
+    } else if (t->state == CO_TASK_RUNNING && t->loop->dbg &&
+               atomic_load_explicit(&t->loop->dbg->task, memory_order_relaxed) == t &&
+               (atomic_load_explicit(&t->loop->dbg->seq, memory_order_relaxed) & 1)) {
+        /* Debug mode times steps, so it knows where this one began. */
+        co__dbg *d = t->loop->dbg;
+        co_loc *from = atomic_load_explicit(&d->from, memory_order_relaxed);
+        uint64_t now = st && st->now ? st->now : co__mono_ns();
+        fprintf(out, " for %.1f ms since ", (double)(now - atomic_load(&d->t0)) / 1e6);
+        if (from)
+            fprintf(out, "await at %s:%d", loc_file(from), loc_line(from));
+        else
+            fprintf(out, "its start");
     }
     if (co__task_ended(t)) fprintf(out, " result %d", t->result);
     fprintf(out, "\n    spawned at %s:%d", loc_file(t->spawn_loc), loc_line(t->spawn_loc));
@@ -202,6 +217,7 @@ void co_dump(FILE *out)
     /* Our own frame record: the running task's stack is walked from its
      * return address, i.e. from the caller of co_dump. */
     co__dump(l, out, (uintptr_t)__builtin_frame_address(0));
+    __asm__ volatile("" ::: "memory"); /* no tail call: our frame must outlive the walk */
 }
 
 /* ------------------------------------------------------------------------ */

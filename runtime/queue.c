@@ -87,11 +87,13 @@ static int get_now(co_queue_t *q, void **item)
     if (q->len == 0) return -EAGAIN;
     void *it = pop_item(q);
     if (item) *item = it;
-    CO_TRACE(TR_Q_GET, NULL, (co__self() ? co__self()->id : 0), q->id, q->len);
     co__task *p = co__waitq_first(&q->putters);
+    /* Depth after the get, before a waiting putter's item moves in. */
+    CO_TRACE(TR_Q_GET, NULL, (co__self() ? co__self()->id : 0), q->id, q->len);
     if (p) {
         push_item(q, p->wake_value);
         q->unfinished++;
+        CO_TRACE(TR_Q_PUT, NULL, p->id, q->id, q->len); /* on the putter's behalf */
         co__wake(p, 0);
     }
     return 0;

@@ -501,7 +501,7 @@ void co__syms_resolve(co__syms *s)
 {
     if (!s || s->resolved) return;
     s->resolved = 1;
-    qsort(s->ents, s->nents, sizeof *s->ents, cmp_ent);
+    if (s->nents) qsort(s->ents, s->nents, sizeof *s->ents, cmp_ent);
     size_t u = 0;
     for (size_t i = 0; i < s->nents; i++)
         if (u == 0 || s->ents[i].addr != s->ents[u - 1].addr) s->ents[u++] = s->ents[i];

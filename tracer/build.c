@@ -131,7 +131,7 @@ struct tr_builder {
     int64_t events;
     tr_map tasks, holds, strcache;
     sqlite3_stmt *sel_chunks, *ins_event, *ins_span, *ins_task, *upd_task, *ins_res, *ins_thread,
-                 *sel_string, *ins_warning, *sel_task_name, *sel_res;
+                 *sel_string, *ins_warning, *sel_task_name, *sel_res, *upd_detached;
     int err;
 };
 
@@ -193,6 +193,7 @@ int tr_builder_new(tr_builder **out, sqlite3 *db)
     r = r ? r : prep(b, &b->ins_warning, "INSERT INTO warnings(kind, task, resource, ts, dur, loc, loc2, message, task2) VALUES (?,?,?,?,?,?,?,?,?)");
     r = r ? r : prep(b, &b->sel_task_name, "SELECT name FROM tasks WHERE id = ?");
     r = r ? r : prep(b, &b->sel_res, "SELECT kind, name FROM resources WHERE id = ?");
+    r = r ? r : prep(b, &b->upd_detached, "UPDATE tasks SET detached = 1 WHERE id = ?");
     if (r < 0) {
         tr_builder_free(b);
         return r;
@@ -206,7 +207,7 @@ void tr_builder_free(tr_builder *b)
     if (!b) return;
     sqlite3_stmt *all[] = { b->sel_chunks, b->ins_event, b->ins_span, b->ins_task, b->upd_task,
                             b->ins_res, b->ins_thread, b->sel_string, b->ins_warning, b->sel_task_name,
-                            b->sel_res };
+                            b->sel_res, b->upd_detached };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) sqlite3_finalize(all[i]);
     for (size_t i = 0; i < b->strcache.cap; i++)
         if (b->strcache.keys && b->strcache.keys[i]) free(*(char **)(b->strcache.vals + i * sizeof(char *)));
@@ -600,6 +601,10 @@ static void on_event(void *ctx, uint32_t ring, const tr_rec *e)
     case TR_WORK_END:
         close_hold(b, 'w', "work", e->res, task, ts, loc, ring);
         break;
+    case TR_DETACH:
+        sqlite3_bind_int64(b->upd_detached, 1, (int64_t)e->res);
+        step(b, b->upd_detached);
+        break;
     case TR_LOOP_IDLE: /* the loop of this ring blocks in poll */
         open_hold(b, 'i', ring + 1, 0, ts, 0);
         break;
@@ -654,10 +659,15 @@ int tr_builder_finish(tr_builder *b)
         if (!b->tasks.keys[i]) continue;
         uint64_t id = b->tasks.keys[i];
         tstate *t = (tstate *)(b->tasks.vals + i * b->tasks.vsize);
-        if (t->in_step) span(b, "step", id, 0, t->step_start, end, NULL, t->step_loc, 0, 0, 0, 1, t->ring);
-        if (t->in_await)
+        if (t->in_step) {
+            span(b, "step", id, 0, t->step_start, end, NULL, t->step_loc, 0, 0, 0, 1, t->ring);
+            t->busy += end - t->step_start;
+        }
+        if (t->in_await) {
             span(b, "await", id, t->await_res, t->await_start, end, co_wait_kind_name(t->await_kind),
                  t->await_loc, 0, 0, 0, 1, t->ring);
+            t->wait += end - t->await_start;
+        }
         write_task(b, id, t, -1, t->in_await ? "waiting" : t->start_ts ? "ready" : "pending", 0, 0);
     }
     int r = tr_exec(b->db,

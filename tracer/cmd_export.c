@@ -291,7 +291,8 @@ static void instants(ex *x)
         " WHERE e.kind IN ('log', 'mark') ORDER BY e.ts");
     while (row(x, st)) {
         const char *kind = text(st, 2), *msg = is_null(st, 3) ? "?" : text(st, 3);
-        instant(x, st, 1, 0, kind, !strcmp(kind, "mark") ? msg : "log", kind[0] == 'l' ? "line" : "mark", msg, 4, 5);
+        /* Named by their text: that is what shows on the track. */
+        instant(x, st, 1, 0, kind, msg, kind[0] == 'l' ? "line" : "mark", msg, 4, 5);
     }
     sqlite3_finalize(st);
     st = prep(x,
@@ -404,7 +405,11 @@ static void flows(ex *x)
                 if (nw == cap) {
                     cap = cap ? cap * 2 : 64;
                     wait *n = realloc(w, cap * sizeof *w);
-                    if (!n) { fprintf(stderr, "coscope export: out of memory\n"); x->failed = 1; free(w); return; }
+                    if (!n) {
+                        fprintf(stderr, "coscope export: out of memory\n");
+                        x->failed = 1;
+                        goto out;
+                    }
                     w = n;
                 }
                 w[nw++] = (wait){ sqlite3_column_int64(ws, 1), sqlite3_column_int64(ws, 2), sqlite3_column_int64(ws, 3),
@@ -437,6 +442,7 @@ static void flows(ex *x)
             if (only) break;
         }
     }
+out:
     free(w);
     sqlite3_finalize(evs);
     sqlite3_finalize(ws);

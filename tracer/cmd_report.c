@@ -288,6 +288,16 @@ static void wrapped(const char *text, int ind)
     }
 }
 
+/* "file:line (func)" in at most w bytes (w < WIDTH): the path gives way
+ * first.  out has room for 2 * WIDTH. */
+static void where(char *out, const char *loc, const char *func, size_t w)
+{
+    char fb[40], lb[WIDTH];
+    const char *f = fit(fb, sizeof fb, func && *func ? func : "?", 24);
+    size_t room = w > strlen(f) + 3 ? w - strlen(f) - 3 : 4;
+    snprintf(out, 2 * WIDTH, "%s (%s)", fit_left(lb, sizeof lb, loc, room), f);
+}
+
 static void heading(const char *fmt, ...)
 {
     va_list ap;
@@ -319,7 +329,8 @@ static void run_section(sqlite3 *db, const char *path)
     int64_t lost = tr_meta_int(db, "lost", 0);
 
     printf("%scoscope report%s %s\n\n", C(C_BOLD), C(C_OFF), path);
-    printf("  program   %s\n", args ? args : program ? program : "?");
+    char pb[WIDTH];
+    printf("  program   %s\n", fit(pb, sizeof pb, args ? args : program ? program : "?", WIDTH - 12));
     if (start || pid) {
         printf("  started   %s", start ? start : "");
         if (pid) printf("%spid %lld", start ? "  " : "", (long long)pid);
@@ -402,15 +413,17 @@ static int64_t warnings_section(sqlite3 *db, int top)
             wrapped(col(rows, 4), 6);
             /* Source lines: where it happened, and for slow steps where the
              * step ended -- the two bracket the code that did not await. */
-            char lb[WIDTH], lb2[WIDTH];
             if (sqlite3_column_type(rows, 5) != SQLITE_NULL) {
-                const char *a = fit_left(lb, sizeof lb, col(rows, 5), 40);
-                if (sqlite3_column_type(rows, 7) != SQLITE_NULL)
-                    printf("      %s%s (%s) -> %s (%s)%s\n", C(C_DIM), a, fit(nb, 20, col(rows, 6), 18),
-                           fit_left(lb2, sizeof lb2, col(rows, 7), 40 - 2), col(rows, 8)[0] ? col(rows, 8) : "?",
-                           C(C_OFF));
-                else
-                    printf("      %sat %s (%s)%s\n", C(C_DIM), a, col(rows, 6), C(C_OFF));
+                char a[2 * WIDTH], b[2 * WIDTH], line[5 * WIDTH];
+                where(a, col(rows, 5), col(rows, 6), WIDTH - 12);
+                if (sqlite3_column_type(rows, 7) != SQLITE_NULL) {
+                    where(b, col(rows, 7), col(rows, 8), WIDTH - 12);
+                    snprintf(line, sizeof line, "%s -> %s", a, b);
+                    if (strlen(line) <= WIDTH - 6) printf("      %s%s%s\n", C(C_DIM), line, C(C_OFF));
+                    else printf("      %sfrom %s\n      to   %s%s\n", C(C_DIM), a, b, C(C_OFF));
+                } else {
+                    printf("      %sat %s%s\n", C(C_DIM), a, C(C_OFF));
+                }
             }
         }
         sqlite3_reset(rows);
@@ -447,7 +460,7 @@ static void tasks_table(sqlite3 *db, const char *title, const char *order_col, i
                fit(nb, sizeof nb, col(st, 1), 20), C(sc), state, C(sc[0] ? C_OFF : ""),
                dur(b1, sqlite3_column_int64(st, 3)), dur(b2, sqlite3_column_int64(st, 4)),
                dur(b3, sqlite3_column_int64(st, 5)), (long long)sqlite3_column_int64(st, 6),
-               (long long)sqlite3_column_int64(st, 7), fit_left(lb, sizeof lb, slash ? slash + 1 : at, 20));
+               (long long)sqlite3_column_int64(st, 7), fit_left(lb, sizeof lb, slash ? slash + 1 : at, 18));
     }
     sqlite3_finalize(st);
     if (!shown) heading("%s: none", title);

@@ -203,7 +203,7 @@ static void json_value(sqlite3_stmt *st, int i)
 static int run_stmt(sqlite3 *db, sqlite3_stmt *st, int fmt, int *json_rows, int *printed_any)
 {
     int ncol = sqlite3_column_count(st);
-    int rc;
+    int rc = SQLITE_DONE;
     if (ncol == 0) {
         /* Statements without rows (a PRAGMA setting, say): run them for effect. */
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {}

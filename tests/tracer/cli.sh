@@ -118,6 +118,16 @@ run "$coscope" report "$warn_db" --top 1
 expect_rc "report --top 1" 0
 same "report --top 1: one row per table" "$(grep -cE '^ +[0-9]+ [a-z]' "$out")" 2
 
+# Long names, paths and arguments are cut, never wrap the tables.
+cp "$warn_db" "$tmp/long.db"
+long=$(printf '%080d' 0 | tr 0 x)
+sqlite3 "$tmp/long.db" "UPDATE tasks SET name = '$long' || name; UPDATE resources SET name = '$long' || name;
+    UPDATE locations SET file = '/a/$long/' || file, func = '$long' || func;
+    UPDATE meta SET value = '[\"/p/$long\",\"$long\",\"a b\"]' WHERE key = 'argv';"
+run "$coscope" report "$tmp/long.db"
+expect_rc "report long names" 0
+same "report long names: lines fit 100 columns" "$(awk 'length > 100' "$out" | head -3)" ""
+
 run "$coscope" report "$crash_db"
 expect_rc "report crash" 0
 has "report crash" "killed by signal 6 (SIGABRT)"
@@ -310,7 +320,7 @@ if command -v node >/dev/null && command -v npm >/dev/null; then
     run node "$check" "$tmp/crash.json" $modarg --expect-thread "worker #5"
     expect_rc "chrome_check crash.json (open spans)" 0
     grep -q '"name":"warning: slow_step"' "$tmp/warn.json" && ok || bad "export: no slow_step instant"
-    grep -q '"ph":"i","pid":1,"tid":12,.*"name":"log"' "$tmp/ok.json" && ok || bad "export: no log instant"
+    grep -q '"ph":"i","pid":1,"tid":12,.*"cat":"log","name":"child 1 starting"' "$tmp/ok.json" && ok || bad "export: no log instant"
     # The checker itself must catch a slice that overlaps its neighbour.
     # (a slice made to begin halfway through the one before it, ending where it did).
     node -e '
