@@ -130,6 +130,7 @@ struct tr_builder {
     int64_t max_ts;
     int64_t events;
     tr_map tasks, holds, strcache;
+    tr_batch ev, sp;          /* events and spans rows, written in bulk */
     sqlite3_stmt *sel_chunks, *ins_event, *ins_span, *ins_task, *upd_task, *ins_res, *ins_thread,
                  *sel_string, *ins_warning, *sel_task_name, *sel_res, *upd_detached;
     int err;
@@ -194,12 +195,44 @@ int tr_builder_new(tr_builder **out, sqlite3 *db)
     r = r ? r : prep(b, &b->sel_task_name, "SELECT name FROM tasks WHERE id = ?");
     r = r ? r : prep(b, &b->sel_res, "SELECT kind, name FROM resources WHERE id = ?");
     r = r ? r : prep(b, &b->upd_detached, "UPDATE tasks SET detached = 1 WHERE id = ?");
+    r = r ? r : tr_batch_register(db);
+    r = r ? r : tr_batch_init(&b->ev, db, "events(ts, ring, task, kind, resource, arg, loc)", 7, 1 << 16);
+    r = r ? r : tr_batch_init(&b->sp, db, "spans(kind, task, resource, start, end, dur, wait, loc, end_loc, result, "
+                                          "open, bin, ring)", 13, 1 << 16);
     if (r < 0) {
         tr_builder_free(b);
         return r;
     }
     *out = b;
     return 0;
+}
+
+static inline void cell_int(tr_cell *c, int64_t v) { c->type = TR_CELL_INT; c->i = v; }
+static inline void cell_opt(tr_cell *c, int64_t v) { c->type = v ? TR_CELL_INT : TR_CELL_NULL; c->i = v; }
+static inline void cell_text(tr_cell *c, const char *s) { c->type = s ? TR_CELL_TEXT : TR_CELL_NULL; c->s = s; }
+
+static tr_cell *next_row(tr_builder *b, tr_batch *batch)
+{
+    tr_cell *row = tr_batch_row(batch);
+    if (!row) {
+        int r = tr_batch_flush(batch);
+        if (r < 0 && !b->err) {
+            fprintf(stderr, "coscope: sqlite: %s\n", sqlite3_errmsg(b->db));
+            b->err = r;
+        }
+        row = tr_batch_row(batch);
+    }
+    return row;
+}
+
+static void flush_batches(tr_builder *b)
+{
+    int r = tr_batch_flush(&b->ev);
+    if (r == 0) r = tr_batch_flush(&b->sp);
+    if (r < 0 && !b->err) {
+        fprintf(stderr, "coscope: sqlite: %s\n", sqlite3_errmsg(b->db));
+        b->err = r;
+    }
 }
 
 void tr_builder_free(tr_builder *b)
@@ -209,6 +242,8 @@ void tr_builder_free(tr_builder *b)
                             b->ins_res, b->ins_thread, b->sel_string, b->ins_warning, b->sel_task_name,
                             b->sel_res, b->upd_detached };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) sqlite3_finalize(all[i]);
+    tr_batch_free(&b->ev);
+    tr_batch_free(&b->sp);
     for (size_t i = 0; i < b->strcache.cap; i++)
         if (b->strcache.keys && b->strcache.keys[i]) free(*(char **)(b->strcache.vals + i * sizeof(char *)));
     map_free(&b->tasks);
@@ -259,22 +294,22 @@ static void span(tr_builder *b, const char *kind, uint64_t task, uint64_t res, i
                  const char *wait, uint32_t loc, uint32_t end_loc, int64_t result, int has_result, int open,
                  uint32_t ring)
 {
-    sqlite3_stmt *st = b->ins_span;
     if (end < start) end = start;
-    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-    bind_opt(st, 2, (int64_t)task);
-    bind_opt(st, 3, (int64_t)res);
-    sqlite3_bind_int64(st, 4, start);
-    sqlite3_bind_int64(st, 5, end);
-    sqlite3_bind_int64(st, 6, end - start);
-    if (wait) sqlite3_bind_text(st, 7, wait, -1, SQLITE_STATIC); else sqlite3_bind_null(st, 7);
-    bind_opt(st, 8, loc);
-    bind_opt(st, 9, end_loc);
-    if (has_result) sqlite3_bind_int64(st, 10, result); else sqlite3_bind_null(st, 10);
-    sqlite3_bind_int(st, 11, open);
-    sqlite3_bind_int64(st, 12, span_bin(start, end));
-    sqlite3_bind_int64(st, 13, ring);
-    step(b, st);
+    tr_cell *c = next_row(b, &b->sp);
+    if (!c) return;
+    cell_text(&c[0], kind);   /* static strings: they outlive the flush */
+    cell_opt(&c[1], (int64_t)task);
+    cell_opt(&c[2], (int64_t)res);
+    cell_int(&c[3], start);
+    cell_int(&c[4], end);
+    cell_int(&c[5], end - start);
+    cell_text(&c[6], wait);
+    cell_opt(&c[7], loc);
+    cell_opt(&c[8], end_loc);
+    if (has_result) cell_int(&c[9], result); else cell_text(&c[9], NULL);
+    cell_int(&c[10], open);
+    cell_int(&c[11], span_bin(start, end));
+    cell_int(&c[12], ring);
 }
 
 static uint64_t hold_key(uint64_t res, uint64_t task, int kind)
@@ -459,15 +494,17 @@ static void on_event(void *ctx, uint32_t ring, const tr_rec *e)
     if (ts > b->max_ts) b->max_ts = ts;
     b->events++;
 
-    sqlite3_stmt *st = b->ins_event;
-    sqlite3_bind_int64(st, 1, ts);
-    sqlite3_bind_int64(st, 2, ring);
-    bind_opt(st, 3, (int64_t)task);
-    sqlite3_bind_text(st, 4, kind < TR_KIND_COUNT ? KIND_NAMES[kind] : "unknown", -1, SQLITE_STATIC);
-    bind_opt(st, 5, (int64_t)e->res);
-    sqlite3_bind_int64(st, 6, (int64_t)e->arg);
-    bind_opt(st, 7, loc);
-    step(b, st);
+    sqlite3_stmt *st;
+    tr_cell *c = next_row(b, &b->ev);
+    if (c) {
+        cell_int(&c[0], ts);
+        cell_int(&c[1], ring);
+        cell_opt(&c[2], (int64_t)task);
+        cell_text(&c[3], kind < TR_KIND_COUNT ? KIND_NAMES[kind] : "unknown");
+        cell_opt(&c[4], (int64_t)e->res);
+        cell_int(&c[5], (int64_t)e->arg);
+        cell_opt(&c[6], loc);
+    }
 
     tstate *t = task ? map_find(&b->tasks, task) : NULL;
     if (__builtin_expect(!t && task && (kind == TR_START || kind == TR_AWAIT || kind == TR_RESUME || kind == TR_END), 0)) {
@@ -638,6 +675,7 @@ int64_t tr_builder_step(tr_builder *b, int64_t max_events)
             if (max_events > 0 && b->events - before >= max_events) break;
         }
         sqlite3_reset(b->sel_chunks);
+        flush_batches(b);
         if (b->err) return b->err;
         if (!got || (max_events > 0 && b->events - before >= max_events)) break;
     }
@@ -670,12 +708,11 @@ int tr_builder_finish(tr_builder *b)
         }
         write_task(b, id, t, -1, t->in_await ? "waiting" : t->start_ts ? "ready" : "pending", 0, 0);
     }
+    flush_batches(b);
     int r = tr_exec(b->db,
                     "CREATE INDEX IF NOT EXISTS spans_bin ON spans(bin, start);"
                     "CREATE INDEX IF NOT EXISTS spans_task ON spans(task, start);"
                     "CREATE INDEX IF NOT EXISTS spans_resource ON spans(resource, kind);"
-                    "CREATE INDEX IF NOT EXISTS events_ts ON events(ts);"
-                    "CREATE INDEX IF NOT EXISTS events_task ON events(task, ts);"
                     "CREATE INDEX IF NOT EXISTS tasks_parent ON tasks(parent);");
     if (r == 0) r = tr_meta_set_int(b->db, "built", 1);
     if (r == 0) r = tr_meta_set_int(b->db, "duration_ns", end);

@@ -57,6 +57,34 @@ int64_t tr_meta_int(sqlite3 *db, const char *key, int64_t dflt);
 int tr_sqlite_err(int rc);
 int tr_exec(sqlite3 *db, const char *sql);
 
+/* ---- batch.c: bulk inserts ---------------------------------------------- */
+
+enum { TR_CELL_NULL = 0, TR_CELL_INT, TR_CELL_TEXT };
+typedef struct tr_cell {
+    int type;          /* TR_CELL_* */
+    int64_t i;         /* valid only if type == TR_CELL_INT */
+    const char *s;     /* valid only if type == TR_CELL_TEXT; must outlive the flush */
+} tr_cell;
+
+/* Rows for one table, written by tr_batch_flush in one statement. */
+typedef struct tr_batch {
+    tr_cell *cells;    /* n rows of ncols cells */
+    size_t n, cap;
+    int ncols;
+    sqlite3_stmt *insert;
+} tr_batch;
+
+int tr_batch_register(sqlite3 *db);          /* once per connection */
+/* table_and_columns: e.g. "events(ts, ring, task)" with ncols names. */
+int tr_batch_init(tr_batch *b, sqlite3 *db, const char *table_and_columns, int ncols, size_t cap);
+/* The next row's cells (ncols of them), or NULL if the batch is full: flush. */
+static inline tr_cell *tr_batch_row(tr_batch *b)
+{
+    return b->n < b->cap ? &b->cells[b->n++ * (size_t)b->ncols] : NULL;
+}
+int tr_batch_flush(tr_batch *b);
+void tr_batch_free(tr_batch *b);
+
 /* ---- build.c: chunks -> tables ---------------------------------------- */
 
 typedef struct tr_builder tr_builder;
