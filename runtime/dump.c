@@ -228,14 +228,13 @@ static bool is_pending(const co__task *t) { return !co__task_ended(t); }
 
 void co__report_asleep(co__loop *l, FILE *out)
 {
-    stacks st, *sp = NULL;
-    if (l->debug) {
-        stacks_collect(&st, l, 0, is_waiting);
-        sp = &st;
-    }
+    /* Always with stacks: the program is about to fail with -EDEADLK, and
+     * where each task is stuck is the whole point of the report. */
+    stacks st;
+    stacks_collect(&st, l, 0, is_waiting);
     FOR_EACH_TASK(l, t)
-        if (t->state == CO_TASK_WAITING) dump_task(out, t, sp);
-    if (sp) stacks_free(sp);
+        if (t->state == CO_TASK_WAITING) dump_task(out, t, &st);
+    stacks_free(&st);
 }
 
 void co__report_deadlock(co__task *self, co_lock_t *want, co__task *target, co_loc *loc)
