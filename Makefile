@@ -39,7 +39,7 @@ CLI_OBJ := $(CLI_C:%.c=$(BUILD)/obj/%.o)
 
 TEST_SRC  := $(wildcard tests/runtime/test_*.c tests/tracer/test_*.c)
 TEST_BIN  := $(TEST_SRC:%.c=$(BUILD)/%)
-# Programs tests/tracer/e2e.sh tests/tracer/cli.sh runs under `coscope run`.
+# Programs tests/tracer/e2e.sh tests/tracer/cli.sh tests/tracer/warnings.sh runs under `coscope run`.
 E2E_PROG  := $(patsubst %.c,$(BUILD)/%,$(wildcard tests/tracer/progs/*.c))
 SAMPLE_SRC := $(wildcard samples/*.c)
 SAMPLE_BIN := $(SAMPLE_SRC:%.c=$(BUILD)/%)
@@ -99,7 +99,7 @@ deps:
 
 test: deps
 	@$(MAKE) --no-print-directory lib $(BUILD)/coscope $(TEST_BIN) $(E2E_PROG)
-	@BUILD=$(BUILD) sh scripts/run-tests.sh $(BUILD) $(TEST_BIN) tests/tracer/e2e.sh tests/tracer/cli.sh
+	@BUILD=$(BUILD) sh scripts/run-tests.sh $(BUILD) $(TEST_BIN) tests/tracer/e2e.sh tests/tracer/cli.sh tests/tracer/warnings.sh
 
 check: deps
 	@$(MAKE) --no-print-directory BUILD=build/check CFLAGS='-O1 -g' \

@@ -11,32 +11,6 @@
  */
 #include "internal.h"
 
-void co__waitq_push(co_waitq *q, co__task *t)
-{
-    t->wq_next = NULL;
-    t->wq_prev = q->tail;
-    if (q->tail)
-        ((co__task *)q->tail)->wq_next = t;
-    else
-        q->head = t;
-    q->tail = t;
-    t->wq = q;
-}
-
-void co__waitq_remove(co_waitq *q, co__task *t)
-{
-    if (t->wq_prev)
-        t->wq_prev->wq_next = t->wq_next;
-    else
-        q->head = t->wq_next;
-    if (t->wq_next)
-        t->wq_next->wq_prev = t->wq_prev;
-    else
-        q->tail = t->wq_prev;
-    t->wq_next = t->wq_prev = NULL;
-    t->wq = NULL;
-}
-
 /* Mark every enclosing timeout scope whose deadline has passed. */
 static void expire_scopes(co__task *t, uint64_t now)
 {
@@ -89,16 +63,6 @@ int co__suspend(co__task *t, co_wait_kind kind, void *obj, uint64_t obj_id, co_l
     t->wait_obj = NULL;
     t->wake_result = 0;
     return r;
-}
-
-void co__wake(co__task *t, int result)
-{
-    co__loop *l = t->loop;
-    CO_ASSERT(t->state == CO_TASK_WAITING);
-    if (t->wq) co__waitq_remove(t->wq, t);
-    if (t->heap_idx != CO__NOHEAP) co__heap_remove(l, t);
-    t->wake_result = result;
-    co__ready(l, t);
 }
 
 void co__interrupt(co__task *t, int result)

@@ -13,6 +13,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define CO_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CO_ASAN 1
+#endif
+#endif
+#ifdef CO_ASAN
+#include <sanitizer/common_interface_defs.h>
+#endif
+
 #define CO_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define CO_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
@@ -75,8 +86,25 @@ enum { CO__GUARD_MADVISE, CO__GUARD_MPROTECT, CO__GUARD_CANARY };
 
 int co__stackpool_init(co__stackpool *p, size_t stack_size);
 void co__stackpool_destroy(co__stackpool *p);
-co__stack *co__stack_get(co__stackpool *p);
-void co__stack_put(co__stackpool *p, co__stack *s);
+co__stack *co__stack_get_slow(co__stackpool *p); /* the pool is empty: carve a new slab */
+/* Take a stack (most recently returned first: its pages are resident). */
+static inline co__stack *co__stack_get(co__stackpool *p)
+{
+    co__stack *s = p->free;
+    if (CO_UNLIKELY(s == NULL)) return co__stack_get_slow(p);
+    p->free = s->next_free;
+    p->nfree--;
+    p->nhot -= p->nhot != 0;
+    if (CO_UNLIKELY(s->canary != NULL)) *s->canary = CO__CANARY;
+    return s;
+}
+static inline void co__stack_put(co__stackpool *p, co__stack *s)
+{
+    s->next_free = p->free;
+    p->free = s;
+    p->nfree++;
+    p->nhot++;
+}
 /* Give back the pages of free stacks beyond a small hot set. */
 void co__stackpool_trim(co__stackpool *p);
 /* Install the SIGSEGV handler that reports stack overflows (once per process)
@@ -96,8 +124,11 @@ struct co__watch {
     void *data;
 };
 
+/* Layout: 256 bytes in four cache lines (task chunks are 64-byte aligned),
+ * by temperature.  Line 0 is all that suspending and resuming touch; line 1
+ * what waking and spawning add; lines 2-3 the rest of a task's life. */
 struct co__task {
-    /* Scheduler fields. */
+    /* Line 0: scheduler and await state. */
     void *sp;                 /* valid only while not RUNNING */
     co__task *next_ready;     /* valid only while READY (in loop->ready) or on the slot free list */
     struct co__loop *loop;
@@ -106,46 +137,45 @@ struct co__task {
     uint8_t cancel_pending;   /* cancel requested, not yet delivered */
     uint8_t detached;
     uint8_t awaited;          /* some task is in co_await on it (owner consumes it) */
-    uint8_t freed_stack;
     uint8_t wait_kind;        /* co_wait_kind; valid only while WAITING */
     uint8_t name_owned;
     uint8_t closing_cancelled; /* cancelled by co_loop_free: already reported as pending */
+    int wake_result;          /* what co__suspend returns; 0 except from a wake to the resume */
+    uint32_t heap_idx;
+    void *wait_obj;           /* valid only while WAITING */
+    co_loc *wait_loc;         /* where it last suspended; valid once it has */
+    co_waitq *wq;             /* the wait queue we are linked in, or NULL */
+
+    /* Line 1: more of the await state; identity. */
+    uint64_t deadline;        /* effective timeout-scope deadline, UINT64_MAX = none */
+    uint64_t wait_obj_id;     /* valid only while WAITING */
+    uint64_t id;
     uint32_t slot;            /* index in the loop's slot table */
     uint32_t gen;             /* handle generation; bumped when freed */
-    uint32_t cancel_count;    /* cancellations requested so far */
-    uint64_t id;
-
-    /* Await state, valid only while WAITING. */
-    void *wait_obj;
-    uint64_t wait_obj_id;
-    co_loc *wait_loc;
-    co_waitq *wq;             /* the wait queue we are linked in, or NULL */
-    co__task *wq_next, *wq_prev;
     void (*wait_cancel)(co__task *t); /* detach from what we wait on; NULL = unlink wq only */
-    int wake_result;          /* what co__suspend returns */
     void *wake_value;         /* hand-off payload (queue get) */
+    co__task *wq_next, *wq_prev; /* valid only while wq != NULL */
 
-    /* Time. */
-    uint64_t deadline;        /* effective timeout-scope deadline, UINT64_MAX = none */
-    co_timeout_t *scope;      /* innermost timeout scope */
-    uint64_t timer_at;        /* valid only while heap_idx != CO__NOHEAP */
-    uint32_t heap_idx;
-    int timer_result;         /* what a timer expiry wakes us with: 0 or -ETIMEDOUT */
-
-    /* Life. */
+    /* Line 2: life and time. */
     co_fn fn;
     void *arg;
+    co__stack *stack;         /* NULL once ended (returned to the pool) */
+    co__watch *watchers;      /* notified when we end */
+    co_timeout_t *scope;      /* innermost timeout scope */
+    uint64_t timer_at;        /* valid only while heap_idx != CO__NOHEAP */
+    int timer_result;         /* what a timer expiry wakes us with: 0 or -ETIMEDOUT */
     int result;               /* valid only once ended */
+    uint32_t cancel_count;    /* cancellations requested so far */
+
+    /* Line 3: introspection and groups. */
     const char *name;
     co_loc *spawn_loc;
     uint64_t parent_id;
     co_task_t parent;
-    co__watch *watchers;      /* notified when we end */
-    co__stack *stack;         /* NULL once ended (returned to the pool) */
     co_group_t *group;        /* owning group, if any */
-    co__task *group_next, *group_prev;
+    co__task *group_next, *group_prev; /* valid only while group != NULL */
     void *asan_fake;          /* ASan fake stack of this fiber */
-};
+} __attribute__((aligned(64)));
 
 #define CO__NOHEAP UINT32_MAX
 #define CO__NODEADLINE UINT64_MAX
@@ -156,15 +186,24 @@ static inline bool co__task_ended(const co__task *t) { return t->state >= CO_TAS
 /* Loop                                                                      */
 
 typedef struct co__loop {
-    uv_loop_t *uv;
-    uv_loop_t uv_own;         /* valid only if owns_uv */
-    int owns_uv;
-    void *sched_sp;           /* the loop thread's own stack while a task runs */
+    /* The scheduler's hot fields first, together. */
     co__task *current;        /* running task, NULL on the scheduler stack */
     co__task *ready_head, *ready_tail;
     int budget;               /* switches left before returning to libuv */
-    uv_idle_t idle;           /* active while ready tasks exist */
     int idle_on;              /* idle is started (cheaper than asking libuv) */
+    co__task *dead;           /* ended task whose stack must be released after the switch */
+    void *sched_sp;           /* the loop thread's own stack while a task runs */
+    int debug;
+    int slow_ms;              /* slow-step threshold (debug.c), 0 = off; set by co_loop_new */
+    co__task *free_tasks;     /* free slots, linked through next_ready */
+    co__task **chunks;        /* slot table: chunks of CO__CHUNK tasks */
+    uint32_t nchunks;
+    uint32_t nslots;          /* slots ever made */
+    size_t live;              /* tasks not yet freed */
+    co__stackpool pool;
+    uv_loop_t *uv;
+    int owns_uv;
+    uv_idle_t idle;           /* active while ready tasks exist */
     uv_timer_t timer;         /* armed for heap[0] */
     uv_prepare_t prepare;     /* trims the stack pool before blocking; traces idle */
     uv_check_t check;         /* traces the end of an idle period */
@@ -172,16 +211,7 @@ typedef struct co__loop {
     co__task **heap;          /* timer min-heap on (timer_at, id) */
     uint32_t heap_len, heap_cap;
     uint64_t timer_armed;     /* deadline uv timer is set for, 0 = unarmed */
-    co__task **chunks;        /* slot table: chunks of CO__CHUNK tasks */
-    uint32_t nchunks;
-    co__task *free_tasks;     /* free slots, linked through next_ready */
-    uint32_t nslots;          /* slots ever made */
-    size_t live;              /* tasks not yet freed */
-    co__task *dead;           /* ended task whose stack must be released after the switch */
-    co__stackpool pool;
     co__task *main;
-    int debug;
-    int slow_ms;              /* slow-step threshold (debug.c), 0 = off; set by co_loop_new */
     struct co__dbg *dbg;      /* debug.c: step timing, watchdog, SIGQUIT; NULL until debug
                                * mode or a recording trace needs it, and after co_loop_free */
     int running;              /* inside co_loop_run */
@@ -192,6 +222,7 @@ typedef struct co__loop {
     void *sched_fake;
     int sched_learn;          /* the next switch-in learns the loop stack's bounds */
     struct co__xthread *xthread; /* cross-thread calls (thread.c), made lazily; NULL if unused */
+    uv_loop_t uv_own;         /* valid only if owns_uv */
 } co__loop;
 void co__xthread_free(co__loop *l); /* thread.c: co_loop_free's teardown of l->xthread */
 
@@ -200,14 +231,20 @@ void co__xthread_free(co__loop *l); /* thread.c: co_loop_free's teardown of l->x
 extern __thread co__loop *co__tl_loop __attribute__((visibility("hidden"), tls_model("initial-exec")));
 
 /* Slot table. */
-co__task *co__task_lookup(co__loop *l, co_task_t h);
+static inline co__task *co__task_lookup(co__loop *l, co_task_t h)
+{
+    uint32_t slot = (uint32_t)h.h - 1;
+    if (CO_UNLIKELY(!l || slot >= l->nslots)) return NULL;
+    co__task *t = &l->chunks[slot / CO__CHUNK][slot % CO__CHUNK];
+    return t->gen == (uint32_t)(h.h >> 32) ? t : NULL;
+}
 static inline co_task_t co__handle(const co__task *t)
 {
     co_task_t h = { ((uint64_t)t->gen << 32) | (uint64_t)(t->slot + 1) };
     return h;
 }
 void co__task_free(co__loop *l, co__task *t);
-void co__task_end(co__loop *l, co__task *t, int result);
+void co__chunk_free(co__task *chunk); /* a chunk of the slot table (co_loop_free) */
 void co__watch_add(co__task *t, co__watch *w);
 void co__watch_remove(co__task *t, co__watch *w);
 void co__main_ended(co__loop *l);
@@ -216,9 +253,8 @@ void co__group_child_ended(co__task *t);
 /* Scheduler (loop.c). */
 void co__idle_start(co__loop *l);
 /* t: WAITING/new -> READY, at the tail of the ready FIFO. */
-static inline void co__ready(co__loop *l, co__task *t)
+static inline void co__ready_link(co__loop *l, co__task *t)
 {
-    t->state = CO_TASK_READY;
     t->next_ready = NULL;
     if (l->ready_tail)
         l->ready_tail->next_ready = t;
@@ -227,24 +263,157 @@ static inline void co__ready(co__loop *l, co__task *t)
     l->ready_tail = t;
     if (CO_UNLIKELY(!l->idle_on)) co__idle_start(l);
 }
-void co__switch_away(co__loop *l, co__task *self); /* self suspended or dead: run the next */
+static inline void co__ready(co__loop *l, co__task *t)
+{
+    t->state = CO_TASK_READY;
+    co__ready_link(l, t);
+}
+static inline co__task *co__pop_ready(co__loop *l)
+{
+    co__task *t = l->ready_head;
+    if (t) {
+        l->ready_head = t->next_ready;
+        if (!l->ready_head) l->ready_tail = NULL;
+    }
+    return t;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Switching (loop.c, await.c).
+ *
+ * co__switch is called from exactly one place for every task that suspends:
+ * co__transfer inlined into co__switch_away, inlined into co__suspend
+ * (await.c).  Every suspended task therefore resumes at the same return
+ * address, which is what makes co__switch's `ret` predictable (see
+ * switch_x86_64.S).  Do not call co__switch_away from anywhere else; the
+ * scheduler's own stack (on_idle) and an ended task (co__task_main) have
+ * their own sites. */
+
+/* Release what the previous task left behind.  Runs right after every
+ * switch, on the stack we switched to. */
+static inline void co__post_switch(co__loop *l, void *my_fake)
+{
+#ifdef CO_ASAN
+    const void *old_bottom;
+    size_t old_size;
+    __sanitizer_finish_switch_fiber(my_fake, &old_bottom, &old_size);
+    if (l->sched_stack_size == 0 && l->sched_learn) {
+        l->sched_stack_bottom = old_bottom;
+        l->sched_stack_size = old_size;
+        l->sched_learn = 0;
+    }
+#else
+    (void)my_fake;
+#endif
+    co__task *d = l->dead;
+    if (CO_UNLIKELY(d != NULL)) {
+        l->dead = NULL;
+        co__stack_put(&l->pool, d->stack);
+        d->stack = NULL;
+        if (d->detached) co__task_free(l, d);
+    }
+}
+
+/* Switch from the running side (`self`, or the scheduler if NULL) to `to`
+ * (or the scheduler if NULL). */
+static inline void co__transfer(co__loop *l, co__task *self, co__task *to)
+{
+    void **save = self ? &self->sp : &l->sched_sp;
+    void *load = to ? to->sp : l->sched_sp;
+#ifdef CO_ASAN
+    void **fake_save = self ? (co__task_ended(self) ? NULL : &self->asan_fake) : &l->sched_fake;
+    if (to)
+        __sanitizer_start_switch_fiber(fake_save, to->stack->lo, (size_t)(to->stack->hi - to->stack->lo));
+    else
+        __sanitizer_start_switch_fiber(fake_save, l->sched_stack_bottom, l->sched_stack_size);
+    if (!self && l->sched_stack_size == 0) l->sched_learn = 1;
+#endif
+    l->current = to;
+    co__switch(save, load);
+#ifdef CO_ASAN
+    co__post_switch(l, self ? self->asan_fake : l->sched_fake);
+#else
+    co__post_switch(l, NULL);
+#endif
+}
+
+/* Canary-mode stacks (no guard page) are checked each time their task
+ * switches out; guarded ones fault by themselves. */
+_Noreturn void co__canary_smashed(co__task *t);
+static inline void co__stack_check(co__loop *l, co__task *self)
+{
+    if (CO_LIKELY(l->pool.guard_mode != CO__GUARD_CANARY)) return;
+    if (CO_UNLIKELY(self->stack && self->stack->canary && *self->stack->canary != CO__CANARY))
+        co__canary_smashed(self);
+}
+
+/* self (RUNNING) has suspended: it is WAITING, or READY at the tail of the
+ * ready FIFO after a yield.  Run the next ready task, or go back to the
+ * scheduler when none is ready or the budget is spent; return once self
+ * runs again.  Only co__suspend calls this (see above). */
+static inline void co__switch_away(co__loop *l, co__task *self)
+{
+    co__stack_check(l, self);
+    co__task *next = NULL;
+    if (CO_LIKELY(l->budget > 0)) {
+        next = co__pop_ready(l);
+        l->budget--;
+    }
+    if (next == self) { /* a yield with nobody else ready */
+        self->state = CO_TASK_RUNNING;
+        return;
+    }
+    if (next) next->state = CO_TASK_RUNNING;
+    co__transfer(l, self, next);
+    CO_ASSERT(l->current == self && !co__task_ended(self));
+}
 
 /* The one await path (await.c).  The caller has already linked t into what
  * it waits on (wq may be NULL); co__suspend records kind/obj/loc, arms the
  * deadline, switches away and returns the wake result.  If a cancellation is
  * pending or the deadline has passed, it detaches t and returns at once. */
 int co__suspend(co__task *t, co_wait_kind kind, void *obj, uint64_t obj_id, co_loc *loc, co_waitq *wq);
-/* Wake a WAITING task with a result: unlink it from its wait queue and timer
- * and make it READY.  Safe to call from any code on the loop's thread. */
-void co__wake(co__task *t, int result);
-/* Deliver cancellation/timeout to a WAITING task. */
-void co__interrupt(co__task *t, int result);
-
 /* Wait queues. */
-void co__waitq_push(co_waitq *q, co__task *t);
-void co__waitq_remove(co_waitq *q, co__task *t);
+static inline void co__waitq_push(co_waitq *q, co__task *t)
+{
+    t->wq_next = NULL;
+    t->wq_prev = q->tail;
+    if (q->tail)
+        ((co__task *)q->tail)->wq_next = t;
+    else
+        q->head = t;
+    q->tail = t;
+    t->wq = q;
+}
+static inline void co__waitq_remove(co_waitq *q, co__task *t)
+{
+    if (t->wq_prev)
+        t->wq_prev->wq_next = t->wq_next;
+    else
+        q->head = t->wq_next;
+    if (t->wq_next)
+        t->wq_next->wq_prev = t->wq_prev;
+    else
+        q->tail = t->wq_prev;
+    t->wq = NULL;
+}
 static inline co__task *co__waitq_first(const co_waitq *q) { return (co__task *)q->head; }
 static inline bool co__waitq_empty(const co_waitq *q) { return q->head == NULL; }
+
+void co__heap_remove(co__loop *l, co__task *t);
+/* Wake a WAITING task with a result: unlink it from its wait queue and timer
+ * and make it READY.  Safe to call from any code on the loop's thread. */
+static inline void co__wake(co__task *t, int result)
+{
+    CO_ASSERT(t->state == CO_TASK_WAITING);
+    co__loop *l = t->loop;
+    if (t->wq) co__waitq_remove(t->wq, t);
+    if (CO_UNLIKELY(t->heap_idx != CO__NOHEAP)) co__heap_remove(l, t);
+    t->wake_result = result;
+    co__ready(l, t);
+}
+/* Deliver cancellation/timeout to a WAITING task. */
+void co__interrupt(co__task *t, int result);
 
 /* Entry checks shared by every suspending API: returns the running task or
  * NULL (then *err is set to -EPERM). */
@@ -256,7 +425,6 @@ static inline co__task *co__self(void)
 
 /* Timers (timer.c). */
 void co__heap_insert(co__loop *l, co__task *t, uint64_t at, int result);
-void co__heap_remove(co__loop *l, co__task *t);
 void co__timers_init(co__loop *l);
 
 /* Resource ids, unique per process (shared with the tracer). */
@@ -347,7 +515,7 @@ static inline void co__sem_taken(co_sem_t *s, co__task *t)
 }
 
 /* Detections as trace events (warn.c). */
-void co__warn_cycle(co__task *self, uint64_t want_id, co__task *target, co_loc *loc);
+void co__warn_cycle(co__task *self, uint64_t want_id, int want_kind, co__task *target, co_loc *loc);
 void co__warn_loop(co__loop *l, int code);
 
 /* Deadlock detection (await.c): would `self` waiting for a task `target`

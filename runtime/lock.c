@@ -36,7 +36,7 @@ int co_lock_acquire_at(co_loc *loc, co_lock_t *l)
     co__task *owner = co__lock_owner(l);
     if (owner && (owner == self || co__would_deadlock(self, owner))) {
         co__report_deadlock(self, l, owner, loc);
-        co__warn_cycle(self, l->id, owner, loc);
+        co__warn_cycle(self, l->id, CO_WAIT_LOCK, owner, loc);
         return -EDEADLK;
     }
     co__waitq_push(&l->waiters, self);

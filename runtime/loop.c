@@ -16,17 +16,6 @@
 #include "xthread.h"
 #include <pthread.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define CO_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CO_ASAN 1
-#endif
-#endif
-#ifdef CO_ASAN
-#include <sanitizer/common_interface_defs.h>
-#endif
-
 #define CO__BUDGET 4096
 
 __thread co__loop *co__tl_loop;
@@ -39,131 +28,20 @@ _Noreturn void co__assert_fail(const char *expr, const char *file, int line, con
 }
 
 /* ------------------------------------------------------------------------ */
-/* Switching                                                                 */
+/* Switching: co__post_switch, co__transfer and co__switch_away are inlines
+ * in internal.h (the one call site of co__switch for tasks is in
+ * co__suspend); an ended task switches away at the end of co__task_main
+ * (task.c). */
 
-/* Release what the previous task left behind.  Runs right after every
- * switch, on the stack we switched to. */
-static inline void co__post_switch(co__loop *l, void *my_fake)
+_Noreturn void co__canary_smashed(co__task *self)
 {
-#ifdef CO_ASAN
-    const void *old_bottom;
-    size_t old_size;
-    __sanitizer_finish_switch_fiber(my_fake, &old_bottom, &old_size);
-    if (l->sched_stack_size == 0 && l->sched_learn) {
-        l->sched_stack_bottom = old_bottom;
-        l->sched_stack_size = old_size;
-        l->sched_learn = 0;
-    }
-#else
-    (void)my_fake;
-#endif
-    if (CO_UNLIKELY(l->dead != NULL)) {
-        co__task *d = l->dead;
-        l->dead = NULL;
-        co__stack_put(&l->pool, d->stack);
-        d->stack = NULL;
-        if (d->detached) co__task_free(l, d);
-    }
-}
-
-/* Switch from the running side (`self`, or the scheduler if NULL) to `to`
- * (or the scheduler if NULL). */
-static inline void co__transfer(co__loop *l, co__task *self, co__task *to)
-{
-    void **save = self ? &self->sp : &l->sched_sp;
-    void *load = to ? to->sp : l->sched_sp;
-#ifdef CO_ASAN
-    void **fake_save = self ? (co__task_ended(self) ? NULL : &self->asan_fake) : &l->sched_fake;
-    if (to)
-        __sanitizer_start_switch_fiber(fake_save, to->stack->lo, (size_t)(to->stack->hi - to->stack->lo));
-    else
-        __sanitizer_start_switch_fiber(fake_save, l->sched_stack_bottom, l->sched_stack_size);
-    if (!self && l->sched_stack_size == 0) l->sched_learn = 1;
-#endif
-    l->current = to;
-    co__switch(save, load);
-#ifdef CO_ASAN
-    co__post_switch(l, self ? self->asan_fake : l->sched_fake);
-#else
-    co__post_switch(l, NULL);
-#endif
-}
-
-
-static inline co__task *pop_ready(co__loop *l)
-{
-    co__task *t = l->ready_head;
-    if (t) {
-        l->ready_head = t->next_ready;
-        if (!l->ready_head) l->ready_tail = NULL;
-    }
-    return t;
-}
-
-static void stack_check(co__task *self)
-{
-    /* Only canary-mode stacks need the check; guarded ones fault. */
-    if (CO_LIKELY(self->loop->pool.guard_mode != CO__GUARD_CANARY)) return;
-    if (CO_UNLIKELY(self->stack && self->stack->canary && *self->stack->canary != CO__CANARY)) {
-        fprintf(stderr,
-                "coscope: stack overflow in task '%s' (#%llu, spawned at %s:%d): the canary at the "
-                "bottom of its unguarded stack was overwritten; raise the stack size\n",
-                self->name, (unsigned long long)self->id,
-                self->spawn_loc ? self->spawn_loc->file : "?",
-                self->spawn_loc ? self->spawn_loc->line : 0);
-        abort();
-    }
-}
-
-void co__switch_away(co__loop *l, co__task *self)
-{
-    stack_check(self);
-    co__task *next = NULL;
-    if (CO_LIKELY(l->budget > 0)) {
-        next = pop_ready(l);
-        l->budget--;
-    }
-    if (next == self) { /* a yield with nobody else ready */
-        self->state = CO_TASK_RUNNING;
-        return;
-    }
-    if (next) next->state = CO_TASK_RUNNING;
-    co__transfer(l, self, next);
-    CO_ASSERT(l->current == self && !co__task_ended(self));
-}
-
-_Noreturn void co__task_main(void *arg)
-{
-    co__task *t = arg;
-    co__loop *l = t->loop;
-    co__post_switch(l, NULL);
-    t->started = 1;
-    CO_TRACE(TR_START, NULL, t->id, 0, 0);
-    if (CO__STEP_HOOKS(l)) co__step_begin(l, t, NULL); /* debug.c: the first step starts */
-    int r;
-    if (CO_UNLIKELY(t->cancel_pending)) {
-        t->cancel_pending = 0;
-        r = -ECANCELED;
-    } else {
-        r = t->fn(t->arg);
-    }
-    void co__task_end(co__loop *l, co__task *t, int result);
-    co__task_end(l, t, r);
-    if (CO__STEP_HOOKS(l)) co__step_end(l, t, NULL); /* the last step ends */
-    l->dead = t;
-    stack_check(t);
-    co__task *next = l->budget > 0 ? pop_ready(l) : NULL;
-    if (next) {
-        l->budget--;
-        next->state = CO_TASK_RUNNING;
-    }
-#ifdef CO_ASAN
-    co__transfer(l, t, next); /* tells ASan this fiber is gone */
-    co__assert_fail("an ended task was resumed", __FILE__, __LINE__, __func__);
-#else
-    l->current = next;
-    co__switch_final(next ? next->sp : l->sched_sp);
-#endif
+    fprintf(stderr,
+            "coscope: stack overflow in task '%s' (#%llu, spawned at %s:%d): the canary at the "
+            "bottom of its unguarded stack was overwritten; raise the stack size\n",
+            self->name, (unsigned long long)self->id,
+            self->spawn_loc ? self->spawn_loc->file : "?",
+            self->spawn_loc ? self->spawn_loc->line : 0);
+    abort();
 }
 
 /* ------------------------------------------------------------------------ */
@@ -173,7 +51,7 @@ static void on_idle(uv_idle_t *h)
 {
     co__loop *l = h->data;
     l->budget = CO__BUDGET;
-    co__task *next = pop_ready(l);
+    co__task *next = co__pop_ready(l);
     if (next) {
         next->state = CO_TASK_RUNNING;
         co__transfer(l, NULL, next);
@@ -370,7 +248,7 @@ int co_loop_free(co_loop_t *loop)
             co__task *t = &l->chunks[c][i];
             if ((t->gen & 1) && t->name_owned) free((char *)t->name);
         }
-        free(l->chunks[c]);
+        co__chunk_free(l->chunks[c]);
     }
     free(l->chunks);
     free(l->heap);

@@ -7,7 +7,9 @@
  * 65530 VMAs caps a process at about 32,700 such stacks.  We carve stacks out
  * of large slabs and guard them, in order of preference, with:
  *   1. MADV_GUARD_INSTALL (Linux >= 6.13): guard regions that cost no VMA, so
- *      every stack is guarded whatever the count;
+ *      every stack is guarded whatever the count.  A slab's guards go in with
+ *      one process_madvise(2) call (an iovec of all its guard ranges) where
+ *      the kernel accepts it, else one madvise per stack;
  *   2. mprotect, while a budget of a quarter of max_map_count lasts;
  *   3. beyond that, a canary word at the low end of the stack, checked each
  *      time the task switches out and by the SIGSEGV handler.  Those stacks
@@ -23,8 +25,12 @@
  */
 #include "internal.h"
 #include <pthread.h>
+#include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #if defined(__has_include)
@@ -92,6 +98,64 @@ int co__stackpool_init(co__stackpool *p, size_t stack_size)
     return 0;
 }
 
+/* Install the guards of a slab's first n stacks with process_madvise(2),
+ * in batches, instead of one madvise per stack.  Returns how many leading
+ * stacks got their guard; the caller guards the rest one by one (and picks
+ * the fallback mode if that fails too).  The target is our own process:
+ * PIDFD_SELF where the kernel knows it (6.15+), else a pidfd opened for the
+ * call (never cached: a forked child must not advise its parent). */
+#define CO__PIDFD_SELF_PROCESS (-10001)
+static _Atomic int batch_state; /* 0 untried, 1 PIDFD_SELF works, 2 pidfd_open needed, -1 unusable */
+
+static size_t guard_batch(char *base, size_t stride, size_t guard, size_t n)
+{
+#if defined(SYS_process_madvise) && defined(SYS_pidfd_open)
+    int state = atomic_load_explicit(&batch_state, memory_order_relaxed);
+    if (state < 0) return 0;
+    int fd = CO__PIDFD_SELF_PROCESS, opened = -1;
+    if (state == 2) {
+        fd = opened = (int)syscall(SYS_pidfd_open, getpid(), 0);
+        if (fd < 0) return 0;
+    }
+    size_t done = 0;
+    while (done < n) {
+        struct iovec iov[64];
+        size_t k = 0;
+        for (; k < 64 && done + k < n; k++) {
+            iov[k].iov_base = base + (done + k) * stride;
+            iov[k].iov_len = guard;
+        }
+        long r = syscall(SYS_process_madvise, fd, iov, k, MADV_GUARD_INSTALL, 0);
+        if (r < 0 && errno == EBADF && state == 0 && opened < 0) {
+            /* No PIDFD_SELF: use a pidfd of our own from now on. */
+            fd = opened = (int)syscall(SYS_pidfd_open, getpid(), 0);
+            if (fd < 0) break;
+            state = 2;
+            atomic_store_explicit(&batch_state, 2, memory_order_relaxed);
+            continue;
+        }
+        if (r < 0) {
+            /* EINVAL: no guard advice here (the per-stack path will tell);
+             * ENOSYS, EPERM: no process_madvise.  Do not try again. */
+            if (done == 0 && state == 0) atomic_store_explicit(&batch_state, -1, memory_order_relaxed);
+            break;
+        }
+        if (state == 0) {
+            state = 1;
+            atomic_store_explicit(&batch_state, 1, memory_order_relaxed);
+        }
+        size_t got = (size_t)r / guard; /* the kernel stops at the first failing range */
+        done += got;
+        if (got < k) break;
+    }
+    if (opened >= 0) close(opened);
+    return done;
+#else
+    (void)base, (void)stride, (void)guard, (void)n;
+    return 0;
+#endif
+}
+
 static int slab_new(co__stackpool *p)
 {
     size_t stride = p->usable + p->guard;
@@ -109,6 +173,7 @@ static int slab_new(co__stackpool *p)
     s->base = base;
     s->len = len;
     s->n = n;
+    size_t batched = p->guard_mode == CO__GUARD_MADVISE ? guard_batch(base, stride, p->guard, n) : 0;
     for (size_t i = 0; i < n; i++) {
         char *g = base + i * stride;
         co__stack *st = &s->stacks[i];
@@ -116,7 +181,7 @@ static int slab_new(co__stackpool *p)
         st->hi = st->lo + p->usable;
         st->canary = NULL;
         st->vg_id = 0;
-        if (p->guard_mode == CO__GUARD_MADVISE && madvise(g, p->guard, MADV_GUARD_INSTALL) != 0)
+        if (p->guard_mode == CO__GUARD_MADVISE && i >= batched && madvise(g, p->guard, MADV_GUARD_INSTALL) != 0)
             p->guard_mode = CO__GUARD_MPROTECT;
         if (p->guard_mode == CO__GUARD_MPROTECT) {
             if (p->guarded_budget > 0 && mprotect(g, p->guard, PROT_NONE) == 0)
@@ -140,23 +205,10 @@ static int slab_new(co__stackpool *p)
     return 0;
 }
 
-co__stack *co__stack_get(co__stackpool *p)
+co__stack *co__stack_get_slow(co__stackpool *p)
 {
-    if (CO_UNLIKELY(p->free == NULL) && slab_new(p) != 0) return NULL;
-    co__stack *s = p->free;
-    p->free = s->next_free;
-    p->nfree--;
-    if (p->nhot > 0) p->nhot--;
-    if (CO_UNLIKELY(s->canary != NULL)) *s->canary = CO__CANARY;
-    return s;
-}
-
-void co__stack_put(co__stackpool *p, co__stack *s)
-{
-    s->next_free = p->free;
-    p->free = s;
-    p->nfree++;
-    p->nhot++;
+    if (slab_new(p) != 0) return NULL;
+    return co__stack_get(p);
 }
 
 void co__stackpool_trim(co__stackpool *p)

@@ -12,10 +12,14 @@
  */
 #include "internal.h"
 #include <stdatomic.h>
+#include <stddef.h>
+#include <sys/mman.h>
 
 static _Atomic uint64_t next_task_block = 1;
 static _Atomic uint64_t next_resource = 1;
-static __thread uint64_t id_next, id_end;
+/* initial-exec: one %fs-relative load, no __tls_get_addr call in the .so. */
+static __thread uint64_t id_next __attribute__((tls_model("initial-exec")));
+static __thread uint64_t id_end __attribute__((tls_model("initial-exec")));
 
 static uint64_t new_task_id(void)
 {
@@ -45,12 +49,18 @@ uint64_t co__resource_new(co_loc *loc, co_wait_kind kind, const char *name)
     return id;
 }
 
-co__task *co__task_lookup(co__loop *l, co_task_t h)
+/* Chunks are mapped, not malloc'd: page-aligned, so every task sits in
+ * four whole cache lines, and zero until touched. */
+static co__task *chunk_new(void)
 {
-    uint32_t slot = (uint32_t)h.h - 1;
-    if (CO_UNLIKELY(!l || slot >= l->nslots)) return NULL;
-    co__task *t = &l->chunks[slot / CO__CHUNK][slot % CO__CHUNK];
-    return t->gen == (uint32_t)(h.h >> 32) ? t : NULL;
+    void *p = mmap(NULL, CO__CHUNK * sizeof(co__task), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+void co__chunk_free(co__task *chunk)
+{
+    if (chunk) munmap(chunk, CO__CHUNK * sizeof(co__task));
 }
 
 static co__task *slot_alloc(co__loop *l)
@@ -69,7 +79,7 @@ static co__task *slot_alloc(co__loop *l)
             l->chunks = chunks;
             l->nchunks = n;
         }
-        l->chunks[c] = calloc(CO__CHUNK, sizeof(co__task));
+        l->chunks[c] = chunk_new();
         if (!l->chunks[c]) return NULL;
     }
     uint32_t s = l->nslots++;
@@ -78,16 +88,20 @@ static co__task *slot_alloc(co__loop *l)
     return t;
 }
 
-void co__task_free(co__loop *l, co__task *t)
+static inline void task_free(co__loop *l, co__task *t)
 {
     CO_ASSERT((t->gen & 1) && t->stack == NULL && t->watchers == NULL);
-    if (t->name_owned) free((char *)t->name);
-    t->name_owned = 0;
-    t->gen++; /* even: free; the next spawn rewrites every other field */
+    if (CO_UNLIKELY(t->name_owned)) {
+        free((char *)t->name);
+        t->name_owned = 0;
+    }
+    t->gen++; /* even: free; the next spawn rewrites every field it needs */
     t->next_ready = l->free_tasks;
     l->free_tasks = t;
     l->live--;
 }
+
+void co__task_free(co__loop *l, co__task *t) { task_free(l, t); }
 
 /* Interned names of spawn sites: co_spawn's names are string literals, so
  * their address identifies them for the life of the process. */
@@ -118,6 +132,10 @@ co_task_t co_spawn_named_at(co_loc *loc, const char *name, co_fn fn, void *arg)
     return spawn(loc, name, fn, arg, true);
 }
 
+/* The flag bytes, written as one word at spawn. */
+_Static_assert(offsetof(co__task, closing_cancelled) - offsetof(co__task, state) == 7,
+               "the eight flag bytes are contiguous");
+
 static co_task_t spawn(co_loc *loc, const char *name, co_fn fn, void *arg, bool copy_name)
 {
     co_task_t none = { 0 };
@@ -132,24 +150,38 @@ static co_task_t spawn(co_loc *loc, const char *name, co_fn fn, void *arg, bool 
         return none;
     }
     co__task *parent = l->current;
-    uint32_t slot = t->slot, gen = t->gen + 1;
-    /* One assignment zeroes every field not named: no stale state survives
-     * from the slot's previous task, and no separate memset at free. */
-    *t = (co__task){
-        .loop = l,
-        .slot = slot,
-        .gen = gen,
-        .id = new_task_id(),
-        .fn = fn,
-        .arg = arg,
-        .stack = s,
-        .spawn_loc = loc,
-        .name = name ? name : "task",
-        .deadline = CO__NODEADLINE,
-        .heap_idx = CO__NOHEAP,
-        .parent_id = parent ? parent->id : 0,
-        .parent = parent ? co__handle(parent) : (co_task_t){ 0 },
-    };
+    /* Every field a task may read before writing it, set here; the others
+     * are marked "valid only while/once ..." and written before use (a
+     * whole-struct assignment costs a 256-byte clear per spawn).  Left as the
+     * slot's previous task had them: next_ready (co__ready sets it),
+     * wait_obj_id, wake_value, wq_next/wq_prev, timer_at, timer_result,
+     * result, group_next/group_prev, asan_fake. */
+    /* state = READY and the other flag bytes zero, as one 8-byte store: a
+     * later load of several flags at once (co_await's checks) forwards
+     * from it, where a byte store on top of a wider one would stall it. */
+    uint8_t flags[8] = { CO_TASK_READY };
+    memcpy(&t->state, flags, sizeof flags);
+    t->loop = l;
+    t->wake_result = 0;
+    t->heap_idx = CO__NOHEAP;
+    t->wait_obj = NULL;
+    t->wait_loc = NULL;
+    t->wq = NULL;
+    t->deadline = CO__NODEADLINE;
+    t->id = new_task_id();
+    t->gen++; /* odd: live */
+    t->wait_cancel = NULL;
+    t->fn = fn;
+    t->arg = arg;
+    t->stack = s;
+    t->watchers = NULL;
+    t->scope = NULL;
+    t->cancel_count = 0;
+    t->name = name ? name : "task";
+    t->spawn_loc = loc;
+    t->parent_id = parent ? parent->id : 0;
+    t->parent = parent ? co__handle(parent) : none;
+    t->group = NULL;
     if (copy_name && name) {
         char *copy = strdup(name);
         if (copy) {
@@ -163,14 +195,16 @@ static co_task_t spawn(co_loc *loc, const char *name, co_fn fn, void *arg, bool 
         uint64_t name_id = intern_name(t->name, !t->name_owned);
         co__tr_emit(TR_SPAWN, loc, t->id, t->parent_id, name_id);
     }
-    co__ready(l, t);
+    co__ready_link(l, t);
     return co__handle(t);
 }
 
 void co__main_ended(co__loop *l);
 void co__group_child_ended(co__task *t);
 
-void co__task_end(co__loop *l, co__task *t, int result)
+static void wake_awaiter(co__watch *w, co__task *ended);
+
+static inline void task_end(co__loop *l, co__task *t, int result)
 {
     t->result = result;
     t->state = result >= 0 ? CO_TASK_DONE : result == -ECANCELED ? CO_TASK_CANCELLED : CO_TASK_FAILED;
@@ -180,26 +214,68 @@ void co__task_end(co__loop *l, co__task *t, int result)
         t->watchers = w->next;
         if (t->watchers) t->watchers->prev = NULL;
         w->next = w->prev = NULL;
-        w->fn(w, t);
+        if (CO_LIKELY(w->fn == wake_awaiter))
+            co__wake(w->waiter, 0); /* co_await's watcher, called directly */
+        else
+            w->fn(w, t);
     }
-    if (t->group) co__group_child_ended(t);
-    if (t == l->main) co__main_ended(l);
-    if (t->detached && t->state == CO_TASK_FAILED && l->debug)
+    if (CO_UNLIKELY(t->group != NULL)) co__group_child_ended(t);
+    if (CO_UNLIKELY(t == l->main)) co__main_ended(l);
+    if (CO_UNLIKELY(t->detached) && t->state == CO_TASK_FAILED && l->debug)
         fprintf(stderr, "coscope: detached task '%s' (#%llu, spawned at %s:%d) failed: %s\n", t->name,
                 (unsigned long long)t->id, t->spawn_loc ? t->spawn_loc->file : "?",
                 t->spawn_loc ? t->spawn_loc->line : 0, co_strerror(result));
 }
 
+/* A task's whole life on its own stack: entered by the first switch into it
+ * (through co__trampoline), never returns.  An ended task cannot release its
+ * own stack while it runs on it: it leaves itself in loop->dead for whoever
+ * runs next (co__post_switch) and switches away for good. */
+_Noreturn void co__task_main(void *arg)
+{
+    co__task *t = arg;
+    co__loop *l = t->loop;
+    co__post_switch(l, NULL);
+    t->started = 1;
+    CO_TRACE(TR_START, NULL, t->id, 0, 0);
+    if (CO__STEP_HOOKS(l)) co__step_begin(l, t, NULL); /* debug.c: the first step starts */
+    int r;
+    if (CO_UNLIKELY(t->cancel_pending)) {
+        t->cancel_pending = 0;
+        r = -ECANCELED;
+    } else {
+        r = t->fn(t->arg);
+    }
+    task_end(l, t, r);
+    if (CO__STEP_HOOKS(l)) co__step_end(l, t, NULL); /* the last step ends */
+    l->dead = t;
+    co__stack_check(l, t);
+    co__task *next = l->budget > 0 ? co__pop_ready(l) : NULL;
+    if (next) {
+        l->budget--;
+        next->state = CO_TASK_RUNNING;
+    }
+#ifdef CO_ASAN
+    co__transfer(l, t, next); /* tells ASan this fiber is gone */
+    co__assert_fail("an ended task was resumed", __FILE__, __LINE__, __func__);
+#else
+    l->current = next;
+    co__switch_final(next ? next->sp : l->sched_sp);
+#endif
+}
+
 /* ------------------------------------------------------------------------ */
 /* Watchers                                                                  */
 
-void co__watch_add(co__task *t, co__watch *w)
+static inline void watch_add(co__task *t, co__watch *w)
 {
     w->prev = NULL;
     w->next = t->watchers;
     if (t->watchers) t->watchers->prev = w;
     t->watchers = w;
 }
+
+void co__watch_add(co__task *t, co__watch *w) { watch_add(t, w); }
 
 void co__watch_remove(co__task *t, co__watch *w)
 {
@@ -231,32 +307,35 @@ int co_await_at(co_loc *loc, co_task_t h)
     if (CO_UNLIKELY(!self)) return -EPERM;
     co__loop *l = self->loop;
     co__task *t = co__task_lookup(l, h);
-    if (!t) return -ESRCH;
-    if (t == self) return -EDEADLK;
-    if (t->detached || t->awaited || t->group) return -EINVAL;
+    if (CO_UNLIKELY(!t)) return -ESRCH;
+    if (CO_UNLIKELY(t == self)) return -EDEADLK;
+    if (CO_UNLIKELY(t->detached || t->awaited || t->group)) return -EINVAL;
     if (!co__task_ended(t)) {
-        if (co__would_deadlock(self, t)) {
+        /* Only a waiting target can be part of a cycle through us. */
+        if (t->state == CO_TASK_WAITING && co__would_deadlock(self, t)) {
             fprintf(stderr, "coscope: deadlock: task '%s' (#%llu) at %s:%d awaits '%s' (#%llu), which waits "
                             "(directly or not) for it\n", self->name, (unsigned long long)self->id,
                     loc ? loc->file : "?", loc ? loc->line : 0, t->name, (unsigned long long)t->id);
-            co__warn_cycle(self, t->id, t, loc);
+            co__warn_cycle(self, t->id, CO_WAIT_TASK, t, loc);
             return -EDEADLK;
         }
-        co__watch w = { .fn = wake_awaiter, .waiter = self };
-        co__watch_add(t, &w);
+        co__watch w; /* index and data: unused by wake_awaiter */
+        w.fn = wake_awaiter;
+        w.waiter = self;
+        watch_add(t, &w);
         t->awaited = 1;
         self->wake_value = &w;
         self->wait_cancel = unwatch_single;
         int r = co__suspend(self, CO_WAIT_TASK, t, t->id, loc, NULL);
         self->wait_cancel = NULL;
-        if (r < 0 && !co__task_ended(t)) {
+        if (CO_UNLIKELY(r < 0) && !co__task_ended(t)) {
             co__watch_remove(t, &w); /* interrupted before suspending */
             t->awaited = 0;
             return r;
         }
     }
     int result = t->result;
-    co__task_free(l, t);
+    task_free(l, t);
     return result;
 }
 

@@ -73,6 +73,7 @@ typedef enum tr_kind {
     TR_STACK,         /* a frame of a captured stack: res = pc, arg = depth | (count << 16) */
     TR_WARN,          /* a detection: task, res = resource, arg = tr_warn code | other task << 8,
                          loc = where (the wait, or the spawn site) */
+    TR_STACK_TEXT,    /* the watchdog's symbolized stack of a blocked step: res = string id */
     TR_KIND_COUNT
 } tr_kind;
 

@@ -1,7 +1,9 @@
 /* warn.c -- the runtime's own detections, as TR_WARN events for the trace
  * (the stderr reports are in dump.c).  A deadlock names every task of the
  * cycle; the loop-wide detections name every task concerned, with what it
- * waits on and the task that could have released it. */
+ * waits on (the wait kind travels with the event: a resource id alone does
+ * not say whether it is a lock, a task or a queue being filled or drained)
+ * and the task that could have released it. */
 #include "internal.h"
 
 /* The task that could end x's wait, if there is a single one. */
@@ -16,25 +18,32 @@ static co__task *blocker(co__task *x)
     }
 }
 
-/* other: the task holding what t waits for (a lock's owner, a semaphore's
- * last taker, which may have been freed since: then its id alone). */
-static void emit(int code, co__task *t, uint64_t res, co__task *other, co_loc *loc)
+/* arg = code | wait kind << 8 | other task << 16.  other: the task that
+ * could end the wait (the awaited task, a lock's owner, a semaphore's last
+ * taker; for a semaphore taker freed since, its id alone). */
+static void emit(int code, co__task *t, uint64_t res, int kind, uint64_t other_id, co_loc *loc)
 {
-    uint64_t other_id = other ? other->id : 0;
-    if (t->state == CO_TASK_WAITING && t->wait_kind == CO_WAIT_TASK) other_id = 0; /* res says it */
-    if (!other_id && t->state == CO_TASK_WAITING && t->wait_kind == CO_WAIT_SEM)
-        other_id = ((co_sem_t *)t->wait_obj)->last_taker_id;
-    co__tr_emit(TR_WARN, loc, t->id, res, (uint64_t)code | (other_id << 8));
+    co__tr_emit(TR_WARN, loc, t->id, res, (uint64_t)code | (uint64_t)(kind & 0xff) << 8 | other_id << 16);
 }
 
-void co__warn_cycle(co__task *self, uint64_t want_id, co__task *target, co_loc *loc)
+static void emit_waiting(int code, co__task *t)
+{
+    co__task *b = blocker(t);
+    uint64_t other = b ? b->id : 0;
+    if (!other && t->wait_kind == CO_WAIT_SEM) other = ((co_sem_t *)t->wait_obj)->last_taker_id;
+    emit(code, t, t->wait_obj_id, t->wait_kind, other, t->wait_loc);
+}
+
+void co__warn_cycle(co__task *self, uint64_t want_id, int want_kind, co__task *target, co_loc *loc)
 {
     if (!co__tracing) return;
-    emit(TR_WARN_DEADLOCK, self, want_id, target, loc);
+    /* self is still running: its wait was refused, so it is described by
+     * what it asked for. */
+    emit(TR_WARN_DEADLOCK, self, want_id, want_kind, target ? target->id : 0, loc);
     size_t limit = self->loop->live;
     for (co__task *x = target; x && x != self && limit--; x = blocker(x)) {
         if (x->state != CO_TASK_WAITING) break;
-        emit(TR_WARN_DEADLOCK, x, x->wait_obj_id, blocker(x), x->wait_loc);
+        emit_waiting(TR_WARN_DEADLOCK, x);
     }
 }
 
@@ -47,15 +56,16 @@ void co__warn_loop(co__loop *l, int code)
         switch (code) {
         case TR_WARN_ALL_ASLEEP:
         case TR_WARN_PENDING_AT_EXIT:
-            if (t->state == CO_TASK_WAITING) emit(code, t, t->wait_obj_id, blocker(t), t->wait_loc);
-            else if (!co__task_ended(t) && code == TR_WARN_PENDING_AT_EXIT) emit(code, t, 0, NULL, t->spawn_loc);
+            if (t->state == CO_TASK_WAITING) emit_waiting(code, t);
+            else if (!co__task_ended(t) && code == TR_WARN_PENDING_AT_EXIT)
+                emit(code, t, 0, CO_WAIT_NONE, 0, t->spawn_loc);
             break;
         case TR_WARN_NEVER_AWAITED:
             if (!co__task_ended(t) || t->detached || t->awaited || t->closing_cancelled) break;
             if (t->state == CO_TASK_FAILED)
-                emit(TR_WARN_UNRETRIEVED, t, (uint64_t)(int64_t)t->result, NULL, t->spawn_loc);
+                emit(TR_WARN_UNRETRIEVED, t, (uint64_t)(int64_t)t->result, CO_WAIT_NONE, 0, t->spawn_loc);
             else if (t->cancel_count == 0)
-                emit(code, t, 0, NULL, t->spawn_loc);
+                emit(code, t, 0, CO_WAIT_NONE, 0, t->spawn_loc);
             break;
         }
     }

@@ -340,6 +340,23 @@ static void report(struct co__watchdog *w, co__loop *l, uint64_t task_id, const 
         }
         for (size_t i = 0; i < n; i++)
             CO_TRACE(TR_STACK, NULL, task_id, pcs[i], (uint64_t)i | (uint64_t)n << 16);
+        /* Symbolized here, while the process's memory map is the one the
+         * addresses belong to: the trace keeps readable frames. */
+        if (co__tracing && n > 0) {
+            char *text = NULL;
+            size_t len = 0;
+            FILE *out = open_memstream(&text, &len);
+            if (out) {
+                for (size_t i = 0; i < n; i++) {
+                    fprintf(out, "#%zu ", i);
+                    co__syms_print(s, out, pcs[i], flags[i]);
+                    fputc('\n', out);
+                }
+                fclose(out);
+                co__tr_emit(TR_STACK_TEXT, NULL, task_id, co__tr_intern(text, len), 0);
+                free(text);
+            }
+        }
     }
     if (l->debug) {
         char *text = NULL;

@@ -108,6 +108,7 @@ typedef struct tstate {
     uint32_t steps, awaits;
     uint8_t in_step, in_await, await_kind, ended;
     uint8_t nheld;            /* locks/semaphores held, up to 4 tracked */
+    uint64_t wd_stack;        /* string id of the watchdog's stack for the open step, 0 if none */
     uint32_t ring;
     uint64_t held[4];
 } tstate;
@@ -131,6 +132,7 @@ struct tr_builder {
     int64_t events;
     tr_map tasks, holds, strcache;
     tr_batch ev, sp;          /* events and spans rows, written in bulk */
+    const char *warn_stack;   /* stack text for the next warning row only */
     sqlite3_stmt *sel_chunks, *ins_event, *ins_span, *ins_task, *upd_task, *ins_res, *ins_thread,
                  *sel_string, *ins_warning, *sel_task_name, *sel_res, *upd_detached;
     int err;
@@ -140,7 +142,7 @@ static const char *const KIND_NAMES[TR_KIND_COUNT] = {
     "none", "thread", "spawn", "start", "await", "resume", "end", "cancel", "detach", "resource",
     "lock_acquire", "lock_release", "sem_acquire", "sem_release", "queue_put", "queue_get",
     "event_set", "cond_notify", "future_set", "log", "mark", "region_begin", "region_end",
-    "loop_idle", "loop_busy", "work_begin", "work_end", "slow_step", "stack", "warning",
+    "loop_idle", "loop_busy", "work_begin", "work_end", "slow_step", "stack", "warning", "stack_text",
 };
 
 static const char *const WARN_NAMES[] = {
@@ -191,7 +193,7 @@ int tr_builder_new(tr_builder **out, sqlite3 *db)
     r = r ? r : prep(b, &b->ins_res, "INSERT OR REPLACE INTO resources(id, kind, name, ring, create_ts, create_loc) VALUES (?,?,?,?,?,?)");
     r = r ? r : prep(b, &b->ins_thread, "INSERT OR REPLACE INTO threads(ring, tid, first_ts) VALUES (?,?,?)");
     r = r ? r : prep(b, &b->sel_string, "SELECT text FROM strings WHERE id = ?");
-    r = r ? r : prep(b, &b->ins_warning, "INSERT INTO warnings(kind, task, resource, ts, dur, loc, loc2, message, task2) VALUES (?,?,?,?,?,?,?,?,?)");
+    r = r ? r : prep(b, &b->ins_warning, "INSERT INTO warnings(kind, task, resource, ts, dur, loc, loc2, message, task2, stack) VALUES (?,?,?,?,?,?,?,?,?,?)");
     r = r ? r : prep(b, &b->sel_task_name, "SELECT name FROM tasks WHERE id = ?");
     r = r ? r : prep(b, &b->sel_res, "SELECT kind, name FROM resources WHERE id = ?");
     r = r ? r : prep(b, &b->upd_detached, "UPDATE tasks SET detached = 1 WHERE id = ?");
@@ -332,9 +334,18 @@ static void track_held(tr_builder *b, uint64_t task, uint64_t res, int add)
         }
 }
 
+/* kind 'h' with owned != 0: a lock, owned by the task until it releases
+ * it (semaphores are released by whoever signals: not owned). */
+static void open_hold_owned(tr_builder *b, int kind, uint64_t res, uint64_t task, int64_t ts, uint32_t loc, int owned);
+
 static void open_hold(tr_builder *b, int kind, uint64_t res, uint64_t task, int64_t ts, uint32_t loc)
 {
-    if (kind == 'h') track_held(b, task, res, 1);
+    open_hold_owned(b, kind, res, task, ts, loc, 0);
+}
+
+static void open_hold_owned(tr_builder *b, int kind, uint64_t res, uint64_t task, int64_t ts, uint32_t loc, int owned)
+{
+    if (kind == 'h' && owned) track_held(b, task, res, 1);
     hold *h = map_put(&b->holds, hold_key(res, task, kind));
     if (!h) return;
     h->start = ts;
@@ -384,6 +395,9 @@ static void warning(tr_builder *b, const char *kind, uint64_t task, uint64_t tas
     bind_opt(st, 7, loc2);
     sqlite3_bind_text(st, 8, msg, -1, SQLITE_TRANSIENT);
     bind_opt(st, 9, (int64_t)task2);
+    const char *stack = b->warn_stack;
+    if (stack) sqlite3_bind_text(st, 10, stack, -1, SQLITE_TRANSIENT); else sqlite3_bind_null(st, 10);
+    b->warn_stack = NULL;
     step(b, st);
 }
 
@@ -397,63 +411,64 @@ static void task_label(tr_builder *b, uint64_t id, char *out, size_t cap)
     sqlite3_reset(b->sel_task_name);
 }
 
-/* "lock 'db_lock' (#3)" for a resource; awaits on a task carry the task id. */
-static void res_label(tr_builder *b, uint64_t id, char *out, size_t cap)
-{
-    if (!id) {
-        snprintf(out, cap, "nothing in particular");
-        return;
-    }
-    sqlite3_bind_int64(b->sel_res, 1, (int64_t)id);
-    if (sqlite3_step(b->sel_res) == SQLITE_ROW) {
-        const char *kind = (const char *)sqlite3_column_text(b->sel_res, 0);
-        const char *name = (const char *)sqlite3_column_text(b->sel_res, 1);
-        snprintf(out, cap, "%s '%s' (#%llu)", kind ? kind : "resource", name ? name : "?", (unsigned long long)id);
-        sqlite3_reset(b->sel_res);
-        return;
-    }
-    sqlite3_reset(b->sel_res);
-    char t[160];
-    task_label(b, id, t, sizeof t);
-    snprintf(out, cap, "task %s", t);
-}
 
-static const char *what_kind(tr_builder *b, uint64_t id)
+
+/* What a task waits for, in words: "lock 'db' (#3)", "an item from queue
+ * 'jobs' (#5)", "task 'worker' (#7)", "a timer (sleep)". */
+static void wait_label(tr_builder *b, int kind, uint64_t res, char *out, size_t cap)
 {
-    static char kind[32];
-    kind[0] = 0;
-    sqlite3_bind_int64(b->sel_res, 1, (int64_t)id);
-    if (sqlite3_step(b->sel_res) == SQLITE_ROW && sqlite3_column_text(b->sel_res, 0))
-        snprintf(kind, sizeof kind, "%s", (const char *)sqlite3_column_text(b->sel_res, 0));
-    sqlite3_reset(b->sel_res);
-    return kind;
+    char name[160] = "?";
+    if (kind == CO_WAIT_TASK) {
+        char t[160];
+        task_label(b, res, t, sizeof t);
+        snprintf(out, cap, "task %s", t);
+        return;
+    }
+    if (res) {
+        sqlite3_bind_int64(b->sel_res, 1, (int64_t)res);
+        if (sqlite3_step(b->sel_res) == SQLITE_ROW && sqlite3_column_text(b->sel_res, 1))
+            snprintf(name, sizeof name, "%s", (const char *)sqlite3_column_text(b->sel_res, 1));
+        sqlite3_reset(b->sel_res);
+    }
+    switch (kind) {
+    case CO_WAIT_LOCK: snprintf(out, cap, "lock '%s' (#%llu)", name, (unsigned long long)res); break;
+    case CO_WAIT_SEM: snprintf(out, cap, "semaphore '%s' (#%llu)", name, (unsigned long long)res); break;
+    case CO_WAIT_EVENT: snprintf(out, cap, "event '%s' (#%llu) to be set", name, (unsigned long long)res); break;
+    case CO_WAIT_COND: snprintf(out, cap, "condition '%s' (#%llu) to be notified", name, (unsigned long long)res); break;
+    case CO_WAIT_FUTURE: snprintf(out, cap, "future '%s' (#%llu)", name, (unsigned long long)res); break;
+    case CO_WAIT_QUEUE_GET: snprintf(out, cap, "an item from queue '%s' (#%llu)", name, (unsigned long long)res); break;
+    case CO_WAIT_QUEUE_PUT: snprintf(out, cap, "room in queue '%s' (#%llu)", name, (unsigned long long)res); break;
+    case CO_WAIT_QUEUE_JOIN: snprintf(out, cap, "queue '%s' (#%llu) to be drained", name, (unsigned long long)res); break;
+    case CO_WAIT_SLEEP: snprintf(out, cap, "a timer (sleep)"); break;
+    case CO_WAIT_NONE: snprintf(out, cap, "nothing (it was ready to run)"); break;
+    default: snprintf(out, cap, "%s #%llu", co_wait_kind_name(kind), (unsigned long long)res); break;
+    }
 }
 
 static void on_warn(tr_builder *b, const tr_rec *e, int64_t ts, uint32_t loc)
 {
     int code = (int)(e->arg & 0xff);
-    uint64_t other = e->arg >> 8;
-    char who[160], what[200], by[180], msg[700];
+    int wk = (int)((e->arg >> 8) & 0xff);
+    uint64_t other = e->arg >> 16;
+    char who[160], what[240], by[200], msg[800];
     task_label(b, e->task, who, sizeof who);
     const char *kind = code > 0 && code <= TR_WARN_UNRETRIEVED ? WARN_NAMES[code] : "unknown";
     by[0] = 0;
-    if (other) {
+    if (other && (wk == CO_WAIT_LOCK || wk == CO_WAIT_SEM)) {
         char o[160];
         task_label(b, other, o, sizeof o);
-        snprintf(by, sizeof by, " %s %s", strncmp(what_kind(b, e->res), "semaphore", 9) ? "held by" : "last taken by", o);
+        snprintf(by, sizeof by, " %s %s", wk == CO_WAIT_LOCK ? "held by" : "last taken by", o);
     }
+    wait_label(b, wk, e->res, what, sizeof what);
     switch (code) {
     case TR_WARN_DEADLOCK:
-        res_label(b, e->res, what, sizeof what);
         snprintf(msg, sizeof msg, "task %s waits for %s%s: a cycle, it would wait forever", who, what, by);
         break;
     case TR_WARN_ALL_ASLEEP:
-        res_label(b, e->res, what, sizeof what);
         snprintf(msg, sizeof msg, "task %s waits for %s%s, and nothing left can wake it", who, what, by);
         break;
     case TR_WARN_PENDING_AT_EXIT:
-        res_label(b, e->res, what, sizeof what);
-        snprintf(msg, sizeof msg, "task %s was still waiting for %s when the loop closed", who, what);
+        snprintf(msg, sizeof msg, "task %s was still waiting for %s%s when the loop closed", who, what, by);
         break;
     case TR_WARN_NEVER_AWAITED:
         snprintf(msg, sizeof msg, "task %s was neither awaited nor detached", who);
@@ -476,10 +491,13 @@ static void close_step(tr_builder *b, uint64_t task, tstate *t, int64_t ts, uint
     t->busy += dur;
     t->steps++;
     t->in_step = 0;
+    uint64_t wd = t->wd_stack;
+    t->wd_stack = 0;
     if (b->slow_ns > 0 && dur > b->slow_ns) {
         char msg[200];
         snprintf(msg, sizeof msg, "task ran %.1f ms without awaiting (threshold %lld ms)", dur / 1e6,
                  (long long)(b->slow_ns / 1000000));
+        b->warn_stack = wd ? string_of(b, wd) : NULL;
         warning(b, "slow_step", task, 0, 0, t->step_start, dur, t->step_loc, end_loc, msg);
     }
 }
@@ -582,14 +600,14 @@ static void on_event(void *ctx, uint32_t ring, const tr_rec *e)
                 if (t->held[i] == t->await_res) continue;
                 char msg[600], who[160], lock[200], what[200];
                 task_label(b, task, who, sizeof who);
-                res_label(b, t->held[i], lock, sizeof lock);
-                res_label(b, t->await_res, what, sizeof what);
-                snprintf(msg, sizeof msg, "task %s held %s for %.1f ms while awaiting %s (%s)", who, lock,
-                         dur / 1e6, co_wait_kind_name(t->await_kind), what);
+                wait_label(b, CO_WAIT_LOCK, t->held[i], lock, sizeof lock);
+                wait_label(b, t->await_kind, t->await_res, what, sizeof what);
+                snprintf(msg, sizeof msg, "task %s held %s for %.1f ms while awaiting %s", who, lock, dur / 1e6,
+                         what);
                 warning(b, "lock_held_across_await", task, 0, t->held[i], t->await_start, dur, t->await_loc, 0, msg);
             }
             if (result == 0 && (t->await_kind == CO_WAIT_LOCK || t->await_kind == CO_WAIT_SEM))
-                open_hold(b, 'h', t->await_res, task, ts, t->await_loc);
+                open_hold_owned(b, 'h', t->await_res, task, ts, t->await_loc, t->await_kind == CO_WAIT_LOCK);
         }
         t->step_start = ts;
         t->step_loc = t->await_loc;
@@ -620,7 +638,7 @@ static void on_event(void *ctx, uint32_t ring, const tr_rec *e)
     }
     case TR_LOCK_ACQ:
     case TR_SEM_ACQ:
-        open_hold(b, 'h', e->res, task, ts, loc);
+        open_hold_owned(b, 'h', e->res, task, ts, loc, kind == TR_LOCK_ACQ);
         break;
     case TR_LOCK_REL:
     case TR_SEM_REL:
@@ -650,6 +668,9 @@ static void on_event(void *ctx, uint32_t ring, const tr_rec *e)
         break;
     case TR_WARN:
         on_warn(b, e, ts, loc);
+        break;
+    case TR_STACK_TEXT:
+        if (t) t->wd_stack = e->res;
         break;
     default:
         break;

@@ -32,7 +32,8 @@ static const char *SCHEMA =
     "  loc INTEGER, end_loc INTEGER, result INTEGER, open INTEGER NOT NULL DEFAULT 0,"
     "  bin INTEGER NOT NULL, ring INTEGER);"
     "CREATE TABLE warnings(id INTEGER PRIMARY KEY, kind TEXT NOT NULL, task INTEGER, task2 INTEGER,"
-    "  resource INTEGER, ts INTEGER, dur INTEGER, loc INTEGER, loc2 INTEGER, message TEXT NOT NULL);"
+    "  resource INTEGER, ts INTEGER, dur INTEGER, loc INTEGER, loc2 INTEGER, message TEXT NOT NULL,"
+    "  stack TEXT);"
     /* Per task: the figures the Tasks view and reports sort on. */
     "CREATE VIEW task_summary AS SELECT t.id AS task, t.name, t.state, t.result,"
     "  t.busy_ns, t.wait_ns, COALESCE(t.end_ts, (SELECT MAX(ts) FROM events)) - t.spawn_ts AS total_ns,"

@@ -1,0 +1,350 @@
+#!/bin/sh
+# warnings.sh -- end-to-end tests of the detections: for every warning kind a
+# small buggy program (tests/tracer/progs/warn_*.c) runs under the real
+# `coscope run`, and SQL on the trace checks the exact `warnings` rows: kind,
+# tasks (joined on `tasks`), the resource (joined on `resources`: kind and
+# name) and the source lines of the bug (joined on `locations`; the expected
+# lines are found with grep -n on marker comments, so editing a program cannot
+# silently break the test).
+#
+#   - deadlock: a lock-order inversion (both tasks of the cycle, the lock each
+#     wants, who holds it, where it waits; the acquire got -EDEADLK) and an
+#     await cycle;
+#   - all_asleep: an event never set, a get on a queue nobody fills, a put on
+#     a full queue nobody drains, a semaphore never released (naming its last
+#     taker): the program ends (co_run returns -EDEADLK) instead of hanging,
+#     and every waiting task is named with its wait line;
+#   - pending_at_exit, never_awaited, unretrieved_error: leaked tasks;
+#   - slow_step (the two awaits around a blocking usleep) and
+#     lock_held_across_await, under --slow-ms 50;
+#   - false positives: correct programs (200 tasks on three locks taken in
+#     order, an idle TCP listener, a producer/consumer with queue join, a
+#     condition wait, a semaphore used as a signal) give no warning at all;
+#   - `coscope report` shows the deadlock (tasks, locks, lines) and
+#     --fail-on-warnings exits 1 on it and 0 on a clean trace;
+#   - debug mode without a trace (CO_DEBUG=1, no coscope): stderr names the
+#     problem.
+#
+# Checks of behaviour that is known to be wrong are marked `# KNOWN BUG:` and
+# skipped (a SKIP line each; it says so when one passes already).
+#
+# Run by `make test` from the top directory; BUILD names the build directory
+# (default build).  Prints a line per failure, then "N passed, M failed"
+# (and skips), and exits non-zero if any check failed.
+cd "$(dirname "$0")/../.." || exit 1
+build=${BUILD:-build}
+[ -d "$build" ] || { echo "warnings: no build directory $build (make test builds it)"; exit 1; }
+build=$(cd "$build" && pwd)
+coscope=$build/coscope
+progs=$build/tests/tracer/progs
+src=tests/tracer/progs
+ASAN_OPTIONS=${ASAN_OPTIONS:-handle_segv=0:handle_sigbus=0:handle_abort=0:detect_leaks=0}
+export ASAN_OPTIONS
+# The thresholds come from the command line here, not from the caller.
+unset CO_DEBUG CO_SLOW_MS COSCOPE_SLOW_MS
+
+for f in "$coscope" "$progs/warn_deadlock" "$progs/warn_asleep" "$progs/warn_leaks" "$progs/warn_slow" \
+         "$progs/warn_clean"; do
+    [ -x "$f" ] || { echo "warnings: $f is missing (make test builds it)"; exit 1; }
+done
+command -v sqlite3 >/dev/null || { echo "warnings: the sqlite3 shell is missing (make deps)"; exit 1; }
+command -v timeout >/dev/null || { echo "warnings: timeout(1) is missing"; exit 1; }
+
+tmp=$(mktemp -d /tmp/coscope-warnings-XXXXXX) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+skip=0
+
+# check WHAT ACTUAL EXPECTED
+check() {
+    if [ "$2" = "$3" ]; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        printf 'warnings: FAIL: %s:\n  got      %s\n  expected %s\n' "$1" "$(echo "$2" | tr '\n' ';')" \
+               "$(echo "$3" | tr '\n' ';')"
+    fi
+}
+# known_bug WHAT ACTUAL EXPECTED: a check of behaviour known to be wrong
+# (each call carries a `# KNOWN BUG:` comment saying what): skipped, and
+# counted as such.  Says so when it passes already, so it can be turned back
+# into a `check`.
+known_bug() {
+    skip=$((skip + 1))
+    if [ "$2" = "$3" ]; then
+        echo "warnings: SKIP (known bug, but passes now: make it a check): $1"
+    else
+        echo "warnings: SKIP (known bug): $1: got '$(echo "$2" | tr '\n' ';')', expected '$(echo "$3" | tr '\n' ';')'"
+    fi
+}
+# q SQL: one query against $db.
+q() { sqlite3 -batch -noheader "$db" "$1" 2>&1; }
+# line_of MARKER FILE: the number of the only line of FILE carrying MARKER.
+line_of() {
+    n=$(grep -cw "$1" "$src/$2")
+    [ "$n" = 1 ] || { echo "warnings: marker $1 found $n times in $src/$2" >&2; echo 0; return; }
+    grep -nw "$1" "$src/$2" | cut -d: -f1
+}
+# run NAME [coscope run options] -- PROGRAM ARGS: trace PROGRAM into
+# $tmp/NAME.db (db), stdout/stderr into $tmp/NAME.out/.err, exit status in rc.
+# Every run is bounded: a detection that fails to end a stuck program must
+# not hang the suite.
+run() {
+    name=$1
+    shift
+    db=$tmp/$name.db
+    opts=""
+    while [ "$1" != "--" ]; do opts="$opts $1"; shift; done
+    shift
+    prog=$1
+    shift
+    # shellcheck disable=SC2086
+    timeout 20 "$coscope" run -o "$db" $opts -- "$progs/$prog" "$@" > "$tmp/$name.out" 2> "$tmp/$name.err"
+    rc=$?
+    check "$name: terminated (no hang)" "$([ $rc -eq 124 ] && echo 'timed out' || echo ended)" ended
+    check "$name: trace built" "$(q "SELECT value FROM meta WHERE key = 'built'")" 1
+}
+# rows KIND: the KIND warnings, one line each, sorted:
+# "task|task2|resource|file:line|file:line2" with task names, the raw
+# resource id and '-' for NULL.
+rows() {
+    q "SELECT COALESCE(t.name, '-') || '|' || COALESCE(t2.name, '-') || '|' || COALESCE(w.resource, '-') || '|'
+           || COALESCE(replace(l.file, rtrim(l.file, replace(l.file, '/', '')), '') || ':' || l.line, '-') || '|'
+           || COALESCE(replace(l2.file, rtrim(l2.file, replace(l2.file, '/', '')), '') || ':' || l2.line, '-')
+       FROM warnings w LEFT JOIN tasks t ON t.id = w.task LEFT JOIN tasks t2 ON t2.id = w.task2
+       LEFT JOIN locations l ON l.id = w.loc LEFT JOIN locations l2 ON l2.id = w.loc2
+       WHERE w.kind = '$1'" | LC_ALL=C sort
+}
+# sorted LINE...: the lines, sorted as rows sorts them.
+sorted() { printf '%s\n' "$@" | LC_ALL=C sort; }
+# kinds: every warning kind in the trace with its count, "kind=N ...".
+kinds() { q "SELECT group_concat(k || '=' || n, ' ') FROM (SELECT kind k, COUNT(*) n FROM warnings GROUP BY kind ORDER BY kind)"; }
+tid() { q "SELECT id FROM tasks WHERE name = '$1'"; }
+rid() { q "SELECT id FROM resources WHERE name = '$1'"; }
+# wres KIND TASK: "kind:name" of the resource of TASK's KIND warning (the join on resources).
+wres() {
+    q "SELECT r.kind || ':' || r.name FROM warnings w JOIN tasks t ON t.id = w.task JOIN resources r ON r.id = w.resource
+       WHERE w.kind = '$1' AND t.name = '$2'"
+}
+# wcol KIND TASK COLUMN: a column of TASK's KIND warning.
+wcol() { q "SELECT w.$3 FROM warnings w JOIN tasks t ON t.id = w.task WHERE w.kind = '$1' AND t.name = '$2'"; }
+# has WHAT FILE PATTERN: FILE has a line matching the fixed string PATTERN.
+has() { check "$1" "$(grep -cF -- "$3" "$2" | awk '{print ($1 > 0) ? "yes" : "no"}')" yes; }
+
+ecanceled=125 # Linux
+[ "$(uname -s)" = Linux ] || ecanceled=$(printf '#include <errno.h>\nECANCELED\n' | cc -E -P - | tail -n 1)
+
+# ---- deadlock: lock-order inversion ------------------------------------------
+
+f=warn_deadlock.c
+ab=$(line_of DL_AB_WAIT $f)
+ba=$(line_of DL_BA_WAIT $f)
+run dl_lock -- warn_deadlock lock
+check "dl_lock: exit status" "$rc" 0
+has "dl_lock: the acquire returned -EDEADLK" "$tmp/dl_lock.out" "transfer_ba: acquire returned -35 "
+check "dl_lock: one -EDEADLK in all" "$(grep -c 'returned -35' "$tmp/dl_lock.out")" 1
+check "dl_lock: warning kinds" "$(kinds)" "deadlock=2"
+# transfer_ab waits on audit_lock (held by transfer_ba) at DL_AB_WAIT;
+# transfer_ba's acquire of accounts_lock (held by transfer_ab) closed the cycle.
+check "dl_lock: deadlock rows" "$(rows deadlock)" "$(sorted \
+    "transfer_ab|transfer_ba|$(rid audit_lock)|$f:$ab|-" \
+    "transfer_ba|transfer_ab|$(rid accounts_lock)|$f:$ba|-")"
+check "dl_lock: transfer_ab wants" "$(wres deadlock transfer_ab)" "lock:audit_lock"
+check "dl_lock: transfer_ba wants" "$(wres deadlock transfer_ba)" "lock:accounts_lock"
+check "dl_lock: message" "$(wcol deadlock transfer_ba message)" \
+      "task 'transfer_ba' (#$(tid transfer_ba)) waits for lock 'accounts_lock' (#$(rid accounts_lock)) held by 'transfer_ab' (#$(tid transfer_ab)): a cycle, it would wait forever"
+check "dl_lock: both tasks ended done" "$(q "SELECT group_concat(state) FROM tasks WHERE name LIKE 'transfer%'")" "done,done"
+
+# `coscope report` on it: the deadlock, both tasks, both locks, both lines.
+"$coscope" report "$db" > "$tmp/report.out" 2> "$tmp/report.err"
+check "report: exit status" $? 0
+for s in deadlock transfer_ab transfer_ba accounts_lock audit_lock "$f:$ab (transfer_ab)" "$f:$ba (transfer_ba)"; do
+    has "report: shows '$s'" "$tmp/report.out" "$s"
+done
+"$coscope" report --fail-on-warnings "$db" > /dev/null 2>&1
+check "report --fail-on-warnings: deadlock trace" $? 1
+
+# ---- deadlock: await cycle ---------------------------------------------------
+
+ping=$(line_of DL_PING_AWAIT $f)
+pong=$(line_of DL_PONG_AWAIT $f)
+run dl_await -- warn_deadlock await
+check "dl_await: exit status" "$rc" 0
+has "dl_await: pong's await returned -EDEADLK" "$tmp/dl_await.out" "pong: await returned -35 "
+check "dl_await: warning kinds" "$(kinds)" "deadlock=2"
+# ping awaits pong (DL_PING_AWAIT); pong's await of ping closed the cycle.  The
+# resource of an await on a task is the task's id.
+check "dl_await: deadlock rows (task, resource, line)" \
+      "$(q "SELECT t.name || '|' || w.resource || '|' || l.line FROM warnings w JOIN tasks t ON t.id = w.task
+            JOIN locations l ON l.id = w.loc WHERE w.kind = 'deadlock' ORDER BY t.name")" \
+      "$(printf '%s\n' "ping|$(tid pong)|$ping" "pong|$(tid ping)|$pong")"
+# Both rows of an await cycle name the awaited task as task2.
+check "dl_await: task2 is the awaited task in both rows" \
+      "$(q "SELECT CASE WHEN (SELECT COUNT(*) FROM warnings WHERE kind = 'deadlock' AND task2 IS NULL) = 2 THEN 'consistent'
+                        WHEN (SELECT COUNT(*) FROM warnings WHERE kind = 'deadlock' AND task2 = resource) = 2 THEN 'consistent'
+                        ELSE 'mixed' END")" consistent
+# "held by" is for locks only.
+check "dl_await: pong's message has no 'held by'" \
+      "$(wcol deadlock pong message | grep -c 'held by')" 0
+
+# ---- all_asleep ----------------------------------------------------------------
+
+f=warn_asleep.c
+main_line=$(line_of AS_MAIN_AWAIT $f)
+# asleep MODE TASK RESOURCE RESKIND WAIT MARKER [TASK2]: TASK waits forever on
+# RESOURCE (of kind RESKIND in `resources`, WAIT in its await span) at MARKER,
+# main waits on TASK at AS_MAIN_AWAIT; co_run returned -EDEADLK.
+asleep() {
+    mode=$1 task=$2 res=$3 reskind=$4 wait=$5 line=$(line_of "$6" $f) task2=${7:--}
+    run "asleep_$mode" -- warn_asleep "$mode"
+    check "asleep $mode: co_run returned -EDEADLK (exit 42)" "$rc" 42
+    has "asleep $mode: program says -EDEADLK" "$tmp/asleep_$mode.out" "co_run returned -35 "
+    # Both tasks were also still pending when the loop closed afterwards.
+    check "asleep $mode: warning kinds" "$(kinds)" "all_asleep=2 pending_at_exit=2"
+    # main's task2 is the task it awaits.
+    check "asleep $mode: all_asleep rows" "$(rows all_asleep)" "$(sorted \
+        "main|$task|$(tid "$task")|$f:$main_line|-" \
+        "$task|$task2|$(rid "$res")|$f:$line|-")"
+    check "asleep $mode: $task waits on" "$(wres all_asleep "$task")" "$reskind:$res"
+    # Its await span: cut short only by the loop's close (-ECANCELED).
+    check "asleep $mode: $task's await span" "$(q "SELECT s.wait || ' ' || s.result FROM spans s JOIN locations l ON l.id = s.loc
+        WHERE s.kind = 'await' AND s.task = $(tid "$task") AND s.resource = $(rid "$res") AND l.line = $line")" "$wait -$ecanceled"
+    check "asleep $mode: pending_at_exit rows" "$(rows pending_at_exit)" "$(sorted \
+        "main|$task|$(tid "$task")|$f:$main_line|-" \
+        "$task|$task2|$(rid "$res")|$f:$line|-")"
+    # Resource and task ids are numbered apart and may collide (main creates
+    # config_lock so that they do): the message must still name the task.
+    msg=$(wcol all_asleep main message)
+    check "asleep $mode: main's message names the task it awaits" \
+          "$(echo "$msg" | grep -c "waits for task '$task'")" 1
+}
+asleep event waiter ready_ev event event AS_EVENT_WAIT
+asleep qget consumer jobs queue_get queue_get AS_QGET_WAIT
+asleep qput producer jobs queue_get queue_put AS_QPUT_WAIT
+# The put waiter waits for room, not for an item.
+check "asleep qput: producer's message says it waits for room" \
+      "$(wcol all_asleep producer message | grep -c "room in queue 'jobs'")" 1
+asleep sem waiter slots semaphore semaphore AS_SEM_WAIT taker
+check "asleep sem: names the last taker" "$(wcol all_asleep waiter message | grep -c "last taken by 'taker'")" 1
+check "asleep sem: the taker took it at" "$(q "SELECT l.line FROM events e JOIN locations l ON l.id = e.loc
+    WHERE e.kind = 'sem_acquire' AND e.task = $(tid taker) AND e.resource = $(rid slots)")" "$(line_of AS_SEM_TAKE $f)"
+
+# ---- leaks: pending_at_exit, never_awaited, unretrieved_error ----------------
+
+f=warn_leaks.c
+run pending -- warn_leaks pending
+check "pending: exit status" "$rc" 0
+check "pending: warning kinds" "$(kinds)" "pending_at_exit=2"
+check "pending: rows" "$(rows pending_at_exit)" "$(sorted \
+    "listener|-|$(rid shutdown_ev)|$f:$(line_of LK_LISTEN $f)|-" \
+    "napper|-|-|$f:$(line_of LK_NAP $f)|-")"
+check "pending: listener waits on" "$(wres pending_at_exit listener)" "event:shutdown_ev"
+check "pending: napper's last await is the sleep the close cancelled" "$(q "SELECT wait || ' ' || result FROM spans
+    WHERE kind = 'await' AND task = $(tid napper) ORDER BY start DESC LIMIT 1")" "sleep -$ecanceled"
+check "pending: napper's message says sleep" "$(wcol pending_at_exit napper message | grep -c sleep)" 1
+check "pending: children cancelled by the close" "$(q "SELECT group_concat(state) FROM tasks WHERE name IN ('napper', 'listener')")" \
+      "cancelled,cancelled"
+
+run never -- warn_leaks never
+check "never: exit status" "$rc" 0
+check "never: warning kinds" "$(kinds)" "never_awaited=1"
+check "never: rows" "$(rows never_awaited)" "forgotten|-|-|$f:$(line_of LK_FORGOTTEN $f)|-"
+check "never: message" "$(wcol never_awaited forgotten message)" \
+      "task 'forgotten' (#$(tid forgotten)) was neither awaited nor detached"
+
+run error -- warn_leaks error
+check "error: exit status" "$rc" 0
+check "error: warning kinds" "$(kinds)" "unretrieved_error=1"
+check "error: rows" "$(rows unretrieved_error)" "failing|-|-|$f:$(line_of LK_FAILING $f)|-"
+eio=$(sed -n 's/^failing_awaited returned -5 (\(.*\))$/\1/p' "$tmp/error.out")
+check "error: the awaited failure was returned" "$([ -n "$eio" ] && echo yes)" yes
+check "error: message names the error" "$(wcol unretrieved_error failing message)" \
+      "task 'failing' (#$(tid failing)) failed with '$eio' and nobody read the error"
+check "error: failing's result" "$(q "SELECT state || ' ' || result FROM tasks WHERE name = 'failing'")" "failed -5"
+
+# ---- slow_step, lock_held_across_await ---------------------------------------
+
+f=warn_slow.c
+run slow --slow-ms 50 -- warn_slow step
+check "slow: exit status" "$rc" 0
+check "slow: meta slow_ms" "$(q "SELECT value FROM meta WHERE key = 'slow_ms'")" 50
+check "slow: warning kinds" "$(kinds)" "slow_step=1"
+check "slow: rows (the two awaits around usleep)" "$(rows slow_step)" \
+      "slowpoke|-|-|$f:$(line_of SL_BEFORE $f)|$f:$(line_of SL_AFTER $f)"
+check "slow: dur >= 200 ms" "$(q "SELECT dur >= 200000000 AND dur < 5000000000 FROM warnings WHERE kind = 'slow_step'")" 1
+check "slow: the runtime's slow_step event" "$(q "SELECT COUNT(*) FROM events WHERE kind = 'slow_step'
+    AND task = $(tid slowpoke) AND arg >= 200000000")" 1
+
+run held --slow-ms 50 -- warn_slow held
+check "held: exit status" "$rc" 0
+check "held: warning kinds" "$(kinds)" "lock_held_across_await=1"
+check "held: rows" "$(rows lock_held_across_await)" "hoarder|-|$(rid db_lock)|$f:$(line_of SL_HELD $f)|-"
+check "held: resource" "$(wres lock_held_across_await hoarder)" "lock:db_lock"
+check "held: dur >= 200 ms" "$(q "SELECT dur >= 200000000 AND dur < 5000000000 FROM warnings")" 1
+
+# ---- false positives: correct programs, no warning ----------------------------
+
+for mode in locks tcp tcp_connect queue cond semsignal; do
+    run "clean_$mode" -- warn_clean "$mode"
+    check "clean $mode: exit status" "$rc" 0
+    check "clean $mode: program ok" "$(cat "$tmp/clean_$mode.out")" ok
+    # semsignal: a semaphore used as a signal is not "held" (only locks
+    # have owners), so main's later sleep is not a lock held across an await.
+    check "clean $mode: no warnings" "$(kinds)" ""
+done
+db=$tmp/clean_locks.db
+check "clean locks: 200 clerks, all done" "$(q "SELECT COUNT(*) FROM tasks WHERE name = 'clerk' AND state = 'done'")" 200
+check "clean locks: contention happened" "$(q "SELECT COUNT(*) > 100 FROM spans WHERE kind = 'await' AND wait = 'lock'")" 1
+db=$tmp/clean_tcp_connect.db
+check "clean tcp_connect: accept waited on I/O" "$(q "SELECT COUNT(*) FROM spans WHERE kind = 'await' AND wait = 'tcp_accept'
+    AND dur > 100000000 AND result = 0")" 1
+"$coscope" report --fail-on-warnings "$tmp/clean_locks.db" > /dev/null 2>&1
+check "report --fail-on-warnings: clean trace" $? 0
+
+# ---- debug mode, no trace: stderr names the problem --------------------------
+
+# debug NAME PROGRAM ARGS: run PROGRAM with CO_DEBUG=1 outside coscope.
+debug() {
+    name=$1
+    prog=$2
+    shift 2
+    CO_DEBUG=1 timeout 20 "$progs/$prog" "$@" > "$tmp/debug_$name.out" 2> "$tmp/debug_$name.err"
+    rc=$?
+    check "debug $name: terminated (no hang)" "$([ $rc -eq 124 ] && echo 'timed out' || echo ended)" ended
+    err=$tmp/debug_$name.err
+}
+debug dl_lock warn_deadlock lock
+has "debug dl_lock: deadlock named" "$err" "coscope: deadlock: task 'transfer_ba'"
+has "debug dl_lock: where it waits" "$err" "warn_deadlock.c:$ba wants lock"
+has "debug dl_lock: who holds it" "$err" "held by 'transfer_ab'"
+debug dl_await warn_deadlock await
+has "debug dl_await: deadlock named" "$err" "coscope: deadlock: task 'pong'"
+has "debug dl_await: where" "$err" "warn_deadlock.c:$pong awaits 'ping'"
+for mode in event qget qput sem; do
+    debug "asleep_$mode" warn_asleep $mode
+    check "debug asleep $mode: exit status (-EDEADLK)" "$rc" 42
+    has "debug asleep $mode: asleep named" "$err" "coscope: all tasks are asleep"
+done
+has "debug asleep sem: last taker" "$err" "last taken by"
+has "debug asleep sem: waiter's line" "$err" "warn_asleep.c:$(line_of AS_SEM_WAIT warn_asleep.c)"
+debug pending warn_leaks pending
+has "debug pending: napper" "$err" "'napper'"
+has "debug pending: still pending" "$err" "was still pending when the loop closed, waiting on sleep at"
+debug never warn_leaks never
+has "debug never: never awaited" "$err" "task 'forgotten'"
+has "debug never: wording" "$err" "was never awaited nor detached"
+debug error warn_leaks error
+has "debug error: nobody retrieved" "$err" "task 'failing'"
+has "debug error: wording" "$err" "failed with '$eio' and nobody retrieved the error"
+debug slow warn_slow step
+has "debug slow: slow step" "$err" "coscope: slow step: task 'slowpoke'"
+has "debug slow: between the two awaits" "$err" \
+    "between await at tests/tracer/progs/warn_slow.c:$(line_of SL_BEFORE warn_slow.c) and await at tests/tracer/progs/warn_slow.c:$(line_of SL_AFTER warn_slow.c)"
+# Without CO_DEBUG nothing is printed for a slow step.
+timeout 20 "$progs/warn_slow" step > /dev/null 2> "$tmp/nodebug.err"
+check "no debug: no slow step report" "$(grep -c 'slow step' "$tmp/nodebug.err")" 0
+
+[ "$skip" -gt 0 ] && echo "warnings: $skip checks skipped (known bugs, see the SKIP lines)"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
