@@ -22,7 +22,18 @@ int co__debug_from_env(void)
 static const char *loc_file(const co_loc *l) { return l && l->file ? l->file : "?"; }
 static int loc_line(const co_loc *l) { return l ? l->line : 0; }
 
-/* One line on what t waits for, e.g. "lock #3 held by 'worker' (#7)". */
+/* An object's name as shown: co_X_init(&x) names it "&x"; show "x". */
+static const char *shown(const char *name) { return name && name[0] == '&' ? name + 1 : name; }
+
+/* " 'name' #id", or " #id" for an unnamed object. */
+static void print_obj(FILE *out, const char *name, uint64_t id)
+{
+    name = shown(name);
+    if (name) fprintf(out, " '%s'", name);
+    fprintf(out, " #%llu", (unsigned long long)id);
+}
+
+/* One line on what t waits for, e.g. "lock 'db' #3 held by 'worker' (#7)". */
 static void describe_wait(FILE *out, co__task *t)
 {
     fprintf(out, "%s", co_wait_kind_name(t->wait_kind));
@@ -35,14 +46,15 @@ static void describe_wait(FILE *out, co__task *t)
     case CO_WAIT_LOCK: {
         co_lock_t *l = t->wait_obj;
         co__task *o = co__lock_owner(l);
-        fprintf(out, " #%llu%s%s", (unsigned long long)l->id, l->name ? " " : "", l->name ? l->name : "");
+        print_obj(out, l->name, l->id);
         if (o) fprintf(out, " held by '%s' (#%llu)", o->name, (unsigned long long)o->id);
         break;
     }
     case CO_WAIT_SEM: {
         co_sem_t *s = t->wait_obj;
         co__task *o = co__sem_last_taker(s);
-        fprintf(out, " #%llu (value %lld)", (unsigned long long)s->id, (long long)s->value);
+        print_obj(out, s->name, s->id);
+        fprintf(out, " (value %lld)", (long long)s->value);
         if (o)
             fprintf(out, ", last taken by '%s' (#%llu)", o->name, (unsigned long long)o->id);
         else if (s->last_taker_id)
@@ -55,6 +67,11 @@ static void describe_wait(FILE *out, co__task *t)
     case CO_WAIT_TASKS:
     case CO_WAIT_GROUP:
         break;
+    case CO_WAIT_EVENT: print_obj(out, ((co_event_t *)t->wait_obj)->name, t->wait_obj_id); break;
+    case CO_WAIT_COND: print_obj(out, ((co_cond_t *)t->wait_obj)->name, t->wait_obj_id); break;
+    case CO_WAIT_QUEUE_GET:
+    case CO_WAIT_QUEUE_PUT:
+    case CO_WAIT_QUEUE_JOIN: print_obj(out, ((co_queue_t *)t->wait_obj)->name, t->wait_obj_id); break;
     default:
         if (t->wait_obj_id) fprintf(out, " #%llu", (unsigned long long)t->wait_obj_id);
         break;
@@ -240,8 +257,9 @@ void co__report_asleep(co__loop *l, FILE *out)
 void co__report_deadlock(co__task *self, co_lock_t *want, co__task *target, co_loc *loc)
 {
     FILE *out = stderr;
-    fprintf(out, "coscope: deadlock: task '%s' (#%llu) at %s:%d wants lock #%llu", self->name,
-            (unsigned long long)self->id, loc_file(loc), loc_line(loc), (unsigned long long)want->id);
+    fprintf(out, "coscope: deadlock: task '%s' (#%llu) at %s:%d wants lock", self->name,
+            (unsigned long long)self->id, loc_file(loc), loc_line(loc));
+    print_obj(out, want->name, want->id);
     if (target == self) {
         fprintf(out, ", which it already holds\n");
         return;

@@ -75,7 +75,8 @@ typedef struct co__stackpool {
     size_t guard;           /* guard bytes below each stack */
     co__stack *free;        /* LIFO of reusable stacks */
     size_t nfree;
-    size_t nhot;            /* free stacks whose pages are still resident */
+    size_t ncold;           /* free stacks at the far end of the LIFO whose pages were
+                             * given back (trim); the nfree - ncold before them are resident */
     size_t guarded_budget;  /* mprotect guards we may still create */
     int guard_mode;         /* CO__GUARD_MADVISE, _MPROTECT or _CANARY */
     struct co__slab *slabs;
@@ -93,8 +94,8 @@ static inline co__stack *co__stack_get(co__stackpool *p)
     co__stack *s = p->free;
     if (CO_UNLIKELY(s == NULL)) return co__stack_get_slow(p);
     p->free = s->next_free;
-    p->nfree--;
-    p->nhot -= p->nhot != 0;
+    size_t n = --p->nfree;
+    if (CO_UNLIKELY(p->ncold > n)) p->ncold = n; /* that one was cold */
     if (CO_UNLIKELY(s->canary != NULL)) *s->canary = CO__CANARY;
     return s;
 }
@@ -103,7 +104,6 @@ static inline void co__stack_put(co__stackpool *p, co__stack *s)
     s->next_free = p->free;
     p->free = s;
     p->nfree++;
-    p->nhot++;
 }
 /* Give back the pages of free stacks beyond a small hot set. */
 void co__stackpool_trim(co__stackpool *p);

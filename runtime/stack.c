@@ -200,6 +200,9 @@ static int slab_new(co__stackpool *p)
         p->free = st;
         p->nfree++;
     }
+    /* Only called with the pool empty: the new stacks are the whole free
+     * list, none of them touched yet. */
+    p->ncold = p->nfree;
     s->next = p->slabs;
     p->slabs = s;
     return 0;
@@ -213,15 +216,16 @@ co__stack *co__stack_get_slow(co__stackpool *p)
 
 void co__stackpool_trim(co__stackpool *p)
 {
-    if (p->nhot <= CO__HOT_STACKS) return;
-    /* The first nhot stacks of the LIFO are the resident ones. */
+    size_t hot = p->nfree - p->ncold;
+    if (hot <= CO__HOT_STACKS) return;
+    /* The first `hot` stacks of the LIFO are the resident ones. */
     size_t i = 0;
-    for (co__stack *s = p->free; s && i < p->nhot; s = s->next_free, i++) {
+    for (co__stack *s = p->free; s && i < hot; s = s->next_free, i++) {
         if (i < CO__HOT_STACKS) continue;
         madvise(s->lo, (size_t)(s->hi - s->lo), MADV_DONTNEED);
         if (s->canary) *s->canary = CO__CANARY;
     }
-    p->nhot = CO__HOT_STACKS;
+    p->ncold = p->nfree - CO__HOT_STACKS;
 }
 
 void co__stackpool_destroy(co__stackpool *p)
