@@ -113,8 +113,8 @@ bench: deps
 demo: deps
 	@$(MAKE) --no-print-directory lib $(BUILD)/coscope $(SAMPLE_BIN)
 	$(BUILD)/coscope run --force -o $(BUILD)/demo.db -- $(BUILD)/samples/generator
-	$(BUILD)/coscope info $(BUILD)/demo.db
-	@echo "query it: sqlite3 $(BUILD)/demo.db 'SELECT * FROM task_summary'"
+	$(BUILD)/coscope report $(BUILD)/demo.db
+	@echo "query it: $(BUILD)/coscope sql $(BUILD)/demo.db 'SELECT * FROM task_summary'"
 
 install: lib
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
