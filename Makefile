@@ -2,7 +2,8 @@
 #
 #   make            library, pkg-config file, samples
 #   make test       install missing Debian packages (as root), build, run every test
-#   make check      the tests under ASan+UBSan (BUILD=build/check)
+#   make check      the tests under ASan+UBSan (BUILD=build/check), then TSan on
+#                   the threaded parts (make check-tsan, BUILD=build/tsan)
 #   make bench      benchmarks with their baselines
 #   make install PREFIX=/usr/local
 #
@@ -46,7 +47,7 @@ SAMPLE_BIN := $(SAMPLE_SRC:%.c=$(BUILD)/%)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:%.c=$(BUILD)/%)
 
-.PHONY: all lib test check bench demo deps install clean
+.PHONY: all lib test check check-tsan bench demo deps install clean
 all: lib $(BUILD)/coscope $(SAMPLE_BIN) $(BENCH_BIN)
 
 lib: $(BUILD)/libcoscope.a $(BUILD)/libcoscope.so $(BUILD)/coscope.pc
@@ -104,6 +105,16 @@ test: deps
 check: deps
 	@$(MAKE) --no-print-directory BUILD=build/check CFLAGS='-O1 -g' \
 	  SANITIZE='-fsanitize=address,undefined -fno-sanitize-recover=undefined' test
+	@$(MAKE) --no-print-directory check-tsan
+
+# ThreadSanitizer on the parts that cross threads: pool work, cross-thread
+# calls and channels, the tracer's rings and in-process recorder.
+TSAN_TESTS := tests/runtime/test_thread tests/runtime/test_channel \
+              tests/tracer/test_ring tests/tracer/test_session
+check-tsan: deps
+	@$(MAKE) --no-print-directory BUILD=build/tsan CFLAGS='-O1 -g' SANITIZE=-fsanitize=thread \
+	  $(TSAN_TESTS:%=build/tsan/%)
+	@TSAN_OPTIONS=halt_on_error=1 sh scripts/run-tests.sh build/tsan $(TSAN_TESTS:%=build/tsan/%)
 
 bench: deps
 	@$(MAKE) --no-print-directory CFLAGS='-O2 -g' lib $(BENCH_BIN)
