@@ -47,7 +47,7 @@ SAMPLE_BIN := $(SAMPLE_SRC:%.c=$(BUILD)/%)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:%.c=$(BUILD)/%)
 
-.PHONY: all lib test check check-tsan bench demo deps install clean
+.PHONY: all lib test check check-tsan valgrind bench demo deps install clean
 all: lib $(BUILD)/coscope $(SAMPLE_BIN) $(BENCH_BIN)
 
 lib: $(BUILD)/libcoscope.a $(BUILD)/libcoscope.so $(BUILD)/coscope.pc
@@ -115,6 +115,15 @@ check-tsan: deps
 	@$(MAKE) --no-print-directory BUILD=build/tsan CFLAGS='-O1 -g' SANITIZE=-fsanitize=thread \
 	  $(TSAN_TESTS:%=build/tsan/%)
 	@TSAN_OPTIONS=halt_on_error=1 sh scripts/run-tests.sh build/tsan $(TSAN_TESTS:%=build/tsan/%)
+
+# Valgrind on the runtime's tests (stacks are registered with it).  Not the
+# ones that crash on purpose, time signals, or run 100k tasks.
+VALGRIND_TESTS := $(filter-out %/test_stack %/test_scale %/test_debug,$(TEST_SRC:%.c=%))
+valgrind: deps
+	@$(MAKE) --no-print-directory lib $(VALGRIND_TESTS:%=$(BUILD)/%)
+	@for t in $(VALGRIND_TESTS:%=$(BUILD)/%); do \
+	  valgrind -q --error-exitcode=9 $$t > $$t.valgrind.log 2>&1 && echo "ok   $$t" || { echo "FAIL $$t (see $$t.valgrind.log)"; exit 1; }; \
+	done
 
 bench: deps
 	@$(MAKE) --no-print-directory CFLAGS='-O2 -g' lib $(BENCH_BIN)
