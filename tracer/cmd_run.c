@@ -286,6 +286,9 @@ int cli_run(int argc, char **argv)
             (unsigned long long)events, (long long)tasks,
             WIFEXITED(status) ? "exited with" : "killed by signal",
             WIFEXITED(status) ? code : code - 128);
+    if (events == 0)
+        fprintf(stderr, "coscope: nothing was recorded: is %s linked with libcoscope (and does it run a loop)?\n",
+                prog[0]);
     return code;
 }
 
