@@ -18,46 +18,75 @@ static void expire_scopes(co__task *t, uint64_t now)
         if (s->deadline <= now) s->expired = 1;
 }
 
+/* co__suspend with a cancellation pending: deliver it instead of waiting. */
+static __attribute__((noinline, cold)) int suspend_cancelled(co__task *t, co_waitq *wq)
+{
+    t->cancel_pending = 0;
+    if (wq) co__waitq_remove(wq, t);
+    return -ECANCELED;
+}
+
+/* co__suspend under a timeout scope: arm the deadline timer, or return
+ * -ETIMEDOUT (t detached from wq) if the deadline has passed. */
+static __attribute__((noinline)) int arm_deadline(co__loop *l, co__task *t, co_waitq *wq)
+{
+    uint64_t now = uv_now(l->uv);
+    if (t->deadline <= now) {
+        if (wq) co__waitq_remove(wq, t);
+        expire_scopes(t, now);
+        t->wait_kind = CO_WAIT_NONE;
+        return -ETIMEDOUT;
+    }
+    if (t->heap_idx == CO__NOHEAP) {
+        co__heap_insert(l, t, t->deadline, -ETIMEDOUT);
+    } else if (t->deadline < t->timer_at) { /* a sleep that outlasts the scope */
+        co__heap_remove(l, t);
+        co__heap_insert(l, t, t->deadline, -ETIMEDOUT);
+    }
+    return 0;
+}
+
+/* The trace points and step hooks around the switch, out of line: the
+ * inlined trace writer needs many registers, which co__suspend would then
+ * save and restore on every call. */
+static __attribute__((noinline, cold)) void suspend_hooks_out(co__loop *l, co__task *t)
+{
+    CO_TRACE(TR_AWAIT, t->wait_loc, t->id, t->wait_obj_id, (uint64_t)t->wait_kind);
+    if (CO__STEP_HOOKS(l)) co__step_end(l, t, t->wait_loc); /* debug.c: step timing */
+}
+
+static __attribute__((noinline, cold)) void suspend_hooks_in(co__loop *l, co__task *t, int r)
+{
+    if (CO__STEP_HOOKS(l)) co__step_begin(l, t, t->wait_loc); /* the loc we suspended at */
+    CO_TRACE(TR_RESUME, NULL, t->id, 0, (uint64_t)(int64_t)r);
+}
+
+/* The slow parts are out of line so that the common path keeps only t and
+ * l live across the switch (fewer registers to save on entry). */
 int co__suspend(co__task *t, co_wait_kind kind, void *obj, uint64_t obj_id, co_loc *loc, co_waitq *wq)
 {
     co__loop *l = t->loop;
     CO_ASSERT(l->current == t && t->state == CO_TASK_RUNNING);
-    if (CO_UNLIKELY(t->cancel_pending)) {
-        t->cancel_pending = 0;
-        if (wq) co__waitq_remove(wq, t);
-        return -ECANCELED;
-    }
+    if (CO_UNLIKELY(t->cancel_pending)) return suspend_cancelled(t, wq);
     t->wait_kind = (uint8_t)kind;
     t->wait_obj = obj;
     t->wait_obj_id = obj_id;
     t->wait_loc = loc;
     t->wq = wq;
-    if (CO_UNLIKELY(t->deadline != CO__NODEADLINE) && kind != CO_WAIT_YIELD) {
-        uint64_t now = uv_now(l->uv);
-        if (t->deadline <= now) {
-            if (wq) co__waitq_remove(wq, t);
-            expire_scopes(t, now);
-            t->wait_kind = CO_WAIT_NONE;
-            return -ETIMEDOUT;
-        }
-        if (t->heap_idx == CO__NOHEAP) {
-            co__heap_insert(l, t, t->deadline, -ETIMEDOUT);
-        } else if (t->deadline < t->timer_at) { /* a sleep that outlasts the scope */
-            co__heap_remove(l, t);
-            co__heap_insert(l, t, t->deadline, -ETIMEDOUT);
-        }
-    }
     if (kind == CO_WAIT_YIELD) {
-        co__ready(l, t);
+        co__ready(l, t); /* a yield ignores the deadline */
     } else {
+        if (CO_UNLIKELY(t->deadline != CO__NODEADLINE) && arm_deadline(l, t, wq) < 0) return -ETIMEDOUT;
         t->state = CO_TASK_WAITING;
     }
-    CO_TRACE(TR_AWAIT, loc, t->id, obj_id, (uint64_t)kind);
-    if (CO__STEP_HOOKS(l)) co__step_end(l, t, loc); /* debug.c: step timing */
+    /* CO__STEP_HOOKS is true whenever a trace records: one test covers
+     * the trace point (TR_AWAIT, then TR_RESUME) and the hook.  They read
+     * loc, obj_id and kind back from t (the same values), which need not
+     * then be kept in registers across the calls above. */
+    if (CO__STEP_HOOKS(l)) suspend_hooks_out(l, t);
     co__switch_away(l, t);
-    if (CO__STEP_HOOKS(l)) co__step_begin(l, t, loc);
     int r = t->wake_result;
-    CO_TRACE(TR_RESUME, NULL, t->id, 0, (uint64_t)(int64_t)r);
+    if (CO__STEP_HOOKS(l)) suspend_hooks_in(l, t, r);
     if (CO_UNLIKELY(r == -ETIMEDOUT)) expire_scopes(t, uv_now(l->uv));
     t->wait_kind = CO_WAIT_NONE;
     t->wait_obj = NULL;

@@ -128,6 +128,7 @@ void co__step_end(co__loop *l, co__task *t, co_loc *at)
     if (!(s & 1) || atomic_load_explicit(&d->task, memory_order_relaxed) != t) return;
     uint64_t ns = co__mono_ns() - atomic_load_explicit(&d->t0, memory_order_relaxed);
     atomic_store_explicit(&d->seq, s + 1, memory_order_release);
+    d->iter_steps += ns;
     if (!d->slow_ns || ns < d->slow_ns) return;
     co_loc *from = atomic_load_explicit(&d->from, memory_order_relaxed);
     CO_TRACE(TR_SLOW_STEP, at, t->id, 0, ns); /* after TR_AWAIT/TR_END: the step that just ended */
@@ -151,4 +152,30 @@ void co__debug_quiet(co__loop *l, int on)
     } else if (atomic_fetch_sub(&d->quiet, 1) == 1) {
         atomic_fetch_add_explicit(&d->t0, co__mono_ns() - since, memory_order_relaxed);
     }
+}
+
+/* The loop woke from poll: its callbacks start now. */
+void co__debug_iter_begin(co__loop *l)
+{
+    co__dbg *d = l->dbg;
+    if (!d || !d->slow_ns) return;
+    d->iter_t0 = co__mono_ns();
+    d->iter_steps = 0;
+}
+
+/* About to poll again: what the iteration spent outside task steps was
+ * libuv callbacks (timers, I/O, the program's own handles).  asyncio's
+ * debug mode reports slow callbacks the same way. */
+void co__debug_iter_end(co__loop *l)
+{
+    co__dbg *d = l->dbg;
+    if (!d || !d->slow_ns || !d->iter_t0) return;
+    uint64_t busy = co__mono_ns() - d->iter_t0;
+    uint64_t other = busy > d->iter_steps ? busy - d->iter_steps : 0;
+    d->iter_t0 = 0;
+    if (other < d->slow_ns) return;
+    CO_TRACE(TR_SLOW_CB, NULL, 0, 0, other);
+    if (l->debug)
+        fprintf(stderr, "coscope: slow callback: libuv callbacks (not tasks) ran %.1f ms in one loop iteration\n",
+                (double)other / 1e6);
 }

@@ -73,6 +73,7 @@ static void on_prepare(uv_prepare_t *h)
     co__loop *l = h->data;
     /* About to block in poll: a good moment to give back idle stack pages. */
     if (!l->ready_head) co__stackpool_trim(&l->pool);
+    if (CO__STEP_HOOKS(l)) co__debug_iter_end(l);
     if (CO_UNLIKELY(co__tracing) && uv_backend_timeout(l->uv) != 0) {
         CO_TRACE(TR_LOOP_IDLE, NULL, 0, 0, 0);
         l->idle_traced = 1;
@@ -82,6 +83,7 @@ static void on_prepare(uv_prepare_t *h)
 static void on_check(uv_check_t *h)
 {
     co__loop *l = h->data;
+    if (CO__STEP_HOOKS(l)) co__debug_iter_begin(l);
     if (l->idle_traced) {
         CO_TRACE(TR_LOOP_BUSY, NULL, 0, 0, 0);
         l->idle_traced = 0;

@@ -99,11 +99,40 @@ static int get_now(co_queue_t *q, void **item)
     return 0;
 }
 
-int co_queue_put_at(co_loc *loc, co_queue_t *q, void *item)
+/* put_now's common cases with no call, so that co_queue_put_at stays a leaf
+ * on them: not tracing (put_now traces), and a waiting getter whose wake is
+ * quick, or room in the ring.  0 if done, -EAGAIN if put_now must decide. */
+static inline int put_quick(co_queue_t *q, void *item)
 {
-    co__task *self = co__self();
-    if (CO_UNLIKELY(!self)) return -EPERM;
-    if (CO_UNLIKELY(q->magic != CO__MAGIC_QUEUE)) return -EINVAL;
+    if (CO_UNLIKELY(co__tracing)) return -EAGAIN;
+    co__task *g = co__waitq_first(&q->getters);
+    if (g) {
+        if (CO_UNLIKELY(!co__wake_is_quick(g))) return -EAGAIN;
+        g->wake_value = item;
+        q->unfinished++;
+        co__wake_quick(g, 0);
+        return 0;
+    }
+    if (full(q) || q->len == q->cap) return -EAGAIN;
+    push_item(q, item);
+    q->unfinished++;
+    return 0;
+}
+
+/* get_now's common case with no call: not tracing, an item there and no
+ * putter waiting. */
+static inline int get_quick(co_queue_t *q, void **item)
+{
+    if (CO_UNLIKELY(co__tracing) || q->len == 0 || !co__waitq_empty(&q->putters)) return -EAGAIN;
+    void *it = pop_item(q);
+    if (item) *item = it;
+    return 0;
+}
+
+/* The rest of co_queue_put_at, out of line so that its quick path needs no
+ * stack frame. */
+static __attribute__((noinline)) int co__queue_put_slow(co_loc *loc, co_queue_t *q, void *item, co__task *self)
+{
     int r = put_now(q, item);
     if (r != -EAGAIN) return r;
     self->wake_value = item;
@@ -111,12 +140,25 @@ int co_queue_put_at(co_loc *loc, co_queue_t *q, void *item)
     return co__suspend(self, CO_WAIT_QUEUE_PUT, q, q->id, loc, &q->putters);
 }
 
+int co_queue_put_at(co_loc *loc, co_queue_t *q, void *item)
+{
+    co__task *self = co__self();
+    if (CO_UNLIKELY(!self)) return -EPERM;
+    if (CO_UNLIKELY(q->magic != CO__MAGIC_QUEUE)) return -EINVAL;
+    if (CO_LIKELY(put_quick(q, item) == 0)) return 0;
+    int r = co__queue_put_slow(loc, q, item, self);
+    /* Not a tail call: a blocked put keeps this frame, which co_dump shows
+     * as the await (co__ frames are runtime plumbing to it). */
+    __asm__ volatile("" ::: "memory");
+    return r;
+}
+
 int co_queue_get_at(co_loc *loc, co_queue_t *q, void **item)
 {
     co__task *self = co__self();
     if (CO_UNLIKELY(!self)) return -EPERM;
     if (CO_UNLIKELY(q->magic != CO__MAGIC_QUEUE)) return -EINVAL;
-    if (get_now(q, item) == 0) return 0;
+    if (q->len != 0) return CO_LIKELY(get_quick(q, item) == 0) ? 0 : get_now(q, item); /* never -EAGAIN */
     co__waitq_push(&q->getters, self);
     int r = co__suspend(self, CO_WAIT_QUEUE_GET, q, q->id, loc, &q->getters);
     if (r == 0 && item) *item = self->wake_value;

@@ -254,6 +254,7 @@ _Noreturn void co__task_main(void *arg)
     if (next) {
         l->budget--;
         next->state = CO_TASK_RUNNING;
+        co__prefetch_ready(l, t);
     }
 #ifdef CO_ASAN
     co__transfer(l, t, next); /* tells ASan this fiber is gone */

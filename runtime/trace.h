@@ -74,6 +74,7 @@ typedef enum tr_kind {
     TR_WARN,          /* a detection: task, res = resource, arg = tr_warn code | other task << 8,
                          loc = where (the wait, or the spawn site) */
     TR_STACK_TEXT,    /* the watchdog's symbolized stack of a blocked step: res = string id */
+    TR_SLOW_CB,       /* debug/tracing: libuv callbacks outside tasks ran arg ns in one iteration */
     TR_KIND_COUNT
 } tr_kind;
 

@@ -143,6 +143,7 @@ static const char *const KIND_NAMES[TR_KIND_COUNT] = {
     "lock_acquire", "lock_release", "sem_acquire", "sem_release", "queue_put", "queue_get",
     "event_set", "cond_notify", "future_set", "log", "mark", "region_begin", "region_end",
     "loop_idle", "loop_busy", "work_begin", "work_end", "slow_step", "stack", "warning", "stack_text",
+    "slow_callback",
 };
 
 static const char *const WARN_NAMES[] = {
@@ -672,6 +673,13 @@ static void on_event(void *ctx, uint32_t ring, const tr_rec *e)
     case TR_STACK_TEXT:
         if (t) t->wd_stack = e->res;
         break;
+    case TR_SLOW_CB: {
+        char msg[200];
+        snprintf(msg, sizeof msg, "libuv callbacks (not task steps) ran %.1f ms in one loop iteration (threshold %lld ms)",
+                 (double)e->arg / 1e6, (long long)(b->slow_ns / 1000000));
+        warning(b, "slow_step", 0, 0, 0, ts - (int64_t)e->arg, (int64_t)e->arg, 0, 0, msg);
+        break;
+    }
     default:
         break;
     }
