@@ -19,14 +19,6 @@
 #define NOINLINE __attribute__((noinline))
 #define KEEP_FRAME() __asm__ volatile("" ::: "memory")
 
-static char failed[512];
-#define EXPECT_INT(actual, expected) do { \
-    long long a_ = (long long)(actual), e_ = (long long)(expected); \
-    if (a_ != e_ && !failed[0]) \
-        snprintf(failed, sizeof failed, "%s:%d: %s is %lld, expected %lld", \
-                 __FILE__, __LINE__, #actual, a_, e_); \
-} while (0)
-
 /* Run body as the main task of a loop with the given debug options. */
 static int run_opts(int (*body)(void *), void *arg, int debug, int slow_ms)
 {

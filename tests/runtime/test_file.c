@@ -10,28 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char failed[512];
-#define EXPECT_INT(actual, expected) do { \
-    long long a_ = (long long)(actual), e_ = (long long)(expected); \
-    if (a_ != e_ && !failed[0]) \
-        snprintf(failed, sizeof failed, "%s:%d: %s is %lld (%s), expected %lld", \
-                 __FILE__, __LINE__, #actual, a_, a_ < 0 ? co_strerror((int)a_) : "", e_); \
-} while (0)
-#define EXPECT_TRUE(cond) do { \
-    if (!(cond) && !failed[0]) snprintf(failed, sizeof failed, "%s:%d: %s", __FILE__, __LINE__, #cond); \
-} while (0)
-
 static char dir[256];
-
-static void run(int (*body)(void *), void *arg)
-{
-    failed[0] = 0;
-    alarm(10);
-    int r = run_main(body, arg);
-    alarm(0);
-    if (failed[0]) fail_msg("%s", failed);
-    assert_int_equal(r, 0);
-}
 
 static void path_of(char *out, size_t cap, const char *name) { snprintf(out, cap, "%s/%s", dir, name); }
 

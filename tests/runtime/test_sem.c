@@ -6,23 +6,6 @@
 #include <stdio.h>
 #include <uv.h>
 
-/* cmocka's asserts longjmp; from a task that would abandon the loop on a
- * coroutine stack.  Tasks record the first mismatch, run() reports it. */
-static char failed[512];
-#define EXPECT_INT(actual, expected) do { \
-    long long a_ = (long long)(actual), e_ = (long long)(expected); \
-    if (a_ != e_ && !failed[0]) \
-        snprintf(failed, sizeof failed, "%s:%d: %s is %lld, expected %lld", \
-                 __FILE__, __LINE__, #actual, a_, e_); \
-} while (0)
-
-static void run(int (*body)(void *), void *arg)
-{
-    failed[0] = 0;
-    int r = run_main(body, arg);
-    if (failed[0]) fail_msg("%s", failed);
-    assert_int_equal(r, 0);
-}
 
 typedef struct {
     co_sem_t sem;

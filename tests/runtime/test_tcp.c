@@ -10,28 +10,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-/* cmocka's asserts longjmp; from a task that would abandon the loop on a
- * coroutine stack.  Tasks record the first mismatch, run() reports it. */
-static char failed[512];
-#define EXPECT_INT(actual, expected) do { \
-    long long a_ = (long long)(actual), e_ = (long long)(expected); \
-    if (a_ != e_ && !failed[0]) \
-        snprintf(failed, sizeof failed, "%s:%d: %s is %lld (%s), expected %lld", \
-                 __FILE__, __LINE__, #actual, a_, a_ < 0 ? co_strerror((int)a_) : "", e_); \
-} while (0)
-#define EXPECT_TRUE(cond) do { \
-    if (!(cond) && !failed[0]) snprintf(failed, sizeof failed, "%s:%d: %s", __FILE__, __LINE__, #cond); \
-} while (0)
-
-static void run(int (*body)(void *), void *arg)
-{
-    failed[0] = 0;
-    alarm(10); /* a hang is a failure, not a stuck CI job */
-    int r = run_main(body, arg);
-    alarm(0);
-    if (failed[0]) fail_msg("%s", failed);
-    assert_int_equal(r, 0);
-}
 
 /* A listener on 127.0.0.1 with a system-picked port. */
 static co_tcp_t *listen_lo(int *port)

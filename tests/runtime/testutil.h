@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <string.h>
 #include <cmocka.h>
 #include "coscope.h"
@@ -21,6 +23,32 @@ static inline int run_main(int (*body)(void *), void *arg)
     int r = co_loop_run(loop, body, arg);
     assert_int_equal(co_loop_free(loop), 0);
     return r;
+}
+
+/* cmocka's asserts longjmp; from a task that would abandon the loop on a
+ * coroutine stack.  Tasks record the first mismatch with EXPECT_INT or
+ * EXPECT_TRUE, and run() reports it once the loop has shut down. */
+static char failed[512];
+#define EXPECT_INT(actual, expected) do { \
+    long long a_ = (long long)(actual), e_ = (long long)(expected); \
+    if (a_ != e_ && !failed[0]) \
+        snprintf(failed, sizeof failed, "%s:%d: %s is %lld (%s), expected %lld", \
+                 __FILE__, __LINE__, #actual, a_, a_ < 0 ? co_strerror((int)a_) : "", e_); \
+} while (0)
+#define EXPECT_TRUE(cond) do { \
+    if (!(cond) && !failed[0]) snprintf(failed, sizeof failed, "%s:%d: %s", __FILE__, __LINE__, #cond); \
+} while (0)
+
+/* Run body as the main task of a fresh loop; fail on any EXPECT mismatch
+ * or a nonzero result.  A hang is a failure (SIGALRM), not a stuck CI job. */
+static inline void run(int (*body)(void *), void *arg)
+{
+    failed[0] = 0;
+    alarm(10);
+    int r = run_main(body, arg);
+    alarm(0);
+    if (failed[0]) fail_msg("%s", failed);
+    assert_int_equal(r, 0);
 }
 
 /* An order log: tasks append small integers, tests compare sequences. */
