@@ -29,7 +29,7 @@ LIBS      := $(UV_LIBS) $(SQLITE_LIBS) -pthread
 RUNTIME_C := $(wildcard runtime/*.c)
 # The recorder is part of the library (co_trace_start records in-process);
 # the CLI is the coscope binary.
-TRACER_LIB_C := tracer/encode.c tracer/schema.c tracer/batch.c tracer/build.c tracer/recorder.c tracer/session.c
+TRACER_LIB_C := tracer/encode.c tracer/schema.c tracer/batch.c tracer/map.c tracer/build.c tracer/recorder.c tracer/session.c
 CLI_C := tracer/main.c $(wildcard tracer/cmd_*.c)
 ifneq ($(filter $(ARCH),x86_64 aarch64),)
 RUNTIME_S := runtime/switch_$(ARCH).S
@@ -55,7 +55,7 @@ lib: $(BUILD)/libcoscope.a $(BUILD)/libcoscope.so $(BUILD)/coscope.pc
 $(BUILD)/coscope: $(CLI_OBJ) $(BUILD)/libcoscope.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libcoscope.a $(LIBS)
 
-$(BUILD)/obj/%.o: %.c $(wildcard runtime/*.h) tracer/tracer.h
+$(BUILD)/obj/%.o: %.c $(wildcard runtime/*.h) $(wildcard tracer/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CO_CFLAGS) $(CFLAGS) -c $< -o $@
 

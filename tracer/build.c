@@ -15,88 +15,11 @@
  * holds both its ends (shift = 20, 24, ... 48), or the catch-all level 8.
  */
 #include "tracer.h"
+#include "map.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- a small open-addressing map: uint64 key -> fixed-size value -------- */
-
-typedef struct tr_map {
-    uint64_t *keys;   /* 0 = empty slot (keys are never 0) */
-    char *vals;
-    size_t vsize, cap, len;
-} tr_map;
-
-static void map_init(tr_map *m, size_t vsize) { memset(m, 0, sizeof *m); m->vsize = vsize; }
-
-static inline uint64_t mix(uint64_t k)
-{
-    k ^= k >> 33; k *= 0xff51afd7ed558ccdull; k ^= k >> 33;
-    return k;
-}
-
-static void *map_find(tr_map *m, uint64_t key)
-{
-    if (!m->cap) return NULL;
-    for (size_t i = mix(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-        if (m->keys[i] == key) return m->vals + i * m->vsize;
-        if (m->keys[i] == 0) return NULL;
-    }
-}
-
-static void *map_put(tr_map *m, uint64_t key); /* returns zeroed value for new keys */
-
-static int map_grow(tr_map *m)
-{
-    size_t cap = m->cap ? m->cap * 2 : 1024;
-    tr_map n = { calloc(cap, 8), calloc(cap, m->vsize), m->vsize, cap, 0 };
-    if (!n.keys || !n.vals) { free(n.keys); free(n.vals); return -ENOMEM; }
-    for (size_t i = 0; i < m->cap; i++)
-        if (m->keys[i]) memcpy(map_put(&n, m->keys[i]), m->vals + i * m->vsize, m->vsize);
-    free(m->keys); free(m->vals);
-    *m = n;
-    return 0;
-}
-
-static void *map_put(tr_map *m, uint64_t key)
-{
-    if ((m->len + 1) * 2 > m->cap && map_grow(m) < 0) return NULL;
-    size_t i = mix(key) & (m->cap - 1);
-    while (m->keys[i] && m->keys[i] != key) i = (i + 1) & (m->cap - 1);
-    if (!m->keys[i]) {
-        m->keys[i] = key;
-        memset(m->vals + i * m->vsize, 0, m->vsize);
-        m->len++;
-    }
-    return m->vals + i * m->vsize;
-}
-
-/* Backward-shift deletion keeps probe chains intact without tombstones. */
-static void map_del(tr_map *m, uint64_t key)
-{
-    if (!m->cap) return;
-    size_t i = mix(key) & (m->cap - 1);
-    while (m->keys[i] != key) {
-        if (!m->keys[i]) return;
-        i = (i + 1) & (m->cap - 1);
-    }
-    size_t j = i;
-    for (;;) {
-        j = (j + 1) & (m->cap - 1);
-        if (!m->keys[j]) break;
-        size_t home = mix(m->keys[j]) & (m->cap - 1);
-        if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
-            m->keys[i] = m->keys[j];
-            memcpy(m->vals + i * m->vsize, m->vals + j * m->vsize, m->vsize);
-            i = j;
-        }
-    }
-    m->keys[i] = 0;
-    m->len--;
-}
-
-static void map_free(tr_map *m) { free(m->keys); free(m->vals); memset(m, 0, sizeof *m); }
 
 /* ---- builder ----------------------------------------------------------- */
 
@@ -181,9 +104,9 @@ int tr_builder_new(tr_builder **out, sqlite3 *db)
         sqlite3_finalize(st);
     }
     b->slow_ns = tr_meta_int(db, "slow_ms", 100) * 1000000;
-    map_init(&b->tasks, sizeof(tstate));
-    map_init(&b->holds, sizeof(hold));
-    map_init(&b->strcache, sizeof(char *));
+    tr_map_init(&b->tasks, sizeof(tstate));
+    tr_map_init(&b->holds, sizeof(hold));
+    tr_map_init(&b->strcache, sizeof(char *));
     int r = 0;
     r = r ? r : prep(b, &b->sel_chunks, "SELECT seq, data FROM chunks WHERE seq > ? ORDER BY seq LIMIT 16");
     r = r ? r : prep(b, &b->ins_event, "INSERT INTO events(ts, ring, task, kind, resource, arg, loc) VALUES (?,?,?,?,?,?,?)");
@@ -249,16 +172,16 @@ void tr_builder_free(tr_builder *b)
     tr_batch_free(&b->sp);
     for (size_t i = 0; i < b->strcache.cap; i++)
         if (b->strcache.keys && b->strcache.keys[i]) free(*(char **)(b->strcache.vals + i * sizeof(char *)));
-    map_free(&b->tasks);
-    map_free(&b->holds);
-    map_free(&b->strcache);
+    tr_map_free(&b->tasks);
+    tr_map_free(&b->holds);
+    tr_map_free(&b->strcache);
     free(b);
 }
 
 static const char *string_of(tr_builder *b, uint64_t id)
 {
     if (!id) return NULL;
-    char **slot = map_find(&b->strcache, id);
+    char **slot = tr_map_find(&b->strcache, id);
     if (slot) return *slot;
     const char *text = NULL;
     sqlite3_bind_int64(b->sel_string, 1, (int64_t)id);
@@ -266,7 +189,7 @@ static const char *string_of(tr_builder *b, uint64_t id)
     char *copy = text ? strdup(text) : NULL;
     sqlite3_reset(b->sel_string);
     if (!copy) return NULL; /* not persisted yet: do not cache the miss */
-    slot = map_put(&b->strcache, id);
+    slot = tr_map_put(&b->strcache, id);
     if (slot) *slot = copy;
     return copy;
 }
@@ -322,7 +245,7 @@ static uint64_t hold_key(uint64_t res, uint64_t task, int kind)
 
 static void track_held(tr_builder *b, uint64_t task, uint64_t res, int add)
 {
-    tstate *t = task ? map_find(&b->tasks, task) : NULL;
+    tstate *t = task ? tr_map_find(&b->tasks, task) : NULL;
     if (!t) return;
     if (add) {
         if (t->nheld < 4) t->held[t->nheld++] = res;
@@ -347,7 +270,7 @@ static void open_hold(tr_builder *b, int kind, uint64_t res, uint64_t task, int6
 static void open_hold_owned(tr_builder *b, int kind, uint64_t res, uint64_t task, int64_t ts, uint32_t loc, int owned)
 {
     if (kind == 'h' && owned) track_held(b, task, res, 1);
-    hold *h = map_put(&b->holds, hold_key(res, task, kind));
+    hold *h = tr_map_put(&b->holds, hold_key(res, task, kind));
     if (!h) return;
     h->start = ts;
     h->loc = loc;
@@ -360,11 +283,11 @@ static void close_hold(tr_builder *b, int kind, const char *name, uint64_t res, 
                        uint32_t loc, uint32_t ring)
 {
     uint64_t key = hold_key(res, task, kind);
-    hold *h = map_find(&b->holds, key);
+    hold *h = tr_map_find(&b->holds, key);
     if (!h) return;
     if (kind == 'h') track_held(b, task, res, 0);
     span(b, name, task, h->res, h->start, ts, NULL, h->loc, loc, 0, 0, 0, ring);
-    map_del(&b->holds, key);
+    tr_map_del(&b->holds, key);
 }
 
 static void write_task(tr_builder *b, uint64_t id, tstate *t, int64_t end_ts, const char *state, int64_t result,
@@ -525,11 +448,11 @@ static void on_event(void *ctx, uint32_t ring, const tr_rec *e)
         cell_opt(&c[6], loc);
     }
 
-    tstate *t = task ? map_find(&b->tasks, task) : NULL;
+    tstate *t = task ? tr_map_find(&b->tasks, task) : NULL;
     if (__builtin_expect(!t && task && (kind == TR_START || kind == TR_AWAIT || kind == TR_RESUME || kind == TR_END), 0)) {
         /* A task spawned before recording began (co_trace_start in a
          * running program): known from its first event on. */
-        t = map_put(&b->tasks, task);
+        t = tr_map_put(&b->tasks, task);
         if (t) {
             t->spawn_ts = ts;
             t->ring = ring;
@@ -555,7 +478,7 @@ static void on_event(void *ctx, uint32_t ring, const tr_rec *e)
         step(b, b->ins_thread);
         break;
     case TR_SPAWN: {
-        t = map_put(&b->tasks, task);
+        t = tr_map_put(&b->tasks, task);
         if (!t) break;
         t->spawn_ts = ts;
         t->ring = ring;
@@ -622,7 +545,7 @@ static void on_event(void *ctx, uint32_t ring, const tr_rec *e)
         t->ended = 1;
         const char *state = result >= 0 ? "done" : result == -ECANCELED ? "cancelled" : "failed";
         write_task(b, task, t, ts, state, result, 1);
-        map_del(&b->tasks, task);
+        tr_map_del(&b->tasks, task);
         break;
     }
     case TR_RES_NEW: {
