@@ -1,7 +1,8 @@
 /* await.c -- the one await path.  Every point where a task can suspend ends
  * in co__suspend(), which records what the task waits on and where (for the
  * tracer, co_dump and the deadlock checks), arms its timeout, and switches
- * away; co__wake() and co__interrupt() are the only ways back.
+ * away; co__wake() (or co__wake_quick(), its form without calls) and
+ * co__interrupt() are the only ways back.
  *
  * Wake results: 0 or a payload-specific value from the object that woke the
  * task, -ECANCELED from co_cancel, -ETIMEDOUT from a timeout scope.  Once a

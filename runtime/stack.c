@@ -98,20 +98,21 @@ int co__stackpool_init(co__stackpool *p, size_t stack_size)
     return 0;
 }
 
-/* Install the guards of a slab's first n stacks with process_madvise(2),
- * in batches, instead of one madvise per stack.  Returns how many leading
- * stacks got their guard; the caller guards the rest one by one (and picks
- * the fallback mode if that fails too).  The target is our own process:
+/* Apply `advice` to the ranges iov[0..n) with process_madvise(2): one
+ * system call for many ranges, where madvise takes one per range.  Returns
+ * how many leading ranges were advised (0 if the kernel cannot do it); the
+ * caller advises the rest one by one.  The target is our own process:
  * PIDFD_SELF where the kernel knows it (6.15+), else a pidfd opened for the
  * call (never cached: a forked child must not advise its parent). */
 #define CO__PIDFD_SELF_PROCESS (-10001)
-static _Atomic int batch_state; /* 0 untried, 1 PIDFD_SELF works, 2 pidfd_open needed, -1 unusable */
+#define CO__ADVISE_BATCH 64
+static _Atomic int pidfd_state; /* 0 untried, 1 PIDFD_SELF works, 2 pidfd_open needed, -1 no process_madvise */
 
-static size_t guard_batch(char *base, size_t stride, size_t guard, size_t n)
+static size_t advise_ranges(struct iovec *iov, size_t n, int advice)
 {
 #if defined(SYS_process_madvise) && defined(SYS_pidfd_open)
-    int state = atomic_load_explicit(&batch_state, memory_order_relaxed);
-    if (state < 0) return 0;
+    int state = atomic_load_explicit(&pidfd_state, memory_order_relaxed);
+    if (state < 0 || n == 0) return 0;
     int fd = CO__PIDFD_SELF_PROCESS, opened = -1;
     if (state == 2) {
         fd = opened = (int)syscall(SYS_pidfd_open, getpid(), 0);
@@ -119,41 +120,58 @@ static size_t guard_batch(char *base, size_t stride, size_t guard, size_t n)
     }
     size_t done = 0;
     while (done < n) {
-        struct iovec iov[64];
-        size_t k = 0;
-        for (; k < 64 && done + k < n; k++) {
-            iov[k].iov_base = base + (done + k) * stride;
-            iov[k].iov_len = guard;
-        }
-        long r = syscall(SYS_process_madvise, fd, iov, k, MADV_GUARD_INSTALL, 0);
+        long r = syscall(SYS_process_madvise, fd, iov + done, n - done, advice, 0);
         if (r < 0 && errno == EBADF && state == 0 && opened < 0) {
             /* No PIDFD_SELF: use a pidfd of our own from now on. */
             fd = opened = (int)syscall(SYS_pidfd_open, getpid(), 0);
             if (fd < 0) break;
             state = 2;
-            atomic_store_explicit(&batch_state, 2, memory_order_relaxed);
+            atomic_store_explicit(&pidfd_state, 2, memory_order_relaxed);
             continue;
         }
         if (r < 0) {
-            /* EINVAL: no guard advice here (the per-stack path will tell);
-             * ENOSYS, EPERM: no process_madvise.  Do not try again. */
-            if (done == 0 && state == 0) atomic_store_explicit(&batch_state, -1, memory_order_relaxed);
+            /* ENOSYS, EPERM: no process_madvise here, do not try again;
+             * EINVAL: not this advice (the per-range path will tell). */
+            if ((errno == ENOSYS || errno == EPERM) && state == 0)
+                atomic_store_explicit(&pidfd_state, -1, memory_order_relaxed);
             break;
         }
         if (state == 0) {
             state = 1;
-            atomic_store_explicit(&batch_state, 1, memory_order_relaxed);
+            atomic_store_explicit(&pidfd_state, 1, memory_order_relaxed);
         }
-        size_t got = (size_t)r / guard; /* the kernel stops at the first failing range */
+        /* The kernel stops at the first range that fails. */
+        size_t bytes = (size_t)r, got = 0;
+        while (done + got < n && bytes >= iov[done + got].iov_len) bytes -= iov[done + got++].iov_len;
+        if (got == 0) break;
         done += got;
-        if (got < k) break;
     }
     if (opened >= 0) close(opened);
     return done;
 #else
-    (void)base, (void)stride, (void)guard, (void)n;
+    (void)iov, (void)n, (void)advice;
     return 0;
 #endif
+}
+
+/* Install the guards of a slab's n stacks in batches; returns how many
+ * leading stacks got theirs (slab_new guards the rest one by one, and picks
+ * the fallback mode if that fails too). */
+static size_t guard_batch(char *base, size_t stride, size_t guard, size_t n)
+{
+    size_t done = 0;
+    while (done < n) {
+        struct iovec iov[CO__ADVISE_BATCH];
+        size_t k = 0;
+        for (; k < CO__ADVISE_BATCH && done + k < n; k++) {
+            iov[k].iov_base = base + (done + k) * stride;
+            iov[k].iov_len = guard;
+        }
+        size_t got = advise_ranges(iov, k, MADV_GUARD_INSTALL);
+        done += got;
+        if (got < k) break;
+    }
+    return done;
 }
 
 static int slab_new(co__stackpool *p)
@@ -218,12 +236,24 @@ void co__stackpool_trim(co__stackpool *p)
 {
     size_t hot = p->nfree - p->ncold;
     if (hot <= CO__HOT_STACKS) return;
-    /* The first `hot` stacks of the LIFO are the resident ones. */
+    /* The first `hot` stacks of the LIFO are the resident ones: give back
+     * those after the first CO__HOT_STACKS, a batch of ranges per call. */
     size_t i = 0;
-    for (co__stack *s = p->free; s && i < hot; s = s->next_free, i++) {
-        if (i < CO__HOT_STACKS) continue;
-        madvise(s->lo, (size_t)(s->hi - s->lo), MADV_DONTNEED);
-        if (s->canary) *s->canary = CO__CANARY;
+    co__stack *s = p->free;
+    for (; s && i < CO__HOT_STACKS; s = s->next_free) i++;
+    while (s && i < hot) {
+        struct iovec iov[CO__ADVISE_BATCH];
+        co__stack *batch = s;
+        size_t k = 0;
+        for (; s && i < hot && k < CO__ADVISE_BATCH; s = s->next_free, i++, k++) {
+            iov[k].iov_base = s->lo;
+            iov[k].iov_len = (size_t)(s->hi - s->lo);
+        }
+        size_t done = advise_ranges(iov, k, MADV_DONTNEED);
+        for (size_t j = 0; j < k; j++, batch = batch->next_free) {
+            if (j >= done) madvise(iov[j].iov_base, iov[j].iov_len, MADV_DONTNEED);
+            if (batch->canary) *batch->canary = CO__CANARY;
+        }
     }
     p->ncold = p->nfree - CO__HOT_STACKS;
 }

@@ -16,6 +16,7 @@
  */
 #include "tracer.h"
 #include "map.h"
+#include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,16 @@ typedef struct tstate {
     uint64_t held[4];
 } tstate;
 
+/* Contention figures of one lock, semaphore or queue (resource_stats). */
+typedef struct rstat {
+    int64_t acquisitions, contended, wait_total, wait_max, holds, hold_total, hold_max, max_depth;
+    uint64_t longest_waiter, longest_holder;
+    int64_t waiters, max_waiters;  /* tasks suspended on it now, and the most at once */
+    int64_t *waits;                /* every wait's duration, for the percentiles */
+    size_t nwaits, capwaits;
+    int seen_depth;
+} rstat;
+
 typedef struct hold {
     int64_t start;
     uint32_t loc;
@@ -53,7 +64,7 @@ struct tr_builder {
     int64_t slow_ns;
     int64_t max_ts;
     int64_t events;
-    tr_map tasks, holds, strcache;
+    tr_map tasks, holds, strcache, rstats;
     tr_batch ev, sp;          /* events and spans rows, written in bulk */
     const char *warn_stack;   /* stack text for the next warning row only */
     sqlite3_stmt *sel_chunks, *ins_event, *ins_span, *ins_task, *upd_task, *ins_res, *ins_thread,
@@ -107,6 +118,7 @@ int tr_builder_new(tr_builder **out, sqlite3 *db)
     tr_map_init(&b->tasks, sizeof(tstate));
     tr_map_init(&b->holds, sizeof(hold));
     tr_map_init(&b->strcache, sizeof(char *));
+    tr_map_init(&b->rstats, sizeof(rstat));
     int r = 0;
     r = r ? r : prep(b, &b->sel_chunks, "SELECT seq, data FROM chunks WHERE seq > ? ORDER BY seq LIMIT 16");
     r = r ? r : prep(b, &b->ins_event, "INSERT INTO events(ts, ring, task, kind, resource, arg, loc) VALUES (?,?,?,?,?,?,?)");
@@ -175,6 +187,9 @@ void tr_builder_free(tr_builder *b)
     tr_map_free(&b->tasks);
     tr_map_free(&b->holds);
     tr_map_free(&b->strcache);
+    for (size_t i = 0; i < b->rstats.cap; i++)
+        if (b->rstats.keys && b->rstats.keys[i]) free(((rstat *)(b->rstats.vals + i * b->rstats.vsize))->waits);
+    tr_map_free(&b->rstats);
     free(b);
 }
 
@@ -238,6 +253,89 @@ static void span(tr_builder *b, const char *kind, uint64_t task, uint64_t res, i
     cell_int(&c[12], ring);
 }
 
+static inline bool contended_kind(int wait)
+{
+    return wait == CO_WAIT_LOCK || wait == CO_WAIT_SEM || wait == CO_WAIT_QUEUE_GET || wait == CO_WAIT_QUEUE_PUT;
+}
+
+static rstat *rs_of(tr_builder *b, uint64_t res) { return res ? tr_map_put(&b->rstats, res) : NULL; }
+
+static void rs_wait(tr_builder *b, uint64_t res, uint64_t task, int64_t dur)
+{
+    rstat *r = rs_of(b, res);
+    if (!r) return;
+    r->contended++;
+    r->wait_total += dur;
+    if (dur >= r->wait_max) {
+        r->wait_max = dur;
+        r->longest_waiter = task;
+    }
+    if (r->nwaits == r->capwaits) {
+        size_t cap = r->capwaits ? r->capwaits * 2 : 64;
+        int64_t *w = realloc(r->waits, cap * sizeof *w);
+        if (!w) return;
+        r->waits = w;
+        r->capwaits = cap;
+    }
+    r->waits[r->nwaits++] = dur;
+}
+
+static void rs_hold(tr_builder *b, uint64_t res, uint64_t task, int64_t dur)
+{
+    rstat *r = rs_of(b, res);
+    if (!r) return;
+    r->holds++;
+    r->hold_total += dur;
+    if (dur >= r->hold_max) {
+        r->hold_max = dur;
+        r->longest_holder = task;
+    }
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Nearest rank: the smallest wait with at least p% of the waits <= it. */
+static int64_t percentile(const rstat *r, int p)
+{
+    if (!r->nwaits) return 0;
+    size_t k = (r->nwaits * (size_t)p + 99) / 100;
+    return r->waits[k ? k - 1 : 0];
+}
+
+static int write_rstats(tr_builder *b)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(b->db, "INSERT OR REPLACE INTO resource_stats VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", -1,
+                                &st, NULL);
+    if (rc != SQLITE_OK) return tr_sqlite_err(rc);
+    for (size_t i = 0; i < b->rstats.cap; i++) {
+        if (!b->rstats.keys[i]) continue;
+        rstat *r = (rstat *)(b->rstats.vals + i * b->rstats.vsize);
+        if (r->waits) qsort(r->waits, r->nwaits, sizeof *r->waits, cmp_i64);
+        sqlite3_bind_int64(st, 1, (int64_t)b->rstats.keys[i]);
+        /* Locks and semaphores: every hold; queues: items taken out. */
+        sqlite3_bind_int64(st, 2, r->seen_depth ? r->acquisitions : r->holds);
+        sqlite3_bind_int64(st, 3, r->contended);
+        sqlite3_bind_int64(st, 4, r->wait_total);
+        sqlite3_bind_int64(st, 5, percentile(r, 50));
+        sqlite3_bind_int64(st, 6, percentile(r, 99));
+        sqlite3_bind_int64(st, 7, r->wait_max);
+        sqlite3_bind_int64(st, 8, r->hold_total);
+        sqlite3_bind_int64(st, 9, r->hold_max);
+        sqlite3_bind_int64(st, 10, r->max_waiters);
+        bind_opt(st, 11, (int64_t)r->longest_waiter);
+        bind_opt(st, 12, (int64_t)r->longest_holder);
+        if (r->seen_depth) sqlite3_bind_int64(st, 13, r->max_depth); else sqlite3_bind_null(st, 13);
+        step(b, st);
+    }
+    sqlite3_finalize(st);
+    return b->err;
+}
+
 static uint64_t hold_key(uint64_t res, uint64_t task, int kind)
 {
     return mix(res * 0x9e3779b97f4a7c15ull ^ (task << 3) ^ (uint64_t)kind) | 1;
@@ -285,7 +383,10 @@ static void close_hold(tr_builder *b, int kind, const char *name, uint64_t res, 
     uint64_t key = hold_key(res, task, kind);
     hold *h = tr_map_find(&b->holds, key);
     if (!h) return;
-    if (kind == 'h') track_held(b, task, res, 0);
+    if (kind == 'h') {
+        track_held(b, task, res, 0);
+        rs_hold(b, h->res, task, ts - h->start);
+    }
     span(b, name, task, h->res, h->start, ts, NULL, h->loc, loc, 0, 0, 0, ring);
     tr_map_del(&b->holds, key);
 }
@@ -508,6 +609,10 @@ static void on_event(void *ctx, uint32_t ring, const tr_rec *e)
         t->await_kind = (uint8_t)(e->arg & 0xff);
         t->await_res = e->res;
         t->await_loc = loc;
+        if (contended_kind(t->await_kind)) {
+            rstat *r = rs_of(b, e->res);
+            if (r && ++r->waiters > r->max_waiters) r->max_waiters = r->waiters;
+        }
         break;
     case TR_RESUME: {
         if (!t) break;
@@ -518,6 +623,11 @@ static void on_event(void *ctx, uint32_t ring, const tr_rec *e)
             t->wait += ts - t->await_start;
             t->awaits++;
             t->in_await = 0;
+            if (contended_kind(t->await_kind)) {
+                rs_wait(b, t->await_res, task, ts - t->await_start);
+                rstat *r = rs_of(b, t->await_res);
+                if (r) r->waiters--;
+            }
             /* A lock held while awaiting something else, for long: others queue behind it. */
             int64_t dur = ts - t->await_start;
             for (int i = 0; i < t->nheld && b->slow_ns > 0 && dur > b->slow_ns; i++) {
@@ -580,6 +690,17 @@ static void on_event(void *ctx, uint32_t ring, const tr_rec *e)
     case TR_WORK_END:
         close_hold(b, 'w', "work", e->res, task, ts, loc, ring);
         break;
+    case TR_Q_PUT:
+    case TR_Q_GET: {
+        rstat *r = rs_of(b, e->res);
+        if (!r) break;
+        r->seen_depth = 1;
+        if ((int64_t)e->arg > r->max_depth) r->max_depth = (int64_t)e->arg;
+        /* Items taken out: every get, and every put handed straight to a
+         * waiting getter (the queue stays empty: depth 0 after the put). */
+        if (kind == TR_Q_GET || e->arg == 0) r->acquisitions++;
+        break;
+    }
     case TR_DETACH:
         sqlite3_bind_int64(b->upd_detached, 1, (int64_t)e->res);
         step(b, b->upd_detached);
@@ -643,6 +764,7 @@ int tr_builder_finish(tr_builder *b)
         if (!b->holds.keys[i]) continue;
         hold *h = (hold *)(b->holds.vals + i * b->holds.vsize);
         const char *name = h->kind == 'r' ? "region" : h->kind == 'w' ? "work" : h->kind == 'i' ? "idle" : "hold";
+        if (h->kind == 'h') rs_hold(b, h->res, h->task, end - h->start);
         span(b, name, h->task, h->res, h->start, end, NULL, h->loc, 0, 0, 0, 1, 0);
     }
     for (size_t i = 0; i < b->tasks.cap; i++) {
@@ -657,14 +779,15 @@ int tr_builder_finish(tr_builder *b)
             span(b, "await", id, t->await_res, t->await_start, end, co_wait_kind_name(t->await_kind),
                  t->await_loc, 0, 0, 0, 1, t->ring);
             t->wait += end - t->await_start;
+            if (contended_kind(t->await_kind)) rs_wait(b, t->await_res, id, end - t->await_start);
         }
         write_task(b, id, t, -1, t->in_await ? "waiting" : t->start_ts ? "ready" : "pending", 0, 0);
     }
     flush_batches(b);
+    if (write_rstats(b) < 0) return b->err;
     int r = tr_exec(b->db,
                     "CREATE INDEX IF NOT EXISTS spans_bin ON spans(bin, start);"
                     "CREATE INDEX IF NOT EXISTS spans_task ON spans(task, start);"
-                    "CREATE INDEX IF NOT EXISTS spans_resource ON spans(resource, kind);"
                     "CREATE INDEX IF NOT EXISTS tasks_parent ON tasks(parent);");
     if (r == 0) r = tr_meta_set_int(b->db, "built", 1);
     if (r == 0) r = tr_meta_set_int(b->db, "duration_ns", end);
@@ -676,7 +799,8 @@ int tr_build_complete(sqlite3 *db)
     if (tr_meta_int(db, "built", 0)) return 0;
     /* Interrupted build (or a recorder that died): redo it from the chunks. */
     int r = tr_exec(db, "BEGIN; DELETE FROM events; DELETE FROM spans; DELETE FROM tasks; DELETE FROM resources;"
-                        "DELETE FROM threads; DELETE FROM warnings; DELETE FROM meta WHERE key = 'built_seq';");
+                        "DELETE FROM threads; DELETE FROM warnings; DELETE FROM resource_stats;"
+                        "DELETE FROM meta WHERE key = 'built_seq';");
     if (r < 0) return r;
     tr_builder *b;
     r = tr_builder_new(&b, db);

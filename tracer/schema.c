@@ -46,37 +46,21 @@ static const char *SCHEMA =
      * (ROW_NUMBER); "most waiters at once" is a running sum of +1 at each
      * wait's start and -1 at its end (ends first on ties), so all of it is
      * O(n log n), no self-join. */
-    "CREATE VIEW lock_contention AS WITH"
-    " w AS (SELECT resource, task, dur, start, end,"
-    "   ROW_NUMBER() OVER (PARTITION BY resource ORDER BY dur) AS rn,"
-    "   COUNT(*) OVER (PARTITION BY resource) AS n"
-    "   FROM spans WHERE kind = 'await' AND wait IN ('lock', 'semaphore', 'queue_get', 'queue_put')),"
-    " ws AS (SELECT resource, COUNT(*) AS contended, SUM(dur) AS wait_total_ns, MAX(dur) AS wait_max_ns,"
-    "   MIN(CASE WHEN rn * 100 >= n * 50 THEN dur END) AS wait_p50_ns,"
-    "   MIN(CASE WHEN rn * 100 >= n * 99 THEN dur END) AS wait_p99_ns FROM w GROUP BY resource),"
-    " lw AS (SELECT resource, task AS longest_waiter, MAX(dur) FROM w GROUP BY resource),"
-    " mw AS (SELECT resource, MAX(c) AS max_waiters FROM (SELECT resource,"
-    "   SUM(d) OVER (PARTITION BY resource ORDER BY t, d ROWS UNBOUNDED PRECEDING) AS c"
-    "   FROM (SELECT resource, start AS t, 1 AS d FROM w UNION ALL SELECT resource, end, -1 FROM w))"
-    "   GROUP BY resource),"
-    " h AS (SELECT resource, COUNT(*) AS holds, SUM(dur) AS hold_total_ns, MAX(dur) AS hold_max_ns"
-    "   FROM spans WHERE kind = 'hold' GROUP BY resource),"
-    " lh AS (SELECT resource, task AS longest_holder, MAX(dur) FROM spans WHERE kind = 'hold' GROUP BY resource)"
-    " SELECT r.id AS resource, r.kind, r.name,"
-    /* A queue's "acquisitions" are items taken out: every get, plus puts
-     * handed straight to a waiting getter (depth 0 after a put). */
-    "  CASE WHEN r.kind LIKE 'queue%' THEN (SELECT COUNT(*) FROM events e WHERE e.resource = r.id"
-    "    AND (e.kind = 'queue_get' OR (e.kind = 'queue_put' AND e.arg = 0))) ELSE COALESCE(h.holds, 0) END AS acquisitions,"
-    "  COALESCE(ws.contended, 0) AS contended, COALESCE(ws.wait_total_ns, 0) AS wait_total_ns,"
-    "  COALESCE(ws.wait_p50_ns, 0) AS wait_p50_ns, COALESCE(ws.wait_p99_ns, 0) AS wait_p99_ns,"
-    "  COALESCE(ws.wait_max_ns, 0) AS wait_max_ns, COALESCE(h.hold_total_ns, 0) AS hold_total_ns,"
-    "  COALESCE(h.hold_max_ns, 0) AS hold_max_ns, COALESCE(mw.max_waiters, 0) AS max_waiters,"
-    "  lw.longest_waiter, lh.longest_holder,"
-    "  CASE WHEN r.kind LIKE 'queue%' THEN (SELECT MAX(e.arg) FROM events e"
-    "    WHERE e.resource = r.id AND e.kind IN ('queue_put', 'queue_get')) END AS max_depth,"
+    /* Per lock/semaphore/queue figures, computed by the builder as it
+     * replays the events (a view over millions of spans took seconds). */
+    "CREATE TABLE resource_stats(resource INTEGER PRIMARY KEY, acquisitions INTEGER, contended INTEGER,"
+    "  wait_total_ns INTEGER, wait_p50_ns INTEGER, wait_p99_ns INTEGER, wait_max_ns INTEGER,"
+    "  hold_total_ns INTEGER, hold_max_ns INTEGER, max_waiters INTEGER, longest_waiter INTEGER,"
+    "  longest_holder INTEGER, max_depth INTEGER);"
+    "CREATE VIEW lock_contention AS SELECT r.id AS resource, r.kind, r.name,"
+    "  COALESCE(s.acquisitions, 0) AS acquisitions, COALESCE(s.contended, 0) AS contended,"
+    "  COALESCE(s.wait_total_ns, 0) AS wait_total_ns, COALESCE(s.wait_p50_ns, 0) AS wait_p50_ns,"
+    "  COALESCE(s.wait_p99_ns, 0) AS wait_p99_ns, COALESCE(s.wait_max_ns, 0) AS wait_max_ns,"
+    "  COALESCE(s.hold_total_ns, 0) AS hold_total_ns, COALESCE(s.hold_max_ns, 0) AS hold_max_ns,"
+    "  COALESCE(s.max_waiters, 0) AS max_waiters, s.longest_waiter, s.longest_holder,"
+    "  CASE WHEN r.kind LIKE 'queue%' THEN s.max_depth END AS max_depth,"
     "  l.file || ':' || l.line AS created_at"
-    "  FROM resources r LEFT JOIN ws ON ws.resource = r.id LEFT JOIN lw ON lw.resource = r.id"
-    "  LEFT JOIN mw ON mw.resource = r.id LEFT JOIN h ON h.resource = r.id LEFT JOIN lh ON lh.resource = r.id"
+    "  FROM resources r LEFT JOIN resource_stats s ON s.resource = r.id"
     "  LEFT JOIN locations l ON l.id = r.create_loc"
     "  WHERE r.kind IN ('lock', 'semaphore') OR r.kind LIKE 'queue%';";
 

@@ -82,6 +82,33 @@ static void check_overflow(const char *mode)
 }
 
 static void test_overflow_guard_default(void **state) { check_overflow(NULL); }
+
+/* Guards go in a whole slab at a time (one process_madvise for all its
+ * stacks): a stack deep into the third slab, not just the first stacks
+ * taken, must be guarded too.  150 tasks hold their stacks, waiting; the
+ * 151st overflows. */
+static co_event_t hold;
+static int wait_hold(void *arg) { return co_event_wait(&hold); }
+
+static int overflow_late_main(void *arg)
+{
+    co_event_init(&hold);
+    for (int i = 0; i < 150; i++)
+        if (!co_spawn(wait_hold, NULL).h) return -ENOMEM;
+    co_yield(); /* they all start and wait */
+    co_task_t t = co_spawn_named("deep_recursion", overflow_body, NULL);
+    return co_await(t);
+}
+
+static void test_overflow_guard_late_stack(void **state)
+{
+    char err[4096];
+    int status = run_child(NULL, overflow_late_main, NULL, err, sizeof err);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGSEGV);
+    if (!strstr(err, "stack overflow in task 'deep_recursion'")) fprintf(stderr, "stderr was: %s\n", err);
+    assert_non_null(strstr(err, "stack overflow in task 'deep_recursion'"));
+}
 static void test_overflow_guard_mprotect(void **state) { check_overflow("mprotect"); }
 
 static void test_overflow_canary(void **state)
@@ -134,6 +161,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_overflow_guard_default),
+        cmocka_unit_test(test_overflow_guard_late_stack),
         cmocka_unit_test(test_overflow_guard_mprotect),
         cmocka_unit_test(test_overflow_canary),
         cmocka_unit_test(test_deep_but_legal),
