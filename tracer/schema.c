@@ -36,7 +36,8 @@ static const char *SCHEMA =
     "  stack TEXT);"
     /* Per task: the figures the Tasks view and reports sort on. */
     "CREATE VIEW task_summary AS SELECT t.id AS task, t.name, t.state, t.result,"
-    "  t.busy_ns, t.wait_ns, COALESCE(t.end_ts, (SELECT MAX(ts) FROM events)) - t.spawn_ts AS total_ns,"
+    "  t.busy_ns, t.wait_ns, COALESCE(t.end_ts, (SELECT value FROM meta WHERE key = 'duration_ns'),"
+    "    (SELECT MAX(ts) FROM events)) - t.spawn_ts AS total_ns,"
     "  t.steps, t.awaits, t.parent, l.file || ':' || l.line AS spawned_at"
     "  FROM tasks t LEFT JOIN locations l ON l.id = t.spawn_loc;"
     /* Per lock/semaphore/queue (one row each, documented column by column in
