@@ -5,7 +5,7 @@
  *                 every yield is one task-to-task switch.  time / (2N): one
  *                 way, *including* the scheduler: co_yield_at -> co__suspend
  *                 (records the wait) -> co__ready (append to ready FIFO) ->
- *                 co__switch_away (pop next) -> co__transfer -> co__switch,
+ *                 co__switch_away (pop next, inlined into co__suspend) -> co__switch,
  *                 plus, every 4096 switches, one trip through uv_run.
  *  yield_self_ns  One task co_yield()s N times with nothing else ready: the
  *                 same bookkeeping with no switch (it pops itself and
@@ -78,7 +78,7 @@ void co__switch(void **save_sp, void *load_sp); /* internal, runtime/switch_<arc
 static void *main_sp, *side_sp;
 
 /* Both sides switch from this one call site and resume at it, as tasks do
- * in the runtime (they all suspend through co__transfer): so the measure
+ * in the runtime (they all suspend through co__suspend): so the measure
  * is the primitive itself, not return mispredictions between two
  * different call sites. */
 static __attribute__((noinline)) void hop_loop(void **self, void **other, long n)

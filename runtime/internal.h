@@ -55,8 +55,8 @@ void co__switch(void **save_sp, void *load_sp);
 /* Resume load_sp without saving anything: the caller (an ended task) is gone. */
 _Noreturn void co__switch_final(void *load_sp);
 /* Prepare a fresh stack [lo, hi) so that the first co__switch to the returned
- * sp calls co__task_main(arg). */
-void *co__ctx_init(void *lo, void *hi, void *arg);
+ * sp calls co__task_main(arg): co__ctx_init in context.h. */
+#include "context.h"
 _Noreturn void co__task_main(void *arg);
 
 /* ------------------------------------------------------------------------ */

@@ -20,7 +20,8 @@
  * saved.
  *
  * Resuming with `ret`, not an indirect jmp.  Every task suspends through one
- * call site (co__transfer in loop.c), so the return address the CPU's return
+ * call site (co__switch_away inlined into co__suspend, await.c), so the
+ * return address the CPU's return
  * stack predicts is the one we resume at: `ret` is predicted right and keeps
  * the return stack balanced.  A `jmp` would leave the entry pushed by the
  * `call` unpopped, shifting the return stack by one, and every later `ret` of

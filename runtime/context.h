@@ -1,14 +1,19 @@
-/* context.c -- lays out the first frame of a new task's stack so that the
- * first co__switch into it lands in co__task_main.  The frame layouts are
- * the register maps documented in switch_<arch>.S; the ucontext fallback
- * for other architectures lives in switch_ucontext.c. */
-#include "internal.h"
+/* context.h -- lays out the first frame of a new task's stack so that the
+ * first co__switch into it lands in co__trampoline, then co__task_main.  The
+ * frame layouts are the register maps documented in switch_<arch>.S; the
+ * ucontext fallback for other architectures lives in switch_ucontext.c.
+ * Inline: it is on the spawn path, and a call costs more than the stores. */
+#ifndef CO_CONTEXT_H
+#define CO_CONTEXT_H
+
+#include <stdint.h>
+#include <string.h>
 
 #if defined(__x86_64__) || defined(__aarch64__)
 
 void co__trampoline(void);
 
-void *co__ctx_init(void *lo, void *hi, void *arg)
+static inline void *co__ctx_init(void *lo, void *hi, void *arg)
 {
     (void)lo;
     uintptr_t top = (uintptr_t)hi & ~(uintptr_t)15;
@@ -28,10 +33,14 @@ void *co__ctx_init(void *lo, void *hi, void *arg)
 #else
     uint64_t *sp = (uint64_t *)(top - 16 - 176);
     memset(sp, 0, 176);
-    sp[0] = (uint64_t)(uintptr_t)arg;           /* x19 */
+    sp[0] = (uint64_t)(uintptr_t)arg;             /* x19 */
     sp[11] = (uint64_t)(uintptr_t)co__trampoline; /* x30 */
 #endif
     return sp;
 }
 
+#else
+void *co__ctx_init(void *lo, void *hi, void *arg); /* switch_ucontext.c */
 #endif
+
+#endif /* CO_CONTEXT_H */
