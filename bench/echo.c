@@ -389,8 +389,10 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    if (only) { /* one side alone, for perf/strace */
+    if (only) { /* one side alone, for perf/strace; --trace records it */
+        if (trace && co_trace_start(trace) < 0) return 1;
         stamp t = !strcmp(only, "plain") ? run_plain(&cfg) : run_coscope(&cfg);
+        if (trace) co_trace_stop();
         printf("%s_rtps=%.0f\n%s_cpu_rtps=%.0f\n", only, (double)cfg.conns * cfg.rounds / t.wall,
                only, (double)cfg.conns * cfg.rounds / t.cpu);
         return 0;

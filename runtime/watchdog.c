@@ -56,6 +56,8 @@ struct co__watchdog {
     pthread_cond_t cv;
     int stop;                  /* under mu */
     uint64_t reported;         /* seq of the last step reported: one report per stall */
+    uint64_t seen_seq;         /* the step first seen at seen_at (for steps without t0) */
+    uint64_t seen_at;
     /* Capture.  The watchdog sets cap_seq then cap_state = CAP_ASKED
      * (release) and signals; the handler fills what follows and sets
      * CAP_DONE (release), or CAP_STALE if the step has ended meanwhile. */
@@ -406,6 +408,14 @@ static void check(struct co__watchdog *w)
     atomic_thread_fence(memory_order_acquire);
     if (atomic_load_explicit(&d->seq, memory_order_relaxed) != seq) return;
     uint64_t now = co__mono_ns();
+    if (t0 == 0) { /* an untimed step (tracing only): time it from our first sight */
+        if (w->seen_seq != seq) {
+            w->seen_seq = seq;
+            w->seen_at = now;
+            return;
+        }
+        t0 = w->seen_at;
+    }
     if (now < t0 || now - t0 < d->slow_ns) return;
     w->reported = seq;
     /* The task cannot end (nor be freed) while its step lasts; re-check
