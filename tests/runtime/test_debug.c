@@ -10,6 +10,7 @@
  * tests do not depend on timing luck.
  */
 #include "testutil.h"
+#include <uv.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,6 +232,33 @@ static int slow_edges_main(void *arg)
     return 0;
 }
 
+/* A program's own libuv callback blocking the loop, outside any task. */
+static void blocking_timer_cb(uv_timer_t *t)
+{
+    usleep(250000);
+    uv_close((uv_handle_t *)t, NULL);
+}
+
+static int slow_callback_main(void *arg)
+{
+    static uv_timer_t timer;
+    uv_timer_init(co_loop_uv(co_loop_current()), &timer);
+    uv_timer_start(&timer, blocking_timer_cb, 5, 0);
+    return co_sleep(400); /* the task itself never runs long */
+}
+
+static void test_slow_callback(void **state)
+{
+    capture cap;
+    capture_begin(&cap);
+    int r = run_opts(slow_callback_main, NULL, 1, 100);
+    const char *o = capture_end(&cap);
+    assert_int_equal(r, 0);
+    assert_contains(o, "coscope: slow callback: libuv callbacks (not tasks) ran ");
+    assert_int_equal(count(o, "slow step:"), 0);
+    assert_int_equal(count(o, "slow callback:"), 1);
+}
+
 static void test_slow_step(void **state)
 {
     capture cap;
@@ -383,6 +411,7 @@ int main(void)
         cmocka_unit_test(test_dump_without_addr2line),
         cmocka_unit_test(test_slow_step),
         cmocka_unit_test(test_slow_step_off),
+        cmocka_unit_test(test_slow_callback),
         cmocka_unit_test(test_watchdog_sleep),
         cmocka_unit_test(test_watchdog_spin),
         cmocka_unit_test(test_sigquit_dump),
