@@ -71,13 +71,15 @@ $(BUILD)/libcoscope.a: $(RUNTIME_OBJ)
 $(BUILD)/libcoscope.so: $(RUNTIME_OBJ) runtime/exports.map
 	$(CC) -shared -Wl,--version-script=runtime/exports.map $(LDFLAGS) -o $@ $(RUNTIME_OBJ) $(LIBS)
 
-# Works uninstalled: PKG_CONFIG_PATH=build pkg-config --cflags --libs coscope
+# Works uninstalled, from any directory: PKG_CONFIG_PATH=build pkg-config
+# --cflags --libs [--static] coscope links build/libcoscope.a and its
+# dependencies.  `make install` writes the installed variant (-lcoscope).
+PC_FIELDS = 'Name: coscope' 'Description: coroutine runtime for C on libuv, with a tracer' 'Version: 0.1.0'
 $(BUILD)/coscope.pc: Makefile
 	@mkdir -p $(BUILD)
-	@printf '%s\n' 'prefix=$${pcfiledir}/..' 'includedir=$${prefix}/runtime' 'libdir=$${pcfiledir}' '' \
-	  'Name: coscope' 'Description: coroutine runtime for C on libuv, with a tracer' 'Version: 0.1.0' \
+	@printf '%s\n' 'includedir=$(CURDIR)/runtime' 'libdir=$(abspath $(BUILD))' '' $(PC_FIELDS) \
 	  'Requires.private: libuv sqlite3' 'Cflags: -I$${includedir} -pthread -fno-omit-frame-pointer' \
-	  'Libs: -L$${libdir} -Wl,-rpath,$${libdir} -lcoscope' 'Libs.private: -luv -lsqlite3 -pthread' > $@
+	  'Libs: $${libdir}/libcoscope.a -luv -lsqlite3 -pthread' > $@
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libcoscope.a tests/runtime/testutil.h
 	@mkdir -p $(dir $@)
@@ -136,13 +138,15 @@ demo: deps
 	$(BUILD)/coscope report $(BUILD)/demo.db
 	@echo "query it: $(BUILD)/coscope sql $(BUILD)/demo.db 'SELECT * FROM task_summary'"
 
-install: lib
-	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+install: lib $(BUILD)/coscope
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
 	install -m 644 runtime/coscope.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(BUILD)/libcoscope.a $(BUILD)/libcoscope.so $(DESTDIR)$(PREFIX)/lib/
-	sed -e 's|^prefix=.*|prefix=$(PREFIX)|' -e 's|^includedir=.*|includedir=$${prefix}/include|' \
-	    -e 's|^libdir=.*|libdir=$${prefix}/lib|' -e 's| -Wl,-rpath,$${libdir}||' \
-	    $(BUILD)/coscope.pc > $(DESTDIR)$(PREFIX)/lib/pkgconfig/coscope.pc
+	install -m 755 $(BUILD)/coscope $(DESTDIR)$(PREFIX)/bin/
+	printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' 'libdir=$${prefix}/lib' '' $(PC_FIELDS) \
+	  'Requires.private: libuv sqlite3' 'Cflags: -I$${includedir} -pthread -fno-omit-frame-pointer' \
+	  'Libs: -L$${libdir} -lcoscope' 'Libs.private: -luv -lsqlite3 -pthread' \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/coscope.pc
 
 clean:
 	rm -rf $(BUILD)
