@@ -47,7 +47,7 @@ SAMPLE_BIN := $(SAMPLE_SRC:%.c=$(BUILD)/%)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:%.c=$(BUILD)/%)
 
-.PHONY: all lib test check check-tsan valgrind bench demo deps install clean
+.PHONY: all lib test check check-tsan check-aarch64 valgrind bench demo deps install clean
 all: lib $(BUILD)/coscope $(SAMPLE_BIN) $(BENCH_BIN)
 
 lib: $(BUILD)/libcoscope.a $(BUILD)/libcoscope.so $(BUILD)/coscope.pc
@@ -108,6 +108,7 @@ check: deps
 	@$(MAKE) --no-print-directory BUILD=build/check CFLAGS='-O1 -g' \
 	  SANITIZE='-fsanitize=address,undefined -fno-sanitize-recover=undefined' test
 	@$(MAKE) --no-print-directory check-tsan
+	@$(MAKE) --no-print-directory check-aarch64
 
 # ThreadSanitizer on the parts that cross threads: pool work, cross-thread
 # calls and channels, the tracer's rings and in-process recorder.
@@ -126,6 +127,15 @@ valgrind: deps
 	@for t in $(VALGRIND_TESTS:%=$(BUILD)/%); do \
 	  valgrind -q --error-exitcode=9 $$t > $$t.valgrind.log 2>&1 && echo "ok   $$t" || { echo "FAIL $$t (see $$t.valgrind.log)"; exit 1; }; \
 	done
+
+# The AArch64 switch, cross-built and run under qemu-user, when the tools are
+# there (apt-get install gcc-aarch64-linux-gnu qemu-user-static).
+check-aarch64:
+	@if command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64-static >/dev/null; then \
+	  mkdir -p $(BUILD)/aarch64 && \
+	  aarch64-linux-gnu-gcc -O2 -static -Iruntime tests/runtime/aarch64/switch_test.c runtime/switch_aarch64.S \
+	    -o $(BUILD)/aarch64/switch_test && qemu-aarch64-static $(BUILD)/aarch64/switch_test; \
+	else echo "check-aarch64: skipped (needs gcc-aarch64-linux-gnu and qemu-user-static)"; fi
 
 bench: deps
 	@$(MAKE) --no-print-directory CFLAGS='-O2 -g' lib $(BENCH_BIN)
