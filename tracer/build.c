@@ -14,63 +14,11 @@
  * instead of a scan: a span gets the finest level whose 2^shift-ns bucket
  * holds both its ends (shift = 20, 24, ... 48), or the catch-all level 8.
  */
-#include "tracer.h"
-#include "map.h"
-#include <stdbool.h>
+#include "builder.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- builder ----------------------------------------------------------- */
-
-typedef struct tstate {
-    int64_t spawn_ts, start_ts, step_start, await_start;
-    int64_t busy, wait;
-    uint64_t await_res;
-    uint32_t step_loc, await_loc;
-    uint32_t steps, awaits;
-    uint8_t in_step, in_await, await_kind, ended;
-    uint8_t nheld;            /* locks/semaphores held, up to 4 tracked */
-    uint64_t wd_stack;        /* string id of the watchdog's stack for the open step, 0 if none */
-    uint32_t ring;
-    uint64_t held[4];
-} tstate;
-
-/* Contention figures of one lock, semaphore or queue (resource_stats). */
-typedef struct rstat {
-    int64_t acquisitions, contended, wait_total, wait_max, holds, hold_total, hold_max, max_depth;
-    uint64_t longest_waiter, longest_holder;
-    int64_t waiters, max_waiters;  /* tasks suspended on it now, and the most at once */
-    int64_t *waits;                /* every wait's duration, for the percentiles */
-    size_t nwaits, capwaits;
-    int seen_depth;
-} rstat;
-
-typedef struct hold {
-    int64_t start;
-    uint32_t loc;
-    uint8_t kind;  /* 'h' hold, 'r' region, 'w' work, 'i' loop idle */
-    uint64_t task;
-    uint64_t res;  /* the resource; 0 for loop idle (keyed by ring) */
-} hold;
-
-struct tr_builder {
-    sqlite3 *db;
-    int64_t built_seq;
-    int clock;
-    uint64_t tsc0;
-    double ns_per_tick;
-    int64_t slow_ns;
-    int64_t max_ts;
-    int64_t events;
-    tr_map tasks, holds, strcache, rstats;
-    tr_batch ev, sp;          /* events and spans rows, written in bulk */
-    const char *warn_stack;   /* stack text for the next warning row only */
-    sqlite3_stmt *sel_chunks, *ins_event, *ins_span, *ins_task, *upd_task, *ins_res, *ins_thread,
-                 *sel_string, *ins_warning, *sel_task_name, *sel_res, *upd_detached;
-    int err;
-};
 
 static const char *const KIND_NAMES[TR_KIND_COUNT] = {
     "none", "thread", "spawn", "start", "await", "resume", "end", "cancel", "detach", "resource",
@@ -78,10 +26,6 @@ static const char *const KIND_NAMES[TR_KIND_COUNT] = {
     "event_set", "cond_notify", "future_set", "log", "mark", "region_begin", "region_end",
     "loop_idle", "loop_busy", "work_begin", "work_end", "slow_step", "stack", "warning", "stack_text",
     "slow_callback",
-};
-
-static const char *const WARN_NAMES[] = {
-    "?", "deadlock", "all_asleep", "pending_at_exit", "never_awaited", "unretrieved_error",
 };
 
 static int64_t span_bin(int64_t s, int64_t e)
@@ -193,7 +137,7 @@ void tr_builder_free(tr_builder *b)
     free(b);
 }
 
-static const char *string_of(tr_builder *b, uint64_t id)
+const char *tr_string_of(tr_builder *b, uint64_t id)
 {
     if (!id) return NULL;
     char **slot = tr_map_find(&b->strcache, id);
@@ -215,7 +159,7 @@ static inline int64_t to_ns(tr_builder *b, uint64_t raw)
     return (int64_t)(raw - b->tsc0);
 }
 
-static void step(tr_builder *b, sqlite3_stmt *st)
+void tr_bstep(tr_builder *b, sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
     if (rc != SQLITE_DONE && !b->err) {
@@ -225,7 +169,7 @@ static void step(tr_builder *b, sqlite3_stmt *st)
     sqlite3_reset(st);
 }
 
-static void bind_opt(sqlite3_stmt *st, int i, int64_t v)
+void tr_bind_opt(sqlite3_stmt *st, int i, int64_t v)
 {
     if (v) sqlite3_bind_int64(st, i, v);
     else sqlite3_bind_null(st, i);
@@ -251,89 +195,6 @@ static void span(tr_builder *b, const char *kind, uint64_t task, uint64_t res, i
     cell_int(&c[10], open);
     cell_int(&c[11], span_bin(start, end));
     cell_int(&c[12], ring);
-}
-
-static inline bool contended_kind(int wait)
-{
-    return wait == CO_WAIT_LOCK || wait == CO_WAIT_SEM || wait == CO_WAIT_QUEUE_GET || wait == CO_WAIT_QUEUE_PUT;
-}
-
-static rstat *rs_of(tr_builder *b, uint64_t res) { return res ? tr_map_put(&b->rstats, res) : NULL; }
-
-static void rs_wait(tr_builder *b, uint64_t res, uint64_t task, int64_t dur)
-{
-    rstat *r = rs_of(b, res);
-    if (!r) return;
-    r->contended++;
-    r->wait_total += dur;
-    if (dur >= r->wait_max) {
-        r->wait_max = dur;
-        r->longest_waiter = task;
-    }
-    if (r->nwaits == r->capwaits) {
-        size_t cap = r->capwaits ? r->capwaits * 2 : 64;
-        int64_t *w = realloc(r->waits, cap * sizeof *w);
-        if (!w) return;
-        r->waits = w;
-        r->capwaits = cap;
-    }
-    r->waits[r->nwaits++] = dur;
-}
-
-static void rs_hold(tr_builder *b, uint64_t res, uint64_t task, int64_t dur)
-{
-    rstat *r = rs_of(b, res);
-    if (!r) return;
-    r->holds++;
-    r->hold_total += dur;
-    if (dur >= r->hold_max) {
-        r->hold_max = dur;
-        r->longest_holder = task;
-    }
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Nearest rank: the smallest wait with at least p% of the waits <= it. */
-static int64_t percentile(const rstat *r, int p)
-{
-    if (!r->nwaits) return 0;
-    size_t k = (r->nwaits * (size_t)p + 99) / 100;
-    return r->waits[k ? k - 1 : 0];
-}
-
-static int write_rstats(tr_builder *b)
-{
-    sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(b->db, "INSERT OR REPLACE INTO resource_stats VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", -1,
-                                &st, NULL);
-    if (rc != SQLITE_OK) return tr_sqlite_err(rc);
-    for (size_t i = 0; i < b->rstats.cap; i++) {
-        if (!b->rstats.keys[i]) continue;
-        rstat *r = (rstat *)(b->rstats.vals + i * b->rstats.vsize);
-        if (r->waits) qsort(r->waits, r->nwaits, sizeof *r->waits, cmp_i64);
-        sqlite3_bind_int64(st, 1, (int64_t)b->rstats.keys[i]);
-        /* Locks and semaphores: every hold; queues: items taken out. */
-        sqlite3_bind_int64(st, 2, r->seen_depth ? r->acquisitions : r->holds);
-        sqlite3_bind_int64(st, 3, r->contended);
-        sqlite3_bind_int64(st, 4, r->wait_total);
-        sqlite3_bind_int64(st, 5, percentile(r, 50));
-        sqlite3_bind_int64(st, 6, percentile(r, 99));
-        sqlite3_bind_int64(st, 7, r->wait_max);
-        sqlite3_bind_int64(st, 8, r->hold_total);
-        sqlite3_bind_int64(st, 9, r->hold_max);
-        sqlite3_bind_int64(st, 10, r->max_waiters);
-        bind_opt(st, 11, (int64_t)r->longest_waiter);
-        bind_opt(st, 12, (int64_t)r->longest_holder);
-        if (r->seen_depth) sqlite3_bind_int64(st, 13, r->max_depth); else sqlite3_bind_null(st, 13);
-        step(b, st);
-    }
-    sqlite3_finalize(st);
-    return b->err;
 }
 
 static uint64_t hold_key(uint64_t res, uint64_t task, int kind)
@@ -385,7 +246,7 @@ static void close_hold(tr_builder *b, int kind, const char *name, uint64_t res, 
     if (!h) return;
     if (kind == 'h') {
         track_held(b, task, res, 0);
-        rs_hold(b, h->res, task, ts - h->start);
+        tr_rs_hold(b, h->res, task, ts - h->start);
     }
     span(b, name, task, h->res, h->start, ts, NULL, h->loc, loc, 0, 0, 0, ring);
     tr_map_del(&b->holds, key);
@@ -395,7 +256,7 @@ static void write_task(tr_builder *b, uint64_t id, tstate *t, int64_t end_ts, co
                        int has_result)
 {
     sqlite3_stmt *st = b->upd_task;
-    bind_opt(st, 1, t->start_ts);
+    tr_bind_opt(st, 1, t->start_ts);
     if (end_ts >= 0) sqlite3_bind_int64(st, 2, end_ts); else sqlite3_bind_null(st, 2);
     sqlite3_bind_text(st, 3, state, -1, SQLITE_STATIC);
     if (has_result) sqlite3_bind_int64(st, 4, result); else sqlite3_bind_null(st, 4);
@@ -404,108 +265,7 @@ static void write_task(tr_builder *b, uint64_t id, tstate *t, int64_t end_ts, co
     sqlite3_bind_int64(st, 7, t->busy);
     sqlite3_bind_int64(st, 8, t->wait);
     sqlite3_bind_int64(st, 9, (int64_t)id);
-    step(b, st);
-}
-
-static void warning(tr_builder *b, const char *kind, uint64_t task, uint64_t task2, uint64_t res, int64_t ts,
-                    int64_t dur, uint32_t loc, uint32_t loc2, const char *msg)
-{
-    sqlite3_stmt *st = b->ins_warning;
-    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-    bind_opt(st, 2, (int64_t)task);
-    bind_opt(st, 3, (int64_t)res);
-    sqlite3_bind_int64(st, 4, ts);
-    sqlite3_bind_int64(st, 5, dur);
-    bind_opt(st, 6, loc);
-    bind_opt(st, 7, loc2);
-    sqlite3_bind_text(st, 8, msg, -1, SQLITE_TRANSIENT);
-    bind_opt(st, 9, (int64_t)task2);
-    const char *stack = b->warn_stack;
-    if (stack) sqlite3_bind_text(st, 10, stack, -1, SQLITE_TRANSIENT); else sqlite3_bind_null(st, 10);
-    b->warn_stack = NULL;
-    step(b, st);
-}
-
-/* "'name' (#id)" for a task, from the tasks table. */
-static void task_label(tr_builder *b, uint64_t id, char *out, size_t cap)
-{
-    const char *name = NULL;
-    sqlite3_bind_int64(b->sel_task_name, 1, (int64_t)id);
-    if (sqlite3_step(b->sel_task_name) == SQLITE_ROW) name = (const char *)sqlite3_column_text(b->sel_task_name, 0);
-    snprintf(out, cap, "'%s' (#%llu)", name ? name : "?", (unsigned long long)id);
-    sqlite3_reset(b->sel_task_name);
-}
-
-
-
-/* What a task waits for, in words: "lock 'db' (#3)", "an item from queue
- * 'jobs' (#5)", "task 'worker' (#7)", "a timer (sleep)". */
-static void wait_label(tr_builder *b, int kind, uint64_t res, char *out, size_t cap)
-{
-    char name[160] = "?";
-    if (kind == CO_WAIT_TASK) {
-        char t[160];
-        task_label(b, res, t, sizeof t);
-        snprintf(out, cap, "task %s", t);
-        return;
-    }
-    if (res) {
-        sqlite3_bind_int64(b->sel_res, 1, (int64_t)res);
-        if (sqlite3_step(b->sel_res) == SQLITE_ROW && sqlite3_column_text(b->sel_res, 1))
-            snprintf(name, sizeof name, "%s", (const char *)sqlite3_column_text(b->sel_res, 1));
-        sqlite3_reset(b->sel_res);
-    }
-    switch (kind) {
-    case CO_WAIT_LOCK: snprintf(out, cap, "lock '%s' (#%llu)", name, (unsigned long long)res); break;
-    case CO_WAIT_SEM: snprintf(out, cap, "semaphore '%s' (#%llu)", name, (unsigned long long)res); break;
-    case CO_WAIT_EVENT: snprintf(out, cap, "event '%s' (#%llu) to be set", name, (unsigned long long)res); break;
-    case CO_WAIT_COND: snprintf(out, cap, "condition '%s' (#%llu) to be notified", name, (unsigned long long)res); break;
-    case CO_WAIT_FUTURE: snprintf(out, cap, "future '%s' (#%llu)", name, (unsigned long long)res); break;
-    case CO_WAIT_QUEUE_GET: snprintf(out, cap, "an item from queue '%s' (#%llu)", name, (unsigned long long)res); break;
-    case CO_WAIT_QUEUE_PUT: snprintf(out, cap, "room in queue '%s' (#%llu)", name, (unsigned long long)res); break;
-    case CO_WAIT_QUEUE_JOIN: snprintf(out, cap, "queue '%s' (#%llu) to be drained", name, (unsigned long long)res); break;
-    case CO_WAIT_SLEEP: snprintf(out, cap, "a timer (sleep)"); break;
-    case CO_WAIT_NONE: snprintf(out, cap, "nothing (it was ready to run)"); break;
-    default: snprintf(out, cap, "%s #%llu", co_wait_kind_name(kind), (unsigned long long)res); break;
-    }
-}
-
-static void on_warn(tr_builder *b, const tr_rec *e, int64_t ts, uint32_t loc)
-{
-    int code = (int)(e->arg & 0xff);
-    int wk = (int)((e->arg >> 8) & 0xff);
-    uint64_t other = e->arg >> 16;
-    char who[160], what[240], by[200], msg[800];
-    task_label(b, e->task, who, sizeof who);
-    const char *kind = code > 0 && code <= TR_WARN_UNRETRIEVED ? WARN_NAMES[code] : "unknown";
-    by[0] = 0;
-    if (other && (wk == CO_WAIT_LOCK || wk == CO_WAIT_SEM)) {
-        char o[160];
-        task_label(b, other, o, sizeof o);
-        snprintf(by, sizeof by, " %s %s", wk == CO_WAIT_LOCK ? "held by" : "last taken by", o);
-    }
-    wait_label(b, wk, e->res, what, sizeof what);
-    switch (code) {
-    case TR_WARN_DEADLOCK:
-        snprintf(msg, sizeof msg, "task %s waits for %s%s: a cycle, it would wait forever", who, what, by);
-        break;
-    case TR_WARN_ALL_ASLEEP:
-        snprintf(msg, sizeof msg, "task %s waits for %s%s, and nothing left can wake it", who, what, by);
-        break;
-    case TR_WARN_PENDING_AT_EXIT:
-        snprintf(msg, sizeof msg, "task %s was still waiting for %s%s when the loop closed", who, what, by);
-        break;
-    case TR_WARN_NEVER_AWAITED:
-        snprintf(msg, sizeof msg, "task %s was neither awaited nor detached", who);
-        break;
-    case TR_WARN_UNRETRIEVED:
-        snprintf(msg, sizeof msg, "task %s failed with '%s' and nobody read the error", who,
-                 co_strerror((int)(int64_t)e->res));
-        break;
-    default:
-        snprintf(msg, sizeof msg, "task %s: detection %d", who, code);
-    }
-    warning(b, kind, e->task, other, code == TR_WARN_UNRETRIEVED ? 0 : e->res, ts, 0, loc, 0, msg);
+    tr_bstep(b, st);
 }
 
 static void close_step(tr_builder *b, uint64_t task, tstate *t, int64_t ts, uint32_t end_loc, uint32_t ring)
@@ -522,8 +282,8 @@ static void close_step(tr_builder *b, uint64_t task, tstate *t, int64_t ts, uint
         char msg[200];
         snprintf(msg, sizeof msg, "task ran %.1f ms without awaiting (threshold %lld ms)", dur / 1e6,
                  (long long)(b->slow_ns / 1000000));
-        b->warn_stack = wd ? string_of(b, wd) : NULL;
-        warning(b, "slow_step", task, 0, 0, t->step_start, dur, t->step_loc, end_loc, msg);
+        b->warn_stack = wd ? tr_string_of(b, wd) : NULL;
+        tr_warning(b, "slow_step", task, 0, 0, t->step_start, dur, t->step_loc, end_loc, msg);
     }
 }
 
@@ -568,7 +328,7 @@ static void on_event(void *ctx, uint32_t ring, const tr_rec *e)
             sqlite3_bind_int64(st, 4, ring);
             sqlite3_bind_null(st, 5);
             sqlite3_bind_int64(st, 6, ts);
-            step(b, st);
+            tr_bstep(b, st);
         }
     }
     switch (kind) {
@@ -576,7 +336,7 @@ static void on_event(void *ctx, uint32_t ring, const tr_rec *e)
         sqlite3_bind_int64(b->ins_thread, 1, (int64_t)e->res);
         sqlite3_bind_int64(b->ins_thread, 2, (int64_t)e->arg);
         sqlite3_bind_int64(b->ins_thread, 3, ts);
-        step(b, b->ins_thread);
+        tr_bstep(b, b->ins_thread);
         break;
     case TR_SPAWN: {
         t = tr_map_put(&b->tasks, task);
@@ -585,13 +345,13 @@ static void on_event(void *ctx, uint32_t ring, const tr_rec *e)
         t->ring = ring;
         st = b->ins_task;
         sqlite3_bind_int64(st, 1, (int64_t)task);
-        const char *name = string_of(b, e->arg);
+        const char *name = tr_string_of(b, e->arg);
         if (name) sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT); else sqlite3_bind_null(st, 2);
-        bind_opt(st, 3, (int64_t)e->res);
+        tr_bind_opt(st, 3, (int64_t)e->res);
         sqlite3_bind_int64(st, 4, ring);
-        bind_opt(st, 5, loc);
+        tr_bind_opt(st, 5, loc);
         sqlite3_bind_int64(st, 6, ts);
-        step(b, st);
+        tr_bstep(b, st);
         break;
     }
     case TR_START:
@@ -609,8 +369,8 @@ static void on_event(void *ctx, uint32_t ring, const tr_rec *e)
         t->await_kind = (uint8_t)(e->arg & 0xff);
         t->await_res = e->res;
         t->await_loc = loc;
-        if (contended_kind(t->await_kind)) {
-            rstat *r = rs_of(b, e->res);
+        if (tr_contended_kind(t->await_kind)) {
+            rstat *r = tr_rs_of(b, e->res);
             if (r && ++r->waiters > r->max_waiters) r->max_waiters = r->waiters;
         }
         break;
@@ -623,9 +383,9 @@ static void on_event(void *ctx, uint32_t ring, const tr_rec *e)
             t->wait += ts - t->await_start;
             t->awaits++;
             t->in_await = 0;
-            if (contended_kind(t->await_kind)) {
-                rs_wait(b, t->await_res, task, ts - t->await_start);
-                rstat *r = rs_of(b, t->await_res);
+            if (tr_contended_kind(t->await_kind)) {
+                tr_rs_wait(b, t->await_res, task, ts - t->await_start);
+                rstat *r = tr_rs_of(b, t->await_res);
                 if (r) r->waiters--;
             }
             /* A lock held while awaiting something else, for long: others queue behind it. */
@@ -633,12 +393,12 @@ static void on_event(void *ctx, uint32_t ring, const tr_rec *e)
             for (int i = 0; i < t->nheld && b->slow_ns > 0 && dur > b->slow_ns; i++) {
                 if (t->held[i] == t->await_res) continue;
                 char msg[600], who[160], lock[200], what[200];
-                task_label(b, task, who, sizeof who);
-                wait_label(b, CO_WAIT_LOCK, t->held[i], lock, sizeof lock);
-                wait_label(b, t->await_kind, t->await_res, what, sizeof what);
+                tr_task_label(b, task, who, sizeof who);
+                tr_wait_label(b, CO_WAIT_LOCK, t->held[i], lock, sizeof lock);
+                tr_wait_label(b, t->await_kind, t->await_res, what, sizeof what);
                 snprintf(msg, sizeof msg, "task %s held %s for %.1f ms while awaiting %s", who, lock, dur / 1e6,
                          what);
-                warning(b, "lock_held_across_await", task, 0, t->held[i], t->await_start, dur, t->await_loc, 0, msg);
+                tr_warning(b, "lock_held_across_await", task, 0, t->held[i], t->await_start, dur, t->await_loc, 0, msg);
             }
             if (result == 0 && (t->await_kind == CO_WAIT_LOCK || t->await_kind == CO_WAIT_SEM))
                 open_hold_owned(b, 'h', t->await_res, task, ts, t->await_loc, t->await_kind == CO_WAIT_LOCK);
@@ -662,12 +422,12 @@ static void on_event(void *ctx, uint32_t ring, const tr_rec *e)
         st = b->ins_res;
         sqlite3_bind_int64(st, 1, (int64_t)e->res);
         sqlite3_bind_text(st, 2, co_wait_kind_name((int)(e->arg & 0xff)), -1, SQLITE_STATIC);
-        const char *name = string_of(b, e->arg >> 8);
+        const char *name = tr_string_of(b, e->arg >> 8);
         if (name) sqlite3_bind_text(st, 3, name, -1, SQLITE_TRANSIENT); else sqlite3_bind_null(st, 3);
         sqlite3_bind_int64(st, 4, ring);
         sqlite3_bind_int64(st, 5, ts);
-        bind_opt(st, 6, loc);
-        step(b, st);
+        tr_bind_opt(st, 6, loc);
+        tr_bstep(b, st);
         break;
     }
     case TR_LOCK_ACQ:
@@ -692,7 +452,7 @@ static void on_event(void *ctx, uint32_t ring, const tr_rec *e)
         break;
     case TR_Q_PUT:
     case TR_Q_GET: {
-        rstat *r = rs_of(b, e->res);
+        rstat *r = tr_rs_of(b, e->res);
         if (!r) break;
         r->seen_depth = 1;
         if ((int64_t)e->arg > r->max_depth) r->max_depth = (int64_t)e->arg;
@@ -703,7 +463,7 @@ static void on_event(void *ctx, uint32_t ring, const tr_rec *e)
     }
     case TR_DETACH:
         sqlite3_bind_int64(b->upd_detached, 1, (int64_t)e->res);
-        step(b, b->upd_detached);
+        tr_bstep(b, b->upd_detached);
         break;
     case TR_LOOP_IDLE: /* the loop of this ring blocks in poll */
         open_hold(b, 'i', ring + 1, 0, ts, 0);
@@ -712,7 +472,7 @@ static void on_event(void *ctx, uint32_t ring, const tr_rec *e)
         close_hold(b, 'i', "idle", ring + 1, 0, ts, 0, ring);
         break;
     case TR_WARN:
-        on_warn(b, e, ts, loc);
+        tr_on_warn(b, e, ts, loc);
         break;
     case TR_STACK_TEXT:
         if (t) t->wd_stack = e->res;
@@ -721,7 +481,7 @@ static void on_event(void *ctx, uint32_t ring, const tr_rec *e)
         char msg[200];
         snprintf(msg, sizeof msg, "libuv callbacks (not task steps) ran %.1f ms in one loop iteration (threshold %lld ms)",
                  (double)e->arg / 1e6, (long long)(b->slow_ns / 1000000));
-        warning(b, "slow_step", 0, 0, 0, ts - (int64_t)e->arg, (int64_t)e->arg, 0, 0, msg);
+        tr_warning(b, "slow_step", 0, 0, 0, ts - (int64_t)e->arg, (int64_t)e->arg, 0, 0, msg);
         break;
     }
     default:
@@ -764,7 +524,7 @@ int tr_builder_finish(tr_builder *b)
         if (!b->holds.keys[i]) continue;
         hold *h = (hold *)(b->holds.vals + i * b->holds.vsize);
         const char *name = h->kind == 'r' ? "region" : h->kind == 'w' ? "work" : h->kind == 'i' ? "idle" : "hold";
-        if (h->kind == 'h') rs_hold(b, h->res, h->task, end - h->start);
+        if (h->kind == 'h') tr_rs_hold(b, h->res, h->task, end - h->start);
         span(b, name, h->task, h->res, h->start, end, NULL, h->loc, 0, 0, 0, 1, 0);
     }
     for (size_t i = 0; i < b->tasks.cap; i++) {
@@ -779,12 +539,12 @@ int tr_builder_finish(tr_builder *b)
             span(b, "await", id, t->await_res, t->await_start, end, co_wait_kind_name(t->await_kind),
                  t->await_loc, 0, 0, 0, 1, t->ring);
             t->wait += end - t->await_start;
-            if (contended_kind(t->await_kind)) rs_wait(b, t->await_res, id, end - t->await_start);
+            if (tr_contended_kind(t->await_kind)) tr_rs_wait(b, t->await_res, id, end - t->await_start);
         }
         write_task(b, id, t, -1, t->in_await ? "waiting" : t->start_ts ? "ready" : "pending", 0, 0);
     }
     flush_batches(b);
-    if (write_rstats(b) < 0) return b->err;
+    if (tr_write_rstats(b) < 0) return b->err;
     int r = tr_exec(b->db,
                     "CREATE INDEX IF NOT EXISTS spans_bin ON spans(bin, start);"
                     "CREATE INDEX IF NOT EXISTS spans_task ON spans(task, start);"

@@ -1,0 +1,83 @@
+/* builder.h -- private to the builder (build.c, warnings.c,
+ * contention.c): its state while it replays events, and the helpers the
+ * three files share.  Everything here belongs to the one thread that runs
+ * the builder. */
+#ifndef TR_BUILDER_H
+#define TR_BUILDER_H
+
+#include "tracer.h"
+#include "map.h"
+#include <stdbool.h>
+
+typedef struct tstate {
+    int64_t spawn_ts, start_ts, step_start, await_start;
+    int64_t busy, wait;
+    uint64_t await_res;
+    uint32_t step_loc, await_loc;
+    uint32_t steps, awaits;
+    uint8_t in_step, in_await, await_kind, ended;
+    uint8_t nheld;            /* locks/semaphores held, up to 4 tracked */
+    uint64_t wd_stack;        /* string id of the watchdog's stack for the open step, 0 if none */
+    uint32_t ring;
+    uint64_t held[4];
+} tstate;
+
+/* Contention figures of one lock, semaphore or queue (resource_stats). */
+typedef struct rstat {
+    int64_t acquisitions, contended, wait_total, wait_max, holds, hold_total, hold_max, max_depth;
+    uint64_t longest_waiter, longest_holder;
+    int64_t waiters, max_waiters;  /* tasks suspended on it now, and the most at once */
+    int64_t *waits;                /* every wait's duration, for the percentiles */
+    size_t nwaits, capwaits;
+    int seen_depth;
+} rstat;
+
+typedef struct hold {
+    int64_t start;
+    uint32_t loc;
+    uint8_t kind;  /* 'h' hold, 'r' region, 'w' work, 'i' loop idle */
+    uint64_t task;
+    uint64_t res;  /* the resource; 0 for loop idle (keyed by ring) */
+} hold;
+
+struct tr_builder {
+    sqlite3 *db;
+    int64_t built_seq;
+    int clock;
+    uint64_t tsc0;
+    double ns_per_tick;
+    int64_t slow_ns;
+    int64_t max_ts;
+    int64_t events;
+    tr_map tasks, holds, strcache, rstats;
+    tr_batch ev, sp;          /* events and spans rows, written in bulk */
+    const char *warn_stack;   /* stack text for the next warning row only */
+    sqlite3_stmt *sel_chunks, *ins_event, *ins_span, *ins_task, *upd_task, *ins_res, *ins_thread,
+                 *sel_string, *ins_warning, *sel_task_name, *sel_res, *upd_detached;
+    int err;
+};
+
+static inline bool tr_contended_kind(int wait)
+{
+    return wait == CO_WAIT_LOCK || wait == CO_WAIT_SEM || wait == CO_WAIT_QUEUE_GET || wait == CO_WAIT_QUEUE_PUT;
+}
+
+/* build.c */
+void tr_bstep(tr_builder *b, sqlite3_stmt *st);            /* step + reset, first error kept in b->err */
+void tr_bind_opt(sqlite3_stmt *st, int i, int64_t v);      /* 0 binds NULL */
+const char *tr_string_of(tr_builder *b, uint64_t id);      /* interned string, NULL if unknown */
+
+/* warnings.c: rows of `warnings`, and what they say */
+void tr_warning(tr_builder *b, const char *kind, uint64_t task, uint64_t task2, uint64_t res, int64_t ts,
+                int64_t dur, uint32_t loc, uint32_t loc2, const char *msg);
+void tr_task_label(tr_builder *b, uint64_t id, char *out, size_t cap);
+void tr_wait_label(tr_builder *b, int kind, uint64_t res, char *out, size_t cap);
+void tr_on_warn(tr_builder *b, const tr_rec *e, int64_t ts, uint32_t loc);
+
+/* contention.c: per resource figures, into resource_stats */
+rstat *tr_rs_of(tr_builder *b, uint64_t res);
+void tr_rs_wait(tr_builder *b, uint64_t res, uint64_t task, int64_t dur);
+void tr_rs_hold(tr_builder *b, uint64_t res, uint64_t task, int64_t dur);
+int tr_write_rstats(tr_builder *b);
+
+#endif

@@ -1,0 +1,114 @@
+/* warnings.c -- the `warnings` rows: the runtime's detections (TR_WARN
+ * events) turned into sentences that name tasks, resources and what each
+ * task waited for, and the row writer the builder's own detections (slow
+ * steps, locks held across awaits) use too. */
+#include "builder.h"
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const WARN_NAMES[] = {
+    "?", "deadlock", "all_asleep", "pending_at_exit", "never_awaited", "unretrieved_error",
+};
+
+void tr_warning(tr_builder *b, const char *kind, uint64_t task, uint64_t task2, uint64_t res, int64_t ts,
+                int64_t dur, uint32_t loc, uint32_t loc2, const char *msg)
+{
+    sqlite3_stmt *st = b->ins_warning;
+    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+    tr_bind_opt(st, 2, (int64_t)task);
+    tr_bind_opt(st, 3, (int64_t)res);
+    sqlite3_bind_int64(st, 4, ts);
+    sqlite3_bind_int64(st, 5, dur);
+    tr_bind_opt(st, 6, loc);
+    tr_bind_opt(st, 7, loc2);
+    sqlite3_bind_text(st, 8, msg, -1, SQLITE_TRANSIENT);
+    tr_bind_opt(st, 9, (int64_t)task2);
+    const char *stack = b->warn_stack;
+    if (stack) sqlite3_bind_text(st, 10, stack, -1, SQLITE_TRANSIENT); else sqlite3_bind_null(st, 10);
+    b->warn_stack = NULL;
+    tr_bstep(b, st);
+}
+
+/* "'name' (#id)" for a task, from the tasks table. */
+void tr_task_label(tr_builder *b, uint64_t id, char *out, size_t cap)
+{
+    const char *name = NULL;
+    sqlite3_bind_int64(b->sel_task_name, 1, (int64_t)id);
+    if (sqlite3_step(b->sel_task_name) == SQLITE_ROW) name = (const char *)sqlite3_column_text(b->sel_task_name, 0);
+    snprintf(out, cap, "'%s' (#%llu)", name ? name : "?", (unsigned long long)id);
+    sqlite3_reset(b->sel_task_name);
+}
+
+
+
+/* What a task waits for, in words: "lock 'db' (#3)", "an item from queue
+ * 'jobs' (#5)", "task 'worker' (#7)", "a timer (sleep)". */
+void tr_wait_label(tr_builder *b, int kind, uint64_t res, char *out, size_t cap)
+{
+    char name[160] = "?";
+    if (kind == CO_WAIT_TASK) {
+        char t[160];
+        tr_task_label(b, res, t, sizeof t);
+        snprintf(out, cap, "task %s", t);
+        return;
+    }
+    if (res) {
+        sqlite3_bind_int64(b->sel_res, 1, (int64_t)res);
+        if (sqlite3_step(b->sel_res) == SQLITE_ROW && sqlite3_column_text(b->sel_res, 1))
+            snprintf(name, sizeof name, "%s", (const char *)sqlite3_column_text(b->sel_res, 1));
+        sqlite3_reset(b->sel_res);
+    }
+    switch (kind) {
+    case CO_WAIT_LOCK: snprintf(out, cap, "lock '%s' (#%llu)", name, (unsigned long long)res); break;
+    case CO_WAIT_SEM: snprintf(out, cap, "semaphore '%s' (#%llu)", name, (unsigned long long)res); break;
+    case CO_WAIT_EVENT: snprintf(out, cap, "event '%s' (#%llu) to be set", name, (unsigned long long)res); break;
+    case CO_WAIT_COND: snprintf(out, cap, "condition '%s' (#%llu) to be notified", name, (unsigned long long)res); break;
+    case CO_WAIT_FUTURE: snprintf(out, cap, "future '%s' (#%llu)", name, (unsigned long long)res); break;
+    case CO_WAIT_QUEUE_GET: snprintf(out, cap, "an item from queue '%s' (#%llu)", name, (unsigned long long)res); break;
+    case CO_WAIT_QUEUE_PUT: snprintf(out, cap, "room in queue '%s' (#%llu)", name, (unsigned long long)res); break;
+    case CO_WAIT_QUEUE_JOIN: snprintf(out, cap, "queue '%s' (#%llu) to be drained", name, (unsigned long long)res); break;
+    case CO_WAIT_SLEEP: snprintf(out, cap, "a timer (sleep)"); break;
+    case CO_WAIT_NONE: snprintf(out, cap, "nothing (it was ready to run)"); break;
+    default: snprintf(out, cap, "%s #%llu", co_wait_kind_name(kind), (unsigned long long)res); break;
+    }
+}
+
+void tr_on_warn(tr_builder *b, const tr_rec *e, int64_t ts, uint32_t loc)
+{
+    int code = (int)(e->arg & 0xff);
+    int wk = (int)((e->arg >> 8) & 0xff);
+    uint64_t other = e->arg >> 16;
+    char who[160], what[240], by[200], msg[800];
+    tr_task_label(b, e->task, who, sizeof who);
+    const char *kind = code > 0 && code <= TR_WARN_UNRETRIEVED ? WARN_NAMES[code] : "unknown";
+    by[0] = 0;
+    if (other && (wk == CO_WAIT_LOCK || wk == CO_WAIT_SEM)) {
+        char o[160];
+        tr_task_label(b, other, o, sizeof o);
+        snprintf(by, sizeof by, " %s %s", wk == CO_WAIT_LOCK ? "held by" : "last taken by", o);
+    }
+    tr_wait_label(b, wk, e->res, what, sizeof what);
+    switch (code) {
+    case TR_WARN_DEADLOCK:
+        snprintf(msg, sizeof msg, "task %s waits for %s%s: a cycle, it would wait forever", who, what, by);
+        break;
+    case TR_WARN_ALL_ASLEEP:
+        snprintf(msg, sizeof msg, "task %s waits for %s%s, and nothing left can wake it", who, what, by);
+        break;
+    case TR_WARN_PENDING_AT_EXIT:
+        snprintf(msg, sizeof msg, "task %s was still waiting for %s%s when the loop closed", who, what, by);
+        break;
+    case TR_WARN_NEVER_AWAITED:
+        snprintf(msg, sizeof msg, "task %s was neither awaited nor detached", who);
+        break;
+    case TR_WARN_UNRETRIEVED:
+        snprintf(msg, sizeof msg, "task %s failed with '%s' and nobody read the error", who,
+                 co_strerror((int)(int64_t)e->res));
+        break;
+    default:
+        snprintf(msg, sizeof msg, "task %s: detection %d", who, code);
+    }
+    tr_warning(b, kind, e->task, other, code == TR_WARN_UNRETRIEVED ? 0 : e->res, ts, 0, loc, 0, msg);
+}
+
