@@ -141,10 +141,10 @@ bench: deps
 	@$(MAKE) --no-print-directory CFLAGS='-O2 -g' lib $(BENCH_BIN)
 	@sh bench/run.sh $(BUILD)
 
-# Run a sample under the tracer and show what the trace holds.
+# Run a sample (a lock-order deadlock) under the tracer and show the report.
 demo: deps
 	@$(MAKE) --no-print-directory lib $(BUILD)/coscope $(SAMPLE_BIN)
-	$(BUILD)/coscope run --force -o $(BUILD)/demo.db -- $(BUILD)/samples/generator
+	$(BUILD)/coscope run --force -o $(BUILD)/demo.db -- $(BUILD)/samples/deadlock
 	$(BUILD)/coscope report $(BUILD)/demo.db
 	@echo "query it: $(BUILD)/coscope sql $(BUILD)/demo.db 'SELECT * FROM task_summary'"
 

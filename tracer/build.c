@@ -117,6 +117,8 @@ static void flush_batches(tr_builder *b)
     }
 }
 
+void tr_builder_set_origin(tr_builder *b, uint64_t tsc0) { b->tsc0 = tsc0; }
+
 void tr_builder_free(tr_builder *b)
 {
     if (!b) return;

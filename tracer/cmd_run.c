@@ -195,6 +195,7 @@ int cli_run(int argc, char **argv)
     snprintf(fdbuf, sizeof fdbuf, "%d", fd);
     snprintf(slowbuf, sizeof slowbuf, "%ld", slow_ms);
     pid_t parent = getpid();
+    tr_recorder_start_clock(rec); /* ts 0 = the program's start, not coscope's */
     pid_t pid = fork();
     if (pid < 0) {
         fprintf(stderr, "coscope run: fork: %s\n", strerror(errno));

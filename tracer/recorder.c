@@ -223,6 +223,15 @@ int tr_recorder_finish(tr_recorder *r)
 
 uint64_t tr_recorder_events(const tr_recorder *r) { return r->events; }
 
+void tr_recorder_start_clock(tr_recorder *r)
+{
+    tr_shm *s = r->shm;
+    s->mono0 = (uint64_t)mono_ns();
+    s->tsc0 = co__tr_now();
+    tr_meta_set_int(r->db, "clock_origin", (int64_t)s->tsc0);
+    tr_builder_set_origin(r->builder, s->tsc0);
+}
+
 void tr_recorder_free(tr_recorder *r)
 {
     if (!r) return;

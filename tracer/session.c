@@ -92,6 +92,7 @@ int co_trace_start(const char *path)
         tr_recorder_free(S.rec);
         goto fail_shm;
     }
+    tr_recorder_start_clock(S.rec); /* ts 0 = recording starts */
     co__tr_attach(S.shm);
     static int registered;
     if (!registered) {

@@ -98,6 +98,7 @@ int64_t tr_builder_step(tr_builder *b, int64_t max_events);
  * rows, mark the build complete. */
 int tr_builder_finish(tr_builder *b);
 void tr_builder_free(tr_builder *b);
+void tr_builder_set_origin(tr_builder *b, uint64_t tsc0);
 /* Open-time check: finish a build interrupted earlier.  Returns 0 when the
  * tables are complete (possibly after building), negative errno else. */
 int tr_build_complete(sqlite3 *db);
@@ -113,6 +114,9 @@ int64_t tr_recorder_build_some(tr_recorder *r, int64_t max_events);
 /* Last drain, persist, build everything; then the database is complete. */
 int tr_recorder_finish(tr_recorder *r);
 uint64_t tr_recorder_events(const tr_recorder *r);
+/* Time 0 of the trace is now: call right before the program starts (after
+ * the recorder's clock calibration, which takes 20 ms). */
+void tr_recorder_start_clock(tr_recorder *r);
 void tr_recorder_free(tr_recorder *r);
 double tr_calibrate(const tr_shm *shm);
 
