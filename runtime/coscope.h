@@ -79,7 +79,9 @@ typedef struct co_loop_opts {
      * It reports task steps slower than slow_ms ("slow step", naming the two
      * awaits around the blocking code), runs a watchdog that prints the loop
      * thread's stack while a step overruns it, and dumps every task on
-     * SIGQUIT (co_dump; the process goes on). */
+     * SIGQUIT (co_dump; the process goes on).  Outside debug mode SIGQUIT
+     * dumps and then quits, as Go does, if the program left SIGQUIT at its
+     * default. */
     int debug;
     /* Slow-step threshold in ms.  0 = $CO_SLOW_MS, else $COSCOPE_SLOW_MS, else
      * 100 (asyncio's slow_callback_duration); < 0 (or 0 in those variables)
@@ -948,7 +950,9 @@ int co_trace_stop(void);
  * when addr2line is installed; $CO_ADDR2LINE=0 skips it).  The calling task's
  * stack starts at its call to co_dump.  Call on the loop's thread, from a
  * task or from plain code; it may run addr2line, so it takes milliseconds.
- * In debug mode SIGQUIT prints the same dump on stderr. */
+ * SIGQUIT prints the same dump on stderr: in debug mode the process goes
+ * on; otherwise it then quits as SIGQUIT's default action does (as in Go),
+ * unless the program installed a SIGQUIT handler of its own. */
 void co_dump(FILE *out);
 
 #ifdef __cplusplus

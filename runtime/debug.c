@@ -15,6 +15,7 @@
  * are written (TR_SLOW_STEP, TR_STACK), nothing on stderr.
  */
 #include "internal.h"
+#include <signal.h>
 #include <time.h>
 
 uint64_t co__mono_ns(void)
@@ -48,6 +49,36 @@ static void on_sigquit(uv_signal_t *h, int signum)
     co__dump(d->loop, stderr, 0);
 }
 
+/* Outside debug mode, SIGQUIT (Ctrl-\) dumps the loop's tasks and then
+ * quits as its default action does, as Go's runtime does.  Only when the
+ * program left SIGQUIT at its default: a handler of its own wins. */
+static void on_sigquit_quit(uv_signal_t *h, int signum)
+{
+    co__loop *l = h->data;
+    fprintf(stderr, "coscope: SIGQUIT: tasks of the loop on this thread\n");
+    co__dump(l, stderr, 0);
+    fflush(stderr);
+    signal(signum, SIG_DFL);
+    raise(signum);
+}
+
+static void quit_dump_install(co__loop *l)
+{
+    struct sigaction old;
+    if (sigaction(SIGQUIT, NULL, &old) != 0 || (old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL) return;
+    uv_signal_t *s = malloc(sizeof *s);
+    if (!s) return;
+    if (uv_signal_init(l->uv, s) != 0) {
+        free(s);
+        return;
+    }
+    s->data = l;
+    l->quit = s;
+    if (uv_signal_start(s, on_sigquit_quit, SIGQUIT) == 0) uv_unref((uv_handle_t *)s);
+}
+
+static void free_handle(uv_handle_t *h) { free(h); }
+
 /* Allocate l->dbg and start the watchdog.  NULL while the loop closes: a
  * trace started then gets no watchdog for the few cleanup steps left. */
 static co__dbg *dbg_attach(co__loop *l)
@@ -70,7 +101,10 @@ void co__debug_loop_init(co__loop *l, const co_loop_opts *opts)
     else if (!env_ms("CO_SLOW_MS", &ms))
         env_ms("COSCOPE_SLOW_MS", &ms);
     l->slow_ms = ms;
-    if (!l->debug) return; /* a trace attaches lazily, at its first step */
+    if (!l->debug) {
+        quit_dump_install(l);
+        return; /* a trace attaches lazily, at its first step */
+    }
     co__dbg *d = dbg_attach(l);
     if (!d) return;
     /* Go's SIGQUIT dump, but the process goes on (like the JVM's).  Only in
@@ -88,6 +122,10 @@ static void free_dbg(uv_handle_t *h) { free(h->data); }
 
 void co__debug_loop_free(co__loop *l)
 {
+    if (l->quit) {
+        uv_close((uv_handle_t *)l->quit, free_handle);
+        l->quit = NULL;
+    }
     co__dbg *d = l->dbg;
     if (!d) return;
     l->dbg = NULL;

@@ -212,6 +212,7 @@ typedef struct co__loop {
     uint32_t heap_len, heap_cap;
     uint64_t timer_armed;     /* deadline uv timer is set for, 0 = unarmed */
     co__task *main;
+    uv_signal_t *quit;        /* debug.c: SIGQUIT dump outside debug mode, NULL if not ours */
     struct co__dbg *dbg;      /* debug.c: step timing, watchdog, SIGQUIT; NULL until debug
                                * mode or a recording trace needs it, and after co_loop_free */
     int running;              /* inside co_loop_run */

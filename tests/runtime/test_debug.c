@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define NOINLINE __attribute__((noinline))
@@ -379,6 +380,38 @@ static void test_sigquit_dump(void **state)
     assert_contains(o, "sigquit_main");
 }
 
+/* Outside debug mode SIGQUIT dumps, then quits as its default action does
+ * (Go's behaviour).  In a child: the process dies. */
+static void test_sigquit_dump_then_quit(void **state)
+{
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        dup2(fds[1], 2);
+        signal(SIGQUIT, SIG_DFL);
+        co_event_t ev;
+        run_opts(sigquit_main, &ev, 0, 0); /* debug off */
+        _exit(0);                           /* not reached: SIGQUIT ends it */
+    }
+    close(fds[1]);
+    char out[16384];
+    size_t n = 0;
+    ssize_t k;
+    while (n + 1 < sizeof out && (k = read(fds[0], out + n, sizeof out - 1 - n)) > 0) n += (size_t)k;
+    out[n] = 0;
+    close(fds[0]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGQUIT);
+    assert_contains(out, "coscope: SIGQUIT");
+    assert_contains(out, "'waiter' waiting on event");
+    assert_contains(out, "wait_here_for_event");
+}
+
 /* ------------------------------------------------------------------------ */
 /* Loop close                                                                */
 
@@ -415,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_watchdog_sleep),
         cmocka_unit_test(test_watchdog_spin),
         cmocka_unit_test(test_sigquit_dump),
+        cmocka_unit_test(test_sigquit_dump_then_quit),
         cmocka_unit_test(test_pending_at_close),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
