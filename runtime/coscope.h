@@ -98,8 +98,10 @@ int co_loop_new(co_loop_t **out, const co_loop_opts *opts);
  * ends.  Returns main's result.  Must be called on the loop's thread and not
  * from inside a task.  Returns -EDEADLK, after printing every waiting task on
  * stderr, if every task is blocked and nothing (timer, I/O, thread work)
- * could ever wake one: Go's "all goroutines are asleep". */
-int co_loop_run(co_loop_t *loop, int (*main)(void *), void *arg);
+ * could ever wake one: Go's "all goroutines are asleep".  The main task is
+ * named "main" and its spawn site is the call of co_loop_run. */
+#define co_loop_run(loop, main, arg) co_loop_run_at(CO_LOC, (loop), (main), (arg))
+int co_loop_run_at(co_loc *loc, co_loop_t *loop, int (*main)(void *), void *arg);
 
 /* Cancel every task still alive, let them run their cleanup, report on
  * stderr the tasks that were pending or never awaited, and free the loop.
@@ -114,8 +116,10 @@ co_loop_t *co_loop_current(void);
 void *co_loop_uv(co_loop_t *loop);
 
 /* asyncio.run: new loop, run main to completion, free the loop (cancelling
- * and reporting leftovers).  Returns main's result or a loop error. */
-int co_run(int (*main)(void *), void *arg);
+ * and reporting leftovers).  Returns main's result or a loop error.  The
+ * main task's spawn site is the call of co_run. */
+#define co_run(main, arg) co_run_at(CO_LOC, (main), (arg))
+int co_run_at(co_loc *loc, int (*main)(void *), void *arg);
 
 /* ------------------------------------------------------------------------ */
 /* Tasks                                                                     */

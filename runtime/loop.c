@@ -142,12 +142,12 @@ void *co_loop_uv(co_loop_t *loop) { return ((co__loop *)loop)->uv; }
 
 static bool anything_ready(co__loop *l) { return l->ready_head != NULL; }
 
-int co_loop_run(co_loop_t *loop, int (*main_fn)(void *), void *arg)
+int co_loop_run_at(co_loc *loc, co_loop_t *loop, int (*main_fn)(void *), void *arg)
 {
     co__loop *l = (co__loop *)loop;
     if (!l || l != co__tl_loop) return -EINVAL; /* NULL, or another thread's loop */
     if (l->current || l->running) return -EBUSY;
-    co_task_t h = co_spawn_at(CO_LOC, "main", main_fn, arg);
+    co_task_t h = co_spawn_at(loc, "main", main_fn, arg);
     co__task *m = co__task_lookup(l, h);
     if (!m) return -ENOMEM;
     l->main = m;
@@ -260,12 +260,12 @@ int co_loop_free(co_loop_t *loop)
     return 0;
 }
 
-int co_run(int (*main_fn)(void *), void *arg)
+int co_run_at(co_loc *loc, int (*main_fn)(void *), void *arg)
 {
     co_loop_t *loop;
     int r = co_loop_new(&loop, NULL);
     if (r < 0) return r;
-    r = co_loop_run(loop, main_fn, arg);
+    r = co_loop_run_at(loc, loop, main_fn, arg);
     co_loop_free(loop);
     return r;
 }
