@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 static const char USAGE[] =
-    "usage: coscope run [-o FILE] [--force] [--slow-ms N] -- PROGRAM [ARGS...]\n"
+    "usage: coscope run [-o FILE] [--force] [--slow-ms N] [--drop] -- PROGRAM [ARGS...]\n"
     "\n"
     "Run PROGRAM (linked with libcoscope) and record what its tasks do into a\n"
     "SQLite trace.  PROGRAM's stdin/stdout/stderr are its own; its exit status is\n"
@@ -32,6 +32,8 @@ static const char USAGE[] =
     "                     it exists\n"
     "  -f, --force        overwrite FILE if it exists\n"
     "      --slow-ms N    slow-step threshold in milliseconds (default 100)\n"
+    "      --drop         when a ring is full, drop events (counted in meta 'lost')\n"
+    "                     instead of making the program wait for the recorder\n"
     "  -h, --help         this text\n";
 
 static volatile sig_atomic_t child_pid;
@@ -96,11 +98,12 @@ int cli_run(int argc, char **argv)
         { "output", required_argument, NULL, 'o' },
         { "force", no_argument, NULL, 'f' },
         { "slow-ms", required_argument, NULL, 's' },
+        { "drop", no_argument, NULL, 'd' },
         { "help", no_argument, NULL, 'h' },
         { 0, 0, 0, 0 },
     };
     const char *out = NULL;
-    int force = 0;
+    int force = 0, drop = 0;
     long slow_ms = 100;
     int c;
     opterr = 0;
@@ -109,6 +112,7 @@ int cli_run(int argc, char **argv)
         switch (c) {
         case 'o': out = optarg; break;
         case 'f': force = 1; break;
+        case 'd': drop = 1; break;
         case 's': {
             char *end;
             slow_ms = strtol(optarg, &end, 10);
@@ -160,6 +164,7 @@ int cli_run(int argc, char **argv)
         return 2;
     }
     shm->slow_ms = (int32_t)slow_ms;
+    shm->full_policy = drop ? TR_FULL_DROP : TR_FULL_BLOCK;
     tr_recorder *rec;
     r = tr_recorder_new(&rec, db, shm);
     if (r < 0) {

@@ -9,7 +9,7 @@ static const char USAGE[] =
     "Debugger and visualizer for asynchronous C programs built on libcoscope.\n"
     "\n"
     "commands:\n"
-    "  run [-o FILE] [--force] [--slow-ms N] -- PROGRAM [ARGS...]\n"
+    "  run [-o FILE] [--force] [--slow-ms N] [--drop] -- PROGRAM [ARGS...]\n"
     "                  run PROGRAM under the tracer, recording into a SQLite trace\n"
     "  info FILE       how the run ended and what the trace holds\n"
     "  report FILE [--fail-on-warnings] [--top N]\n"
