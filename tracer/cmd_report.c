@@ -385,7 +385,7 @@ static int64_t warnings_section(sqlite3 *db, int top)
     sqlite3_stmt *kinds = query(db, "SELECT kind, COUNT(*) FROM warnings GROUP BY kind ORDER BY COUNT(*) DESC, kind");
     sqlite3_stmt *rows = query(db,
         "SELECT w.task, t.name, w.ts, w.dur, w.message, l.file || ':' || l.line, l.func,"
-        "  l2.file || ':' || l2.line, l2.func, w.resource, r.name"
+        "  l2.file || ':' || l2.line, l2.func, w.resource, r.name, w.stack"
         " FROM warnings w LEFT JOIN tasks t ON t.id = w.task"
         " LEFT JOIN locations l ON l.id = w.loc LEFT JOIN locations l2 ON l2.id = w.loc2"
         " LEFT JOIN resources r ON r.id = w.resource"
@@ -423,6 +423,18 @@ static int64_t warnings_section(sqlite3 *db, int top)
                     else printf("      %sfrom %s\n      to   %s%s\n", C(C_DIM), a, b, C(C_OFF));
                 } else {
                     printf("      %sat %s%s\n", C(C_DIM), a, C(C_OFF));
+                }
+            }
+            /* Slow steps: where the watchdog caught the loop thread. */
+            if (sqlite3_column_type(rows, 11) != SQLITE_NULL) {
+                printf("      %sthe loop thread was in:%s\n", C(C_DIM), C(C_OFF));
+                const char *p = col(rows, 11);
+                while (p && *p) {
+                    const char *nl = strchr(p, '\n');
+                    int len = nl ? (int)(nl - p) : (int)strlen(p);
+                    if (len > WIDTH - 8) len = WIDTH - 8;
+                    printf("        %.*s\n", len, p);
+                    p = nl ? nl + 1 : NULL;
                 }
             }
         }
