@@ -253,8 +253,8 @@ void co__group_child_ended(co__task *t);
 
 /* Scheduler (loop.c). */
 void co__idle_start(co__loop *l);
-/* t: WAITING/new -> READY, at the tail of the ready FIFO. */
-static inline void co__ready_link(co__loop *l, co__task *t)
+/* Append t to the ready FIFO (no call: fast paths stay leaf functions). */
+static inline void co__ready_append(co__loop *l, co__task *t)
 {
     t->next_ready = NULL;
     if (l->ready_tail)
@@ -262,6 +262,11 @@ static inline void co__ready_link(co__loop *l, co__task *t)
     else
         l->ready_head = t;
     l->ready_tail = t;
+}
+/* t: WAITING/new -> READY, at the tail of the ready FIFO. */
+static inline void co__ready_link(co__loop *l, co__task *t)
+{
+    co__ready_append(l, t);
     if (CO_UNLIKELY(!l->idle_on)) co__idle_start(l);
 }
 static inline void co__ready(co__loop *l, co__task *t)
@@ -452,13 +457,7 @@ static inline void co__wake_quick(co__task *t, int result)
     if (t->wq) co__waitq_remove(t->wq, t);
     t->wake_result = result;
     t->state = CO_TASK_READY;
-    co__loop *l = t->loop;
-    t->next_ready = NULL;
-    if (l->ready_tail)
-        l->ready_tail->next_ready = t;
-    else
-        l->ready_head = t;
-    l->ready_tail = t;
+    co__ready_append(t->loop, t);
 }
 /* Deliver cancellation/timeout to a WAITING task. */
 void co__interrupt(co__task *t, int result);
