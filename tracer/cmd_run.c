@@ -28,7 +28,7 @@ static const char USAGE[] =
     "SQLite trace.  PROGRAM's stdin/stdout/stderr are its own; its exit status is\n"
     "passed through (128+N if killed by signal N).\n"
     "\n"
-    "  -o, --output FILE  trace file (default: coscope-PROGRAM-DATE.db); refused if\n"
+    "  -o, --output FILE  trace file (default: coscope-PROGRAM-DATE-PID.db); refused if\n"
     "                     it exists\n"
     "  -f, --force        overwrite FILE if it exists\n"
     "      --slow-ms N    slow-step threshold in milliseconds (default 100)\n"
@@ -145,7 +145,7 @@ int cli_run(int argc, char **argv)
         const char *base = strrchr(prog[0], '/') ? strrchr(prog[0], '/') + 1 : prog[0];
         char date[32];
         strftime(date, sizeof date, "%Y%m%d-%H%M%S", &tm);
-        snprintf(defname, sizeof defname, "coscope-%s-%s.db", base, date);
+        snprintf(defname, sizeof defname, "coscope-%s-%s-%d.db", base, date, (int)getpid());
         out = defname;
     }
     sqlite3 *db;
