@@ -150,8 +150,23 @@ void co__step_begin(co__loop *l, co__task *t, co_loc *from)
      * percent.  While only a trace records, t0 = 0 and the watchdog times
      * the step itself from when it first saw it; the trace has the step's
      * exact bounds anyway. */
-    atomic_store_explicit(&d->t0, l->debug ? co__mono_ns() : 0, memory_order_relaxed);
+    uint64_t now = l->debug ? co__mono_ns() : 0;
+    atomic_store_explicit(&d->t0, now, memory_order_relaxed);
     atomic_store_explicit(&d->seq, (s + 1) | 1, memory_order_release);
+    /* Debug mode: a lock held through a long await of something else makes
+     * every other task that wants it wait as long (the trace reports the
+     * same as lock_held_across_await). */
+    if (l->debug && from && t->locks_held > 0 && t->await_t0 && d->slow_ns &&
+        now - t->await_t0 >= d->slow_ns && co__lock_owner(t->last_lock) == t &&
+        !(t->wait_kind == CO_WAIT_LOCK && t->wait_obj == t->last_lock)) {
+        const char *name = t->last_lock->name;
+        if (name && name[0] == '&') name++;
+        fprintf(stderr, "coscope: lock held across await: task '%s' (#%llu) held lock '%s' #%llu for %.1f ms "
+                        "while awaiting %s at %s:%d\n", t->name, (unsigned long long)t->id, name ? name : "?",
+                (unsigned long long)t->last_lock->id, (double)(now - t->await_t0) / 1e6,
+                co_wait_kind_name(t->wait_kind), from->file ? from->file : "?", from->line);
+    }
+    t->await_t0 = 0;
 }
 
 static void loc_str(char *buf, size_t cap, const char *what, const co_loc *loc)
@@ -173,7 +188,9 @@ void co__step_end(co__loop *l, co__task *t, co_loc *at)
         atomic_store_explicit(&d->seq, s + 1, memory_order_release);
         return;
     }
-    uint64_t ns = co__mono_ns() - atomic_load_explicit(&d->t0, memory_order_relaxed);
+    uint64_t now_ns = co__mono_ns();
+    if (at) t->await_t0 = now_ns; /* an await begins (at == NULL: the task ends) */
+    uint64_t ns = now_ns - atomic_load_explicit(&d->t0, memory_order_relaxed);
     atomic_store_explicit(&d->seq, s + 1, memory_order_release);
     d->iter_steps += ns;
     if (!d->slow_ns || ns < d->slow_ns) return;

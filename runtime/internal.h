@@ -166,6 +166,10 @@ struct co__task {
     int timer_result;         /* what a timer expiry wakes us with: 0 or -ETIMEDOUT */
     int result;               /* valid only once ended */
     uint32_t cancel_count;    /* cancellations requested so far */
+    uint32_t locks_held;      /* co_locks this task owns now */
+    co_lock_t *last_lock;     /* the last it took; valid only while locks_held > 0 and
+                               * co__lock_owner(last_lock) == this task */
+    uint64_t await_t0;        /* debug mode: when the current await began */
 
     /* Line 3: introspection and groups. */
     const char *name;

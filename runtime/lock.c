@@ -19,6 +19,10 @@ static inline void take(co_lock_t *l, co__task *t)
 {
     l->owner = t;
     l->owner_gen = t ? t->gen : 0;
+    if (t) { /* what debug mode's "lock held across await" report needs */
+        t->locks_held++;
+        t->last_lock = l;
+    }
 }
 
 void co__report_deadlock(co__task *self, co_lock_t *want, co__task *target, co_loc *loc);
@@ -63,6 +67,7 @@ int co_lock_release(co_lock_t *l)
     if (CO_UNLIKELY(!self || co__lock_owner(l) != self)) return -EPERM;
     co__task *next = co__waitq_first(&l->waiters);
     CO_TRACE(TR_LOCK_REL, NULL, self->id, l->id, next ? next->id : 0);
+    self->locks_held--;
     take(l, next);
     if (next) co__wake(next, 0);
     return 0;

@@ -177,6 +177,9 @@ static co_task_t spawn(co_loc *loc, const char *name, co_fn fn, void *arg, bool 
     t->watchers = NULL;
     t->scope = NULL;
     t->cancel_count = 0;
+    t->locks_held = 0;
+    t->last_lock = NULL;
+    t->await_t0 = 0;
     t->name = name ? name : "task";
     t->spawn_loc = loc;
     t->parent_id = parent ? parent->id : 0;

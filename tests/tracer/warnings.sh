@@ -342,6 +342,10 @@ debug slow warn_slow step
 has "debug slow: slow step" "$err" "coscope: slow step: task 'slowpoke'"
 has "debug slow: between the two awaits" "$err" \
     "between await at tests/tracer/progs/warn_slow.c:$(line_of SL_BEFORE warn_slow.c) and await at tests/tracer/progs/warn_slow.c:$(line_of SL_AFTER warn_slow.c)"
+debug held warn_slow held
+has "debug held: lock held across await" "$err" \
+    "coscope: lock held across await: task 'hoarder' (#2) held lock 'db_lock'"
+has "debug held: the await's line" "$err" "while awaiting sleep at tests/tracer/progs/warn_slow.c:$(line_of SL_HELD warn_slow.c)"
 # Without CO_DEBUG nothing is printed for a slow step.
 timeout 20 "$progs/warn_slow" step > /dev/null 2> "$tmp/nodebug.err"
 check "no debug: no slow step report" "$(grep -c 'slow step' "$tmp/nodebug.err")" 0
