@@ -295,7 +295,8 @@ if command -v node >/dev/null && command -v npm >/dev/null; then
     if [ ! -d "$mods/node_modules/@tracerbench/trace-model" ] || [ ! -d "$mods/node_modules/@paulirish/trace_engine" ]; then
         mkdir -p "$mods"
         [ -f "$mods/package.json" ] || echo '{"private": true}' >"$mods/package.json"
-        npm install --prefix "$mods" --no-audit --no-fund --loglevel=error \
+        # Bounded: a registry that does not answer must not hang the test run.
+        timeout 180 npm install --prefix "$mods" --no-audit --no-fund --loglevel=error \
             @tracerbench/trace-model@8.0.0 @paulirish/trace_engine@0.0.65 >"$tmp/npm.log" 2>&1 ||
             { echo "cli: npm install of the trace consumers failed:"; tail -5 "$tmp/npm.log"; }
     fi
