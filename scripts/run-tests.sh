@@ -4,7 +4,8 @@
 build=$1; shift
 pass=0; fail=0; failed=""
 for t in "$@"; do
-    if "$t"; then pass=$((pass + 1)); else fail=$((fail + 1)); failed="$failed $t"; fi
+    # A hang is a failure, not a stuck CI job.
+    if timeout 600 "$t"; then pass=$((pass + 1)); else fail=$((fail + 1)); failed="$failed $t"; fi
 done
 [ -n "$failed" ] && echo "failed:$failed"
 echo "$pass passed, $fail failed"
