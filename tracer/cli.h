@@ -4,6 +4,7 @@
 #define TR_CLI_H
 
 #include <sqlite3.h>
+#include <stdio.h>
 
 int cli_run(int argc, char **argv);
 int cli_info(int argc, char **argv);
@@ -18,5 +19,8 @@ sqlite3 *cli_open_trace(const char *cmd, const char *path);
 /* Close what cli_open_trace returned, removing the empty -wal/-shm files a
  * read-only connection leaves behind when it was the one that made them. */
 void cli_close_trace(sqlite3 *db);
+
+/* JSON string of s (NULL: ""), invalid UTF-8 replaced by U+FFFD (cli_json.c). */
+void cli_json_string(FILE *f, const char *s);
 
 #endif

@@ -66,36 +66,7 @@ typedef struct ex {
     sqlite3_stmt *step_at, *step_from;
 } ex;
 
-/* ---- JSON helpers ------------------------------------------------------ */
-
-/* JSON string; bytes that are not valid UTF-8 become U+FFFD so the output
- * always parses (names and log lines come from the traced program). */
-static void jstr(FILE *f, const char *s)
-{
-    const unsigned char *p = (const unsigned char *)(s ? s : "");
-    fputc('"', f);
-    while (*p) {
-        unsigned char c = *p;
-        if (c == '"' || c == '\\') { fputc('\\', f); fputc(c, f); p++; continue; }
-        if (c < 0x20) {
-            if (c == '\n') fputs("\\n", f);
-            else if (c == '\t') fputs("\\t", f);
-            else fprintf(f, "\\u%04x", c);
-            p++;
-            continue;
-        }
-        if (c < 0x80) { fputc(c, f); p++; continue; }
-        int len = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
-        int ok = len > 0;
-        for (int k = 1; ok && k < len; k++) ok = (p[k] & 0xc0) == 0x80;
-        if (ok && len == 3) ok = !(c == 0xe0 && p[1] < 0xa0) && !(c == 0xed && p[1] >= 0xa0);
-        if (ok && len == 4) ok = !(c == 0xf0 && p[1] < 0x90) && !(c == 0xf4 && p[1] >= 0x90);
-        if (!ok) { fputs("\\ufffd", f); p++; continue; }
-        fwrite(p, 1, (size_t)len, f);
-        p += len;
-    }
-    fputc('"', f);
-}
+/* ---- JSON helpers (strings: cli_json_string) -------------------------- */
 
 /* Microseconds, exactly, from integer nanoseconds. */
 static void jus(FILE *f, int64_t ns)
@@ -155,7 +126,7 @@ static void loc_arg(ex *x, const char *key, sqlite3_stmt *st, int file_col, int 
     char buf[4096];
     snprintf(buf, sizeof buf, "%s:%lld", text(st, file_col), (long long)sqlite3_column_int64(st, line_col));
     fprintf(x->f, ",\"%s\":", key);
-    jstr(x->f, buf);
+    cli_json_string(x->f, buf);
 }
 
 /* ---- sections ---------------------------------------------------------- */
@@ -168,7 +139,7 @@ static void metadata(ex *x)
         snprintf(name, sizeof name, "%s (coscope)", is_null(st, 0) ? "program" : text(st, 0));
         ev(x, "M", 0, 0);
         fputs(",\"cat\":\"__metadata\",\"name\":\"process_name\",\"args\":{\"name\":", x->f);
-        jstr(x->f, name);
+        cli_json_string(x->f, name);
         fputs("}}", x->f);
     }
     sqlite3_finalize(st);
@@ -179,7 +150,7 @@ static void metadata(ex *x)
         snprintf(name, sizeof name, "%s #%lld", is_null(st, 1) ? "task" : text(st, 1), (long long)id);
         ev(x, "M", id, 0);
         fputs(",\"cat\":\"__metadata\",\"name\":\"thread_name\",\"args\":{\"name\":", x->f);
-        jstr(x->f, name);
+        cli_json_string(x->f, name);
         fputs("}}", x->f);
         ev(x, "M", id, 0);
         fprintf(x->f, ",\"cat\":\"__metadata\",\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":%lld}}", (long long)id);
@@ -218,7 +189,7 @@ static void slices(ex *x)
         fputs(",\"dur\":", x->f);
         jus(x->f, d);
         fprintf(x->f, ",\"cat\":\"%s\",\"name\":", await ? "await" : "step");
-        jstr(x->f, name);
+        cli_json_string(x->f, name);
         fputs(",\"args\":{", x->f);
         fprintf(x->f, "\"start_ns\":%lld,\"end_ns\":%lld", (long long)start, (long long)end);
         if (await) {
@@ -255,7 +226,7 @@ static void async_spans(ex *x)
         for (int k = 0; k < 2; k++) {
             ev(x, k ? "e" : "b", task, sqlite3_column_int64(st, k ? 5 : 4));
             fprintf(x->f, ",\"cat\":\"%s\",\"id\":\"0x%llx\",\"name\":", kind, (unsigned long long)id);
-            jstr(x->f, name);
+            cli_json_string(x->f, name);
             if (!k) {
                 fprintf(x->f, ",\"args\":{\"task\":%lld", (long long)task);
                 if (!is_null(st, 3)) fprintf(x->f, ",\"resource\":%lld", (long long)sqlite3_column_int64(st, 3));
@@ -275,10 +246,10 @@ static void instant(ex *x, sqlite3_stmt *st, int task_col, int ts_col, const cha
     int has_task = !is_null(st, task_col);
     ev(x, "i", has_task ? sqlite3_column_int64(st, task_col) : 0, sqlite3_column_int64(st, ts_col));
     fprintf(x->f, ",\"s\":\"%s\",\"cat\":\"%s\",\"name\":", has_task ? "t" : "g", cat);
-    jstr(x->f, name);
+    cli_json_string(x->f, name);
     fputs(",\"args\":{", x->f);
     fprintf(x->f, "\"%s\":", msg_key);
-    jstr(x->f, msg);
+    cli_json_string(x->f, msg);
     loc_arg(x, "at", st, file_col, line_col);
     fputs("}}", x->f);
 }
@@ -346,11 +317,11 @@ static void flow(ex *x, const char *name, int64_t from, int64_t ts, int64_t to, 
     int64_t id = ++x->flows;
     ev(x, "s", from, s1);
     fprintf(x->f, ",\"cat\":\"step\",\"id\":%lld,\"name\":", (long long)id);
-    jstr(x->f, name);
+    cli_json_string(x->f, name);
     fputc('}', x->f);
     ev(x, "f", to, s2);
     fprintf(x->f, ",\"bp\":\"e\",\"cat\":\"step\",\"id\":%lld,\"name\":", (long long)id);
-    jstr(x->f, name);
+    cli_json_string(x->f, name);
     fputc('}', x->f);
 }
 
@@ -462,9 +433,9 @@ static int export_chrome(sqlite3 *db, FILE *f, const char *path)
                                 " 'signal', 'start_time', 'pid', 'events', 'lost', 'duration_ns') ORDER BY key");
     while (row(&x, st)) {
         fputc(',', f);
-        jstr(f, text(st, 0));
+        cli_json_string(f, text(st, 0));
         fputc(':', f);
-        jstr(f, is_null(st, 1) ? "" : text(st, 1));
+        cli_json_string(f, is_null(st, 1) ? "" : text(st, 1));
     }
     sqlite3_finalize(st);
     fputs("},\"traceEvents\":[", f);

@@ -143,38 +143,6 @@ static void csv_field(const char *s, int is_null)
     putchar('"');
 }
 
-/* JSON string; bytes that are not valid UTF-8 become U+FFFD so the output
- * always parses. */
-static void json_string(FILE *f, const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    fputc('"', f);
-    while (*p) {
-        unsigned char c = *p;
-        if (c == '"' || c == '\\') { fputc('\\', f); fputc(c, f); p++; continue; }
-        if (c < 0x20) {
-            switch (c) {
-            case '\n': fputs("\\n", f); break;
-            case '\t': fputs("\\t", f); break;
-            case '\r': fputs("\\r", f); break;
-            default: fprintf(f, "\\u%04x", c);
-            }
-            p++;
-            continue;
-        }
-        if (c < 0x80) { fputc(c, f); p++; continue; }
-        int len = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
-        int ok = len > 0;
-        for (int k = 1; ok && k < len; k++) ok = (p[k] & 0xc0) == 0x80;
-        if (ok && len == 3) ok = !(c == 0xe0 && p[1] < 0xa0) && !(c == 0xed && p[1] >= 0xa0);
-        if (ok && len == 4) ok = !(c == 0xf0 && p[1] < 0x90) && !(c == 0xf4 && p[1] >= 0x90);
-        if (!ok) { fputs("\\ufffd", f); p++; continue; }
-        fwrite(p, 1, (size_t)len, f);
-        p += len;
-    }
-    fputc('"', f);
-}
-
 static void json_value(sqlite3_stmt *st, int i)
 {
     switch (sqlite3_column_type(st, i)) {
@@ -194,7 +162,7 @@ static void json_value(sqlite3_stmt *st, int i)
         putchar('"');
         break;
     }
-    default: json_string(stdout, (const char *)sqlite3_column_text(st, i));
+    default: cli_json_string(stdout, (const char *)sqlite3_column_text(st, i));
     }
 }
 
@@ -234,7 +202,7 @@ static int run_stmt(sqlite3 *db, sqlite3_stmt *st, int fmt, int *json_rows, int 
             (*json_rows)++;
             for (int i = 0; i < ncol; i++) {
                 if (i) putchar(',');
-                json_string(stdout, sqlite3_column_name(st, i));
+                cli_json_string(stdout, sqlite3_column_name(st, i));
                 putchar(':');
                 json_value(st, i);
             }
