@@ -99,6 +99,18 @@ void co_freeaddrinfo(struct addrinfo *ai)
     if (ai) uv_freeaddrinfo(ai);
 }
 
+int co__resolve_tcp(co_loc *loc, const char *host, int port, struct addrinfo **res)
+{
+    char service[8];
+    snprintf(service, sizeof service, "%d", port);
+    struct addrinfo hints;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV; /* no AI_ADDRCONFIG: it hides 127.0.0.1 on hosts with only loopback */
+    return co_getaddrinfo_at(loc, host, service, &hints, res);
+}
+
 int co_resolve_at(co_loc *loc, const char *host, int port, struct sockaddr_storage *out)
 {
     if (port < 0 || port > 65535 || !out) return -EINVAL;
@@ -110,14 +122,8 @@ int co_resolve_at(co_loc *loc, const char *host, int port, struct sockaddr_stora
     if (uv_ip6_addr(host, port, (struct sockaddr_in6 *)out) == 0) return 0;
     memset(out, 0, sizeof *out);
 
-    char service[8];
-    snprintf(service, sizeof service, "%d", port);
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV; /* no AI_ADDRCONFIG: it hides 127.0.0.1 on hosts with only loopback */
-    int r = co_getaddrinfo_at(loc, host, service, &hints, &res);
+    struct addrinfo *res = NULL;
+    int r = co__resolve_tcp(loc, host, port, &res);
     if (r < 0) return r;
     r = UV_EAI_NONAME;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {

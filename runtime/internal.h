@@ -478,6 +478,11 @@ static inline co__task *co__self(void)
 void co__heap_insert(co__loop *l, co__task *t, uint64_t at, int result);
 void co__timers_init(co__loop *l);
 
+/* Look up host:port for a TCP stream (dns.c): the hints co_resolve and
+ * co_tcp_connect share.  Free *res with uv_freeaddrinfo.  May suspend. */
+struct addrinfo;
+int co__resolve_tcp(co_loc *loc, const char *host, int port, struct addrinfo **res);
+
 /* Resource ids, unique per process (shared with the tracer). */
 uint64_t co__next_resource_id(void);
 /* A new lock/event/... : take an id and tell the tracer its kind and name. */

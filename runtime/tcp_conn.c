@@ -65,14 +65,8 @@ int co_tcp_connect_at(co_loc *loc, co_tcp_t **out, const char *host, int port)
         return connect_one(loc, self, (struct sockaddr *)&ss, out);
 
     /* A name: try each address it has, in the resolver's order. */
-    char service[8];
-    snprintf(service, sizeof service, "%d", port);
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV; /* no AI_ADDRCONFIG: it hides 127.0.0.1 on hosts with only loopback */
-    int r = co_getaddrinfo_at(loc, host, service, &hints, &res);
+    struct addrinfo *res = NULL;
+    int r = co__resolve_tcp(loc, host, port, &res);
     if (r < 0) return r;
     r = UV_EAI_NONAME;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
