@@ -115,17 +115,7 @@ bool co__would_deadlock(co__task *self, co__task *target)
     size_t limit = self->loop->live + 1;
     while (x && limit--) {
         if (x == self) return true;
-        if (x->state != CO_TASK_WAITING) return false;
-        switch (x->wait_kind) {
-        case CO_WAIT_TASK:
-            x = x->wait_obj;
-            break;
-        case CO_WAIT_LOCK:
-            x = co__lock_owner((co_lock_t *)x->wait_obj);
-            break;
-        default:
-            return false;
-        }
+        x = co__waits_for(x);
     }
     return false;
 }

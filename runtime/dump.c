@@ -271,8 +271,7 @@ void co__report_deadlock(co__task *self, co_lock_t *want, co__task *target, co_l
         fprintf(out, "  '%s' (#%llu) waits on ", x->name, (unsigned long long)x->id);
         describe_wait(out, x);
         fprintf(out, "\n");
-        x = x->wait_kind == CO_WAIT_TASK ? x->wait_obj
-          : x->wait_kind == CO_WAIT_LOCK ? co__lock_owner((co_lock_t *)x->wait_obj) : NULL;
+        x = co__waits_for(x);
     }
 }
 

@@ -576,6 +576,18 @@ static inline void co__sem_taken(co_sem_t *s, co__task *t)
     s->last_taker_id = t ? t->id : 0;
 }
 
+/* The task whose progress x's wait depends on, for the waits that can form
+ * a cycle: the awaited task, or the owner of the lock.  NULL otherwise, and
+ * when x is not waiting.  The deadlock check, its report and the trace's
+ * detections all follow this one edge. */
+static inline co__task *co__waits_for(const co__task *x)
+{
+    if (x->state != CO_TASK_WAITING) return NULL;
+    if (x->wait_kind == CO_WAIT_TASK) return (co__task *)x->wait_obj;
+    if (x->wait_kind == CO_WAIT_LOCK) return co__lock_owner((co_lock_t *)x->wait_obj);
+    return NULL;
+}
+
 /* Detections as trace events (warn.c). */
 void co__warn_cycle(co__task *self, uint64_t want_id, int want_kind, co__task *target, co_loc *loc);
 void co__warn_loop(co__loop *l, int code);

@@ -6,16 +6,13 @@
  * and the task that could have released it. */
 #include "internal.h"
 
-/* The task that could end x's wait, if there is a single one. */
+/* The task that could end x's wait, if there is a single one: the edge of
+ * the deadlock check, or for a semaphore its last taker. */
 static co__task *blocker(co__task *x)
 {
-    if (x->state != CO_TASK_WAITING) return NULL;
-    switch (x->wait_kind) {
-    case CO_WAIT_TASK: return x->wait_obj;
-    case CO_WAIT_LOCK: return co__lock_owner((co_lock_t *)x->wait_obj);
-    case CO_WAIT_SEM: return co__sem_last_taker((co_sem_t *)x->wait_obj);
-    default: return NULL;
-    }
+    if (x->state == CO_TASK_WAITING && x->wait_kind == CO_WAIT_SEM)
+        return co__sem_last_taker((co_sem_t *)x->wait_obj);
+    return co__waits_for(x);
 }
 
 /* arg = code | wait kind << 8 | other task << 16.  other: the task that
