@@ -93,7 +93,7 @@ $(BUILD)/tests/tracer/progs/%: tests/tracer/progs/%.c $(BUILD)/libcoscope.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CO_CFLAGS) $(CFLAGS) -Iruntime $< -o $@ $(LDFLAGS) $(BUILD)/libcoscope.a $(LIBS)
 
-$(BUILD)/bench/%: bench/%.c $(BUILD)/libcoscope.a
+$(BUILD)/bench/%: bench/%.c bench/bench.h $(BUILD)/libcoscope.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CO_CFLAGS) $(CFLAGS) -Iruntime -Itracer $< -o $@ $(LDFLAGS) $(BUILD)/libcoscope.a $(LIBS)
 

@@ -8,7 +8,7 @@
  * workload's freed memory is reused.
  *
  * Usage: idle_mem [--scale F] */
-#include "coscope.h"
+#include "bench.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,8 +61,7 @@ static int bench_main(void *arg)
 int main(int argc, char **argv)
 {
     double scale = 1.0;
-    for (int i = 1; i + 1 < argc; i += 2)
-        if (!strcmp(argv[i], "--scale")) scale = atof(argv[i + 1]);
+    bench_args(argc, argv, NULL, &scale);
     n_tasks = (size_t)(TASKS * scale);
     if (n_tasks < 1) n_tasks = 1;
     int r = co_run(bench_main, NULL);

@@ -4,7 +4,7 @@
  * loops.  Mutual exclusion is checked on every acquisition.
  *
  * Usage: lock [--reps N] [--scale F] */
-#include "coscope.h"
+#include "bench.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,13 +12,6 @@
 
 #define TASKS 100
 #define ACQUISITIONS 10000
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static co_lock_t lock;
 static long per_task;
@@ -45,10 +38,10 @@ static int bench_main(void *arg)
     co_task_t h[TASKS];
     co_lock_init(&lock);
     inside = 0;
-    double t0 = now_s();
+    double t0 = bench_now_s();
     for (int i = 0; i < TASKS; i++) h[i] = co_spawn(worker, NULL);
     int r = co_gather(h, TASKS, NULL, 0);
-    *secs = now_s() - t0;
+    *secs = bench_now_s() - t0;
     co_lock_destroy(&lock);
     return r;
 }
@@ -57,22 +50,11 @@ int main(int argc, char **argv)
 {
     int reps = 5;
     double scale = 1.0;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--reps")) reps = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--scale")) scale = atof(argv[i + 1]);
-    }
+    bench_args(argc, argv, &reps, &scale);
     per_task = (long)(ACQUISITIONS * scale);
     if (per_task < 1) per_task = 1;
-    double best = 1e30;
-    for (int k = 0; k < reps; k++) {
-        double s = 0;
-        int r = co_run(bench_main, &s);
-        if (r < 0) {
-            fprintf(stderr, "lock: %s\n", co_strerror(r));
-            return 1;
-        }
-        if (s < best) best = s;
-    }
+    double best = bench_best("lock", reps, bench_main);
+    if (best < 0) return 1;
     printf("acquisitions=%ld\nreps=%d\nseconds=%.6f\nns_per_acquisition=%.2f\n", per_task * TASKS, reps,
            best, best * 1e9 / (double)(per_task * TASKS));
     return 0;

@@ -4,7 +4,7 @@
  * tasks, the exchange, and gathering them.  Best of --reps fresh loops.
  *
  * Usage: pingpong [--reps N] [--scale F] */
-#include "coscope.h"
+#include "bench.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,13 +12,6 @@
 #include <time.h>
 
 #define MESSAGES 1000000
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static co_queue_t q1, q2;
 static long rounds;
@@ -55,10 +48,10 @@ static int bench_main(void *arg)
     double *secs = arg;
     int r;
     if ((r = co_queue_init(&q1, 0)) < 0 || (r = co_queue_init(&q2, 0)) < 0) return r;
-    double t0 = now_s();
+    double t0 = bench_now_s();
     co_task_t h[2] = { co_spawn(producer, NULL), co_spawn(consumer, NULL) };
     r = co_gather(h, 2, NULL, 0);
-    *secs = now_s() - t0;
+    *secs = bench_now_s() - t0;
     co_queue_destroy(&q1);
     co_queue_destroy(&q2);
     return r;
@@ -68,22 +61,11 @@ int main(int argc, char **argv)
 {
     int reps = 5;
     double scale = 1.0;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--reps")) reps = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--scale")) scale = atof(argv[i + 1]);
-    }
+    bench_args(argc, argv, &reps, &scale);
     rounds = (long)(MESSAGES * scale) / 2;
     if (rounds < 1) rounds = 1;
-    double best = 1e30;
-    for (int k = 0; k < reps; k++) {
-        double s = 0;
-        int r = co_run(bench_main, &s);
-        if (r < 0) {
-            fprintf(stderr, "pingpong: %s\n", co_strerror(r));
-            return 1;
-        }
-        if (s < best) best = s;
-    }
+    double best = bench_best("pingpong", reps, bench_main);
+    if (best < 0) return 1;
     printf("messages=%ld\nreps=%d\nseconds=%.6f\nns_per_message=%.2f\n", 2 * rounds, reps, best,
            best * 1e9 / (double)(2 * rounds));
     return 0;

@@ -7,7 +7,7 @@
  * starts, so every stack is reused.  Best of --reps.
  *
  * Usage: spawn [--reps N] [--scale F] */
-#include "coscope.h"
+#include "bench.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,13 +15,6 @@
 #include <time.h>
 
 #define N_SPAWN 2000000L
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static long n_spawn;
 
@@ -38,12 +31,12 @@ static int bench_main(void *arg)
         int r = co_await(co_spawn(child, NULL));
         if (r != 7) return r < 0 ? r : -EPROTO;
     }
-    uint64_t t0 = now_ns();
+    double t0 = bench_now_s();
     for (long i = 0; i < n_spawn; i++) {
         int r = co_await(co_spawn(child, NULL));
         if (__builtin_expect(r != 7, 0)) return r < 0 ? r : -EPROTO;
     }
-    *ns = (double)(now_ns() - t0) / (double)n_spawn;
+    *ns = (bench_now_s() - t0) * 1e9 / (double)n_spawn;
     return 0;
 }
 
@@ -51,22 +44,11 @@ int main(int argc, char **argv)
 {
     int reps = 5;
     double scale = 1.0;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--reps")) reps = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--scale")) scale = atof(argv[i + 1]);
-    }
+    bench_args(argc, argv, &reps, &scale);
     n_spawn = (long)(N_SPAWN * scale);
     if (n_spawn < 1) n_spawn = 1;
-    double best = 1e30;
-    for (int k = 0; k < reps; k++) {
-        double ns = 0;
-        int r = co_run(bench_main, &ns);
-        if (r < 0) {
-            fprintf(stderr, "spawn: %s\n", co_strerror(r));
-            return 1;
-        }
-        if (ns < best) best = ns;
-    }
+    double best = bench_best("spawn", reps, bench_main);
+    if (best < 0) return 1;
     printf("tasks=%ld\nreps=%d\nns_per_task=%.2f\n", n_spawn, reps, best);
     return 0;
 }

@@ -10,7 +10,7 @@
  *
  * Usage: spawn_yield [--reps N] [--scale F]
  * Prints key=value lines; see bench/run.sh. */
-#include "coscope.h"
+#include "bench.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,13 +19,6 @@
 #define TASKS 100000
 #define YIELDS 10
 #define TIME_BUDGET 20.0 /* stop repeating once this many seconds were spent */
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static long yields_done;
 
@@ -50,7 +43,7 @@ static int once(size_t n, double *secs)
     co_task_t *h = malloc(n * sizeof *h);
     if (!h) return -ENOMEM;
     yields_done = 0;
-    double t0 = now_s();
+    double t0 = bench_now_s();
     for (size_t i = 0; i < n; i++) {
         h[i] = co_spawn(worker, NULL);
         if (!h[i].h) {
@@ -59,7 +52,7 @@ static int once(size_t n, double *secs)
         }
     }
     int r = co_gather(h, n, NULL, 0);
-    *secs = now_s() - t0;
+    *secs = bench_now_s() - t0;
     free(h);
     if (r < 0) return r;
     if (yields_done != (long)n * YIELDS) {
@@ -81,10 +74,7 @@ int main(int argc, char **argv)
 {
     int reps = 3;
     double scale = 1.0;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--reps")) reps = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--scale")) scale = atof(argv[i + 1]);
-    }
+    bench_args(argc, argv, &reps, &scale);
     size_t n = (size_t)(TASKS * scale);
     if (n < 1) n = 1;
     double best = 1e30, best_warm = 1e30, spent = 0;

@@ -18,7 +18,7 @@
  *
  * Usage: switch [--reps N] [--scale F] [--only pair|self|raw]  (--only: for
  * profiling one of them with perf) */
-#include "coscope.h"
+#include "bench.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,11 +131,9 @@ int main(int argc, char **argv)
     int reps = 5;
     double scale = 1.0;
     const char *only = "";
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--reps")) reps = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--scale")) scale = atof(argv[i + 1]);
-        else if (!strcmp(argv[i], "--only")) only = argv[i + 1];
-    }
+    bench_args(argc, argv, &reps, &scale);
+    for (int i = 1; i + 1 < argc; i += 2)
+        if (!strcmp(argv[i], "--only")) only = argv[i + 1];
     int do_pair = !*only || !strcmp(only, "pair");
     int do_self = !*only || !strcmp(only, "self");
     int do_raw = !*only || !strcmp(only, "raw");
