@@ -34,32 +34,6 @@ static int run_opts(int (*body)(void *), void *arg, int debug, int slow_ms)
     return r;
 }
 
-/* Capture what the runtime prints on stderr, from every thread. */
-typedef struct { int saved; FILE *f; } capture;
-
-static void capture_begin(capture *c)
-{
-    fflush(stderr);
-    c->f = tmpfile();
-    assert_non_null(c->f);
-    c->saved = dup(2);
-    assert_true(c->saved >= 0);
-    assert_true(dup2(fileno(c->f), 2) >= 0);
-}
-
-static const char *capture_end(capture *c)
-{
-    static char buf[65536];
-    fflush(stderr);
-    dup2(c->saved, 2);
-    close(c->saved);
-    rewind(c->f);
-    size_t n = fread(buf, 1, sizeof buf - 1, c->f);
-    buf[n] = 0;
-    fclose(c->f);
-    return buf;
-}
-
 #define assert_contains(hay, needle) do { \
     if (!strstr((hay), (needle))) fail_msg("'%s' not found in:\n%s", (needle), (hay)); \
 } while (0)

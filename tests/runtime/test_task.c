@@ -19,34 +19,6 @@
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                   */
 
-/* Capture what the runtime prints on stderr (reports), so tests can assert
- * on it instead of leaving noise in the output. */
-typedef struct { int saved; FILE *f; } capture;
-
-static void capture_begin(capture *c)
-{
-    fflush(stderr);
-    c->f = tmpfile();
-    assert_non_null(c->f);
-    c->saved = dup(2);
-    assert_true(c->saved >= 0);
-    assert_true(dup2(fileno(c->f), 2) >= 0);
-}
-
-/* Restore stderr; return what was printed (static buffer). */
-static const char *capture_end(capture *c)
-{
-    static char buf[8192];
-    fflush(stderr);
-    dup2(c->saved, 2);
-    close(c->saved);
-    rewind(c->f);
-    size_t n = fread(buf, 1, sizeof buf - 1, c->f);
-    buf[n] = 0;
-    fclose(c->f);
-    return buf;
-}
-
 static int return_arg(void *arg) { return I(arg); }
 
 /* ------------------------------------------------------------------------ */

@@ -51,6 +51,35 @@ static inline void run(int (*body)(void *), void *arg)
     assert_int_equal(r, 0);
 }
 
+/* Capture what the runtime prints on stderr (reports), from every thread,
+ * so tests can assert on it instead of leaving noise in the output. */
+typedef struct { int saved; FILE *f; } capture;
+
+static inline void capture_begin(capture *c)
+{
+    fflush(stderr);
+    c->f = tmpfile();
+    assert_non_null(c->f);
+    c->saved = dup(2);
+    assert_true(c->saved >= 0);
+    assert_true(dup2(fileno(c->f), 2) >= 0);
+}
+
+/* Restore stderr; return what was printed (a static buffer, until the next
+ * capture_end). */
+static inline const char *capture_end(capture *c)
+{
+    static char buf[65536];
+    fflush(stderr);
+    dup2(c->saved, 2);
+    close(c->saved);
+    rewind(c->f);
+    size_t n = fread(buf, 1, sizeof buf - 1, c->f);
+    buf[n] = 0;
+    fclose(c->f);
+    return buf;
+}
+
 /* An order log: tasks append small integers, tests compare sequences. */
 typedef struct { int v[256]; int n; } order_log;
 static inline void log_add(order_log *l, int x) { if (l->n < 256) l->v[l->n++] = x; }
