@@ -81,7 +81,7 @@ $(BUILD)/coscope.pc: Makefile
 	  'Requires.private: libuv sqlite3' 'Cflags: -I$${includedir} -pthread -fno-omit-frame-pointer' \
 	  'Libs: $${libdir}/libcoscope.a -luv -lsqlite3 -pthread' > $@
 
-$(BUILD)/tests/%: tests/%.c $(BUILD)/libcoscope.a tests/runtime/testutil.h
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libcoscope.a $(wildcard tests/runtime/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CO_CFLAGS) $(CFLAGS) -Iruntime -Itracer -Itests/runtime $< -o $@ $(LDFLAGS) $(BUILD)/libcoscope.a -lcmocka $(LIBS)
 
