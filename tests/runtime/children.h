@@ -1,7 +1,6 @@
 /* children.h -- what the tests of the combinators, timeout scopes and task
  * groups share (test_combinators.c, test_timeout.c, test_group.c): children
- * that sleep, fail or wait and record how they ended, and the teardown that
- * drops a loop a failed assertion left behind.
+ * that sleep, fail or wait and record how they ended.
  *
  * Children that must outlive the interesting moment sleep for 100 s or wait
  * on an event nobody sets; only cancellation can end them early, so a test
@@ -10,8 +9,7 @@
 #ifndef CO_TEST_CHILDREN_H
 #define CO_TEST_CHILDREN_H
 
-#include "testutil.h"
-#include "internal.h" /* co__tl_loop, for drop_leaked_loop only */
+#include "leaked.h"
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -36,9 +34,6 @@ static inline void capture_stderr_on(void)
     dup2(saved_stderr, 2);
     close(saved_stderr);
 }
-
-static inline int return_arg(void *arg) { return I(arg); }
-static inline int fail_eio(void *arg) { return -EIO; }
 
 /* Sleep arg ms, then return arg. */
 static inline int sleep_ms(void *arg)
@@ -83,15 +78,5 @@ static inline int waits_event(void *arg)
     int r = co_event_wait((co_event_t *)arg);
     return r < 0 ? r : 77;
 }
-
-/* Teardown: after a failure inside a task the loop cannot be freed (it
- * still thinks a task is running); leak it and detach it from the thread. */
-static inline int drop_leaked_loop(void **state)
-{
-    co__tl_loop = NULL;
-    return 0;
-}
-
-#define T(f) cmocka_unit_test_teardown(f, drop_leaked_loop)
 
 #endif

@@ -1,25 +1,18 @@
-/* test_task.c -- tasks and the loop: spawn order, await/detach ownership,
- * cancellation, introspection, sleeping and yielding, loop lifecycle and
- * the "all tasks are asleep" check.
+/* test_task.c -- tasks: spawn order, await/detach ownership, cancellation,
+ * introspection, sleeping and yielding.  The loop's lifecycle (co_run,
+ * co_loop_free's leftovers, "all tasks are asleep") is in test_loop.c.
  *
  * Ordering is asserted through order_log, never through durations: where
  * time is involved the margins are wide and only the order (or an upper
  * bound far above the expected time) is checked.
- *
- * A failing cmocka assertion inside a task longjmps off the task's stack and
- * leaves its loop installed on the thread; drop_leaked_loop() abandons it so
- * the next test starts clean instead of failing with -EBUSY.
  */
-#include "testutil.h"
-#include "internal.h" /* co__tl_loop, for drop_leaked_loop only */
+#include "leaked.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                   */
-
-static int return_arg(void *arg) { return I(arg); }
 
 /* ------------------------------------------------------------------------ */
 /* Spawn order and await                                                     */
@@ -55,8 +48,6 @@ static void test_spawn_fifo(void **state)
     assert_int_equal(run_main(main_spawn_fifo, &lg), 0);
     assert_log(&lg, 0, 1, 2, 3);
 }
-
-static int fail_eio(void *arg) { return -EIO; }
 
 static int yield_then_return(void *arg)
 {
@@ -598,26 +589,6 @@ static void test_cancel_pending_at_await(void **state)
     assert_int_equal(run_main(main_cancel_pending_await, NULL), 0);
 }
 
-/* ------------------------------------------------------------------------ */
-/* Loop lifecycle                                                            */
-
-static void test_loop_new_twice(void **state)
-{
-    co_loop_t *a, *b = (co_loop_t *)&b;
-    assert_null(co_loop_current());
-    assert_int_equal(co_loop_new(&a, NULL), 0);
-    assert_ptr_equal(co_loop_current(), a);
-    assert_non_null(co_loop_uv(a));
-    assert_int_equal(co_loop_new(&b, NULL), -EBUSY);
-    assert_null(b);
-    assert_int_equal(co_loop_free(a), 0);
-    assert_null(co_loop_current());
-    assert_int_equal(co_loop_new(&a, NULL), 0); /* free again after free */
-    assert_int_equal(co_loop_free(a), 0);
-    assert_int_equal(co_loop_free(NULL), 0);
-    assert_int_equal(co_loop_run(NULL, return_arg, P(1)), -EINVAL); /* no loop at all */
-}
-
 static int nested_run(void *arg)
 {
     co_loop_t *l = co_loop_current();
@@ -636,216 +607,6 @@ static void test_co_run(void **state)
     assert_int_equal(co_run(main_await_result_error, NULL), 5);
     assert_int_equal(co_run(nested_run, NULL), 0);
     assert_null(co_loop_current());
-}
-
-typedef struct { co_event_t never; int wait_r, cleanup_r; } asleep;
-
-static int waits_forever(void *arg)
-{
-    asleep *a = arg;
-    a->wait_r = co_event_wait(&a->never);
-    a->cleanup_r = co_sleep(1);
-    return a->wait_r;
-}
-
-static int main_asleep(void *arg)
-{
-    asleep *a = arg;
-    co_task_t t = co_spawn(waits_forever, a); /* a second sleeper, never awaited */
-    (void)t;
-    return co_event_wait(&a->never);
-}
-
-static void test_all_tasks_asleep(void **state)
-{
-    asleep a = { .wait_r = 1, .cleanup_r = 1 };
-    co_event_init(&a.never);
-    co_loop_t *loop;
-    assert_int_equal(co_loop_new(&loop, NULL), 0);
-    capture c;
-    capture_begin(&c);
-    int r = co_loop_run(loop, main_asleep, &a);
-    const char *err = capture_end(&c);
-    assert_int_equal(r, -EDEADLK);
-    assert_non_null(strstr(err, "all tasks are asleep"));
-    assert_non_null(strstr(err, "'main'"));
-    assert_non_null(strstr(err, "'waits_forever'"));
-    assert_non_null(strstr(err, "event"));
-    /* co_loop_free cancels both; the child's cleanup still gets to sleep. */
-    capture_begin(&c);
-    assert_int_equal(co_loop_free(loop), 0);
-    capture_end(&c);
-    assert_int_equal(a.wait_r, -ECANCELED);
-    assert_int_equal(a.cleanup_r, 0);
-    assert_null(co_loop_current());
-}
-
-typedef struct { int started, wait_r, cleanup_r, never_ran; } leftovers;
-
-static int pending_child(void *arg)
-{
-    leftovers *lo = arg;
-    co_event_t e;
-    co_event_init(&e);
-    lo->started = 1;
-    lo->wait_r = co_event_wait(&e);
-    lo->cleanup_r = co_sleep(1);
-    return lo->wait_r;
-}
-
-static int never_runs(void *arg)
-{
-    ((leftovers *)arg)->never_ran = 0;
-    return 0;
-}
-
-static int main_leaves_tasks(void *arg)
-{
-    leftovers *lo = arg;
-    co_spawn(pending_child, lo);
-    assert_int_equal(co_yield(), 0);
-    return 3;
-}
-
-static void test_loop_free_cancels_leftovers(void **state)
-{
-    leftovers lo = { 0, 1, 1, 1 };
-    co_loop_t *loop;
-    assert_int_equal(co_loop_new(&loop, NULL), 0);
-    assert_int_equal(co_loop_run(loop, main_leaves_tasks, &lo), 3);
-    assert_int_equal(lo.started, 1);
-    assert_int_equal(lo.wait_r, 1); /* not woken yet */
-    assert_int_equal(co_all_tasks(NULL, 0), 1);
-    /* Spawned from plain code between run and free: cancelled before its
-     * first run, so its body never runs. */
-    co_spawn(never_runs, &lo);
-    assert_int_equal(co_all_tasks(NULL, 0), 2);
-    capture c;
-    capture_begin(&c);
-    assert_int_equal(co_loop_free(loop), 0);
-    const char *err = capture_end(&c);
-    assert_int_equal(lo.wait_r, -ECANCELED);
-    assert_int_equal(lo.cleanup_r, 0);
-    assert_int_equal(lo.never_ran, 1); /* cancelled before its first run */
-    assert_non_null(strstr(err, "'pending_child'"));
-    assert_non_null(strstr(err, "'never_runs'"));
-    assert_non_null(strstr(err, "still pending"));
-}
-
-/* A task that swallows the first cancellation and waits again: co_loop_free
- * cancels again until it ends. */
-static int stubborn(void *arg)
-{
-    int *rounds = arg;
-    co_event_t never;
-    co_event_init(&never);
-    int r;
-    do {
-        r = co_event_wait(&never);
-        ++*rounds;
-    } while (*rounds < 3);
-    return r;
-}
-
-static int main_leaves_stubborn(void *arg)
-{
-    co_spawn(stubborn, arg);
-    return co_yield();
-}
-
-static void test_loop_free_cancels_repeatedly(void **state)
-{
-    int rounds = 0;
-    co_loop_t *loop;
-    assert_int_equal(co_loop_new(&loop, NULL), 0);
-    assert_int_equal(co_loop_run(loop, main_leaves_stubborn, &rounds), 0);
-    assert_int_equal(rounds, 0);
-    capture c;
-    capture_begin(&c);
-    assert_int_equal(co_loop_free(loop), 0);
-    capture_end(&c);
-    assert_int_equal(rounds, 3);
-}
-
-/* Tasks that ended but were never collected are reported when the loop
- * closes; detached failures only in debug mode, as they happen. */
-static int main_forgets(void *arg)
-{
-    co_spawn(return_arg, P(1));
-    co_spawn(fail_eio, NULL);
-    assert_int_equal(co_detach(co_spawn_named("quiet", fail_eio, NULL)), 0);
-    return co_yield();
-}
-
-static void test_leftovers_reported(void **state)
-{
-    co_loop_opts opts = { .debug = 1 };
-    co_loop_t *loop;
-    assert_int_equal(co_loop_new(&loop, &opts), 0);
-    capture c;
-    capture_begin(&c);
-    assert_int_equal(co_loop_run(loop, main_forgets, NULL), 0);
-    const char *err = capture_end(&c);
-    assert_non_null(strstr(err, "detached task 'quiet'"));
-    capture_begin(&c);
-    assert_int_equal(co_loop_free(loop), 0);
-    err = capture_end(&c);
-    assert_non_null(strstr(err, "'return_arg'"));
-    assert_non_null(strstr(err, "never awaited"));
-    assert_non_null(strstr(err, "'fail_eio'"));
-    assert_non_null(strstr(err, "nobody retrieved the error"));
-    assert_null(strstr(err, "quiet"));
-}
-
-static int spawned_early(void *arg) { return 21; }
-
-static int main_awaits_early(void *arg)
-{
-    co_task_t *t = arg;
-    assert_int_equal(co_task_parent(*t).h, 0);
-    return co_await(*t) * 2;
-}
-
-static void test_spawn_from_plain_code(void **state)
-{
-    co_task_t none = co_spawn(spawned_early, NULL);
-    assert_int_equal(none.h, 0); /* no loop on this thread */
-    co_loop_t *loop;
-    assert_int_equal(co_loop_new(&loop, NULL), 0);
-    co_task_t t = co_spawn(spawned_early, NULL);
-    assert_int_not_equal(t.h, 0);
-    assert_int_equal(co_task_state_of(t), CO_TASK_READY);
-    assert_int_equal(co_spawn(NULL, NULL).h, 0);
-    assert_int_equal(co_loop_run(loop, main_awaits_early, &t), 42);
-    assert_int_equal(co_loop_free(loop), 0);
-}
-
-/* ------------------------------------------------------------------------ */
-/* Misuse outside a task                                                     */
-
-static void test_misuse_outside_task(void **state)
-{
-    co_task_t none = { 0 };
-    co_timeout_t scope;
-    assert_int_equal(co_await(none), -EPERM);
-    assert_int_equal(co_sleep(1), -EPERM);
-    assert_int_equal(co_yield(), -EPERM);
-    assert_int_equal(co_timeout_begin(&scope, 10), -EPERM);
-    assert_int_equal(co_timeout_end(&scope), -EPERM);
-    assert_int_equal(co_cancel(none), -ESRCH);
-    assert_int_equal(co_detach(none), -ESRCH);
-    co_loop_t *loop;
-    assert_int_equal(co_loop_new(&loop, NULL), 0);
-    co_task_t t = co_spawn(return_arg, P(1));
-    assert_int_equal(co_await(t), -EPERM); /* a loop, but plain code */
-    assert_int_equal(co_sleep(0), -EPERM);
-    assert_int_equal(co_yield(), -EPERM);
-    assert_int_equal(co_detach(t), 0);
-    assert_int_equal(co_loop_run(loop, return_arg, P(0)), 0);
-    assert_int_equal(co_task_state_of(t), -ESRCH); /* detached and finished */
-    assert_int_equal(co_loop_free(loop), 0);
-    assert_string_equal(co_strerror(-EPERM), "not permitted (outside a task, or not the owner)");
-    assert_non_null(strstr(co_strerror(-ESRCH), "stale"));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -915,16 +676,6 @@ static void test_sleep_order(void **state)
     assert_log(&lg, 0, 1, 2, 3, 4);
 }
 
-/* Teardown: after a failure inside a task the loop cannot be freed (it
- * still thinks a task is running); leak it and detach it from the thread. */
-static int drop_leaked_loop(void **state)
-{
-    co__tl_loop = NULL;
-    return 0;
-}
-
-#define T(f) cmocka_unit_test_teardown(f, drop_leaked_loop)
-
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -944,17 +695,10 @@ int main(int argc, char **argv)
         T(test_cancel_ended_task),
         T(test_cancel_awaiter_shields_awaited),
         T(test_cancel_pending_at_await),
-        T(test_loop_new_twice),
-        T(test_co_run),
-        T(test_all_tasks_asleep),
-        T(test_loop_free_cancels_leftovers),
-        T(test_loop_free_cancels_repeatedly),
-        T(test_leftovers_reported),
-        T(test_spawn_from_plain_code),
-        T(test_misuse_outside_task),
         T(test_yield_interleaving),
         T(test_sleep_order),
+        T(test_co_run),
     };
-    if (argc > 1) cmocka_set_test_filter(argv[1]); /* e.g. 'test_scope_*' */
+    if (argc > 1) cmocka_set_test_filter(argv[1]); /* e.g. 'test_cancel_*' */
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

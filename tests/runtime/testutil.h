@@ -80,6 +80,10 @@ static inline const char *capture_end(capture *c)
     return buf;
 }
 
+/* Task bodies many tests use. */
+static inline int return_arg(void *arg) { return I(arg); }
+static inline int fail_eio(void *arg) { (void)arg; return -EIO; }
+
 /* An order log: tasks append small integers, tests compare sequences. */
 typedef struct { int v[256]; int n; } order_log;
 static inline void log_add(order_log *l, int x) { if (l->n < 256) l->v[l->n++] = x; }
