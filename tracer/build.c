@@ -4,15 +4,22 @@
  *
  * It replays events in order with a little state per task (the open step,
  * the open await) and per held resource, so every span is written once,
- * complete, with an INSERT (no UPDATE of spans).  Progress is meta
+ * complete, with an INSERT (no UPDATE of spans).  Awaits and resumes become
+ * no rows of their own: a step row carries the await that ended it and
+ * when that await resumed, so a task switch costs one row, not four (two
+ * events, two spans) -- the difference between minutes and seconds of
+ * building on a switch-heavy trace.  Progress is meta
  * 'built_seq' (last chunk built), written in the same transaction as the
  * rows, so a build interrupted by a crash of the recorder is redone from
  * scratch by tr_build_complete() on the next open.
  *
- * Spans carry a `bin` (a hierarchical time bin, as in genome browsers) so
- * "what overlaps time t" is an index lookup on (bin, start) over 9 bins
- * instead of a scan: a span gets the finest level whose 2^shift-ns bucket
- * holds both its ends (shift = 20, 24, ... 48), or the catch-all level 8.
+ * A task's step rows tile its life, so "what was it doing at t" is the
+ * last of its rows starting at or before t: one probe of (task, start).
+ * Other spans (holds, regions, work, idle) may overlap, so they carry a
+ * `bin` (a hierarchical time bin, as in genome browsers) and "which of them
+ * overlap t" is a lookup on (bin, start) over 9 bins instead of a scan: a
+ * span gets the finest level whose 2^shift-ns bucket holds both its ends
+ * (shift = 20, 24, ... 48), or the catch-all level 8.
  */
 #include "builder.h"
 #include <errno.h>
@@ -65,9 +72,6 @@ int tr_builder_new(tr_builder **out, sqlite3 *db)
     tr_map_init(&b->rstats, sizeof(rstat));
     int r = 0;
     r = r ? r : prep(b, &b->sel_chunks, "SELECT seq, data FROM chunks WHERE seq > ? ORDER BY seq LIMIT 16");
-    r = r ? r : prep(b, &b->ins_event, "INSERT INTO events(ts, ring, task, kind, resource, arg, loc) VALUES (?,?,?,?,?,?,?)");
-    r = r ? r : prep(b, &b->ins_span, "INSERT INTO spans(kind, task, resource, start, end, dur, wait, loc, end_loc, result, open, bin, ring)"
-                                      " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
     r = r ? r : prep(b, &b->ins_task, "INSERT OR REPLACE INTO tasks(id, name, parent, ring, spawn_loc, spawn_ts) VALUES (?,?,?,?,?,?)");
     r = r ? r : prep(b, &b->upd_task, "UPDATE tasks SET start_ts=?, end_ts=?, state=?, result=?, steps=?, awaits=?, busy_ns=?, wait_ns=? WHERE id=?");
     r = r ? r : prep(b, &b->ins_res, "INSERT OR REPLACE INTO resources(id, kind, name, ring, create_ts, create_loc) VALUES (?,?,?,?,?,?)");
@@ -79,8 +83,8 @@ int tr_builder_new(tr_builder **out, sqlite3 *db)
     r = r ? r : prep(b, &b->upd_detached, "UPDATE tasks SET detached = 1 WHERE id = ?");
     r = r ? r : tr_batch_register(db);
     r = r ? r : tr_batch_init(&b->ev, db, "events(ts, ring, task, kind, resource, arg, loc)", 7, 1 << 16);
-    r = r ? r : tr_batch_init(&b->sp, db, "spans(kind, task, resource, start, end, dur, wait, loc, end_loc, result, "
-                                          "open, bin, ring)", 13, 1 << 16);
+    r = r ? r : tr_batch_init(&b->sp, db, "spans(id, kind, task, resource, start, end, wait, resumed, result, loc, "
+                                          "end_loc, open, bin, ring)", 14, 1 << 16);
     if (r < 0) {
         tr_builder_free(b);
         return r;
@@ -107,10 +111,12 @@ static tr_cell *next_row(tr_builder *b, tr_batch *batch)
     return row;
 }
 
-static void flush_batches(tr_builder *b)
+/* spans: also write the spans found so far.  The build at exit leaves them
+ * all to the end, so they go in as one sorted run of appends. */
+static void flush_batches(tr_builder *b, int spans)
 {
     int r = tr_batch_flush(&b->ev);
-    if (r == 0) r = tr_batch_flush(&b->sp);
+    if (r == 0 && spans) r = tr_spans_flush(b);
     if (r < 0 && !b->err) {
         fprintf(stderr, "coscope: sqlite: %s\n", sqlite3_errmsg(b->db));
         b->err = r;
@@ -122,12 +128,13 @@ void tr_builder_set_origin(tr_builder *b, uint64_t tsc0) { b->tsc0 = tsc0; }
 void tr_builder_free(tr_builder *b)
 {
     if (!b) return;
-    sqlite3_stmt *all[] = { b->sel_chunks, b->ins_event, b->ins_span, b->ins_task, b->upd_task,
+    sqlite3_stmt *all[] = { b->sel_chunks, b->ins_task, b->upd_task,
                             b->ins_res, b->ins_thread, b->sel_string, b->ins_warning, b->sel_task_name,
                             b->sel_res, b->upd_detached };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) sqlite3_finalize(all[i]);
     tr_batch_free(&b->ev);
     tr_batch_free(&b->sp);
+    free(b->spans);
     for (size_t i = 0; i < b->strcache.cap; i++)
         if (b->strcache.keys && b->strcache.keys[i]) free(*(char **)(b->strcache.vals + i * sizeof(char *)));
     tr_map_free(&b->tasks);
@@ -177,26 +184,47 @@ void tr_bind_opt(sqlite3_stmt *st, int i, int64_t v)
     else sqlite3_bind_null(st, i);
 }
 
-static void span(tr_builder *b, const char *kind, uint64_t task, uint64_t res, int64_t start, int64_t end,
-                 const char *wait, uint32_t loc, uint32_t end_loc, int64_t result, int has_result, int open,
-                 uint32_t ring)
+/* A hold, region, work or idle span. */
+static void span(tr_builder *b, int kind, uint64_t task, uint64_t res, int64_t start, int64_t end, uint32_t loc,
+                 uint32_t end_loc, int open, uint32_t ring)
 {
+    tr_span_row *s = tr_span_add(b);
+    if (!s) return;
     if (end < start) end = start;
-    tr_cell *c = next_row(b, &b->sp);
-    if (!c) return;
-    cell_text(&c[0], kind);   /* static strings: they outlive the flush */
-    cell_opt(&c[1], (int64_t)task);
-    cell_opt(&c[2], (int64_t)res);
-    cell_int(&c[3], start);
-    cell_int(&c[4], end);
-    cell_int(&c[5], end - start);
-    cell_text(&c[6], wait);
-    cell_opt(&c[7], loc);
-    cell_opt(&c[8], end_loc);
-    if (has_result) cell_int(&c[9], result); else cell_text(&c[9], NULL);
-    cell_int(&c[10], open);
-    cell_int(&c[11], span_bin(start, end));
-    cell_int(&c[12], ring);
+    s->kind = (uint8_t)kind;
+    s->task = task;
+    s->res = res;
+    s->start = start;
+    s->end = end;
+    s->loc = loc;
+    s->end_loc = end_loc;
+    s->open = (uint8_t)open;
+    s->bin = span_bin(start, end);
+    s->ring = ring;
+}
+
+/* The task's step row: the step [step_start, step_end) and, if t->in_await,
+ * the await that ended it, resumed at `resumed` with `result`.  open: the
+ * row's last part had not ended when the trace stopped. */
+static void step_row(tr_builder *b, uint64_t task, tstate *t, int64_t resumed, int64_t result, int open)
+{
+    tr_span_row *s = tr_span_add(b);
+    if (!s) return;
+    s->kind = TR_SPAN_STEP;
+    s->task = task;
+    s->start = t->step_start;
+    s->end = t->step_end < t->step_start ? t->step_start : t->step_end;
+    s->loc = t->step_loc;
+    s->open = (uint8_t)open;
+    if (t->in_await) {
+        s->wait = (uint8_t)(t->await_kind + 1);
+        s->res = t->await_res;
+        s->resumed = resumed < s->end ? s->end : resumed;
+        s->result = result;
+        s->end_loc = t->await_loc;
+    } else {
+        s->end_loc = t->step_end_loc;
+    }
 }
 
 static uint64_t hold_key(uint64_t res, uint64_t task, int kind)
@@ -240,7 +268,7 @@ static void open_hold_owned(tr_builder *b, int kind, uint64_t res, uint64_t task
     h->res = kind == 'i' ? 0 : res;
 }
 
-static void close_hold(tr_builder *b, int kind, const char *name, uint64_t res, uint64_t task, int64_t ts,
+static void close_hold(tr_builder *b, int kind, int name, uint64_t res, uint64_t task, int64_t ts,
                        uint32_t loc, uint32_t ring)
 {
     uint64_t key = hold_key(res, task, kind);
@@ -250,7 +278,7 @@ static void close_hold(tr_builder *b, int kind, const char *name, uint64_t res, 
         track_held(b, task, res, 0);
         tr_rs_hold(b, h->res, task, ts - h->start);
     }
-    span(b, name, task, h->res, h->start, ts, NULL, h->loc, loc, 0, 0, 0, ring);
+    span(b, name, task, h->res, h->start, ts, h->loc, loc, 0, ring);
     tr_map_del(&b->holds, key);
 }
 
@@ -270,11 +298,19 @@ static void write_task(tr_builder *b, uint64_t id, tstate *t, int64_t end_ts, co
     tr_bstep(b, st);
 }
 
-static void close_step(tr_builder *b, uint64_t task, tstate *t, int64_t ts, uint32_t end_loc, uint32_t ring)
+/* The running step ends (at an await or the task's end): its figures and
+ * slow-step check now; its row is written once we know how the await
+ * that ended it went (step_row). */
+static void close_step(tr_builder *b, uint64_t task, tstate *t, int64_t ts, uint32_t end_loc)
 {
+    if (!t->in_step) {  /* no step seen (tracing began while it waited): an empty one */
+        t->step_start = ts;
+        t->step_loc = 0;
+    }
+    t->step_end = ts;
+    t->step_end_loc = end_loc;
     if (!t->in_step) return;
     int64_t dur = ts - t->step_start;
-    span(b, "step", task, 0, t->step_start, ts, NULL, t->step_loc, end_loc, 0, 0, 0, ring);
     t->busy += dur;
     t->steps++;
     t->in_step = 0;
@@ -300,7 +336,12 @@ static void on_event(void *ctx, uint32_t ring, const tr_rec *e)
     b->events++;
 
     sqlite3_stmt *st;
-    tr_cell *c = next_row(b, &b->ev);
+    tstate *t = task ? tr_map_find(&b->tasks, task) : NULL;
+    /* Awaits and resumes are parts of step rows; a resume whose await was
+     * never seen (tracing began while the task waited) has no step row to
+     * be part of, so it stays an event. */
+    int in_step_row = kind == TR_AWAIT || (kind == TR_RESUME && t && t->in_await);
+    tr_cell *c = in_step_row ? NULL : next_row(b, &b->ev);
     if (c) {
         cell_int(&c[0], ts);
         cell_int(&c[1], ring);
@@ -311,7 +352,6 @@ static void on_event(void *ctx, uint32_t ring, const tr_rec *e)
         cell_opt(&c[6], loc);
     }
 
-    tstate *t = task ? tr_map_find(&b->tasks, task) : NULL;
     if (__builtin_expect(!t && task && (kind == TR_START || kind == TR_AWAIT || kind == TR_RESUME || kind == TR_END), 0)) {
         /* A task spawned before recording began (co_trace_start in a
          * running program): known from its first event on. */
@@ -365,7 +405,7 @@ static void on_event(void *ctx, uint32_t ring, const tr_rec *e)
         break;
     case TR_AWAIT:
         if (!t) break;
-        close_step(b, task, t, ts, loc, ring);
+        close_step(b, task, t, ts, loc);
         t->in_await = 1;
         t->await_start = ts;
         t->await_kind = (uint8_t)(e->arg & 0xff);
@@ -380,8 +420,7 @@ static void on_event(void *ctx, uint32_t ring, const tr_rec *e)
         if (!t) break;
         int64_t result = (int64_t)e->arg;
         if (t->in_await) {
-            span(b, "await", task, t->await_res, t->await_start, ts, co_wait_kind_name(t->await_kind),
-                 t->await_loc, 0, result, 1, 0, ring);
+            step_row(b, task, t, ts, result, 0);
             t->wait += ts - t->await_start;
             t->awaits++;
             t->in_await = 0;
@@ -413,7 +452,14 @@ static void on_event(void *ctx, uint32_t ring, const tr_rec *e)
     case TR_END: {
         if (!t) break;
         int64_t result = (int64_t)e->arg;
-        close_step(b, task, t, ts, 0, ring);
+        if (t->in_await) {  /* ended without resuming: not seen from the runtime, but keep the await */
+            step_row(b, task, t, ts, 0, 0);
+            t->in_await = 0;
+            t->in_step = 1;
+            t->step_start = ts;
+        }
+        close_step(b, task, t, ts, 0);
+        step_row(b, task, t, 0, 0, 0);
         t->ended = 1;
         const char *state = result >= 0 ? "done" : result == -ECANCELED ? "cancelled" : "failed";
         write_task(b, task, t, ts, state, result, 1);
@@ -438,19 +484,19 @@ static void on_event(void *ctx, uint32_t ring, const tr_rec *e)
         break;
     case TR_LOCK_REL:
     case TR_SEM_REL:
-        close_hold(b, 'h', "hold", e->res, task, ts, loc, ring);
+        close_hold(b, 'h', TR_SPAN_HOLD, e->res, task, ts, loc, ring);
         break;
     case TR_REGION_BEGIN:
         open_hold(b, 'r', e->res, task, ts, loc);
         break;
     case TR_REGION_END:
-        close_hold(b, 'r', "region", e->res, task, ts, loc, ring);
+        close_hold(b, 'r', TR_SPAN_REGION, e->res, task, ts, loc, ring);
         break;
     case TR_WORK_BEGIN: /* on a pool thread; task = the task that submitted it */
         open_hold(b, 'w', e->res, task, ts, loc);
         break;
     case TR_WORK_END:
-        close_hold(b, 'w', "work", e->res, task, ts, loc, ring);
+        close_hold(b, 'w', TR_SPAN_WORK, e->res, task, ts, loc, ring);
         break;
     case TR_Q_PUT:
     case TR_Q_GET: {
@@ -471,7 +517,7 @@ static void on_event(void *ctx, uint32_t ring, const tr_rec *e)
         open_hold(b, 'i', ring + 1, 0, ts, 0);
         break;
     case TR_LOOP_BUSY:
-        close_hold(b, 'i', "idle", ring + 1, 0, ts, 0, ring);
+        close_hold(b, 'i', TR_SPAN_IDLE, ring + 1, 0, ts, 0, ring);
         break;
     case TR_WARN:
         tr_on_warn(b, e, ts, loc);
@@ -510,10 +556,12 @@ int64_t tr_builder_step(tr_builder *b, int64_t max_events)
             if (max_events > 0 && b->events - before >= max_events) break;
         }
         sqlite3_reset(b->sel_chunks);
-        flush_batches(b);
+        flush_batches(b, 0);
         if (b->err) return b->err;
         if (!got || (max_events > 0 && b->events - before >= max_events)) break;
     }
+    if (max_events > 0) flush_batches(b, 1);  /* a live build: its tables are read now */
+    if (b->err) return b->err;
     tr_meta_set_int(b->db, "built_seq", b->built_seq);
     return b->events - before;
 }
@@ -525,32 +573,32 @@ int tr_builder_finish(tr_builder *b)
     for (size_t i = 0; i < b->holds.cap; i++) {
         if (!b->holds.keys[i]) continue;
         hold *h = (hold *)(b->holds.vals + i * b->holds.vsize);
-        const char *name = h->kind == 'r' ? "region" : h->kind == 'w' ? "work" : h->kind == 'i' ? "idle" : "hold";
+        int name = h->kind == 'r' ? TR_SPAN_REGION : h->kind == 'w' ? TR_SPAN_WORK : h->kind == 'i' ? TR_SPAN_IDLE : TR_SPAN_HOLD;
         if (h->kind == 'h') tr_rs_hold(b, h->res, h->task, end - h->start);
-        span(b, name, h->task, h->res, h->start, end, NULL, h->loc, 0, 0, 0, 1, 0);
+        span(b, name, h->task, h->res, h->start, end, h->loc, 0, 1, 0);
     }
     for (size_t i = 0; i < b->tasks.cap; i++) {
         if (!b->tasks.keys[i]) continue;
         uint64_t id = b->tasks.keys[i];
         tstate *t = (tstate *)(b->tasks.vals + i * b->tasks.vsize);
         if (t->in_step) {
-            span(b, "step", id, 0, t->step_start, end, NULL, t->step_loc, 0, 0, 0, 1, t->ring);
+            t->step_end = end;
+            t->step_end_loc = 0;
+            step_row(b, id, t, 0, 0, 1);
             t->busy += end - t->step_start;
         }
         if (t->in_await) {
-            span(b, "await", id, t->await_res, t->await_start, end, co_wait_kind_name(t->await_kind),
-                 t->await_loc, 0, 0, 0, 1, t->ring);
+            step_row(b, id, t, end, 0, 1);
             t->wait += end - t->await_start;
             if (tr_contended_kind(t->await_kind)) tr_rs_wait(b, t->await_res, id, end - t->await_start);
         }
         write_task(b, id, t, -1, t->in_await ? "waiting" : t->start_ts ? "ready" : "pending", 0, 0);
     }
-    flush_batches(b);
+    flush_batches(b, 1);
     if (tr_write_rstats(b) < 0) return b->err;
-    int r = tr_exec(b->db,
-                    "CREATE INDEX IF NOT EXISTS spans_bin ON spans(bin, start);"
-                    "CREATE INDEX IF NOT EXISTS spans_task ON spans(task, start);"
-                    "CREATE INDEX IF NOT EXISTS tasks_parent ON tasks(parent);");
+    /* Statistics, from a sample (a tenth of a second on 10M events): without
+     * them SQLite would rather scan spans than probe it once per task. */
+    int r = tr_exec(b->db, "PRAGMA analysis_limit=1000; ANALYZE;");
     if (r == 0) r = tr_meta_set_int(b->db, "built", 1);
     if (r == 0) r = tr_meta_set_int(b->db, "duration_ns", end);
     return b->err ? b->err : r;
@@ -559,6 +607,7 @@ int tr_builder_finish(tr_builder *b)
 int tr_build_complete(sqlite3 *db)
 {
     if (tr_meta_int(db, "built", 0)) return 0;
+    tr_db_journal_for_build(db);
     /* Interrupted build (or a recorder that died): redo it from the chunks. */
     int r = tr_exec(db, "BEGIN; DELETE FROM events; DELETE FROM spans; DELETE FROM tasks; DELETE FROM resources;"
                         "DELETE FROM threads; DELETE FROM warnings; DELETE FROM resource_stats;"

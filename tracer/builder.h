@@ -10,10 +10,10 @@
 #include <stdbool.h>
 
 typedef struct tstate {
-    int64_t spawn_ts, start_ts, step_start, await_start;
+    int64_t spawn_ts, start_ts, step_start, step_end, await_start;
     int64_t busy, wait;
     uint64_t await_res;
-    uint32_t step_loc, await_loc;
+    uint32_t step_loc, step_end_loc, await_loc;  /* step_end*: valid only once the step ended */
     uint32_t steps, awaits;
     uint8_t in_step, in_await, await_kind, ended;
     uint8_t nheld;            /* locks/semaphores held, up to 4 tracked */
@@ -40,6 +40,19 @@ typedef struct hold {
     uint64_t res;  /* the resource; 0 for loop idle (keyed by ring) */
 } hold;
 
+/* A span waiting in spanrows.c to be written in (task, start) order. */
+enum { TR_SPAN_STEP, TR_SPAN_HOLD, TR_SPAN_REGION, TR_SPAN_WORK, TR_SPAN_IDLE };
+typedef struct tr_span_row {
+    int64_t start, end;
+    int64_t resumed, result;  /* valid only if wait: the await that ended the step */
+    int64_t bin;              /* valid only if kind != TR_SPAN_STEP */
+    uint64_t task, res, id;   /* task 0: none (idle spans) */
+    uint32_t loc, end_loc, ring;
+    uint8_t kind;             /* TR_SPAN_* */
+    uint8_t wait;             /* 1 + the wait kind of the await that ended a step; 0: none */
+    uint8_t open;             /* its last part had not ended when the trace stopped */
+} tr_span_row;
+
 struct tr_builder {
     sqlite3 *db;
     int64_t built_seq;
@@ -51,8 +64,11 @@ struct tr_builder {
     int64_t events;
     tr_map tasks, holds, strcache, rstats;
     tr_batch ev, sp;          /* events and spans rows, written in bulk */
+    tr_span_row *spans;       /* spans not written yet (spanrows.c) */
+    size_t nspans, capspans;
+    uint64_t span_id;         /* the last span id given */
     const char *warn_stack;   /* stack text for the next warning row only */
-    sqlite3_stmt *sel_chunks, *ins_event, *ins_span, *ins_task, *upd_task, *ins_res, *ins_thread,
+    sqlite3_stmt *sel_chunks, *ins_task, *upd_task, *ins_res, *ins_thread,
                  *sel_string, *ins_warning, *sel_task_name, *sel_res, *upd_detached;
     int err;
 };
@@ -73,6 +89,10 @@ void tr_warning(tr_builder *b, const char *kind, uint64_t task, uint64_t task2, 
 void tr_task_label(tr_builder *b, uint64_t id, char *out, size_t cap);
 void tr_wait_label(tr_builder *b, int kind, uint64_t res, char *out, size_t cap);
 void tr_on_warn(tr_builder *b, const tr_rec *e, int64_t ts, uint32_t loc);
+
+/* spanrows.c: spans wait in memory and go in sorted by (task, start) */
+tr_span_row *tr_span_add(tr_builder *b);                   /* zeroed, with its id; NULL on error (b->err) */
+int tr_spans_flush(tr_builder *b);
 
 /* contention.c: per resource figures, into resource_stats */
 rstat *tr_rs_of(tr_builder *b, uint64_t res);

@@ -158,50 +158,55 @@ static void metadata(ex *x)
     sqlite3_finalize(st);
 }
 
-/* Steps and awaits: X slices, one after the other on each task's track. */
+/* Steps and awaits: X slices, one after the other on each task's track.
+ * A step row holds both: the step, then the await that ended it. */
+static void await_slice(ex *x, sqlite3_stmt *st, int64_t task, int64_t start, int64_t end, int open)
+{
+    const char *wait = text(st, 3);
+    char name[600];
+    if (!strcmp(wait, "task") && !is_null(st, 4))
+        snprintf(name, sizeof name, "task #%lld %s", (long long)sqlite3_column_int64(st, 4),
+                 is_null(st, 14) ? "" : text(st, 14));
+    else if (!is_null(st, 13) && *text(st, 13))
+        snprintf(name, sizeof name, "%s %s", wait, text(st, 13));
+    else if (!is_null(st, 12))
+        snprintf(name, sizeof name, "%s #%lld", wait, (long long)sqlite3_column_int64(st, 4));
+    else snprintf(name, sizeof name, "%s", wait);
+    ev(x, "X", task, start);
+    fputs(",\"dur\":", x->f);
+    jus(x->f, end - start > 0 ? end - start - 1 : 0);
+    fputs(",\"cat\":\"await\",\"name\":", x->f);
+    cli_json_string(x->f, name);
+    fprintf(x->f, ",\"args\":{\"start_ns\":%lld,\"end_ns\":%lld", (long long)start, (long long)end);
+    loc_arg(x, "at", st, 10, 11);
+    if (!is_null(st, 4)) fprintf(x->f, ",\"resource\":%lld", (long long)sqlite3_column_int64(st, 4));
+    if (!is_null(st, 5)) fprintf(x->f, ",\"result\":%lld", (long long)sqlite3_column_int64(st, 5));
+    if (open) fputs(",\"open\":true", x->f);
+    fputs("}}", x->f);
+}
+
 static void slices(ex *x)
 {
     sqlite3_stmt *st = prep(x,
-        "SELECT s.kind, s.task, s.start, s.end, s.wait, s.resource, s.result, s.open,"
+        "SELECT s.task, s.start, s.end, s.wait, s.resource, s.result, s.open, s.resumed,"
         "  l.file, l.line, l2.file, l2.line, r.kind, r.name, t.name"
         " FROM spans s LEFT JOIN locations l ON l.id = s.loc LEFT JOIN locations l2 ON l2.id = s.end_loc"
         " LEFT JOIN resources r ON r.id = s.resource AND s.wait <> 'task'"
         " LEFT JOIN tasks t ON t.id = s.resource AND s.wait = 'task'"
-        " WHERE s.kind IN ('step', 'await') AND s.task IS NOT NULL ORDER BY s.task, s.start");
+        " WHERE s.kind = 'step' AND s.task <> 0 ORDER BY s.task, s.start");
     while (row(x, st)) {
-        int await = !strcmp(text(st, 0), "await");
-        int64_t task = sqlite3_column_int64(st, 1), start = sqlite3_column_int64(st, 2), end = sqlite3_column_int64(st, 3);
-        int64_t d = end - start > 0 ? end - start - 1 : 0;
-        char name[600];
-        if (!await) snprintf(name, sizeof name, "run");
-        else {
-            const char *wait = is_null(st, 4) ? "await" : text(st, 4);
-            if (!strcmp(wait, "task") && !is_null(st, 5))
-                snprintf(name, sizeof name, "task #%lld %s", (long long)sqlite3_column_int64(st, 5),
-                         is_null(st, 14) ? "" : text(st, 14));
-            else if (!is_null(st, 13) && *text(st, 13))
-                snprintf(name, sizeof name, "%s %s", wait, text(st, 13));
-            else if (!is_null(st, 12))
-                snprintf(name, sizeof name, "%s #%lld", wait, (long long)sqlite3_column_int64(st, 5));
-            else snprintf(name, sizeof name, "%s", wait);
-        }
+        int64_t task = sqlite3_column_int64(st, 0), start = sqlite3_column_int64(st, 1), end = sqlite3_column_int64(st, 2);
+        int awaited = !is_null(st, 3), open = sqlite3_column_int(st, 6);
         ev(x, "X", task, start);
         fputs(",\"dur\":", x->f);
-        jus(x->f, d);
-        fprintf(x->f, ",\"cat\":\"%s\",\"name\":", await ? "await" : "step");
-        cli_json_string(x->f, name);
-        fputs(",\"args\":{", x->f);
+        jus(x->f, end - start > 0 ? end - start - 1 : 0);
+        fputs(",\"cat\":\"step\",\"name\":\"run\",\"args\":{", x->f);
         fprintf(x->f, "\"start_ns\":%lld,\"end_ns\":%lld", (long long)start, (long long)end);
-        if (await) {
-            loc_arg(x, "at", st, 8, 9);
-            if (!is_null(st, 5)) fprintf(x->f, ",\"resource\":%lld", (long long)sqlite3_column_int64(st, 5));
-            if (!is_null(st, 6)) fprintf(x->f, ",\"result\":%lld", (long long)sqlite3_column_int64(st, 6));
-        } else {
-            loc_arg(x, "from", st, 8, 9);
-            loc_arg(x, "to", st, 10, 11);
-        }
-        if (sqlite3_column_int(st, 7)) fputs(",\"open\":true", x->f);
+        loc_arg(x, "from", st, 8, 9);
+        loc_arg(x, "to", st, 10, 11);
+        if (open && !awaited) fputs(",\"open\":true", x->f);
         fputs("}}", x->f);
+        if (awaited) await_slice(x, st, task, end, sqlite3_column_int64(st, 7), open);
     }
     sqlite3_finalize(st);
 }
@@ -341,8 +346,8 @@ static void flows(ex *x)
     /* Task end -> its awaiter: the await must span the end (a timeout or
      * cancellation that returned earlier was not a wake-up by the end). */
     sqlite3_stmt *st = prep(x,
-        "SELECT t.id, t.end_ts, a.task, a.end FROM spans a JOIN tasks t ON t.id = a.resource"
-        " WHERE a.kind = 'await' AND a.wait = 'task' AND a.open = 0 AND t.end_ts IS NOT NULL"
+        "SELECT t.id, t.end_ts, a.task, a.end FROM awaits a JOIN tasks t ON t.id = a.resource"
+        " WHERE a.wait = 'task' AND a.open = 0 AND t.end_ts IS NOT NULL"
         " AND t.end_ts BETWEEN a.start AND a.end ORDER BY t.end_ts");
     while (row(x, st))
         flow(x, "task end", sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1) - 1, sqlite3_column_int64(st, 2),
@@ -356,7 +361,7 @@ static void flows(ex *x)
         " 'event_set', 'cond_notify', 'future_set', 'queue_put', 'queue_get')"
         " AND task IS NOT NULL AND resource IS NOT NULL ORDER BY resource, ts, id");
     sqlite3_stmt *ws = prep(x,
-        "SELECT resource, task, start, end, wait FROM spans WHERE kind = 'await' AND open = 0"
+        "SELECT resource, task, start, end, wait FROM awaits WHERE open = 0"
         " AND wait IN ('lock', 'semaphore', 'event', 'condition', 'future', 'queue_get', 'queue_put')"
         " ORDER BY resource, start, id");
     wait *w = NULL;

@@ -25,12 +25,38 @@ static const char *SCHEMA =
     "  busy_ns INTEGER NOT NULL DEFAULT 0, wait_ns INTEGER NOT NULL DEFAULT 0);"
     "CREATE TABLE resources(id INTEGER PRIMARY KEY, kind TEXT, name TEXT, ring INTEGER,"
     "  create_ts INTEGER, create_loc INTEGER);"
+    /* Instants.  Awaits and resumes are not rows here: each is a boundary
+     * of a 'step' span (the await that ended the step, and when it
+     * resumed), which halves the rows a switch-heavy program makes;
+     * all_events puts them back into one stream. */
     "CREATE TABLE events(id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, ring INTEGER NOT NULL,"
     "  task INTEGER, kind TEXT NOT NULL, resource INTEGER, arg INTEGER, loc INTEGER);"
-    "CREATE TABLE spans(id INTEGER PRIMARY KEY, kind TEXT NOT NULL, task INTEGER, resource INTEGER,"
-    "  start INTEGER NOT NULL, end INTEGER NOT NULL, dur INTEGER NOT NULL, wait TEXT,"
-    "  loc INTEGER, end_loc INTEGER, result INTEGER, open INTEGER NOT NULL DEFAULT 0,"
-    "  bin INTEGER NOT NULL, ring INTEGER);"
+    /* Intervals.  A 'step' row is a task step and the await that ended it
+     * (wait, resource, end_loc, resumed, result), so a task's rows tile its
+     * life: at any time t it is in its last row with start <= t.  Clustered
+     * on (task, start): a task's timeline, and what it did at t, are range
+     * reads with no index to build after the run (spanrows.c fills it in
+     * key order).  task 0: spans of no task (loop idle).  bin is set on the
+     * kinds other than 'step' (they may overlap), and only they are in
+     * spans_bin. */
+    "CREATE TABLE spans(id INTEGER NOT NULL, kind TEXT NOT NULL, task INTEGER NOT NULL, resource INTEGER,"
+    "  start INTEGER NOT NULL, end INTEGER NOT NULL, dur INTEGER GENERATED ALWAYS AS (end - start) VIRTUAL,"
+    "  wait TEXT, resumed INTEGER, wait_dur INTEGER GENERATED ALWAYS AS (resumed - end) VIRTUAL,"
+    "  result INTEGER, loc INTEGER, end_loc INTEGER, open INTEGER NOT NULL DEFAULT 0, bin INTEGER, ring INTEGER,"
+    "  PRIMARY KEY (task, start, id)) WITHOUT ROWID;"
+    "CREATE INDEX spans_bin ON spans(bin, start) WHERE bin IS NOT NULL;"
+    "CREATE INDEX spans_hold ON spans(resource, start) WHERE kind = 'hold';"
+    "CREATE INDEX tasks_parent ON tasks(parent);"
+    /* Every await as an interval of its own (a plain view: joins stay
+     * index-driven). */
+    "CREATE VIEW awaits AS SELECT id, task, resource, end AS start, resumed AS end, resumed - end AS dur, wait,"
+    "  end_loc AS loc, result, open, ring FROM spans WHERE kind = 'step' AND wait IS NOT NULL;"
+    /* The whole event stream, awaits and resumes included (ORDER BY ts). */
+    "CREATE VIEW all_events AS SELECT id, ts, ring, task, kind, resource, arg, loc FROM events"
+    "  UNION ALL SELECT NULL, end, (SELECT ring FROM tasks WHERE id = task), task, 'await', resource, wait, end_loc"
+    "    FROM spans WHERE kind = 'step' AND wait IS NOT NULL"
+    "  UNION ALL SELECT NULL, resumed, (SELECT ring FROM tasks WHERE id = task), task, 'resume', NULL, result, NULL"
+    "    FROM spans WHERE kind = 'step' AND wait IS NOT NULL AND open = 0;"
     "CREATE TABLE warnings(id INTEGER PRIMARY KEY, kind TEXT NOT NULL, task INTEGER, task2 INTEGER,"
     "  resource INTEGER, ts INTEGER, dur INTEGER, loc INTEGER, loc2 INTEGER, message TEXT NOT NULL,"
     "  stack TEXT);"
@@ -128,8 +154,20 @@ int64_t tr_meta_int(sqlite3 *db, const char *key, int64_t dflt)
 
 static void pragmas(sqlite3 *db)
 {
-    sqlite3_exec(db, "PRAGMA page_size=8192; PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; PRAGMA cache_size=-262144;"
+    sqlite3_exec(db, "PRAGMA page_size=65536; PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; PRAGMA cache_size=-262144;"
                      "PRAGMA temp_store=MEMORY; PRAGMA busy_timeout=5000;", NULL, NULL, NULL);
+}
+
+void tr_db_journal_for_build(sqlite3 *db)
+{
+    /* WAL lets a live viewer read while the recorder writes, but it writes
+     * every page twice (log, then checkpoint): a quarter of a big build.  A
+     * rollback journal writes the new pages once and journals only the few
+     * old ones the build changes, and is as crash-safe.  Only possible with
+     * nobody else reading: then WAL stays (no waiting for them). */
+    sqlite3_busy_timeout(db, 0);
+    sqlite3_exec(db, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL);
+    sqlite3_busy_timeout(db, 5000);
 }
 
 int tr_db_create(sqlite3 **out, const char *path, int force, const char **why)
@@ -242,6 +280,14 @@ int tr_db_open(sqlite3 **out, const char *path, int writable, const char **why)
         *why = buf;
         sqlite3_close(db);
         return -EINVAL;
+    }
+    if (version < TR_SCHEMA_VERSION) {
+        /* Schema 1 had one row per await and per resume; nothing reads it now. */
+        snprintf(buf, sizeof buf, "%s: made by an older coscope (schema %lld; this one reads %d); record it again",
+                 path, (long long)version, TR_SCHEMA_VERSION);
+        *why = buf;
+        sqlite3_close(db);
+        return -EPROTONOSUPPORT;
     }
     if (version > TR_SCHEMA_VERSION) {
         snprintf(buf, sizeof buf, "%s: made by a newer coscope (schema %lld; this one reads up to %d); upgrade coscope",

@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include "../runtime/trace.h"
 
-#define TR_SCHEMA_VERSION 1
+#define TR_SCHEMA_VERSION 2
 
 /* ---- encode.c: chunk blobs --------------------------------------------- */
 
@@ -50,6 +50,9 @@ int tr_db_create(sqlite3 **out, const char *path, int force, const char **why);
  * schema; on failure returns a negative errno and a one-line reason in why
  * (a static buffer). */
 int tr_db_open(sqlite3 **out, const char *path, int writable, const char **why);
+/* Before building tables in one big transaction: leave WAL for a rollback
+ * journal if no other connection has the file open (else stay in WAL). */
+void tr_db_journal_for_build(sqlite3 *db);
 int tr_meta_set(sqlite3 *db, const char *key, const char *text);
 int tr_meta_set_int(sqlite3 *db, const char *key, int64_t v);
 int64_t tr_meta_int(sqlite3 *db, const char *key, int64_t dflt);

@@ -225,12 +225,12 @@ nq=$(ls "$tmp/q" | wc -l)
 # Parameters from the trace itself: t = just after the first lock wait began,
 # the task of that wait, the parent task, the first child.
 params_for() { # DB NAME -> -p arguments for the query named NAME
-    t=$(q "$1" "SELECT MIN(start) + 1 FROM spans WHERE kind = 'await' AND wait = 'lock'")
+    t=$(q "$1" "SELECT MIN(start) + 1 FROM awaits WHERE wait = 'lock'")
     case $2 in
     children) echo "-p task=$(q "$1" "SELECT id FROM tasks WHERE name = 'parent'")" ;;
     logs-of-task) echo "-p task=$(q "$1" "SELECT MIN(id) FROM tasks WHERE name = 'child'")" ;;
     *) echo "-p t=$t -p from=$t -p to=$((t + 2000000)) -p lock=db_lock -p queue=jobs" \
-            "-p task=$(q "$1" "SELECT task FROM spans WHERE kind = 'await' AND wait = 'lock' ORDER BY start LIMIT 1")" ;;
+            "-p task=$(q "$1" "SELECT task FROM awaits WHERE wait = 'lock' ORDER BY start LIMIT 1")" ;;
     esac
 }
 for f in "$tmp"/q/*.sql; do
@@ -258,14 +258,17 @@ same "docs holds-of-lock: 4 holds" "$(r holds-of-lock ok | sed 1d | wc -l | tr -
 same "docs queue-depth: 8 gets" "$(r queue-depth ok | grep -c ',queue_get,')" 8
 same "docs warnings: the slow step" "$(r warnings warn | grep -c '^slow_step,12,spinner,')" 1
 same "docs lock-contention: db_lock contended 3 times" "$(r lock-contention ok | grep '^db_lock,' | cut -d, -f2-4)" "lock,4,3"
-# The bins must find exactly what a full scan finds, wherever t falls.
+# The per-task probe must find exactly what a full scan finds, wherever t
+# falls: in a step, in an await, on a boundary, before anything.
 bins=$(grep -l '^-- doing-at-t' "$tmp"/q/*.sql)
-scan="SELECT s.task, s.kind, s.start FROM spans s WHERE s.start <= :t AND s.end > :t AND s.kind IN ('step', 'await') ORDER BY s.task"
-for t in $(q "$ok_db" "SELECT start + dur / 2 FROM spans ORDER BY random() LIMIT 12") \
+scan="SELECT s.task, CASE WHEN :t < s.end THEN 'step' ELSE 'await' END, CASE WHEN :t < s.end THEN s.start ELSE s.end END
+      FROM spans s WHERE s.kind = 'step' AND s.start <= :t AND COALESCE(s.resumed, s.end) > :t ORDER BY s.task"
+for t in $(q "$ok_db" "SELECT start + dur / 2 FROM spans ORDER BY random() LIMIT 6") \
+         $(q "$ok_db" "SELECT start + dur / 2 FROM awaits ORDER BY random() LIMIT 6") \
          $(q "$ok_db" "SELECT start FROM spans ORDER BY random() LIMIT 4") 0; do
     a=$("$coscope" sql "$ok_db" "$(cat "$bins")" -p t="$t" --csv | tr -d '\r' | sed 1d | cut -d, -f1,3,6)
     b=$("$coscope" sql "$ok_db" "$scan" -p t="$t" --csv | tr -d '\r' | sed 1d)
-    same "bins agree with a scan at t=$t" "$a" "$b"
+    same "doing-at-t agrees with a scan at t=$t" "$a" "$b"
 done
 
 # ---- export --------------------------------------------------------------

@@ -98,8 +98,8 @@ nawaits=0
 await() {
     nawaits=$((nawaits + 1))
     line=$(line_of "$4" tasks.c)
-    check "await $4 ($2 at line $line)" "$(q "SELECT COUNT(*) FROM spans s JOIN locations l ON l.id = s.loc
-        WHERE s.kind = 'await' AND s.task = $1 AND s.wait = '$2' AND s.resource IS $3
+    check "await $4 ($2 at line $line)" "$(q "SELECT COUNT(*) FROM awaits s JOIN locations l ON l.id = s.loc
+        WHERE s.task = $1 AND s.wait = '$2' AND s.resource IS $3
           AND l.line = $line AND l.file LIKE '%progs/tasks.c'")" 1
 }
 await "$task_locker" lock "$res_lock" AWAIT_LOCK
@@ -120,7 +120,7 @@ for r in lock event semaphore queue; do
     check "resource $r: kind" "$(q "SELECT kind LIKE '$r%' FROM resources WHERE id = $id")" 1
 done
 check "lock: two holds, both released" "$(q "SELECT COUNT(*), SUM(open) FROM spans WHERE kind = 'hold' AND resource = $res_lock")" "2|0"
-check "tasks: no other awaits" "$(q "SELECT COUNT(*) FROM spans WHERE kind = 'await'")" "$nawaits"
+check "tasks: no other awaits" "$(q "SELECT COUNT(*) FROM awaits")" "$nawaits"
 check "tasks: step spans = resumes counted" "$(q "SELECT COUNT(*) FROM spans WHERE kind = 'step'")" "$resumes"
 check "tasks: steps per task add up" "$(q 'SELECT SUM(steps) FROM tasks')" "$resumes"
 check "tasks: log line" "$(q "SELECT COUNT(*) FROM events e JOIN strings s ON s.id = e.resource
@@ -159,12 +159,12 @@ crash() {
         WHERE e.kind = 'mark' AND s.text = 'marker-before-crash'")" 1
     # Nothing happened between the marker and the crash: it is the last event
     # of its thread, so everything before it was kept.
-    check "crash $1: marker is the last event" "$(q "SELECT kind FROM events WHERE ring =
-        (SELECT ring FROM events WHERE kind = 'mark') ORDER BY id DESC LIMIT 1")" mark
+    check "crash $1: marker is the last event" "$(q "SELECT kind FROM all_events WHERE ring =
+        (SELECT ring FROM events WHERE kind = 'mark') ORDER BY ts DESC, id DESC LIMIT 1")" mark
     check "crash $1: every log line" "$(q "SELECT COUNT(*) FROM events WHERE kind = 'log'")" 300
     check "crash $1: workers done, main cut short" \
           "$(q "SELECT COUNT(*), SUM(state = 'done'), SUM(name = 'main' AND state <> 'done') FROM tasks")" "4|3|1"
-    check "crash $1: events counted = events in the table" "$(q 'SELECT COUNT(*) FROM events')" "$(meta events)"
+    check "crash $1: events counted = events in the table" "$(q 'SELECT COUNT(*) FROM all_events')" "$(meta events)"
 }
 crash kill 9
 crash segv 11
@@ -174,8 +174,8 @@ check "crash overflow: reported" "$(grep -c 'stack overflow in task' "$tmp/crash
 # 2 events per yield: more than a ring holds (2^18), so the recorder drains
 # the rings while the program runs; nothing may be lost.
 crash kill 9 150000
-check "crash kill, 300000 events: every yield" "$(q "SELECT COUNT(*) FROM spans s JOIN tasks t ON t.id = s.task
-    WHERE t.name = 'main' AND s.kind = 'await' AND s.wait = 'yield'")" 150000
+check "crash kill, 300000 events: every yield" "$(q "SELECT COUNT(*) FROM awaits s JOIN tasks t ON t.id = s.task
+    WHERE t.name = 'main' AND s.wait = 'yield'")" 150000
 
 # ---- bad input ------------------------------------------------------------------
 

@@ -182,20 +182,20 @@ static void check_trace(const char *path)
     assert_int_equal(q_int(db, "SELECT COUNT(*) FROM spans WHERE open"), 0);
 
     /* Awaits point at what was awaited, from the line that awaited it. */
-    assert_int_equal(q_int(db, "SELECT COUNT(*) FROM spans s JOIN locations l ON l.id = s.loc"
-                               " WHERE s.kind = 'await' AND s.wait = 'task' AND s.task = %llu AND s.resource = %llu"
+    assert_int_equal(q_int(db, "SELECT COUNT(*) FROM awaits s JOIN locations l ON l.id = s.loc"
+                               " WHERE s.wait = 'task' AND s.task = %llu AND s.resource = %llu"
                                " AND l.line = %d AND l.file = '%s'",
                            (unsigned long long)id_child[0], (unsigned long long)id_grand, line_await_grand, __FILE__), 1);
-    assert_int_equal(q_int(db, "SELECT COUNT(*) FROM spans s JOIN locations l ON l.id = s.loc"
-                               " WHERE s.kind = 'await' AND s.wait = 'lock' AND s.resource = %llu AND l.line = %d",
+    assert_int_equal(q_int(db, "SELECT COUNT(*) FROM awaits s JOIN locations l ON l.id = s.loc"
+                               " WHERE s.wait = 'lock' AND s.resource = %llu AND l.line = %d",
                            (unsigned long long)lock_id, line_lock), lock_waits);
     assert_true(lock_waits >= 1); /* child 2 queues behind child 1 */
-    assert_int_equal(q_int(db, "SELECT COUNT(*) FROM spans s JOIN locations l ON l.id = s.loc"
-                               " WHERE s.kind = 'await' AND s.task = %llu AND s.wait = 'task' AND l.line = %d",
+    assert_int_equal(q_int(db, "SELECT COUNT(*) FROM awaits s JOIN locations l ON l.id = s.loc"
+                               " WHERE s.task = %llu AND s.wait = 'task' AND l.line = %d",
                            (unsigned long long)id_main, line_await_child),
-                     q_int(db, "SELECT COUNT(*) FROM spans WHERE kind = 'await' AND task = %llu AND wait = 'task'",
+                     q_int(db, "SELECT COUNT(*) FROM awaits WHERE task = %llu AND wait = 'task'",
                            (unsigned long long)id_main));
-    assert_int_equal(q_int(db, "SELECT COUNT(*) FROM spans WHERE kind = 'await' AND task = %llu AND wait = 'sleep'",
+    assert_int_equal(q_int(db, "SELECT COUNT(*) FROM awaits WHERE task = %llu AND wait = 'sleep'",
                            (unsigned long long)id_grand), 1);
 
     /* Annotations. */

@@ -208,8 +208,8 @@ asleep() {
         "$task|$task2|$(rid "$res")|$f:$line|-")"
     check "asleep $mode: $task waits on" "$(wres all_asleep "$task")" "$reskind:$res"
     # Its await span: cut short only by the loop's close (-ECANCELED).
-    check "asleep $mode: $task's await span" "$(q "SELECT s.wait || ' ' || s.result FROM spans s JOIN locations l ON l.id = s.loc
-        WHERE s.kind = 'await' AND s.task = $(tid "$task") AND s.resource = $(rid "$res") AND l.line = $line")" "$wait -$ecanceled"
+    check "asleep $mode: $task's await span" "$(q "SELECT s.wait || ' ' || s.result FROM awaits s JOIN locations l ON l.id = s.loc
+        WHERE s.task = $(tid "$task") AND s.resource = $(rid "$res") AND l.line = $line")" "$wait -$ecanceled"
     check "asleep $mode: pending_at_exit rows" "$(rows pending_at_exit)" "$(sorted \
         "main|$task|$(tid "$task")|$f:$main_line|-" \
         "$task|$task2|$(rid "$res")|$f:$line|-")"
@@ -240,8 +240,8 @@ check "pending: rows" "$(rows pending_at_exit)" "$(sorted \
     "listener|-|$(rid shutdown_ev)|$f:$(line_of LK_LISTEN $f)|-" \
     "napper|-|-|$f:$(line_of LK_NAP $f)|-")"
 check "pending: listener waits on" "$(wres pending_at_exit listener)" "event:shutdown_ev"
-check "pending: napper's last await is the sleep the close cancelled" "$(q "SELECT wait || ' ' || result FROM spans
-    WHERE kind = 'await' AND task = $(tid napper) ORDER BY start DESC LIMIT 1")" "sleep -$ecanceled"
+check "pending: napper's last await is the sleep the close cancelled" "$(q "SELECT wait || ' ' || result FROM awaits
+    WHERE task = $(tid napper) ORDER BY start DESC LIMIT 1")" "sleep -$ecanceled"
 check "pending: napper's message says sleep" "$(wcol pending_at_exit napper message | grep -c sleep)" 1
 check "pending: children cancelled by the close" "$(q "SELECT group_concat(state) FROM tasks WHERE name IN ('napper', 'listener')")" \
       "cancelled,cancelled"
@@ -296,9 +296,9 @@ for mode in locks tcp tcp_connect queue cond semsignal; do
 done
 db=$tmp/clean_locks.db
 check "clean locks: 200 clerks, all done" "$(q "SELECT COUNT(*) FROM tasks WHERE name = 'clerk' AND state = 'done'")" 200
-check "clean locks: contention happened" "$(q "SELECT COUNT(*) > 100 FROM spans WHERE kind = 'await' AND wait = 'lock'")" 1
+check "clean locks: contention happened" "$(q "SELECT COUNT(*) > 100 FROM awaits WHERE wait = 'lock'")" 1
 db=$tmp/clean_tcp_connect.db
-check "clean tcp_connect: accept waited on I/O" "$(q "SELECT COUNT(*) FROM spans WHERE kind = 'await' AND wait = 'tcp_accept'
+check "clean tcp_connect: accept waited on I/O" "$(q "SELECT COUNT(*) FROM awaits WHERE wait = 'tcp_accept'
     AND dur > 100000000 AND result = 0")" 1
 "$coscope" report --fail-on-warnings "$tmp/clean_locks.db" > /dev/null 2>&1
 check "report --fail-on-warnings: clean trace" $? 0
