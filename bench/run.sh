@@ -135,7 +135,7 @@ echo
     echo "t|tracer: ns per point, tracing off|$(get tracer off_ns)|ns|1|-|-"
     echo "e|tracer: sustained recording, ping-pong|$(get tracer rec_evps)|ev|10000000|-|-"
     echo "o|tracer: events lost|$(get tracer lost)|n|0|-|-"
-    echo "s|tracer: exit to complete tables|$(get tracer build_s)|s|5|-|-"
+    echo "s|tracer: exit to complete tables, 10M ev|$(get tracer build_s)|s|5|-|-"
     echo "o|tracer: echo traced / untraced|$(get echo trace_overhead)|x|1.03|-|-"
     fi
 } | awk -F'|' '

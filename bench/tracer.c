@@ -148,7 +148,7 @@ static double run_pingpong(long messages)
 
 int main(int argc, char **argv)
 {
-    long messages = 2500000; /* about 10M events */
+    long messages = 3333334; /* 3 events a message: 10M events */
     const char *db = "/tmp/coscope-bench-tracer.db";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--messages") && i + 1 < argc) messages = atol(argv[++i]);

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include "internal.h"
 #include "trace.h"
+#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/mman.h>
@@ -59,16 +60,31 @@ tr_ring *co__tr_claim(void)
     return NULL;
 }
 
-void co__tr_wait_room(tr_ring *r)
+static void wake_consumer(tr_shm *s)
+{
+    if (atomic_load_explicit(&s->consumer_sleeping, memory_order_relaxed) &&
+        atomic_exchange(&s->consumer_sleeping, 0)) {
+        atomic_fetch_add(&s->consumer_wake, 1);
+        syscall(SYS_futex, &s->consumer_wake, FUTEX_WAKE, 1, NULL, NULL, 0); /* shared: no FUTEX_PRIVATE_FLAG */
+    }
+}
+
+/* The ring looked at least half full: look again, wake the recorder if it
+ * is, and wait while it is full (drop instead in drop mode, or once the
+ * recorder is gone). */
+int co__tr_room(tr_ring *r)
 {
     tr_shm *s = g_shm;
     unsigned spins = 0;
     for (;;) {
         r->tail_cached = atomic_load_explicit(&r->tail, memory_order_acquire);
-        if (r->head_local - r->tail_cached < TR_RING_RECS) return;
+        uint64_t used = r->head_local - r->tail_cached;
+        if (used < TR_RING_RECS / 2) return 1;
+        wake_consumer(s);
+        if (used < TR_RING_RECS) return 1;
         if (s->full_policy == TR_FULL_DROP || !atomic_load(&s->consumer_alive)) {
             atomic_fetch_add(&s->dropped, 1);
-            return;
+            return 0;
         }
         if (++spins < 64) {
             sched_yield();

@@ -26,9 +26,15 @@
 #include "coscope.h"
 
 #define TR_MAGIC       0x3152545343534f43ull /* "COSCSTR1" */
-#define TR_VERSION     1
+#define TR_VERSION     2
 #define TR_NRINGS      64
-#define TR_RING_RECS   (1u << 18)            /* records per ring (8 MiB), power of two */
+/* Records per ring (512 KiB), a power of two.  Small on purpose: the
+ * producer writes each slot once a lap, and a lap of 8 MiB (the first
+ * size) left every slot out of cache by the time it came round, which cost
+ * a traced echo server 3-4% (a store miss that the next system call
+ * waits for).  Bursts are absorbed by waking the recorder at half full
+ * (co__tr_room) rather than by a deep ring. */
+#define TR_RING_RECS   (1u << 14)
 #define TR_ARENA_BYTES (32u << 20)
 
 /* One event: 32 bytes, built in place in the ring. */
@@ -129,7 +135,13 @@ typedef struct tr_shm {
     int32_t slow_ms;                /* slow-step threshold for the program */
     _Atomic int32_t consumer_alive; /* 0 once the recorder is gone: producers stop blocking */
     uint64_t tsc0, mono0;           /* a (tsc, ns) pair taken together at creation */
-    char pad[64];
+    /* The recorder sleeps on consumer_wake (a futex word, shared between
+     * processes) with consumer_sleeping set; a producer whose ring is half
+     * full clears the flag and wakes it.  A wake-up lost to the race
+     * between the two costs at most the recorder's sleep (a few ms). */
+    _Atomic uint32_t consumer_wake;
+    _Atomic uint32_t consumer_sleeping;
+    char pad[56];
 } tr_shm;
 
 static inline size_t tr_shm_size(void)
@@ -150,7 +162,7 @@ extern CO__HIDDEN __thread tr_ring *co__tr_ring;    /* this thread's ring, NULL 
 extern CO__HIDDEN __thread uint32_t co__tr_ring_epoch; /* session co__tr_ring belongs to */
 
 tr_ring *co__tr_claim(void);                /* slow path: take a ring for this thread */
-void co__tr_wait_room(tr_ring *r);           /* slow path: ring full */
+int co__tr_room(tr_ring *r);                 /* slow path: ring half full; 0 if the event is dropped */
 uint32_t co__tr_intern_loc(co_loc *loc);     /* slow path: first event at a call site */
 uint64_t co__tr_intern(const char *s, size_t len);
 
@@ -185,10 +197,7 @@ static inline void co__tr_emit(unsigned kind, co_loc *loc, uint64_t task, uint64
         if (!r) return;
     }
     uint64_t h = r->head_local;
-    if (__builtin_expect(h - r->tail_cached >= TR_RING_RECS, 0)) {
-        co__tr_wait_room(r);
-        if (h - r->tail_cached >= TR_RING_RECS) return; /* dropped (counted) */
-    }
+    if (__builtin_expect(h - r->tail_cached >= TR_RING_RECS / 2, 0) && !co__tr_room(r)) return; /* dropped (counted) */
     tr_rec *e = &r->recs[h & (TR_RING_RECS - 1)];
     e->ts = co__tr_now();
     e->kind_loc = kind | (co__tr_loc(loc) << 8);

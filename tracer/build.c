@@ -82,8 +82,9 @@ int tr_builder_new(tr_builder **out, sqlite3 *db)
     r = r ? r : prep(b, &b->sel_res, "SELECT kind, name FROM resources WHERE id = ?");
     r = r ? r : prep(b, &b->upd_detached, "UPDATE tasks SET detached = 1 WHERE id = ?");
     r = r ? r : tr_batch_register(db);
-    r = r ? r : tr_batch_init(&b->ev, db, "events(ts, ring, task, kind, resource, arg, loc)", 7, 1 << 16);
-    r = r ? r : tr_batch_init(&b->sp, db, "spans(id, kind, task, resource, start, end, wait, resumed, result, loc, "
+    r = r ? r : tr_writer_new(&b->writer, db);
+    r = r ? r : tr_batch_init(&b->ev, db, b->writer, "events(ts, ring, task, kind, resource, arg, loc)", 7, 1 << 16);
+    r = r ? r : tr_batch_init(&b->sp, db, b->writer, "spans(id, kind, task, resource, start, end, wait, resumed, result, loc, "
                                           "end_loc, open, bin, ring)", 14, 1 << 16);
     if (r < 0) {
         tr_builder_free(b);
@@ -103,7 +104,7 @@ static tr_cell *next_row(tr_builder *b, tr_batch *batch)
     if (!row) {
         int r = tr_batch_flush(batch);
         if (r < 0 && !b->err) {
-            fprintf(stderr, "coscope: sqlite: %s\n", sqlite3_errmsg(b->db));
+            fprintf(stderr, "coscope: sqlite: %s\n", tr_writer_errmsg(b->writer, b->db));
             b->err = r;
         }
         row = tr_batch_row(batch);
@@ -112,13 +113,16 @@ static tr_cell *next_row(tr_builder *b, tr_batch *batch)
 }
 
 /* spans: also write the spans found so far.  The build at exit leaves them
- * all to the end, so they go in as one sorted run of appends. */
+ * all to the end, so they go in as one sorted run of appends.  Returns with
+ * every row in the database. */
 static void flush_batches(tr_builder *b, int spans)
 {
     int r = tr_batch_flush(&b->ev);
     if (r == 0 && spans) r = tr_spans_flush(b);
+    int w = tr_writer_sync(b->writer);
+    if (r == 0) r = w;
     if (r < 0 && !b->err) {
-        fprintf(stderr, "coscope: sqlite: %s\n", sqlite3_errmsg(b->db));
+        fprintf(stderr, "coscope: sqlite: %s\n", tr_writer_errmsg(b->writer, b->db));
         b->err = r;
     }
 }
@@ -134,6 +138,7 @@ void tr_builder_free(tr_builder *b)
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) sqlite3_finalize(all[i]);
     tr_batch_free(&b->ev);
     tr_batch_free(&b->sp);
+    tr_writer_free(b->writer);
     free(b->spans);
     for (size_t i = 0; i < b->strcache.cap; i++)
         if (b->strcache.keys && b->strcache.keys[i]) free(*(char **)(b->strcache.vals + i * sizeof(char *)));

@@ -63,6 +63,7 @@ struct tr_builder {
     int64_t max_ts;
     int64_t events;
     tr_map tasks, holds, strcache, rstats;
+    tr_writer *writer;        /* runs the batches' inserts; NULL: they run on this thread */
     tr_batch ev, sp;          /* events and spans rows, written in bulk */
     tr_span_row *spans;       /* spans not written yet (spanrows.c) */
     size_t nspans, capspans;

@@ -85,13 +85,6 @@ static void json_str(char *out, size_t cap, size_t *n, const char *s)
     out[*n] = 0;
 }
 
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 int cli_run(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -231,27 +224,16 @@ int cli_run(int argc, char **argv)
     sigaction(SIGQUIT, &sa, NULL);
 
     int status = 0;
-    int64_t idle_since = mono_ns();
     for (;;) {
         pid_t w = waitpid(pid, &status, WNOHANG);
         if (w == pid) break;
-        int64_t got = tr_recorder_poll(rec);
+        int64_t got = tr_recorder_turn(rec);
         if (got < 0) {
             fprintf(stderr, "coscope run: recording failed (%s); the program keeps running untraced\n", strerror((int)-got));
             atomic_store(&shm->consumer_alive, 0);
             waitpid(pid, &status, 0);
             break;
         }
-        if (got > 0) idle_since = mono_ns();
-        /* Busy: drain again at once.  A trickle or nothing: wait 5 ms and
-         * let events accumulate, since every poll pulls each ring's head
-         * line out of its producer's cache (a ring of 2^18 events absorbs
-         * 50M events/s over 5 ms).  Quiet for 20 ms: build tables behind
-         * the recorder, in slices, for the live view. */
-        if (got >= 4096) continue;
-        if (got == 0 && mono_ns() - idle_since > 20000000 && tr_recorder_build_some(rec, 2000) > 0) continue;
-        struct timespec ts = { 0, 5000000 };
-        nanosleep(&ts, NULL);
     }
     child_pid = 0;
     int code;

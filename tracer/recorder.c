@@ -8,12 +8,16 @@
  * dies loses nothing it had published.  Writes are grouped in one
  * transaction per ~100 ms, which is also the latency of the live view.
  */
+#define _GNU_SOURCE
 #include "tracer.h"
 #include <errno.h>
+#include <linux/futex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #define CHUNK_EVENTS 16384
 #define COMMIT_NS    (100 * 1000000ll)
@@ -28,6 +32,7 @@ struct tr_recorder {
     int in_txn;
     int64_t txn_start;
     tr_builder *builder;
+    int64_t idle_since;      /* tr_recorder_turn: when events last came */
     int err;
 };
 
@@ -187,6 +192,45 @@ int64_t tr_recorder_poll(tr_recorder *r)
         if (commit(r) < 0) return -EIO;
     }
     return r->err ? r->err : drained;
+}
+
+/* Sleep up to ns, or until a producer finds its ring half full. */
+static void wait_for_events(tr_recorder *r, long ns)
+{
+    tr_shm *s = r->shm;
+    uint32_t seq = atomic_load(&s->consumer_wake);
+    atomic_store(&s->consumer_sleeping, 1);
+    tr_ring *rings = tr_rings(s);
+    for (uint32_t i = 0; i < s->nrings; i++) {
+        uint64_t head = atomic_load_explicit(&rings[i].head, memory_order_acquire);
+        if (head - atomic_load_explicit(&rings[i].tail, memory_order_relaxed) >= TR_RING_RECS / 2) {
+            atomic_store(&s->consumer_sleeping, 0);
+            return;
+        }
+    }
+    struct timespec ts = { 0, ns };
+    syscall(SYS_futex, &s->consumer_wake, FUTEX_WAIT, seq, &ts, NULL, 0);
+    atomic_store(&s->consumer_sleeping, 0);
+}
+
+int64_t tr_recorder_turn(tr_recorder *r)
+{
+    int64_t got = tr_recorder_poll(r);
+    if (got < 0) return got;
+    int64_t now = mono_ns();
+    if (got > 0 || r->idle_since == 0) r->idle_since = now;
+    /* Busy: drain again at once.  A trickle or nothing: let events
+     * accumulate for 5 ms (a producer wakes us sooner if its ring gets
+     * half full), since every poll pulls each ring's head line out of its
+     * producer's cache.  Quiet for 20 ms: build tables behind the
+     * recorder, in slices, for the live view. */
+    if (got >= 4096) return got;
+    if (got == 0 && now - r->idle_since > 20000000) {
+        /* A failed slice is tried again by the build at the end. */
+        if (tr_recorder_build_some(r, 2000) > 0) return got;
+    }
+    wait_for_events(r, 5000000);
+    return got;
 }
 
 int64_t tr_recorder_build_some(tr_recorder *r, int64_t max_events)

@@ -196,7 +196,7 @@ int tr_db_create(sqlite3 **out, const char *path, int force, const char **why)
     }
     close(fd);
     sqlite3 *db;
-    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL);
     if (rc != SQLITE_OK) {
         *why = sqlite3_errstr(rc);
         sqlite3_close(db);
@@ -242,7 +242,7 @@ int tr_db_open(sqlite3 **out, const char *path, int writable, const char **why)
         return -EILSEQ;
     }
     sqlite3 *db;
-    int flags = (writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) | SQLITE_OPEN_NOMUTEX;
+    int flags = (writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) | SQLITE_OPEN_FULLMUTEX;
     int rc = sqlite3_open_v2(path, &db, flags, NULL);
     if (rc != SQLITE_OK) {
         snprintf(buf, sizeof buf, "%s: %s", path, sqlite3_errstr(rc));

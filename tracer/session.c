@@ -25,34 +25,16 @@ static struct {
     int result;
 } S = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void *recorder_main(void *arg)
 {
     (void)arg;
-    int64_t idle_since = mono_ns();
     while (!atomic_load(&S.stop)) {
-        int64_t got = tr_recorder_poll(S.rec);
+        int64_t got = tr_recorder_turn(S.rec);
         if (got < 0) {
             atomic_store(&S.shm->consumer_alive, 0);
             S.result = (int)got;
             break;
         }
-        if (got > 0) idle_since = mono_ns();
-        /* Busy: drain again at once.  A trickle or nothing: wait 5 ms and
-         * let events accumulate, since every poll pulls each ring's head
-         * line out of its producer's cache (a ring of 2^18 events absorbs
-         * 50M events/s over 5 ms).  Quiet for 20 ms: build tables behind
-         * the recorder, in slices, for the live view. */
-        if (got >= 4096) continue;
-        if (got == 0 && mono_ns() - idle_since > 20000000 && tr_recorder_build_some(S.rec, 2000) > 0) continue;
-        struct timespec ts = { 0, 5000000 };
-        nanosleep(&ts, NULL);
     }
     return NULL;
 }

@@ -69,22 +69,42 @@ typedef struct tr_cell {
     const char *s;     /* valid only if type == TR_CELL_TEXT; must outlive the flush */
 } tr_cell;
 
-/* Rows for one table, written by tr_batch_flush in one statement. */
+/* A thread that runs batch inserts while the builder goes on (batch.c).
+ * Its connection must be serialized (SQLITE_OPEN_FULLMUTEX); otherwise
+ * tr_writer_new gives NULL and batches are written synchronously. */
+typedef struct tr_writer tr_writer;
+int tr_writer_new(tr_writer **out, sqlite3 *db);   /* *out may be NULL on success */
+/* Wait until every flushed batch is in the database.  Returns the first
+ * failure of any (negative errno), 0 if none.  Before COMMIT and before
+ * reading what batches wrote. */
+int tr_writer_sync(tr_writer *w);
+const char *tr_writer_errmsg(tr_writer *w, sqlite3 *db); /* the failure's message */
+void tr_writer_free(tr_writer *w);                 /* after the batches using it */
+
+/* Rows for one table, written by tr_batch_flush in one statement.
+ * Belongs to the builder's thread; the writer reads the array of a flushed
+ * batch until its job is done. */
 typedef struct tr_batch {
-    tr_cell *cells;    /* n rows of ncols cells */
+    tr_cell *cells;    /* n rows of ncols cells, being filled */
+    tr_cell *spare;    /* valid only if writer: the array the writer takes or took last */
     size_t n, cap;
     int ncols;
     sqlite3_stmt *insert;
+    tr_writer *writer; /* NULL: flush writes at once */
 } tr_batch;
 
 int tr_batch_register(sqlite3 *db);          /* once per connection */
-/* table_and_columns: e.g. "events(ts, ring, task)" with ncols names. */
-int tr_batch_init(tr_batch *b, sqlite3 *db, const char *table_and_columns, int ncols, size_t cap);
+/* table_and_columns: e.g. "events(ts, ring, task)" with ncols names.
+ * writer may be NULL. */
+int tr_batch_init(tr_batch *b, sqlite3 *db, tr_writer *writer, const char *table_and_columns, int ncols, size_t cap);
 /* The next row's cells (ncols of them), or NULL if the batch is full: flush. */
 static inline tr_cell *tr_batch_row(tr_batch *b)
 {
     return b->n < b->cap ? &b->cells[b->n++ * (size_t)b->ncols] : NULL;
 }
+/* Write the rows (with a writer: start writing them; tr_writer_sync waits).
+ * Returns 0 or the first failure so far, negative errno.  Text cells must
+ * stay valid until the rows are written. */
 int tr_batch_flush(tr_batch *b);
 void tr_batch_free(tr_batch *b);
 
@@ -112,6 +132,11 @@ typedef struct tr_recorder tr_recorder;
 int tr_recorder_new(tr_recorder **out, sqlite3 *db, tr_shm *shm);
 /* Drain every ring once.  Returns events drained (>= 0) or a negative errno. */
 int64_t tr_recorder_poll(tr_recorder *r);
+/* One turn of a recorder's loop: drain every ring; if that found little,
+ * build tables behind the recorder (when quiet for 20 ms) or sleep until a
+ * ring is half full or 5 ms pass.  Returns events drained or a negative
+ * errno. */
+int64_t tr_recorder_turn(tr_recorder *r);
 /* Build tables behind the recorder for a while (live view). */
 int64_t tr_recorder_build_some(tr_recorder *r, int64_t max_events);
 /* Last drain, persist, build everything; then the database is complete. */
