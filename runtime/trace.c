@@ -86,7 +86,7 @@ int co__tr_room(tr_ring *r)
             atomic_fetch_add(&s->dropped, 1);
             return 0;
         }
-        if (++spins < 64) {
+        if (++spins < 1024) {
             sched_yield();
         } else {
             struct timespec ts = { 0, 50000 };

@@ -140,6 +140,7 @@ void tr_builder_free(tr_builder *b)
     tr_batch_free(&b->sp);
     tr_writer_free(b->writer);
     free(b->spans);
+    free(b->fetch_buf);
     for (size_t i = 0; i < b->strcache.cap; i++)
         if (b->strcache.keys && b->strcache.keys[i]) free(*(char **)(b->strcache.vals + i * sizeof(char *)));
     tr_map_free(&b->tasks);
@@ -542,30 +543,61 @@ static void on_event(void *ctx, uint32_t ring, const tr_rec *e)
     }
 }
 
+/* Copy the next chunks (up to 16) out of the database: they are replayed
+ * with no statement of ours running, so the writer's inserts do not wait
+ * for the replay nor the replay for them.  Returns how many, or -errno. */
+static int fetch_chunks(tr_builder *b)
+{
+    int n = 0, rc;
+    size_t used = 0;
+    sqlite3_bind_int64(b->sel_chunks, 1, b->built_seq);
+    while ((rc = sqlite3_step(b->sel_chunks)) == SQLITE_ROW) {
+        const void *blob = sqlite3_column_blob(b->sel_chunks, 1);
+        size_t len = (size_t)sqlite3_column_bytes(b->sel_chunks, 1);
+        if (used + len > b->fetch_cap) {
+            size_t cap = (used + len) * 2;
+            uint8_t *buf = realloc(b->fetch_buf, cap);
+            if (!buf) {
+                sqlite3_reset(b->sel_chunks);
+                return -ENOMEM;
+            }
+            b->fetch_buf = buf;
+            b->fetch_cap = cap;
+        }
+        if (len) memcpy(b->fetch_buf + used, blob, len);
+        b->fetched[n].seq = sqlite3_column_int64(b->sel_chunks, 0);
+        b->fetched[n].off = used;
+        b->fetched[n].len = len;
+        used += len;
+        n++;
+    }
+    sqlite3_reset(b->sel_chunks);
+    return rc == SQLITE_DONE ? n : tr_sqlite_err(rc);
+}
+
 int64_t tr_builder_step(tr_builder *b, int64_t max_events)
 {
     int64_t before = b->events;
-    for (;;) {
-        int got = 0;
-        sqlite3_bind_int64(b->sel_chunks, 1, b->built_seq);
-        while (sqlite3_step(b->sel_chunks) == SQLITE_ROW) {
-            int64_t seq = sqlite3_column_int64(b->sel_chunks, 0);
-            const uint8_t *blob = sqlite3_column_blob(b->sel_chunks, 1);
-            int len = sqlite3_column_bytes(b->sel_chunks, 1);
-            int n = tr_chunk_decode(blob, (size_t)len, NULL, on_event, b);
-            if (n < 0) {
-                fprintf(stderr, "coscope: chunk %lld is damaged; skipped\n", (long long)seq);
-            }
-            b->built_seq = seq;
-            got++;
-            if (max_events > 0 && b->events - before >= max_events) break;
+    for (int more = 1; more && !b->err;) {
+        int got = fetch_chunks(b);
+        if (got < 0) {
+            fprintf(stderr, "coscope: cannot read the chunks: %s\n", sqlite3_errmsg(b->db));
+            b->err = got;
+            break;
         }
-        sqlite3_reset(b->sel_chunks);
-        flush_batches(b, 0);
-        if (b->err) return b->err;
-        if (!got || (max_events > 0 && b->events - before >= max_events)) break;
+        more = got > 0;
+        for (int i = 0; i < got; i++) {
+            const uint8_t *blob = b->fetch_buf + b->fetched[i].off;
+            if (tr_chunk_decode(blob, b->fetched[i].len, NULL, on_event, b) < 0)
+                fprintf(stderr, "coscope: chunk %lld is damaged; skipped\n", (long long)b->fetched[i].seq);
+            b->built_seq = b->fetched[i].seq;
+            if (max_events > 0 && b->events - before >= max_events) {
+                more = 0;
+                break;
+            }
+        }
     }
-    if (max_events > 0) flush_batches(b, 1);  /* a live build: its tables are read now */
+    flush_batches(b, max_events > 0);  /* a live build: its spans are read now */
     if (b->err) return b->err;
     tr_meta_set_int(b->db, "built_seq", b->built_seq);
     return b->events - before;

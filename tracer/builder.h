@@ -68,6 +68,9 @@ struct tr_builder {
     tr_span_row *spans;       /* spans not written yet (spanrows.c) */
     size_t nspans, capspans;
     uint64_t span_id;         /* the last span id given */
+    uint8_t *fetch_buf;       /* chunks copied out by fetch_chunks */
+    size_t fetch_cap;
+    struct { int64_t seq; size_t off, len; } fetched[16]; /* valid only up to fetch_chunks' count */
     const char *warn_stack;   /* stack text for the next warning row only */
     sqlite3_stmt *sel_chunks, *ins_task, *upd_task, *ins_res, *ins_thread,
                  *sel_string, *ins_warning, *sel_task_name, *sel_res, *upd_detached;

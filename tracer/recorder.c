@@ -181,6 +181,9 @@ int64_t tr_recorder_poll(tr_recorder *r)
         for (uint64_t k = tail; k < head; k++) {
             if (tr_chunk_add(c, &ring->recs[k & (TR_RING_RECS - 1)]) < 0) return -ENOMEM;
             if (c->n >= CHUNK_EVENTS) flush_chunk(r, c);
+            /* Free slots as we go: a producer waiting on a full ring
+             * resumes after 1024 events, not after the whole ring. */
+            if ((k & 1023) == 1023) atomic_store_explicit(&ring->tail, k + 1, memory_order_release);
         }
         atomic_store_explicit(&ring->tail, head, memory_order_release);
         drained += (int64_t)(head - tail);

@@ -12,15 +12,21 @@
  * order; only tasks that also hold locks or open regions need their group
  * sorted.
  *
- * The whole build at exit is one flush (up to TR_SPAN_BUFFER rows, ~80
- * bytes each); a live build flushes what each step of it found. */
+ * Rows go in every TR_SPAN_BUFFER of them (~80 bytes each), sorted within
+ * that window: each task's rows of a window land after its rows of the
+ * windows before, so a few insertion points, not one, move through the
+ * table.  Measured on a 10M-event ping-pong: windows of 2^18 rows built in
+ * 3.1 s against 4.1 s for one flush of everything at the end, because the
+ * writer thread (batch.c) inserts while the replay goes on, and a 20 MB
+ * buffer reused is not 270 MB faulted in; the file came out no larger.  A
+ * live build flushes what each step of it found. */
 #include "builder.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define TR_SPAN_BUFFER (4u << 20)
+#define TR_SPAN_BUFFER (1u << 18)
 
 static const char *const SPAN_KIND[] = { "step", "hold", "region", "work", "idle" };
 
