@@ -198,7 +198,8 @@ EOF
 if [ "${BENCH_QUICK:-0}" != 1 ]; then
     cat <<EOF
   echo: coscope $(get echo coscope_rtps) rt/s, plain libuv $(get echo plain_rtps) rt/s (by CPU time $(get echo ratio_cpu)); traced $(get echo traced_rtps) rt/s
-  tracer: $(get tracer events) events of ping-pong recorded, $(get tracer chunk_bytes_ev) B/event as chunks,
+  tracer: hot path $(get tracer hot_ns) ns per event; reading the clock alone (rdtsc) $(get tracer clock_ns) ns
+          $(get tracer events) events of ping-pong recorded, $(get tracer chunk_bytes_ev) B/event as chunks,
           $(get tracer bytes_ev) B/event in the finished file (chunks + tables + indexes);
           ping-pong untraced $(get tracer pp_plain_s) s, traced $(get tracer pp_traced_s) s (x$(get tracer pp_overhead))
 EOF
