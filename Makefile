@@ -113,7 +113,7 @@ check: deps
 # ThreadSanitizer on the parts that cross threads: pool work, cross-thread
 # calls and channels, the tracer's rings and in-process recorder.
 TSAN_TESTS := tests/runtime/test_thread tests/runtime/test_channel \
-              tests/tracer/test_ring tests/tracer/test_session
+              tests/tracer/test_ring tests/tracer/test_session tests/tracer/test_batch
 check-tsan: deps
 	@$(MAKE) --no-print-directory BUILD=build/tsan CFLAGS='-O1 -g' SANITIZE=-fsanitize=thread \
 	  $(TSAN_TESTS:%=build/tsan/%)

@@ -5,7 +5,8 @@
  * Checks: events come back in order with every field as emitted, after the
  * thread's TR_THREAD record; a full ring makes the producer wait for the
  * consumer (no event lost, order kept) in block mode, and count drops in
- * drop mode or once the consumer is gone; every producer thread gets a ring
+ * drop mode or once the consumer is gone; a producer whose ring gets half
+ * full wakes a sleeping consumer, once; every producer thread gets a ring
  * of its own, and threads beyond the last ring are counted, not crashed. */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -21,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <errno.h>
+#include <linux/futex.h>
 #include "trace.h"
 
 static tr_shm *shm;
@@ -314,6 +317,51 @@ static void test_more_threads_than_rings(void **state)
     assert_int_equal(atomic_load(&shm->dropped), 2);
 }
 
+/* The consumer sleeps with consumer_sleeping set: nothing wakes it until
+ * the ring is half full, then exactly one wake-up. */
+static void test_half_full_wakes_consumer(void **state)
+{
+    (void)state;
+    atomic_store(&shm->consumer_sleeping, 1);
+    uint32_t seq = atomic_load(&shm->consumer_wake);
+    emit_n(0, TR_RING_RECS / 2 - 1); /* + the TR_THREAD record: half full, not past */
+    assert_int_equal(atomic_load(&shm->consumer_sleeping), 1);
+    assert_int_equal(atomic_load(&shm->consumer_wake), seq);
+    emit_n(0, 1);                    /* the first event that finds it half full */
+    assert_int_equal(atomic_load(&shm->consumer_sleeping), 0);
+    assert_int_equal(atomic_load(&shm->consumer_wake), seq + 1);
+    emit_n(0, 100);                  /* the consumer is awake: no more wake-ups */
+    assert_int_equal(atomic_load(&shm->consumer_wake), seq + 1);
+    tr_rec *out = malloc(TR_RING_RECS * sizeof *out);
+    assert_int_equal(drain(co__tr_ring, out, TR_RING_RECS), 1 + TR_RING_RECS / 2 + 100); /* TR_THREAD first */
+    free(out);
+}
+
+static _Atomic int futex_result = 1;
+
+static void *sleeping_consumer(void *arg)
+{
+    uint32_t seq = (uint32_t)(uintptr_t)arg;
+    struct timespec ts = { 30, 0 };
+    long r = syscall(SYS_futex, &shm->consumer_wake, FUTEX_WAIT, seq, &ts, NULL, 0);
+    atomic_store(&futex_result, r == 0 || errno == EAGAIN ? 0 : errno); /* EAGAIN: woken before it slept */
+    return NULL;
+}
+
+/* The same across the futex, as the recorder sleeps: woken, not timed out. */
+static void test_half_full_wakes_futex_sleeper(void **state)
+{
+    (void)state;
+    uint32_t seq = atomic_load(&shm->consumer_wake);
+    atomic_store(&shm->consumer_sleeping, 1);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, sleeping_consumer, (void *)(uintptr_t)seq), 0);
+    sleep_ms(20);
+    emit_n(0, TR_RING_RECS / 2);
+    pthread_join(th, NULL);
+    assert_int_equal(atomic_load(&futex_result), 0);
+}
+
 /* Detached: the hot path is off (CO_TRACE checks co__tracing) and a
  * straggler that calls co__tr_emit anyway finds no region and returns. */
 static void test_detach(void **state)
@@ -340,6 +388,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_dead_consumer_drops, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads_get_distinct_rings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_more_threads_than_rings, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_half_full_wakes_consumer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_half_full_wakes_futex_sleeper, setup, teardown),
         cmocka_unit_test_setup_teardown(test_detach, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
