@@ -81,15 +81,22 @@ static void check_rows(sqlite3 *db)
     assert_int_equal(one_int(db, "SELECT count(*) FROM side"), BATCHES);
 }
 
+/* A serialized connection, its writer thread, and a batch of cap rows on t. */
+static sqlite3 *open_with_writer(tr_writer **w, tr_batch *b, size_t cap)
+{
+    sqlite3 *db = open_mem(SQLITE_OPEN_FULLMUTEX);
+    assert_int_equal(tr_writer_new(w, db), 0);
+    assert_non_null(*w);
+    assert_int_equal(tr_batch_init(b, db, *w, "t(a, b, c)", 3, cap), 0);
+    return db;
+}
+
 static void test_with_writer(void **state)
 {
     (void)state;
-    sqlite3 *db = open_mem(SQLITE_OPEN_FULLMUTEX);
     tr_writer *w;
-    assert_int_equal(tr_writer_new(&w, db), 0);
-    assert_non_null(w);
     tr_batch b;
-    assert_int_equal(tr_batch_init(&b, db, w, "t(a, b, c)", 3, ROWS_PER_BATCH), 0);
+    sqlite3 *db = open_with_writer(&w, &b, ROWS_PER_BATCH);
     fill(db, &b);
     check_rows(db);
     tr_batch_free(&b);
@@ -117,12 +124,9 @@ static void test_without_mutex_no_writer(void **state)
 static void test_writer_failure_reported(void **state)
 {
     (void)state;
-    sqlite3 *db = open_mem(SQLITE_OPEN_FULLMUTEX);
     tr_writer *w;
-    assert_int_equal(tr_writer_new(&w, db), 0);
-    assert_non_null(w);
     tr_batch b;
-    assert_int_equal(tr_batch_init(&b, db, w, "t(a, b, c)", 3, 4), 0);
+    sqlite3 *db = open_with_writer(&w, &b, 4);
     for (int i = 0; i < 2; i++) {
         tr_cell *c = tr_batch_row(&b);
         c[0] = (tr_cell){ .type = TR_CELL_INT, .i = 42 };
