@@ -168,6 +168,12 @@ void tr_db_journal_for_build(sqlite3 *db)
     sqlite3_busy_timeout(db, 0);
     sqlite3_exec(db, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL);
     sqlite3_busy_timeout(db, 5000);
+    /* SQLite's default 2 MB page cache, not the recorder's 256 MB: a build
+     * writes hundreds of MB of new pages, and a small cache hands them to
+     * the kernel as it goes, reusing the same memory, where a big one
+     * faults in fresh pages (10 us each on the VM this was measured on)
+     * and writes them all at COMMIT.  10M events: 2.95 s against 4.4 s. */
+    sqlite3_exec(db, "PRAGMA cache_size=-2000", NULL, NULL, NULL);
 }
 
 int tr_db_create(sqlite3 **out, const char *path, int force, const char **why)
