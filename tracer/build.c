@@ -83,9 +83,9 @@ int tr_builder_new(tr_builder **out, sqlite3 *db)
     r = r ? r : prep(b, &b->upd_detached, "UPDATE tasks SET detached = 1 WHERE id = ?");
     r = r ? r : tr_batch_register(db);
     r = r ? r : tr_writer_new(&b->writer, db);
-    r = r ? r : tr_batch_init(&b->ev, db, b->writer, "events(ts, ring, task, kind, resource, arg, loc)", 7, 1 << 16);
+    r = r ? r : tr_batch_init(&b->ev, db, b->writer, "events(ts, ring, task, kind, resource, arg, loc)", 7, 1 << 14);
     r = r ? r : tr_batch_init(&b->sp, db, b->writer, "spans(id, kind, task, resource, start, end, wait, resumed, result, loc, "
-                                          "end_loc, open, bin, ring)", 14, 1 << 16);
+                                          "end_loc, open, bin, ring)", 14, 1 << 14);
     if (r < 0) {
         tr_builder_free(b);
         return r;
