@@ -10,7 +10,6 @@
 #include "trace.h"
 #include <linux/futex.h>
 #include <pthread.h>
-#include <sched.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -69,13 +68,26 @@ static void wake_consumer(tr_shm *s)
     }
 }
 
+/* Full: sleep until the recorder has freed slots, 1 ms at the most, so a
+ * recorder that died meanwhile (or a wake-up lost to the race with its
+ * check of room_waiters) is noticed. */
+static void wait_for_room(tr_shm *s, tr_ring *r)
+{
+    uint32_t seq = atomic_load(&s->room_wake);
+    atomic_fetch_add(&s->room_waiters, 1);
+    if (r->head_local - atomic_load(&r->tail) >= TR_RING_RECS) {
+        struct timespec ts = { 0, 1000000 };
+        syscall(SYS_futex, &s->room_wake, FUTEX_WAIT, seq, &ts, NULL, 0);
+    }
+    atomic_fetch_sub(&s->room_waiters, 1);
+}
+
 /* The ring looked at least half full: look again, wake the recorder if it
  * is, and wait while it is full (drop instead in drop mode, or once the
  * recorder is gone). */
 int co__tr_room(tr_ring *r)
 {
     tr_shm *s = g_shm;
-    unsigned spins = 0;
     for (;;) {
         r->tail_cached = atomic_load_explicit(&r->tail, memory_order_acquire);
         uint64_t used = r->head_local - r->tail_cached;
@@ -86,12 +98,7 @@ int co__tr_room(tr_ring *r)
             atomic_fetch_add(&s->dropped, 1);
             return 0;
         }
-        if (++spins < 1024) {
-            sched_yield();
-        } else {
-            struct timespec ts = { 0, 50000 };
-            nanosleep(&ts, NULL);
-        }
+        wait_for_room(s, r);
     }
 }
 

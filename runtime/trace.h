@@ -144,7 +144,17 @@ typedef struct tr_shm {
      * between the two costs at most the recorder's sleep (a few ms). */
     _Atomic uint32_t consumer_wake;
     _Atomic uint32_t consumer_sleeping;
-    char pad[56];
+    /* And the other way: producers with a full ring sleep on room_wake,
+     * counted in room_waiters; the recorder wakes them as it frees slots
+     * (tr_recorder_poll).  Sleeping, a waiting producer leaves its CPU to
+     * the program's other threads and to the recorder, and wakes when
+     * there is room rather than on a timer.  (Throughput is the same as
+     * with the yield-then-nanosleep loop it replaced: a 10M-event
+     * ping-pong under coscope run took 0.40-0.61 s with either, six
+     * alternating runs each.) */
+    _Atomic uint32_t room_wake;
+    _Atomic uint32_t room_waiters;
+    char pad[48];
 } tr_shm;
 
 static inline size_t tr_shm_size(void)

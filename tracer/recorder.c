@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include "tracer.h"
 #include <errno.h>
+#include <limits.h>
 #include <linux/futex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,6 +167,20 @@ static void persist_arena(tr_recorder *r, int final)
     }
 }
 
+/* Release the ring's slots before `tail`, and wake producers waiting for
+ * room.  The fence orders the store before the look at room_waiters, as
+ * the producer's increment is ordered before its look at tail: one of the
+ * two sees the other. */
+static void free_slots(tr_shm *s, tr_ring *ring, uint64_t tail)
+{
+    atomic_store_explicit(&ring->tail, tail, memory_order_release);
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&s->room_waiters, memory_order_relaxed)) {
+        atomic_fetch_add(&s->room_wake, 1);
+        syscall(SYS_futex, &s->room_wake, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+    }
+}
+
 int64_t tr_recorder_poll(tr_recorder *r)
 {
     tr_shm *s = r->shm;
@@ -182,10 +197,10 @@ int64_t tr_recorder_poll(tr_recorder *r)
             if (tr_chunk_add(c, &ring->recs[k & (TR_RING_RECS - 1)]) < 0) return -ENOMEM;
             if (c->n >= CHUNK_EVENTS) flush_chunk(r, c);
             /* Free slots as we go: a producer waiting on a full ring
-             * resumes after 1024 events, not after the whole ring. */
-            if ((k & 1023) == 1023) atomic_store_explicit(&ring->tail, k + 1, memory_order_release);
+             * resumes after 4096 events, not after the whole ring. */
+            if ((k & 4095) == 4095) free_slots(s, ring, k + 1);
         }
-        atomic_store_explicit(&ring->tail, head, memory_order_release);
+        free_slots(s, ring, head);
         drained += (int64_t)(head - tail);
     }
     r->events += (uint64_t)drained;
