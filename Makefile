@@ -137,7 +137,9 @@ check-aarch64:
 	    -o $(BUILD)/aarch64/switch_test && qemu-aarch64-static $(BUILD)/aarch64/switch_test; \
 	else echo "check-aarch64: skipped (needs gcc-aarch64-linux-gnu and qemu-user-static)"; fi
 
+# The uvloop baseline needs Debian's python3-uvloop; without it that column reads n/a.
 bench: deps
+	@sh scripts/ensure-deps.sh python3-uvloop || echo "bench: no python3-uvloop: the uvloop baseline will read n/a"
 	@$(MAKE) --no-print-directory CFLAGS='-O2 -g' lib $(BENCH_BIN)
 	@sh bench/run.sh $(BUILD)
 
