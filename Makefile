@@ -29,7 +29,7 @@ LIBS      := $(UV_LIBS) $(SQLITE_LIBS) -pthread
 RUNTIME_C := $(wildcard runtime/*.c)
 # The recorder is part of the library (co_trace_start records in-process);
 # the CLI is the coscope binary.
-TRACER_LIB_C := tracer/encode.c tracer/schema.c tracer/batch.c tracer/map.c tracer/build.c tracer/spanrows.c tracer/warnings.c tracer/contention.c tracer/recorder.c tracer/session.c
+TRACER_LIB_C := tracer/encode.c tracer/schema.c tracer/batch.c tracer/map.c tracer/build.c tracer/replay.c tracer/spanrows.c tracer/warnings.c tracer/contention.c tracer/recorder.c tracer/session.c
 CLI_C := tracer/main.c tracer/cli_json.c $(wildcard tracer/cmd_*.c)
 ifneq ($(filter $(ARCH),x86_64 aarch64),)
 RUNTIME_S := runtime/switch_$(ARCH).S

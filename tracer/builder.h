@@ -82,6 +82,14 @@ static inline bool tr_contended_kind(int wait)
     return wait == CO_WAIT_LOCK || wait == CO_WAIT_SEM || wait == CO_WAIT_QUEUE_GET || wait == CO_WAIT_QUEUE_PUT;
 }
 
+static inline void cell_int(tr_cell *c, int64_t v) { c->type = TR_CELL_INT; c->i = v; }
+static inline void cell_opt(tr_cell *c, int64_t v) { c->type = v ? TR_CELL_INT : TR_CELL_NULL; c->i = v; }
+static inline void cell_text(tr_cell *c, const char *s) { c->type = s ? TR_CELL_TEXT : TR_CELL_NULL; c->s = s; }
+
+/* replay.c: events -> rows */
+void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e); /* ctx: the builder; tr_chunk_decode's callback */
+void tr_replay_close(tr_builder *b);                            /* at the end of the trace */
+
 /* build.c */
 void tr_bstep(tr_builder *b, sqlite3_stmt *st);            /* step + reset, first error kept in b->err */
 void tr_bind_opt(sqlite3_stmt *st, int i, int64_t v);      /* 0 binds NULL */

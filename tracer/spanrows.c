@@ -67,9 +67,6 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static inline void cell_int(tr_cell *c, int64_t v) { c->type = TR_CELL_INT; c->i = v; }
-static inline void cell_opt(tr_cell *c, int64_t v) { c->type = v ? TR_CELL_INT : TR_CELL_NULL; c->i = v; }
-static inline void cell_text(tr_cell *c, const char *s) { c->type = s ? TR_CELL_TEXT : TR_CELL_NULL; c->s = s; }
 
 static int write_row(tr_builder *b, const tr_span_row *s)
 {
