@@ -1,7 +1,8 @@
-/* builder.h -- private to the builder (build.c, warnings.c,
- * contention.c): its state while it replays events, and the helpers the
- * three files share.  Everything here belongs to the one thread that runs
- * the builder. */
+/* builder.h -- private to the builder (build.c, replay.c, spanrows.c,
+ * warnings.c, contention.c): its state while it replays events, and the
+ * helpers these files share.  Everything here belongs to the one thread
+ * that runs the builder; the writer thread (batch.c) only reads the arrays
+ * of batches already flushed. */
 #ifndef TR_BUILDER_H
 #define TR_BUILDER_H
 
