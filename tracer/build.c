@@ -230,6 +230,6 @@ int tr_build_complete(sqlite3 *db)
         tr_builder_free(b);
     }
     if (r == 0) r = tr_exec(db, "COMMIT");
-    else tr_exec(db, "ROLLBACK");
+    else if (!sqlite3_get_autocommit(db)) tr_exec(db, "ROLLBACK"); /* SQLite may have rolled back itself (disk full) */
     return r;
 }

@@ -280,7 +280,7 @@ int tr_recorder_finish(tr_recorder *r)
     e = n < 0 ? (int)n : tr_builder_finish(r->builder);
     int64_t t2 = mono_ns();
     if (e < 0) {
-        tr_exec(r->db, "ROLLBACK");
+        if (!sqlite3_get_autocommit(r->db)) tr_exec(r->db, "ROLLBACK"); /* SQLite may have rolled back itself (disk full) */
         r->in_txn = 0;
         return e;
     }
