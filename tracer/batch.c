@@ -238,7 +238,8 @@ void tr_writer_free(tr_writer *w)
     free(w);
 }
 
-int tr_batch_init(tr_batch *b, sqlite3 *db, tr_writer *w, const char *table_and_columns, int ncols, size_t cap)
+int tr_batch_init(tr_batch *b, sqlite3 *db, tr_writer *w, const char *table_and_columns, const char *select,
+                  int ncols, size_t cap)
 {
     memset(b, 0, sizeof *b);
     if (ncols > NCOLS) return -EINVAL;
@@ -256,7 +257,7 @@ int tr_batch_init(tr_batch *b, sqlite3 *db, tr_writer *w, const char *table_and_
     char sql[512], cols[256] = "";
     size_t n = 0;
     for (int i = 0; i < ncols; i++) n += (size_t)snprintf(cols + n, sizeof cols - n, "%sc%d", i ? "," : "", i);
-    snprintf(sql, sizeof sql, "INSERT INTO %s SELECT %s FROM tr_rows(?1)", table_and_columns, cols);
+    snprintf(sql, sizeof sql, "INSERT INTO %s SELECT %s FROM tr_rows(?1)", table_and_columns, select ? select : cols);
     int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &b->insert, NULL);
     if (rc != SQLITE_OK) {
         free(b->cells);

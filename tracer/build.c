@@ -56,9 +56,14 @@ int tr_builder_new(tr_builder **out, sqlite3 *db)
     r = r ? r : prep(b, &b->upd_detached, "UPDATE tasks SET detached = 1 WHERE id = ?");
     r = r ? r : tr_batch_register(db);
     r = r ? r : tr_writer_new(&b->writer, db);
-    r = r ? r : tr_batch_init(&b->ev, db, b->writer, "events(ts, ring, task, kind, resource, arg, loc)", 7, 1 << 14);
+    r = r ? r : tr_batch_init(&b->ev, db, b->writer, "events(ts, ring, task, kind, resource, arg, loc)", NULL, 7, 1 << 14);
+    /* Step rows, most of the spans of a trace, leave out what is the same for all of
+     * them: 11 cells a row instead of 14 (8% of a build). */
+    r = r ? r : tr_batch_init(&b->st, db, b->writer, "spans(id, task, resource, start, end, wait, resumed, result, loc, "
+                                          "end_loc, open, kind)", "c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, 'step'",
+                              11, 1 << 14);
     r = r ? r : tr_batch_init(&b->sp, db, b->writer, "spans(id, kind, task, resource, start, end, wait, resumed, result, loc, "
-                                          "end_loc, open, bin, ring)", 14, 1 << 14);
+                                          "end_loc, open, bin, ring)", NULL, 14, 1 << 14);
     if (r < 0) {
         tr_builder_free(b);
         return r;
@@ -92,6 +97,7 @@ void tr_builder_free(tr_builder *b)
                             b->sel_res, b->upd_detached };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) sqlite3_finalize(all[i]);
     tr_batch_free(&b->ev);
+    tr_batch_free(&b->st);
     tr_batch_free(&b->sp);
     tr_writer_free(b->writer);
     free(b->spans);

@@ -65,7 +65,7 @@ struct tr_builder {
     int64_t events;
     tr_map tasks, holds, strcache, rstats;
     tr_writer *writer;        /* runs the batches' inserts; NULL: they run on this thread */
-    tr_batch ev, sp;          /* events and spans rows, written in bulk */
+    tr_batch ev, st, sp;      /* rows written in bulk: events, step spans, other spans */
     tr_span_row *spans;       /* spans not written yet (spanrows.c) */
     size_t nspans, capspans;
     uint64_t span_id;         /* the last span id given */

@@ -68,28 +68,40 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 
+/* The next row of a batch, flushing it first if full; NULL on failure. */
+static tr_cell *next_cells(tr_batch *batch, int *r)
+{
+    tr_cell *c = tr_batch_row(batch);
+    if (!c && (*r = tr_batch_flush(batch)) == 0) c = tr_batch_row(batch);
+    return c;
+}
+
 static int write_row(tr_builder *b, const tr_span_row *s)
 {
-    tr_cell *c = tr_batch_row(&b->sp);
-    if (!c) {
-        int r = tr_batch_flush(&b->sp);
-        if (r < 0) return r;
-        c = tr_batch_row(&b->sp);
+    int r = 0;
+    int step = s->kind == TR_SPAN_STEP;
+    tr_cell *c = next_cells(step ? &b->st : &b->sp, &r);
+    if (!c) return r;
+    /* Step rows: id task resource start end wait resumed result loc
+     * end_loc open (kind is a constant, bin and ring NULL); other spans
+     * have kind after id, and bin and ring at the end. */
+    if (!step) {
+        cell_text(&c[1], SPAN_KIND[s->kind]);
+        cell_int(&c[12], s->bin);
+        cell_int(&c[13], s->ring);
     }
+    tr_cell *d = step ? c + 1 : c + 2; /* from task on */
     cell_int(&c[0], (int64_t)s->id);
-    cell_text(&c[1], SPAN_KIND[s->kind]);
-    cell_int(&c[2], (int64_t)s->task);
-    cell_opt(&c[3], (int64_t)s->res);
-    cell_int(&c[4], s->start);
-    cell_int(&c[5], s->end);
-    cell_text(&c[6], s->wait ? co_wait_kind_name(s->wait - 1) : NULL);
-    if (s->wait) cell_int(&c[7], s->resumed); else cell_text(&c[7], NULL);
-    if (s->wait && !s->open) cell_int(&c[8], s->result); else cell_text(&c[8], NULL);
-    cell_opt(&c[9], s->loc);
-    cell_opt(&c[10], s->end_loc);
-    cell_int(&c[11], s->open);
-    if (s->kind == TR_SPAN_STEP) cell_text(&c[12], NULL); else cell_int(&c[12], s->bin);
-    if (s->kind == TR_SPAN_STEP) cell_text(&c[13], NULL); else cell_int(&c[13], s->ring);
+    cell_int(&d[0], (int64_t)s->task);
+    cell_opt(&d[1], (int64_t)s->res);
+    cell_int(&d[2], s->start);
+    cell_int(&d[3], s->end);
+    cell_text(&d[4], s->wait ? co_wait_kind_name(s->wait - 1) : NULL);
+    if (s->wait) cell_int(&d[5], s->resumed); else cell_text(&d[5], NULL);
+    if (s->wait && !s->open) cell_int(&d[6], s->result); else cell_text(&d[6], NULL);
+    cell_opt(&d[7], s->loc);
+    cell_opt(&d[8], s->end_loc);
+    cell_int(&d[9], s->open);
     return 0;
 }
 
@@ -140,6 +152,7 @@ int tr_spans_flush(tr_builder *b)
             from = to;
         }
         for (size_t i = 0; i < n && r == 0; i++) r = write_row(b, &b->spans[order[i]]);
+        if (r == 0) r = tr_batch_flush(&b->st);
         if (r == 0) r = tr_batch_flush(&b->sp);
     }
     free(order);

@@ -2,8 +2,9 @@
  * writer thread: every row arrives with every cell as given (integers,
  * text, NULL) across many flushes; the builder's own statements on the same
  * connection interleave with the writer's inserts; a failed insert is
- * reported by the next flush or sync, with SQLite's message; and a
- * connection without a mutex gets no writer and still writes. */
+ * reported by the next flush or sync, with SQLite's message; a
+ * connection without a mutex gets no writer and still writes; and a select
+ * list puts constants beside the cells. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -87,7 +88,7 @@ static sqlite3 *open_with_writer(tr_writer **w, tr_batch *b, size_t cap)
     sqlite3 *db = open_mem(SQLITE_OPEN_FULLMUTEX);
     assert_int_equal(tr_writer_new(w, db), 0);
     assert_non_null(*w);
-    assert_int_equal(tr_batch_init(b, db, *w, "t(a, b, c)", 3, cap), 0);
+    assert_int_equal(tr_batch_init(b, db, *w, "t(a, b, c)", NULL, 3, cap), 0);
     return db;
 }
 
@@ -112,7 +113,7 @@ static void test_without_mutex_no_writer(void **state)
     assert_int_equal(tr_writer_new(&w, db), 0);
     assert_null(w); /* no mutex: the connection cannot be shared with a thread */
     tr_batch b;
-    assert_int_equal(tr_batch_init(&b, db, NULL, "t(a, b, c)", 3, ROWS_PER_BATCH), 0);
+    assert_int_equal(tr_batch_init(&b, db, NULL, "t(a, b, c)", NULL, 3, ROWS_PER_BATCH), 0);
     fill(db, &b);
     check_rows(db);
     tr_batch_free(&b);
@@ -146,12 +147,31 @@ static void test_writer_failure_reported(void **state)
     sqlite3_close(db);
 }
 
+/* "c0, 'k', c1": the constant goes in every row, the cells after it. */
+static void test_select_list_constants(void **state)
+{
+    (void)state;
+    sqlite3 *db = open_mem(SQLITE_OPEN_FULLMUTEX);
+    tr_batch b;
+    assert_int_equal(tr_batch_init(&b, db, NULL, "t(a, b, c)", "c0, 'k', c1", 2, 10), 0);
+    for (int i = 1; i <= 10; i++) {
+        tr_cell *c = tr_batch_row(&b);
+        c[0] = (tr_cell){ .type = TR_CELL_INT, .i = i };
+        c[1] = (tr_cell){ .type = TR_CELL_INT, .i = 100 + i };
+    }
+    assert_int_equal(tr_batch_flush(&b), 0);
+    assert_int_equal(one_int(db, "SELECT count(*) FROM t WHERE b = 'k' AND c = 100 + a"), 10);
+    tr_batch_free(&b);
+    sqlite3_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_with_writer),
         cmocka_unit_test(test_without_mutex_no_writer),
         cmocka_unit_test(test_writer_failure_reported),
+        cmocka_unit_test(test_select_list_constants),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
