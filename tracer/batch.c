@@ -49,12 +49,12 @@ typedef struct cursor {
     size_t row;
 } cursor;
 
-enum { NCOLS = 14, COL_BATCH = 14 };
+enum { NCOLS = 16, COL_BATCH = 16 };
 
 static int x_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out, char **err)
 {
     (void)aux; (void)argc; (void)argv; (void)err;
-    int rc = sqlite3_declare_vtab(db, "CREATE TABLE x(c0,c1,c2,c3,c4,c5,c6,c7,c8,c9,c10,c11,c12,c13, batch HIDDEN)");
+    int rc = sqlite3_declare_vtab(db, "CREATE TABLE x(c0,c1,c2,c3,c4,c5,c6,c7,c8,c9,c10,c11,c12,c13,c14,c15, batch HIDDEN)");
     if (rc != SQLITE_OK) return rc;
     vtab *v = sqlite3_malloc(sizeof *v);
     if (!v) return SQLITE_NOMEM;
@@ -238,8 +238,8 @@ void tr_writer_free(tr_writer *w)
     free(w);
 }
 
-int tr_batch_init(tr_batch *b, sqlite3 *db, tr_writer *w, const char *table_and_columns, const char *select,
-                  int ncols, size_t cap)
+int tr_batch_init(tr_batch *b, sqlite3 *db, tr_writer *w, const char *into, const char *select, int ncols,
+                  size_t cap)
 {
     memset(b, 0, sizeof *b);
     if (ncols > NCOLS) return -EINVAL;
@@ -254,10 +254,10 @@ int tr_batch_init(tr_batch *b, sqlite3 *db, tr_writer *w, const char *table_and_
         b->cells = b->spare = NULL;
         return -ENOMEM;
     }
-    char sql[512], cols[256] = "";
+    char sql[768], cols[256] = "";
     size_t n = 0;
     for (int i = 0; i < ncols; i++) n += (size_t)snprintf(cols + n, sizeof cols - n, "%sc%d", i ? "," : "", i);
-    snprintf(sql, sizeof sql, "INSERT INTO %s SELECT %s FROM tr_rows(?1)", table_and_columns, select ? select : cols);
+    snprintf(sql, sizeof sql, "INSERT %s SELECT %s FROM tr_rows(?1)", into, select ? select : cols);
     int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &b->insert, NULL);
     if (rc != SQLITE_OK) {
         free(b->cells);

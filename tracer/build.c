@@ -43,26 +43,29 @@ int tr_builder_new(tr_builder **out, sqlite3 *db)
     tr_map_init(&b->holds, sizeof(hold));
     tr_map_init(&b->strcache, sizeof(char *));
     tr_map_init(&b->rstats, sizeof(rstat));
+    tr_map_init(&b->names, sizeof(uint64_t));
     int r = 0;
     r = r ? r : prep(b, &b->sel_chunks, "SELECT seq, data FROM chunks WHERE seq > ? ORDER BY seq LIMIT 16");
-    r = r ? r : prep(b, &b->ins_task, "INSERT OR REPLACE INTO tasks(id, name, parent, ring, spawn_loc, spawn_ts) VALUES (?,?,?,?,?,?)");
-    r = r ? r : prep(b, &b->upd_task, "UPDATE tasks SET start_ts=?, end_ts=?, state=?, result=?, steps=?, awaits=?, busy_ns=?, wait_ns=? WHERE id=?");
     r = r ? r : prep(b, &b->ins_res, "INSERT OR REPLACE INTO resources(id, kind, name, ring, create_ts, create_loc) VALUES (?,?,?,?,?,?)");
     r = r ? r : prep(b, &b->ins_thread, "INSERT OR REPLACE INTO threads(ring, tid, first_ts) VALUES (?,?,?)");
     r = r ? r : prep(b, &b->sel_string, "SELECT text FROM strings WHERE id = ?");
     r = r ? r : prep(b, &b->ins_warning, "INSERT INTO warnings(kind, task, resource, ts, dur, loc, loc2, message, task2, stack) VALUES (?,?,?,?,?,?,?,?,?,?)");
-    r = r ? r : prep(b, &b->sel_task_name, "SELECT name FROM tasks WHERE id = ?");
     r = r ? r : prep(b, &b->sel_res, "SELECT kind, name FROM resources WHERE id = ?");
     r = r ? r : prep(b, &b->upd_detached, "UPDATE tasks SET detached = 1 WHERE id = ?");
     r = r ? r : tr_batch_register(db);
     r = r ? r : tr_writer_new(&b->writer, db);
-    r = r ? r : tr_batch_init(&b->ev, db, b->writer, "events(ts, ring, task, kind, resource, arg, loc)", NULL, 7, 1 << 14);
+    r = r ? r : tr_batch_init(&b->ev, db, b->writer, "INTO events(ts, ring, task, kind, resource, arg, loc)", NULL, 7, 1 << 14);
     /* Step rows, most of the spans of a trace, leave out what is the same for all of
      * them: 11 cells a row instead of 14 (8% of a build). */
-    r = r ? r : tr_batch_init(&b->st, db, b->writer, "spans(id, task, resource, start, end, wait, resumed, result, loc, "
+    r = r ? r : tr_batch_init(&b->st, db, b->writer, "INTO spans(id, task, resource, start, end, wait, resumed, result, loc, "
                                           "end_loc, open, kind)", "c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, 'step'",
                               11, 1 << 14);
-    r = r ? r : tr_batch_init(&b->sp, db, b->writer, "spans(id, kind, task, resource, start, end, wait, resumed, result, loc, "
+    /* A task's row goes in at its spawn (the live view shows it) and again,
+     * replaced, complete, at its end: in one batch, so in that order. */
+    r = r ? r : tr_batch_init(&b->tk, db, b->writer, "OR REPLACE INTO tasks(id, name, parent, ring, spawn_loc, spawn_ts, "
+                                          "start_ts, end_ts, state, result, detached, steps, awaits, busy_ns, wait_ns)",
+                              NULL, 15, 1 << 12);
+    r = r ? r : tr_batch_init(&b->sp, db, b->writer, "INTO spans(id, kind, task, resource, start, end, wait, resumed, result, loc, "
                                           "end_loc, open, bin, ring)", NULL, 14, 1 << 14);
     if (r < 0) {
         tr_builder_free(b);
@@ -78,6 +81,7 @@ int tr_builder_new(tr_builder **out, sqlite3 *db)
 static void flush_batches(tr_builder *b, int spans)
 {
     int r = tr_batch_flush(&b->ev);
+    if (r == 0) r = tr_batch_flush(&b->tk);
     if (r == 0 && spans) r = tr_spans_flush(b);
     int w = tr_writer_sync(b->writer);
     if (r == 0) r = w;
@@ -92,13 +96,13 @@ void tr_builder_set_origin(tr_builder *b, uint64_t tsc0) { b->tsc0 = tsc0; }
 void tr_builder_free(tr_builder *b)
 {
     if (!b) return;
-    sqlite3_stmt *all[] = { b->sel_chunks, b->ins_task, b->upd_task,
-                            b->ins_res, b->ins_thread, b->sel_string, b->ins_warning, b->sel_task_name,
-                            b->sel_res, b->upd_detached };
+    sqlite3_stmt *all[] = { b->sel_chunks, b->ins_res, b->ins_thread, b->sel_string, b->ins_warning, b->sel_res,
+                            b->upd_detached };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) sqlite3_finalize(all[i]);
     tr_batch_free(&b->ev);
     tr_batch_free(&b->st);
     tr_batch_free(&b->sp);
+    tr_batch_free(&b->tk);
     tr_writer_free(b->writer);
     free(b->spans);
     free(b->fetch_buf);
@@ -110,6 +114,7 @@ void tr_builder_free(tr_builder *b)
     for (size_t i = 0; i < b->rstats.cap; i++)
         if (b->rstats.keys && b->rstats.keys[i]) free(((rstat *)(b->rstats.vals + i * b->rstats.vsize))->waits);
     tr_map_free(&b->rstats);
+    tr_map_free(&b->names);
     free(b);
 }
 

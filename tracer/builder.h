@@ -21,6 +21,9 @@ typedef struct tstate {
     uint64_t wd_stack;        /* string id of the watchdog's stack for the open step, 0 if none */
     uint32_t ring;
     uint64_t held[4];
+    uint64_t parent, name_id; /* from its spawn; 0 if not seen (spawned before tracing began) */
+    uint32_t spawn_loc;
+    uint8_t detached;
 } tstate;
 
 /* Contention figures of one lock, semaphore or queue (resource_stats). */
@@ -64,8 +67,9 @@ struct tr_builder {
     int64_t max_ts;
     int64_t events;
     tr_map tasks, holds, strcache, rstats;
+    tr_map names;             /* task id -> its name's string id, kept after the task ends (labels) */
     tr_writer *writer;        /* runs the batches' inserts; NULL: they run on this thread */
-    tr_batch ev, st, sp;      /* rows written in bulk: events, step spans, other spans */
+    tr_batch ev, st, sp, tk;  /* rows written in bulk: events, step spans, other spans, tasks */
     tr_span_row *spans;       /* spans not written yet (spanrows.c) */
     size_t nspans, capspans;
     uint64_t span_id;         /* the last span id given */
@@ -73,8 +77,7 @@ struct tr_builder {
     size_t fetch_cap;
     struct { int64_t seq; size_t off, len; } fetched[16]; /* valid only up to fetch_chunks' count */
     const char *warn_stack;   /* stack text for the next warning row only */
-    sqlite3_stmt *sel_chunks, *ins_task, *upd_task, *ins_res, *ins_thread,
-                 *sel_string, *ins_warning, *sel_task_name, *sel_res, *upd_detached;
+    sqlite3_stmt *sel_chunks, *ins_res, *ins_thread, *sel_string, *ins_warning, *sel_res, *upd_detached;
     int err;
 };
 

@@ -155,20 +155,29 @@ static void close_hold(tr_builder *b, int kind, int name, uint64_t res, uint64_t
     tr_map_del(&b->holds, key);
 }
 
-static void write_task(tr_builder *b, uint64_t id, tstate *t, int64_t end_ts, const char *state, int64_t result,
-                       int has_result)
+/* The task's row, as far as it is known: at its spawn (state 'pending',
+ * no figures yet), and again at its end or at the end of the trace (it
+ * replaces the first; see tr_builder_new).  end_ts < 0: not ended. */
+static void task_row(tr_builder *b, uint64_t id, const tstate *t, int64_t end_ts, const char *state, int64_t result,
+                     int has_result)
 {
-    sqlite3_stmt *st = b->upd_task;
-    tr_bind_opt(st, 1, t->start_ts);
-    if (end_ts >= 0) sqlite3_bind_int64(st, 2, end_ts); else sqlite3_bind_null(st, 2);
-    sqlite3_bind_text(st, 3, state, -1, SQLITE_STATIC);
-    if (has_result) sqlite3_bind_int64(st, 4, result); else sqlite3_bind_null(st, 4);
-    sqlite3_bind_int64(st, 5, t->steps);
-    sqlite3_bind_int64(st, 6, t->awaits);
-    sqlite3_bind_int64(st, 7, t->busy);
-    sqlite3_bind_int64(st, 8, t->wait);
-    sqlite3_bind_int64(st, 9, (int64_t)id);
-    tr_bstep(b, st);
+    tr_cell *c = next_row(b, &b->tk);
+    if (!c) return;
+    cell_int(&c[0], (int64_t)id);
+    cell_text(&c[1], tr_string_of(b, t->name_id));
+    cell_opt(&c[2], (int64_t)t->parent);
+    cell_int(&c[3], t->ring);
+    cell_opt(&c[4], t->spawn_loc);
+    cell_int(&c[5], t->spawn_ts);
+    cell_opt(&c[6], t->start_ts);
+    if (end_ts >= 0) cell_int(&c[7], end_ts); else cell_text(&c[7], NULL);
+    cell_text(&c[8], state);
+    if (has_result) cell_int(&c[9], result); else cell_text(&c[9], NULL);
+    cell_int(&c[10], t->detached);
+    cell_int(&c[11], t->steps);
+    cell_int(&c[12], t->awaits);
+    cell_int(&c[13], t->busy);
+    cell_int(&c[14], t->wait);
 }
 
 /* The running step ends (at an await or the task's end): its figures and
@@ -236,14 +245,7 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
                 t->in_step = 1;
                 t->step_start = ts;
             }
-            st = b->ins_task;
-            sqlite3_bind_int64(st, 1, (int64_t)task);
-            sqlite3_bind_null(st, 2);
-            sqlite3_bind_null(st, 3);
-            sqlite3_bind_int64(st, 4, ring);
-            sqlite3_bind_null(st, 5);
-            sqlite3_bind_int64(st, 6, ts);
-            tr_bstep(b, st);
+            task_row(b, task, t, -1, "pending", 0, 0);
         }
     }
     switch (kind) {
@@ -258,15 +260,12 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
         if (!t) break;
         t->spawn_ts = ts;
         t->ring = ring;
-        st = b->ins_task;
-        sqlite3_bind_int64(st, 1, (int64_t)task);
-        const char *name = tr_string_of(b, e->arg);
-        if (name) sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT); else sqlite3_bind_null(st, 2);
-        tr_bind_opt(st, 3, (int64_t)e->res);
-        sqlite3_bind_int64(st, 4, ring);
-        tr_bind_opt(st, 5, loc);
-        sqlite3_bind_int64(st, 6, ts);
-        tr_bstep(b, st);
+        t->parent = e->res;
+        t->name_id = e->arg;
+        t->spawn_loc = loc;
+        uint64_t *name = e->arg ? tr_map_put(&b->names, task) : NULL;
+        if (name) *name = e->arg;
+        task_row(b, task, t, -1, "pending", 0, 0);
         break;
     }
     case TR_START:
@@ -335,7 +334,7 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
         step_row(b, task, t, 0, 0, 0);
         t->ended = 1;
         const char *state = result >= 0 ? "done" : result == -ECANCELED ? "cancelled" : "failed";
-        write_task(b, task, t, ts, state, result, 1);
+        task_row(b, task, t, ts, state, result, 1);
         tr_map_del(&b->tasks, task);
         break;
     }
@@ -382,10 +381,22 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
         if (kind == TR_Q_GET || e->arg == 0) r->acquisitions++;
         break;
     }
-    case TR_DETACH:
+    case TR_DETACH: {
+        tstate *d = tr_map_find(&b->tasks, e->res);
+        if (d) { /* alive: its row says so now, and again at its end */
+            d->detached = 1;
+            task_row(b, e->res, d, -1, "pending", 0, 0);
+            break;
+        }
+        /* Detached after it ended (rare): its last row may still wait in
+         * the batch, so that goes in first. */
+        int r = tr_batch_flush(&b->tk);
+        if (r == 0) r = tr_writer_sync(b->writer);
+        if (r < 0 && !b->err) b->err = r;
         sqlite3_bind_int64(b->upd_detached, 1, (int64_t)e->res);
         tr_bstep(b, b->upd_detached);
         break;
+    }
     case TR_LOOP_IDLE: /* the loop of this ring blocks in poll */
         open_hold(b, 'i', ring + 1, 0, ts, 0);
         break;
@@ -438,6 +449,6 @@ void tr_replay_close(tr_builder *b)
             t->wait += end - t->await_start;
             if (tr_contended_kind(t->await_kind)) tr_rs_wait(b, t->await_res, id, end - t->await_start);
         }
-        write_task(b, id, t, -1, t->in_await ? "waiting" : t->start_ts ? "ready" : "pending", 0, 0);
+        task_row(b, id, t, -1, t->in_await ? "waiting" : t->start_ts ? "ready" : "pending", 0, 0);
     }
 }

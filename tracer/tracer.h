@@ -94,12 +94,13 @@ typedef struct tr_batch {
 } tr_batch;
 
 int tr_batch_register(sqlite3 *db);          /* once per connection */
-/* table_and_columns: e.g. "events(ts, ring, task)"; select: what goes in
- * them, from the batch's ncols cells c0, c1, ... and constants (e.g.
- * "c0, 'step', c1"), NULL for c0..c(ncols-1) in order: a constant costs
- * SQLite less than a cell.  writer may be NULL. */
-int tr_batch_init(tr_batch *b, sqlite3 *db, tr_writer *writer, const char *table_and_columns, const char *select,
-                  int ncols, size_t cap);
+/* into: what follows INSERT, e.g. "INTO events(ts, ring, task)" or "OR
+ * REPLACE INTO tasks(...)"; select: what goes in those columns, from the
+ * batch's ncols (at most 16) cells c0, c1, ... and constants (e.g. "c0,
+ * 'step', c1"), NULL for c0..c(ncols-1) in order: a constant costs SQLite
+ * less than a cell.  writer may be NULL. */
+int tr_batch_init(tr_batch *b, sqlite3 *db, tr_writer *writer, const char *into, const char *select, int ncols,
+                  size_t cap);
 /* The next row's cells (ncols of them), or NULL if the batch is full: flush. */
 static inline tr_cell *tr_batch_row(tr_batch *b)
 {

@@ -30,14 +30,12 @@ void tr_warning(tr_builder *b, const char *kind, uint64_t task, uint64_t task2, 
     tr_bstep(b, st);
 }
 
-/* "'name' (#id)" for a task, from the tasks table. */
+/* "'name' (#id)" for a task, ended or not. */
 void tr_task_label(tr_builder *b, uint64_t id, char *out, size_t cap)
 {
-    const char *name = NULL;
-    sqlite3_bind_int64(b->sel_task_name, 1, (int64_t)id);
-    if (sqlite3_step(b->sel_task_name) == SQLITE_ROW) name = (const char *)sqlite3_column_text(b->sel_task_name, 0);
+    uint64_t *name_id = tr_map_find(&b->names, id);
+    const char *name = name_id ? tr_string_of(b, *name_id) : NULL;
     snprintf(out, cap, "'%s' (#%llu)", name ? name : "?", (unsigned long long)id);
-    sqlite3_reset(b->sel_task_name);
 }
 
 

@@ -88,7 +88,7 @@ static sqlite3 *open_with_writer(tr_writer **w, tr_batch *b, size_t cap)
     sqlite3 *db = open_mem(SQLITE_OPEN_FULLMUTEX);
     assert_int_equal(tr_writer_new(w, db), 0);
     assert_non_null(*w);
-    assert_int_equal(tr_batch_init(b, db, *w, "t(a, b, c)", NULL, 3, cap), 0);
+    assert_int_equal(tr_batch_init(b, db, *w, "INTO t(a, b, c)", NULL, 3, cap), 0);
     return db;
 }
 
@@ -113,7 +113,7 @@ static void test_without_mutex_no_writer(void **state)
     assert_int_equal(tr_writer_new(&w, db), 0);
     assert_null(w); /* no mutex: the connection cannot be shared with a thread */
     tr_batch b;
-    assert_int_equal(tr_batch_init(&b, db, NULL, "t(a, b, c)", NULL, 3, ROWS_PER_BATCH), 0);
+    assert_int_equal(tr_batch_init(&b, db, NULL, "INTO t(a, b, c)", NULL, 3, ROWS_PER_BATCH), 0);
     fill(db, &b);
     check_rows(db);
     tr_batch_free(&b);
@@ -153,7 +153,7 @@ static void test_select_list_constants(void **state)
     (void)state;
     sqlite3 *db = open_mem(SQLITE_OPEN_FULLMUTEX);
     tr_batch b;
-    assert_int_equal(tr_batch_init(&b, db, NULL, "t(a, b, c)", "c0, 'k', c1", 2, 10), 0);
+    assert_int_equal(tr_batch_init(&b, db, NULL, "INTO t(a, b, c)", "c0, 'k', c1", 2, 10), 0);
     for (int i = 1; i <= 10; i++) {
         tr_cell *c = tr_batch_row(&b);
         c[0] = (tr_cell){ .type = TR_CELL_INT, .i = i };

@@ -252,6 +252,9 @@ check "never: warning kinds" "$(kinds)" "never_awaited=1"
 check "never: rows" "$(rows never_awaited)" "forgotten|-|-|$f:$(line_of LK_FORGOTTEN $f)|-"
 check "never: message" "$(wcol never_awaited forgotten message)" \
       "task 'forgotten' (#$(tid forgotten)) was neither awaited nor detached"
+check "never: detached, before and after the end" "$(q "SELECT group_concat(x, ' ') FROM (SELECT name || '=' || detached
+    AS x FROM tasks WHERE name IN ('fire_and_forget', 'detached_late', 'forgotten') ORDER BY name)")" \
+      "detached_late=1 fire_and_forget=1 forgotten=0"
 
 run error -- warn_leaks error
 check "error: exit status" "$rc" 0

@@ -10,7 +10,8 @@
  *            close and are NOT never_awaited.
  *   never    `forgotten` ends normally but nobody awaits or detaches it: a
  *            `never_awaited` warning at its spawn line.  `fire_and_forget`
- *            is detached and `awaited_one` awaited: no warning for them.
+ *            is detached and `awaited_one` awaited, `detached_late` detached
+ *            once it has ended: no warning for them.
  *   error    `failing` returns -EIO and nobody awaits it: an
  *            `unretrieved_error` warning at its spawn line, naming the error.
  *            `failing_awaited` fails the same way but is awaited: no warning.
@@ -43,6 +44,11 @@ static int fire_and_forget(void *arg)
     return co_yield();
 }
 
+static int detached_late(void *arg)
+{
+    return 0;
+}
+
 static int awaited_one(void *arg)
 {
     return 0;
@@ -72,8 +78,10 @@ static int main_task(void *arg)
     if (strcmp(mode, "never") == 0) {
         co_spawn(forgotten, NULL); /* LK_FORGOTTEN */
         co_detach(co_spawn(fire_and_forget, NULL));
+        co_task_t late = co_spawn(detached_late, NULL);
         co_task_t a = co_spawn(awaited_one, NULL);
         co_sleep(5); /* everybody ends */
+        if (co_detach(late) < 0) return -1; /* after its end: owned all the same */
         return co_await(a);
     }
     co_spawn(failing, NULL); /* LK_FAILING */
