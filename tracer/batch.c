@@ -296,6 +296,13 @@ int tr_batch_flush(tr_batch *b)
     return rc;
 }
 
+tr_cell *tr_batch_next(tr_batch *b, int *err)
+{
+    tr_cell *c = tr_batch_row(b);
+    if (!c && (*err = tr_batch_flush(b)) == 0) c = tr_batch_row(b);
+    return c;
+}
+
 void tr_batch_free(tr_batch *b)
 {
     tr_writer_sync(b->writer);

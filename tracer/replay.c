@@ -37,16 +37,14 @@ static int64_t span_bin(int64_t s, int64_t e)
     return (int64_t)8 << 48;
 }
 
+/* The next row of a batch; NULL once a flush has failed (reported here). */
 static tr_cell *next_row(tr_builder *b, tr_batch *batch)
 {
-    tr_cell *row = tr_batch_row(batch);
-    if (!row) {
-        int r = tr_batch_flush(batch);
-        if (r < 0 && !b->err) {
-            fprintf(stderr, "coscope: sqlite: %s\n", tr_writer_errmsg(b->writer, b->db));
-            b->err = r;
-        }
-        row = tr_batch_row(batch);
+    int r = 0;
+    tr_cell *row = tr_batch_next(batch, &r);
+    if (r < 0 && !b->err) {
+        fprintf(stderr, "coscope: sqlite: %s\n", tr_writer_errmsg(b->writer, b->db));
+        b->err = r;
     }
     return row;
 }

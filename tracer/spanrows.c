@@ -68,19 +68,11 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 
-/* The next row of a batch, flushing it first if full; NULL on failure. */
-static tr_cell *next_cells(tr_batch *batch, int *r)
-{
-    tr_cell *c = tr_batch_row(batch);
-    if (!c && (*r = tr_batch_flush(batch)) == 0) c = tr_batch_row(batch);
-    return c;
-}
-
 static int write_row(tr_builder *b, const tr_span_row *s)
 {
     int r = 0;
     int step = s->kind == TR_SPAN_STEP;
-    tr_cell *c = next_cells(step ? &b->st : &b->sp, &r);
+    tr_cell *c = tr_batch_next(step ? &b->st : &b->sp, &r);
     if (!c) return r;
     /* Step rows: id task resource start end wait resumed result loc
      * end_loc open (kind is a constant, bin and ring NULL); other spans

@@ -106,6 +106,9 @@ static inline tr_cell *tr_batch_row(tr_batch *b)
 {
     return b->n < b->cap ? &b->cells[b->n++ * (size_t)b->ncols] : NULL;
 }
+/* The next row's cells, flushing the batch first when it is full; NULL,
+ * with *err set to the flush's failure, if that flush failed. */
+tr_cell *tr_batch_next(tr_batch *b, int *err);
 /* Write the rows (with a writer: start writing them; tr_writer_sync waits).
  * Returns 0 or the first failure so far, negative errno.  Text cells must
  * stay valid until the rows are written. */
