@@ -432,8 +432,10 @@ int main(int argc, char **argv)
          * Seven alternations of half-length runs: with three, the spread
          * between two identical untraced runs was as large as the effect.
          * The order flips every pair (ABBA...): with the traced run always
-         * first, an A/A control (--aa: the "traced" slot records nothing)
-         * read 1.01-1.02, a bias of the slot, not of the tracer. */
+         * first, the harness alone (the traced slot run untraced) read
+         * 1.01-1.02, a bias of the slot, not of the tracer; in this order
+         * the A/A control (--aa: the "traced" slot records nothing) reads
+         * 0.99-1.00. */
         echo_cfg half = cfg;
         half.rounds = cfg.rounds / 2 > 0 ? cfg.rounds / 2 : 1;
         int treps = reps < 7 ? 7 : reps;

@@ -31,12 +31,13 @@
 /* Records per ring (512 KiB), a power of two.  Small on purpose: the
  * producer writes each slot once a lap, and a lap of 8 MiB (the first
  * size) left every slot out of cache by the time it came round: a traced
- * echo server ran 3.3-5.1% slower than untraced, against 1.0-1.5% with
- * 2^12 or 2^14 records (bench/echo --trace, with the prefetch in
- * co__tr_emit; without it 2^14 measured 2.8%).  The price: sustained
- * recording of a ping-pong fell from about 20M to 17M events/s.  Bursts
- * are absorbed by waking the recorder at half full (co__tr_room) rather
- * than by a deep ring. */
+ * echo server ran 3.3-5.5% slower than untraced with 2^18 records (with or
+ * without the prefetch in co__tr_emit), 1.3-1.5% with 2^12, 2.8% with
+ * 2^14 and 1.0% with 2^14 and the prefetch (bench/echo --trace).  The
+ * price: a ping-pong's sustained recording, 20-22M events/s with 2^18,
+ * reads 19-61M with 2^14 (bimodal on the VM measured, most runs 19-25M).
+ * Bursts are absorbed by waking the recorder at half full (co__tr_room)
+ * rather than by a deep ring. */
 #define TR_RING_RECS   (1u << 14)
 #define TR_ARENA_BYTES (32u << 20)
 
