@@ -19,6 +19,7 @@ ARCH     := $(shell uname -m)
 UV_CFLAGS := $(shell pkg-config --cflags libuv 2>/dev/null)
 UV_LIBS   := $(shell pkg-config --libs libuv 2>/dev/null || echo -luv)
 SQLITE_LIBS := $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
+CURSES_LIBS := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw)
 
 # Frame pointers are not optional: co_dump and the watchdog walk them.
 CO_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -fno-omit-frame-pointer \
@@ -29,8 +30,10 @@ LIBS      := $(UV_LIBS) $(SQLITE_LIBS) -pthread
 RUNTIME_C := $(wildcard runtime/*.c)
 # The recorder is part of the library (co_trace_start records in-process);
 # the CLI is the coscope binary.
-TRACER_LIB_C := tracer/encode.c tracer/schema.c tracer/batch.c tracer/map.c tracer/build.c tracer/replay.c tracer/spanrows.c tracer/warnings.c tracer/contention.c tracer/recorder.c tracer/session.c
-CLI_C := tracer/main.c tracer/cli_json.c $(wildcard tracer/cmd_*.c)
+TRACER_LIB_C := $(wildcard tracer/*.c)
+# The coscope binary: the command-line front end (tracer/cli/) and the
+# terminal UI (tui/), both on the library.
+CLI_C := $(wildcard tracer/cli/*.c) $(wildcard tui/*.c)
 ifneq ($(filter $(ARCH),x86_64 aarch64),)
 RUNTIME_S := runtime/switch_$(ARCH).S
 endif
@@ -53,9 +56,10 @@ all: lib $(BUILD)/coscope $(SAMPLE_BIN) $(BENCH_BIN)
 lib: $(BUILD)/libcoscope.a $(BUILD)/libcoscope.so $(BUILD)/coscope.pc
 
 $(BUILD)/coscope: $(CLI_OBJ) $(BUILD)/libcoscope.a
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libcoscope.a $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libcoscope.a $(CURSES_LIBS) $(LIBS)
 
-$(BUILD)/obj/%.o: %.c $(wildcard runtime/*.h) $(wildcard tracer/*.h)
+HEADERS := $(wildcard runtime/*.h tracer/*.h tracer/cli/*.h tui/*.h)
+$(BUILD)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CO_CFLAGS) $(CFLAGS) -c $< -o $@
 

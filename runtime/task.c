@@ -448,11 +448,5 @@ const char *co_task_state_name(int s)
 
 const char *co_wait_kind_name(int k)
 {
-    static const char *names[] = { "none", "yield", "sleep", "task", "tasks", "group", "future",
-                                   "lock", "event", "semaphore", "condition", "queue_get",
-                                   "queue_put", "queue_join", "thread", "process",
-                                   "channel_send", "channel_recv", "tcp_connect", "tcp_accept",
-                                   "tcp_read", "tcp_write", "tcp_shutdown", "dns", "file", "generator" };
-    _Static_assert(sizeof names / sizeof names[0] == CO_WAIT_KIND_COUNT, "a name per wait kind");
-    return k >= 0 && k < CO_WAIT_KIND_COUNT ? names[k] : "?";
+    return k >= 0 && k < CO_WAIT_KIND_COUNT ? tr_wait_name((unsigned)k) : "?";
 }

@@ -45,7 +45,6 @@ typedef struct hold {
 } hold;
 
 /* A span waiting in spanrows.c to be written in (task, start) order. */
-enum { TR_SPAN_STEP, TR_SPAN_HOLD, TR_SPAN_REGION, TR_SPAN_WORK, TR_SPAN_IDLE };
 typedef struct tr_span_row {
     int64_t start, end;
     int64_t resumed, result;  /* valid only if wait: the await that ended the step */

@@ -20,13 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const KIND_NAMES[TR_KIND_COUNT] = {
-    "none", "thread", "spawn", "start", "await", "resume", "end", "cancel", "detach", "resource",
-    "lock_acquire", "lock_release", "sem_acquire", "sem_release", "queue_put", "queue_get",
-    "event_set", "cond_notify", "future_set", "log", "mark", "region_begin", "region_end",
-    "loop_idle", "loop_busy", "work_begin", "work_end", "slow_step", "stack", "warning", "stack_text",
-    "slow_callback",
-};
 
 static int64_t span_bin(int64_t s, int64_t e)
 {
@@ -201,7 +194,7 @@ static void close_step(tr_builder *b, uint64_t task, tstate *t, int64_t ts, uint
         snprintf(msg, sizeof msg, "task ran %.1f ms without awaiting (threshold %lld ms)", dur / 1e6,
                  (long long)(b->slow_ns / 1000000));
         b->warn_stack = wd ? tr_string_of(b, wd) : NULL;
-        tr_warning(b, "slow_step", task, 0, 0, t->step_start, dur, t->step_loc, end_loc, msg);
+        tr_warning(b, tr_warning_name(TR_WARN_SLOW_STEP), task, 0, 0, t->step_start, dur, t->step_loc, end_loc, msg);
     }
 }
 
@@ -226,7 +219,7 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
         cell_int(&c[0], ts);
         cell_int(&c[1], ring);
         cell_opt(&c[2], (int64_t)task);
-        cell_text(&c[3], kind < TR_KIND_COUNT ? KIND_NAMES[kind] : "unknown");
+        cell_text(&c[3], tr_event_name(kind));
         cell_opt(&c[4], (int64_t)e->res);
         cell_int(&c[5], (int64_t)e->arg);
         cell_opt(&c[6], loc);
@@ -309,7 +302,7 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
                 tr_wait_label(b, t->await_kind, t->await_res, what, sizeof what);
                 snprintf(msg, sizeof msg, "task %s held %s for %.1f ms while awaiting %s", who, lock, dur / 1e6,
                          what);
-                tr_warning(b, "lock_held_across_await", task, 0, t->held[i], t->await_start, dur, t->await_loc, 0, msg);
+                tr_warning(b, tr_warning_name(TR_WARN_LOCK_HELD), task, 0, t->held[i], t->await_start, dur, t->await_loc, 0, msg);
             }
             if (result == 0 && (t->await_kind == CO_WAIT_LOCK || t->await_kind == CO_WAIT_SEM))
                 open_hold_owned(b, 'h', t->await_res, task, ts, t->await_loc, t->await_kind == CO_WAIT_LOCK);
@@ -339,7 +332,7 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
     case TR_RES_NEW: {
         st = b->ins_res;
         sqlite3_bind_int64(st, 1, (int64_t)e->res);
-        sqlite3_bind_text(st, 2, co_wait_kind_name((int)(e->arg & 0xff)), -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, tr_wait_name((unsigned)(e->arg & 0xff)), -1, SQLITE_STATIC);
         const char *name = tr_string_of(b, e->arg >> 8);
         if (name) sqlite3_bind_text(st, 3, name, -1, SQLITE_TRANSIENT); else sqlite3_bind_null(st, 3);
         sqlite3_bind_int64(st, 4, ring);
@@ -411,7 +404,7 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
         char msg[200];
         snprintf(msg, sizeof msg, "libuv callbacks (not task steps) ran %.1f ms in one loop iteration (threshold %lld ms)",
                  (double)e->arg / 1e6, (long long)(b->slow_ns / 1000000));
-        tr_warning(b, "slow_step", 0, 0, 0, ts - (int64_t)e->arg, (int64_t)e->arg, 0, 0, msg);
+        tr_warning(b, tr_warning_name(TR_WARN_SLOW_STEP), 0, 0, 0, ts - (int64_t)e->arg, (int64_t)e->arg, 0, 0, msg);
         break;
     }
     default:

@@ -28,7 +28,6 @@
 
 #define TR_SPAN_BUFFER (1u << 18)
 
-static const char *const SPAN_KIND[] = { "step", "hold", "region", "work", "idle" };
 
 tr_span_row *tr_span_add(tr_builder *b)
 {
@@ -78,7 +77,7 @@ static int write_row(tr_builder *b, const tr_span_row *s)
      * end_loc open (kind is a constant, bin and ring NULL); other spans
      * have kind after id, and bin and ring at the end. */
     if (!step) {
-        cell_text(&c[1], SPAN_KIND[s->kind]);
+        cell_text(&c[1], tr_span_name(s->kind));
         cell_int(&c[12], s->bin);
         cell_int(&c[13], s->ring);
     }
@@ -88,7 +87,7 @@ static int write_row(tr_builder *b, const tr_span_row *s)
     cell_opt(&d[1], (int64_t)s->res);
     cell_int(&d[2], s->start);
     cell_int(&d[3], s->end);
-    cell_text(&d[4], s->wait ? co_wait_kind_name(s->wait - 1) : NULL);
+    cell_text(&d[4], s->wait ? tr_wait_name(s->wait - 1u) : NULL);
     if (s->wait) cell_int(&d[5], s->resumed); else cell_text(&d[5], NULL);
     if (s->wait && !s->open) cell_int(&d[6], s->result); else cell_text(&d[6], NULL);
     cell_opt(&d[7], s->loc);

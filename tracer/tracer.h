@@ -129,9 +129,59 @@ int64_t tr_builder_step(tr_builder *b, int64_t max_events);
 int tr_builder_finish(tr_builder *b);
 void tr_builder_free(tr_builder *b);
 void tr_builder_set_origin(tr_builder *b, uint64_t tsc0);
+/* Told how far a long build got: done of total events (total is an
+ * estimate; done may pass it). */
+typedef void tr_progress_fn(void *ctx, int64_t done, int64_t total);
 /* Open-time check: finish a build interrupted earlier.  Returns 0 when the
- * tables are complete (possibly after building), negative errno else. */
-int tr_build_complete(sqlite3 *db);
+ * tables are complete (possibly after building), negative errno else.
+ * progress (may be NULL) is called after each slice of the build. */
+int tr_build_complete(sqlite3 *db, tr_progress_fn *progress, void *ctx);
+
+/* ---- reader.c: opening a trace to read it ----------------------------- */
+
+/* An open trace.  Owned by one thread; db is valid from a successful
+ * tr_reader_open until tr_reader_close. */
+typedef struct tr_reader {
+    sqlite3 *db;         /* read-only connection */
+    int recording;       /* the traced program still runs: tables lag behind the recording */
+    int finished_now;    /* this open finished a build a recorder had left undone */
+    char note[640];      /* "" or a fact the user should see (partial tables); the caller words it */
+    char why[640];       /* valid only after a failed open: one line, "PATH: reason" */
+    char side_wal[4200], side_shm[4200];
+    int side_ours;       /* this reader made the -wal/-shm files: close removes them if empty */
+} tr_reader;
+
+/* Open the trace at path for reading: check it is a complete SQLite file,
+ * a coscope trace and not from a newer schema; finish its tables if a
+ * recorder left them undone and the program is not running any more
+ * (progress, which may be NULL, hears how far that build got).  Returns 0,
+ * or a negative errno with r->why set (-ENOENT, -EILSEQ for damage or not
+ * a trace, -EPROTONOSUPPORT for a newer schema ...).  Never prints. */
+int tr_reader_open(tr_reader *r, const char *path, tr_progress_fn *progress, void *ctx);
+/* Close the connection and remove the empty side files it made. */
+void tr_reader_close(tr_reader *r);
+/* The run the trace records is still going: meta.ended is 'running' and
+ * its pid is alive. */
+int tr_reader_still_recording(sqlite3 *db);
+
+/* ---- fmt.c: times and trace text for people ---------------------------- */
+
+#define TR_DUR_LEN 16
+/* A duration in at most 7 characters with 3 significant digits ("812ns",
+ * "1.25ms", "14.2s"); negative reads as 0.  Returns buf. */
+char *tr_fmt_dur(char buf[TR_DUR_LEN], int64_t ns);
+/* s cut to at most w bytes (2 <= w < cap), marked with '~' when cut,
+ * never inside a UTF-8 sequence.  Returns s itself or buf. */
+const char *tr_fit(char *buf, size_t cap, const char *s, size_t w);
+/* The same, keeping the tail ("...dir/file.c:12"): for paths. */
+const char *tr_fit_left(char *buf, size_t cap, const char *s, size_t w);
+/* Trace text made safe for a terminal, into out (cap bytes, NUL always
+ * written): control characters (C0, DEL, C1) and invalid UTF-8 become '?',
+ * tab and newline a space.  Returns the bytes written.  s may be NULL. */
+size_t tr_sanitize(char *out, size_t cap, const char *s);
+/* A time typed by a person: "1.5s", "230ms", "40us", "12ns", "2m" or a bare
+ * number of seconds.  Returns 0 with *ns set, or -EINVAL / -ERANGE. */
+int tr_parse_time(const char *s, int64_t *ns);
 
 /* ---- recorder.c: rings -> chunks --------------------------------------- */
 

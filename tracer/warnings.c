@@ -7,10 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const WARN_NAMES[] = {
-    "?", "deadlock", "all_asleep", "pending_at_exit", "never_awaited", "unretrieved_error",
-};
-
 void tr_warning(tr_builder *b, const char *kind, uint64_t task, uint64_t task2, uint64_t res, int64_t ts,
                 int64_t dur, uint32_t loc, uint32_t loc2, const char *msg)
 {
@@ -68,7 +64,7 @@ void tr_wait_label(tr_builder *b, int kind, uint64_t res, char *out, size_t cap)
     case CO_WAIT_QUEUE_JOIN: snprintf(out, cap, "queue '%s' (#%llu) to be drained", name, (unsigned long long)res); break;
     case CO_WAIT_SLEEP: snprintf(out, cap, "a timer (sleep)"); break;
     case CO_WAIT_NONE: snprintf(out, cap, "nothing (it was ready to run)"); break;
-    default: snprintf(out, cap, "%s #%llu", co_wait_kind_name(kind), (unsigned long long)res); break;
+    default: snprintf(out, cap, "%s #%llu", tr_wait_name(kind), (unsigned long long)res); break;
     }
 }
 
@@ -79,7 +75,7 @@ void tr_on_warn(tr_builder *b, const tr_rec *e, int64_t ts, uint32_t loc)
     uint64_t other = e->arg >> 16;
     char who[160], what[240], by[200], msg[800];
     tr_task_label(b, e->task, who, sizeof who);
-    const char *kind = code > 0 && code <= TR_WARN_UNRETRIEVED ? WARN_NAMES[code] : "unknown";
+    const char *kind = code > 0 && code <= TR_WARN_UNRETRIEVED ? tr_warning_name(code) : "unknown";
     by[0] = 0;
     if (other && (wk == CO_WAIT_LOCK || wk == CO_WAIT_SEM)) {
         char o[160];

@@ -4,6 +4,7 @@
 #define TR_CLI_H
 
 #include <sqlite3.h>
+#include "../tracer.h"
 #include <stdio.h>
 
 int cli_run(int argc, char **argv);
@@ -11,14 +12,13 @@ int cli_info(int argc, char **argv);
 int cli_report(int argc, char **argv);
 int cli_sql(int argc, char **argv);
 int cli_export(int argc, char **argv);
+int cli_tui(int argc, char **argv);   /* tui/main.c */
 
-/* Shared by report, sql and export (cmd_report.c): open the trace at path
- * for reading, finishing an interrupted build first when the run is over.
- * On failure prints one line "coscope CMD: reason" and returns NULL. */
-sqlite3 *cli_open_trace(const char *cmd, const char *path);
-/* Close what cli_open_trace returned, removing the empty -wal/-shm files a
- * read-only connection leaves behind when it was the one that made them. */
-void cli_close_trace(sqlite3 *db);
+/* Open a trace for a command (cmd_report.c): tr_reader_open, with the
+ * failure or the note printed as one line "coscope CMD: ..." and, on a
+ * terminal, the progress of finishing an interrupted build.  Returns 0 or
+ * the negative errno of the failure.  Close with tr_reader_close. */
+int cli_open(tr_reader *r, const char *cmd, const char *path);
 
 /* JSON string of s (NULL: ""), invalid UTF-8 replaced by U+FFFD (cli_json.c). */
 void cli_json_string(FILE *f, const char *s);

@@ -32,7 +32,7 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
-#include "tracer.h"
+#include "../tracer.h"
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -490,7 +490,8 @@ int cli_export(int argc, char **argv)
         return 2;
     }
     const char *path = argv[optind];
-    sqlite3 *db = cli_open_trace("export", path);
+    tr_reader rd;
+    sqlite3 *db = cli_open(&rd, "export", path) == 0 ? rd.db : NULL;
     if (!db) return 2;
 
     /* To a file: write a temporary beside it and rename, so OUT is either
@@ -503,14 +504,14 @@ int cli_export(int argc, char **argv)
         if (fd < 0 || !(f = fdopen(fd, "w"))) {
             fprintf(stderr, "coscope export: cannot write %s: %s\n", out, strerror(errno));
             if (fd >= 0) { close(fd); unlink(tmp); }
-            cli_close_trace(db);
+            tr_reader_close(&rd);
             return 1;
         }
     }
     static char buf[1 << 16];
     setvbuf(f, buf, _IOFBF, sizeof buf);
     int status = export_chrome(db, f, path);
-    cli_close_trace(db);
+    tr_reader_close(&rd);
     int werr = ferror(f) || fflush(f) != 0;
     if (f != stdout) {
         werr |= fclose(f) != 0;

@@ -5,12 +5,11 @@
  * warnings, task_summary, lock_contention), so what the report says can be
  * checked, or taken further, with `coscope sql`.
  *
- * Also home of cli_open_trace(), the open-for-reading shared by report, sql
- * and export.
+ * Also home of cli_open(), the open-for-reading every command shares.
  */
 #define _GNU_SOURCE
 #include "cli.h"
-#include "tracer.h"
+#include "../tracer.h"
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -38,123 +37,26 @@ static const char USAGE[] =
     "that is not a readable coscope trace).  Colour only when stdout is a terminal\n"
     "(and NO_COLOR is unset).\n";
 
-/* ---- opening (shared with sql and export) ------------------------------ */
+/* ---- opening (shared by every command that reads a trace) ------------- */
 
-/* A trace still being written: `coscope run` (or co_trace_start) marks the
- * run "running" until it ends, and the traced pid is alive.  Building its
- * tables from here would race the recorder, so such a trace is read as is. */
-static int still_recording(sqlite3 *db)
+/* On a terminal, a long build rewrites one line with how far it got. */
+static void progress_line(void *ctx, int64_t done, int64_t total)
 {
-    sqlite3_stmt *st;
-    int running = 0;
-    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'ended'", -1, &st, NULL) != SQLITE_OK) return 0;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        const char *v = (const char *)sqlite3_column_text(st, 0);
-        running = v && !strcmp(v, "running");
-    }
-    sqlite3_finalize(st);
-    if (!running) return 0;
-    int64_t pid = tr_meta_int(db, "pid", 0);
-    return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+    fprintf(stderr, "\rcoscope %s: finishing the trace: %lld of %lld events", (const char *)ctx, (long long)done,
+            (long long)total);
 }
 
-/* Side files of the trace cli_open_trace opened last, if it made them. */
-static char side_wal[4200], side_shm[4200];
-static int side_ours;
-
-static int exists(const char *p)
+int cli_open(tr_reader *r, const char *cmd, const char *path)
 {
-    struct stat st;
-    return stat(p, &st) == 0;
-}
-
-/* A file cut short (a copy that stopped, a full disk) loses its last pages,
- * and SQLite only notices when a query reaches them -- maybe never, if they
- * held free pages or an index nobody reads -- so the results would be
- * silently wrong.  The header says how many pages the database has; a file
- * shorter than that is truncated.  Only trusted when the header's size is
- * valid (its version-valid-for matches the change counter) and there is no
- * WAL content, which may legitimately hold the pages not yet written back. */
-static int truncated(const char *path, const char *wal, char *why, size_t cap)
-{
-    struct stat st, ws;
-    if (stat(path, &st) != 0 || (stat(wal, &ws) == 0 && ws.st_size > 0)) return 0;
-    FILE *f = fopen(path, "rb");
-    unsigned char h[100];
-    size_t got = f ? fread(h, 1, sizeof h, f) : 0;
-    if (f) fclose(f);
-    if (got < sizeof h || memcmp(h, "SQLite format 3", 16) != 0) return 0; /* tr_db_open says what it is */
-#define BE32(p) ((uint32_t)(p)[0] << 24 | (uint32_t)(p)[1] << 16 | (uint32_t)(p)[2] << 8 | (uint32_t)(p)[3])
-    uint32_t page = (uint32_t)h[16] << 8 | h[17];
-    if (page == 1) page = 65536;
-    uint32_t change = BE32(h + 24), pages = BE32(h + 28), valid_for = BE32(h + 92);
-#undef BE32
-    if (page < 512 || (page & (page - 1)) || valid_for != change || pages == 0) return 0;
-    uint64_t want = (uint64_t)pages * page;
-    if ((uint64_t)st.st_size >= want) return 0;
-    snprintf(why, cap, "%s: damaged or truncated database (the file has %lld bytes, its header says %llu)", path,
-             (long long)st.st_size, (unsigned long long)want);
-    return 1;
-}
-
-sqlite3 *cli_open_trace(const char *cmd, const char *path)
-{
-    sqlite3 *db;
-    const char *why;
-    char cut[4400];
-    snprintf(side_wal, sizeof side_wal, "%s-wal", path);
-    snprintf(side_shm, sizeof side_shm, "%s-shm", path);
-    side_ours = !exists(side_wal) && !exists(side_shm);
-    if (truncated(path, side_wal, cut, sizeof cut)) {
-        fprintf(stderr, "coscope %s: %s\n", cmd, cut);
-        return NULL;
+    int tty = isatty(2);
+    int e = tr_reader_open(r, path, tty ? progress_line : NULL, (void *)cmd);
+    if (tty && r->finished_now) fputs("\r\033[K", stderr);
+    if (e < 0) {
+        fprintf(stderr, "coscope %s: %s\n", cmd, r->why);
+        return e;
     }
-    if (tr_db_open(&db, path, 0, &why) < 0) {
-        fprintf(stderr, "coscope %s: %s\n", cmd, why);
-        return NULL;
-    }
-    if (tr_meta_int(db, "built", 0)) return db;
-    side_ours = 0; /* a trace not finished: its side files are the writer's business */
-    if (still_recording(db)) {
-        fprintf(stderr, "coscope %s: note: %s is still being recorded; its tables may be partial\n", cmd, path);
-        return db;
-    }
-    /* The recorder stopped before finishing the tables (it was killed, or the
-     * machine went down): build them from the saved chunks now, once, then
-     * read as usual.  Readers get a read-only connection either way. */
-    sqlite3_close(db);
-    int r = tr_db_open(&db, path, 1, &why);
-    if (r == 0) {
-        r = tr_build_complete(db);
-        sqlite3_close(db);
-        if (r < 0)
-            fprintf(stderr, "coscope %s: note: cannot finish the tables of %s (%s); they may be partial\n", cmd, path,
-                    strerror(-r));
-    } else {
-        fprintf(stderr, "coscope %s: note: %s was not finished and cannot be written (%s); its tables may be partial\n",
-                cmd, path, why);
-    }
-    side_ours = !exists(side_wal) && !exists(side_shm);
-    if (tr_db_open(&db, path, 0, &why) < 0) {
-        fprintf(stderr, "coscope %s: %s\n", cmd, why);
-        return NULL;
-    }
-    if (!tr_meta_int(db, "built", 0)) side_ours = 0;
-    return db;
-}
-
-void cli_close_trace(sqlite3 *db)
-{
-    sqlite3_close(db);
-    /* A read-only connection cannot checkpoint, so SQLite leaves the WAL
-     * files it created next to the trace.  A finished trace has nothing in
-     * them: remove them when this command made them and they are empty. */
-    struct stat st;
-    if (side_ours && stat(side_wal, &st) == 0 && st.st_size == 0) {
-        unlink(side_wal);
-        unlink(side_shm);
-    }
-    side_ours = 0;
+    if (r->note[0]) fprintf(stderr, "coscope %s: note: %s\n", cmd, r->note);
+    return 0;
 }
 
 /* ---- output helpers ---------------------------------------------------- */
@@ -227,48 +129,6 @@ static const char *col(sqlite3_stmt *st, int i)
     return s ? s : "";
 }
 
-/* Durations in at most 7 characters, 3 significant digits. */
-static char *dur(char *buf, int64_t ns)
-{
-    static const char *const unit[] = { "us", "ms", "s" };
-    if (ns < 0) ns = 0;
-    if (ns < 1000) {
-        snprintf(buf, 16, "%lldns", (long long)ns);
-        return buf;
-    }
-    double v = (double)ns / 1000;
-    int u = 0;
-    while (v >= 1000 && u < 2) { v /= 1000; u++; }
-    if (v < 9.995) snprintf(buf, 16, "%.2f%s", v, unit[u]);
-    else if (v < 99.95) snprintf(buf, 16, "%.1f%s", v, unit[u]);
-    else snprintf(buf, 16, "%.0f%s", v, unit[u]);
-    return buf;
-}
-
-/* s cut to at most w bytes (w >= 2), marked with '~' when cut, never in
- * the middle of a UTF-8 sequence. */
-static const char *fit(char *buf, size_t cap, const char *s, size_t w)
-{
-    size_t n = strlen(s);
-    if (w >= cap) w = cap - 1;
-    if (n <= w) return s;
-    size_t k = w - 1; /* bytes kept; s[k] is the first one dropped */
-    while (k > 0 && ((unsigned char)s[k] & 0xc0) == 0x80) k--;
-    memcpy(buf, s, k);
-    buf[k] = '~';
-    buf[k + 1] = 0;
-    return buf;
-}
-
-/* "dir/file.c:12" keeps its tail when too long: the file name matters most. */
-static const char *fit_left(char *buf, size_t cap, const char *s, size_t w)
-{
-    size_t n = strlen(s);
-    if (n <= w || w < 4 || w >= cap) return s;
-    snprintf(buf, cap, "...%s", s + n - (w - 3));
-    return buf;
-}
-
 /* Print text wrapped at WIDTH with every line indented by ind spaces. */
 static void wrapped(const char *text, int ind)
 {
@@ -293,9 +153,9 @@ static void wrapped(const char *text, int ind)
 static void where(char *out, const char *loc, const char *func, size_t w)
 {
     char fb[40], lb[WIDTH];
-    const char *f = fit(fb, sizeof fb, func && *func ? func : "?", 24);
+    const char *f = tr_fit(fb, sizeof fb, func && *func ? func : "?", 24);
     size_t room = w > strlen(f) + 3 ? w - strlen(f) - 3 : 4;
-    snprintf(out, 2 * WIDTH, "%s (%s)", fit_left(lb, sizeof lb, loc, room), f);
+    snprintf(out, 2 * WIDTH, "%s (%s)", tr_fit_left(lb, sizeof lb, loc, room), f);
 }
 
 static void heading(const char *fmt, ...)
@@ -330,7 +190,7 @@ static void run_section(sqlite3 *db, const char *path)
 
     printf("%scoscope report%s %s\n\n", C(C_BOLD), C(C_OFF), path);
     char pb[WIDTH];
-    printf("  program   %s\n", fit(pb, sizeof pb, args ? args : program ? program : "?", WIDTH - 12));
+    printf("  program   %s\n", tr_fit(pb, sizeof pb, args ? args : program ? program : "?", WIDTH - 12));
     if (start || pid) {
         printf("  started   %s", start ? start : "");
         if (pid) printf("%spid %lld", start ? "  " : "", (long long)pid);
@@ -348,7 +208,7 @@ static void run_section(sqlite3 *db, const char *path)
     else if (!strcmp(ended, "running"))
         printf("%sstill running, or the recorder stopped before the end%s\n", C(C_YEL), C(C_OFF));
     else printf("%s\n", ended);
-    printf("  duration  %s\n", dur(b1, duration));
+    printf("  duration  %s\n", tr_fmt_dur(b1, duration));
     printf("  events    %lld recorded, %s%lld lost%s\n", (long long)events, C(lost ? C_RED : ""), (long long)lost,
            C(lost ? C_OFF : ""));
 
@@ -403,12 +263,12 @@ static int64_t warnings_section(sqlite3 *db, int top)
             size_t n = 0;
             if (sqlite3_column_type(rows, 0) != SQLITE_NULL)
                 n += (size_t)snprintf(head + n, sizeof head - n, "task #%lld %s", (long long)sqlite3_column_int64(rows, 0),
-                                      fit(nb, sizeof nb, col(rows, 1), 32));
+                                      tr_fit(nb, sizeof nb, col(rows, 1), 32));
             else
                 n += (size_t)snprintf(head + n, sizeof head - n, "(no task)");
-            n += (size_t)snprintf(head + n, sizeof head - n, "  at %s", dur(b1, sqlite3_column_int64(rows, 2)));
+            n += (size_t)snprintf(head + n, sizeof head - n, "  at %s", tr_fmt_dur(b1, sqlite3_column_int64(rows, 2)));
             if (sqlite3_column_int64(rows, 3) > 0)
-                snprintf(head + n, sizeof head - n, "  for %s", dur(b2, sqlite3_column_int64(rows, 3)));
+                snprintf(head + n, sizeof head - n, "  for %s", tr_fmt_dur(b2, sqlite3_column_int64(rows, 3)));
             printf("    %s\n", head);
             wrapped(col(rows, 4), 6);
             /* Source lines: where it happened, and for slow steps where the
@@ -469,10 +329,10 @@ static void tasks_table(sqlite3 *db, const char *title, const char *order_col, i
         const char *at = col(st, 8);
         const char *slash = strrchr(at, '/');
         printf("  %6lld %-20s %s%-9s%s %8s %8s %8s %6lld %6lld  %s\n", (long long)sqlite3_column_int64(st, 0),
-               fit(nb, sizeof nb, col(st, 1), 20), C(sc), state, C(sc[0] ? C_OFF : ""),
-               dur(b1, sqlite3_column_int64(st, 3)), dur(b2, sqlite3_column_int64(st, 4)),
-               dur(b3, sqlite3_column_int64(st, 5)), (long long)sqlite3_column_int64(st, 6),
-               (long long)sqlite3_column_int64(st, 7), fit_left(lb, sizeof lb, slash ? slash + 1 : at, 18));
+               tr_fit(nb, sizeof nb, col(st, 1), 20), C(sc), state, C(sc[0] ? C_OFF : ""),
+               tr_fmt_dur(b1, sqlite3_column_int64(st, 3)), tr_fmt_dur(b2, sqlite3_column_int64(st, 4)),
+               tr_fmt_dur(b3, sqlite3_column_int64(st, 5)), (long long)sqlite3_column_int64(st, 6),
+               (long long)sqlite3_column_int64(st, 7), tr_fit_left(lb, sizeof lb, slash ? slash + 1 : at, 18));
     }
     sqlite3_finalize(st);
     if (!shown) heading("%s: none", title);
@@ -506,12 +366,12 @@ static void contention_section(sqlite3 *db, int top)
         if (sqlite3_column_type(st, 11) != SQLITE_NULL) snprintf(hb, sizeof hb, "#%lld", (long long)sqlite3_column_int64(st, 11));
         else snprintf(hb, sizeof hb, "-");
         int contended = sqlite3_column_int64(st, 3) > 0;
-        printf("  %-14s %-5s %6lld %s%6lld%s %7s %7s %7s %7s %7s %4lld %8s %8s\n", fit(nb, sizeof nb, name, 14),
-               fit(kb, sizeof kb, k, 5), (long long)sqlite3_column_int64(st, 2), C(contended ? C_YEL : ""),
-               (long long)sqlite3_column_int64(st, 3), C(contended ? C_OFF : ""), dur(b[0], sqlite3_column_int64(st, 4)),
-               dur(b[1], sqlite3_column_int64(st, 5)), dur(b[2], sqlite3_column_int64(st, 6)),
-               dur(b[3], sqlite3_column_int64(st, 7)),
-               !strncmp(kind, "queue", 5) ? "-" : dur(b[4], sqlite3_column_int64(st, 8)),
+        printf("  %-14s %-5s %6lld %s%6lld%s %7s %7s %7s %7s %7s %4lld %8s %8s\n", tr_fit(nb, sizeof nb, name, 14),
+               tr_fit(kb, sizeof kb, k, 5), (long long)sqlite3_column_int64(st, 2), C(contended ? C_YEL : ""),
+               (long long)sqlite3_column_int64(st, 3), C(contended ? C_OFF : ""), tr_fmt_dur(b[0], sqlite3_column_int64(st, 4)),
+               tr_fmt_dur(b[1], sqlite3_column_int64(st, 5)), tr_fmt_dur(b[2], sqlite3_column_int64(st, 6)),
+               tr_fmt_dur(b[3], sqlite3_column_int64(st, 7)),
+               !strncmp(kind, "queue", 5) ? "-" : tr_fmt_dur(b[4], sqlite3_column_int64(st, 8)),
                (long long)sqlite3_column_int64(st, 9), wb, hb);
     }
     sqlite3_finalize(st);
@@ -567,7 +427,8 @@ int cli_report(int argc, char **argv)
         return 2;
     }
     const char *path = argv[optind];
-    sqlite3 *db = cli_open_trace("report", path);
+    tr_reader rd;
+    sqlite3 *db = cli_open(&rd, "report", path) == 0 ? rd.db : NULL;
     if (!db) return 2;
     const char *nc = getenv("NO_COLOR");
     colour = isatty(STDOUT_FILENO) && !(nc && *nc);
@@ -579,7 +440,7 @@ int cli_report(int argc, char **argv)
     tasks_table(db, "busiest tasks (time running)", "busy_ns", (int)top);
     tasks_table(db, "tasks waiting longest", "wait_ns", (int)top);
     contention_section(db, (int)top);
-    cli_close_trace(db);
+    tr_reader_close(&rd);
     fflush(stdout);
     if (g_failed) return 2;
     return fail_on_warnings && warnings > 0 ? 1 : 0;

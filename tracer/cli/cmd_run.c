@@ -8,7 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
-#include "tracer.h"
+#include "../tracer.h"
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -274,6 +274,16 @@ int cli_run(int argc, char **argv)
     return code;
 }
 
+/* Trace text for a terminal: a trace is input (tr_sanitize). */
+static const char *sanitized(const unsigned char *s)
+{
+    static char buf[2][4096];
+    static int which;
+    which ^= 1;
+    tr_sanitize(buf[which], sizeof buf[which], (const char *)s);
+    return buf[which];
+}
+
 int cli_info(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -281,24 +291,15 @@ int cli_info(int argc, char **argv)
               argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    sqlite3 *db;
-    const char *why;
-    int r = tr_db_open(&db, argv[1], 1, &why);
-    if (r < 0) {
-        /* Read-only media: open read-only and report without finishing. */
-        if (r == -EACCES) r = tr_db_open(&db, argv[1], 0, &why);
-        if (r < 0) {
-            fprintf(stderr, "coscope: %s\n", why);
-            return 1;
-        }
-    }
-    if ((r = tr_build_complete(db)) < 0) fprintf(stderr, "coscope: cannot finish the tables: %s\n", strerror(-r));
+    tr_reader rd;
+    if (cli_open(&rd, "info", argv[1]) < 0) return 2;
+    sqlite3 *db = rd.db;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, "SELECT key, value FROM meta ORDER BY key", -1, &st, NULL) == SQLITE_OK) {
         while (sqlite3_step(st) == SQLITE_ROW)
-            printf("%-16s %s\n", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1));
+            printf("%-16s %s\n", sanitized(sqlite3_column_text(st, 0)), sanitized(sqlite3_column_text(st, 1)));
         sqlite3_finalize(st);
     }
-    sqlite3_close(db);
+    tr_reader_close(&rd);
     return 0;
 }

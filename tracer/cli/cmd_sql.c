@@ -8,7 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
-#include "tracer.h"
+#include "../tracer.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -374,7 +374,8 @@ int cli_sql(int argc, char **argv)
         return 2;
     }
     const char *path = pos[0], *sql = pos[1];
-    sqlite3 *db = cli_open_trace("sql", path);
+    tr_reader rd;
+    sqlite3 *db = cli_open(&rd, "sql", path) == 0 ? rd.db : NULL;
     if (!db) {
         free(params);
         return 2;
@@ -402,7 +403,7 @@ int cli_sql(int argc, char **argv)
         if (status) break;
     }
     if (fmt == FMT_JSON) fputs(json_rows ? "\n]\n" : "]\n", stdout);
-    cli_close_trace(db);
+    tr_reader_close(&rd);
     free(params);
     if (fflush(stdout) != 0 && !status) {
         fprintf(stderr, "coscope sql: writing the output failed\n");

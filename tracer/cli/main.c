@@ -16,6 +16,7 @@ static const char USAGE[] =
     "                  summary: how the run ended, warnings, busiest tasks, lock contention\n"
     "  sql FILE QUERY [--csv|--json] [-p NAME=VALUE]...\n"
     "                  run a SQL query on the trace (read-only), aligned table output\n"
+    "  tui FILE        browse the trace in the terminal UI (replay; live while recorded)\n"
     "  export --format chrome FILE [-o OUT]\n"
     "                  Chrome Trace Event JSON for Perfetto UI / chrome://tracing\n"
     "\n"
@@ -41,6 +42,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "report")) return cli_report(argc - 1, argv + 1);
     if (!strcmp(cmd, "sql")) return cli_sql(argc - 1, argv + 1);
     if (!strcmp(cmd, "export")) return cli_export(argc - 1, argv + 1);
+    if (!strcmp(cmd, "tui")) return cli_tui(argc - 1, argv + 1);
     fprintf(stderr, "coscope: unknown command '%s' (see coscope --help)\n", cmd);
     return 2;
 }

@@ -1,0 +1,126 @@
+/* fmt.c -- how coscope writes times and trace text for people, shared by
+ * `coscope report` and the TUI so that the two say the same thing the same
+ * way: durations in at most 7 characters, text fitted to a column, control
+ * characters from a trace neutralised before they reach a terminal, and the
+ * inverse of the durations for times people type ("1.5s", "230ms").
+ */
+#include "tracer.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *tr_fmt_dur(char buf[TR_DUR_LEN], int64_t ns)
+{
+    static const char *const unit[] = { "us", "ms", "s" };
+    if (ns < 0) ns = 0;
+    if (ns < 1000) {
+        snprintf(buf, TR_DUR_LEN, "%lldns", (long long)ns);
+        return buf;
+    }
+    double v = (double)ns / 1000;
+    int u = 0;
+    while (v >= 1000 && u < 2) { v /= 1000; u++; }
+    if (v < 9.995) snprintf(buf, TR_DUR_LEN, "%.2f%s", v, unit[u]);
+    else if (v < 99.95) snprintf(buf, TR_DUR_LEN, "%.1f%s", v, unit[u]);
+    else snprintf(buf, TR_DUR_LEN, "%.0f%s", v, unit[u]);
+    return buf;
+}
+
+const char *tr_fit(char *buf, size_t cap, const char *s, size_t w)
+{
+    size_t n = strlen(s);
+    if (w >= cap) w = cap - 1;
+    if (n <= w) return s;
+    if (w < 2) w = 2;
+    size_t k = w - 1; /* bytes kept; s[k] is the first one dropped */
+    while (k > 0 && ((unsigned char)s[k] & 0xc0) == 0x80) k--;
+    memcpy(buf, s, k);
+    buf[k] = '~';
+    buf[k + 1] = 0;
+    return buf;
+}
+
+const char *tr_fit_left(char *buf, size_t cap, const char *s, size_t w)
+{
+    size_t n = strlen(s);
+    if (n <= w || w < 4 || w >= cap) return s;
+    const char *tail = s + n - (w - 3);
+    while (*tail && ((unsigned char)*tail & 0xc0) == 0x80) tail++; /* not mid-character */
+    snprintf(buf, cap, "...%s", tail);
+    return buf;
+}
+
+/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if invalid.
+ * C1 controls (U+0080..U+009F) count as invalid: terminals obey some. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+    unsigned c = p[0];
+    size_t len;
+    uint32_t cp;
+    if (c < 0x80) return 1;
+    if (c >= 0xc2 && c <= 0xdf) len = 2, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef) len = 3, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4) len = 4, cp = c & 0x07;
+    else return 0;
+    if (len > n) return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xc0) != 0x80) return 0;
+        cp = cp << 6 | (p[i] & 0x3f);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    if (cp >= 0x80 && cp <= 0x9f) return 0;
+    return len;
+}
+
+size_t tr_sanitize(char *out, size_t cap, const char *s)
+{
+    size_t o = 0;
+    if (cap == 0) return 0;
+    if (!s) s = "";
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s);
+    while (n > 0) {
+        size_t len = utf8_len(p, n);
+        const char *put = (const char *)p;
+        size_t plen = len;
+        if (len == 0 || (len == 1 && (*p < 0x20 || *p == 0x7f))) {
+            /* Tabs and newlines become spaces (one line per field); anything
+             * else a terminal could act on becomes '?'. */
+            put = (*p == '\t' || *p == '\n' || *p == '\r') ? " " : "?";
+            plen = 1;
+            len = 1;
+        }
+        if (o + plen >= cap) break;
+        memcpy(out + o, put, plen);
+        o += plen;
+        p += len;
+        n -= len;
+    }
+    out[o] = 0;
+    return o;
+}
+
+int tr_parse_time(const char *s, int64_t *ns)
+{
+    char *end;
+    if (!s) return -EINVAL;
+    while (*s == ' ') s++;
+    if (!*s) return -EINVAL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno || v < 0 || v != v) return -EINVAL;
+    while (*end == ' ') end++;
+    double mul;
+    if (!*end || !strcmp(end, "s")) mul = 1e9;
+    else if (!strcmp(end, "ms")) mul = 1e6;
+    else if (!strcmp(end, "us")) mul = 1e3;
+    else if (!strcmp(end, "ns")) mul = 1;
+    else if (!strcmp(end, "m") || !strcmp(end, "min")) mul = 60e9;
+    else return -EINVAL;
+    double r = v * mul;
+    if (r > 9.2e18) return -ERANGE;
+    *ns = (int64_t)(r + 0.5);
+    return 0;
+}

@@ -1,0 +1,136 @@
+/* reader.c -- opening a trace to read it: the one way every command and
+ * the TUI open a trace file.
+ *
+ * A trace is input: it may be cut short, damaged, from a newer coscope,
+ * not a trace at all, still being written by a running program, or left
+ * unfinished by a recorder that was killed.  tr_reader_open tells these
+ * apart before anything reads the tables, finishes an interrupted build
+ * once (the only write a reader ever makes), and hands back a read-only
+ * connection with a reason or a note in the struct -- it prints nothing,
+ * so the CLI and the TUI (before curses starts) word the same facts the
+ * same way.
+ */
+#define _GNU_SOURCE
+#include "tracer.h"
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int exists(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+int tr_reader_still_recording(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    int running = 0;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'ended'", -1, &st, NULL) != SQLITE_OK) return 0;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(st, 0);
+        running = v && !strcmp(v, "running");
+    }
+    sqlite3_finalize(st);
+    if (!running) return 0;
+    int64_t pid = tr_meta_int(db, "pid", 0);
+    return pid > 0 && pid <= 0x7fffffff && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+/* A file cut short (a copy that stopped, a full disk) loses its last pages,
+ * and SQLite only notices when a query reaches them -- maybe never, if they
+ * held free pages or an index nobody reads -- so the results would be
+ * silently wrong.  The header says how many pages the database has; a file
+ * shorter than that is truncated.  Only trusted when the header's size is
+ * valid (its version-valid-for matches the change counter) and there is no
+ * WAL content, which may legitimately hold the pages not yet written back. */
+static int truncated(const char *path, const char *wal, char *why, size_t cap)
+{
+    struct stat st, ws;
+    if (stat(path, &st) != 0 || (stat(wal, &ws) == 0 && ws.st_size > 0)) return 0;
+    FILE *f = fopen(path, "rb");
+    unsigned char h[100];
+    size_t got = f ? fread(h, 1, sizeof h, f) : 0;
+    if (f) fclose(f);
+    if (got < sizeof h || memcmp(h, "SQLite format 3", 16) != 0) return 0; /* tr_db_open says what it is */
+#define BE32(p) ((uint32_t)(p)[0] << 24 | (uint32_t)(p)[1] << 16 | (uint32_t)(p)[2] << 8 | (uint32_t)(p)[3])
+    uint32_t page = (uint32_t)h[16] << 8 | h[17];
+    if (page == 1) page = 65536;
+    uint32_t change = BE32(h + 24), pages = BE32(h + 28), valid_for = BE32(h + 92);
+#undef BE32
+    if (page < 512 || (page & (page - 1)) || valid_for != change || pages == 0) return 0;
+    uint64_t want = (uint64_t)pages * page;
+    if ((uint64_t)st.st_size >= want) return 0;
+    snprintf(why, cap, "%s: damaged or truncated database (the file has %lld bytes, its header says %llu)", path,
+             (long long)st.st_size, (unsigned long long)want);
+    return 1;
+}
+
+static int fail(tr_reader *r, int err, const char *why)
+{
+    snprintf(r->why, sizeof r->why, "%s", why);
+    return err;
+}
+
+int tr_reader_open(tr_reader *r, const char *path, tr_progress_fn *progress, void *ctx)
+{
+    const char *why;
+    memset(r, 0, sizeof *r);
+    if (strlen(path) > sizeof r->side_wal - 8) return fail(r, -ENAMETOOLONG, "file name too long");
+    snprintf(r->side_wal, sizeof r->side_wal, "%s-wal", path);
+    snprintf(r->side_shm, sizeof r->side_shm, "%s-shm", path);
+    r->side_ours = !exists(r->side_wal) && !exists(r->side_shm);
+    if (truncated(path, r->side_wal, r->why, sizeof r->why)) return -EILSEQ;
+    int e = tr_db_open(&r->db, path, 0, &why);
+    if (e < 0) return fail(r, e, why);
+    if (tr_meta_int(r->db, "built", 0)) return 0;
+    r->side_ours = 0; /* a trace not finished: its side files are the writer's business */
+    if (tr_reader_still_recording(r->db)) {
+        r->recording = 1;
+        snprintf(r->note, sizeof r->note, "%s is still being recorded; its tables may be partial", path);
+        return 0;
+    }
+    /* The recorder stopped before finishing the tables (it was killed, or
+     * the machine went down): build them from the saved chunks now, once,
+     * then read as usual.  Readers get a read-only connection either way. */
+    sqlite3_close(r->db);
+    r->db = NULL;
+    sqlite3 *w;
+    e = tr_db_open(&w, path, 1, &why);
+    if (e == 0) {
+        e = tr_build_complete(w, progress, ctx);
+        sqlite3_close(w);
+        if (e < 0)
+            snprintf(r->note, sizeof r->note, "cannot finish the tables of %s (%s); they may be partial", path,
+                     strerror(-e));
+        else
+            r->finished_now = 1;
+    } else {
+        snprintf(r->note, sizeof r->note, "%s was not finished and cannot be written (%s); its tables may be partial",
+                 path, why);
+    }
+    r->side_ours = !exists(r->side_wal) && !exists(r->side_shm);
+    e = tr_db_open(&r->db, path, 0, &why);
+    if (e < 0) return fail(r, e, why);
+    if (!tr_meta_int(r->db, "built", 0)) r->side_ours = 0;
+    return 0;
+}
+
+void tr_reader_close(tr_reader *r)
+{
+    if (!r->db) return;
+    sqlite3_close(r->db);
+    r->db = NULL;
+    /* A read-only connection cannot checkpoint, so SQLite leaves the WAL
+     * files it created next to the trace.  A finished trace has nothing in
+     * them: remove them when this reader made them and they are empty. */
+    struct stat st;
+    if (r->side_ours && stat(r->side_wal, &st) == 0 && st.st_size == 0) {
+        unlink(r->side_wal);
+        unlink(r->side_shm);
+    }
+    r->side_ours = 0;
+}
