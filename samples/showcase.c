@@ -37,7 +37,7 @@
  *     rate_limit with 3 crawlers always queued behind it, cache_lock with
  *     half of its 72 acquisitions contended and a 170 ms longest hold (the
  *     slow step), frontier and results with their waits; busiest tasks.
- *   - tui: Tasks (1): the six crawlers, 60 serve_one handlers, indexer;
+ *   - tui: Tasks (1): the six crawlers, 72 serve_one handlers, indexer;
  *     Warnings (3): the slow step, Enter opens the crawler that did it;
  *     Resources (2): cache_lock's waits and holds, rate_limit; Timeline (4):
  *     the 150 ms freeze across every task, and the crawlers' steady
