@@ -15,8 +15,8 @@
  * What to look for:
  *   - report: 6 tasks done, no warnings (each hold is ~2 ms, far below the
  *     100 ms that makes "lock held across await"); lock contention lists
- *     `list_lock` with 20 acquisitions, most of them contended, up to 4
- *     waiters at once.
+ *     `list_lock` with 20 acquisitions, most of them contended, the other
+ *     four writers queued behind the holder.
  *   - tui: Resources (2) shows list_lock's holds and waits; Timeline (4)
  *     shows the holds passing from writer to writer.
  */
