@@ -1,0 +1,123 @@
+/* view.h -- what every view of the TUI is, and the state they share.
+ *
+ * A view draws the model at the cursor into a WINDOW and handles the keys
+ * that mean something in it (moving its selection, Enter, sorting).  Keys a
+ * view does not take fall through to the global actions (action.c), so
+ * `q`, `1`-`5`, the cursor keys and the prompts work the same everywhere.
+ * Views only read the model (model.h) and the shared tui_app below; each
+ * keeps its own scroll position and selection in statics of its file.
+ */
+#ifndef TUI_VIEW_H
+#define TUI_VIEW_H
+
+#include "draw.h"
+#include "model.h"
+#include <stdint.h>
+
+/* The views, in the order of the tabs; the first five have their number key. */
+enum tui_view_id {
+    TUI_V_TASKS,       /* 1 */
+    TUI_V_RESOURCES,   /* 2 */
+    TUI_V_WARNINGS,    /* 3 */
+    TUI_V_TIMELINE,    /* 4: part 2; a placeholder for now */
+    TUI_V_TREE,        /* 5 */
+    TUI_V_DETAIL,      /* Enter on a task */
+    TUI_V_RESDETAIL,   /* Enter on a resource */
+    TUI_V_SQL,         /* the result of the `:` prompt */
+    TUI_V_COUNT
+};
+#define TUI_V_TOP 5    /* views 0..4 are the numbered tabs */
+
+/* What the bottom line is editing. */
+enum tui_prompt { TUI_P_NONE, TUI_P_FILTER, TUI_P_TIME, TUI_P_SQL };
+
+#define TUI_EDIT_CAP 512
+/* A one-line editor (action.c). */
+typedef struct tui_edit {
+    char buf[TUI_EDIT_CAP];
+    int len, pos;          /* bytes; pos is always on a character boundary */
+} tui_edit;
+
+/* Where Esc goes back to. */
+typedef struct tui_place {
+    int view, task, res;
+} tui_place;
+
+#define TUI_BACK_MAX 32
+#define TUI_FILTER_CAP TUI_EDIT_CAP
+
+/* The state the views, the actions and the main loop share. */
+typedef struct tui_app {
+    tui_model *m;
+    const tui_info *info;     /* re-read after every tui_model_refresh */
+
+    int64_t t;                /* the time cursor, in [0, info->duration_ns] */
+    int64_t step;             /* what [ and ] move it by (a power of ten) */
+    int follow;               /* live: the cursor stays at the end until moved */
+    int playing;
+    int speed;                /* index into tui_speeds */
+    int64_t play_last_ns;     /* monotonic time of the last play tick */
+
+    int view;                 /* enum tui_view_id */
+    int last_top;             /* the last numbered view shown (Tab goes on from it) */
+    tui_place back[TUI_BACK_MAX];
+    int nback;
+
+    int sel_task;             /* the selected task (index), -1: none: < > and :task use it */
+    int detail_task;          /* the task the Detail view shows */
+    int detail_res;           /* the resource the resource detail shows */
+
+    int help;                 /* the help overlay is up */
+    int prompt;               /* enum tui_prompt */
+    tui_edit edit;
+    char filter[TUI_V_COUNT][TUI_FILTER_CAP];   /* per view, "" for none */
+
+    char msg[256];            /* one-shot message for the bottom line, "" none */
+    int msg_err;
+    int too_small;
+} tui_app;
+
+/* Redraw flags actions and views return (bits). */
+enum {
+    TUI_REDRAW_NONE = 0,
+    TUI_REDRAW_VIEW = 1,      /* the view's window */
+    TUI_REDRAW_BARS = 2,      /* title, bottom line, status line */
+    TUI_REDRAW_ALL = 3,
+    TUI_REDRAW_RESIZE = 4,    /* windows to be made again */
+    TUI_QUIT = 8,
+    TUI_NOT_MINE = 16         /* a view's key handler: not a key of this view */
+};
+
+typedef struct tui_view {
+    const char *name;         /* for the tabs and the help overlay */
+    /* Draw into w (its whole area, erased first by the caller). */
+    void (*draw)(tui_app *a, WINDOW *w);
+    /* A key while the view is shown: redraw flags, or TUI_NOT_MINE. */
+    int (*key)(tui_app *a, int ch);
+    /* Its own keys for the help overlay: pairs "key", "what", NULL-ended. */
+    const char *const *help;
+    /* One line of hints for the bottom line. */
+    const char *hint;
+} tui_view;
+
+extern const tui_view tui_view_tasks, tui_view_resources, tui_view_warnings, tui_view_timeline, tui_view_tree,
+    tui_view_detail, tui_view_resdetail, tui_view_sql;
+/* By enum tui_view_id. */
+const tui_view *tui_view_get(int id);
+
+/* Navigation (action.c): open a view, remembering where we were for Esc. */
+int tui_open_task(tui_app *a, int task_idx);
+int tui_open_resource(tui_app *a, int res_idx);
+int tui_go_view(tui_app *a, int view);   /* a numbered view: forgets the way back */
+int tui_back(tui_app *a);
+/* Move the cursor (clamped to the trace); stops playing and following. */
+int tui_set_cursor(tui_app *a, int64_t t);
+/* Set the bottom line's message. */
+void tui_msg(tui_app *a, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* view_sql.c: run a query and show it (the `:` prompt's Enter). */
+int tui_sql_run(tui_app *a, const char *sql);
+/* view_sql.c: free the result at exit. */
+void tui_sql_free(void);
+
+#endif
