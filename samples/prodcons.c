@@ -67,7 +67,7 @@ static int amain(void *arg)
     co_task_t prod = co_spawn(producer, &jobs);
     co_task_t cons[CONSUMERS];
     for (int i = 0; i < CONSUMERS; i++) {
-        char name[16];
+        char name[32];
         snprintf(name, sizeof name, "consumer %d", i + 1);
         cons[i] = co_spawn_named(name, consumer, &jobs);
     }

@@ -77,7 +77,7 @@ static int amain(void *arg)
     co_task_t tasks[PACKERS];
     for (int i = 0; i < PACKERS; i++) {
         ids[i] = i;
-        char name[16];
+        char name[32];
         snprintf(name, sizeof name, "packer %d", i);
         tasks[i] = co_spawn_named(name, packer, &ids[i]);
     }

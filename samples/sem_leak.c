@@ -54,7 +54,7 @@ static int amain(void *arg)
     static query queries[4] = { { &db_pool, 1, 0 }, { &db_pool, 2, 1 }, { &db_pool, 3, 1 }, { &db_pool, 4, 0 } };
     co_task_t tasks[4];
     for (int i = 0; i < 4; i++) {
-        char name[16];
+        char name[32];
         snprintf(name, sizeof name, "query %d", queries[i].id);
         tasks[i] = co_spawn_named(name, run_query, &queries[i]);
         /* One after the other, so the order of taking permits is fixed. */

@@ -72,7 +72,7 @@ static int amain(void *arg)
     co_task_t tasks[WRITERS];
     for (int i = 0; i < WRITERS; i++) {
         args[i] = (writer_arg){ &list, i };
-        char name[16];
+        char name[32];
         snprintf(name, sizeof name, "writer %d", i);
         tasks[i] = co_spawn_named(name, writer, &args[i]);
         if (!tasks[i].h) return -ENOMEM;

@@ -299,7 +299,7 @@ static int amain(void *arg)
     co_task_t index = co_spawn(indexer, &c);
     co_task_t crawlers[CRAWLERS];
     for (int i = 0; i < CRAWLERS; i++) {
-        char name[16];
+        char name[32];
         snprintf(name, sizeof name, "crawler %d", i + 1);
         crawlers[i] = co_spawn_named(name, crawler, &c);
     }
