@@ -41,7 +41,9 @@ RUNTIME_OBJ := $(RUNTIME_C:%.c=$(BUILD)/obj/%.o) $(RUNTIME_S:%.S=$(BUILD)/obj/%.
                $(TRACER_LIB_C:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_C:%.c=$(BUILD)/obj/%.o)
 
-TEST_SRC  := $(wildcard tests/runtime/test_*.c tests/tracer/test_*.c)
+TEST_SRC  := $(wildcard tests/runtime/test_*.c tests/tracer/test_*.c tests/tui/test_*.c)
+# The TUI's model is tested on its own, without curses.
+TUI_MODEL_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tui/model*.c))
 TEST_BIN  := $(TEST_SRC:%.c=$(BUILD)/%)
 # Programs tests/tracer/e2e.sh tests/tracer/cli.sh tests/tracer/warnings.sh runs under `coscope run`.
 E2E_PROG  := $(patsubst %.c,$(BUILD)/%,$(wildcard tests/tracer/progs/*.c))
@@ -88,6 +90,10 @@ $(BUILD)/coscope.pc: Makefile
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libcoscope.a $(wildcard tests/runtime/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CO_CFLAGS) $(CFLAGS) -Iruntime -Itracer -Itests/runtime $< -o $@ $(LDFLAGS) $(BUILD)/libcoscope.a -lcmocka $(LIBS)
+
+$(BUILD)/tests/tui/%: tests/tui/%.c $(TUI_MODEL_OBJ) $(BUILD)/libcoscope.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CO_CFLAGS) $(CFLAGS) -Iruntime -Itracer $< -o $@ $(LDFLAGS) $(TUI_MODEL_OBJ) $(BUILD)/libcoscope.a -lcmocka $(LIBS)
 
 $(BUILD)/samples/%: samples/%.c $(BUILD)/libcoscope.a
 	@mkdir -p $(dir $@)

@@ -1,0 +1,440 @@
+/* test_model.c -- the TUI's model (tui/model*.c) on traces of real
+ * programs, recorded in-process with co_trace_start.
+ *
+ * The program: `holder` takes lock `shared` and sleeps 40 ms with it;
+ * `waiter` sleeps 10 ms, then waits for the lock; `failer` returns -EIO;
+ * then two tellers take `acct_a` and `acct_b` in opposite orders, so the
+ * runtime refuses the wait that would close the cycle (-EDEADLK) and a
+ * `deadlock` warning names it.  Times are whatever the run took: each
+ * check finds its moment from the trace (the waiter's wait, the warning)
+ * and asserts what the model says at that moment and around it.
+ *
+ * Checks: the state of a task before its spawn, running, waiting on a lock
+ * held by another task, ended (done / failed); the await chain (waiter ->
+ * lock -> holder) and the cycle of the deadlock, drawn as a cycle; sort
+ * and filter of the Tasks rows; the holder and waiters of a resource at t;
+ * jumping to a warning (its task and moment); stepping by event; the SQL
+ * prompt's parameters and errors; a file that is not a trace. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "coscope.h"
+#include "trace.h"
+#include "../../tui/model.h"
+
+static char dir[256], path[300];
+static co_lock_t shared, acct_a, acct_b;
+
+static int holder(void *arg)
+{
+    (void)arg;
+    co_lock_acquire(&shared);
+    co_sleep(40);
+    co_lock_release(&shared);
+    return 0;
+}
+
+static int waiter(void *arg)
+{
+    (void)arg;
+    co_sleep(10);
+    int r = co_lock_acquire(&shared);
+    if (r == 0) co_lock_release(&shared);
+    return r;
+}
+
+static int failer(void *arg)
+{
+    (void)arg;
+    co_sleep(1);
+    return -EIO;
+}
+
+static int teller_ab(void *arg)
+{
+    (void)arg;
+    co_lock_acquire(&acct_a);
+    co_sleep(5);
+    int r = co_lock_acquire(&acct_b);
+    if (r == 0) co_lock_release(&acct_b);
+    co_lock_release(&acct_a);
+    return 0;
+}
+
+static int teller_ba(void *arg)
+{
+    (void)arg;
+    co_lock_acquire(&acct_b);
+    co_sleep(10);
+    int r = co_lock_acquire(&acct_a); /* refused: -EDEADLK */
+    if (r == 0) co_lock_release(&acct_a);
+    co_lock_release(&acct_b);
+    return 0;
+}
+
+static int program(void *arg)
+{
+    (void)arg;
+    co_lock_init(&shared);
+    co_lock_init(&acct_a);
+    co_lock_init(&acct_b);
+    co_task_t h = co_spawn(holder, NULL);
+    co_task_t w = co_spawn(waiter, NULL);
+    co_task_t f = co_spawn(failer, NULL);
+    co_await(h);
+    co_await(w);
+    co_await(f);
+    co_task_t a = co_spawn(teller_ab, NULL);
+    co_task_t b = co_spawn(teller_ba, NULL);
+    co_await(a);
+    co_await(b);
+    return 0;
+}
+
+static tui_model *m;
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/coscope-test-model-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/t.db", dir);
+    assert_int_equal(co_trace_start(path), 0);
+    assert_int_equal(co_run(program, NULL), 0);
+    assert_int_equal(co_trace_stop(), 0);
+    char why[600];
+    int r = tui_model_open(&m, path, NULL, NULL, why, sizeof why);
+    if (r < 0) fail_msg("open: %s", why);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    tui_model_close(m);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    return 0;
+}
+
+static int task_named(const char *name)
+{
+    const tui_task *t;
+    size_t n = tui_model_tasks(m, &t);
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(t[i].name, name)) return (int)i;
+    fail_msg("no task %s", name);
+    return -1;
+}
+
+static int res_named(const char *name)
+{
+    const tui_resource *r;
+    size_t n = tui_model_resources(m, &r);
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(r[i].name, name)) return (int)i;
+    fail_msg("no resource %s", name);
+    return -1;
+}
+
+/* The middle of waiter's wait for the lock, from the trace's own rows. */
+static int64_t mid_of_lock_wait(void)
+{
+    tui_table tb;
+    char sql[300];
+    const tui_task *t;
+    tui_model_tasks(m, &t);
+    snprintf(sql, sizeof sql, "SELECT (end + resumed) / 2 FROM spans WHERE task = :task AND kind = 'step' AND wait = 'lock'");
+    assert_int_equal(tui_model_sql(m, sql, 0, t[task_named("waiter")].id, &tb), 0);
+    assert_int_equal(tb.nrows, 1);
+    int64_t v = atoll(tb.cells[1]);
+    tui_table_free(&tb);
+    return v;
+}
+
+static void test_info(void **state)
+{
+    (void)state;
+    const tui_info *i = tui_model_info(m);
+    assert_int_equal(i->ntasks, 6);
+    assert_int_equal(i->nresources, 3);
+    assert_true(i->duration_ns > 40000000); /* the holder slept 40 ms */
+    assert_false(i->recording);
+    assert_string_equal(i->ended, "stopped (co_trace_stop)");
+}
+
+static void test_state_at(void **state)
+{
+    (void)state;
+    const tui_task *t;
+    tui_model_tasks(m, &t);
+    int w = task_named("waiter"), h = task_named("holder"), f = task_named("failer");
+    tui_at a;
+    /* before its spawn */
+    assert_int_equal(tui_model_task_at(m, w, t[w].spawn_ts - 1, &a), 0);
+    assert_int_equal(a.state, TUI_UNBORN);
+    /* waiting on the lock held by the holder */
+    int64_t mid = mid_of_lock_wait();
+    assert_int_equal(tui_model_task_at(m, w, mid, &a), 0);
+    assert_int_equal(a.state, TUI_WAITING);
+    assert_int_equal(a.wait, CO_WAIT_LOCK);
+    assert_string_equal(a.on_name, "shared");
+    assert_non_null(strstr(a.at, "test_model.c"));
+    assert_non_null(strstr(tui_model_state_text(m, w, &a), "held by #"));
+    assert_non_null(strstr(tui_model_state_text(m, w, &a), "holder"));
+    /* the holder is asleep with the lock */
+    assert_int_equal(tui_model_task_at(m, h, mid, &a), 0);
+    assert_int_equal(a.state, TUI_WAITING);
+    assert_int_equal(a.wait, CO_WAIT_SLEEP);
+    /* running: its first step starts at start_ts */
+    assert_int_equal(tui_model_task_at(m, w, t[w].start_ts, &a), 0);
+    assert_int_equal(a.state, TUI_RUNNING);
+    /* ended */
+    assert_int_equal(tui_model_task_at(m, w, t[w].end_ts, &a), 0);
+    assert_int_equal(a.state, TUI_DONE);
+    assert_int_equal(tui_model_task_at(m, f, t[f].end_ts + 1, &a), 0);
+    assert_int_equal(a.state, TUI_FAILED);
+    assert_non_null(strstr(tui_model_state_text(m, f, &a), "failed"));
+}
+
+static void test_chain(void **state)
+{
+    (void)state;
+    const tui_task *t;
+    tui_model_tasks(m, &t);
+    int w = task_named("waiter"), h = task_named("holder");
+    tui_link l[16];
+    int n = tui_model_chain(m, w, mid_of_lock_wait(), l, 16);
+    /* waiter -> lock shared -> holder (asleep: nothing further to follow but its sleep) */
+    assert_true(n >= 3);
+    assert_true(l[0].is_task);
+    assert_int_equal(l[0].task_idx, w);
+    assert_false(l[1].is_task);
+    assert_string_equal(l[1].name, "shared");
+    assert_false(l[1].refused);
+    assert_true(l[2].is_task);
+    assert_int_equal(l[2].task_idx, h);
+    for (int i = 0; i < n; i++) assert_int_equal(l[i].cycle_to, -1);
+}
+
+static const tui_warning *deadlock_warning(void)
+{
+    const tui_warning *w;
+    size_t n = tui_model_warnings(m, &w);
+    for (size_t i = 0; i < n; i++)
+        if (w[i].kind == TR_WARN_DEADLOCK) return &w[i];
+    fail_msg("no deadlock warning");
+    return NULL;
+}
+
+static void test_cycle_at_warning(void **state)
+{
+    (void)state;
+    /* Jumping to the warning: its task and its moment. */
+    const tui_warning *dw = deadlock_warning();
+    int ba = task_named("teller_ba"), ab = task_named("teller_ab");
+    const tui_task *t;
+    tui_model_tasks(m, &t);
+    assert_int_equal(tui_model_task_index(m, dw->task), ba);
+    assert_non_null(strstr(dw->message, "cycle"));
+    /* At that moment: teller_ba was refused acct_a, held by teller_ab, which
+     * waits for acct_b, held by teller_ba: a cycle back to the first link. */
+    tui_link l[16];
+    int n = tui_model_chain(m, ba, dw->ts, l, 16);
+    assert_int_equal(n, 5);
+    assert_int_equal(l[0].task_idx, ba);
+    assert_int_equal(l[0].state, TUI_RUNNING);
+    assert_string_equal(l[1].name, "acct_a");
+    assert_true(l[1].refused);
+    assert_int_equal(l[2].task_idx, ab);
+    assert_int_equal(l[2].state, TUI_WAITING);
+    assert_string_equal(l[3].name, "acct_b");
+    assert_false(l[3].refused);
+    assert_int_equal(l[4].task_idx, ba);
+    assert_int_equal(l[4].cycle_to, 0);
+    /* The await tree draws the cycle instead of refusing it. */
+    const tui_tree_row *rows;
+    size_t nr = tui_model_await_tree(m, dw->ts, &rows);
+    int cycles = 0, saw_ab = 0;
+    for (size_t i = 0; i < nr; i++) {
+        cycles += rows[i].cycle;
+        saw_ab |= rows[i].task_idx == ab;
+    }
+    assert_true(saw_ab);
+    assert_int_equal(cycles, 1);
+}
+
+static void test_resource_at(void **state)
+{
+    (void)state;
+    const tui_task *t;
+    tui_model_tasks(m, &t);
+    int r = res_named("shared");
+    tui_res_at ra;
+    int64_t mid = mid_of_lock_wait();
+    assert_int_equal(tui_model_resource_at(m, r, mid, &ra), 0);
+    assert_int_equal(ra.nholders, 1);
+    assert_int_equal(ra.holders[0], t[task_named("holder")].id);
+    assert_int_equal(ra.nwaiters, 1);
+    assert_int_equal(ra.waiters[0], t[task_named("waiter")].id);
+    /* after both ended: free */
+    assert_int_equal(tui_model_resource_at(m, r, t[task_named("waiter")].end_ts + 1, &ra), 0);
+    assert_int_equal(ra.nholders, 0);
+    assert_int_equal(ra.nwaiters, 0);
+    const tui_resource *res;
+    tui_model_resources(m, &res);
+    assert_int_equal(res[r].acquisitions, 2);
+    assert_int_equal(res[r].contended, 1);
+    /* history: two holds and the wait that led to the second, by the waiter, on the holder */
+    const tui_use *u;
+    size_t nu = tui_model_resource_uses(m, r, mid, 16, &u);
+    assert_int_equal(nu, 3);
+    int waits = 0;
+    for (size_t i = 0; i < nu; i++)
+        if (u[i].is_wait) {
+            waits++;
+            assert_int_equal(u[i].task, t[task_named("waiter")].id);
+            assert_int_equal(u[i].other, t[task_named("holder")].id);
+        }
+    assert_int_equal(waits, 1);
+}
+
+static void test_sort_and_filter(void **state)
+{
+    (void)state;
+    const tui_task *t;
+    tui_model_tasks(m, &t);
+    const int *rows;
+    int64_t mid = mid_of_lock_wait();
+    size_t n = tui_model_task_rows(m, mid, TUI_COL_NAME, 0, NULL, &rows);
+    assert_int_equal(n, 6);
+    for (size_t i = 1; i < n; i++) assert_true(strcmp(t[rows[i - 1]].name, t[rows[i]].name) <= 0);
+    n = tui_model_task_rows(m, mid, TUI_COL_NAME, 1, NULL, &rows);
+    for (size_t i = 1; i < n; i++) assert_true(strcmp(t[rows[i - 1]].name, t[rows[i]].name) >= 0);
+    n = tui_model_task_rows(m, mid, TUI_COL_ID, 0, NULL, &rows);
+    for (size_t i = 1; i < n; i++) assert_true(t[rows[i - 1]].id < t[rows[i]].id);
+    /* by text: the name, and the state at t with what it waits on */
+    n = tui_model_task_rows(m, mid, TUI_COL_ID, 0, "TELLER", &rows);
+    assert_int_equal(n, 2);
+    n = tui_model_task_rows(m, mid, TUI_COL_ID, 0, "shared", &rows);
+    assert_int_equal(n, 1);
+    assert_int_equal(rows[0], task_named("waiter"));
+    n = tui_model_task_rows(m, mid, TUI_COL_STATE, 0, NULL, &rows);
+    assert_int_equal(n, 6);
+    tui_at a, b;
+    for (size_t i = 1; i < n; i++) {
+        tui_model_task_at(m, rows[i - 1], mid, &a);
+        tui_model_task_at(m, rows[i], mid, &b);
+        assert_true(a.state <= b.state);
+    }
+    n = tui_model_task_rows(m, mid, TUI_COL_ID, 0, "no such thing", &rows);
+    assert_int_equal(n, 0);
+}
+
+static void test_events(void **state)
+{
+    (void)state;
+    const tui_task *t;
+    tui_model_tasks(m, &t);
+    int w = task_named("waiter");
+    /* stepping by the task's events from its spawn visits its start, its
+     * sleep, the resume, the lock wait ... in increasing time, to its end */
+    int64_t ts = t[w].spawn_ts, prev = ts;
+    int steps = 0;
+    while (tui_model_step_event(m, ts, 1, w, &ts) == 0) {
+        assert_true(ts > prev);
+        prev = ts;
+        steps++;
+        assert_true(steps < 50);
+    }
+    assert_int_equal(prev, t[w].end_ts);
+    assert_true(steps >= 5);
+    int64_t back;
+    assert_int_equal(tui_model_step_event(m, t[w].end_ts, -1, w, &back), 0);
+    assert_true(back < t[w].end_ts);
+    /* any task's next event is no later than this task's */
+    int64_t any, mine;
+    assert_int_equal(tui_model_step_event(m, t[w].start_ts, 1, -1, &any), 0);
+    assert_int_equal(tui_model_step_event(m, t[w].start_ts, 1, w, &mine), 0);
+    assert_true(any <= mine);
+    /* its events near the lock wait, with the await's line */
+    const tui_event *ev;
+    size_t cur;
+    size_t n = tui_model_task_events(m, w, mid_of_lock_wait(), 50, &ev, &cur);
+    int saw_await_lock = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i) assert_true(ev[i - 1].ts <= ev[i].ts);
+        if (ev[i].kind == TR_AWAIT && strstr(ev[i].text, "lock 'shared'")) {
+            saw_await_lock = 1;
+            assert_non_null(strstr(ev[i].at, "test_model.c"));
+            assert_true(i < cur); /* before the cursor, in the middle of the wait */
+        }
+    }
+    assert_true(saw_await_lock);
+    assert_int_equal(tui_model_step_event(m, tui_model_info(m)->duration_ns, 1, -1, &any), -ENOENT);
+}
+
+static void test_sql(void **state)
+{
+    (void)state;
+    tui_table tb;
+    assert_int_equal(tui_model_sql(m, "SELECT :t AS t, :task AS task", 42, 0, &tb), 0);
+    assert_int_equal(tb.ncols, 2);
+    assert_string_equal(tb.cells[0], "t");
+    assert_string_equal(tb.cells[2], "42");
+    assert_string_equal(tb.cells[3], "NULL");
+    tui_table_free(&tb);
+    assert_true(tui_model_sql(m, "SELEC nonsense", 0, 0, &tb) < 0);
+    assert_non_null(strstr(tb.error, "syntax error"));
+    tui_table_free(&tb);
+    /* read-only */
+    assert_true(tui_model_sql(m, "DELETE FROM tasks", 0, 0, &tb) < 0);
+    assert_true(tb.error[0] != 0);
+    tui_table_free(&tb);
+    /* control characters in results are neutralised */
+    assert_int_equal(tui_model_sql(m, "SELECT char(27) || '[2J'", 0, 0, &tb), 0);
+    assert_string_equal(tb.cells[1], "?[2J");
+    tui_table_free(&tb);
+}
+
+static void test_bad_file(void **state)
+{
+    (void)state;
+    char bad[320], why[600];
+    snprintf(bad, sizeof bad, "%s/not-a-trace", dir);
+    FILE *f = fopen(bad, "w");
+    assert_non_null(f);
+    fputs("hello, this is not SQLite\n", f);
+    fclose(f);
+    tui_model *x = NULL;
+    assert_true(tui_model_open(&x, bad, NULL, NULL, why, sizeof why) < 0);
+    assert_null(x);
+    assert_non_null(strstr(why, "not a SQLite database"));
+    snprintf(bad, sizeof bad, "%s/missing.db", dir);
+    assert_int_equal(tui_model_open(&x, bad, NULL, NULL, why, sizeof why), -ENOENT);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_info),
+        cmocka_unit_test(test_state_at),
+        cmocka_unit_test(test_chain),
+        cmocka_unit_test(test_cycle_at_warning),
+        cmocka_unit_test(test_resource_at),
+        cmocka_unit_test(test_sort_and_filter),
+        cmocka_unit_test(test_events),
+        cmocka_unit_test(test_sql),
+        cmocka_unit_test(test_bad_file),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

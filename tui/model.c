@@ -1,0 +1,408 @@
+/* model.c -- the model's lifetime: opening a trace through the tracer's
+ * reader, loading what is small enough to hold whole (the run's facts,
+ * locations, tasks and their tree), the string pool every model string
+ * lives in, and the refresh of a trace still being recorded.
+ *
+ * A trace is input: every text read here goes through tr_sanitize before
+ * anything can draw it, every id read from a row is checked before it
+ * indexes anything, and a row that makes no sense (a parent that is not a
+ * task, a kind that has no name) is kept with what can be kept of it.
+ */
+#define _GNU_SOURCE
+#include "model_int.h"
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const STATE_NAMES[] = { "not yet", "ready", "running", "waiting", "done", "failed", "cancelled" };
+_Static_assert(sizeof STATE_NAMES / sizeof STATE_NAMES[0] == TUI_STATE_COUNT, "a name per task state");
+
+const char *tui_state_name(int s)
+{
+    return s >= 0 && s < TUI_STATE_COUNT ? STATE_NAMES[s] : "?";
+}
+
+/* ---- strings ----------------------------------------------------------- */
+
+static char *pool_alloc(tui_model *m, size_t n)
+{
+    tui_pool_block *b = m->pool;
+    if (!b || b->cap - b->used < n) {
+        size_t cap = n > 60000 ? n : 60000;
+        b = malloc(sizeof *b + cap);
+        if (!b) return NULL;
+        b->next = m->pool;
+        b->used = 0;
+        b->cap = cap;
+        m->pool = b;
+    }
+    char *p = b->data + b->used;
+    b->used += n;
+    return p;
+}
+
+const char *tui__intern(tui_model *m, const char *s)
+{
+    if (!s || !*s) return "";
+    size_t n = strlen(s);
+    if (n > 4000) n = 4000; /* a name or a message, not a novel */
+    char *out = pool_alloc(m, n * 1 + 1);
+    if (!out) return "";
+    /* sanitizing never makes text longer: '?' and ' ' replace one byte each */
+    char tmp[4001];
+    memcpy(tmp, s, n);
+    tmp[n] = 0;
+    tr_sanitize(out, n + 1, tmp);
+    return out;
+}
+
+const char *tui__intern_lines(tui_model *m, const char *s)
+{
+    size_t n = strlen(s);
+    char *out = pool_alloc(m, n + 1);
+    if (!out) return "";
+    memcpy(out, s, n + 1);
+    return out;
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *s = sqlite3_column_text(st, i);
+    return s ? (const char *)s : "";
+}
+
+static int64_t col_int(sqlite3_stmt *st, int i, int64_t dflt)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? dflt : sqlite3_column_int64(st, i);
+}
+
+/* ---- locations --------------------------------------------------------- */
+
+static int cmp_loc(const void *a, const void *b)
+{
+    int64_t x = ((const tui_loc *)a)->id, y = ((const tui_loc *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+static int load_locations(tui_model *m)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(m->db, "SELECT id, file, line, func FROM locations ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+        return -EILSEQ;
+    size_t cap = 0;
+    free(m->locs);
+    m->locs = NULL;
+    m->nlocs = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (m->nlocs == cap) {
+            cap = cap ? 2 * cap : 256;
+            tui_loc *n = realloc(m->locs, cap * sizeof *n);
+            if (!n) break;
+            m->locs = n;
+        }
+        char where[600];
+        snprintf(where, sizeof where, "%s:%lld", col_text(st, 1), (long long)col_int(st, 2, 0));
+        tui_loc *l = &m->locs[m->nlocs++];
+        l->id = sqlite3_column_int64(st, 0);
+        l->where = tui__intern(m, where);
+        l->func = tui__intern(m, col_text(st, 3));
+    }
+    sqlite3_finalize(st);
+    qsort(m->locs, m->nlocs, sizeof *m->locs, cmp_loc); /* ORDER BY is the file's word; check */
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -EILSEQ;
+}
+
+const tui_loc *tui__loc(tui_model *m, int64_t id)
+{
+    if (id <= 0) return NULL;
+    tui_loc key = { .id = id };
+    return bsearch(&key, m->locs, m->nlocs, sizeof *m->locs, cmp_loc);
+}
+
+const char *tui__where(tui_model *m, int64_t id)
+{
+    const tui_loc *l = tui__loc(m, id);
+    return l ? l->where : "";
+}
+
+/* ---- tasks --------------------------------------------------------------- */
+
+static int state_of(const char *s)
+{
+    if (!strcmp(s, "done")) return TUI_DONE;
+    if (!strcmp(s, "failed")) return TUI_FAILED;
+    if (!strcmp(s, "cancelled")) return TUI_CANCELLED;
+    if (!strcmp(s, "waiting")) return TUI_WAITING;
+    if (!strcmp(s, "ready")) return TUI_RUNNING; /* never ended, was running or runnable at the end */
+    return TUI_READY;
+}
+
+static int cmp_task(const void *a, const void *b)
+{
+    int64_t x = ((const tui_task *)a)->id, y = ((const tui_task *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+int tui_model_task_index(tui_model *m, int64_t id)
+{
+    tui_task key = { .id = id };
+    const tui_task *t = bsearch(&key, m->tasks, m->ntasks, sizeof *m->tasks, cmp_task);
+    return t ? (int)(t - m->tasks) : -1;
+}
+
+static int load_tasks(tui_model *m)
+{
+    sqlite3_stmt *st;
+    const char *sql = "SELECT t.id, t.name, t.parent, t.ring, t.spawn_loc, t.spawn_ts, t.start_ts, t.end_ts, t.state,"
+                      " t.result, t.detached, t.steps, t.awaits, t.busy_ns, t.wait_ns FROM tasks t ORDER BY t.id";
+    if (sqlite3_prepare_v2(m->db, sql, -1, &st, NULL) != SQLITE_OK) return -EILSEQ;
+    size_t cap = m->ntasks, n = 0;
+    tui_task *tasks = m->tasks;
+    int rc;
+    int64_t end = m->info.duration_ns;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 1024;
+            tui_task *nt = realloc(tasks, cap * sizeof *nt);
+            if (!nt) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            tasks = nt;
+        }
+        int64_t id = sqlite3_column_int64(st, 0);
+        /* A refresh keeps what it read before: the name and spawn site of a
+         * task never change, and re-interning them would grow the pool. */
+        tui_task *old = NULL;
+        if (n < m->ntasks && tasks[n].id == id) old = &tasks[n];
+        tui_task t = { 0 };
+        t.id = id;
+        t.name = old ? old->name : tui__intern(m, col_text(st, 1));
+        t.parent = col_int(st, 2, 0);
+        t.ring = (uint32_t)col_int(st, 3, 0);
+        const tui_loc *l = tui__loc(m, col_int(st, 4, 0));
+        t.spawn_at = l ? l->where : "";
+        t.spawn_func = l ? l->func : "";
+        t.spawn_ts = col_int(st, 5, 0);
+        t.start_ts = col_int(st, 6, -1);
+        t.end_ts = col_int(st, 7, -1);
+        t.final_state = state_of(col_text(st, 8));
+        t.has_result = sqlite3_column_type(st, 9) != SQLITE_NULL;
+        t.result = col_int(st, 9, 0);
+        t.detached = (int)col_int(st, 10, 0);
+        t.steps = col_int(st, 11, 0);
+        t.awaits = col_int(st, 12, 0);
+        t.busy_ns = col_int(st, 13, 0);
+        t.wait_ns = col_int(st, 14, 0);
+        t.total_ns = (t.end_ts >= 0 ? t.end_ts : end) - t.spawn_ts;
+        if (t.total_ns < 0) t.total_ns = 0;
+        tasks[n++] = t;
+    }
+    sqlite3_finalize(st);
+    m->tasks = tasks;
+    if (rc != SQLITE_DONE) return rc == SQLITE_NOMEM ? -ENOMEM : -EILSEQ;
+    /* An id is the primary key, so the rows come sorted and unique; the
+     * tree below relies on that, so do not take it on trust. */
+    qsort(tasks, n, sizeof *tasks, cmp_task);
+    m->ntasks = n;
+    tui_at_cache *at = realloc(m->at, (n ? n : 1) * sizeof *at);
+    if (!at) return -ENOMEM;
+    m->at = at;
+    memset(m->at, 0, n * sizeof *at);
+    /* The tree: children in spawn (id) order, linked from their parent.
+     * Built backwards so each child is pushed in front of later ones. */
+    for (size_t i = 0; i < n; i++) {
+        tasks[i].first_child = tasks[i].next_sibling = -1;
+        tasks[i].parent_idx = tasks[i].parent && tasks[i].parent != tasks[i].id
+                                  ? tui_model_task_index(m, tasks[i].parent) : -1;
+    }
+    for (size_t i = n; i-- > 0;) {
+        int p = tasks[i].parent_idx;
+        if (p < 0) continue;
+        tasks[i].next_sibling = tasks[p].first_child;
+        tasks[p].first_child = (int32_t)i;
+    }
+    m->info.ntasks = n;
+    return 0;
+}
+
+size_t tui_model_tasks(tui_model *m, const tui_task **out)
+{
+    *out = m->tasks;
+    return m->ntasks;
+}
+
+/* ---- the run ------------------------------------------------------------- */
+
+static const char *meta_text(tui_model *m, const char *key)
+{
+    sqlite3_stmt *st;
+    const char *v = "";
+    if (sqlite3_prepare_v2(m->db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL) != SQLITE_OK) return v;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) v = tui__intern(m, col_text(st, 0));
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* "a b c" from the JSON array meta.argv, without trusting it to be one. */
+static const char *argv_text(tui_model *m)
+{
+    sqlite3_stmt *st;
+    const char *v = "";
+    if (sqlite3_prepare_v2(m->db,
+                           "SELECT group_concat(value, ' ') FROM json_each((SELECT value FROM meta WHERE key = 'argv'))",
+                           -1, &st, NULL) != SQLITE_OK)
+        return v;
+    if (sqlite3_step(st) == SQLITE_ROW) v = tui__intern(m, col_text(st, 0));
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void load_run(tui_model *m)
+{
+    tui_info *i = &m->info;
+    i->program = meta_text(m, "program");
+    i->argv = argv_text(m);
+    i->start_time = meta_text(m, "start_time");
+    const char *ended = meta_text(m, "ended");
+    char buf[128];
+    i->recording = m->rd.recording = m->rd.recording && tr_reader_still_recording(m->db);
+    if (!strcmp(ended, "exit")) {
+        i->end_kind = TUI_END_EXIT;
+        i->exit_code = (int)tr_meta_int(m->db, "exit_code", 0);
+        snprintf(buf, sizeof buf, "exit %d", i->exit_code);
+    } else if (!strcmp(ended, "signal")) {
+        i->end_kind = TUI_END_SIGNAL;
+        i->signal = (int)tr_meta_int(m->db, "signal", 0);
+        const char *name = meta_text(m, "signal_name");
+        snprintf(buf, sizeof buf, "killed by SIG%s", *name ? name : "?");
+    } else if (!strcmp(ended, "stopped")) {
+        i->end_kind = TUI_END_STOPPED;
+        snprintf(buf, sizeof buf, "stopped (co_trace_stop)");
+    } else {
+        i->end_kind = TUI_END_RUNNING;
+        snprintf(buf, sizeof buf, i->recording ? "running" : "unfinished (the recorder stopped)");
+    }
+    i->ended = tui__intern(m, buf);
+    i->events = tr_meta_int(m->db, "events", 0);
+    i->lost = tr_meta_int(m->db, "lost", 0);
+    /* duration_ns is written at the end of a build; while recording (or
+     * for a build that never finished) the chunks say how far it got. */
+    int64_t d = tr_meta_int(m->db, "duration_ns", -1);
+    int64_t from_chunks = 0, events = 0;
+    for (size_t c = 0; c < m->nchunks; c++) {
+        if (m->chunks[c].last > from_chunks) from_chunks = m->chunks[c].last;
+        events += m->chunks[c].n;
+    }
+    i->duration_ns = d >= 0 && d >= from_chunks ? d : from_chunks;
+    if (i->events < events) i->events = events;
+}
+
+int tui__load(tui_model *m)
+{
+    int r = load_locations(m);
+    if (r == 0) r = tui__load_chunks(m);
+    if (r == 0) load_run(m);
+    if (r == 0) r = load_tasks(m);
+    if (r == 0) r = tui__load_resources(m);
+    if (r == 0) r = tui__load_warnings(m);
+    return r;
+}
+
+static int prepare(tui_model *m, sqlite3_stmt **st, const char *sql)
+{
+    return sqlite3_prepare_v3(m->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) == SQLITE_OK ? 0 : -EILSEQ;
+}
+
+int tui_model_open(tui_model **out, const char *path, void (*progress)(void *ctx, int64_t done, int64_t total),
+                   void *ctx, char *why, size_t cap)
+{
+    *out = NULL;
+    tui_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        snprintf(why, cap, "out of memory");
+        return -ENOMEM;
+    }
+    int r = tr_reader_open(&m->rd, path, progress, ctx);
+    if (r < 0) {
+        snprintf(why, cap, "%s", m->rd.why);
+        free(m);
+        return r;
+    }
+    m->db = m->rd.db;
+    m->hist_idx = -1;
+    m->info.path = tui__intern(m, path);
+    m->info.note = tui__intern(m, m->rd.note);
+    /* What views ask most often, prepared once.  A task's step at t is
+     * one probe of spans' (task, start) key; holders of a resource at t
+     * go through the time bins (docs/schema.md, "Time bins"). */
+    r = prepare(m, &m->st_step_at,
+                "SELECT start, end, wait, resource, resumed, loc, end_loc, open FROM spans"
+                " WHERE task = ?1 AND kind = 'step' AND start <= ?2 ORDER BY start DESC, id DESC LIMIT 1");
+    if (r == 0)
+        r = prepare(m, &m->st_step_after,
+                    "SELECT start, end, wait, resource, resumed, loc, end_loc, open FROM spans"
+                    " WHERE task = ?1 AND kind = 'step' AND start > ?2 ORDER BY start, id LIMIT 1");
+    if (r == 0)
+        r = prepare(m, &m->st_holds_at,
+                    "SELECT task, start FROM spans WHERE kind = 'hold' AND resource = ?1 AND start <= ?2"
+                    " AND (end > ?2 OR (open AND end >= ?2)) AND bin IN (?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                    " ORDER BY start");
+    if (r == 0) r = prepare(m, &m->st_chunk, "SELECT ring, data FROM chunks WHERE seq = ?");
+    if (r == 0) r = prepare(m, &m->st_string, "SELECT text FROM strings WHERE id = ?");
+    if (r == 0) r = tui__load(m);
+    if (r < 0) {
+        snprintf(why, cap, "%s: %s (%s)", path,
+                 r == -ENOMEM ? "out of memory" : "unexpected trace layout; is it from another coscope version?",
+                 sqlite3_errmsg(m->db));
+        tui_model_close(m);
+        return r;
+    }
+    *out = m;
+    return 0;
+}
+
+int tui_model_refresh(tui_model *m)
+{
+    if (!m->info.recording) return 0;
+    int64_t seq = m->max_seq;
+    size_t ntasks = m->ntasks, nwarn = m->nwarn;
+    int was_recording = m->info.recording;
+    int r = tui__load(m);
+    if (r < 0) return r;
+    return m->max_seq != seq || m->ntasks != ntasks || m->nwarn != nwarn || m->info.recording != was_recording;
+}
+
+const tui_info *tui_model_info(tui_model *m)
+{
+    return &m->info;
+}
+
+void tui_model_close(tui_model *m)
+{
+    if (!m) return;
+    sqlite3_finalize(m->st_step_at);
+    sqlite3_finalize(m->st_step_after);
+    sqlite3_finalize(m->st_holds_at);
+    sqlite3_finalize(m->st_chunk);
+    sqlite3_finalize(m->st_string);
+    tr_reader_close(&m->rd);
+    tui__free_events(m);
+    tui__free_res(m);
+    free(m->locs);
+    free(m->tasks);
+    free(m->at);
+    free(m->rows);
+    free(m->tree);
+    free(m->uses);
+    while (m->pool) {
+        tui_pool_block *next = m->pool->next;
+        free(m->pool);
+        m->pool = next;
+    }
+    free(m);
+}

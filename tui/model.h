@@ -1,0 +1,293 @@
+/* model.h -- the TUI's model: a trace read into plain structs, and every
+ * question a view asks of it ("what was task 7 doing at t?", "who held the
+ * lock it waited on?").  No curses here: the model is what the unit tests
+ * check, and the views (view_*.c) only draw what it returns.
+ *
+ * What is in memory and what is asked of SQLite.  At open the model loads
+ * the small things whole -- the tasks (one tui_task each, with their tree),
+ * resources with their contention figures, warnings, locations -- and the
+ * chunk directory (seq, ring, time range of every chunk: a few thousand
+ * rows for ten million events).  Everything that grows with the events is
+ * read on demand, by keys that make each question a bounded read whatever
+ * the trace's size:
+ *   - a task at t: its last `step` row starting at or before t (one probe
+ *     of spans' (task, start) key);
+ *   - the holders of a lock at t: holds through the time bins;
+ *   - events (the next one after t, a task's events near t, a queue's depth):
+ *     the chunks themselves, the recording's own time-ordered index --
+ *     the one or two chunks (about 16k events) around t are decoded.
+ * So the cursor can move anywhere without rescanning the trace.
+ *
+ * Ownership: strings and arrays a function returns belong to the model.
+ * Those inside tui_task, tui_resource and tui_warning live until
+ * tui_model_close; those in results marked "until the next call" are
+ * overwritten by the next call of the same function.  Times are ns from
+ * the start of the run, as in the database.  Trace text is sanitized
+ * (tr_sanitize) before it is stored here: views may draw it as it is.
+ *
+ * One thread: the model and its connection belong to the UI's thread.
+ */
+#ifndef TUI_MODEL_H
+#define TUI_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct tui_model tui_model;
+
+/* A task's state at a time. */
+enum tui_state {
+    TUI_UNBORN,     /* not spawned yet at t */
+    TUI_READY,      /* spawned, has not run yet (or: the trace does not say more) */
+    TUI_RUNNING,    /* in a step */
+    TUI_WAITING,    /* in an await: see tui_at.wait / .on */
+    TUI_DONE,
+    TUI_FAILED,
+    TUI_CANCELLED,
+    TUI_STATE_COUNT
+};
+/* "not yet", "ready", "running", "waiting", "done", "failed", "cancelled" */
+const char *tui_state_name(int state);
+
+/* How the run ended (meta.ended). */
+enum tui_end { TUI_END_RUNNING, TUI_END_EXIT, TUI_END_SIGNAL, TUI_END_STOPPED };
+
+typedef struct tui_info {
+    const char *path;        /* the trace file, as given */
+    const char *program;     /* meta.program */
+    const char *argv;        /* the arguments, space separated */
+    const char *start_time;  /* ISO 8601 */
+    int end_kind;            /* enum tui_end */
+    int exit_code;           /* valid only if end_kind == TUI_END_EXIT */
+    int signal;              /* valid only if end_kind == TUI_END_SIGNAL */
+    const char *ended;       /* "exit 0", "killed by SIGSEGV", "stopped", "running" */
+    int recording;           /* the program still runs (live) */
+    int64_t duration_ns;     /* the last event's time: the cursor's range is [0, duration_ns] */
+    int64_t events, lost;
+    size_t ntasks, nresources, nwarnings;
+    const char *note;        /* "" or what the reader noted (partial tables) */
+} tui_info;
+
+/* One task, as the tasks table has it (its life as a whole). */
+typedef struct tui_task {
+    int64_t id;
+    int64_t parent;             /* task id; 0: none */
+    int32_t parent_idx;         /* index of the parent in the task array; -1: none (or not in the trace) */
+    int32_t first_child;        /* index of its first child, -1: none; children in spawn order */
+    int32_t next_sibling;       /* index of the next child of the same parent, -1: none */
+    uint32_t ring;              /* the thread it runs on */
+    const char *name;
+    const char *spawn_at;       /* "file:line" of the spawn, "" if unknown */
+    const char *spawn_func;     /* the function that spawned it, "" if unknown */
+    int64_t spawn_ts;
+    int64_t start_ts;           /* -1: never ran */
+    int64_t end_ts;             /* -1: never ended */
+    int final_state;            /* tui_state at the end of the trace */
+    int has_result;
+    int64_t result;             /* valid only if has_result: return value, negative errno for failures */
+    int detached;
+    int64_t steps, awaits, busy_ns, wait_ns;
+    int64_t total_ns;           /* spawn to end, or to the end of the trace */
+} tui_task;
+
+/* What a task was doing at a time t (tui_model_task_at). */
+typedef struct tui_at {
+    int state;                  /* enum tui_state */
+    int wait;                   /* co_wait_kind; valid only if state == TUI_WAITING */
+    int64_t on;                 /* waiting: the resource id, or the task id when wait is "task"; 0: nothing named */
+    int on_task_idx;            /* waiting on a task: its index, -1 else */
+    const char *on_name;        /* waiting: the name of what it waits on ("" if none); valid until tui_model_close */
+    int64_t since;              /* when this state began (the step's start, the await's start, spawn, end) */
+    int64_t until;              /* when it ends; -1: not within the trace */
+    const char *at;             /* waiting: the await's line; running: the line it resumed from; "" if none */
+} tui_at;
+
+/* Resources: locks, semaphores, queues, events, conditions, futures ... */
+typedef struct tui_resource {
+    int64_t id;
+    int kind;                   /* co_wait_kind of the object (lock, semaphore, queue_get for a queue, ...) */
+    const char *kind_name;      /* "lock", "semaphore", "queue", "event", ... */
+    const char *name;
+    const char *created_at;     /* "file:line", "" if unknown */
+    int64_t create_ts;
+    int has_stats;              /* locks, semaphores and queues have the figures below */
+    int64_t acquisitions, contended, wait_total_ns, wait_p50_ns, wait_p99_ns, wait_max_ns;
+    int64_t hold_total_ns, hold_max_ns, max_waiters, max_depth;
+    int64_t longest_waiter, longest_holder;   /* task ids, 0: none */
+} tui_resource;
+
+#define TUI_MAX_LISTED 32
+/* A resource at a time t. */
+typedef struct tui_res_at {
+    int nholders;               /* tasks holding it at t (a lock: 0 or 1) */
+    int64_t holders[TUI_MAX_LISTED];  /* task ids, the first nholders (more may exist: see nholders_total) */
+    int nholders_total;
+    int nwaiters, nwaiters_total;
+    int64_t waiters[TUI_MAX_LISTED];  /* task ids waiting on it at t, longest waiting first */
+    int64_t depth;              /* queues: items in it at t; -1: not a queue or unknown */
+} tui_res_at;
+
+/* A hold or a wait, for the resource's history (Enter on a resource). */
+typedef struct tui_use {
+    int is_wait;                /* 0: a hold; 1: a wait on it */
+    int64_t task;
+    int64_t start, end;         /* end: -1 if still open at the end of the trace */
+    int64_t other;              /* waits: the task holding it when the wait began, 0 if none/unknown */
+    const char *at;             /* where it was acquired / awaited */
+    int64_t result;             /* waits: the await's result */
+} tui_use;
+
+typedef struct tui_warning {
+    int64_t id;
+    int kind;                   /* enum tr_warn (TR_WARN_*); 0 if unknown */
+    const char *kind_name;
+    int64_t task, task2, resource; /* 0: none */
+    int64_t ts, dur;
+    const char *at, *at2;       /* "file:line" or "" */
+    const char *message;
+    const char *stack;          /* one frame a line, or "" */
+} tui_warning;
+
+/* One event, decoded from the recording. */
+typedef struct tui_event {
+    int64_t ts;
+    int kind;                   /* tr_kind */
+    const char *kind_name;
+    int64_t task, res, arg;
+    uint32_t ring;
+    const char *at;             /* "file:line" or "" */
+    char text[160];             /* what it means, in words: "await lock 'db'", "log: hello" */
+} tui_event;
+
+/* A link of the await chain (tui_model_chain): tasks and what they wait
+ * on, alternating: task -> resource -> holder task -> resource -> ... */
+typedef struct tui_link {
+    int is_task;                /* 1: a task (id, task_idx, state); 0: a resource or other awaitable */
+    int64_t id;                 /* task id, or resource id; 0 for an unnamed wait (sleep, gather) */
+    int task_idx;               /* tasks: index; -1 else */
+    int res_idx;                /* resources: index; -1 else */
+    int state;                  /* tasks: tui_state at t */
+    int wait;                   /* tasks waiting: co_wait_kind; resources: their kind */
+    const char *name;
+    const char *at;             /* tasks: the await's line (waiting) */
+    int64_t since;              /* tasks: since when in this state */
+    int refused;                /* this wait was refused at t (a deadlock warning): it would have closed a cycle */
+    int cycle_to;               /* -1, or the index of the earlier link this one is again: the chain is a cycle */
+    int more_holders;           /* resources: holders besides the one followed */
+} tui_link;
+
+/* A row of the await tree (tui_model_await_tree). */
+typedef struct tui_tree_row {
+    int depth;
+    int task_idx;
+    tui_at at;                  /* its state at t */
+    int via_holder;             /* it is here because it holds what its parent row waits on */
+    int cycle;                  /* it already appears above on this path: the tree stops here */
+    const char *stack;          /* its recorded stack (slow-step watchdog), or "" */
+} tui_tree_row;
+
+/* A query result for the SQL prompt.  Cells are sanitized text (NULL shows
+ * as "NULL"); row 0 is the column names. */
+typedef struct tui_table {
+    int ncols;
+    size_t nrows;               /* rows of data, not counting the header */
+    char **cells;               /* (nrows + 1) * ncols */
+    int *width;                 /* per column: the widest cell, in characters */
+    int truncated;              /* more rows than TUI_SQL_MAX_ROWS: the rest were not read */
+    int64_t elapsed_us;
+    char error[512];            /* "" on success; else SQLite's message */
+} tui_table;
+#define TUI_SQL_MAX_ROWS 10000
+
+/* Columns of the Tasks view, for sorting. */
+enum tui_col { TUI_COL_ID, TUI_COL_NAME, TUI_COL_STATE, TUI_COL_BUSY, TUI_COL_WAIT, TUI_COL_TOTAL, TUI_COL_STEPS,
+               TUI_COL_AWAITS, TUI_COL_SPAWNED_AT, TUI_COL_COUNT };
+
+#define TUI_HIST_BUCKETS 24     /* log2 buckets: [0] < 1us, [i] in [2^(i-1), 2^i) us, the last open-ended */
+
+/* ---- lifetime ---------------------------------------------------------- */
+
+/* Open the trace at path (tr_reader_open: the same checks and notes as
+ * every command; an interrupted build is finished first, progress told).
+ * Returns 0, or a negative errno with why (cap bytes) set to one line. */
+int tui_model_open(tui_model **out, const char *path, void (*progress)(void *ctx, int64_t done, int64_t total),
+                   void *ctx, char *why, size_t cap);
+void tui_model_close(tui_model *m);
+/* Live traces: read what the recorder added since the last call (new
+ * tasks, warnings, chunks, the end of the run).  Returns 1 if anything
+ * changed, 0 if not, a negative errno on failure.  Indices of tasks,
+ * resources and warnings stay valid (new ones are appended). */
+int tui_model_refresh(tui_model *m);
+
+const tui_info *tui_model_info(tui_model *m);
+
+/* ---- tasks ------------------------------------------------------------- */
+
+/* All tasks, in id order; *out valid until a refresh adds tasks. */
+size_t tui_model_tasks(tui_model *m, const tui_task **out);
+/* Index of the task with this id, -1 if none. */
+int tui_model_task_index(tui_model *m, int64_t id);
+/* What task idx was doing at t.  Returns 0 or a negative errno. */
+int tui_model_task_at(tui_model *m, int idx, int64_t t, tui_at *out);
+/* The Tasks view's rows at t: indices of the tasks matching filter (a
+ * case-insensitive substring of the name, the state at t with what it
+ * waits on, or the spawn location; NULL or "" for all), sorted by col
+ * (enum tui_col), descending if desc, ties by id.  Returns the count;
+ * *rows valid until the next call. */
+size_t tui_model_task_rows(tui_model *m, int64_t t, int col, int desc, const char *filter, const int **rows);
+/* A line describing what a task is doing at t, for lists and filters:
+ * "waiting on lock 'db' (held by #7 worker)", "running", "done (0)". */
+const char *tui_model_state_text(tui_model *m, int idx, const tui_at *at);
+
+/* The await chain of task idx at t, into out (cap links).  Returns the
+ * number of links. */
+int tui_model_chain(tui_model *m, int idx, int64_t t, tui_link *out, int cap);
+/* Histogram of the task's step durations (which 0) or await durations
+ * (which 1) into TUI_HIST_BUCKETS buckets.  Returns the count, or a
+ * negative errno. */
+int64_t tui_model_task_hist(tui_model *m, int idx, int which, int64_t buckets[TUI_HIST_BUCKETS]);
+/* The task's events nearest t: up to cap of them in time order, about half
+ * before t.  *at_cursor gets the index of the first event at or after t.
+ * Returns the number written; *out valid until the next call. */
+size_t tui_model_task_events(tui_model *m, int idx, int64_t t, size_t cap, const tui_event **out, size_t *at_cursor);
+/* The task's recorded stack (a slow step's watchdog stack nearest before
+ * t, or the first one), "" if none. */
+const char *tui_model_task_stack(tui_model *m, int idx, int64_t t);
+
+/* ---- moving the cursor ------------------------------------------------- */
+
+/* The time of the next (dir > 0) or previous (dir < 0) event strictly
+ * after / before t: of any task (task_idx -1) or of one task.  Returns 0
+ * with *ts set, -ENOENT if there is none. */
+int tui_model_step_event(tui_model *m, int64_t t, int dir, int task_idx, int64_t *ts);
+/* The event with this id in the events table: its time. */
+int tui_model_event_time(tui_model *m, int64_t event_id, int64_t *ts);
+
+/* ---- resources --------------------------------------------------------- */
+
+size_t tui_model_resources(tui_model *m, const tui_resource **out);
+int tui_model_resource_index(tui_model *m, int64_t id);
+int tui_model_resource_at(tui_model *m, int idx, int64_t t, tui_res_at *out);
+/* The queue's depth sampled at n evenly spaced times over [from, to]:
+ * out[i] >= 0, or -1 where unknown.  Returns 0 or a negative errno. */
+int tui_model_queue_depth(tui_model *m, int idx, int64_t from, int64_t to, int64_t *out, int n);
+/* Holds of the resource and waits on it, in time order, nearest t (up to
+ * cap, about half before t).  *out valid until the next call. */
+size_t tui_model_resource_uses(tui_model *m, int idx, int64_t t, size_t cap, const tui_use **out);
+
+/* ---- warnings, the await tree, SQL -------------------------------------- */
+
+/* All warnings in time order. */
+size_t tui_model_warnings(tui_model *m, const tui_warning **out);
+/* The await tree at t: from the tasks nobody alive awaits, each task's
+ * children are what it waits on (the task it awaits, the holder of the
+ * lock it wants, the children a gather waits for).  Returns the rows;
+ * *out valid until the next call. */
+size_t tui_model_await_tree(tui_model *m, int64_t t, const tui_tree_row **out);
+/* Run sql (read-only) with :t and :task bound (task: an id, or NULL when
+ * task_id is 0).  Fills out (free with tui_table_free); returns 0, or a
+ * negative errno with out->error set. */
+int tui_model_sql(tui_model *m, const char *sql, int64_t t, int64_t task_id, tui_table *out);
+void tui_table_free(tui_table *t);
+
+#endif

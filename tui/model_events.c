@@ -1,0 +1,481 @@
+/* model_events.c -- events, read from the recording itself.
+ *
+ * The events table has no time index, and awaits and resumes are not in it
+ * at all (they are the edges of step rows).  An index on events(task, ts)
+ * would cost a 10M-event trace 2.5 s more to build and 75 MB more on disk.
+ * The chunks need neither: each is the events of one thread over a time
+ * range, in order, and there are only a few thousand of them.  The model
+ * keeps the chunk directory (seq, ring, first and last time) in memory and
+ * decodes the one or two chunks around a time (about 16k events each) to
+ * answer "the next event after t", "this task's events near t" or "the
+ * queue's depth at t".  The last few decoded chunks are kept, because a
+ * cursor moves by small steps.
+ */
+#include "model_int.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int64_t tui__to_ns(const tui_model *m, uint64_t raw)
+{
+    /* The builder's conversion (replay.c), so times agree with the tables. */
+    if (m->clock == TR_CLOCK_TSC) return (int64_t)((double)(int64_t)(raw - m->origin) * m->ns_per_tick);
+    return (int64_t)(raw - m->origin);
+}
+
+int tui__load_chunks(tui_model *m)
+{
+    if (m->nchunks == 0) {
+        m->clock = (int)tr_meta_int(m->db, "clock_kind", TR_CLOCK_MONO);
+        m->origin = (uint64_t)tr_meta_int(m->db, "clock_origin", 0);
+        m->ns_per_tick = 1.0;
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(m->db, "SELECT value FROM meta WHERE key = 'ns_per_tick'", -1, &st, NULL) == SQLITE_OK) {
+            if (sqlite3_step(st) == SQLITE_ROW) m->ns_per_tick = sqlite3_column_double(st, 0);
+            sqlite3_finalize(st);
+        }
+        if (!(m->ns_per_tick > 0 && m->ns_per_tick < 1e6)) m->ns_per_tick = 1.0; /* a trace is input */
+    }
+    sqlite3_stmt *st;
+    /* Only the header columns: the blob stays on its overflow pages. */
+    if (sqlite3_prepare_v2(m->db, "SELECT seq, ring, n, first_ts, last_ts FROM chunks WHERE seq > ? ORDER BY seq", -1,
+                           &st, NULL) != SQLITE_OK)
+        return -EILSEQ;
+    sqlite3_bind_int64(st, 1, m->max_seq);
+    size_t cap = m->nchunks;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (m->nchunks >= cap) {
+            cap = cap < 64 ? 64 : 2 * cap;
+            tui_chunk *n = realloc(m->chunks, cap * sizeof *n);
+            if (!n) {
+                sqlite3_finalize(st);
+                return -ENOMEM;
+            }
+            m->chunks = n;
+        }
+        tui_chunk *c = &m->chunks[m->nchunks];
+        c->seq = sqlite3_column_int64(st, 0);
+        int64_t ring = sqlite3_column_int64(st, 1), n = sqlite3_column_int64(st, 2);
+        if (ring < 0 || ring >= TR_NRINGS || n < 0 || n > 1 << 26) continue; /* not a chunk we could have written */
+        c->ring = (uint32_t)ring;
+        c->n = (uint32_t)n;
+        c->first = tui__to_ns(m, (uint64_t)sqlite3_column_int64(st, 3));
+        c->last = tui__to_ns(m, (uint64_t)sqlite3_column_int64(st, 4));
+        if (c->last < c->first) c->last = c->first;
+        m->max_seq = c->seq;
+        m->nchunks++;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -EILSEQ;
+}
+
+static void collect(void *ctx, uint32_t ring, const tr_rec *e)
+{
+    tui_decoded *d = ctx;
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? 2 * d->cap : 4096;
+        tr_rec *r = realloc(d->recs, cap * sizeof *r);
+        if (!r) return;
+        d->recs = r;
+        int64_t *ns = realloc(d->ns, cap * sizeof *ns);
+        if (!ns) return;
+        d->ns = ns;
+        d->cap = cap;
+    }
+    d->recs[d->n++] = *e;
+}
+
+const tui_decoded *tui__decode(tui_model *m, size_t ci)
+{
+    if (ci >= m->nchunks) return NULL;
+    int64_t seq = m->chunks[ci].seq;
+    tui_decoded *slot = &m->dec[0];
+    for (int i = 0; i < TUI_DECODED_SLOTS; i++) {
+        if (m->dec[i].seq == seq) {
+            m->dec[i].used = ++m->dec_clock;
+            return &m->dec[i];
+        }
+        if (m->dec[i].used < slot->used) slot = &m->dec[i];
+    }
+    sqlite3_stmt *st = m->st_chunk;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, seq);
+    slot->seq = 0;
+    slot->n = 0;
+    if (sqlite3_step(st) != SQLITE_ROW) return NULL;
+    const void *blob = sqlite3_column_blob(st, 1);
+    int len = sqlite3_column_bytes(st, 1);
+    uint32_t ring = 0;
+    if (!blob || tr_chunk_decode(blob, (size_t)len, &ring, collect, slot) < 0) {
+        sqlite3_reset(st);
+        return NULL; /* damaged: as if it held nothing */
+    }
+    sqlite3_reset(st);
+    for (size_t i = 0; i < slot->n; i++) slot->ns[i] = tui__to_ns(m, slot->recs[i].ts);
+    slot->seq = seq;
+    slot->ring = m->chunks[ci].ring;
+    slot->used = ++m->dec_clock;
+    return slot;
+}
+
+void tui__free_events(tui_model *m)
+{
+    for (int i = 0; i < TUI_DECODED_SLOTS; i++) {
+        free(m->dec[i].recs);
+        free(m->dec[i].ns);
+    }
+    free(m->chunks);
+    free(m->events);
+}
+
+/* ---- describing an event --------------------------------------------- */
+
+static const char *string_text(tui_model *m, uint64_t id, char *buf, size_t cap)
+{
+    sqlite3_stmt *st = m->st_string;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, (int64_t)id);
+    buf[0] = 0;
+    if (sqlite3_step(st) == SQLITE_ROW) tr_sanitize(buf, cap, (const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    return buf;
+}
+
+static const char *res_name(tui_model *m, uint64_t id)
+{
+    int i = tui_model_resource_index(m, (int64_t)id);
+    return i >= 0 ? m->res[i].name : "?";
+}
+
+static const char *task_name(tui_model *m, uint64_t id)
+{
+    int i = tui_model_task_index(m, (int64_t)id);
+    return i >= 0 ? m->tasks[i].name : "?";
+}
+
+void tui__describe(tui_model *m, tui_event *ev, const tr_rec *r, int64_t ns, uint32_t ring)
+{
+    unsigned kind = r->kind_loc & 0xff;
+    ev->ts = ns;
+    ev->kind = (int)kind;
+    ev->kind_name = tr_event_name(kind);
+    ev->task = r->task;
+    ev->res = (int64_t)r->res;
+    ev->arg = (int64_t)r->arg;
+    ev->ring = ring;
+    ev->at = tui__where(m, r->kind_loc >> 8);
+    char s[120];
+    char *t = ev->text;
+    size_t cap = sizeof ev->text;
+    switch (kind) {
+    case TR_SPAWN: snprintf(t, cap, "spawned by #%llu", (unsigned long long)r->res); break;
+    case TR_START: snprintf(t, cap, "first run"); break;
+    case TR_AWAIT: {
+        unsigned wk = (unsigned)(r->arg & 0xff);
+        if (wk == CO_WAIT_TASK)
+            snprintf(t, cap, "await task #%llu %s", (unsigned long long)r->res, task_name(m, r->res));
+        else if (r->res && tui_model_resource_index(m, (int64_t)r->res) >= 0)
+            snprintf(t, cap, "await %s '%s'", tr_wait_name(wk), res_name(m, r->res));
+        else
+            snprintf(t, cap, "await %s", tr_wait_name(wk));
+        break;
+    }
+    case TR_RESUME:
+        if ((int64_t)r->arg < 0) snprintf(t, cap, "resume: %s", co_strerror((int)(int64_t)r->arg));
+        else snprintf(t, cap, "resume");
+        break;
+    case TR_END:
+        if ((int64_t)r->arg < 0) snprintf(t, cap, "end: %s", co_strerror((int)(int64_t)r->arg));
+        else snprintf(t, cap, "end (%lld)", (long long)(int64_t)r->arg);
+        break;
+    case TR_CANCEL:
+        snprintf(t, cap, "cancel task #%llu %s", (unsigned long long)r->res, task_name(m, r->res));
+        break;
+    case TR_DETACH: snprintf(t, cap, "detach #%llu", (unsigned long long)r->res); break;
+    case TR_RES_NEW: snprintf(t, cap, "create %s '%s'", tr_wait_name((unsigned)(r->arg & 0xff)), res_name(m, r->res)); break;
+    case TR_LOCK_ACQ: snprintf(t, cap, "acquire lock '%s'", res_name(m, r->res)); break;
+    case TR_LOCK_REL:
+        if (r->arg) snprintf(t, cap, "release lock '%s' to #%llu", res_name(m, r->res), (unsigned long long)r->arg);
+        else snprintf(t, cap, "release lock '%s'", res_name(m, r->res));
+        break;
+    case TR_SEM_ACQ: snprintf(t, cap, "acquire semaphore '%s' (value %lld)", res_name(m, r->res), (long long)r->arg); break;
+    case TR_SEM_REL:
+        if (r->arg) snprintf(t, cap, "release semaphore '%s' to #%llu", res_name(m, r->res), (unsigned long long)r->arg);
+        else snprintf(t, cap, "release semaphore '%s'", res_name(m, r->res));
+        break;
+    case TR_Q_PUT: snprintf(t, cap, "put into queue '%s' (depth %lld)", res_name(m, r->res), (long long)r->arg); break;
+    case TR_Q_GET: snprintf(t, cap, "get from queue '%s' (depth %lld)", res_name(m, r->res), (long long)r->arg); break;
+    case TR_EV_SET: snprintf(t, cap, "set event '%s' (%lld woken)", res_name(m, r->res), (long long)r->arg); break;
+    case TR_COND_NOTIFY: snprintf(t, cap, "notify '%s' (%lld woken)", res_name(m, r->res), (long long)r->arg); break;
+    case TR_FUT_SET:
+        if (r->arg) snprintf(t, cap, "fail future '%s': %s", res_name(m, r->res), co_strerror((int)(int64_t)r->arg));
+        else snprintf(t, cap, "set future '%s'", res_name(m, r->res));
+        break;
+    case TR_LOG: snprintf(t, cap, "log: %s", string_text(m, r->res, s, sizeof s)); break;
+    case TR_MARK: snprintf(t, cap, "mark: %s", string_text(m, r->res, s, sizeof s)); break;
+    case TR_REGION_BEGIN: snprintf(t, cap, "region begin: %s", string_text(m, r->res, s, sizeof s)); break;
+    case TR_REGION_END: snprintf(t, cap, "region end: %s", string_text(m, r->res, s, sizeof s)); break;
+    case TR_WORK_BEGIN: snprintf(t, cap, "thread-pool work #%llu begins", (unsigned long long)r->res); break;
+    case TR_WORK_END: snprintf(t, cap, "thread-pool work #%llu ends", (unsigned long long)r->res); break;
+    case TR_SLOW_STEP: snprintf(t, cap, "slow step: %.1f ms", (double)r->arg / 1e6); break;
+    case TR_WARN: snprintf(t, cap, "warning: %s", tr_warning_name((unsigned)(r->arg & 0xff))); break;
+    default: snprintf(t, cap, "%s", ev->kind_name); break;
+    }
+}
+
+/* ---- moving by event ---------------------------------------------------- */
+
+/* The next (dir > 0) or previous event strictly after / before t on one
+ * ring, over its chunks; events of task id only if id != 0 (and then only
+ * those strictly between t and limit, which bounds the search). */
+static int ring_step(tui_model *m, uint32_t ring, int64_t t, int dir, uint64_t id, int64_t limit, int64_t *best)
+{
+    int found = 0;
+    if (dir > 0) {
+        for (size_t ci = 0; ci < m->nchunks; ci++) {
+            const tui_chunk *c = &m->chunks[ci];
+            if (c->ring != ring || c->last <= t) continue;
+            if (c->first >= *best || (id && c->first >= limit)) break;
+            const tui_decoded *d = tui__decode(m, ci);
+            for (size_t i = 0; d && i < d->n; i++) {
+                int64_t ns = d->ns[i];
+                if (ns <= t || ns >= *best || (id && (d->recs[i].task != id || ns >= limit))) continue;
+                *best = ns;
+                found = 1;
+            }
+            if (found) break; /* chunks of a ring are in time order */
+        }
+    } else {
+        for (size_t ci = m->nchunks; ci-- > 0;) {
+            const tui_chunk *c = &m->chunks[ci];
+            if (c->ring != ring || c->first >= t) continue;
+            if (c->last <= *best || (id && c->last <= limit)) break;
+            const tui_decoded *d = tui__decode(m, ci);
+            for (size_t i = 0; d && i < d->n; i++) {
+                int64_t ns = d->ns[i];
+                if (ns >= t || ns <= *best || (id && (d->recs[i].task != id || ns <= limit))) continue;
+                *best = ns;
+                found = 1;
+            }
+            if (found) break;
+        }
+    }
+    return found;
+}
+
+static int step_row(tui_model *m, sqlite3_stmt *st, int64_t task, int64_t t, int64_t b[3])
+{
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, task);
+    sqlite3_bind_int64(st, 2, t);
+    int got = sqlite3_step(st) == SQLITE_ROW;
+    if (got) {
+        b[0] = sqlite3_column_int64(st, 0);
+        b[1] = sqlite3_column_type(st, 2) != SQLITE_NULL || !sqlite3_column_int(st, 7) ? sqlite3_column_int64(st, 1) : -1;
+        b[2] = sqlite3_column_type(st, 4) != SQLITE_NULL ? sqlite3_column_int64(st, 4) : -1;
+    }
+    sqlite3_reset(st);
+    return got;
+}
+
+int tui_model_step_event(tui_model *m, int64_t t, int dir, int task_idx, int64_t *ts)
+{
+    if (task_idx < 0) {
+        int64_t best = dir > 0 ? INT64_MAX : INT64_MIN;
+        int found = 0;
+        uint32_t seen[TR_NRINGS] = { 0 };
+        for (size_t ci = 0; ci < m->nchunks; ci++) {
+            uint32_t r = m->chunks[ci].ring;
+            if (seen[r]) continue;
+            seen[r] = 1;
+            found |= ring_step(m, r, t, dir, 0, 0, &best);
+        }
+        if (!found) return -ENOENT;
+        *ts = best;
+        return 0;
+    }
+    if ((size_t)task_idx >= m->ntasks) return -EINVAL;
+    const tui_task *k = &m->tasks[task_idx];
+    /* A task's life is cut by its spawn, its end and its step rows' edges
+     * (start, await, resume); between those, its other events happen only
+     * while it runs, so the chunks are read only inside the step at t. */
+    int64_t cand[8], n = 0, row[3], nxt[3];
+    cand[n++] = k->spawn_ts;
+    if (k->end_ts >= 0) cand[n++] = k->end_ts;
+    int have = step_row(m, m->st_step_at, k->id, t, row);
+    if (have) for (int i = 0; i < 3; i++) cand[n++] = row[i];
+    /* and the row next to it in the direction of the move */
+    if (dir > 0 ? step_row(m, m->st_step_after, k->id, t, nxt) : have && step_row(m, m->st_step_at, k->id, row[0] - 1, nxt))
+        for (int i = 0; i < 3; i++) cand[n++] = nxt[i];
+    int64_t best = dir > 0 ? INT64_MAX : INT64_MIN;
+    for (int i = 0; i < n; i++) {
+        if (cand[i] < 0) continue;
+        if (dir > 0 && cand[i] > t && cand[i] < best) best = cand[i];
+        if (dir < 0 && cand[i] < t && cand[i] > best) best = cand[i];
+    }
+    /* Instant events inside the step running at t (or, going back, the step
+     * the cursor is in or just after). */
+    if (have) {
+        int64_t lo = row[0], hi = row[1] >= 0 ? row[1] : m->info.duration_ns + 1;
+        if (dir > 0 && t < hi) {
+            int64_t b = best;
+            if (ring_step(m, k->ring, t, 1, (uint64_t)k->id, hi, &b)) best = b;
+        } else if (dir < 0 && t > lo) {
+            int64_t b = best;
+            if (ring_step(m, k->ring, t, -1, (uint64_t)k->id, lo, &b)) best = b;
+        }
+    }
+    if (best == INT64_MAX || best == INT64_MIN) return -ENOENT;
+    *ts = best;
+    return 0;
+}
+
+int tui_model_event_time(tui_model *m, int64_t event_id, int64_t *ts)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(m->db, "SELECT ts FROM events WHERE id = ?", -1, &st, NULL) != SQLITE_OK) return -EILSEQ;
+    sqlite3_bind_int64(st, 1, event_id);
+    int r = -ENOENT;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *ts = sqlite3_column_int64(st, 0);
+        r = 0;
+    }
+    sqlite3_finalize(st);
+    return r;
+}
+
+/* ---- a task's events ------------------------------------------------------ */
+
+static tui_event *grow_events(tui_model *m, size_t n)
+{
+    if (n <= m->events_cap) return m->events;
+    size_t cap = m->events_cap ? m->events_cap : 256;
+    while (cap < n) cap *= 2;
+    tui_event *e = realloc(m->events, cap * sizeof *e);
+    if (!e) return NULL;
+    m->events = e;
+    m->events_cap = cap;
+    return e;
+}
+
+/* Whether an event belongs in task id's list: its own, and cancellations
+ * aimed at it (recorded by the task that asked). */
+static int of_task(const tr_rec *r, uint64_t id)
+{
+    return r->task == id || ((r->kind_loc & 0xff) == TR_CANCEL && r->res == id);
+}
+
+size_t tui_model_task_events(tui_model *m, int idx, int64_t t, size_t cap, const tui_event **out, size_t *at_cursor)
+{
+    *out = NULL;
+    *at_cursor = 0;
+    if (idx < 0 || (size_t)idx >= m->ntasks || cap == 0) return 0;
+    const tui_task *k = &m->tasks[idx];
+    uint64_t id = (uint64_t)k->id;
+    /* Walk the task's ring outward from the chunk at t, both ways, until
+     * enough events are found or too many chunks were read: the list is a
+     * window on the task's life around the cursor. */
+    size_t before_want = cap / 2, n_before = 0, n_after = 0;
+    size_t mid = m->nchunks;
+    for (size_t ci = 0; ci < m->nchunks; ci++)
+        if (m->chunks[ci].ring == k->ring && m->chunks[ci].last >= t) {
+            mid = ci;
+            break;
+        }
+    if (!grow_events(m, 2 * cap + 2)) return 0;
+    tui_event *before = m->events, *after = m->events + cap + 1;
+    const int max_chunks = 48;
+    int read = 0;
+    /* backwards: chunks up to mid (inclusive of events < t in mid) */
+    size_t start_ci = mid < m->nchunks ? mid : m->nchunks;
+    for (size_t ci = start_ci + 1; ci-- > 0 && read < max_chunks && n_before < cap;) {
+        if (ci >= m->nchunks || m->chunks[ci].ring != k->ring) continue;
+        if (m->chunks[ci].last < k->spawn_ts) break;
+        if (k->end_ts >= 0 && m->chunks[ci].first > k->end_ts && ci != start_ci) continue;
+        const tui_decoded *d = tui__decode(m, ci);
+        read++;
+        for (size_t i = d ? d->n : 0; i-- > 0 && n_before < cap;) {
+            if (d->ns[i] >= t || !of_task(&d->recs[i], id)) continue;
+            tui__describe(m, &before[n_before++], &d->recs[i], d->ns[i], d->ring);
+        }
+    }
+    read = 0;
+    for (size_t ci = mid; ci < m->nchunks && read < max_chunks && n_after < cap; ci++) {
+        if (m->chunks[ci].ring != k->ring) continue;
+        if (k->end_ts >= 0 && m->chunks[ci].first > k->end_ts) break;
+        const tui_decoded *d = tui__decode(m, ci);
+        read++;
+        for (size_t i = 0; d && i < d->n && n_after < cap; i++) {
+            if (d->ns[i] < t || !of_task(&d->recs[i], id)) continue;
+            tui__describe(m, &after[n_after++], &d->recs[i], d->ns[i], d->ring);
+        }
+    }
+    /* Keep about half before the cursor, more of one side if the other is short. */
+    size_t keep_before = n_before < before_want ? n_before : before_want;
+    size_t keep_after = n_after < cap - keep_before ? n_after : cap - keep_before;
+    if (keep_before + keep_after < cap && n_before > keep_before) {
+        size_t more = cap - keep_before - keep_after;
+        keep_before += n_before - keep_before < more ? n_before - keep_before : more;
+    }
+    /* before[] is newest first: reverse into place, then the after part. */
+    tui_event *tmp = malloc((keep_before + 1) * sizeof *tmp);
+    if (!tmp) return 0;
+    for (size_t i = 0; i < keep_before; i++) tmp[i] = before[keep_before - 1 - i];
+    memcpy(m->events, tmp, keep_before * sizeof *tmp);
+    free(tmp);
+    memmove(m->events + keep_before, after, keep_after * sizeof *after);
+    *out = m->events;
+    *at_cursor = keep_before;
+    return keep_before + keep_after;
+}
+
+/* ---- queue depth ------------------------------------------------------------ */
+
+/* The depth of queue res at t on its ring: the depth after its last put or
+ * get at or before t, looking back a few chunks; -1 if none was found. */
+static int64_t depth_at(tui_model *m, uint32_t ring, uint64_t res, int64_t t)
+{
+    int looked = 0;
+    for (size_t ci = m->nchunks; ci-- > 0 && looked < 4;) {
+        const tui_chunk *c = &m->chunks[ci];
+        if (c->ring != ring || c->first > t) continue;
+        const tui_decoded *d = tui__decode(m, ci);
+        looked++;
+        for (size_t i = d ? d->n : 0; i-- > 0;) {
+            unsigned kind = d->recs[i].kind_loc & 0xff;
+            if (d->ns[i] > t || d->recs[i].res != res || (kind != TR_Q_PUT && kind != TR_Q_GET)) continue;
+            return (int64_t)d->recs[i].arg;
+        }
+    }
+    return -1;
+}
+
+int tui_model_queue_depth(tui_model *m, int idx, int64_t from, int64_t to, int64_t *out, int n)
+{
+    if (idx < 0 || (size_t)idx >= m->nres || n <= 0) return -EINVAL;
+    const tui_resource *r = &m->res[idx];
+    if (r->kind != CO_WAIT_QUEUE_GET) {
+        for (int i = 0; i < n; i++) out[i] = -1;
+        return 0;
+    }
+    uint32_t ring = 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(m->db, "SELECT ring FROM resources WHERE id = ?", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, r->id);
+        if (sqlite3_step(st) == SQLITE_ROW) ring = (uint32_t)sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    int64_t last = 0;
+    for (int i = 0; i < n; i++) {
+        int64_t t = n > 1 ? from + (int64_t)((double)(to - from) * i / (n - 1)) : from;
+        if (t < r->create_ts) {
+            out[i] = -1;
+            continue;
+        }
+        int64_t d = depth_at(m, ring, (uint64_t)r->id, t);
+        out[i] = d >= 0 ? (last = d) : last; /* nothing near: unchanged since the last sample */
+    }
+    return 0;
+}

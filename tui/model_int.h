@@ -1,0 +1,114 @@
+/* model_int.h -- what the model's files (model*.c) share: the struct
+ * behind tui_model and the helpers each of them uses.  Not for views. */
+#ifndef TUI_MODEL_INT_H
+#define TUI_MODEL_INT_H
+
+#include "model.h"
+#include "../tracer/tracer.h"
+#include <sqlite3.h>
+
+/* Sanitized strings live in blocks that are never moved or freed before
+ * the model closes, so a const char * handed out stays valid. */
+typedef struct tui_pool_block {
+    struct tui_pool_block *next;
+    size_t used, cap;
+    char data[];
+} tui_pool_block;
+
+typedef struct tui_loc {
+    int64_t id;
+    const char *where;       /* "file:line" */
+    const char *func;
+} tui_loc;
+
+/* One chunk of the recording: the events of one ring over [first, last]. */
+typedef struct tui_chunk {
+    int64_t seq;
+    int64_t first, last;     /* ns */
+    uint32_t ring, n;
+} tui_chunk;
+
+/* A decoded chunk, kept while it is among the last few used. */
+typedef struct tui_decoded {
+    int64_t seq;             /* 0: empty slot */
+    uint32_t ring;
+    size_t n, cap;
+    tr_rec *recs;
+    int64_t *ns;             /* recs[i]'s time in ns */
+    uint64_t used;           /* LRU stamp */
+} tui_decoded;
+#define TUI_DECODED_SLOTS 6
+
+/* A task's state at one time, cached: views ask the same thing of the same
+ * task many times per frame. */
+typedef struct tui_at_cache {
+    int64_t t;               /* valid only if valid */
+    int valid;
+    tui_at at;
+} tui_at_cache;
+
+struct tui_model {
+    tr_reader rd;
+    sqlite3 *db;             /* rd.db */
+    tui_info info;
+    tui_pool_block *pool;
+
+    tui_loc *locs;           /* sorted by id */
+    size_t nlocs;
+
+    tui_task *tasks;         /* sorted by id */
+    size_t ntasks;
+    tui_at_cache *at;        /* per task */
+
+    tui_resource *res;       /* sorted by id */
+    size_t nres;
+
+    tui_warning *warn;       /* time order */
+    size_t nwarn;
+
+    tui_chunk *chunks;       /* seq order */
+    size_t nchunks;
+    int64_t max_seq;
+    int clock;               /* TR_CLOCK_* */
+    uint64_t origin;
+    double ns_per_tick;
+    tui_decoded dec[TUI_DECODED_SLOTS];
+    uint64_t dec_clock;
+
+    sqlite3_stmt *st_step_at, *st_step_after, *st_holds_at, *st_chunk, *st_string;
+
+    /* Buffers handed out "until the next call". */
+    int *rows;
+    size_t rows_cap;
+    tui_event *events;
+    size_t events_cap;
+    tui_tree_row *tree;
+    size_t tree_cap;
+    tui_use *uses;
+    size_t uses_cap;
+    char state_text[320];
+    int hist_idx, hist_which;  /* what hist caches; hist_idx -1: nothing */
+    int64_t hist[TUI_HIST_BUCKETS], hist_n;
+};
+
+/* model.c */
+const char *tui__intern(tui_model *m, const char *s);    /* sanitized copy, lives until close */
+const char *tui__intern_lines(tui_model *m, const char *sanitized); /* a copy, newlines kept */
+const tui_loc *tui__loc(tui_model *m, int64_t id);        /* NULL if unknown */
+const char *tui__where(tui_model *m, int64_t loc_id);     /* "file:line" or "" */
+int tui__load(tui_model *m);                              /* (re)read tasks, resources, warnings */
+int tui__load_warnings(tui_model *m);                     /* model_res.c */
+int tui__load_resources(tui_model *m);                    /* model_res.c */
+void tui__free_res(tui_model *m);                         /* model_res.c */
+/* Holders of resource id at t (tasks ids into out, up to cap); returns the total. */
+int tui__holders_at(tui_model *m, int64_t res, int64_t t, int64_t *out, int cap);
+
+/* model_events.c */
+int tui__load_chunks(tui_model *m);                       /* the directory; again on refresh */
+int64_t tui__to_ns(const tui_model *m, uint64_t raw);
+/* The decoded chunk at index ci of m->chunks, NULL on failure. */
+const tui_decoded *tui__decode(tui_model *m, size_t ci);
+void tui__free_events(tui_model *m);
+void tui__describe(tui_model *m, tui_event *ev, const tr_rec *r, int64_t ns, uint32_t ring);
+
+#endif

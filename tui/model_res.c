@@ -1,0 +1,373 @@
+/* model_res.c -- resources (locks, semaphores, queues, events ...) and
+ * warnings: loaded whole at open with their contention figures; who holds
+ * and who waits on a resource at t; its history of holds and waits.
+ *
+ * Holders at t come from `hold` spans through the time bins (nine index
+ * probes, whatever the trace's size).  Waiters at t are the tasks whose
+ * state at t is "waiting on it": steps have no index by resource, and a
+ * scan of every await would grow with the trace.  Waits in the history are
+ * found from the holds they led to: a wait that ended in a hold ended at
+ * that hold's start, in the waiter's step row just before it.
+ */
+#include "model_int.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *s = sqlite3_column_text(st, i);
+    return s ? (const char *)s : "";
+}
+
+static int64_t col_int(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, i);
+}
+
+static int cmp_res(const void *a, const void *b)
+{
+    int64_t x = ((const tui_resource *)a)->id, y = ((const tui_resource *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+int tui_model_resource_index(tui_model *m, int64_t id)
+{
+    tui_resource key = { .id = id };
+    const tui_resource *r = bsearch(&key, m->res, m->nres, sizeof *m->res, cmp_res);
+    return r ? (int)(r - m->res) : -1;
+}
+
+int tui__load_resources(tui_model *m)
+{
+    sqlite3_stmt *st;
+    const char *sql =
+        "SELECT r.id, r.kind, r.name, r.create_loc, r.create_ts, s.resource, s.acquisitions, s.contended,"
+        " s.wait_total_ns, s.wait_p50_ns, s.wait_p99_ns, s.wait_max_ns, s.hold_total_ns, s.hold_max_ns,"
+        " s.max_waiters, s.max_depth, s.longest_waiter, s.longest_holder"
+        " FROM resources r LEFT JOIN resource_stats s ON s.resource = r.id ORDER BY r.id";
+    if (sqlite3_prepare_v2(m->db, sql, -1, &st, NULL) != SQLITE_OK) return -EILSEQ;
+    size_t n = 0, cap = m->nres;
+    tui_resource *res = m->res;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            tui_resource *nr = realloc(res, cap * sizeof *nr);
+            if (!nr) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            res = nr;
+        }
+        int64_t id = sqlite3_column_int64(st, 0);
+        int same = n < m->nres && res[n].id == id; /* a refresh: keep the strings */
+        tui_resource r = { 0 };
+        r.id = id;
+        const char *kind = col_text(st, 1);
+        int k = tr_wait_from_name(kind);
+        r.kind = k >= 0 ? k : CO_WAIT_NONE;
+        r.kind_name = same ? res[n].kind_name : tui__intern(m, !strcmp(kind, "queue_get") ? "queue" : kind);
+        r.name = same ? res[n].name : tui__intern(m, col_text(st, 2));
+        r.created_at = tui__where(m, col_int(st, 3));
+        r.create_ts = col_int(st, 4);
+        r.has_stats = sqlite3_column_type(st, 5) != SQLITE_NULL;
+        r.acquisitions = col_int(st, 6);
+        r.contended = col_int(st, 7);
+        r.wait_total_ns = col_int(st, 8);
+        r.wait_p50_ns = col_int(st, 9);
+        r.wait_p99_ns = col_int(st, 10);
+        r.wait_max_ns = col_int(st, 11);
+        r.hold_total_ns = col_int(st, 12);
+        r.hold_max_ns = col_int(st, 13);
+        r.max_waiters = col_int(st, 14);
+        r.max_depth = col_int(st, 15);
+        r.longest_waiter = col_int(st, 16);
+        r.longest_holder = col_int(st, 17);
+        res[n++] = r;
+    }
+    sqlite3_finalize(st);
+    m->res = res;
+    if (rc != SQLITE_DONE) return rc == SQLITE_NOMEM ? -ENOMEM : -EILSEQ;
+    qsort(res, n, sizeof *res, cmp_res);
+    m->nres = n;
+    m->info.nresources = n;
+    return 0;
+}
+
+size_t tui_model_resources(tui_model *m, const tui_resource **out)
+{
+    *out = m->res;
+    return m->nres;
+}
+
+int tui__holders_at(tui_model *m, int64_t res, int64_t t, int64_t *out, int cap)
+{
+    sqlite3_stmt *st = m->st_holds_at;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, res);
+    sqlite3_bind_int64(st, 2, t);
+    for (int lvl = 0; lvl < 8; lvl++)
+        sqlite3_bind_int64(st, 3 + lvl, (int64_t)lvl << 48 | (t < 0 ? 0 : t) >> (20 + 4 * lvl));
+    sqlite3_bind_int64(st, 11, (int64_t)8 << 48);
+    int n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (n < cap) out[n] = sqlite3_column_int64(st, 0);
+        n++;
+    }
+    sqlite3_reset(st);
+    return n;
+}
+
+int tui_model_resource_at(tui_model *m, int idx, int64_t t, tui_res_at *out)
+{
+    if (idx < 0 || (size_t)idx >= m->nres) return -EINVAL;
+    const tui_resource *r = &m->res[idx];
+    memset(out, 0, sizeof *out);
+    out->depth = -1;
+    out->nholders_total = tui__holders_at(m, r->id, t, out->holders, TUI_MAX_LISTED);
+    out->nholders = out->nholders_total < TUI_MAX_LISTED ? out->nholders_total : TUI_MAX_LISTED;
+    /* Waiters, longest waiting first: insertion by `since`. */
+    int64_t since[TUI_MAX_LISTED];
+    for (size_t i = 0; i < m->ntasks; i++) {
+        const tui_task *k = &m->tasks[i];
+        if (t < k->spawn_ts || (k->end_ts >= 0 && t >= k->end_ts) || k->start_ts < 0 || t < k->start_ts) continue;
+        tui_at a;
+        if (tui_model_task_at(m, (int)i, t, &a) < 0 || a.state != TUI_WAITING || a.wait == CO_WAIT_TASK ||
+            a.on != r->id)
+            continue;
+        out->nwaiters_total++;
+        int pos = out->nwaiters;
+        if (pos == TUI_MAX_LISTED) {
+            if (a.since >= since[pos - 1]) continue;
+            pos--;
+        } else {
+            out->nwaiters++;
+        }
+        while (pos > 0 && since[pos - 1] > a.since) {
+            since[pos] = since[pos - 1];
+            out->waiters[pos] = out->waiters[pos - 1];
+            pos--;
+        }
+        since[pos] = a.since;
+        out->waiters[pos] = k->id;
+    }
+    if (r->kind == CO_WAIT_QUEUE_GET) {
+        int64_t d;
+        if (tui_model_queue_depth(m, idx, t, t, &d, 1) == 0) out->depth = d;
+    }
+    return 0;
+}
+
+/* ---- history --------------------------------------------------------------- */
+
+static tui_use *use_slot(tui_model *m, size_t n)
+{
+    if (n < m->uses_cap) return &m->uses[n];
+    size_t cap = m->uses_cap ? 2 * m->uses_cap : 128;
+    tui_use *u = realloc(m->uses, cap * sizeof *u);
+    if (!u) return NULL;
+    m->uses = u;
+    m->uses_cap = cap;
+    return &m->uses[n];
+}
+
+static int cmp_use(const void *a, const void *b)
+{
+    const tui_use *x = a, *y = b;
+    return x->start < y->start ? -1 : x->start > y->start ? 1 : x->is_wait < y->is_wait ? 1 : x->is_wait > y->is_wait ? -1 : 0;
+}
+
+/* The wait that ended at ts in task's step row just before it, if it
+ * waited on res. */
+static int wait_before(tui_model *m, sqlite3_stmt *st, int64_t task, int64_t ts, int64_t res, tui_use *u)
+{
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, task);
+    sqlite3_bind_int64(st, 2, ts);
+    int got = 0;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 1) == res &&
+        sqlite3_column_type(st, 2) != SQLITE_NULL && sqlite3_column_int64(st, 2) == ts) {
+        u->is_wait = 1;
+        u->task = task;
+        u->start = sqlite3_column_int64(st, 0);
+        u->end = ts;
+        u->at = tui__where(m, sqlite3_column_int64(st, 3));
+        u->result = sqlite3_column_int64(st, 4);
+        got = 1;
+    }
+    sqlite3_reset(st);
+    return got;
+}
+
+size_t tui_model_resource_uses(tui_model *m, int idx, int64_t t, size_t cap, const tui_use **out)
+{
+    *out = NULL;
+    if (idx < 0 || (size_t)idx >= m->nres || cap == 0) return 0;
+    int64_t id = m->res[idx].id;
+    sqlite3_stmt *holds[2], *wst;
+    /* Holds by the (resource, start) index: the last ones before t, the first ones after. */
+    if (sqlite3_prepare_v2(m->db,
+                           "SELECT task, start, end, open, loc FROM spans WHERE kind = 'hold' AND resource = ?1"
+                           " AND start <= ?2 ORDER BY start DESC LIMIT ?3", -1, &holds[0], NULL) != SQLITE_OK)
+        return 0;
+    if (sqlite3_prepare_v2(m->db,
+                           "SELECT task, start, end, open, loc FROM spans WHERE kind = 'hold' AND resource = ?1"
+                           " AND start > ?2 ORDER BY start LIMIT ?3", -1, &holds[1], NULL) != SQLITE_OK) {
+        sqlite3_finalize(holds[0]);
+        return 0;
+    }
+    if (sqlite3_prepare_v2(m->db,
+                           "SELECT end, resource, resumed, end_loc, result FROM spans WHERE task = ?1 AND kind = 'step'"
+                           " AND start < ?2 AND wait IS NOT NULL ORDER BY start DESC LIMIT 1", -1, &wst, NULL) != SQLITE_OK) {
+        sqlite3_finalize(holds[0]);
+        sqlite3_finalize(holds[1]);
+        return 0;
+    }
+    size_t n = 0;
+    int64_t half = (int64_t)(cap / 4) + 1; /* each hold may bring its wait: about cap/2 rows a side */
+    for (int side = 0; side < 2; side++) {
+        sqlite3_stmt *st = holds[side];
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, t);
+        sqlite3_bind_int64(st, 3, half);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            tui_use *u = use_slot(m, n);
+            if (!u) break;
+            memset(u, 0, sizeof *u);
+            u->task = sqlite3_column_int64(st, 0);
+            u->start = sqlite3_column_int64(st, 1);
+            u->end = sqlite3_column_int(st, 3) ? -1 : sqlite3_column_int64(st, 2);
+            u->at = tui__where(m, sqlite3_column_int64(st, 4));
+            n++;
+            tui_use w;
+            memset(&w, 0, sizeof w);
+            if (wait_before(m, wst, u->task, u->start, id, &w) && (u = use_slot(m, n))) {
+                *u = w;
+                n++;
+            }
+        }
+    }
+    sqlite3_finalize(holds[0]);
+    sqlite3_finalize(holds[1]);
+    sqlite3_finalize(wst);
+    qsort(m->uses, n, sizeof *m->uses, cmp_use);
+    /* Who held it when each wait began: the hold open at that moment. */
+    for (size_t i = 0; i < n; i++) {
+        if (!m->uses[i].is_wait) continue;
+        for (size_t j = i; j-- > 0;) {
+            const tui_use *h = &m->uses[j];
+            if (!h->is_wait && h->start <= m->uses[i].start && (h->end < 0 || h->end >= m->uses[i].start)) {
+                m->uses[i].other = h->task;
+                break;
+            }
+        }
+    }
+    if (n > cap) {
+        /* keep the cap rows nearest t */
+        size_t first = 0;
+        while (first < n && m->uses[first].start <= t) first++;
+        size_t from = first > cap / 2 ? first - cap / 2 : 0;
+        if (from + cap > n) from = n - cap;
+        memmove(m->uses, m->uses + from, cap * sizeof *m->uses);
+        n = cap;
+    }
+    *out = m->uses;
+    return n;
+}
+
+/* ---- warnings --------------------------------------------------------------- */
+
+static int cmp_warning(const void *a, const void *b)
+{
+    const tui_warning *x = a, *y = b;
+    if (x->ts != y->ts) return x->ts < y->ts ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+int tui__load_warnings(tui_model *m)
+{
+    sqlite3_stmt *st;
+    /* At most 100k: a trace with more is one bug repeated, and the view lists them anyway. */
+    if (sqlite3_prepare_v2(m->db,
+                           "SELECT id, kind, task, task2, resource, ts, dur, loc, loc2, message, stack FROM warnings"
+                           " WHERE id > ? ORDER BY id LIMIT 100000", -1, &st, NULL) != SQLITE_OK)
+        return -EILSEQ;
+    /* Warnings are only ever added: a refresh reads the new ones. */
+    int64_t last = 0;
+    for (size_t i = 0; i < m->nwarn; i++)
+        if (m->warn[i].id > last) last = m->warn[i].id;
+    sqlite3_bind_int64(st, 1, last);
+    size_t n = m->nwarn, cap = n;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            tui_warning *nw = realloc(m->warn, cap * sizeof *nw);
+            if (!nw) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            m->warn = nw;
+        }
+        tui_warning *w = &m->warn[n++];
+        w->id = sqlite3_column_int64(st, 0);
+        const char *kind = col_text(st, 1);
+        int k = tr_warning_from_name(kind);
+        w->kind = k > 0 ? k : 0;
+        w->kind_name = tui__intern(m, kind);
+        w->task = col_int(st, 2);
+        w->task2 = col_int(st, 3);
+        w->resource = col_int(st, 4);
+        w->ts = col_int(st, 5);
+        w->dur = col_int(st, 6);
+        w->at = tui__where(m, col_int(st, 7));
+        w->at2 = tui__where(m, col_int(st, 8));
+        w->message = tui__intern(m, col_text(st, 9));
+        /* A stack keeps its lines: sanitize each on its own. */
+        const char *stack = col_text(st, 10);
+        if (*stack) {
+            size_t len = strlen(stack);
+            char *buf = malloc(len + 1), *o = buf;
+            if (buf) {
+                for (const char *p = stack; *p;) {
+                    const char *nl = strchr(p, '\n');
+                    size_t l = nl ? (size_t)(nl - p) : strlen(p);
+                    char line[512];
+                    snprintf(line, sizeof line, "%.*s", (int)(l < 511 ? l : 511), p);
+                    o += tr_sanitize(o, len + 1 - (size_t)(o - buf), line);
+                    if (nl && (size_t)(o - buf) < len) *o++ = '\n';
+                    *o = 0;
+                    p = nl ? nl + 1 : p + l;
+                }
+                w->stack = tui__intern_lines(m, buf);
+                free(buf);
+            } else {
+                w->stack = "";
+            }
+        } else {
+            w->stack = "";
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return rc == SQLITE_NOMEM ? -ENOMEM : -EILSEQ;
+    m->nwarn = n;
+    /* In time order for the view and for "the refusal at t"; ids are
+     * recording order, which is not always time order across threads. */
+    qsort(m->warn, n, sizeof *m->warn, cmp_warning);
+    m->info.nwarnings = n;
+    return 0;
+}
+
+size_t tui_model_warnings(tui_model *m, const tui_warning **out)
+{
+    *out = m->warn;
+    return m->nwarn;
+}
+
+void tui__free_res(tui_model *m)
+{
+    free(m->res);
+    free(m->warn);
+}
