@@ -1,0 +1,445 @@
+/* action.c -- what keys do (see action.h): the global actions (views,
+ * the time cursor, play/pause, the prompts), navigation with a way back
+ * for Esc, and the one-line editor of the bottom line.
+ */
+#include "action.h"
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const double tui_speeds[] = { 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100 };
+const int tui_nspeeds = (int)(sizeof tui_speeds / sizeof tui_speeds[0]);
+#define SPEED_1X 3
+
+#define STEP_MIN 1000LL                 /* 1us */
+#define STEP_MAX 100000000000LL         /* 100s */
+
+#define CTRL(c) ((c) & 0x1f)
+#define KEY_ESC 27
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void tui_msg(tui_app *a, int err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(a->msg, sizeof a->msg, fmt, ap);
+    va_end(ap);
+    a->msg_err = err;
+}
+
+void tui_app_init(tui_app *a, tui_model *m)
+{
+    memset(a, 0, sizeof *a);
+    a->m = m;
+    a->info = tui_model_info(m);
+    a->speed = SPEED_1X;
+    /* A step of about a fiftieth of the trace, as a power of ten. */
+    a->step = STEP_MIN;
+    while (a->step * 10 <= a->info->duration_ns / 50 && a->step < STEP_MAX) a->step *= 10;
+    a->sel_task = -1;
+    a->detail_task = -1;
+    a->detail_res = -1;
+    a->view = TUI_V_TASKS;
+    a->follow = a->info->recording;
+    a->t = a->follow ? a->info->duration_ns : 0;
+    if (a->info->note && a->info->note[0]) tui_msg(a, 0, "note: %s", a->info->note);
+}
+
+/* ---- navigation --------------------------------------------------------- */
+
+static void push_back(tui_app *a)
+{
+    if (a->nback == TUI_BACK_MAX) {
+        memmove(a->back, a->back + 1, sizeof a->back[0] * (TUI_BACK_MAX - 1));
+        a->nback--;
+    }
+    a->back[a->nback++] = (tui_place){ a->view, a->detail_task, a->detail_res };
+}
+
+int tui_open_task(tui_app *a, int task_idx)
+{
+    if (task_idx < 0) return TUI_REDRAW_NONE;
+    if (a->view == TUI_V_DETAIL && a->detail_task == task_idx) return TUI_REDRAW_NONE;
+    push_back(a);
+    a->view = TUI_V_DETAIL;
+    a->detail_task = task_idx;
+    a->sel_task = task_idx;
+    return TUI_REDRAW_ALL;
+}
+
+int tui_open_resource(tui_app *a, int res_idx)
+{
+    if (res_idx < 0) return TUI_REDRAW_NONE;
+    if (a->view == TUI_V_RESDETAIL && a->detail_res == res_idx) return TUI_REDRAW_NONE;
+    push_back(a);
+    a->view = TUI_V_RESDETAIL;
+    a->detail_res = res_idx;
+    return TUI_REDRAW_ALL;
+}
+
+int tui_go_view(tui_app *a, int view)
+{
+    if (view == TUI_V_SQL) {
+        if (a->view != TUI_V_SQL) push_back(a);
+        a->view = view;
+        return TUI_REDRAW_ALL;
+    }
+    a->nback = 0;
+    a->view = view;
+    if (view < TUI_V_TOP) a->last_top = view;
+    return TUI_REDRAW_ALL;
+}
+
+int tui_back(tui_app *a)
+{
+    if (a->nback == 0) return TUI_REDRAW_NONE;
+    tui_place p = a->back[--a->nback];
+    a->view = p.view;
+    a->detail_task = p.task;
+    a->detail_res = p.res;
+    if (p.view == TUI_V_DETAIL) a->sel_task = p.task;
+    return TUI_REDRAW_ALL;
+}
+
+int tui_set_cursor(tui_app *a, int64_t t)
+{
+    if (t < 0) t = 0;
+    if (t > a->info->duration_ns) t = a->info->duration_ns;
+    a->follow = 0;
+    a->t = t;
+    return TUI_REDRAW_ALL;
+}
+
+/* ---- the actions -------------------------------------------------------- */
+
+static int act_quit(tui_app *a) { return TUI_QUIT; }
+static int act_help(tui_app *a) { a->help = !a->help; return TUI_REDRAW_ALL; }
+static int act_v1(tui_app *a) { return tui_go_view(a, TUI_V_TASKS); }
+static int act_v2(tui_app *a) { return tui_go_view(a, TUI_V_RESOURCES); }
+static int act_v3(tui_app *a) { return tui_go_view(a, TUI_V_WARNINGS); }
+static int act_v4(tui_app *a) { return tui_go_view(a, TUI_V_TIMELINE); }
+static int act_v5(tui_app *a) { return tui_go_view(a, TUI_V_TREE); }
+
+static int act_tab(tui_app *a)
+{
+    int from = a->view < TUI_V_TOP ? a->view : a->last_top;
+    return tui_go_view(a, (from + 1) % TUI_V_TOP);
+}
+
+static int act_backtab(tui_app *a)
+{
+    int from = a->view < TUI_V_TOP ? a->view : a->last_top;
+    return tui_go_view(a, (from + TUI_V_TOP - 1) % TUI_V_TOP);
+}
+
+static int act_esc(tui_app *a)
+{
+    if (a->nback) return tui_back(a);
+    if (a->filter[a->view][0]) {
+        a->filter[a->view][0] = 0;
+        return TUI_REDRAW_ALL;
+    }
+    if (a->msg[0]) {
+        a->msg[0] = 0;
+        return TUI_REDRAW_BARS;
+    }
+    return TUI_REDRAW_NONE;
+}
+
+static int act_start(tui_app *a) { return tui_set_cursor(a, 0); }
+static int act_end(tui_app *a) { return tui_set_cursor(a, a->info->duration_ns); }
+
+static int step_event(tui_app *a, int dir, int task)
+{
+    int64_t ts;
+    if (task == -2) {
+        tui_msg(a, 1, "no task selected (select one in Tasks, or open its detail)");
+        return TUI_REDRAW_BARS;
+    }
+    if (tui_model_step_event(a->m, a->t, dir, task, &ts) < 0) {
+        tui_msg(a, 1, "no %s event %s the cursor", task >= 0 ? "task" : "", dir > 0 ? "after" : "before");
+        return TUI_REDRAW_BARS;
+    }
+    a->msg[0] = 0;
+    return tui_set_cursor(a, ts);
+}
+
+static int act_prev_event(tui_app *a) { return step_event(a, -1, -1); }
+static int act_next_event(tui_app *a) { return step_event(a, 1, -1); }
+static int sel_task(tui_app *a) { return a->sel_task >= 0 ? a->sel_task : -2; }
+static int act_prev_task_event(tui_app *a) { return step_event(a, -1, sel_task(a)); }
+static int act_next_task_event(tui_app *a) { return step_event(a, 1, sel_task(a)); }
+
+static int act_step_back(tui_app *a) { return tui_set_cursor(a, a->t - a->step); }
+static int act_step_fwd(tui_app *a) { return tui_set_cursor(a, a->t + a->step); }
+
+static int act_step_smaller(tui_app *a)
+{
+    if (a->step > STEP_MIN) a->step /= 10;
+    return TUI_REDRAW_BARS;
+}
+
+static int act_step_larger(tui_app *a)
+{
+    if (a->step < STEP_MAX) a->step *= 10;
+    return TUI_REDRAW_BARS;
+}
+
+static int act_play(tui_app *a)
+{
+    if (a->playing) {
+        a->playing = 0;
+        return TUI_REDRAW_BARS;
+    }
+    if (a->t >= a->info->duration_ns) a->t = 0;   /* at the end: play again from the start */
+    a->playing = 1;
+    a->follow = 0;
+    a->play_last_ns = now_ns();
+    return TUI_REDRAW_ALL;
+}
+
+static int act_slower(tui_app *a)
+{
+    if (a->speed > 0) a->speed--;
+    return TUI_REDRAW_BARS;
+}
+
+static int act_faster(tui_app *a)
+{
+    if (a->speed < tui_nspeeds - 1) a->speed++;
+    return TUI_REDRAW_BARS;
+}
+
+static int open_prompt(tui_app *a, int kind, const char *init)
+{
+    a->prompt = kind;
+    tui_edit_set(&a->edit, init);
+    a->msg[0] = 0;
+    return TUI_REDRAW_BARS;
+}
+
+static int act_filter(tui_app *a)
+{
+    if (a->view != TUI_V_TASKS && a->view != TUI_V_RESOURCES && a->view != TUI_V_WARNINGS) {
+        tui_msg(a, 1, "/ filters the Tasks, Resources and Warnings lists");
+        return TUI_REDRAW_BARS;
+    }
+    return open_prompt(a, TUI_P_FILTER, a->filter[a->view]);
+}
+static int act_goto(tui_app *a) { return open_prompt(a, TUI_P_TIME, ""); }
+static int act_sql(tui_app *a) { return open_prompt(a, TUI_P_SQL, ""); }
+
+static int act_redraw(tui_app *a) { return TUI_REDRAW_ALL | TUI_REDRAW_RESIZE; }
+
+const tui_action tui_actions[] = {
+    { '?', act_help, "?", "this help (any key closes it)" },
+    { 'q', act_quit, "q", "quit" },
+    { KEY_ESC, act_esc, "Esc", "back / close / clear the filter" },
+    { '1', act_v1, "1", "Tasks" },
+    { '2', act_v2, "2", "Resources" },
+    { '3', act_v3, "3", "Warnings" },
+    { '4', act_v4, "4", "Timeline (coming)" },
+    { '5', act_v5, "5", "Await tree" },
+    { '\t', act_tab, "Tab", "next view (Shift-Tab: previous)" },
+    { KEY_BTAB, act_backtab, NULL, NULL },
+    { '/', act_filter, "/", "filter the list (Enter keeps, Esc clears)" },
+    { ':', act_sql, ":", "SQL prompt (:t = cursor, :task = selected task)" },
+    { 't', act_goto, "t", "go to a time (1.5s, 230ms) or #ID an event" },
+    { 'g', act_start, "g", "cursor to the start" },
+    { 'G', act_end, "G", "cursor to the end" },
+    { ',', act_prev_event, ",", "cursor to the previous event" },
+    { '.', act_next_event, ".", "cursor to the next event" },
+    { '<', act_prev_task_event, "<", "previous event of the selected task" },
+    { '>', act_next_task_event, ">", "next event of the selected task" },
+    { '[', act_step_back, "[", "cursor back by the step" },
+    { ']', act_step_fwd, "]", "cursor forward by the step" },
+    { '-', act_step_smaller, "-", "step /10" },
+    { '+', act_step_larger, "+", "step x10" },
+    { '=', act_step_larger, NULL, NULL },
+    { ' ', act_play, "space", "play / pause (from the start when at the end)" },
+    { '{', act_slower, "{", "play slower (0.1x .. 100x)" },
+    { '}', act_faster, "}", "play faster" },
+    { CTRL('l'), act_redraw, "^L", "redraw the screen" },
+    { 0, NULL, NULL, NULL },
+};
+
+/* ---- the prompt line ---------------------------------------------------- */
+
+void tui_edit_set(tui_edit *e, const char *s)
+{
+    snprintf(e->buf, sizeof e->buf, "%s", s ? s : "");
+    e->len = e->pos = (int)strlen(e->buf);
+}
+
+static int is_cont(char c) { return ((unsigned char)c & 0xc0) == 0x80; }
+
+int tui_edit_key(tui_edit *e, int ch)
+{
+    switch (ch) {
+    case KEY_LEFT:
+        while (e->pos > 0 && is_cont(e->buf[--e->pos])) {}
+        return 1;
+    case KEY_RIGHT:
+        if (e->pos < e->len) e->pos++;
+        while (e->pos < e->len && is_cont(e->buf[e->pos])) e->pos++;
+        return 1;
+    case CTRL('a'): case KEY_HOME: e->pos = 0; return 1;
+    case CTRL('e'): case KEY_END: e->pos = e->len; return 1;
+    case CTRL('u'):
+        memmove(e->buf, e->buf + e->pos, (size_t)(e->len - e->pos + 1));
+        e->len -= e->pos;
+        e->pos = 0;
+        return 1;
+    case CTRL('k'): e->len = e->pos; e->buf[e->len] = 0; return 1;
+    case KEY_BACKSPACE: case 127: case CTRL('h'): {
+        if (e->pos == 0) return 1;
+        int from = e->pos;
+        while (e->pos > 0 && is_cont(e->buf[--e->pos])) {}
+        memmove(e->buf + e->pos, e->buf + from, (size_t)(e->len - from + 1));
+        e->len -= from - e->pos;
+        return 1;
+    }
+    case KEY_DC: {
+        if (e->pos >= e->len) return 1;
+        int to = e->pos + 1;
+        while (to < e->len && is_cont(e->buf[to])) to++;
+        memmove(e->buf + e->pos, e->buf + to, (size_t)(e->len - to + 1));
+        e->len -= to - e->pos;
+        return 1;
+    }
+    }
+    /* Printable bytes, UTF-8 sequences arriving byte by byte included. */
+    if (ch >= 0x20 && ch <= 0xff && ch != 0x7f) {
+        if (e->len + 1 >= TUI_EDIT_CAP) return 1;
+        memmove(e->buf + e->pos + 1, e->buf + e->pos, (size_t)(e->len - e->pos + 1));
+        e->buf[e->pos++] = (char)ch;
+        e->len++;
+        return 1;
+    }
+    return 0;
+}
+
+/* SQL history, in memory for the session. */
+#define HIST_MAX 64
+static char *hist[HIST_MAX];
+static int nhist, hist_at;
+
+static void hist_add(const char *s)
+{
+    if (!*s || (nhist && !strcmp(hist[nhist - 1], s))) return;
+    if (nhist == HIST_MAX) {
+        free(hist[0]);
+        memmove(hist, hist + 1, sizeof hist[0] * (HIST_MAX - 1));
+        nhist--;
+    }
+    hist[nhist] = strdup(s);
+    if (hist[nhist]) nhist++;
+}
+
+static int go_time(tui_app *a, const char *s)
+{
+    while (*s == ' ') s++;
+    int64_t ts;
+    if (*s == '#') {
+        char *end;
+        long long id = strtoll(s + 1, &end, 10);
+        if (end == s + 1 || *end) {
+            tui_msg(a, 1, "not an event id: %s", s);
+            return TUI_REDRAW_BARS;
+        }
+        if (tui_model_event_time(a->m, id, &ts) < 0) {
+            tui_msg(a, 1, "no event #%lld", id);
+            return TUI_REDRAW_BARS;
+        }
+        tui_msg(a, 0, "event #%lld", id);
+        return tui_set_cursor(a, ts);
+    }
+    if (!*s) return TUI_REDRAW_BARS;
+    if (tr_parse_time(s, &ts) < 0) {
+        tui_msg(a, 1, "not a time: '%s' (try 1.5s, 230ms, 40us or #ID)", s);
+        return TUI_REDRAW_BARS;
+    }
+    if (ts > a->info->duration_ns) tui_msg(a, 0, "the trace ends at %s", tui_fmt_time(a->info->duration_ns));
+    return tui_set_cursor(a, ts);
+}
+
+static int prompt_key(tui_app *a, int ch)
+{
+    int kind = a->prompt;
+    if (ch == KEY_ESC) {
+        a->prompt = TUI_P_NONE;
+        if (kind == TUI_P_FILTER) a->filter[a->view][0] = 0;   /* Esc clears the filter */
+        return TUI_REDRAW_ALL;
+    }
+    if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+        a->prompt = TUI_P_NONE;
+        if (kind == TUI_P_FILTER) {
+            snprintf(a->filter[a->view], TUI_FILTER_CAP, "%s", a->edit.buf);
+            return TUI_REDRAW_ALL;
+        }
+        if (kind == TUI_P_TIME) return go_time(a, a->edit.buf) | TUI_REDRAW_BARS;
+        hist_add(a->edit.buf);
+        hist_at = nhist;
+        return tui_sql_run(a, a->edit.buf) | TUI_REDRAW_ALL;
+    }
+    if (kind == TUI_P_SQL && (ch == KEY_UP || ch == KEY_DOWN)) {
+        if (ch == KEY_UP && hist_at > 0) hist_at--;
+        else if (ch == KEY_DOWN && hist_at < nhist) hist_at++;
+        tui_edit_set(&a->edit, hist_at < nhist ? hist[hist_at] : "");
+        return TUI_REDRAW_BARS;
+    }
+    if (!tui_edit_key(&a->edit, ch)) return TUI_REDRAW_NONE;
+    if (kind == TUI_P_FILTER) {
+        /* The list narrows as one types. */
+        snprintf(a->filter[a->view], TUI_FILTER_CAP, "%s", a->edit.buf);
+        return TUI_REDRAW_ALL;
+    }
+    return TUI_REDRAW_BARS;
+}
+
+/* ---- dispatch ----------------------------------------------------------- */
+
+int tui_handle_key(tui_app *a, int ch)
+{
+    if (ch == KEY_RESIZE) return TUI_REDRAW_ALL | TUI_REDRAW_RESIZE;
+    if (a->too_small) return ch == 'q' ? TUI_QUIT : TUI_REDRAW_NONE;
+    if (a->prompt != TUI_P_NONE) return prompt_key(a, ch);
+    if (a->help) {
+        a->help = 0;
+        return ch == 'q' ? TUI_QUIT : TUI_REDRAW_ALL;
+    }
+    if (a->msg[0] && ch != KEY_ESC) a->msg[0] = 0;   /* a message lasts one key */
+    int r = TUI_REDRAW_BARS;
+    const tui_view *v = tui_view_get(a->view);
+    if (v->key) {
+        int vr = v->key(a, ch);
+        if (!(vr & TUI_NOT_MINE)) return vr | r;
+    }
+    for (const tui_action *x = tui_actions; x->key; x++)
+        if (x->key == ch) return x->fn(a) | r;
+    return r;
+}
+
+int tui_play_tick(tui_app *a)
+{
+    if (!a->playing) return TUI_REDRAW_NONE;
+    int64_t now = now_ns();
+    double adv = (double)(now - a->play_last_ns) * tui_speeds[a->speed];
+    a->play_last_ns = now;
+    int64_t t = a->t + (int64_t)adv;
+    if (t >= a->info->duration_ns) {
+        t = a->info->duration_ns;
+        a->playing = 0;
+    }
+    a->t = t;
+    return TUI_REDRAW_ALL;
+}

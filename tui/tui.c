@@ -1,0 +1,371 @@
+/* tui.c -- `coscope tui FILE`: opens the trace (before the terminal is
+ * taken, so a bad file is one line on stderr), sets up curses and the
+ * signal handlers that give the terminal back, and runs the main loop:
+ * read a key (or a play / live tick), let the action say what changed,
+ * redraw only that with wnoutrefresh + doupdate.  Also draws the bars
+ * around the views -- the tabs on top, the prompt / message line and the
+ * status line at the bottom -- and the help overlay.
+ *
+ * Screen layout: row 0 tabs; rows 1..H-3 the view; row H-2 the prompt,
+ * a message or the view's hints; row H-1 the status line.
+ */
+#define _GNU_SOURCE
+#include "../tracer/cli/cli.h"   /* cli_tui, and tracer.h's fmt.c, checked against draw.h */
+#include "action.h"
+#include <errno.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MIN_COLS 60
+#define MIN_LINES 15
+
+static const char USAGE[] =
+    "usage: coscope tui FILE\n"
+    "\n"
+    "Browse the trace FILE in the terminal: tasks, resources, warnings and the\n"
+    "await tree at a time cursor you move by event, by step or by playing the\n"
+    "run back; Enter opens a task or a resource; `:` runs SQL on the trace.\n"
+    "Press ? in the UI for every key.  A trace still being recorded is followed\n"
+    "live.  Colours unless NO_COLOR is set; line drawing in UTF-8 locales.\n"
+    "\n"
+    "Exit status: 0, or 2 for bad usage or a file that is not a readable trace.\n";
+
+/* ---- the terminal back, whatever happens -------------------------------- */
+
+static volatile sig_atomic_t g_stop;
+static int g_curses;
+
+static void on_stop(int sig) { g_stop = sig; }
+
+/* A crash of the UI itself: give the terminal back, then die of the same
+ * signal (as htop's CRT.c does; endwin is not async-signal-safe, but the
+ * process is going down either way and a raw terminal is worse). */
+static void on_crash(int sig)
+{
+    if (g_curses) endwin();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void handle_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_stop;   /* no SA_RESTART: the key wait ends at once */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sa.sa_handler = on_crash;
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(SIGSEGV, &sa, NULL);
+    sigaction(SIGBUS, &sa, NULL);
+    sigaction(SIGABRT, &sa, NULL);
+    sigaction(SIGFPE, &sa, NULL);
+    sigaction(SIGILL, &sa, NULL);
+}
+
+/* ---- the views ---------------------------------------------------------- */
+
+static void timeline_draw(tui_app *a, WINDOW *w)
+{
+    tui_put(w, 1, 2, 0, A_BOLD, "Timeline: coming");
+    tui_put(w, 3, 2, 0, tui_attr(TUI_L_DIM), "Tasks as rows against time, with zoom and pan, arrive in part 2.");
+    tui_put(w, 4, 2, 0, tui_attr(TUI_L_DIM), "Meanwhile: 1 Tasks, 5 Await tree, and the cursor keys (? lists them).");
+}
+
+const tui_view tui_view_timeline = { "Timeline", timeline_draw, NULL, NULL, "Timeline: coming in part 2" };
+
+const tui_view *tui_view_get(int id)
+{
+    static const tui_view *const all[TUI_V_COUNT] = {
+        [TUI_V_TASKS] = &tui_view_tasks,         [TUI_V_RESOURCES] = &tui_view_resources,
+        [TUI_V_WARNINGS] = &tui_view_warnings,   [TUI_V_TIMELINE] = &tui_view_timeline,
+        [TUI_V_TREE] = &tui_view_tree,           [TUI_V_DETAIL] = &tui_view_detail,
+        [TUI_V_RESDETAIL] = &tui_view_resdetail, [TUI_V_SQL] = &tui_view_sql,
+    };
+    return id >= 0 && id < TUI_V_COUNT ? all[id] : &tui_view_tasks;
+}
+
+/* ---- windows and bars --------------------------------------------------- */
+
+static WINDOW *w_title, *w_view, *w_line, *w_status, *w_small;
+
+static void drop_windows(void)
+{
+    WINDOW **all[] = { &w_title, &w_view, &w_line, &w_status, &w_small };
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (*all[i]) {
+            delwin(*all[i]);
+            *all[i] = NULL;
+        }
+}
+
+static void make_windows(tui_app *a)
+{
+    drop_windows();
+    a->too_small = COLS < MIN_COLS || LINES < MIN_LINES;
+    if (a->too_small) {
+        w_small = newwin(LINES > 0 ? LINES : 1, COLS > 0 ? COLS : 1, 0, 0);
+        keypad(w_small, TRUE);
+        return;
+    }
+    w_title = newwin(1, COLS, 0, 0);
+    w_view = newwin(LINES - 3, COLS, 1, 0);
+    w_line = newwin(1, COLS, LINES - 2, 0);
+    w_status = newwin(1, COLS, LINES - 1, 0);
+    keypad(w_status, TRUE);
+    keypad(w_line, TRUE);
+}
+
+static void draw_title(tui_app *a)
+{
+    WINDOW *w = w_title;
+    werase(w);
+    tui_fill(w, 0, 0, tui_attr(TUI_L_TITLE));
+    int x = tui_put(w, 0, 0, 0, tui_attr(TUI_L_TITLE) | A_BOLD, " coscope ");
+    for (int i = 0; i < TUI_V_TOP; i++) {
+        int cur = a->view == i;
+        x += tui_putf(w, 0, x, 0, tui_attr(cur ? TUI_L_TAB : TUI_L_TITLE), " %d %s ", i + 1,
+                      i == TUI_V_TREE ? "Await tree" : tui_view_get(i)->name);
+    }
+    if (a->view >= TUI_V_TOP) {
+        char extra[128];
+        const tui_task *tasks;
+        const tui_resource *res;
+        size_t nt = tui_model_tasks(a->m, &tasks), nr = tui_model_resources(a->m, &res);
+        if (a->view == TUI_V_DETAIL && a->detail_task >= 0 && (size_t)a->detail_task < nt)
+            snprintf(extra, sizeof extra, " Task #%lld ", (long long)tasks[a->detail_task].id);
+        else if (a->view == TUI_V_RESDETAIL && a->detail_res >= 0 && (size_t)a->detail_res < nr)
+            snprintf(extra, sizeof extra, " %s %s ", res[a->detail_res].kind_name, res[a->detail_res].name);
+        else snprintf(extra, sizeof extra, " %s ", tui_view_get(a->view)->name);
+        x += tui_put(w, 0, x + 1, 30, tui_attr(TUI_L_TAB), extra) + 1;
+    }
+    int room = COLS - x - 2;
+    if (room > 8) tui_put_right(w, 0, x + 1, room, tui_attr(TUI_L_TITLE), a->info->program);
+}
+
+/* The prompt, a message or the hints; returns the cursor column when editing, -1 else. */
+static int draw_line(tui_app *a)
+{
+    WINDOW *w = w_line;
+    werase(w);
+    if (a->prompt != TUI_P_NONE) {
+        static const char *const what[] = { "", "filter: ", "go to (1.5s, 230ms, #event): ", ":" };
+        const char *p = what[a->prompt];
+        int x = tui_put(w, 0, 0, 0, A_BOLD, p);
+        /* Scroll the text so the cursor stays in sight. */
+        int room = COLS - x - 1;
+        char before[TUI_EDIT_CAP];
+        memcpy(before, a->edit.buf, (size_t)a->edit.pos);
+        before[a->edit.pos] = 0;
+        const char *s = a->edit.buf;
+        int skip = tui_width(before) - room + 1;
+        while (skip > 0 && *s) {
+            s++;
+            while (((unsigned char)*s & 0xc0) == 0x80) s++;
+            skip--;
+        }
+        tui_put(w, 0, x, room, A_NORMAL, s);
+        char upto[TUI_EDIT_CAP];
+        size_t n = (size_t)(a->edit.buf + a->edit.pos - s);
+        memcpy(upto, s, n);
+        upto[n] = 0;
+        return x + tui_width(upto);
+    }
+    if (a->msg[0]) {
+        tui_put(w, 0, 1, 0, tui_attr(a->msg_err ? TUI_L_ERROR : TUI_L_NORMAL), a->msg);
+        return -1;
+    }
+    const char *f = a->filter[a->view];
+    int x = 1;
+    if (f[0]) x += tui_putf(w, 0, x, 0, A_BOLD, "filter: %s (Esc clears)  ", f);
+    tui_put(w, 0, x, 0, tui_attr(TUI_L_DIM), tui_view_get(a->view)->hint);
+    return -1;
+}
+
+static void draw_status(tui_app *a)
+{
+    WINDOW *w = w_status;
+    int look = tui_attr(TUI_L_STATUS);
+    werase(w);
+    tui_fill(w, 0, 0, look);
+    const tui_info *in = a->info;
+    char left[256], right[64];
+    int n = snprintf(left, sizeof left, " t=%s / %s  %s  %s  %zu warning%s  step %s", tui_fmt_time(a->t),
+                     tui_fmt_time(in->duration_ns), in->recording ? (a->follow ? "LIVE" : "LIVE (paused)") : "REPLAY",
+                     in->ended, in->nwarnings, in->nwarnings == 1 ? "" : "s", tui_fmt_dur(a->step));
+    if (a->playing && n > 0 && (size_t)n < sizeof left)
+        snprintf(left + n, sizeof left - (size_t)n, "  %s %gx", tui_g->play, tui_speeds[a->speed]);
+    else if (a->speed != 3 && n > 0 && (size_t)n < sizeof left)
+        snprintf(left + n, sizeof left - (size_t)n, "  speed %gx", tui_speeds[a->speed]);
+    snprintf(right, sizeof right, "? help  : sql  q quit ");
+    int rw = tui_width(right);
+    tui_put(w, 0, 0, COLS - rw - 1, look | A_BOLD, left);
+    tui_put(w, 0, COLS - rw, rw, look, right);
+}
+
+static void draw_help(tui_app *a)
+{
+    const tui_view *v = tui_view_get(a->view);
+    int nglob = 0, nview = 0;
+    for (const tui_action *x = tui_actions; x->key; x++)
+        if (x->keyname) nglob++;
+    if (v->help)
+        for (const char *const *h = v->help; h[0]; h += 2) nview++;
+    int rows = (nglob + nview + 1 + 1) / 2 + 1;   /* two columns; +1 for the view's heading */
+    int wd = COLS - 4 < 110 ? COLS - 4 : 110;
+    WINDOW *p = tui_popup(rows + 2, wd, "keys (any key closes)");
+    if (!p) return;
+    int colw = (wd - 4) / 2, kw = 7;
+    int i = 0;
+    for (const tui_action *x = tui_actions; x->key; x++) {
+        if (!x->keyname) continue;
+        int col = i / rows, y = 1 + i % rows;
+        tui_put(p, y, 2 + col * colw, kw, A_BOLD, x->keyname);
+        tui_put(p, y, 2 + col * colw + kw, colw - kw - 1, A_NORMAL, x->what);
+        i++;
+    }
+    {
+        int col = i / rows, y = 1 + i % rows;
+        tui_putf(p, y, 2 + col * colw, colw - 1, tui_attr(TUI_L_SECTION), "in %s:", v->name);
+        i++;
+    }
+    if (v->help)
+        for (const char *const *h = v->help; h[0]; h += 2) {
+            int col = i / rows, y = 1 + i % rows;
+            tui_put(p, y, 2 + col * colw, kw, A_BOLD, h[0]);
+            tui_put(p, y, 2 + col * colw + kw, colw - kw - 1, A_NORMAL, h[1]);
+            i++;
+        }
+    wnoutrefresh(p);
+    delwin(p);
+}
+
+static WINDOW *draw_all(tui_app *a, int flags)
+{
+    if (a->too_small) {
+        werase(w_small);
+        tui_putf(w_small, 0, 0, 0, A_BOLD, "coscope tui: the terminal is %dx%d;", COLS, LINES);
+        tui_putf(w_small, 1, 0, 0, A_BOLD, "it needs at least %dx%d.", MIN_COLS, MIN_LINES);
+        tui_put(w_small, 2, 0, 0, A_NORMAL, "Make it larger, or press q to quit.");
+        wnoutrefresh(w_small);
+        doupdate();
+        return w_small;
+    }
+    if (flags & TUI_REDRAW_VIEW || a->help) {
+        werase(w_view);
+        tui_view_get(a->view)->draw(a, w_view);
+        wnoutrefresh(w_view);
+    }
+    if (flags & TUI_REDRAW_BARS || a->help) {
+        draw_title(a);
+        wnoutrefresh(w_title);
+        draw_status(a);
+        wnoutrefresh(w_status);
+    }
+    int cx = draw_line(a);
+    if (a->help) draw_help(a);
+    if (cx >= 0) {
+        curs_set(1);
+        wmove(w_line, 0, cx);
+        leaveok(w_line, FALSE);
+    } else {
+        curs_set(0);
+    }
+    wnoutrefresh(w_line);   /* last: the terminal's cursor ends where this window's is */
+    doupdate();
+    return w_line;
+}
+
+/* ---- the command -------------------------------------------------------- */
+
+static void progress(void *ctx, int64_t done, int64_t total)
+{
+    if (isatty(2))
+        fprintf(stderr, "\rcoscope tui: finishing the trace: %lld of %lld events", (long long)done, (long long)total);
+}
+
+int cli_tui(int argc, char **argv)
+{
+    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        fputs(USAGE, stdout);
+        return 0;
+    }
+    if (argc != 2 || argv[1][0] == '-') {
+        fputs(USAGE, stderr);
+        return 2;
+    }
+    setlocale(LC_ALL, "");
+    tui_model *m;
+    char why[640];
+    int e = tui_model_open(&m, argv[1], progress, NULL, why, sizeof why);
+    if (isatty(2)) fputs("\r\033[K", stderr);
+    if (e < 0) {
+        fprintf(stderr, "coscope tui: %s\n", why[0] ? why : strerror(-e));
+        return 2;
+    }
+    if (!isatty(0) || !isatty(1)) {
+        fprintf(stderr, "coscope tui: needs a terminal (stdin and stdout)\n");
+        tui_model_close(m);
+        return 2;
+    }
+    static tui_app app;
+    tui_app *a = &app;
+    tui_app_init(a, m);
+
+    handle_signals();   /* before initscr: ncurses then leaves SIGINT/SIGTERM to us */
+    if (!getenv("ESCDELAY")) set_escdelay(25);
+    initscr();
+    g_curses = 1;
+    cbreak();
+    noecho();
+    nonl();
+    curs_set(0);
+    tui_draw_init();
+
+    int flags = TUI_REDRAW_ALL | TUI_REDRAW_RESIZE;
+    int64_t last_refresh = 0;
+    while (!g_stop) {
+        if (flags & TUI_REDRAW_RESIZE) {
+            make_windows(a);
+            flags |= TUI_REDRAW_ALL;
+        }
+        WINDOW *in = w_line;
+        if (flags & (TUI_REDRAW_ALL | TUI_REDRAW_RESIZE) || a->too_small) in = draw_all(a, flags);
+        else in = draw_all(a, 0);
+        flags = TUI_REDRAW_NONE;
+        wtimeout(in, a->playing ? 40 : a->info->recording ? 250 : 1000);
+        int ch = wgetch(in);
+        if (ch == '\r') ch = '\n';
+        if (ch != ERR) {
+            flags = tui_handle_key(a, ch);
+            if (flags & TUI_QUIT) break;
+        }
+        flags |= tui_play_tick(a);
+        /* Live: read what the recorder added, at most four times a second. */
+        if (a->info->recording) {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+            if (now - last_refresh > 250000000) {
+                last_refresh = now;
+                if (tui_model_refresh(m) > 0) {
+                    a->info = tui_model_info(m);
+                    if (a->follow) a->t = a->info->duration_ns;
+                    flags |= TUI_REDRAW_ALL;
+                }
+            }
+        }
+    }
+    drop_windows();
+    endwin();
+    g_curses = 0;
+    tui_sql_free();
+    tui_model_close(m);
+    return 0;
+}

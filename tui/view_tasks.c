@@ -1,0 +1,176 @@
+/* view_tasks.c -- the Tasks view (key 1, the first screen): one row per
+ * task with its state at the cursor, its figures over the whole run and
+ * its spawn site; sorted by any column, filtered by text, coloured by
+ * state.  The last line spells out the selected task's state in full,
+ * since the column has to cut it at 80 columns.
+ */
+#include "view.h"
+#include <stdio.h>
+#include <string.h>
+
+static tui_list list;
+static int64_t sel_id = -1;        /* the selection follows the task through sorts and filters */
+static int sort_col = TUI_COL_ID, sort_desc;
+
+static const char *const col_title[TUI_COL_COUNT] = {
+    [TUI_COL_ID] = "ID", [TUI_COL_NAME] = "NAME", [TUI_COL_STATE] = "STATE AT CURSOR",
+    [TUI_COL_BUSY] = "BUSY", [TUI_COL_WAIT] = "WAITING", [TUI_COL_TOTAL] = "TOTAL", [TUI_COL_STEPS] = "STEPS",
+    [TUI_COL_AWAITS] = "AWAITS", [TUI_COL_SPAWNED_AT] = "SPAWNED AT",
+};
+
+static size_t rows_now(tui_app *a, const int **rows)
+{
+    return tui_model_task_rows(a->m, a->t, sort_col, sort_desc, a->filter[TUI_V_TASKS], rows);
+}
+
+/* Put the selection back on sel_id, if it is still listed. */
+static void find_sel(const int *rows, size_t n, const tui_task *tasks)
+{
+    list.n = (int)n;
+    for (size_t i = 0; i < n; i++)
+        if (tasks[rows[i]].id == sel_id) {
+            list.sel = (int)i;
+            return;
+        }
+}
+
+static void layout(tui_column *c, int *xs, int total)
+{
+    static const int fixed[TUI_COL_COUNT] = { 5, 0, 0, 7, 7, 7, 6, 6, 0 };
+    int used = 0;
+    for (int i = 0; i < TUI_COL_COUNT; i++) {
+        c[i] = (tui_column){ col_title[i], fixed[i], fixed[i] > 0 && i != TUI_COL_NAME };
+        used += fixed[i] + 1;
+    }
+    int rest = total - used;
+    int name = rest * 22 / 100, spawn = rest * 30 / 100;
+    if (name < 8) name = 8;
+    if (name > 24) name = 24;
+    if (spawn > 32) spawn = 32;
+    if (spawn < 10) spawn = 0;
+    int state = rest - name - spawn;
+    c[TUI_COL_NAME].width = name;
+    c[TUI_COL_SPAWNED_AT].width = spawn;
+    c[TUI_COL_STATE].width = state;
+    int x = 0;
+    for (int i = 0; i < TUI_COL_COUNT; i++) {
+        xs[i] = x;
+        x += c[i].width + 1;
+    }
+}
+
+static void draw(tui_app *a, WINDOW *w)
+{
+    int h, wd;
+    getmaxyx(w, h, wd);
+    const tui_task *tasks;
+    size_t ntasks = tui_model_tasks(a->m, &tasks);
+    const int *rows;
+    size_t n = rows_now(a, &rows);
+    find_sel(rows, n, tasks);
+    int body = h - 3;   /* header, and two lines for the selected task */
+    tui_list_fit(&list, body);
+
+    tui_column c[TUI_COL_COUNT];
+    int xs[TUI_COL_COUNT];
+    layout(c, xs, wd);
+    tui_columns_header(w, 0, c, TUI_COL_COUNT, xs, sort_col, sort_desc);
+
+    if (n == 0) {
+        tui_put(w, 2, 2, 0, tui_attr(TUI_L_DIM),
+                ntasks ? "no task matches the filter (Esc clears it)" : "the trace has no tasks");
+        a->sel_task = -1;
+        return;
+    }
+    for (int r = 0; r < body && list.top + r < (int)n; r++) {
+        int idx = rows[list.top + r];
+        const tui_task *tk = &tasks[idx];
+        tui_at at;
+        if (tui_model_task_at(a->m, idx, a->t, &at) < 0) at.state = TUI_READY;
+        int sel = list.top + r == list.sel;
+        int look = tui_attr(tui_state_look(at.state));
+        int base = sel ? A_REVERSE : 0;
+        int y = r + 1;
+        if (sel) tui_fill(w, y, 0, A_REVERSE);
+        char b[32];
+        snprintf(b, sizeof b, "%lld", (long long)tk->id);
+        tui_put_right(w, y, xs[0], c[0].width, base, b);
+        tui_put(w, y, xs[1], c[1].width, base | (at.state == TUI_UNBORN ? tui_attr(TUI_L_DIM) : 0), tk->name);
+        tui_put(w, y, xs[2], c[2].width, base | look, tui_model_state_text(a->m, idx, &at));
+        int fig = base | (at.state == TUI_UNBORN ? tui_attr(TUI_L_DIM) : 0);
+        tui_put_right(w, y, xs[3], c[3].width, fig, tui_fmt_dur(tk->busy_ns));
+        tui_put_right(w, y, xs[4], c[4].width, fig, tui_fmt_dur(tk->wait_ns));
+        tui_put_right(w, y, xs[5], c[5].width, fig, tui_fmt_dur(tk->total_ns));
+        snprintf(b, sizeof b, "%lld", (long long)tk->steps);
+        tui_put_right(w, y, xs[6], c[6].width, fig, b);
+        snprintf(b, sizeof b, "%lld", (long long)tk->awaits);
+        tui_put_right(w, y, xs[7], c[7].width, fig, b);
+        if (c[8].width > 0) {
+            char fit[256];
+            tui_put(w, y, xs[8], c[8].width, base | tui_attr(TUI_L_DIM),
+                    tr_fit_left(fit, sizeof fit, tk->spawn_at, (size_t)c[8].width));
+        }
+    }
+    int idx = rows[list.sel];
+    sel_id = tasks[idx].id;
+    a->sel_task = idx;
+
+    /* The selected task in full. */
+    const tui_task *tk = &tasks[idx];
+    tui_at at;
+    if (tui_model_task_at(a->m, idx, a->t, &at) < 0) at.state = TUI_READY;
+    int y = h - 2;
+    int x = tui_putf(w, y, 0, 0, A_BOLD, "#%lld %s: ", (long long)tk->id, tk->name);
+    x += tui_put(w, y, x, 0, tui_attr(tui_state_look(at.state)), tui_model_state_text(a->m, idx, &at));
+    if (at.state != TUI_UNBORN) tui_putf(w, y, x, 0, A_NORMAL, " since %s", tui_fmt_time(at.since));
+    if (at.at && at.at[0]) tui_putf(w, y + 1, 0, 0, tui_attr(TUI_L_DIM), "  at %s", at.at);
+    else if (tk->spawn_at[0])
+        tui_putf(w, y + 1, 0, 0, tui_attr(TUI_L_DIM), "  spawned at %s%s%s", tk->spawn_at,
+                 tk->spawn_func[0] ? " in " : "", tk->spawn_func);
+    char cnt[48];
+    snprintf(cnt, sizeof cnt, "%d/%zu tasks", list.sel + 1, n);
+    tui_put_right(w, y + 1, wd - 20, 20, tui_attr(TUI_L_DIM), cnt);
+}
+
+static int key(tui_app *a, int ch)
+{
+    int h = LINES - 3 - 3;   /* the view's window less header and footer */
+    const tui_task *tasks;
+    tui_model_tasks(a->m, &tasks);
+    const int *rows;
+    size_t n = rows_now(a, &rows);
+    find_sel(rows, n, tasks);
+    int r = tui_list_key(&list, ch, h);
+    if (!(r & TUI_NOT_MINE)) {
+        if (list.sel >= 0 && (size_t)list.sel < n) {
+            sel_id = tasks[rows[list.sel]].id;
+            a->sel_task = rows[list.sel];
+        }
+        return r | TUI_REDRAW_BARS;
+    }
+    switch (ch) {
+    case '\n': case KEY_ENTER:
+        if (n == 0) return TUI_REDRAW_NONE;
+        return tui_open_task(a, rows[list.sel]);
+    case 's':
+        sort_col = (sort_col + 1) % TUI_COL_COUNT;
+        return TUI_REDRAW_VIEW;
+    case 'S': case 'r':
+        sort_desc = !sort_desc;
+        return TUI_REDRAW_VIEW;
+    }
+    return TUI_NOT_MINE;
+}
+
+static const char *const help[] = {
+    "j k", "select (arrows, PgUp PgDn, Home End)",
+    "Enter", "the task's detail",
+    "s", "sort by the next column",
+    "S r", "reverse the sort",
+    NULL,
+};
+
+const tui_view tui_view_tasks = {
+    "Tasks", draw, key, help,
+    "Enter detail  s sort  r reverse  / filter  , . event  < > task's event  [ ] step  t time  space play",
+};
