@@ -295,7 +295,7 @@ const char *tui_fmt_time(int64_t ns)
     if (ns < 0) ns = 0;
     if (ns < 1000) snprintf(b, 32, "%lldns", (long long)ns);
     else if (ns < 1000000) snprintf(b, 32, "%.3fus", ns / 1e3);
-    else if (ns < 1000000000) snprintf(b, 32, "%.3fms", ns / 1e6);
+    else if (ns < 1000000000) snprintf(b, 32, "%.6fms", ns / 1e6);
     else snprintf(b, 32, "%.6fs", ns / 1e9);
     return b;
 }

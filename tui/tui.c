@@ -196,14 +196,14 @@ static void draw_status(tui_app *a)
     tui_fill(w, 0, 0, look);
     const tui_info *in = a->info;
     char left[256], right[64];
-    int n = snprintf(left, sizeof left, " t=%s / %s  %s  %s  %zu warning%s  step %s", tui_fmt_time(a->t),
+    int n = snprintf(left, sizeof left, " t=%s / %s %s %s %zu warning%s step %s", tui_fmt_time(a->t),
                      tui_fmt_time(in->duration_ns), in->recording ? (a->follow ? "LIVE" : "LIVE (paused)") : "REPLAY",
                      in->ended, in->nwarnings, in->nwarnings == 1 ? "" : "s", tui_fmt_dur(a->step));
     if (a->playing && n > 0 && (size_t)n < sizeof left)
-        snprintf(left + n, sizeof left - (size_t)n, "  %s %gx", tui_g->play, tui_speeds[a->speed]);
+        snprintf(left + n, sizeof left - (size_t)n, " %s %gx", tui_g->play, tui_speeds[a->speed]);
     else if (a->speed != 3 && n > 0 && (size_t)n < sizeof left)
-        snprintf(left + n, sizeof left - (size_t)n, "  speed %gx", tui_speeds[a->speed]);
-    snprintf(right, sizeof right, "? help  : sql  q quit ");
+        snprintf(left + n, sizeof left - (size_t)n, " speed %gx", tui_speeds[a->speed]);
+    snprintf(right, sizeof right, "%s", COLS >= 100 ? "? help  : sql  q quit " : "? help q quit ");
     int rw = tui_width(right);
     tui_put(w, 0, 0, COLS - rw - 1, look | A_BOLD, left);
     tui_put(w, 0, COLS - rw, rw, look, right);

@@ -18,12 +18,13 @@
 
 enum { GO_NONE, GO_TASK, GO_RES, GO_TIME };
 
-#define NSEG 4
+#define NSEG 6
 #define MAX_LINES 800
 
 typedef struct seg {
     char s[240];
     int look;
+    int path;             /* a "file:line": cut on the left when it does not fit */
 } seg;
 
 typedef struct line {
@@ -59,6 +60,15 @@ static void add(line *l, int look, const char *fmt, ...)
     vsnprintf(s->s, sizeof s->s, fmt, ap);
     va_end(ap);
     s->look = look;
+}
+
+/* " at file:line", cut on the left ("at ...progs/x.c:37") if need be. */
+static void add_at(line *l, int look, const char *loc)
+{
+    if (!l || !loc || !loc[0]) return;
+    add(l, look, "  at ");
+    add(l, look, "%s", loc);
+    if (l->nseg && !strcmp(l->seg[l->nseg - 1].s, loc)) l->seg[l->nseg - 1].path = 1;
 }
 
 static void section(const char *title)
@@ -151,8 +161,8 @@ static void chain(tui_app *a, int idx)
             snprintf(b, sizeof b, "  %s", tui_state_name(k->state));
             if (k->state == TUI_WAITING || k->state == TUI_RUNNING)
                 snprintf(b + strlen(b), sizeof b - strlen(b), " since %s", tui_fmt_time(k->since));
-            if (k->at && k->at[0]) snprintf(b + strlen(b), sizeof b - strlen(b), " at %s", k->at);
             add(l, TUI_L_DIM, "%s", b);
+            add_at(l, TUI_L_DIM, k->at);
         } else if (k->id == 0 && k->res_idx < 0) {
             add(l, TUI_L_NORMAL, "%s%s%s", co_wait_kind_name(k->wait), k->name && k->name[0] ? " " : "",
                 k->name ? k->name : "");
@@ -264,7 +274,7 @@ static void events(tui_app *a, int idx)
         int here = i == at_cursor;
         add(l, here ? TUI_L_CURSOR : TUI_L_NORMAL, "%s %12s  ", here ? tui_g->play : " ", tui_fmt_time(e->ts));
         add(l, here ? TUI_L_CURSOR : TUI_L_NORMAL, "%-12s %s", e->kind_name, e->text);
-        if (e->at && e->at[0]) add(l, TUI_L_DIM, "  %s", e->at);
+        add_at(l, TUI_L_DIM, e->at);
         l->go = GO_TIME;
         l->arg = e->ts;
         l->here = here;
@@ -333,8 +343,12 @@ static void draw(tui_app *a, WINDOW *w)
         int sel = list.top + r == list.sel;
         if (sel) tui_fill(w, r, 0, A_REVERSE);
         int x = l->indent * 2;
-        for (int s = 0; s < l->nseg && x < wd; s++)
-            x += tui_put(w, r, x, wd - x, tui_attr(l->seg[s].look) | (sel ? A_REVERSE : 0), l->seg[s].s);
+        for (int s = 0; s < l->nseg && x < wd; s++) {
+            const char *t = l->seg[s].s;
+            char fit[256];
+            if (l->seg[s].path) t = tr_fit_left(fit, sizeof fit, t, (size_t)(wd - x));
+            x += tui_put(w, r, x, wd - x, tui_attr(l->seg[s].look) | (sel ? A_REVERSE : 0), t);
+        }
     }
     a->sel_task = a->detail_task;
 }
@@ -368,8 +382,8 @@ static int key(tui_app *a, int ch)
 }
 
 static const char *const help[] = {
-    "j k", "move through the lines (PgUp PgDn Home End)",
-    "Enter", "open the task / resource, or move the cursor to the event",
+    "j k", "move (PgUp PgDn Home End)",
+    "Enter", "open task/resource; to event",
     "e", "to the event at the cursor",
     "< >", "this task's previous / next event",
     "Esc", "back",

@@ -182,8 +182,8 @@ static int key(tui_app *a, int ch)
 }
 
 static const char *const help[] = {
-    "j k", "select (arrows, PgUp PgDn, Home End)",
-    "Enter", "its holds and waits around the cursor",
+    "j k", "select (PgUp PgDn Home End)",
+    "Enter", "its holds and waits",
     NULL,
 };
 

@@ -118,10 +118,10 @@ static int key(tui_app *a, int ch)
 }
 
 static const char *const help[] = {
-    "j k", "scroll the rows (PgUp PgDn Home End)",
-    "< >", "(arrows left/right, h l) scroll the columns",
-    "R", "run the query again at the cursor",
-    ":", "a new query (Up/Down: history)",
+    "j k", "rows (PgUp PgDn Home End)",
+    "h l", "columns (also left/right)",
+    "R", "again at the cursor",
+    ":", "new query (Up: history)",
     "Esc", "back",
     NULL,
 };

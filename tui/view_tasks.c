@@ -43,7 +43,7 @@ static void layout(tui_column *c, int *xs, int total)
         used += fixed[i] + 1;
     }
     int rest = total - used;
-    int name = rest * 22 / 100, spawn = rest * 30 / 100;
+    int name = rest * 35 / 100, spawn = rest * 30 / 100;
     if (name < 8) name = 8;
     if (name > 24) name = 24;
     if (spawn > 32) spawn = 32;
@@ -163,7 +163,7 @@ static int key(tui_app *a, int ch)
 }
 
 static const char *const help[] = {
-    "j k", "select (arrows, PgUp PgDn, Home End)",
+    "j k", "select (PgUp PgDn Home End)",
     "Enter", "the task's detail",
     "s", "sort by the next column",
     "S r", "reverse the sort",
@@ -172,5 +172,5 @@ static const char *const help[] = {
 
 const tui_view tui_view_tasks = {
     "Tasks", draw, key, help,
-    "Enter detail  s sort  r reverse  / filter  , . event  < > task's event  [ ] step  t time  space play",
+    "Enter detail  s sort  r reverse  / filter  , . event  < > task's event  t time  ? keys",
 };

@@ -126,7 +126,11 @@ static void draw(tui_app *a, WINDOW *w)
         x += tui_put(w, y, x, wd - x, base, "  ");
         x += tui_put(w, y, x, wd - x, base | tui_attr(tui_state_look(row->at.state)),
                      tui_model_state_text(a->m, row->task_idx, &row->at));
-        if (row->at.at && row->at.at[0]) tui_putf(w, y, x, wd - x, base | tui_attr(TUI_L_DIM), "  at %s", row->at.at);
+        if (row->at.at && row->at.at[0] && wd - x > 10) {
+            char fit[256];
+            x += tui_put(w, y, x, wd - x, base | tui_attr(TUI_L_DIM), "  at ");
+            tui_put(w, y, x, wd - x, base | tui_attr(TUI_L_DIM), tr_fit_left(fit, sizeof fit, row->at.at, (size_t)(wd - x)));
+        }
     }
     const shown *s = &lines[list.sel];
     if (rows[s->row].task_idx >= 0 && (size_t)rows[s->row].task_idx < ntasks) {
@@ -153,7 +157,7 @@ static int key(tui_app *a, int ch)
 }
 
 static const char *const help[] = {
-    "j k", "select (arrows, PgUp PgDn, Home End)",
+    "j k", "select (PgUp PgDn Home End)",
     "Enter", "the task's detail",
     NULL,
 };

@@ -133,8 +133,8 @@ static int key(tui_app *a, int ch)
 }
 
 static const char *const help[] = {
-    "j k", "select (arrows, PgUp PgDn, Home End)",
-    "Enter", "cursor to the warning's time, open its task",
+    "j k", "select (PgUp PgDn Home End)",
+    "Enter", "go to its time and task",
     NULL,
 };
 

@@ -1,0 +1,296 @@
+#!/bin/sh
+# tui.sh -- end-to-end tests of `coscope tui`: the real binary driven in
+# tmux (send-keys) at 120x40 and 80x24, on traces of real programs recorded
+# here with `coscope run`, the screen read back with capture-pane.
+#
+#   - the first screen lists the tasks; 1-5 and Tab switch views; ? shows
+#     the keys and any key closes them;
+#   - warn_deadlock lock: the Warnings view lists the deadlock; Enter moves
+#     the cursor to its time (the status line reads the warning's ts) and
+#     opens the task, whose await chain reads: waits on lock accounts_lock,
+#     held by transfer_ab, which waits on audit_lock (from the line the
+#     program marks DL_AB_WAIT), back to transfer_ba: the cycle, the refused
+#     wait marked; the await tree draws it too (ASCII rails in the C locale);
+#   - the cursor: g / G / t TIME / . (next event);
+#   - the SQL prompt shows a result and SQLite's error; a filter narrows the
+#     Tasks list and Esc brings the rest back;
+#   - q, SIGTERM: the process is gone and the terminal is given back (the
+#     UI is off the screen, stty says icanon and echo again); a too-small
+#     terminal says so and still quits on q; bad usage and bad files are
+#     refused before the terminal is touched.
+#
+# Screens are polled (capture-pane every 0.1 s, up to 5 s) rather than
+# slept on.  Run by `make test` from the top directory; BUILD names the
+# build directory (default build).  Needs tmux.
+cd "$(dirname "$0")/../.." || exit 1
+build=${BUILD:-build}
+[ -d "$build" ] || { echo "tui: no build directory $build (make test builds it)"; exit 1; }
+build=$(cd "$build" && pwd)
+coscope=$build/coscope
+progs=$build/tests/tracer/progs
+src=tests/tracer/progs
+ASAN_OPTIONS=${ASAN_OPTIONS:-handle_segv=0:handle_sigbus=0:handle_abort=0:detect_leaks=0}
+export ASAN_OPTIONS
+
+for f in "$coscope" "$progs/warn_deadlock" "$progs/tasks"; do
+    [ -x "$f" ] || { echo "tui: $f is missing (make test builds it)"; exit 1; }
+done
+command -v tmux >/dev/null || { echo "tui: tmux is missing (apt-get install tmux)"; exit 1; }
+command -v sqlite3 >/dev/null || { echo "tui: the sqlite3 shell is missing (make deps)"; exit 1; }
+
+tmp=$(mktemp -d /tmp/coscope-tui-XXXXXX) || exit 1
+# A tmux server of our own: the user's sessions are never touched.
+sock=coscope-tui-$$
+tm() { tmux -L "$sock" -f /dev/null "$@"; }
+trap 'tm kill-server 2>/dev/null; rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); }
+bad() {
+    fail=$((fail + 1))
+    echo "tui: FAIL: $1"
+    [ -n "$2" ] && { echo "---- screen ----"; echo "$2"; echo "----------------"; }
+}
+# check WHAT ACTUAL EXPECTED
+check() { if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', expected '$3'"; fi; }
+
+screen() { tm capture-pane -t t -p 2>/dev/null; }
+# see WHAT TEXT: wait until the screen shows TEXT (a fixed string).
+see() {
+    i=0
+    while [ $i -lt 50 ]; do
+        screen | grep -qF -- "$2" && { ok; return 0; }
+        sleep 0.1
+        i=$((i + 1))
+    done
+    bad "$1: '$2' not on the screen" "$(screen)"
+    return 1
+}
+# gone WHAT TEXT: wait until TEXT is off the screen.
+gone() {
+    i=0
+    while [ $i -lt 50 ]; do
+        screen | grep -qF -- "$2" || { ok; return 0; }
+        sleep 0.1
+        i=$((i + 1))
+    done
+    bad "$1: '$2' still on the screen" "$(screen)"
+    return 1
+}
+keys() { tm send-keys -t t "$@"; }
+# Literal text for a prompt (no key-name lookup: ':' and '#' stay themselves).
+type_text() { tm send-keys -t t -l -- "$1"; }
+
+# start W H [ENV...]: coscope tui $db in a new session of W x H; when it
+# exits, the pane says how, and what the terminal's modes are then.
+start() {
+    w=$1 h=$2
+    shift 2
+    tm kill-session -t t 2>/dev/null
+    rm -f "$tmp/pid"
+    tm new-session -d -s t -x "$w" -y "$h" \
+        "env $* sh -c 'echo \$\$ > $tmp/pid; exec $coscope tui $db'; echo \"tui exited \$?\"; stty -a | tr ' ;' '\n\n' | grep -x -e -icanon -e icanon -e -echo -e echo | tr '\n' ' '; echo; sleep 600"
+}
+ms() { awk -v ns="$1" 'BEGIN { printf "%.6fms", ns / 1e6 }'; }
+line_of() { grep -nw "$1" "$src/$2" | cut -d: -f1; }
+
+# ---- the trace: a lock-order deadlock ---------------------------------------
+
+db=$tmp/deadlock.db
+"$coscope" run -o "$db" -- "$progs/warn_deadlock" lock > /dev/null 2>&1
+check "warn_deadlock recorded" $? 0
+q() { sqlite3 -batch -noheader "$db" "$1"; }
+dl_ts=$(q "SELECT ts FROM warnings WHERE kind = 'deadlock' ORDER BY ts, id LIMIT 1")
+dl_task=$(q "SELECT t.name FROM warnings w JOIN tasks t ON t.id = w.task WHERE kind = 'deadlock' ORDER BY ts, w.id LIMIT 1")
+dur=$(q "SELECT value FROM meta WHERE key = 'duration_ns'")
+check "the first deadlock is transfer_ba's refused acquire" "$dl_task" transfer_ba
+ab_line=$(line_of DL_AB_WAIT warn_deadlock.c)
+
+# deadlock_checks: Warnings, Enter, the chain; then the tree.
+deadlock_checks() {
+    tag=$1
+    keys 3
+    see "$tag: warnings view" "deadlock"
+    see "$tag: warnings view names the lock" "accounts_lock"
+    keys Enter
+    see "$tag: Enter opens the task" "Task #3 transfer_ba"
+    see "$tag: Enter moves the cursor to the warning" "t=$(ms "$dl_ts") /"
+    see "$tag: chain: waits on the other's lock" "waits on lock 'accounts_lock'"
+    see "$tag: chain: the refused wait" "REFUSED: would close a cycle"
+    see "$tag: chain: held by the other task" "held by #2 transfer_ab"
+    see "$tag: chain: the other task waits, at its line" "warn_deadlock.c:$ab_line"
+    see "$tag: chain: on the first task's lock" "waits on lock 'audit_lock'"
+    see "$tag: chain: back to the start (a cycle)" "back to #3 transfer_ba"
+    keys 5
+    see "$tag: await tree" "Who awaits whom at t=$(ms "$dl_ts")"
+    see "$tag: await tree: transfer_ab waits on audit_lock" "#2 transfer_ab  waiting on lock 'audit_lock'"
+    see "$tag: await tree: the cycle" "cycle: already above"
+}
+
+# ---- 120x40 -----------------------------------------------------------------
+
+start 120 40
+see "120: first screen lists the tasks" "transfer_ba"
+see "120: first screen: transfer_ab" "transfer_ab"
+see "120: first screen: header" "STATE AT CURSOR"
+see "120: status line" "REPLAY exit 0 2 warnings"
+see "120: status line: cursor at 0" "t=0ns / $(ms "$dur")"
+keys 2
+see "120: 2 Resources" "HOLDER"
+see "120: resources list the locks" "audit_lock"
+keys 4
+see "120: 4 Timeline placeholder" "Timeline: coming"
+keys 5
+see "120: 5 Await tree" "Who awaits whom"
+keys Tab
+see "120: Tab from 5 to Tasks" "STATE AT CURSOR"
+keys Tab
+see "120: Tab to Resources" "HOLDER"
+keys 1
+see "120: 1 Tasks" "STATE AT CURSOR"
+keys '?'
+see "120: ? shows the keys" "keys (any key closes)"
+see "120: help lists play" "play / pause"
+keys x
+gone "120: any key closes the help" "keys (any key closes)"
+
+# the cursor
+keys G
+see "120: G to the end" "t=$(ms "$dur") / $(ms "$dur")"
+keys g
+see "120: g to the start" "t=0ns /"
+keys .
+gone "120: . moves to the first event" "t=0ns /"
+keys t
+see "120: t opens the time prompt" "go to"
+type_text "7ms"
+keys Enter
+see "120: t 7ms" "t=7.000000ms /"
+keys ']'
+see "120: ] steps forward" "t=7.100000ms /"
+
+deadlock_checks 120
+
+# SQL
+keys ':'
+type_text "SELECT count(*) FROM tasks"
+keys Enter
+see "120: SQL result: row count" "1 row in"
+see "120: SQL result: the header" "count(*)"
+if screen | grep -qx '3 *'; then ok; else bad "120: SQL result: 3 tasks" "$(screen)"; fi
+keys ':'
+type_text "SELEC nonsense"
+keys Enter
+see "120: SQL error shown" 'error: near "SELEC": syntax error'
+keys Escape
+gone "120: Esc leaves the SQL view" "SELEC nonsense"
+
+# filter
+keys 1 g
+see "120: back to tasks" "transfer_ba"
+keys /
+type_text "transfer_ab"
+keys Enter
+see "120: filter shown" "filter: transfer_ab"
+gone "120: the filter narrows the list" "transfer_ba"
+see "120: the filter keeps the match" "1/1 tasks"
+keys Escape
+see "120: Esc clears the filter" "transfer_ba"
+
+# q
+keys q
+see "120: q exits with 0" "tui exited 0"
+see "120: q gives the terminal back (icanon echo)" "icanon echo"
+gone "120: no UI left after q" "STATE AT CURSOR"
+
+# ---- 80x24, the C locale (ASCII), no colours -------------------------------
+
+start 80 24 LC_ALL=C NO_COLOR=1
+see "80: first screen lists the tasks" "transfer_ab"
+see "80: status line" "REPLAY"
+keys 2
+see "80: 2 Resources" "accounts_lock"
+keys 3 4
+see "80: 4 Timeline" "Timeline: coming"
+keys Tab
+see "80: Tab to the await tree" "Who awaits whom"
+keys '?'
+see "80: ? shows the keys" "keys (any key closes)"
+keys Escape
+gone "80: Esc closes the help" "keys (any key closes)"
+deadlock_checks 80
+see "80: ASCII rails in the C locale" '`- holder #3 transfer_ba'
+if screen | grep -q '└'; then bad "80: no Unicode rails in the C locale" "$(screen)"; else ok; fi
+keys ':'
+type_text "SELECT count(*) FROM tasks"
+keys Enter
+see "80: SQL result" "1 row in"
+keys 1 /
+type_text "zzz-no-such-task"
+keys Enter
+see "80: a filter matching nothing says so" "no task matches the filter"
+keys q
+see "80: q exits with 0" "tui exited 0"
+see "80: terminal given back" "icanon echo"
+
+# ---- resize, too small, SIGTERM ---------------------------------------------
+
+start 120 40
+see "resize: start" "STATE AT CURSOR"
+tm resize-window -t t -x 50 -y 12
+see "resize: too small says so" "it needs at least 60x15"
+tm resize-window -t t -x 80 -y 24
+see "resize: back to 80x24" "STATE AT CURSOR"
+tm resize-window -t t -x 50 -y 12
+see "too small again" "it needs at least 60x15"
+keys q
+see "too small: q still quits" "tui exited 0"
+
+start 100 30
+see "SIGTERM: running" "STATE AT CURSOR"
+kill -TERM "$(cat "$tmp/pid")"
+see "SIGTERM: the process ends" "tui exited"
+see "SIGTERM: terminal given back" "icanon echo"
+gone "SIGTERM: no UI left" "STATE AT CURSOR"
+
+# ---- another program: many tasks, a queue -----------------------------------
+
+db=$tmp/tasks.db
+"$coscope" run -o "$db" -- "$progs/tasks" 3 > /dev/null 2>&1
+start 120 40
+see "tasks prog: first screen" "evwaiter"
+keys 2
+see "tasks prog: the queue" "queue"
+keys 5 G
+see "tasks prog: await tree at the end" "no task is alive at the cursor"
+keys 1 Enter
+see "tasks prog: Enter opens the detail" "Task #1"
+see "tasks prog: children" "Children"
+see "tasks prog: step histogram" "Step durations"
+keys Escape
+see "tasks prog: Esc back to the list" "STATE AT CURSOR"
+keys q
+see "tasks prog: q" "tui exited 0"
+
+# ---- refusals before the terminal -------------------------------------------
+
+"$coscope" tui > "$tmp/o" 2> "$tmp/e"
+check "no argument: status" $? 2
+check "no argument: usage on stderr" "$(head -1 "$tmp/e")" "usage: coscope tui FILE"
+"$coscope" tui a b > "$tmp/o" 2> "$tmp/e"
+check "two arguments: status" $? 2
+"$coscope" tui --help > "$tmp/o" 2> "$tmp/e"
+check "--help: status" $? 0
+check "--help: usage on stdout" "$(head -1 "$tmp/o")" "usage: coscope tui FILE"
+"$coscope" tui "$tmp/nonexistent.db" > "$tmp/o" 2> "$tmp/e" < /dev/null
+check "missing file: status" $? 2
+check "missing file: one line" "$(wc -l < "$tmp/e" | tr -d ' ')" 1
+check "missing file: says coscope tui" "$(cut -c1-13 "$tmp/e")" "coscope tui: "
+echo "not a trace" > "$tmp/junk.db"
+"$coscope" tui "$tmp/junk.db" > "$tmp/o" 2> "$tmp/e" < /dev/null
+check "not a trace: status" $? 2
+check "not a trace: one line" "$(wc -l < "$tmp/e" | tr -d ' ')" 1
+
+echo "tui: $pass checks passed, $fail failed"
+[ "$fail" -eq 0 ]
