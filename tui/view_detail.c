@@ -144,7 +144,7 @@ static void chain(tui_app *a, int idx)
     section("Await chain at the cursor");
     if (n <= 1 && (n == 0 || links[0].state != TUI_WAITING)) {
         add(new_line(1), TUI_L_DIM, "(not waiting at the cursor)");
-        if (n == 0) return;
+        return;
     }
     for (int i = 0; i < n; i++) {
         const tui_link *k = &links[i];

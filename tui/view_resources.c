@@ -227,11 +227,13 @@ static void detail_draw(tui_app *a, WINDOW *w)
     if (tui_model_resource_at(a->m, idx, a->t, &at) == 0) {
         char hb[200], wb[200];
         int xx = tui_putf(w, y, 2, 0, A_NORMAL, "at the cursor: ");
-        xx += tui_putf(w, y, 2 + xx, 0, tui_attr(TUI_L_RUNNING), "held by %s",
-                       ids(at.holders, at.nholders, at.nholders_total, hb, sizeof hb));
-        tui_putf(w, y, 2 + xx, 0, tui_attr(TUI_L_WAITING), "  waiters %s",
+        if (at.depth < 0 || at.nholders_total)   /* a queue is not held: its depth says more */
+            xx += tui_putf(w, y, 2 + xx, 0, tui_attr(TUI_L_RUNNING), "held by %s  ",
+                           ids(at.holders, at.nholders, at.nholders_total, hb, sizeof hb));
+        else
+            xx += tui_putf(w, y, 2 + xx, 0, A_BOLD, "%lld in the queue  ", (long long)at.depth);
+        tui_putf(w, y, 2 + xx, 0, tui_attr(TUI_L_WAITING), "waiters %s",
                  ids(at.waiters, at.nwaiters, at.nwaiters_total, wb, sizeof wb));
-        if (at.depth >= 0) tui_putf(w, y, wd - 14, 14, A_BOLD, "depth %lld", (long long)at.depth);
         y++;
     }
     if (is_queue(x)) {

@@ -14,7 +14,7 @@
 #   - the cursor: g / G / t TIME / . (next event);
 #   - the SQL prompt shows a result and SQLite's error; a filter narrows the
 #     Tasks list and Esc brings the rest back;
-#   - q, SIGTERM: the process is gone and the terminal is given back (the
+#   - q, SIGTERM, SIGSEGV: the process is gone and the terminal is given back (the
 #     UI is off the screen, stty says icanon and echo again); a too-small
 #     terminal says so and still quits on q; bad usage and bad files are
 #     refused before the terminal is touched.
@@ -253,6 +253,15 @@ kill -TERM "$(cat "$tmp/pid")"
 see "SIGTERM: the process ends" "tui exited"
 see "SIGTERM: terminal given back" "icanon echo"
 gone "SIGTERM: no UI left" "STATE AT CURSOR"
+
+# A crash of the UI itself (SIGSEGV here, sent from outside): the handler
+# gives the terminal back and the process dies of the same signal.
+start 100 30
+see "SIGSEGV: running" "STATE AT CURSOR"
+kill -SEGV "$(cat "$tmp/pid")"
+see "SIGSEGV: dies of it (128+11)" "tui exited 139"
+see "SIGSEGV: terminal given back" "icanon echo"
+gone "SIGSEGV: no UI left" "STATE AT CURSOR"
 
 # ---- another program: many tasks, a queue -----------------------------------
 
