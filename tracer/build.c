@@ -54,6 +54,9 @@ int tr_builder_new(tr_builder **out, sqlite3 *db)
     r = r ? r : prep(b, &b->upd_detached, "UPDATE tasks SET detached = 1 WHERE id = ?");
     r = r ? r : tr_batch_register(db);
     r = r ? r : tr_writer_new(&b->writer, db);
+    r = r ? r : tr_exec(db, TR_TIMELINE_TABLE);
+    r = r ? r : tr_batch_init(&b->lod, db, b->writer, "OR REPLACE INTO timeline(task, level, bucket, busy, waited, kind, flags, last)",
+                              NULL, 8, 1 << 14);
     r = r ? r : tr_batch_init(&b->ev, db, b->writer, "INTO events(ts, ring, task, kind, resource, arg, loc)", NULL, 7, 1 << 14);
     /* Step rows, most of the spans of a trace, leave out what is the same for all of
      * them: 11 cells a row instead of 14 (8% of a build). */
@@ -82,6 +85,7 @@ static void flush_batches(tr_builder *b, int spans)
 {
     int r = tr_batch_flush(&b->ev);
     if (r == 0) r = tr_batch_flush(&b->tk);
+    if (r == 0) r = tr_batch_flush(&b->lod);
     if (r == 0 && spans) r = tr_spans_flush(b);
     int w = tr_writer_sync(b->writer);
     if (r == 0) r = w;
@@ -103,6 +107,7 @@ void tr_builder_free(tr_builder *b)
     tr_batch_free(&b->st);
     tr_batch_free(&b->sp);
     tr_batch_free(&b->tk);
+    tr_batch_free(&b->lod);
     tr_writer_free(b->writer);
     free(b->spans);
     free(b->fetch_buf);
@@ -204,6 +209,7 @@ int64_t tr_builder_step(tr_builder *b, int64_t max_events)
             }
         }
     }
+    if (max_events > 0) tr_replay_live(b); /* a live build: open timeline buckets are read now too */
     flush_batches(b, max_events > 0);  /* a live build: its spans are read now */
     if (b->err) return b->err;
     tr_meta_set_int(b->db, "built_seq", b->built_seq);
@@ -242,7 +248,7 @@ int tr_build_complete(sqlite3 *db, tr_progress_fn *progress, void *ctx)
     tr_db_journal_for_build(db);
     /* Interrupted build (or a recorder that died): redo it from the chunks. */
     int r = tr_exec(db, "BEGIN; DELETE FROM events; DELETE FROM spans; DELETE FROM tasks; DELETE FROM resources;"
-                        "DELETE FROM threads; DELETE FROM warnings; DELETE FROM resource_stats;"
+                        "DELETE FROM threads; DELETE FROM warnings; DELETE FROM resource_stats;" TR_TIMELINE_TABLE "; DELETE FROM timeline;"
                         "DELETE FROM meta WHERE key = 'built_seq';");
     if (r < 0) return r;
     tr_builder *b;

@@ -10,6 +10,28 @@
 #include "map.h"
 #include <stdbool.h>
 
+/* lod.c: a task's timeline summary (table `timeline`) as it is built. */
+#define TR_LOD_LEVELS 6
+#define TR_LOD_SHIFT0 14          /* level L: buckets of 2^(14 + 4L) ns */
+enum { TR_LOD_NONE = 0, TR_LOD_RUN = 1, TR_LOD_WAIT = 2 /* + the wait kind */ };
+#define TR_LOD_HOLDING 0x80       /* in `last`: it held a lock at the bucket's end */
+enum { TR_LOD_F_LOG = 1, TR_LOD_F_MARK = 2, TR_LOD_F_REGION = 4, TR_LOD_F_WARN = 8, TR_LOD_F_HOLD = 16 };
+typedef struct tr_lod_acc {
+    int64_t bucket;           /* valid only if used */
+    int64_t busy, waited;     /* ns of the bucket spent running, waiting */
+    int64_t best;             /* the longest wait part in it: best_kind is its kind */
+    uint8_t best_kind, flags, used, dirty; /* dirty: has news not written yet */
+} tr_lod_acc;
+typedef struct tr_lod {
+    int64_t ts;               /* the summary is complete up to here */
+    uint8_t state, hold;      /* since ts: TR_LOD_*; holding a lock */
+    tr_lod_acc acc[TR_LOD_LEVELS]; /* the open bucket of each level */
+} tr_lod;
+void tr_lod_state(tr_builder *b, uint64_t task, tr_lod *l, int64_t ts, int state, int holding);
+void tr_lod_flag(tr_builder *b, uint64_t task, tr_lod *l, int64_t ts, int flag);
+/* Write the open buckets (after catching up to ts, if ts >= 0). */
+void tr_lod_flush(tr_builder *b, uint64_t task, tr_lod *l, int64_t ts);
+
 typedef struct tstate {
     int64_t spawn_ts, start_ts, step_start, step_end, await_start;
     int64_t busy, wait;
@@ -24,6 +46,7 @@ typedef struct tstate {
     uint64_t parent, name_id; /* from its spawn; 0 if not seen (spawned before tracing began) */
     uint32_t spawn_loc;
     uint8_t detached;
+    tr_lod lod;
 } tstate;
 
 /* Contention figures of one lock, semaphore or queue (resource_stats). */
@@ -69,6 +92,7 @@ struct tr_builder {
     tr_map names;             /* task id -> its name's string id, kept after the task ends (labels) */
     tr_writer *writer;        /* runs the batches' inserts; NULL: they run on this thread */
     tr_batch ev, st, sp, tk;  /* rows written in bulk: events, step spans, other spans, tasks */
+    tr_batch lod;             /* timeline rows (lod.c) */
     tr_span_row *spans;       /* spans not written yet (spanrows.c) */
     size_t nspans, capspans;
     uint64_t span_id;         /* the last span id given */
@@ -92,6 +116,7 @@ static inline void cell_text(tr_cell *c, const char *s) { c->type = s ? TR_CELL_
 /* replay.c: events -> rows */
 void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e); /* ctx: the builder; tr_chunk_decode's callback */
 void tr_replay_close(tr_builder *b);                            /* at the end of the trace */
+void tr_replay_live(tr_builder *b);                             /* a live slice ends: write what is open */
 
 /* build.c */
 void tr_bstep(tr_builder *b, sqlite3_stmt *st);            /* step + reset, first error kept in b->err */

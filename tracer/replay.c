@@ -236,6 +236,8 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
                 t->in_step = 1;
                 t->step_start = ts;
             }
+            t->lod.ts = ts;
+            t->lod.state = kind == TR_RESUME ? TR_LOD_WAIT + CO_WAIT_NONE : kind == TR_START ? TR_LOD_NONE : TR_LOD_RUN;
             task_row(b, task, t, -1, "pending", 0, 0);
         }
     }
@@ -254,6 +256,7 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
         t->parent = e->res;
         t->name_id = e->arg;
         t->spawn_loc = loc;
+        t->lod.ts = ts;
         uint64_t *name = e->arg ? tr_map_put(&b->names, task) : NULL;
         if (name) *name = e->arg;
         task_row(b, task, t, -1, "pending", 0, 0);
@@ -261,6 +264,7 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
     }
     case TR_START:
         if (!t) break;
+        tr_lod_state(b, task, &t->lod, ts, TR_LOD_RUN, t->nheld);
         t->start_ts = ts;
         t->step_start = ts;
         t->step_loc = 0;
@@ -269,6 +273,7 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
     case TR_AWAIT:
         if (!t) break;
         close_step(b, task, t, ts, loc);
+        tr_lod_state(b, task, &t->lod, ts, TR_LOD_WAIT + (int)(e->arg & 0xff), t->nheld);
         t->in_await = 1;
         t->await_start = ts;
         t->await_kind = (uint8_t)(e->arg & 0xff);
@@ -310,6 +315,7 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
         t->step_start = ts;
         t->step_loc = t->await_loc;
         t->in_step = 1;
+        tr_lod_state(b, task, &t->lod, ts, TR_LOD_RUN, t->nheld);
         break;
     }
     case TR_END: {
@@ -326,6 +332,8 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
         t->ended = 1;
         const char *state = result >= 0 ? "done" : result == -ECANCELED ? "cancelled" : "failed";
         task_row(b, task, t, ts, state, result, 1);
+        tr_lod_state(b, task, &t->lod, ts, TR_LOD_NONE, 0);
+        tr_lod_flush(b, task, &t->lod, -1);
         tr_map_del(&b->tasks, task);
         break;
     }
@@ -344,16 +352,24 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
     case TR_LOCK_ACQ:
     case TR_SEM_ACQ:
         open_hold_owned(b, 'h', e->res, task, ts, loc, kind == TR_LOCK_ACQ);
+        if (t) tr_lod_state(b, task, &t->lod, ts, t->lod.state, t->nheld);
         break;
     case TR_LOCK_REL:
     case TR_SEM_REL:
         close_hold(b, 'h', TR_SPAN_HOLD, e->res, task, ts, loc, ring);
+        if (t) tr_lod_state(b, task, &t->lod, ts, t->lod.state, t->nheld);
+        break;
+    case TR_LOG:
+    case TR_MARK:
+        if (t) tr_lod_flag(b, task, &t->lod, ts, kind == TR_LOG ? TR_LOD_F_LOG : TR_LOD_F_MARK);
         break;
     case TR_REGION_BEGIN:
         open_hold(b, 'r', e->res, task, ts, loc);
+        if (t) tr_lod_flag(b, task, &t->lod, ts, TR_LOD_F_REGION);
         break;
     case TR_REGION_END:
         close_hold(b, 'r', TR_SPAN_REGION, e->res, task, ts, loc, ring);
+        if (t) tr_lod_flag(b, task, &t->lod, ts, TR_LOD_F_REGION);
         break;
     case TR_WORK_BEGIN: /* on a pool thread; task = the task that submitted it */
         open_hold(b, 'w', e->res, task, ts, loc);
@@ -396,6 +412,7 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
         break;
     case TR_WARN:
         tr_on_warn(b, e, ts, loc);
+        if (t) tr_lod_flag(b, task, &t->lod, ts, TR_LOD_F_WARN);
         break;
     case TR_STACK_TEXT:
         if (t) t->wd_stack = e->res;
@@ -441,5 +458,15 @@ void tr_replay_close(tr_builder *b)
             if (tr_contended_kind(t->await_kind)) tr_rs_wait(b, t->await_res, id, end - t->await_start);
         }
         task_row(b, id, t, -1, t->in_await ? "waiting" : t->start_ts ? "ready" : "pending", 0, 0);
+        tr_lod_flush(b, id, &t->lod, end);
+    }
+}
+
+void tr_replay_live(tr_builder *b)
+{
+    for (size_t i = 0; i < b->tasks.cap; i++) {
+        if (!b->tasks.keys[i]) continue;
+        tstate *t = (tstate *)(b->tasks.vals + i * b->tasks.vsize);
+        tr_lod_flush(b, b->tasks.keys[i], &t->lod, -1); /* not advanced: other rings may be behind max_ts */
     }
 }

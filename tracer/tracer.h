@@ -18,6 +18,14 @@
 
 #define TR_SCHEMA_VERSION 2
 
+/* The timeline's levels of detail (lod.c).  Traces made before it have
+ * none: the builder adds the table when it rebuilds one, readers fall back
+ * to spans. */
+#define TR_TIMELINE_TABLE \
+    "CREATE TABLE IF NOT EXISTS timeline(task INTEGER NOT NULL, level INTEGER NOT NULL, bucket INTEGER NOT NULL," \
+    "  busy INTEGER NOT NULL, waited INTEGER NOT NULL, kind INTEGER NOT NULL, flags INTEGER NOT NULL," \
+    "  last INTEGER NOT NULL, PRIMARY KEY (task, level, bucket)) WITHOUT ROWID"
+
 /* ---- encode.c: chunk blobs --------------------------------------------- */
 
 /* Events of one ring, delta/varint encoded.  Owned by the recorder thread. */

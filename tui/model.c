@@ -390,6 +390,10 @@ void tui_model_close(tui_model *m)
     sqlite3_finalize(m->st_holds_at);
     sqlite3_finalize(m->st_chunk);
     sqlite3_finalize(m->st_string);
+    sqlite3_finalize(m->st_lod_rows);
+    sqlite3_finalize(m->st_lod_before);
+    sqlite3_finalize(m->st_tl_spans);
+    free(m->tl_acc);
     tr_reader_close(&m->rd);
     tui__free_events(m);
     tui__free_res(m);

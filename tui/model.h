@@ -199,6 +199,16 @@ typedef struct tui_table {
 } tui_table;
 #define TUI_SQL_MAX_ROWS 10000
 
+/* One cell of a task's row in the timeline: what the task did over the
+ * cell's interval of time. */
+typedef struct tui_cell {
+    uint8_t busy8;              /* eighths of the cell's time it ran, 0..8 */
+    uint8_t wait8;              /* eighths of the cell's time it waited, 0..8 */
+    uint8_t wait;               /* co_wait_kind of the longest wait in the cell; valid only if wait8 > 0 */
+    uint8_t ticks;              /* TUI_TICK_*: what happened in the cell */
+} tui_cell;
+enum { TUI_TICK_LOG = 1, TUI_TICK_MARK = 2, TUI_TICK_REGION = 4, TUI_TICK_WARN = 8, TUI_TICK_HOLD = 16 };
+
 /* Columns of the Tasks view, for sorting. */
 enum tui_col { TUI_COL_ID, TUI_COL_NAME, TUI_COL_STATE, TUI_COL_BUSY, TUI_COL_WAIT, TUI_COL_TOTAL, TUI_COL_STEPS,
                TUI_COL_AWAITS, TUI_COL_SPAWNED_AT, TUI_COL_COUNT };
@@ -253,6 +263,13 @@ size_t tui_model_task_events(tui_model *m, int idx, int64_t t, size_t cap, const
 /* The task's recorded stack (a slow step's watchdog stack nearest before
  * t, or the first one), "" if none. */
 const char *tui_model_task_stack(tui_model *m, int idx, int64_t t);
+
+/* Task idx's row of the timeline over [from, to), cut into ncells equal
+ * cells, into out.  Zoomed out, from the levels of detail the builder
+ * wrote (table timeline: at most 16 rows a cell, whatever the trace's
+ * size); zoomed in finer than 16 us a cell, from the spans.  Returns 0 or
+ * a negative errno. */
+int tui_model_timeline(tui_model *m, int idx, int64_t from, int64_t to, int ncells, tui_cell *out);
 
 /* ---- moving the cursor ------------------------------------------------- */
 

@@ -14,7 +14,9 @@
  * lock -> holder) and the cycle of the deadlock, drawn as a cycle; sort
  * and filter of the Tasks rows; the holder and waiters of a resource at t;
  * jumping to a warning (its task and moment); stepping by event; the SQL
- * prompt's parameters and errors; a file that is not a trace. */
+ * prompt's parameters and errors; the timeline's cells at three zooms (the
+ * spans, the levels of detail) and over the whole run; a file that is not
+ * a trace. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>
@@ -383,6 +385,49 @@ static void test_events(void **state)
     assert_int_equal(tui_model_step_event(m, tui_model_info(m)->duration_ns, 1, -1, &any), -ENOENT);
 }
 
+/* The cell of the timeline holding t, at a zoom of `span` ns over 100 cells. */
+static tui_cell cell_at(int idx, int64_t t, int64_t span)
+{
+    tui_cell c[100];
+    int64_t from = t - span / 2;
+    assert_int_equal(tui_model_timeline(m, idx, from, from + span, 100, c), 0);
+    return c[50];
+}
+
+static void test_timeline(void **state)
+{
+    (void)state;
+    int w = task_named("waiter"), h = task_named("holder");
+    int64_t mid = mid_of_lock_wait();
+    /* At three zooms -- the spans themselves (10 us a cell), the finest
+     * level of detail (1 ms), a coarse one (100 ms) -- the waiter waits on
+     * the lock while the holder sleeps holding it. */
+    int64_t spans[] = { 1000000, 100000000 };
+    for (int i = 0; i < 2; i++) {
+        tui_cell c = cell_at(w, mid, spans[i]);
+        assert_int_equal(c.busy8, 0);
+        assert_int_equal(c.wait8, 8);
+        assert_int_equal(c.wait, CO_WAIT_LOCK);
+        c = cell_at(h, mid, spans[i]);
+        assert_int_equal(c.wait8, 8);
+        assert_int_equal(c.wait, CO_WAIT_SLEEP);
+        assert_true(c.ticks & TUI_TICK_HOLD);
+    }
+    /* The whole run in 100 cells: every task's row has something; the
+     * failer's ends early; the deadlock's warning shows on teller_ba's row. */
+    const tui_info *i = tui_model_info(m);
+    tui_cell c[100];
+    int warn_cells = 0;
+    assert_int_equal(tui_model_timeline(m, task_named("teller_ba"), 0, i->duration_ns + 1, 100, c), 0);
+    for (int k = 0; k < 100; k++) warn_cells += (c[k].ticks & TUI_TICK_WARN) != 0;
+    assert_int_equal(warn_cells, 1);
+    assert_int_equal(tui_model_timeline(m, task_named("failer"), 0, i->duration_ns + 1, 100, c), 0);
+    int alive = 0;
+    for (int k = 0; k < 100; k++) alive += c[k].busy8 + c[k].wait8 > 0;
+    assert_true(alive > 0 && alive < 10);
+    assert_int_equal(c[99].busy8 + c[99].wait8, 0);
+}
+
 static void test_sql(void **state)
 {
     (void)state;
@@ -433,6 +478,7 @@ int main(void)
         cmocka_unit_test(test_resource_at),
         cmocka_unit_test(test_sort_and_filter),
         cmocka_unit_test(test_events),
+        cmocka_unit_test(test_timeline),
         cmocka_unit_test(test_sql),
         cmocka_unit_test(test_bad_file),
     };
