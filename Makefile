@@ -103,6 +103,11 @@ $(BUILD)/tests/tracer/progs/%: tests/tracer/progs/%.c $(BUILD)/libcoscope.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CO_CFLAGS) $(CFLAGS) -Iruntime $< -o $@ $(LDFLAGS) $(BUILD)/libcoscope.a $(LIBS)
 
+# The TUI's figures are its model's: bench/tui links it.
+$(BUILD)/bench/tui: bench/tui.c $(TUI_MODEL_OBJ) $(BUILD)/libcoscope.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CO_CFLAGS) $(CFLAGS) -Iruntime -Itracer $< -o $@ $(LDFLAGS) $(TUI_MODEL_OBJ) $(BUILD)/libcoscope.a $(LIBS)
+
 $(BUILD)/bench/%: bench/%.c bench/bench.h $(BUILD)/libcoscope.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CO_CFLAGS) $(CFLAGS) -Iruntime -Itracer $< -o $@ $(LDFLAGS) $(BUILD)/libcoscope.a $(LIBS)

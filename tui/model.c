@@ -153,34 +153,52 @@ int tui_model_task_index(tui_model *m, int64_t id)
     return t ? (int)(t - m->tasks) : -1;
 }
 
+/* Read the tasks table.  The first time, every row.  On a refresh of a
+ * trace being recorded, only what can have changed: tasks new since the
+ * last read (ids only grow) and rows rewritten because their task ended
+ * since (a task's row is written at its spawn and again at its end), with
+ * a second of margin for builders that replay threads out of step. */
 static int load_tasks(tui_model *m)
 {
     sqlite3_stmt *st;
     const char *sql = "SELECT t.id, t.name, t.parent, t.ring, t.spawn_loc, t.spawn_ts, t.start_ts, t.end_ts, t.state,"
-                      " t.result, t.detached, t.steps, t.awaits, t.busy_ns, t.wait_ns FROM tasks t ORDER BY t.id";
+                      " t.result, t.detached, t.steps, t.awaits, t.busy_ns, t.wait_ns FROM tasks t"
+                      " WHERE t.id > ?1 OR t.end_ts >= ?2 OR ?3 ORDER BY t.id";
     if (sqlite3_prepare_v2(m->db, sql, -1, &st, NULL) != SQLITE_OK) return -EILSEQ;
-    size_t cap = m->ntasks, n = 0;
+    int first = m->ntasks == 0 || !m->tasks_partial_ok;
+    int64_t max_id = m->ntasks ? m->tasks[m->ntasks - 1].id : 0;
+    sqlite3_bind_int64(st, 1, first ? INT64_MIN : max_id);
+    sqlite3_bind_int64(st, 2, first ? INT64_MIN : m->tasks_read_upto - 1000000000);
+    sqlite3_bind_int(st, 3, first);
+    size_t cap = m->tasks_cap, n = first ? 0 : m->ntasks;
     tui_task *tasks = m->tasks;
-    int rc;
+    int rc, added = 0;
     int64_t end = m->info.duration_ns;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap ? 2 * cap : 1024;
-            tui_task *nt = realloc(tasks, cap * sizeof *nt);
-            if (!nt) {
-                rc = SQLITE_NOMEM;
-                break;
-            }
-            tasks = nt;
-        }
         int64_t id = sqlite3_column_int64(st, 0);
-        /* A refresh keeps what it read before: the name and spawn site of a
-         * task never change, and re-interning them would grow the pool. */
-        tui_task *old = NULL;
-        if (n < m->ntasks && tasks[n].id == id) old = &tasks[n];
-        tui_task t = { 0 };
+        tui_task *slot;
+        if (!first && id <= max_id) {
+            int i = tui_model_task_index(m, id);
+            if (i < 0) continue; /* not in the last read: ids out of order in a hostile file */
+            slot = &tasks[i];
+        } else {
+            if (n == cap) {
+                cap = cap ? 2 * cap : 1024;
+                tui_task *nt = realloc(tasks, cap * sizeof *nt);
+                if (!nt) {
+                    rc = SQLITE_NOMEM;
+                    break;
+                }
+                tasks = m->tasks = nt;
+            }
+            slot = &tasks[n++];
+            memset(slot, 0, sizeof *slot);
+            /* Names and spawn sites never change: interned once. */
+            slot->name = tui__intern(m, col_text(st, 1));
+            added = 1;
+        }
+        tui_task t = *slot;
         t.id = id;
-        t.name = old ? old->name : tui__intern(m, col_text(st, 1));
         t.parent = col_int(st, 2, 0);
         t.ring = (uint32_t)col_int(st, 3, 0);
         const tui_loc *l = tui__loc(m, col_int(st, 4, 0));
@@ -197,33 +215,43 @@ static int load_tasks(tui_model *m)
         t.awaits = col_int(st, 12, 0);
         t.busy_ns = col_int(st, 13, 0);
         t.wait_ns = col_int(st, 14, 0);
-        t.total_ns = (t.end_ts >= 0 ? t.end_ts : end) - t.spawn_ts;
-        if (t.total_ns < 0) t.total_ns = 0;
-        tasks[n++] = t;
+        *slot = t;
     }
     sqlite3_finalize(st);
     m->tasks = tasks;
+    m->tasks_cap = cap;
     if (rc != SQLITE_DONE) return rc == SQLITE_NOMEM ? -ENOMEM : -EILSEQ;
-    /* An id is the primary key, so the rows come sorted and unique; the
-     * tree below relies on that, so do not take it on trust. */
-    qsort(tasks, n, sizeof *tasks, cmp_task);
-    m->ntasks = n;
+    m->tasks_read_upto = end;
+    m->tasks_partial_ok = 1;
+    if (first || added) {
+        /* An id is the primary key, so the rows come sorted and unique;
+         * lookups rely on that, so do not take it on trust. */
+        qsort(tasks, n, sizeof *tasks, cmp_task);
+        m->ntasks = n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        tui_task *t = &tasks[i];
+        t->total_ns = (t->end_ts >= 0 ? t->end_ts : end) - t->spawn_ts;
+        if (t->total_ns < 0) t->total_ns = 0;
+    }
     tui_at_cache *at = realloc(m->at, (n ? n : 1) * sizeof *at);
     if (!at) return -ENOMEM;
     m->at = at;
-    memset(m->at, 0, n * sizeof *at);
-    /* The tree: children in spawn (id) order, linked from their parent.
-     * Built backwards so each child is pushed in front of later ones. */
-    for (size_t i = 0; i < n; i++) {
-        tasks[i].first_child = tasks[i].next_sibling = -1;
-        tasks[i].parent_idx = tasks[i].parent && tasks[i].parent != tasks[i].id
-                                  ? tui_model_task_index(m, tasks[i].parent) : -1;
-    }
-    for (size_t i = n; i-- > 0;) {
-        int p = tasks[i].parent_idx;
-        if (p < 0) continue;
-        tasks[i].next_sibling = tasks[p].first_child;
-        tasks[p].first_child = (int32_t)i;
+    memset(m->at, 0, n * sizeof *at); /* states at t may have changed with the new rows */
+    if (first || added) {
+        /* The tree: children in spawn (id) order, linked from their parent.
+         * Built backwards so each child is pushed in front of later ones. */
+        for (size_t i = 0; i < n; i++) {
+            tasks[i].first_child = tasks[i].next_sibling = -1;
+            tasks[i].parent_idx = tasks[i].parent && tasks[i].parent != tasks[i].id
+                                      ? tui_model_task_index(m, tasks[i].parent) : -1;
+        }
+        for (size_t i = n; i-- > 0;) {
+            int p = tasks[i].parent_idx;
+            if (p < 0) continue;
+            tasks[i].next_sibling = tasks[p].first_child;
+            tasks[p].first_child = (int32_t)i;
+        }
     }
     m->info.ntasks = n;
     return 0;
@@ -354,6 +382,11 @@ int tui_model_open(tui_model **out, const char *path, void (*progress)(void *ctx
                     " ORDER BY start");
     if (r == 0) r = prepare(m, &m->st_chunk, "SELECT ring, data FROM chunks WHERE seq = ?");
     if (r == 0) r = prepare(m, &m->st_string, "SELECT text FROM strings WHERE id = ?");
+    /* One read transaction for everything the model asks: without it each
+     * statement takes and drops SQLite's file lock (two fcntl and an fstat
+     * per probe: most of the time of the await tree of 100k tasks).  A
+     * refresh ends it to see what the recorder committed since. */
+    if (r == 0) r = tr_exec(m->db, "BEGIN");
     if (r == 0) r = tui__load(m);
     if (r < 0) {
         snprintf(why, cap, "%s: %s (%s)", path,
@@ -372,7 +405,8 @@ int tui_model_refresh(tui_model *m)
     int64_t seq = m->max_seq;
     size_t ntasks = m->ntasks, nwarn = m->nwarn;
     int was_recording = m->info.recording;
-    int r = tui__load(m);
+    int r = tr_exec(m->db, "COMMIT; BEGIN");
+    if (r == 0) r = tui__load(m);
     if (r < 0) return r;
     return m->max_seq != seq || m->ntasks != ntasks || m->nwarn != nwarn || m->info.recording != was_recording;
 }

@@ -367,68 +367,84 @@ static int of_task(const tr_rec *r, uint64_t id)
     return r->task == id || ((r->kind_loc & 0xff) == TR_CANCEL && r->res == id);
 }
 
+typedef struct interval {
+    int64_t a, b;
+} interval;
+
+static int cmp_interval(const void *x, const void *y)
+{
+    int64_t p = ((const interval *)x)->a, q = ((const interval *)y)->a;
+    return p < q ? -1 : p > q;
+}
+
+/* The task's steps nearest t (up to k each side), plus its spawn: a task's
+ * own events happen only while it runs, so only the chunks under these
+ * intervals can hold them. */
+static size_t step_intervals(tui_model *m, const tui_task *k, int64_t t, int lim, interval *out)
+{
+    static const char *const sql[2] = {
+        "SELECT start, end FROM spans WHERE task = ?1 AND kind = 'step' AND start <= ?2 ORDER BY start DESC LIMIT ?3",
+        "SELECT start, end FROM spans WHERE task = ?1 AND kind = 'step' AND start > ?2 ORDER BY start LIMIT ?3",
+    };
+    size_t n = 0;
+    out[n++] = (interval){ k->spawn_ts, k->spawn_ts };
+    for (int side = 0; side < 2; side++) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(m->db, sql[side], -1, &st, NULL) != SQLITE_OK) continue;
+        sqlite3_bind_int64(st, 1, k->id);
+        sqlite3_bind_int64(st, 2, t);
+        sqlite3_bind_int(st, 3, lim);
+        while (sqlite3_step(st) == SQLITE_ROW)
+            out[n++] = (interval){ sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1) };
+        sqlite3_finalize(st);
+    }
+    qsort(out, n, sizeof *out, cmp_interval);
+    return n;
+}
+
 size_t tui_model_task_events(tui_model *m, int idx, int64_t t, size_t cap, const tui_event **out, size_t *at_cursor)
 {
     *out = NULL;
     *at_cursor = 0;
     if (idx < 0 || (size_t)idx >= m->ntasks || cap == 0) return 0;
+    if (cap > 4096) cap = 4096;
     const tui_task *k = &m->tasks[idx];
     uint64_t id = (uint64_t)k->id;
-    /* Walk the task's ring outward from the chunk at t, both ways, until
-     * enough events are found or too many chunks were read: the list is a
-     * window on the task's life around the cursor. */
-    size_t before_want = cap / 2, n_before = 0, n_after = 0;
-    size_t mid = m->nchunks;
-    for (size_t ci = 0; ci < m->nchunks; ci++)
-        if (m->chunks[ci].ring == k->ring && m->chunks[ci].last >= t) {
-            mid = ci;
-            break;
-        }
-    if (!grow_events(m, 2 * cap + 2)) return 0;
-    tui_event *before = m->events, *after = m->events + cap + 1;
-    const int max_chunks = 48;
-    int read = 0;
-    /* backwards: chunks up to mid (inclusive of events < t in mid) */
-    size_t start_ci = mid < m->nchunks ? mid : m->nchunks;
-    for (size_t ci = start_ci + 1; ci-- > 0 && read < max_chunks && n_before < cap;) {
-        if (ci >= m->nchunks || m->chunks[ci].ring != k->ring) continue;
-        if (m->chunks[ci].last < k->spawn_ts) break;
-        if (k->end_ts >= 0 && m->chunks[ci].first > k->end_ts && ci != start_ci) continue;
-        const tui_decoded *d = tui__decode(m, ci);
-        read++;
-        for (size_t i = d ? d->n : 0; i-- > 0 && n_before < cap;) {
-            if (d->ns[i] >= t || !of_task(&d->recs[i], id)) continue;
-            tui__describe(m, &before[n_before++], &d->recs[i], d->ns[i], d->ring);
+    /* Each step gives at least two events (its resume, its await), so
+     * cap/2 steps a side cover the window. */
+    int lim = (int)(cap / 2 + 1);
+    interval *iv = malloc(((size_t)lim * 2 + 1) * sizeof *iv);
+    if (!iv) return 0;
+    size_t niv = step_intervals(m, k, t, lim, iv);
+    /* Every matching event of the chunks under those intervals, in time order. */
+    size_t n = 0;
+    size_t last_ci = SIZE_MAX;
+    for (size_t v = 0; v < niv; v++) {
+        for (size_t ci = 0; ci < m->nchunks; ci++) {
+            const tui_chunk *c = &m->chunks[ci];
+            if (c->ring != k->ring || c->last < iv[v].a || c->first > iv[v].b) continue;
+            if (last_ci != SIZE_MAX && ci <= last_ci) continue; /* decoded for an earlier interval */
+            last_ci = ci;
+            const tui_decoded *d = tui__decode(m, ci);
+            for (size_t i = 0; d && i < d->n; i++) {
+                if (!of_task(&d->recs[i], id)) continue;
+                if (!grow_events(m, n + 1)) break;
+                tui__describe(m, &m->events[n++], &d->recs[i], d->ns[i], d->ring);
+            }
         }
     }
-    read = 0;
-    for (size_t ci = mid; ci < m->nchunks && read < max_chunks && n_after < cap; ci++) {
-        if (m->chunks[ci].ring != k->ring) continue;
-        if (k->end_ts >= 0 && m->chunks[ci].first > k->end_ts) break;
-        const tui_decoded *d = tui__decode(m, ci);
-        read++;
-        for (size_t i = 0; d && i < d->n && n_after < cap; i++) {
-            if (d->ns[i] < t || !of_task(&d->recs[i], id)) continue;
-            tui__describe(m, &after[n_after++], &d->recs[i], d->ns[i], d->ring);
-        }
-    }
-    /* Keep about half before the cursor, more of one side if the other is short. */
-    size_t keep_before = n_before < before_want ? n_before : before_want;
-    size_t keep_after = n_after < cap - keep_before ? n_after : cap - keep_before;
-    if (keep_before + keep_after < cap && n_before > keep_before) {
-        size_t more = cap - keep_before - keep_after;
-        keep_before += n_before - keep_before < more ? n_before - keep_before : more;
-    }
-    /* before[] is newest first: reverse into place, then the after part. */
-    tui_event *tmp = malloc((keep_before + 1) * sizeof *tmp);
-    if (!tmp) return 0;
-    for (size_t i = 0; i < keep_before; i++) tmp[i] = before[keep_before - 1 - i];
-    memcpy(m->events, tmp, keep_before * sizeof *tmp);
-    free(tmp);
-    memmove(m->events + keep_before, after, keep_after * sizeof *after);
+    free(iv);
+    /* Chunks of one ring are in time order, and so are their events. */
+    size_t first = 0;
+    while (first < n && m->events[first].ts < t) first++;
+    size_t from = first > cap / 2 ? first - cap / 2 : 0;
+    if (n - from < cap && n >= cap) from = n - cap;
+    if (n < cap) from = 0;
+    size_t count = n - from < cap ? n - from : cap;
+    memmove(m->events, m->events + from, count * sizeof *m->events);
     *out = m->events;
-    *at_cursor = keep_before;
-    return keep_before + keep_after;
+    *at_cursor = first - from;
+    return count;
 }
 
 /* ---- queue depth ------------------------------------------------------------ */

@@ -57,7 +57,9 @@ struct tui_model {
     size_t nlocs;
 
     tui_task *tasks;         /* sorted by id */
-    size_t ntasks;
+    size_t ntasks, tasks_cap;
+    int tasks_partial_ok;    /* tasks were read once: a refresh reads only what changed */
+    int64_t tasks_read_upto; /* valid only if tasks_partial_ok: the trace's length at that read */
     tui_at_cache *at;        /* per task */
 
     tui_resource *res;       /* sorted by id */

@@ -1,0 +1,228 @@
+/* tui.c -- what the terminal UI costs on a big trace, measured through its
+ * model (tui/model.h: everything a frame asks), with the targets of issue
+ * 11 beside each figure.
+ *
+ * Usage: tui TRACE            the static figures (key=value lines)
+ *        tui --live TRACE S   poll a trace being recorded for S seconds:
+ *                             how far behind the program the model is
+ *
+ * A frame of the Tasks view asks for the rows sorted (40 shown) and each
+ * shown task's state at the cursor; the detail asks the await chain and
+ * the task's events; a timeline frame asks 40 rows of 120 cells.  Seeks go
+ * to random times (a fixed seed: the same times on every run). */
+#define _GNU_SOURCE
+#include "../tui/model.h"
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+static long peak_rss_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmHWM:", 6)) kb = atol(line + 6);
+    if (f) fclose(f);
+    return kb;
+}
+
+static uint64_t rng = 88172645463325252ull;
+static uint64_t next_rand(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+/* One frame of the Tasks view at t, sorted by col, and the detail of its first row. */
+static void tasks_frame(tui_model *m, int64_t t, int col)
+{
+    const int *rows;
+    size_t n = tui_model_task_rows(m, t, col, 0, NULL, &rows);
+    for (size_t i = 0; i < n && i < 40; i++) {
+        tui_at a;
+        tui_model_task_at(m, rows[i], t, &a);
+        tui_model_state_text(m, rows[i], &a);
+    }
+    if (n) {
+        tui_link l[32];
+        tui_model_chain(m, rows[0], t, l, 32);
+        const tui_event *ev;
+        size_t cur;
+        tui_model_task_events(m, rows[0], t, 40, &ev, &cur);
+    }
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The 40 tasks with the most steps: the rows a timeline would show. */
+static int busiest[40], nbusiest;
+static void pick_rows(tui_model *m)
+{
+    const tui_task *t;
+    size_t n = tui_model_tasks(m, &t);
+    for (size_t i = 0; i < n; i++) {
+        int k = nbusiest < 40 ? nbusiest++ : 39;
+        if (k == 39 && nbusiest == 40 && t[busiest[39]].steps >= t[i].steps) continue;
+        busiest[k] = (int)i;
+        while (k > 0 && t[busiest[k - 1]].steps < t[busiest[k]].steps) {
+            int x = busiest[k];
+            busiest[k] = busiest[k - 1];
+            busiest[k - 1] = x;
+            k--;
+        }
+    }
+}
+
+static int live(const char *path, double seconds)
+{
+    tui_model *m = NULL;
+    char why[600];
+    double t0 = now_ms();
+    while (!m && now_ms() - t0 < 5000) {
+        if (tui_model_open(&m, path, NULL, NULL, why, sizeof why) < 0) usleep(20000);
+    }
+    if (!m) {
+        fprintf(stderr, "tui --live: %s\n", why);
+        return 1;
+    }
+    /* The program's clock: ts 0 is meta.start_unix_ns; the model's newest
+     * visible event is info.duration_ns.  Lag = the difference, sampled
+     * every 50 ms while the program runs. */
+    tui_table tb;
+    int64_t start_unix = 0;
+    if (tui_model_sql(m, "SELECT value FROM meta WHERE key = 'start_unix_ns'", 0, 0, &tb) == 0 && tb.nrows)
+        start_unix = atoll(tb.cells[1]);
+    tui_table_free(&tb);
+    double lags[4096];
+    int n = 0;
+    int64_t first_events = -1, last_events = 0;
+    double first_ms = 0, last_ms = 0;
+    while (now_ms() - t0 < seconds * 1000 && n < 4096) {
+        usleep(50000);
+        if (tui_model_refresh(m) < 0) break;
+        const tui_info *i = tui_model_info(m);
+        struct timespec wall;
+        clock_gettime(CLOCK_REALTIME, &wall);
+        int64_t elapsed = (int64_t)wall.tv_sec * 1000000000 + wall.tv_nsec - start_unix;
+        if (!i->recording) break;
+        if (i->duration_ns > 0) lags[n++] = (double)(elapsed - i->duration_ns) / 1e6;
+        if (first_events < 0) {
+            first_events = i->events;
+            first_ms = now_ms();
+        }
+        last_events = i->events;
+        last_ms = now_ms();
+    }
+    if (n == 0) {
+        fprintf(stderr, "tui --live: no sample while the program ran\n");
+        tui_model_close(m);
+        return 1;
+    }
+    qsort(lags, (size_t)n, sizeof *lags, cmp_dbl);
+    printf("live_samples=%d\n", n);
+    printf("live_rate_evps=%.0f\n", last_ms > first_ms ? (double)(last_events - first_events) / ((last_ms - first_ms) / 1e3) : 0);
+    printf("live_lag_p50_ms=%.1f\n", lags[n / 2]);
+    printf("live_lag_p99_ms=%.1f\n", lags[(n * 99) / 100]);
+    printf("live_lag_max_ms=%.1f\n", lags[n - 1]);
+    tui_model_close(m);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 4 && !strcmp(argv[1], "--live")) return live(argv[2], atof(argv[3]));
+    if (argc != 2) {
+        fprintf(stderr, "usage: tui TRACE | tui --live TRACE SECONDS\n");
+        return 2;
+    }
+    char why[600];
+    tui_model *m;
+    double t0 = now_ms();
+    if (tui_model_open(&m, argv[1], NULL, NULL, why, sizeof why) < 0) {
+        fprintf(stderr, "tui: %s\n", why);
+        return 1;
+    }
+    const tui_info *info = tui_model_info(m);
+    tasks_frame(m, 0, TUI_COL_ID);
+    double open_ms = now_ms() - t0;
+    int64_t dur = info->duration_ns > 0 ? info->duration_ns : 1;
+    printf("events=%lld\ntasks=%zu\n", (long long)info->events, info->ntasks);
+    printf("open_ms=%.1f\n", open_ms);
+
+    double seek[50];
+    for (int i = 0; i < 50; i++) {
+        int64_t t = (int64_t)(next_rand() % (uint64_t)dur);
+        double s = now_ms();
+        tasks_frame(m, t, TUI_COL_ID);
+        seek[i] = now_ms() - s;
+    }
+    qsort(seek, 50, sizeof *seek, cmp_dbl);
+    printf("seek_p50_ms=%.2f\nseek_max_ms=%.2f\n", seek[25], seek[49]);
+
+    double step_max = 0;
+    for (int i = 0; i < 50; i++) {
+        int64_t t = (int64_t)(next_rand() % (uint64_t)dur), ts;
+        double s = now_ms();
+        tui_model_step_event(m, t, i & 1 ? 1 : -1, -1, &ts);
+        double e = now_ms() - s;
+        if (e > step_max) step_max = e;
+    }
+    printf("step_event_max_ms=%.2f\n", step_max);
+
+    double tree_max = 0;
+    for (int i = 0; i < 5; i++) {
+        int64_t t = (int64_t)(next_rand() % (uint64_t)dur);
+        const tui_tree_row *rows;
+        double s = now_ms();
+        tui_model_await_tree(m, t, &rows);
+        double e = now_ms() - s;
+        if (e > tree_max) tree_max = e;
+    }
+    printf("await_tree_max_ms=%.1f\n", tree_max);
+
+    double sort_max = 0;
+    for (int col = 0; col < TUI_COL_COUNT; col++) {
+        int64_t t = (int64_t)(next_rand() % (uint64_t)dur);
+        double s = now_ms();
+        tasks_frame(m, t, col);
+        double e = now_ms() - s;
+        if (e > sort_max) sort_max = e;
+    }
+    printf("sort_max_ms=%.1f\n", sort_max);
+
+    pick_rows(m);
+    tui_cell cells[120];
+    double tl_max = 0;
+    int64_t spans[] = { dur + 1, dur / 10, dur / 100, dur / 10000, dur / 1000000, 2000 };
+    for (size_t z = 0; z < sizeof spans / sizeof spans[0]; z++) {
+        int64_t w = spans[z] > 120 ? spans[z] : 120;
+        for (int rep = 0; rep < 3; rep++) {
+            int64_t from = w >= dur ? 0 : (int64_t)(next_rand() % (uint64_t)(dur - w));
+            double s = now_ms();
+            for (int r = 0; r < nbusiest; r++) tui_model_timeline(m, busiest[r], from, from + w, 120, cells);
+            double e = now_ms() - s;
+            if (e > tl_max) tl_max = e;
+        }
+    }
+    printf("timeline_max_ms=%.1f\n", tl_max);
+    printf("rss_mb=%.1f\n", (double)peak_rss_kb() / 1024);
+    tui_model_close(m);
+    return 0;
+}
