@@ -158,11 +158,10 @@ static void chain(tui_app *a, int idx)
             add(l, TUI_L_WARN, "  (a cycle)");
         } else if (k->is_task) {
             add(l, tui_state_look(k->state), "#%lld %s", (long long)k->id, k->name);
-            snprintf(b, sizeof b, "  %s", tui_state_name(k->state));
-            if (k->state == TUI_WAITING || k->state == TUI_RUNNING)
-                snprintf(b + strlen(b), sizeof b - strlen(b), " since %s", tui_fmt_time(k->since));
-            add(l, TUI_L_DIM, "%s", b);
+            /* The line before the time: on a narrow screen the time is what gets cut. */
+            add(l, TUI_L_DIM, "  %s", tui_state_name(k->state));
             add_at(l, TUI_L_DIM, k->at);
+            if (k->state == TUI_WAITING || k->state == TUI_RUNNING) add(l, TUI_L_DIM, "  since %s", tui_fmt_time(k->since));
         } else if (k->id == 0 && k->res_idx < 0) {
             add(l, TUI_L_NORMAL, "%s%s%s", co_wait_kind_name(k->wait), k->name && k->name[0] ? " " : "",
                 k->name ? k->name : "");

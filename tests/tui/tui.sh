@@ -164,11 +164,17 @@ keys .
 gone "120: . moves to the first event" "t=0ns /"
 keys t
 see "120: t opens the time prompt" "go to"
-type_text "7ms"
+type_text "0.5ms"
 keys Enter
-see "120: t 7ms" "t=7.000000ms /"
+see "120: t 0.5ms" "t=500.000us /"
+keys - - - - - - -
+see "120: - makes the step smaller, down to 1us" "step 1.00us"
+keys + +
+see "120: + makes it larger" "step 100us"
 keys ']'
-see "120: ] steps forward" "t=7.100000ms /"
+see "120: ] steps forward" "t=600.000us /"
+keys '[' '['
+see "120: [ steps back" "t=400.000us /"
 
 deadlock_checks 120
 
