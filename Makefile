@@ -158,11 +158,14 @@ bench: deps
 	@$(MAKE) --no-print-directory CFLAGS='-O2 -g' lib $(BENCH_BIN)
 	@sh bench/run.sh $(BUILD)
 
-# Run a sample (a lock-order deadlock) under the tracer and show the report.
+# Run the showcase (a crawler with a planted slow step and a contended
+# lock) under the tracer, then browse it in the TUI; without a terminal,
+# print the report instead.
 demo: deps
 	@$(MAKE) --no-print-directory lib $(BUILD)/coscope $(SAMPLE_BIN)
-	$(BUILD)/coscope run --force -o $(BUILD)/demo.db -- $(BUILD)/samples/deadlock
-	$(BUILD)/coscope report $(BUILD)/demo.db
+	$(BUILD)/coscope run --force -o $(BUILD)/demo.db -- $(BUILD)/samples/showcase
+	@if [ -t 0 ] && [ -t 1 ]; then $(BUILD)/coscope tui $(BUILD)/demo.db; \
+	else $(BUILD)/coscope report $(BUILD)/demo.db; fi
 	@echo "query it: $(BUILD)/coscope sql $(BUILD)/demo.db 'SELECT * FROM task_summary'"
 
 install: lib $(BUILD)/coscope

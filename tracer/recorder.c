@@ -34,6 +34,8 @@ struct tr_recorder {
     int64_t txn_start;
     tr_builder *builder;
     int64_t idle_since;      /* tr_recorder_turn: when events last came */
+    int64_t live_every;      /* > 0: build tables at least this often (ns), busy or not */
+    int64_t last_build;      /* valid only if live_every: when tables were last built */
     int err;
 };
 
@@ -242,6 +244,14 @@ int64_t tr_recorder_turn(tr_recorder *r)
      * half full), since every poll pulls each ring's head line out of its
      * producer's cache.  Quiet for 20 ms: build tables behind the
      * recorder, in slices, for the live view. */
+    if (r->live_every > 0 && now - r->last_build >= r->live_every) {
+        /* Someone is watching: the tables follow the recording however
+         * busy the program is, and are committed at once. */
+        r->last_build = now;
+        int64_t built = tr_recorder_build_some(r, 1 << 20);
+        if (built > 0 && commit(r) < 0) return -EIO;
+        if (built > 0) return got;
+    }
     if (got >= 4096) return got;
     if (got == 0 && now - r->idle_since > 20000000) {
         /* A failed slice is tried again by the build at the end. */
@@ -258,7 +268,13 @@ int64_t tr_recorder_build_some(tr_recorder *r, int64_t max_events)
     return tr_builder_step(r->builder, max_events);
 }
 
-int tr_recorder_finish(tr_recorder *r)
+void tr_recorder_set_live(tr_recorder *r, int64_t every_ns)
+{
+    r->live_every = every_ns;
+    r->last_build = 0;
+}
+
+int tr_recorder_finish(tr_recorder *r, tr_progress_fn *progress, void *ctx)
 {
     atomic_store(&r->shm->consumer_alive, 1);
     int64_t n;
@@ -275,7 +291,24 @@ int tr_recorder_finish(tr_recorder *r)
     /* Tables: in one transaction, so they appear complete or not at all. */
     if ((e = begin(r)) < 0) return e;
     int64_t t0 = mono_ns();
-    n = tr_builder_step(r->builder, 0);
+    /* With someone watching, in slices of 2^20 events (a few hundred ms),
+     * telling how far it got. */
+    int64_t done = 0, total = 0;
+    if (progress) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(r->db, "SELECT COALESCE(SUM(n), 0) FROM chunks WHERE seq > "
+                                      "COALESCE((SELECT value FROM meta WHERE key = 'built_seq'), 0)", -1, &st, NULL) == SQLITE_OK) {
+            if (sqlite3_step(st) == SQLITE_ROW) total = sqlite3_column_int64(st, 0);
+            sqlite3_finalize(st);
+        }
+    }
+    do {
+        n = tr_builder_step(r->builder, progress ? 1 << 20 : 0);
+        if (n > 0 && progress) {
+            done += n;
+            progress(ctx, done, total > done ? total : done);
+        }
+    } while (progress && n > 0);
     int64_t t1 = mono_ns();
     e = n < 0 ? (int)n : tr_builder_finish(r->builder);
     int64_t t2 = mono_ns();

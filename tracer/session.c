@@ -106,7 +106,7 @@ int co_trace_stop(void)
     atomic_store(&S.stop, 1);
     pthread_join(S.thread, NULL);
     tr_meta_set(S.db, "ended", "stopped");
-    int r = tr_recorder_finish(S.rec);
+    int r = tr_recorder_finish(S.rec, NULL, NULL);
     if (S.result < 0 && r == 0) r = S.result;
     tr_recorder_free(S.rec);
     sqlite3_close(S.db);

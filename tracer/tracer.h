@@ -204,8 +204,12 @@ int64_t tr_recorder_poll(tr_recorder *r);
 int64_t tr_recorder_turn(tr_recorder *r);
 /* Build tables behind the recorder for a while (live view). */
 int64_t tr_recorder_build_some(tr_recorder *r, int64_t max_events);
-/* Last drain, persist, build everything; then the database is complete. */
-int tr_recorder_finish(tr_recorder *r);
+/* Last drain, persist, build everything; then the database is complete.
+ * progress (may be NULL) hears how far the build got. */
+int tr_recorder_finish(tr_recorder *r, tr_progress_fn *progress, void *ctx);
+/* A live view watches: build the tables at least every every_ns (0: only
+ * when the program is quiet), and commit them at once. */
+void tr_recorder_set_live(tr_recorder *r, int64_t every_ns);
 uint64_t tr_recorder_events(const tr_recorder *r);
 /* Time 0 of the trace is now: call right before the program starts (after
  * the recorder's clock calibration, which takes 20 ms). */

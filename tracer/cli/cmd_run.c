@@ -5,11 +5,21 @@
  * until the program ends: since the events live in memory the parent maps,
  * a program that crashes loses nothing it recorded.  The program's stdio is
  * left alone, SIGINT/SIGTERM are forwarded, its exit status passed through.
+ *
+ * With --tui the UI takes the terminal: the program's stdout and stderr go
+ * to a file beside the trace (the UI's Output view shows it), the recorder
+ * runs on a thread of its own and builds the tables as it goes (the UI
+ * reads them through its own connection), and the UI stays open on the
+ * finished trace when the program ends -- or crashes.
  */
 #define _GNU_SOURCE
 #include "cli.h"
 #include "../tracer.h"
+#include "../../tui/tui.h"
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,7 +32,7 @@
 #include <unistd.h>
 
 static const char USAGE[] =
-    "usage: coscope run [-o FILE] [--force] [--slow-ms N] [--drop] -- PROGRAM [ARGS...]\n"
+    "usage: coscope run [-o FILE] [--force] [--slow-ms N] [--drop] [--tui] -- PROGRAM [ARGS...]\n"
     "\n"
     "Run PROGRAM (linked with libcoscope) and record what its tasks do into a\n"
     "SQLite trace.  PROGRAM's stdin/stdout/stderr are its own; its exit status is\n"
@@ -34,6 +44,8 @@ static const char USAGE[] =
     "      --slow-ms N    slow-step threshold in milliseconds (default 100)\n"
     "      --drop         when a ring is full, drop events (counted in meta 'lost')\n"
     "                     instead of making the program wait for the recorder\n"
+    "      --tui          follow the program live in the terminal UI (its stdout and\n"
+    "                     stderr go to FILE.out, shown in the UI's Output view)\n"
     "  -h, --help         this text\n";
 
 static volatile sig_atomic_t child_pid;
@@ -85,6 +97,124 @@ static void json_str(char *out, size_t cap, size_t *n, const char *s)
     out[*n] = 0;
 }
 
+/* A run in progress.  The recording side (the main thread, or the
+ * recording thread under --tui) owns rec, db and status; the UI reads only
+ * the atomics, through live_status. */
+typedef struct run {
+    const char *out;
+    char **prog;
+    sqlite3 *db;
+    tr_shm *shm;
+    tr_recorder *rec;
+    pid_t pid;
+    int status;                  /* waitpid's, valid once running is 0 */
+    int finish_err;              /* tr_recorder_finish's result */
+    int record_err;              /* the recorder's failure while the program ran, 0 if none */
+    int progress_tty;            /* print the finishing progress on stderr */
+    _Atomic int running, finishing, finished;
+    _Atomic int64_t built, total;
+    _Atomic uint64_t events;
+    int64_t mono0;               /* CLOCK_MONOTONIC at the trace's ts 0 */
+} run;
+
+static int64_t mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void finish_progress(void *ctx, int64_t done, int64_t total)
+{
+    run *r = ctx;
+    atomic_store(&r->built, done);
+    atomic_store(&r->total, total);
+    if (r->progress_tty)
+        fprintf(stderr, "\rcoscope: finishing the trace: %lld of %lld events", (long long)done, (long long)total);
+}
+
+/* Record until the program ends, then finish the trace. */
+static void record(run *r)
+{
+    for (;;) {
+        pid_t w = waitpid(r->pid, &r->status, WNOHANG);
+        if (w == r->pid) break;
+        int64_t got = tr_recorder_turn(r->rec);
+        atomic_store(&r->events, tr_recorder_events(r->rec));
+        if (got < 0) {
+            r->record_err = (int)-got;
+            atomic_store(&r->shm->consumer_alive, 0);
+            waitpid(r->pid, &r->status, 0);
+            break;
+        }
+    }
+    child_pid = 0;
+    if (WIFEXITED(r->status)) {
+        tr_meta_set_int(r->db, "exit_code", WEXITSTATUS(r->status));
+        tr_meta_set(r->db, "ended", "exit");
+    } else {
+        int sig = WTERMSIG(r->status);
+        tr_meta_set_int(r->db, "signal", sig);
+        tr_meta_set(r->db, "signal_name", sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+        tr_meta_set(r->db, "ended", "signal");
+    }
+    atomic_store(&r->finishing, 1);
+    atomic_store(&r->running, 0);
+    r->finish_err = tr_recorder_finish(r->rec, finish_progress, r);
+    if (r->progress_tty && atomic_load(&r->built) > 0) fputs("\r\033[K", stderr);
+    atomic_store(&r->events, tr_recorder_events(r->rec));
+    atomic_store(&r->finishing, 0);
+    atomic_store(&r->finished, 1);
+}
+
+static void *record_thread(void *arg)
+{
+    record(arg);
+    return NULL;
+}
+
+/* ---- the UI's view of the run (--tui) ------------------------------------ */
+
+static void live_status(void *ctx, tui_live_status *s)
+{
+    run *r = ctx;
+    memset(s, 0, sizeof *s);
+    s->running = atomic_load(&r->running);
+    s->finishing = atomic_load(&r->finishing);
+    s->finished = atomic_load(&r->finished);
+    s->built = atomic_load(&r->built);
+    s->total = atomic_load(&r->total);
+    s->events = atomic_load(&r->events);
+    s->now_ns = mono_now() - r->mono0;
+    s->pid = r->pid;
+    if (!s->running) { /* status is written before running is cleared */
+        s->exited = WIFEXITED(r->status);
+        s->exit_code = s->exited ? WEXITSTATUS(r->status) : 0;
+        s->signal = s->exited ? 0 : WTERMSIG(r->status);
+    }
+    if (r->record_err) s->failure = "recording failed; the program runs on untraced";
+}
+
+static void *kill_later(void *arg)
+{
+    run *r = arg;
+    for (int i = 0; i < 20 && atomic_load(&r->running); i++) usleep(100000);
+    if (atomic_load(&r->running)) kill(r->pid, SIGKILL);
+    return NULL;
+}
+
+static void live_stop(void *ctx)
+{
+    run *r = ctx;
+    if (!atomic_load(&r->running)) return;
+    kill(r->pid, SIGTERM);
+    /* A program that ignores SIGTERM gets SIGKILL two seconds later, from
+     * a thread of its own so the UI never waits. */
+    pthread_t t;
+    if (pthread_create(&t, NULL, kill_later, r) == 0) pthread_detach(t);
+    else kill(r->pid, SIGKILL);
+}
+
 int cli_run(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -92,11 +222,12 @@ int cli_run(int argc, char **argv)
         { "force", no_argument, NULL, 'f' },
         { "slow-ms", required_argument, NULL, 's' },
         { "drop", no_argument, NULL, 'd' },
+        { "tui", no_argument, NULL, 't' },
         { "help", no_argument, NULL, 'h' },
         { 0, 0, 0, 0 },
     };
     const char *out = NULL;
-    int force = 0, drop = 0;
+    int force = 0, drop = 0, tui = 0;
     long slow_ms = 100;
     int c;
     opterr = 0;
@@ -106,6 +237,7 @@ int cli_run(int argc, char **argv)
         case 'o': out = optarg; break;
         case 'f': force = 1; break;
         case 'd': drop = 1; break;
+        case 't': tui = 1; break;
         case 's': {
             char *end;
             slow_ms = strtol(optarg, &end, 10);
@@ -125,6 +257,10 @@ int cli_run(int argc, char **argv)
         fprintf(stderr, "coscope run: no program given (usage: coscope run [-o FILE] -- PROGRAM [ARGS...])\n");
         return 2;
     }
+    if (tui && !(isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))) {
+        fprintf(stderr, "coscope run: --tui needs a terminal (stdin and stdout); without one, record and use `coscope report`\n");
+        return 2;
+    }
     char **prog = argv + optind;
     if (!findable(prog[0])) {
         fprintf(stderr, "coscope run: %s: program not found or not executable\n", prog[0]);
@@ -141,11 +277,23 @@ int cli_run(int argc, char **argv)
         snprintf(defname, sizeof defname, "coscope-%s-%s-%d.db", base, date, (int)getpid());
         out = defname;
     }
+    /* Under the UI, the program's output goes to a file beside the trace. */
+    char outpath[4200] = "";
+    int outfd = -1;
+    if (tui) {
+        snprintf(outpath, sizeof outpath, "%s.out", out);
+        outfd = open(outpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (outfd < 0) {
+            fprintf(stderr, "coscope run: cannot create %s for the program's output: %s\n", outpath, strerror(errno));
+            return 2;
+        }
+    }
     sqlite3 *db;
     const char *why = NULL;
     int r = tr_db_create(&db, out, force, &why);
     if (r < 0) {
         fprintf(stderr, "coscope run: cannot create %s: %s\n", out, why);
+        if (outfd >= 0) { close(outfd); unlink(outpath); }
         return 2;
     }
     int fd;
@@ -167,6 +315,8 @@ int cli_run(int argc, char **argv)
         unlink(out);
         return 2;
     }
+    /* Watched live: tables follow the recording within a tenth of a second. */
+    if (tui) tr_recorder_set_live(rec, 50 * 1000000ll);
     /* meta: what ran, when. */
     char argvj[8192];
     size_t n = 0;
@@ -194,6 +344,10 @@ int cli_run(int argc, char **argv)
     snprintf(slowbuf, sizeof slowbuf, "%ld", slow_ms);
     pid_t parent = getpid();
     tr_recorder_start_clock(rec); /* ts 0 = the program's start, not coscope's */
+    static run R;
+    R = (run){ .out = out, .prog = prog, .db = db, .shm = shm, .rec = rec, .mono0 = mono_now() };
+    R.progress_tty = !tui && isatty(STDERR_FILENO);
+    atomic_store(&R.running, 1);
     pid_t pid = fork();
     if (pid < 0) {
         fprintf(stderr, "coscope run: fork: %s\n", strerror(errno));
@@ -205,6 +359,14 @@ int cli_run(int argc, char **argv)
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the recorder */
         if (getppid() != parent) _exit(127);
+        if (outfd >= 0) {
+            /* The terminal is the UI's: output to the file, no input. */
+            int null = open("/dev/null", O_RDONLY);
+            if (null >= 0) dup2(null, STDIN_FILENO);
+            dup2(outfd, STDOUT_FILENO);
+            dup2(outfd, STDERR_FILENO);
+            setsid(); /* the UI's Ctrl-C and terminal signals are not the program's */
+        }
         setenv("COSCOPE_TRACE_FD", fdbuf, 1);
         setenv("COSCOPE_SLOW_MS", slowbuf, 1);
         execvp(prog[0], prog);
@@ -212,45 +374,48 @@ int cli_run(int argc, char **argv)
         _exit(127);
     }
     close(fd);
+    if (outfd >= 0) close(outfd);
     child_pid = pid;
+    R.pid = pid;
     tr_meta_set_int(db, "pid", pid);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = forward;
     sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    sigaction(SIGQUIT, &sa, NULL);
-
-    int status = 0;
-    for (;;) {
-        pid_t w = waitpid(pid, &status, WNOHANG);
-        if (w == pid) break;
-        int64_t got = tr_recorder_turn(rec);
-        if (got < 0) {
-            fprintf(stderr, "coscope run: recording failed (%s); the program keeps running untraced\n", strerror((int)-got));
-            atomic_store(&shm->consumer_alive, 0);
-            waitpid(pid, &status, 0);
-            break;
+    if (!tui) {
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGHUP, &sa, NULL);
+        sigaction(SIGQUIT, &sa, NULL);
+        record(&R);
+    } else {
+        pthread_t recorder;
+        if ((r = pthread_create(&recorder, NULL, record_thread, &R)) != 0) {
+            fprintf(stderr, "coscope run: cannot start the recording thread: %s\n", strerror(r));
+            kill(pid, SIGKILL);
+            record(&R);
+        } else {
+            /* The UI opens its own connection: the first commit (meta, the
+             * first chunks) must be on disk; the recorder commits every
+             * 100 ms. */
+            usleep(150000);
+            tui_live live = { .output_path = outpath, .ctx = &R, .status = live_status, .stop = live_stop };
+            int quit = TUI_QUIT_DONE;
+            int ui = tui_main(out, &live, &quit);
+            if (quit == TUI_QUIT_STOP) live_stop(&R);
+            if (ui != 0 && atomic_load(&R.running)) live_stop(&R); /* no UI: no point running on unseen */
+            if (atomic_load(&R.running))
+                fprintf(stderr, "coscope: %s (pid %d) runs on, recorded into %s, its output into %s; waiting for it to end\n",
+                        prog[0], (int)pid, out, outpath);
+            R.progress_tty = isatty(STDERR_FILENO);
+            pthread_join(recorder, NULL);
+            fprintf(stderr, "coscope: the program's output is in %s\n", outpath);
         }
     }
-    child_pid = 0;
-    int code;
-    char ended[64];
-    if (WIFEXITED(status)) {
-        code = WEXITSTATUS(status);
-        snprintf(ended, sizeof ended, "exit");
-        tr_meta_set_int(db, "exit_code", code);
-    } else {
-        int sig = WTERMSIG(status);
-        code = 128 + sig;
-        snprintf(ended, sizeof ended, "signal");
-        tr_meta_set_int(db, "signal", sig);
-        tr_meta_set(db, "signal_name", sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
-    }
-    tr_meta_set(db, "ended", ended);
-    r = tr_recorder_finish(rec);
+    int status = R.status;
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (R.record_err)
+        fprintf(stderr, "coscope run: recording failed (%s); the program kept running untraced\n", strerror(R.record_err));
     uint64_t events = tr_recorder_events(rec);
     tr_recorder_free(rec);
     int64_t tasks = 0;
@@ -260,9 +425,9 @@ int cli_run(int argc, char **argv)
         sqlite3_finalize(st);
     }
     sqlite3_close(db);
-    if (r < 0) {
+    if (R.finish_err < 0) {
         fprintf(stderr, "coscope run: finishing the trace failed: %s (the raw events are kept in %s; "
-                        "the next `coscope` command on it retries)\n", strerror(-r), out);
+                        "the next `coscope` command on it retries)\n", strerror(-R.finish_err), out);
     }
     fprintf(stderr, "coscope: trace in %s: %llu events, %lld tasks; program %s %d\n", out,
             (unsigned long long)events, (long long)tasks,
@@ -272,34 +437,4 @@ int cli_run(int argc, char **argv)
         fprintf(stderr, "coscope: nothing was recorded: is %s linked with libcoscope (and does it run a loop)?\n",
                 prog[0]);
     return code;
-}
-
-/* Trace text for a terminal: a trace is input (tr_sanitize). */
-static const char *sanitized(const unsigned char *s)
-{
-    static char buf[2][4096];
-    static int which;
-    which ^= 1;
-    tr_sanitize(buf[which], sizeof buf[which], (const char *)s);
-    return buf[which];
-}
-
-int cli_info(int argc, char **argv)
-{
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fputs("usage: coscope info FILE\n\nHow the run ended and what the trace holds.\n",
-              argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
-    tr_reader rd;
-    if (cli_open(&rd, "info", argv[1]) < 0) return 2;
-    sqlite3 *db = rd.db;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT key, value FROM meta ORDER BY key", -1, &st, NULL) == SQLITE_OK) {
-        while (sqlite3_step(st) == SQLITE_ROW)
-            printf("%-16s %s\n", sanitized(sqlite3_column_text(st, 0)), sanitized(sqlite3_column_text(st, 1)));
-        sqlite3_finalize(st);
-    }
-    tr_reader_close(&rd);
-    return 0;
 }
