@@ -172,24 +172,7 @@ void tr_reader_close(tr_reader *r);
  * its pid is alive. */
 int tr_reader_still_recording(sqlite3 *db);
 
-/* ---- fmt.c: times and trace text for people ---------------------------- */
-
-#define TR_DUR_LEN 16
-/* A duration in at most 7 characters with 3 significant digits ("812ns",
- * "1.25ms", "14.2s"); negative reads as 0.  Returns buf. */
-char *tr_fmt_dur(char buf[TR_DUR_LEN], int64_t ns);
-/* s cut to at most w bytes (2 <= w < cap), marked with '~' when cut,
- * never inside a UTF-8 sequence.  Returns s itself or buf. */
-const char *tr_fit(char *buf, size_t cap, const char *s, size_t w);
-/* The same, keeping the tail ("...dir/file.c:12"): for paths. */
-const char *tr_fit_left(char *buf, size_t cap, const char *s, size_t w);
-/* Trace text made safe for a terminal, into out (cap bytes, NUL always
- * written): control characters (C0, DEL, C1) and invalid UTF-8 become '?',
- * tab and newline a space.  Returns the bytes written.  s may be NULL. */
-size_t tr_sanitize(char *out, size_t cap, const char *s);
-/* A time typed by a person: "1.5s", "230ms", "40us", "12ns", "2m" or a bare
- * number of seconds.  Returns 0 with *ns set, or -EINVAL / -ERANGE. */
-int tr_parse_time(const char *s, int64_t *ns);
+#include "fmt.h"
 
 /* ---- recorder.c: rings -> chunks --------------------------------------- */
 

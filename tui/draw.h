@@ -17,14 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The formatting half of tracer/fmt.c (declared in tracer/tracer.h, which
- * brings sqlite3.h with it: the UI's files stay off SQLite, and tui.c
- * includes both headers so the compiler checks these against it). */
-#define TR_DUR_LEN 16
-char *tr_fmt_dur(char buf[TR_DUR_LEN], int64_t ns);
-const char *tr_fit(char *buf, size_t cap, const char *s, size_t w);
-const char *tr_fit_left(char *buf, size_t cap, const char *s, size_t w);
-int tr_parse_time(const char *s, int64_t *ns);
+#include "../tracer/fmt.h"
 
 /* Looks, by role.  tui_attr() gives the attribute for one. */
 enum tui_look {

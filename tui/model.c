@@ -111,7 +111,7 @@ static int load_locations(tui_model *m)
         l->func = tui__intern(m, col_text(st, 3));
     }
     sqlite3_finalize(st);
-    qsort(m->locs, m->nlocs, sizeof *m->locs, cmp_loc); /* ORDER BY is the file's word; check */
+    if (m->nlocs > 1) qsort(m->locs, m->nlocs, sizeof *m->locs, cmp_loc); /* ORDER BY is the file's word; check */
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -EILSEQ;
 }
 
@@ -226,7 +226,7 @@ static int load_tasks(tui_model *m)
     if (first || added) {
         /* An id is the primary key, so the rows come sorted and unique;
          * lookups rely on that, so do not take it on trust. */
-        qsort(tasks, n, sizeof *tasks, cmp_task);
+        if (n > 1) qsort(tasks, n, sizeof *tasks, cmp_task);
         m->ntasks = n;
     }
     for (size_t i = 0; i < n; i++) {

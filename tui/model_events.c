@@ -398,7 +398,7 @@ static size_t step_intervals(tui_model *m, const tui_task *k, int64_t t, int lim
             out[n++] = (interval){ sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1) };
         sqlite3_finalize(st);
     }
-    qsort(out, n, sizeof *out, cmp_interval);
+    if (n > 1) qsort(out, n, sizeof *out, cmp_interval);
     return n;
 }
 
@@ -441,7 +441,7 @@ size_t tui_model_task_events(tui_model *m, int idx, int64_t t, size_t cap, const
     if (n - from < cap && n >= cap) from = n - cap;
     if (n < cap) from = 0;
     size_t count = n - from < cap ? n - from : cap;
-    memmove(m->events, m->events + from, count * sizeof *m->events);
+    if (count) memmove(m->events, m->events + from, count * sizeof *m->events);
     *out = m->events;
     *at_cursor = first - from;
     return count;

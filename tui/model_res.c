@@ -90,7 +90,7 @@ int tui__load_resources(tui_model *m)
     sqlite3_finalize(st);
     m->res = res;
     if (rc != SQLITE_DONE) return rc == SQLITE_NOMEM ? -ENOMEM : -EILSEQ;
-    qsort(res, n, sizeof *res, cmp_res);
+    if (n > 1) qsort(res, n, sizeof *res, cmp_res);
     m->nres = n;
     m->info.nresources = n;
     return 0;
@@ -201,11 +201,93 @@ static int wait_before(tui_model *m, sqlite3_stmt *st, int64_t task, int64_t ts,
     return got;
 }
 
+/* A queue has no holds: its history is the waits on it (gets on an empty
+ * queue, puts on a full one, joins), found in the chunks around t -- the
+ * awaits, then each one's end from the waiter's step row. */
+static size_t queue_uses(tui_model *m, int idx, int64_t t, size_t cap)
+{
+    int64_t id = m->res[idx].id;
+    uint32_t ring = 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(m->db, "SELECT ring FROM resources WHERE id = ?", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, id);
+        if (sqlite3_step(st) == SQLITE_ROW) ring = (uint32_t)sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    size_t mid = m->nchunks;
+    for (size_t ci = 0; ci < m->nchunks; ci++)
+        if (m->chunks[ci].ring == ring && m->chunks[ci].last >= t) {
+            mid = ci;
+            break;
+        }
+    size_t n = 0, before = 0;
+    int read = 0;
+    /* Back from t, then forward, at most 32 chunks each way. */
+    for (int dir = -1; dir <= 1; dir += 2) {
+        read = 0;
+        size_t want = dir < 0 ? cap / 2 : cap - before;
+        size_t got = 0;
+        for (size_t ci = dir < 0 ? (mid < m->nchunks ? mid + 1 : m->nchunks) : mid; read < 32 && got < want;) {
+            if (dir < 0) {
+                if (ci == 0) break;
+                ci--;
+            } else if (ci >= m->nchunks) {
+                break;
+            }
+            size_t at = ci;
+            if (dir > 0) ci++;
+            if (m->chunks[at].ring != ring) continue;
+            const tui_decoded *d = tui__decode(m, at);
+            read++;
+            size_t i0 = 0, i1 = d ? d->n : 0;
+            for (size_t k = 0; k < i1 - i0 && got < want; k++) {
+                size_t i = dir < 0 ? i1 - 1 - k : i0 + k;
+                const tr_rec *r = &d->recs[i];
+                unsigned kind = r->kind_loc & 0xff, wk = (unsigned)(r->arg & 0xff);
+                if (kind != TR_AWAIT || r->res != (uint64_t)id ||
+                    (wk != CO_WAIT_QUEUE_GET && wk != CO_WAIT_QUEUE_PUT && wk != CO_WAIT_QUEUE_JOIN))
+                    continue;
+                if ((dir < 0 && d->ns[i] >= t) || (dir > 0 && d->ns[i] < t)) continue;
+                tui_use *u = use_slot(m, n);
+                if (!u) break;
+                memset(u, 0, sizeof *u);
+                u->is_wait = 1;
+                u->task = r->task;
+                u->start = d->ns[i];
+                u->end = -1;
+                u->at = tui__where(m, r->kind_loc >> 8);
+                n++;
+                got++;
+            }
+        }
+        if (dir < 0) before = got;
+    }
+    /* How each wait ended: the waiter's step row that the await closed. */
+    sqlite3_stmt *row = m->st_step_at;
+    for (size_t i = 0; i < n; i++) {
+        tui_use *u = &m->uses[i];
+        sqlite3_reset(row);
+        sqlite3_bind_int64(row, 1, u->task);
+        sqlite3_bind_int64(row, 2, u->start);
+        if (sqlite3_step(row) == SQLITE_ROW && sqlite3_column_int64(row, 1) == u->start &&
+            sqlite3_column_type(row, 4) != SQLITE_NULL && !sqlite3_column_int(row, 7))
+            u->end = sqlite3_column_int64(row, 4);
+        sqlite3_reset(row);
+    }
+    if (n > 1) qsort(m->uses, n, sizeof *m->uses, cmp_use);
+    return n;
+}
+
 size_t tui_model_resource_uses(tui_model *m, int idx, int64_t t, size_t cap, const tui_use **out)
 {
     *out = NULL;
     if (idx < 0 || (size_t)idx >= m->nres || cap == 0) return 0;
     int64_t id = m->res[idx].id;
+    if (m->res[idx].kind == CO_WAIT_QUEUE_GET) {
+        size_t n = queue_uses(m, idx, t, cap);
+        *out = m->uses;
+        return n;
+    }
     sqlite3_stmt *holds[2], *wst;
     /* Holds by the (resource, start) index: the last ones before t, the first ones after. */
     if (sqlite3_prepare_v2(m->db,
@@ -252,7 +334,7 @@ size_t tui_model_resource_uses(tui_model *m, int idx, int64_t t, size_t cap, con
     sqlite3_finalize(holds[0]);
     sqlite3_finalize(holds[1]);
     sqlite3_finalize(wst);
-    qsort(m->uses, n, sizeof *m->uses, cmp_use);
+    if (n > 1) qsort(m->uses, n, sizeof *m->uses, cmp_use);
     /* Who held it when each wait began: the hold open at that moment. */
     for (size_t i = 0; i < n; i++) {
         if (!m->uses[i].is_wait) continue;
@@ -355,7 +437,7 @@ int tui__load_warnings(tui_model *m)
     m->nwarn = n;
     /* In time order for the view and for "the refusal at t"; ids are
      * recording order, which is not always time order across threads. */
-    qsort(m->warn, n, sizeof *m->warn, cmp_warning);
+    if (n > 1) qsort(m->warn, n, sizeof *m->warn, cmp_warning);
     m->info.nwarnings = n;
     return 0;
 }

@@ -219,7 +219,7 @@ size_t tui_model_task_rows(tui_model *m, int64_t t, int col, int desc, const cha
         m->rows[n++] = (int)i;
     }
     g_sort = (sort_ctx){ m, col, desc };
-    if (col != TUI_COL_ID || desc) qsort(m->rows, n, sizeof *m->rows, cmp_rows);
+    if ((col != TUI_COL_ID || desc) && n > 1) qsort(m->rows, n, sizeof *m->rows, cmp_rows);
     *rows = m->rows;
     return n;
 }

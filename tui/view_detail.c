@@ -140,7 +140,6 @@ static void chain(tui_app *a, int idx)
 {
     tui_link links[32];
     int n = tui_model_chain(a->m, idx, a->t, links, 32);
-    char b[160];
     section("Await chain at the cursor");
     if (n <= 1 && (n == 0 || links[0].state != TUI_WAITING)) {
         add(new_line(1), TUI_L_DIM, "(not waiting at the cursor)");

@@ -34,6 +34,14 @@
 
 static char dir[256], path[300];
 static co_lock_t shared, acct_a, acct_b;
+static co_queue_t jobs;
+
+static int consumer(void *arg)
+{
+    (void)arg;
+    void *item;
+    return co_queue_get(&jobs, &item); /* waits: the producer puts 5 ms later */
+}
 
 static int holder(void *arg)
 {
@@ -91,6 +99,11 @@ static int program(void *arg)
     co_task_t h = co_spawn(holder, NULL);
     co_task_t w = co_spawn(waiter, NULL);
     co_task_t f = co_spawn(failer, NULL);
+    co_queue_init(&jobs, 4);
+    co_task_t q = co_spawn(consumer, NULL);
+    co_sleep(5);
+    co_queue_put(&jobs, &jobs);
+    co_await(q);
     co_await(h);
     co_await(w);
     co_await(f);
@@ -167,8 +180,8 @@ static void test_info(void **state)
 {
     (void)state;
     const tui_info *i = tui_model_info(m);
-    assert_int_equal(i->ntasks, 6);
-    assert_int_equal(i->nresources, 3);
+    assert_int_equal(i->ntasks, 7);
+    assert_int_equal(i->nresources, 4);
     assert_true(i->duration_ns > 40000000); /* the holder slept 40 ms */
     assert_false(i->recording);
     assert_string_equal(i->ended, "stopped (co_trace_stop)");
@@ -308,6 +321,18 @@ static void test_resource_at(void **state)
             assert_int_equal(u[i].other, t[task_named("holder")].id);
         }
     assert_int_equal(waits, 1);
+    /* A queue's history: the consumer's wait for an item, ended by the put. */
+    const tui_task *k = &t[task_named("consumer")];
+    nu = tui_model_resource_uses(m, res_named("jobs"), k->start_ts, 16, &u);
+    assert_int_equal(nu, 1);
+    assert_true(u[0].is_wait);
+    assert_int_equal(u[0].task, k->id);
+    assert_true(u[0].end > u[0].start && u[0].end <= k->end_ts);
+    assert_true(u[0].end - u[0].start >= 4000000);
+    tui_res_at qa;
+    assert_int_equal(tui_model_resource_at(m, res_named("jobs"), (u[0].start + u[0].end) / 2, &qa), 0);
+    assert_int_equal(qa.nwaiters, 1);
+    assert_int_equal(qa.depth, 0);
 }
 
 static void test_sort_and_filter(void **state)
@@ -318,7 +343,7 @@ static void test_sort_and_filter(void **state)
     const int *rows;
     int64_t mid = mid_of_lock_wait();
     size_t n = tui_model_task_rows(m, mid, TUI_COL_NAME, 0, NULL, &rows);
-    assert_int_equal(n, 6);
+    assert_int_equal(n, 7);
     for (size_t i = 1; i < n; i++) assert_true(strcmp(t[rows[i - 1]].name, t[rows[i]].name) <= 0);
     n = tui_model_task_rows(m, mid, TUI_COL_NAME, 1, NULL, &rows);
     for (size_t i = 1; i < n; i++) assert_true(strcmp(t[rows[i - 1]].name, t[rows[i]].name) >= 0);
@@ -331,7 +356,7 @@ static void test_sort_and_filter(void **state)
     assert_int_equal(n, 1);
     assert_int_equal(rows[0], task_named("waiter"));
     n = tui_model_task_rows(m, mid, TUI_COL_STATE, 0, NULL, &rows);
-    assert_int_equal(n, 6);
+    assert_int_equal(n, 7);
     tui_at a, b;
     for (size_t i = 1; i < n; i++) {
         tui_model_task_at(m, rows[i - 1], mid, &a);
