@@ -84,6 +84,26 @@ if [ "${BENCH_QUICK:-0}" != 1 ]; then
     progress tracer
     if ! $TIMEOUT "$BIN/tracer" --db "$TMP/trace.db" >"$TMP/tracer" 2>"$TMP/tracer.err"; then : >"$TMP/tracer"; failed=1; fi
     rm -f "$TMP"/trace.db*
+    # The terminal UI on big traces (its model's frame costs, bench/tui):
+    # a ping-pong under coscope run (15M events) and 200k tasks; then a
+    # program recording 1M events/s followed live by `coscope run --tui`
+    # (in a detached tmux: it needs a terminal) while bench/tui polls.
+    progress tui
+    "$BUILD/coscope" run --force -o "$TMP/tui-pp.db" -- "$BIN/pingpong" >/dev/null 2>"$TMP/tui-gen.err" &&
+        "$BUILD/coscope" run --force -o "$TMP/tui-sy.db" -- "$BIN/spawn_yield" --reps 1 >/dev/null 2>>"$TMP/tui-gen.err" &&
+        rm -f "$TMP/tui-gen.err"
+    $TIMEOUT "$BIN/tui" "$TMP/tui-pp.db" >"$TMP/tui_pp" 2>"$TMP/tui_pp.err" || failed=1
+    $TIMEOUT "$BIN/tui" "$TMP/tui-sy.db" >"$TMP/tui_sy" 2>"$TMP/tui_sy.err" || failed=1
+    rm -f "$TMP"/tui-pp.db* "$TMP"/tui-sy.db*
+    if command -v tmux >/dev/null 2>&1; then
+        tmux -L coscope-bench new-session -d -x 120 -y 40 \
+            "$BUILD/coscope run --tui --force -o $TMP/tui-live.db -- $BIN/emit --rate 1000000 --seconds 5"
+        "$BIN/tui" --live "$TMP/tui-live.db" 6 >"$TMP/tui_live" 2>"$TMP/tui_live.err" || failed=1
+        tmux -L coscope-bench kill-server 2>/dev/null
+        rm -f "$TMP"/tui-live.db*
+    else
+        echo "tmux not found: no live figure" >"$TMP/tui_live.err"
+    fi
 fi
 progress "| asyncio"
 A_ASYNCIO=$(progress a; py spawn_yield)
@@ -137,6 +157,16 @@ echo
     echo "o|tracer: events lost|$(get tracer lost)|n|0|-|-"
     echo "s|tracer: exit to complete tables, 10M ev|$(get tracer build_s)|s|5|-|-"
     echo "o|tracer: echo traced / untraced|$(get echo trace_overhead)|x|1.03|-|-"
+    echo "u|tui 15M ev: open to first frame|$(get tui_pp open_ms)|ms|1000|-|-"
+    echo "u|tui 15M ev: seek, view redrawn (max)|$(get tui_pp seek_max_ms)|ms|100|-|-"
+    echo "u|tui 15M ev: timeline, any zoom (max)|$(get tui_pp timeline_max_ms)|ms|50|-|-"
+    echo "u|tui 15M ev: resident memory|$(get tui_pp rss_mb)|MB|100|-|-"
+    echo "u|tui 200k tasks: open to first frame|$(get tui_sy open_ms)|ms|1000|-|-"
+    echo "u|tui 200k tasks: seek, view redrawn (max)|$(get tui_sy seek_max_ms)|ms|100|-|-"
+    echo "u|tui 200k tasks: timeline, any zoom (max)|$(get tui_sy timeline_max_ms)|ms|50|-|-"
+    echo "u|tui 200k tasks: sorted by any column|$(get tui_sy sort_max_ms)|ms|200|-|-"
+    echo "u|tui 200k tasks: resident memory|$(get tui_sy rss_mb)|MB|100|-|-"
+    echo "u|tui live: lag at 1M ev/s (p99)|$(get tui_live live_lag_p99_ms)|ms|250|-|-"
     fi
 } | awk -F'|' '
 function num(x) { return x ~ /^[0-9.eE+-]+$/ }
@@ -147,6 +177,8 @@ function meas(v, u) {
     if (u == "x")  return sprintf("%.3f", v)
     if (u == "ev") return sprintf("%.1fM/s", v / 1e6)
     if (u == "n")  return sprintf("%d", v)
+    if (u == "ms") return sprintf("%.1f ms", v)
+    if (u == "MB") return sprintf("%.1f MB", v)
     return sprintf("%.2f KiB", v / 1024)
 }
 function targ(t, u, k) {
@@ -154,6 +186,7 @@ function targ(t, u, k) {
     if (u == "s")  return sprintf("<= %g s", t)
     if (u == "ns") return sprintf("<= %g ns", t)
     if (u == "x" || u == "n") return sprintf("<= %g", t)
+    if (u == "ms" || u == "MB") return sprintf("<= %g %s", t, u)
     return sprintf("<= %g KiB", t / 1024)
 }
 function base(b) { return b == "-" ? "" : num(b) ? sprintf("%.3f s", b) : "n/a" }
@@ -202,6 +235,12 @@ if [ "${BENCH_QUICK:-0}" != 1 ]; then
           $(get tracer events) events of ping-pong recorded, $(get tracer chunk_bytes_ev) B/event as chunks,
           $(get tracer bytes_ev) B/event in the finished file (chunks + tables + indexes);
           ping-pong untraced $(get tracer pp_plain_s) s, traced $(get tracer pp_traced_s) s (x$(get tracer pp_overhead))
+  tui: 15M-event trace: seek p50 $(get tui_pp seek_p50_ms) ms, event step (max) $(get tui_pp step_event_max_ms) ms,
+          await tree (max) $(get tui_pp await_tree_max_ms) ms; 200k tasks: seek p50 $(get tui_sy seek_p50_ms) ms,
+          await tree (max) $(get tui_sy await_tree_max_ms) ms; live: $(get tui_live live_rate_evps) ev/s recorded,
+          lag p50 $(get tui_live live_lag_p50_ms) ms, max $(get tui_live live_lag_max_ms) ms ($(get tui_live live_samples) samples)
+          (the model's work per frame, bench/tui; a terminal adds its drawing, and the UI
+          refreshes a live trace every 100 ms)
 EOF
 fi
 
