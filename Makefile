@@ -173,6 +173,9 @@ install: lib $(BUILD)/coscope
 	install -m 644 runtime/coscope.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(BUILD)/libcoscope.a $(BUILD)/libcoscope.so $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/coscope $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/doc/coscope
+	install -m 644 docs/coscope.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 docs/schema.md $(DESTDIR)$(PREFIX)/share/doc/coscope/
 	printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' 'libdir=$${prefix}/lib' '' $(PC_FIELDS) \
 	  'Requires.private: libuv sqlite3' 'Cflags: -I$${includedir} -pthread -fno-omit-frame-pointer' \
 	  'Libs: -L$${libdir} -lcoscope' 'Libs.private: -luv -lsqlite3 -pthread' \

@@ -13,12 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char USAGE[] =
     "usage: coscope sql FILE QUERY [--csv|--json] [-p NAME=VALUE]...\n"
     "\n"
     "Run QUERY (one or more SQL statements) on the trace FILE, opened read-only,\n"
-    "and print the rows.  Tables, views and ready-made queries: docs/schema.md.\n"
+    "and print the rows.  Tables, views and ready-made queries: %s.\n"
     "\n"
     "  (default)            an aligned table with a header, then \"(N rows)\"; NULL\n"
     "                       shows empty, long cells are cut at 80 characters\n"
@@ -37,6 +38,33 @@ static const char USAGE[] =
     "  coscope sql trace.db 'SELECT * FROM spans WHERE task = :task ORDER BY start' -p task=3\n";
 
 enum { FMT_TABLE, FMT_CSV, FMT_JSON };
+
+/* Where the schema page is: installed beside this binary's prefix
+ * (PREFIX/bin/coscope -> PREFIX/share/doc/coscope/schema.md), or in the
+ * source tree it was built from. */
+static const char *schema_page(void)
+{
+    static char path[4200];
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = 0;
+            snprintf(path, sizeof path, "%s/../share/doc/coscope/schema.md", exe);
+            if (access(path, R_OK) == 0) {
+                char *real = realpath(path, NULL);
+                if (real) {
+                    snprintf(path, sizeof path, "%s", real);
+                    free(real);
+                }
+                return path;
+            }
+        }
+    }
+    return "docs/schema.md in coscope's source tree";
+}
 
 /* Rows buffered to size the table's columns; later rows stream with those
  * widths, so a huge result never has to fit in memory. */
@@ -328,7 +356,7 @@ int cli_sql(int argc, char **argv)
         }
         if (!strcmp(a, "--")) { only_operands = 1; continue; }
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            fputs(USAGE, stdout);
+            printf(USAGE, schema_page());
             free(params);
             return 0;
         }
