@@ -25,6 +25,11 @@ static int exists(const char *p)
     return stat(p, &st) == 0;
 }
 
+static int alive(int64_t pid)
+{
+    return pid > 0 && pid <= 0x7fffffff && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
 int tr_reader_still_recording(sqlite3 *db)
 {
     sqlite3_stmt *st;
@@ -36,8 +41,9 @@ int tr_reader_still_recording(sqlite3 *db)
     }
     sqlite3_finalize(st);
     if (!running) return 0;
-    int64_t pid = tr_meta_int(db, "pid", 0);
-    return pid > 0 && pid <= 0x7fffffff && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+    /* The program, or the recorder: between the trace's creation and the
+     * fork, only the recorder (coscope run) has a pid to check. */
+    return alive(tr_meta_int(db, "pid", 0)) || alive(tr_meta_int(db, "recorder_pid", 0));
 }
 
 /* A file cut short (a copy that stopped, a full disk) loses its last pages,
