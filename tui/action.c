@@ -121,13 +121,23 @@ int tui_set_cursor(tui_app *a, int64_t t)
 
 /* ---- the actions -------------------------------------------------------- */
 
-static int act_quit(tui_app *a) { return TUI_QUIT; }
+/* Quitting while the program under `coscope run --tui` runs asks first:
+ * stop it, or let it run on (still recorded) until it exits. */
+static int act_quit(tui_app *a)
+{
+    if (a->live && a->ls.running) {
+        a->asking = 1;
+        return TUI_REDRAW_ALL;
+    }
+    return TUI_QUIT;
+}
 static int act_help(tui_app *a) { a->help = !a->help; return TUI_REDRAW_ALL; }
 static int act_v1(tui_app *a) { return tui_go_view(a, TUI_V_TASKS); }
 static int act_v2(tui_app *a) { return tui_go_view(a, TUI_V_RESOURCES); }
 static int act_v3(tui_app *a) { return tui_go_view(a, TUI_V_WARNINGS); }
 static int act_v4(tui_app *a) { return tui_go_view(a, TUI_V_TIMELINE); }
 static int act_v5(tui_app *a) { return tui_go_view(a, TUI_V_TREE); }
+static int act_v6(tui_app *a) { return tui_go_view(a, TUI_V_OUTPUT); }
 
 static int act_tab(tui_app *a)
 {
@@ -247,8 +257,11 @@ const tui_action tui_actions[] = {
     { '1', act_v1, "1", "Tasks" },
     { '2', act_v2, "2", "Resources" },
     { '3', act_v3, "3", "Warnings" },
-    { '4', act_v4, "4", "Timeline (coming)" },
+    { '4', act_v4, "4", "Timeline" },
     { '5', act_v5, "5", "Await tree" },
+    { '6', act_v6, "6 o", "Output (the program's stdout/err)" },
+    { 'o', act_v6, NULL, NULL },
+    { 'F', tui_follow, "F", "live: follow the end again" },
     { '\t', act_tab, "Tab", "next view (S-Tab: previous)" },
     { KEY_BTAB, act_backtab, NULL, NULL },
     { '/', act_filter, "/", "filter the list" },
@@ -408,14 +421,31 @@ static int prompt_key(tui_app *a, int ch)
 
 /* ---- dispatch ----------------------------------------------------------- */
 
+/* The question when quitting a running program: s, l, or anything else to
+ * stay. */
+static int ask_key(tui_app *a, int ch)
+{
+    a->asking = 0;
+    if (ch == 's' || ch == 'S') {
+        a->quit_choice = TUI_QUIT_STOP;
+        return TUI_QUIT;
+    }
+    if (ch == 'l' || ch == 'L') {
+        a->quit_choice = TUI_QUIT_LET_RUN;
+        return TUI_QUIT;
+    }
+    return TUI_REDRAW_ALL;
+}
+
 int tui_handle_key(tui_app *a, int ch)
 {
     if (ch == KEY_RESIZE) return TUI_REDRAW_ALL | TUI_REDRAW_RESIZE;
-    if (a->too_small) return ch == 'q' ? TUI_QUIT : TUI_REDRAW_NONE;
+    if (a->asking) return ask_key(a, ch);
+    if (a->too_small) return ch == 'q' ? act_quit(a) : TUI_REDRAW_NONE;
     if (a->prompt != TUI_P_NONE) return prompt_key(a, ch);
     if (a->help) {
         a->help = 0;
-        return ch == 'q' ? TUI_QUIT : TUI_REDRAW_ALL;
+        return ch == 'q' ? act_quit(a) : TUI_REDRAW_ALL;
     }
     if (a->msg[0] && ch != KEY_ESC) a->msg[0] = 0;   /* a message lasts one key */
     int r = TUI_REDRAW_BARS;

@@ -76,6 +76,20 @@ void tui_draw_init(void)
         looks[TUI_L_WARN] = COLOR_PAIR(4);
         looks[TUI_L_SECTION] = COLOR_PAIR(8) | A_BOLD;
         looks[TUI_L_BAR] = COLOR_PAIR(2);
+        /* The timeline's waits: a colour each; with only eight, I/O and
+         * threads share yellow and cyan with events and queues, told apart
+         * by their glyphs (and bold). */
+        int many = COLORS >= 256;
+        static const short waits[][2] = {
+            { COLOR_BLUE, COLOR_BLUE }, { COLOR_RED, COLOR_RED }, { COLOR_MAGENTA, COLOR_MAGENTA },
+            { COLOR_CYAN, COLOR_CYAN }, { COLOR_YELLOW, COLOR_YELLOW }, { -1, -1 },
+            { COLOR_YELLOW, 208 }, { COLOR_CYAN, 38 }, { COLOR_WHITE, 244 },
+        };
+        for (int k = 0; k < 9; k++) {
+            init_pair((short)(9 + k), many ? waits[k][1] : waits[k][0], -1);
+            looks[TUI_L_W_SLEEP + k] = COLOR_PAIR(9 + k);
+        }
+        if (!many) looks[TUI_L_W_IO] |= A_BOLD, looks[TUI_L_W_THREAD] |= A_BOLD, looks[TUI_L_W_OTHER] = A_DIM;
     } else {
         /* Monochrome: states told apart by weight and underline. */
         looks[TUI_L_NORMAL] = A_NORMAL;
@@ -97,6 +111,9 @@ void tui_draw_init(void)
         looks[TUI_L_WARN] = A_BOLD;
         looks[TUI_L_SECTION] = A_BOLD;
         looks[TUI_L_BAR] = A_NORMAL;
+        /* The timeline's waits have glyphs of their own. */
+        for (int k = TUI_L_W_SLEEP; k <= TUI_L_W_OTHER; k++) looks[k] = A_NORMAL;
+        looks[TUI_L_W_OTHER] = A_DIM;
     }
 }
 

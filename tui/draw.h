@@ -34,6 +34,9 @@ enum tui_look {
     TUI_L_WARN,        /* warnings, refused waits, cycles */
     TUI_L_SECTION,     /* section titles in the detail views */
     TUI_L_BAR,         /* histogram bars, sparklines */
+    /* The timeline's waits, by what they wait on (running is TUI_L_RUNNING). */
+    TUI_L_W_SLEEP, TUI_L_W_LOCK, TUI_L_W_SEM, TUI_L_W_QUEUE, TUI_L_W_EVENT, TUI_L_W_TASK, TUI_L_W_IO,
+    TUI_L_W_THREAD, TUI_L_W_OTHER,
     TUI_L_COUNT
 };
 

@@ -71,22 +71,14 @@ static void handle_signals(void)
 
 /* ---- the views ---------------------------------------------------------- */
 
-static void timeline_draw(tui_app *a, WINDOW *w)
-{
-    tui_put(w, 1, 2, 0, A_BOLD, "Timeline: coming");
-    tui_put(w, 3, 2, 0, tui_attr(TUI_L_DIM), "Tasks as rows against time, with zoom and pan, arrive in part 2.");
-    tui_put(w, 4, 2, 0, tui_attr(TUI_L_DIM), "Meanwhile: 1 Tasks, 5 Await tree, and the cursor keys (? lists them).");
-}
-
-const tui_view tui_view_timeline = { "Timeline", timeline_draw, NULL, NULL, "Timeline: coming in part 2" };
-
 const tui_view *tui_view_get(int id)
 {
     static const tui_view *const all[TUI_V_COUNT] = {
         [TUI_V_TASKS] = &tui_view_tasks,         [TUI_V_RESOURCES] = &tui_view_resources,
         [TUI_V_WARNINGS] = &tui_view_warnings,   [TUI_V_TIMELINE] = &tui_view_timeline,
-        [TUI_V_TREE] = &tui_view_tree,           [TUI_V_DETAIL] = &tui_view_detail,
-        [TUI_V_RESDETAIL] = &tui_view_resdetail, [TUI_V_SQL] = &tui_view_sql,
+        [TUI_V_TREE] = &tui_view_tree,           [TUI_V_OUTPUT] = &tui_view_output,
+        [TUI_V_DETAIL] = &tui_view_detail,       [TUI_V_RESDETAIL] = &tui_view_resdetail,
+        [TUI_V_SQL] = &tui_view_sql,
     };
     return id >= 0 && id < TUI_V_COUNT ? all[id] : &tui_view_tasks;
 }
@@ -131,7 +123,7 @@ static void draw_title(tui_app *a)
     for (int i = 0; i < TUI_V_TOP; i++) {
         int cur = a->view == i;
         x += tui_putf(w, 0, x, 0, tui_attr(cur ? TUI_L_TAB : TUI_L_TITLE), " %d %s ", i + 1,
-                      i == TUI_V_TREE ? "Await tree" : tui_view_get(i)->name);
+                      i == TUI_V_TREE && COLS >= 84 ? "Await tree" : i == TUI_V_TREE ? "Tree" : tui_view_get(i)->name);
     }
     if (a->view >= TUI_V_TOP) {
         char extra[128];
@@ -188,6 +180,29 @@ static int draw_line(tui_app *a)
     return -1;
 }
 
+/* How the run ended, in words, with what a crash means for the trace. */
+static const char *ended_text(tui_app *a, char *b, size_t cap)
+{
+    const tui_info *in = a->info;
+    int sig = 0;
+    if (a->live && !a->ls.running) {
+        if (a->ls.exited) {
+            snprintf(b, cap, "exit %d", a->ls.exit_code);
+            return b;
+        }
+        sig = a->ls.signal;
+    } else if (in->end_kind == TUI_END_SIGNAL) {
+        sig = in->signal;
+    } else {
+        return in->ended;
+    }
+    const char *name = sig > 0 ? sigabbrev_np(sig) : NULL;
+    int crash = sig == SIGSEGV || sig == SIGBUS || sig == SIGABRT || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP;
+    snprintf(b, cap, "killed by SIG%s %s everything before the %s is recorded", name ? name : "?",
+             tui_utf8 ? "—" : "-", crash ? "crash" : "signal");
+    return b;
+}
+
 static void draw_status(tui_app *a)
 {
     WINDOW *w = w_status;
@@ -195,18 +210,54 @@ static void draw_status(tui_app *a)
     werase(w);
     tui_fill(w, 0, 0, look);
     const tui_info *in = a->info;
-    char left[256], right[64];
-    int n = snprintf(left, sizeof left, " t=%s / %s %s %s %zu warning%s step %s", tui_fmt_time(a->t),
-                     tui_fmt_time(in->duration_ns), in->recording ? (a->follow ? "LIVE" : "LIVE (paused)") : "REPLAY",
-                     in->ended, in->nwarnings, in->nwarnings == 1 ? "" : "s", tui_fmt_dur(a->step));
-    if (a->playing && n > 0 && (size_t)n < sizeof left)
-        snprintf(left + n, sizeof left - (size_t)n, " %s %gx", tui_g->play, tui_speeds[a->speed]);
-    else if (a->speed != 3 && n > 0 && (size_t)n < sizeof left)
-        snprintf(left + n, sizeof left - (size_t)n, " speed %gx", tui_speeds[a->speed]);
+    char left[512], right[64], end[160];
+    size_t n = (size_t)snprintf(left, sizeof left, " t=%s / %s ", tui_fmt_time(a->t), tui_fmt_time(in->duration_ns));
+#define ADD(...) \
+    do { \
+        if (n < sizeof left) n += (size_t)snprintf(left + n, sizeof left - n, __VA_ARGS__); \
+    } while (0)
+    int live_now = (a->live && a->ls.running) || (!a->live && in->recording);
+    if (live_now) {
+        /* LIVE, what was recorded, how fast, how far behind the program. */
+        ADD("%s %lld events %.0f/s", a->follow ? "LIVE" : "LIVE (paused: F follows)",
+            (long long)(a->live ? (int64_t)a->ls.events : in->events), a->rate);
+        if (a->live) {
+            int64_t lag = a->ls.now_ns - in->duration_ns;
+            ADD(" lag %lldms", (long long)(lag > 0 ? lag / 1000000 : 0));
+        }
+        ADD(" %zu tasks", in->ntasks);
+    } else if (a->live && a->ls.finishing) {
+        ADD("%s, finishing: %lld of %lld events", ended_text(a, end, sizeof end), (long long)a->ls.built,
+            (long long)a->ls.total);
+    } else {
+        ADD("%s %s", a->live ? "ENDED" : "REPLAY", ended_text(a, end, sizeof end));
+    }
+    if (a->live && a->ls.failure) ADD(" (%s)", a->ls.failure);
+    ADD(" %zu warning%s", in->nwarnings, in->nwarnings == 1 ? "" : "s");
+    if (!live_now) ADD(" step %s", tui_fmt_dur(a->step));
+    if (a->playing) ADD(" %s %gx", tui_g->play, tui_speeds[a->speed]);
+    else if (a->speed != 3) ADD(" speed %gx", tui_speeds[a->speed]);
+#undef ADD
     snprintf(right, sizeof right, "%s", COLS >= 100 ? "? help  : sql  q quit " : "? help q quit ");
     int rw = tui_width(right);
     tui_put(w, 0, 0, COLS - rw - 1, look | A_BOLD, left);
     tui_put(w, 0, COLS - rw, rw, look, right);
+}
+
+/* Quitting while the program runs: stop it, or let it run on. */
+static void draw_ask(tui_app *a)
+{
+    WINDOW *p = tui_popup(8, 64, "the program is still running");
+    if (!p) return;
+    tui_putf(p, 2, 2, 60, A_NORMAL, "%s (pid %lld) has not ended.", a->info->program, (long long)a->ls.pid);
+    tui_put(p, 4, 2, 60, A_BOLD, "s");
+    tui_put(p, 4, 5, 57, A_NORMAL, "stop it (SIGTERM, then SIGKILL) and quit");
+    tui_put(p, 5, 2, 60, A_BOLD, "l");
+    tui_put(p, 5, 5, 57, A_NORMAL, "quit, let it run on, recorded until it exits");
+    tui_put(p, 6, 2, 60, A_BOLD, "Esc");
+    tui_put(p, 6, 6, 56, A_NORMAL, "stay");
+    wnoutrefresh(p);
+    delwin(p);
 }
 
 static void draw_help(tui_app *a)
@@ -253,16 +304,17 @@ static WINDOW *draw_all(tui_app *a, int flags)
         tui_putf(w_small, 0, 0, 0, A_BOLD, "coscope tui: the terminal is %dx%d;", COLS, LINES);
         tui_putf(w_small, 1, 0, 0, A_BOLD, "it needs at least %dx%d.", MIN_COLS, MIN_LINES);
         tui_put(w_small, 2, 0, 0, A_NORMAL, "Make it larger, or press q to quit.");
+        if (a->asking) tui_put(w_small, 4, 0, 0, A_BOLD, "The program runs: s stop it, l let it run, Esc stay.");
         wnoutrefresh(w_small);
         doupdate();
         return w_small;
     }
-    if (flags & TUI_REDRAW_VIEW || a->help) {
+    if (flags & TUI_REDRAW_VIEW || a->help || a->asking) {
         werase(w_view);
         tui_view_get(a->view)->draw(a, w_view);
         wnoutrefresh(w_view);
     }
-    if (flags & TUI_REDRAW_BARS || a->help) {
+    if (flags & TUI_REDRAW_BARS || a->help || a->asking) {
         draw_title(a);
         wnoutrefresh(w_title);
         draw_status(a);
@@ -270,6 +322,7 @@ static WINDOW *draw_all(tui_app *a, int flags)
     }
     int cx = draw_line(a);
     if (a->help) draw_help(a);
+    if (a->asking) draw_ask(a);
     if (cx >= 0) {
         curs_set(1);
         wmove(w_line, 0, cx);
@@ -282,12 +335,93 @@ static WINDOW *draw_all(tui_app *a, int flags)
     return w_line;
 }
 
+/* ---- live ---------------------------------------------------------------- */
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Events over the last second, from samples taken every tick. */
+#define RATE_SAMPLES 32
+static struct { int64_t at, events; } samples[RATE_SAMPLES];
+static int nsamples;
+
+static void sample_rate(tui_app *a, int64_t now, int64_t events)
+{
+    if (nsamples == RATE_SAMPLES) {
+        memmove(samples, samples + 1, sizeof samples[0] * (RATE_SAMPLES - 1));
+        nsamples--;
+    }
+    samples[nsamples].at = now;
+    samples[nsamples++].events = events;
+    int i = 0;
+    while (i < nsamples - 2 && now - samples[i + 1].at >= 1000000000) i++;   /* the newest at least 1 s old */
+    int64_t dt = now - samples[i].at;
+    a->rate = dt > 0 ? (double)(events - samples[i].events) * 1e9 / (double)dt : 0;
+}
+
+static const char *g_path;
+static int final_done;
+
+/* Every ~100 ms while live: the program's state, what the recorder added,
+ * what it printed.  Returns redraw flags. */
+static int live_tick(tui_app *a)
+{
+    int flags = TUI_REDRAW_NONE;
+    int was_running = a->ls.running, was_finishing = a->ls.finishing;
+    if (a->live) {
+        a->live->status(a->live->ctx, &a->ls);
+        flags |= TUI_REDRAW_BARS;   /* events, rate, lag move every tick */
+        if (a->ls.running != was_running || a->ls.finishing != was_finishing) flags |= TUI_REDRAW_ALL;
+    }
+    int changed = 0;
+    if (a->info->recording) {
+        int r = tui_model_refresh(a->m);
+        if (r > 0) changed = 1;
+        flags |= TUI_REDRAW_BARS;
+    }
+    if (a->live && a->ls.finished && !final_done) {
+        /* The trace is complete: read it once more, whole.  The model stops
+         * refreshing as soon as the run's end is written, before the
+         * recorder's last build, so it is opened again. */
+        final_done = 1;
+        tui_model *m2;
+        char why[640];
+        if (tui_model_open(&m2, g_path, NULL, NULL, why, sizeof why) == 0) {
+            tui_model_close(a->m);
+            a->m = m2;
+            changed = 1;
+        } else {
+            tui_msg(a, 1, "cannot read the finished trace: %s", why);
+        }
+    }
+    if (changed) {
+        a->info = tui_model_info(a->m);
+        if (a->follow) a->t = a->info->duration_ns;
+        if (a->t > a->info->duration_ns) a->t = a->info->duration_ns;
+        flags |= TUI_REDRAW_ALL;
+    }
+    int64_t now = mono_ns();
+    sample_rate(a, now, a->live ? (int64_t)a->ls.events : a->info->events);
+    if (tui_output_poll(a) && a->view == TUI_V_OUTPUT) flags |= TUI_REDRAW_VIEW;
+    return flags;
+}
+
 /* ---- the command -------------------------------------------------------- */
 
+/* Finishing an interrupted trace before the screen is ours: one line on
+ * stderr that rewrites itself, on a terminal only, at most ten times a
+ * second. */
 static void progress(void *ctx, int64_t done, int64_t total)
 {
-    if (isatty(2))
-        fprintf(stderr, "\rcoscope tui: finishing the trace: %lld of %lld events", (long long)done, (long long)total);
+    static int64_t last;
+    int64_t now = mono_ns();
+    if (!isatty(2) || (now - last < 100000000 && done < total)) return;
+    last = now;
+    fprintf(stderr, "\rcoscope: finishing the trace: %lld of %lld events", (long long)done, (long long)total);
 }
 
 int cli_tui(int argc, char **argv)
@@ -300,10 +434,27 @@ int cli_tui(int argc, char **argv)
         fputs(USAGE, stderr);
         return 2;
     }
+    return tui_main(argv[1], NULL, NULL);
+}
+
+int tui_main(const char *path, const tui_live *live, int *quit)
+{
+    if (quit) *quit = TUI_QUIT_DONE;
     setlocale(LC_ALL, "");
+    if (live) {
+        /* The program may already have ended: its recorder is finishing
+         * the tables; wait for that rather than finish them twice. */
+        tui_live_status ls;
+        for (;;) {
+            live->status(live->ctx, &ls);
+            if (ls.running || ls.finished) break;
+            if (ls.finishing) progress(NULL, ls.built, ls.total);
+            usleep(50000);
+        }
+    }
     tui_model *m;
     char why[640];
-    int e = tui_model_open(&m, argv[1], progress, NULL, why, sizeof why);
+    int e = tui_model_open(&m, path, progress, NULL, why, sizeof why);
     if (isatty(2)) fputs("\r\033[K", stderr);
     if (e < 0) {
         fprintf(stderr, "coscope tui: %s\n", why[0] ? why : strerror(-e));
@@ -317,6 +468,21 @@ int cli_tui(int argc, char **argv)
     static tui_app app;
     tui_app *a = &app;
     tui_app_init(a, m);
+    g_path = path;
+    a->live = live;
+    if (live) {
+        live->status(live->ctx, &a->ls);
+        snprintf(a->output_path, sizeof a->output_path, "%s", live->output_path ? live->output_path : "");
+        /* Follow the program from the first frame, unless it is over already. */
+        a->follow = !a->ls.finished;
+        final_done = a->ls.finished;   /* opened on the finished trace */
+        a->t = a->info->duration_ns;
+    } else {
+        /* The output `coscope run --tui` captured beside the trace, if any. */
+        char out[sizeof a->output_path];
+        snprintf(out, sizeof out, "%s.out", path);
+        if (access(out, R_OK) == 0) snprintf(a->output_path, sizeof a->output_path, "%s", out);
+    }
 
     handle_signals();   /* before initscr: ncurses then leaves SIGINT/SIGTERM to us */
     if (!getenv("ESCDELAY")) set_escdelay(25);
@@ -329,17 +495,36 @@ int cli_tui(int argc, char **argv)
     tui_draw_init();
 
     int flags = TUI_REDRAW_ALL | TUI_REDRAW_RESIZE;
-    int64_t last_refresh = 0;
-    while (!g_stop) {
+    int64_t last_tick = 0;
+    for (;;) {
+        if (g_stop) {
+            /* Ctrl-C while the program runs asks as q does (a second one
+             * stops it); SIGTERM and SIGHUP mean the user is gone: stop it. */
+            int sig = g_stop;
+            g_stop = 0;
+            if (a->live && a->ls.running) {
+                if (sig == SIGINT && !a->asking) {
+                    a->asking = 1;
+                    flags |= TUI_REDRAW_ALL;
+                } else {
+                    a->quit_choice = TUI_QUIT_STOP;
+                    break;
+                }
+            } else {
+                break;
+            }
+        }
         if (flags & TUI_REDRAW_RESIZE) {
             make_windows(a);
             flags |= TUI_REDRAW_ALL;
         }
         WINDOW *in = w_line;
         if (flags & (TUI_REDRAW_ALL | TUI_REDRAW_RESIZE) || a->too_small) in = draw_all(a, flags);
-        else in = draw_all(a, 0);
+        else in = draw_all(a, flags & TUI_REDRAW_BARS ? TUI_REDRAW_BARS : 0);
         flags = TUI_REDRAW_NONE;
-        wtimeout(in, a->playing ? 40 : a->info->recording ? 250 : 1000);
+        /* Live: a tick every 100 ms, so new events show within 250 ms. */
+        int live_now = a->info->recording || (a->live && !final_done);
+        wtimeout(in, a->playing ? 40 : live_now ? 100 : 1000);
         int ch = wgetch(in);
         if (ch == '\r') ch = '\n';
         if (ch != ERR) {
@@ -347,25 +532,21 @@ int cli_tui(int argc, char **argv)
             if (flags & TUI_QUIT) break;
         }
         flags |= tui_play_tick(a);
-        /* Live: read what the recorder added, at most four times a second. */
-        if (a->info->recording) {
-            struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-            if (now - last_refresh > 250000000) {
-                last_refresh = now;
-                if (tui_model_refresh(m) > 0) {
-                    a->info = tui_model_info(m);
-                    if (a->follow) a->t = a->info->duration_ns;
-                    flags |= TUI_REDRAW_ALL;
-                }
-            }
+        int64_t now = mono_ns();
+        if (live_now && now - last_tick >= 90000000) {
+            last_tick = now;
+            flags |= live_tick(a);
+        } else if (!live_now && a->output_path[0] && now - last_tick >= 1000000000) {
+            last_tick = now;   /* a file still written by someone else: its new lines, once a second */
+            if (tui_output_poll(a) && a->view == TUI_V_OUTPUT) flags |= TUI_REDRAW_VIEW;
         }
     }
     drop_windows();
     endwin();
     g_curses = 0;
     tui_sql_free();
-    tui_model_close(m);
+    tui_output_free();
+    tui_model_close(a->m);
+    if (quit) *quit = a->quit_choice;
     return 0;
 }

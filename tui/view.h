@@ -12,21 +12,23 @@
 
 #include "draw.h"
 #include "model.h"
+#include "tui.h"
 #include <stdint.h>
 
-/* The views, in the order of the tabs; the first five have their number key. */
+/* The views, in the order of the tabs; the first six have their number key. */
 enum tui_view_id {
     TUI_V_TASKS,       /* 1 */
     TUI_V_RESOURCES,   /* 2 */
     TUI_V_WARNINGS,    /* 3 */
-    TUI_V_TIMELINE,    /* 4: part 2; a placeholder for now */
+    TUI_V_TIMELINE,    /* 4 */
     TUI_V_TREE,        /* 5 */
+    TUI_V_OUTPUT,      /* 6: the program's stdout and stderr (coscope run --tui) */
     TUI_V_DETAIL,      /* Enter on a task */
     TUI_V_RESDETAIL,   /* Enter on a resource */
     TUI_V_SQL,         /* the result of the `:` prompt */
     TUI_V_COUNT
 };
-#define TUI_V_TOP 5    /* views 0..4 are the numbered tabs */
+#define TUI_V_TOP 6    /* views 0..5 are the numbered tabs */
 
 /* What the bottom line is editing. */
 enum tui_prompt { TUI_P_NONE, TUI_P_FILTER, TUI_P_TIME, TUI_P_SQL };
@@ -75,6 +77,14 @@ typedef struct tui_app {
     char msg[256];            /* one-shot message for the bottom line, "" none */
     int msg_err;
     int too_small;
+
+    /* Live (tui.c): the program under `coscope run --tui`, NULL for a file. */
+    const tui_live *live;
+    tui_live_status ls;       /* its state at the last tick */
+    int asking;               /* quitting while it runs: the stop / let run overlay is up */
+    int quit_choice;          /* enum tui_quit, what the overlay chose */
+    double rate;              /* events per second over the last second */
+    char output_path[4200];   /* the program's captured output, "" if none */
 } tui_app;
 
 /* Redraw flags actions and views return (bits). */
@@ -101,7 +111,7 @@ typedef struct tui_view {
 } tui_view;
 
 extern const tui_view tui_view_tasks, tui_view_resources, tui_view_warnings, tui_view_timeline, tui_view_tree,
-    tui_view_detail, tui_view_resdetail, tui_view_sql;
+    tui_view_output, tui_view_detail, tui_view_resdetail, tui_view_sql;
 /* By enum tui_view_id. */
 const tui_view *tui_view_get(int id);
 
@@ -119,5 +129,14 @@ void tui_msg(tui_app *a, int err, const char *fmt, ...) __attribute__((format(pr
 int tui_sql_run(tui_app *a, const char *sql);
 /* view_sql.c: free the result at exit. */
 void tui_sql_free(void);
+
+/* view_output.c: read what the program wrote since the last call (the
+ * file is tailed, never read whole); 1 if there is more to show. */
+int tui_output_poll(tui_app *a);
+/* view_output.c: free the lines kept at exit. */
+void tui_output_free(void);
+/* Follow the end again (live): the cursor back to "now", the Output view to
+ * its last line. */
+int tui_follow(tui_app *a);
 
 #endif
