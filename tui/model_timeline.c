@@ -10,6 +10,7 @@
  */
 #include "model_int.h"
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,12 +82,19 @@ static int has_lod(tui_model *m)
     return m->lod_present;
 }
 
+/* Where bucket b of a level starts; a row's bucket is the file's word, so
+ * no shift of a negative number (undefined in C). */
+static int64_t at_bucket(int64_t b, int s)
+{
+    return b <= 0 ? 0 : b >= (INT64_MAX >> s) ? INT64_MAX : b << s;
+}
+
 /* Buckets of level `level` over the row; with ticks_only, only what
  * happened and the locks held (the spans gave the rest). */
 static int from_lod(tui_model *m, int64_t task, int level, row *r, int ticks_only)
 {
     int s = LOD_SHIFT0 + 4 * level;
-    int64_t b0 = r->from >> s, b1 = (r->to - 1) >> s;
+    int64_t b0 = (r->from > 0 ? r->from : 0) >> s, b1 = (r->to > 0 ? r->to - 1 : 0) >> s;
     int state = LOD_NONE, holding = 0;
     sqlite3_stmt *st = m->st_lod_before;
     {
@@ -107,10 +115,10 @@ static int from_lod(tui_model *m, int64_t task, int level, row *r, int ticks_onl
     sqlite3_bind_int(st, 2, level);
     sqlite3_bind_int64(st, 3, b0);
     sqlite3_bind_int64(st, 4, b1);
-    int64_t pos = b0 << s;
+    int64_t pos = at_bucket(b0, s);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t b = sqlite3_column_int64(st, 0), start = b << s, end = (b + 1) << s;
+        int64_t b = sqlite3_column_int64(st, 0), start = at_bucket(b, s), end = at_bucket(b + 1, s);
         int64_t busy = sqlite3_column_int64(st, 1), waited = sqlite3_column_int64(st, 2);
         int kind = sqlite3_column_int(st, 3), flags = sqlite3_column_int(st, 4), last = sqlite3_column_int(st, 5);
         add_span(r, pos, start, state, holding, ticks_only); /* the bucket(s) without rows */
