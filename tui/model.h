@@ -167,7 +167,7 @@ typedef struct tui_link {
     int task_idx;               /* tasks: index; -1 else */
     int res_idx;                /* resources: index; -1 else */
     int state;                  /* tasks: tui_state at t */
-    int wait;                   /* tasks waiting: co_wait_kind; resources: their kind */
+    int wait;                   /* tasks waiting: co_wait_kind; resources: how the task before waits on it (queue_put ...), or for a refused wait the resource's kind */
     const char *name;
     const char *at;             /* tasks: the await's line (waiting) */
     int64_t since;              /* tasks: since when in this state */

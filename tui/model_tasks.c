@@ -275,7 +275,7 @@ int tui_model_chain(tui_model *m, int idx, int64_t t, tui_link *out, int cap)
         int ri = -1;
         const char *name = res ? res_name_of(m, res, &ri) : "";
         tui_link *r = &out[n++];
-        *r = (tui_link){ .is_task = 0, .id = res, .task_idx = -1, .res_idx = ri, .wait = ri >= 0 ? m->res[ri].kind : a.wait,
+        *r = (tui_link){ .is_task = 0, .id = res, .task_idx = -1, .res_idx = ri, .wait = refused && ri >= 0 ? m->res[ri].kind : a.wait,
                          .name = *name ? name : tr_wait_name((unsigned)a.wait), .at = "", .refused = refused,
                          .cycle_to = -1 };
         if (!res) break; /* a sleep, a gather: nothing to follow */
