@@ -139,17 +139,18 @@ static int act_v4(tui_app *a) { return tui_go_view(a, TUI_V_TIMELINE); }
 static int act_v5(tui_app *a) { return tui_go_view(a, TUI_V_TREE); }
 static int act_v6(tui_app *a) { return tui_go_view(a, TUI_V_OUTPUT); }
 
-static int act_tab(tui_app *a)
+/* Tab and Shift-Tab go round the numbered views; Output only when there
+ * is captured output to show. */
+static int next_view(tui_app *a, int dir)
 {
-    int from = a->view < TUI_V_TOP ? a->view : a->last_top;
-    return tui_go_view(a, (from + 1) % TUI_V_TOP);
+    int v = a->view < TUI_V_TOP ? a->view : a->last_top;
+    do v = (v + dir + TUI_V_TOP) % TUI_V_TOP;
+    while (v == TUI_V_OUTPUT && !a->output_path[0]);
+    return tui_go_view(a, v);
 }
 
-static int act_backtab(tui_app *a)
-{
-    int from = a->view < TUI_V_TOP ? a->view : a->last_top;
-    return tui_go_view(a, (from + TUI_V_TOP - 1) % TUI_V_TOP);
-}
+static int act_tab(tui_app *a) { return next_view(a, 1); }
+static int act_backtab(tui_app *a) { return next_view(a, -1); }
 
 static int act_esc(tui_app *a)
 {

@@ -477,6 +477,7 @@ int tui_main(const char *path, const tui_live *live, int *quit)
         a->follow = !a->ls.finished;
         final_done = a->ls.finished;   /* opened on the finished trace */
         a->t = a->info->duration_ns;
+        a->msg[0] = 0;   /* the reader's "still being recorded" note: LIVE says it */
     } else {
         /* The output `coscope run --tui` captured beside the trace, if any. */
         char out[sizeof a->output_path];

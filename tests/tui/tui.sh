@@ -14,6 +14,12 @@
 #   - the cursor: g / G / t TIME / . (next event);
 #   - the SQL prompt shows a result and SQLite's error; a filter narrows the
 #     Tasks list and Esc brings the rest back;
+#   - the timeline (live_spawner 3 100: worker #3 waits on the lock over
+#     about [100, 150) ms, then sleeps to 300 ms): its lock wait and its
+#     sleep at the columns the trace's own times give, nothing before its
+#     spawn, at 120x40 and 80x24 (ASCII); the axis from 0 with units; z
+#     halves the window around the cursor (the columns move accordingly),
+#     l pans, f fits the whole run again; Enter opens the task; UTF-8 blocks;
 #   - q, SIGTERM, SIGSEGV: the process is gone and the terminal is given back (the
 #     UI is off the screen, stty says icanon and echo again); a too-small
 #     terminal says so and still quits on q; bad usage and bad files are
@@ -32,7 +38,7 @@ src=tests/tracer/progs
 ASAN_OPTIONS=${ASAN_OPTIONS:-handle_segv=0:handle_sigbus=0:handle_abort=0:detect_leaks=0}
 export ASAN_OPTIONS
 
-for f in "$coscope" "$progs/warn_deadlock" "$progs/tasks"; do
+for f in "$coscope" "$progs/warn_deadlock" "$progs/tasks" "$progs/live_spawner"; do
     [ -x "$f" ] || { echo "tui: $f is missing (make test builds it)"; exit 1; }
 done
 command -v tmux >/dev/null || { echo "tui: tmux is missing (apt-get install tmux)"; exit 1; }
@@ -140,7 +146,8 @@ keys 2
 see "120: 2 Resources" "HOLDER"
 see "120: resources list the locks" "audit_lock"
 keys 4
-see "120: 4 Timeline placeholder" "Timeline: coming"
+see "120: 4 Timeline" "TASK"
+see "120: the timeline's legend" "lock held"
 keys 5
 see "120: 5 Await tree" "Who awaits whom"
 keys Tab
@@ -218,7 +225,7 @@ see "80: status line" "REPLAY"
 keys 2
 see "80: 2 Resources" "accounts_lock"
 keys 3 4
-see "80: 4 Timeline" "Timeline: coming"
+see "80: 4 Timeline" "TASK"
 keys Tab
 see "80: Tab to the await tree" "Who awaits whom"
 keys '?'
@@ -239,6 +246,101 @@ see "80: a filter matching nothing says so" "no task matches the filter"
 keys q
 see "80: q exits with 0" "tui exited 0"
 see "80: terminal given back" "icanon echo"
+
+# ---- the timeline -----------------------------------------------------------
+
+# worker #3's lock wait [wa, wb) and sleep [wb, sb) from the trace itself.
+db=$tmp/spawner.db
+"$coscope" run -o "$db" -- "$progs/live_spawner" 3 100 > /dev/null 2>&1
+check "live_spawner recorded" $? 0
+tl_dur=$(q "SELECT value FROM meta WHERE key = 'duration_ns'")
+tl_spawn=$(q "SELECT spawn_ts FROM tasks WHERE id = 3")
+tl_wa=$(q "SELECT end FROM spans WHERE task = 3 AND kind = 'step' AND wait = 'lock'")
+tl_wb=$(q "SELECT resumed FROM spans WHERE task = 3 AND kind = 'step' AND wait = 'lock'")
+tl_sb=$(q "SELECT resumed FROM spans WHERE task = 3 AND kind = 'step' AND wait = 'sleep'")
+[ -n "$tl_wa" ] && [ -n "$tl_sb" ] && ok || bad "live_spawner: worker #3 waits on the lock, then sleeps"
+
+# cells_check WHAT W FROM SPAN A B GLYPH: on worker #3's row (screen width
+# W, the names in W/4 columns clamped to 14..30, a space, then one cell a
+# column over [FROM, FROM+SPAN)), every cell well inside [A, B) -- a cell
+# clear of either end, as the levels of detail round to their buckets --
+# shows GLYPH.  ASCII screens only (awk counts bytes).
+cells_check() {
+    row=$(screen | grep -F -- "#3 worker" | head -1)
+    res=$(printf '%s\n' "$row" | awk -v W="$2" -v from="$3" -v span="$4" -v a="$5" -v b="$6" -v g="$7" '{
+        nw = int(W / 4); if (nw < 14) nw = 14; if (nw > 30) nw = 30
+        x0 = nw + 1; n = W - x0; w = span / n; bad = ""; seen = 0
+        for (c = 0; c < n; c++) {
+            lo = from + c * w; hi = lo + w
+            if (lo >= a + w && hi <= b - w) {
+                seen++
+                ch = substr($0, x0 + c + 1, 1)
+                if (ch != g && ch != "|") bad = bad " " c ":" ch
+            }
+        }
+        if (seen == 0) print "no cell inside"; else if (bad != "") print "cells" bad; else print "ok"
+    }')
+    check "$1" "$res" ok
+}
+# The time of the axis label at the names' edge: the window's start.
+axis_x0() { awk -v W="$1" 'BEGIN { nw = int(W / 4); if (nw < 14) nw = 14; if (nw > 30) nw = 30; print nw + 1 }'; }
+
+timeline_checks() {
+    tag=$1 W=$2
+    keys 4
+    see "$tag: timeline: worker rows" "#3 worker"
+    x0=$(axis_x0 "$W")
+    label=$(screen | sed -n 2p | cut -c$((x0 + 1))-$((x0 + 3)))
+    check "$tag: the axis starts at 0 at the names' edge" "$label" "0ms"
+    if screen | sed -n 2p | grep -q "100ms.*200ms.*300ms.*400ms"; then ok; else bad "$tag: the axis in ms" "$(screen)"; fi
+    cells_check "$tag: fit: worker #3 waits on the lock" "$W" 0 "$tl_dur" "$tl_wa" "$tl_wb" L
+    cells_check "$tag: fit: then sleeps" "$W" 0 "$tl_dur" "$tl_wb" "$tl_sb" "~"
+    cells_check "$tag: fit: nothing before its spawn" "$W" 0 "$tl_dur" 0 "$tl_spawn" " "
+    see "$tag: fit says so" "/cell  fit"
+    # z: the window halves around the cursor (at 0: it stays at 0).
+    keys z
+    gone "$tag: z leaves fit" "/cell  fit"
+    half=$((tl_dur / 2))
+    see "$tag: z: half the run" "0ns..$(awk -v ns="$half" 'BEGIN { printf "%.0fms", ns / 1e6 }')"
+    cells_check "$tag: z: the lock wait, wider" "$W" 0 "$half" "$tl_wa" "$tl_wb" L
+    cells_check "$tag: z: the sleep, wider" "$W" 0 "$half" "$tl_wb" "$tl_sb" "~"
+    # l: an eighth of the window later.
+    keys l
+    pan=$((half / 8))
+    see "$tag: l pans by an eighth" "$(awk -v ns="$pan" 'BEGIN { printf "%.1fms..", ns / 1e6 }')"
+    cells_check "$tag: l: the lock wait moved left" "$W" "$pan" "$half" "$tl_wa" "$tl_wb" L
+    keys f
+    see "$tag: f fits again" "/cell  fit"
+    cells_check "$tag: f: the lock wait where it was" "$W" 0 "$tl_dur" "$tl_wa" "$tl_wb" L
+    keys Z
+    gone "$tag: Z zooms out" "/cell  fit"
+    keys f j j Enter
+    see "$tag: Enter on a row opens the task" "Task #3"
+    keys Escape
+    see "$tag: Esc back to the timeline" "lock held"
+}
+
+start 120 40 LC_ALL=C
+see "timeline 120: start" "STATE AT CURSOR"
+timeline_checks "timeline 120" 120
+keys q
+see "timeline 120: q" "tui exited 0"
+
+start 80 24 LC_ALL=C NO_COLOR=1
+see "timeline 80: start" "STATE AT CURSOR"
+timeline_checks "timeline 80" 80
+keys q
+see "timeline 80: q" "tui exited 0"
+
+# UTF-8: the waits in block characters, the lock wait before the sleep.
+start 120 40 LC_ALL=C.UTF-8
+see "timeline utf8: start" "STATE AT CURSOR"
+keys 4
+see "timeline utf8: lock wait and sleep as blocks" "▓▓▓"
+if screen | grep -F -- "#3 worker" | grep -q "▓.*░░░"; then ok; else bad "timeline utf8: the lock wait, then the sleep" "$(screen)"; fi
+see "timeline utf8: the legend" "░ sleep"
+keys q
+see "timeline utf8: q" "tui exited 0"
 
 # ---- resize, too small, SIGTERM ---------------------------------------------
 
