@@ -1,0 +1,215 @@
+/* test_hostile.c -- the TUI's model on traces that lie.  A trace is input:
+ * people send each other files, and a file can say anything.  Each case
+ * records a small real trace, damages it with SQL the way a hostile or
+ * broken file could, then opens the model and asks it every question a
+ * view asks, at times before, inside and after the run.  The model may
+ * answer "nothing", but must not crash, hang, or hand a view text with
+ * control characters in it (make check runs this under ASan and UBSan).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+#include "coscope.h"
+#include "../../tui/model.h"
+
+static char dir[256], clean[300];
+static co_lock_t lk;
+static co_queue_t q;
+
+static int worker(void *arg)
+{
+    (void)arg;
+    co_lock_acquire(&lk);
+    co_log("worker \x1b]0;pwned\x07 logs");
+    co_sleep(2);
+    co_lock_release(&lk);
+    void *item;
+    return co_queue_get(&q, &item);
+}
+
+static int program(void *arg)
+{
+    (void)arg;
+    co_lock_init_named(&lk, "lock\x1b[2J");
+    co_queue_init(&q, 2);
+    co_task_t a = co_spawn_named("evil\x1b[31mname", worker, NULL);
+    co_task_t b = co_spawn(worker, NULL);
+    co_sleep(5);
+    co_queue_put(&q, &q);
+    co_queue_put(&q, &q);
+    co_await(a);
+    co_await(b);
+    return 0;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/coscope-test-hostile-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(clean, sizeof clean, "%s/clean.db", dir);
+    assert_int_equal(co_trace_start(clean), 0);
+    assert_int_equal(co_run(program, NULL), 0);
+    assert_int_equal(co_trace_stop(), 0);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    return 0;
+}
+
+static void no_controls(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++)
+        if (*p < 0x20 || *p == 0x7f) fail_msg("control character 0x%02x in \"%s\"", *p, s);
+}
+
+/* A copy of the clean trace with sql applied to it. */
+static void damaged(const char *name, const char *sql, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/%s.db", dir, name);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", clean, out);
+    assert_int_equal(system(cmd), 0);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(out, &db), SQLITE_OK);
+    char *err = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) fail_msg("%s: %s", name, err);
+    sqlite3_close(db);
+}
+
+/* Every question of every view, at a few times; returns whether it opened. */
+static int exercise(const char *path)
+{
+    tui_model *m;
+    char why[600];
+    if (tui_model_open(&m, path, NULL, NULL, why, sizeof why) < 0) {
+        no_controls(why);
+        return 0;
+    }
+    const tui_info *info = tui_model_info(m);
+    no_controls(info->program);
+    no_controls(info->argv);
+    no_controls(info->ended);
+    int64_t d = info->duration_ns;
+    int64_t times[] = { INT64_MIN, -1, 0, d / 3, d / 2, d, d + 1, INT64_MAX };
+    const tui_task *tasks;
+    size_t nt = tui_model_tasks(m, &tasks);
+    const tui_resource *res;
+    size_t nr = tui_model_resources(m, &res);
+    const tui_warning *warn;
+    size_t nw = tui_model_warnings(m, &warn);
+    for (size_t i = 0; i < nt; i++) {
+        no_controls(tasks[i].name);
+        no_controls(tasks[i].spawn_at);
+    }
+    for (size_t i = 0; i < nr; i++) no_controls(res[i].name);
+    for (size_t i = 0; i < nw; i++) no_controls(warn[i].message);
+    for (size_t k = 0; k < sizeof times / sizeof times[0]; k++) {
+        int64_t t = times[k];
+        const int *rows;
+        for (int col = 0; col < TUI_COL_COUNT; col++) tui_model_task_rows(m, t, col, col & 1, col == 2 ? "wait" : NULL, &rows);
+        for (size_t i = 0; i < nt; i++) {
+            tui_at a;
+            if (tui_model_task_at(m, (int)i, t, &a) == 0) no_controls(tui_model_state_text(m, (int)i, &a));
+            tui_link l[16];
+            int n = tui_model_chain(m, (int)i, t, l, 16);
+            for (int j = 0; j < n; j++) no_controls(l[j].name);
+            const tui_event *ev;
+            size_t cur, ne = tui_model_task_events(m, (int)i, t, 30, &ev, &cur);
+            for (size_t j = 0; j < ne; j++) no_controls(ev[j].text);
+            int64_t hist[TUI_HIST_BUCKETS], ts;
+            tui_model_task_hist(m, (int)i, (int)(k & 1), hist);
+            tui_model_step_event(m, t, 1, (int)i, &ts);
+            tui_model_step_event(m, t, -1, (int)i, &ts);
+            tui_cell cells[40];
+            tui_model_timeline(m, (int)i, t, t < INT64_MAX - 1000000 ? t + 1000000 : INT64_MAX, 40, cells);
+            tui_model_timeline(m, (int)i, 0, d + 1, 40, cells);
+            no_controls(tui_model_task_stack(m, (int)i, t));
+        }
+        for (size_t i = 0; i < nr; i++) {
+            tui_res_at ra;
+            tui_model_resource_at(m, (int)i, t, &ra);
+            const tui_use *u;
+            tui_model_resource_uses(m, (int)i, t, 20, &u);
+            int64_t depth[16];
+            tui_model_queue_depth(m, (int)i, 0, d, depth, 16);
+        }
+        const tui_tree_row *tree;
+        tui_model_await_tree(m, t, &tree);
+        int64_t ts;
+        tui_model_step_event(m, t, 1, -1, &ts);
+        tui_model_step_event(m, t, -1, -1, &ts);
+    }
+    tui_table tb;
+    tui_model_sql(m, "SELECT name FROM tasks", d / 2, 1, &tb);
+    for (size_t i = 0; i < (tb.nrows + 1) * (size_t)tb.ncols; i++) no_controls(tb.cells[i]);
+    tui_table_free(&tb);
+    tui_model_refresh(m);
+    tui_model_close(m);
+    return 1;
+}
+
+static void test_clean(void **state)
+{
+    (void)state;
+    assert_true(exercise(clean));
+}
+
+static void test_hostile(void **state)
+{
+    (void)state;
+    static const struct { const char *name, *sql; int opens; } cases[] = {
+        { "times", "UPDATE spans SET start = -start, end = 9223372036854775807 WHERE id % 2 = 0;"
+                   "UPDATE tasks SET spawn_ts = 9223372036854775807, end_ts = -5 WHERE id = 2;"
+                   "UPDATE meta SET value = -1 WHERE key = 'duration_ns'", 1 },
+        { "ids", "UPDATE tasks SET parent = id WHERE id = 2; UPDATE tasks SET parent = 3 WHERE id = 3;"
+                 "INSERT INTO tasks(id, name, parent) VALUES (-7, NULL, 99999999);"
+                 "UPDATE spans SET resource = 424242 WHERE kind = 'step'", 1 },
+        { "texts", "UPDATE tasks SET name = char(27) || '[2J' || char(7) || x'ff' WHERE id = 1;"
+                   "UPDATE locations SET file = char(27) || ']0;x' || char(7), func = char(8);"
+                   "UPDATE warnings SET message = char(155) || 'csi', stack = char(27) || char(10) || char(27);"
+                   "UPDATE strings SET text = char(27) || '[31m'", 1 },
+        { "kinds", "UPDATE spans SET wait = 'no-such-wait', kind = 'step' WHERE wait IS NOT NULL;"
+                   "UPDATE resources SET kind = NULL; UPDATE warnings SET kind = 'bogus'", 1 },
+        { "chunks", "UPDATE chunks SET data = x'0102030405', ring = 9999 WHERE seq % 2 = 0;"
+                    "UPDATE chunks SET first_ts = 9223372036854775807, last_ts = -9223372036854775807 WHERE seq % 2 = 1;"
+                    "UPDATE meta SET value = 'nan' WHERE key = 'ns_per_tick'", 1 },
+        { "lod", "UPDATE timeline SET bucket = -bucket - 1, last = 255, kind = 99999, busy = -1 WHERE level < 3;"
+                 "INSERT INTO timeline VALUES (1, 9, 9223372036854775807, 1, 1, 1, 1, 1)", 1 },
+        { "no-lod", "DROP TABLE timeline", 1 },
+        { "lod-is-a-view", "DROP TABLE timeline; CREATE VIEW timeline AS SELECT 1 AS task", 1 },
+        { "no-tasks", "DROP TABLE tasks", 0 },
+        { "no-meta", "DROP TABLE meta", 0 },
+        { "newer", "UPDATE meta SET value = 99 WHERE key = 'schema_version'", 0 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[400];
+        damaged(cases[i].name, cases[i].sql, path, sizeof path);
+        int opened = exercise(path);
+        if (opened != cases[i].opens) fail_msg("%s: opened %d, expected %d", cases[i].name, opened, cases[i].opens);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_clean),
+        cmocka_unit_test(test_hostile),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
