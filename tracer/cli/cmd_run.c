@@ -109,8 +109,8 @@ typedef struct run {
     pid_t pid;
     int status;                  /* waitpid's, valid once running is 0 */
     int finish_err;              /* tr_recorder_finish's result */
-    int record_err;              /* the recorder's failure while the program ran, 0 if none */
-    int progress_tty;            /* print the finishing progress on stderr */
+    _Atomic int record_err;      /* the recorder's failure while the program ran, 0 if none */
+    _Atomic int progress_tty;    /* print the finishing progress on stderr (the UI has closed) */
     _Atomic int running, finishing, finished;
     _Atomic int64_t built, total;
     _Atomic uint64_t events;
