@@ -219,13 +219,12 @@ static void draw_status(tui_app *a)
     int live_now = (a->live && a->ls.running) || (!a->live && in->recording);
     if (live_now) {
         /* LIVE, what was recorded, how fast, how far behind the program. */
-        ADD("%s %lld events %.0f/s", a->follow ? "LIVE" : "LIVE (paused: F follows)",
-            (long long)(a->live ? (int64_t)a->ls.events : in->events), a->rate);
+        ADD("%s %zu tasks %lld %s %.0f/s", a->follow ? "LIVE" : "LIVE (paused: F follows)", in->ntasks,
+            (long long)(a->live ? (int64_t)a->ls.events : in->events), COLS >= 100 ? "events" : "ev", a->rate);
         if (a->live) {
             int64_t lag = a->ls.now_ns - in->duration_ns;
             ADD(" lag %lldms", (long long)(lag > 0 ? lag / 1000000 : 0));
         }
-        ADD(" %zu tasks", in->ntasks);
     } else if (a->live && a->ls.finishing) {
         ADD("%s, finishing: %lld of %lld events", ended_text(a, end, sizeof end), (long long)a->ls.built,
             (long long)a->ls.total);
