@@ -443,12 +443,12 @@ static int key(tui_app *a, int ch)
 }
 
 static const char *const help[] = {
-    "j k", "select a task (PgUp PgDn Home End)",
-    "Enter", "the task's detail at the cursor",
-    "z Z", "zoom in / out around the cursor",
-    "h l", "pan by an eighth (H L, S-arrows: 3/4)",
+    "j k", "select a task (PgUp PgDn)",
+    "Enter", "its detail at the cursor",
+    "z Z", "zoom in / out at the cursor",
+    "h l", "pan 1/8 (H L, S-arrows: 3/4)",
     "f", "fit the whole run",
-    "<- ->", "fold / unfold (Left on a leaf: parent)",
+    "<- ->", "fold / unfold (Left: parent)",
     "c C", "fold or unfold one / all",
     NULL,
 };
