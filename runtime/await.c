@@ -8,7 +8,9 @@
  * task, -ECANCELED from co_cancel, -ETIMEDOUT from a timeout scope.  Once a
  * task is READY its wake result is final: a cancellation arriving after that
  * is delivered at its next await (so a lock handed to a waiter is never
- * lost in flight).
+ * lost in flight).  A yield is the exception: it carries nothing that could
+ * be lost, so a cancellation or a deadline that arrives while it waits for
+ * its turn is returned by the yield itself, as asyncio.sleep(0) raises.
  */
 #include "internal.h"
 
@@ -17,6 +19,20 @@ static void expire_scopes(co__task *t, uint64_t now)
 {
     for (co_timeout_t *s = t->scope; s; s = s->outer)
         if (s->deadline <= now) s->expired = 1;
+}
+
+/* A yield under a timeout scope: has the deadline passed?  The loop's
+ * cached time is not enough: a task that works and yields may go through
+ * thousands of yields without libuv updating it (the scheduler switches
+ * from task to task directly), and a CPU-bound loop under a deadline would
+ * never see it expire.  Only tasks inside a scope pay for the clock read. */
+static __attribute__((noinline)) bool yield_expired(co__loop *l, co__task *t)
+{
+    uv_update_time(l->uv);
+    uint64_t now = uv_now(l->uv);
+    if (t->deadline > now) return false;
+    expire_scopes(t, now);
+    return true;
 }
 
 /* co__suspend with a cancellation pending: deliver it instead of waiting. */
@@ -75,7 +91,13 @@ int co__suspend(co__task *t, co_wait_kind kind, void *obj, uint64_t obj_id, co_l
     t->wait_loc = loc;
     t->wq = wq;
     if (kind == CO_WAIT_YIELD) {
-        co__ready(l, t); /* a yield ignores the deadline */
+        /* Past the deadline a yield fails like any await (asyncio raises at
+         * sleep(0) inside an expired timeout). */
+        if (CO_UNLIKELY(t->deadline != CO__NODEADLINE) && yield_expired(l, t)) {
+            t->wait_kind = CO_WAIT_NONE;
+            return -ETIMEDOUT;
+        }
+        co__ready(l, t);
     } else {
         if (CO_UNLIKELY(t->deadline != CO__NODEADLINE) && arm_deadline(l, t, wq) < 0) return -ETIMEDOUT;
         t->state = CO_TASK_WAITING;
@@ -89,6 +111,16 @@ int co__suspend(co__task *t, co_wait_kind kind, void *obj, uint64_t obj_id, co_l
     int r = t->wake_result;
     if (CO__STEP_HOOKS(l)) suspend_hooks_in(l, t, r);
     if (CO_UNLIKELY(r == -ETIMEDOUT)) expire_scopes(t, uv_now(l->uv));
+    if (CO_UNLIKELY(t->wait_kind == CO_WAIT_YIELD)) {
+        /* What arrived while the yield waited for its turn (co_cancel leaves
+         * a READY task's cancellation pending). */
+        if (t->cancel_pending) {
+            t->cancel_pending = 0;
+            r = -ECANCELED;
+        } else if (t->deadline != CO__NODEADLINE && yield_expired(l, t)) {
+            r = -ETIMEDOUT;
+        }
+    }
     t->wait_kind = CO_WAIT_NONE;
     t->wait_obj = NULL;
     t->wake_result = 0;

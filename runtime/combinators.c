@@ -174,7 +174,14 @@ int co_wait_at(co_loc *loc, co_task_t *handles, size_t n, int mode, int64_t time
         int expired = co_timeout_end(&scope);
         /* Our own deadline is not an error (asyncio.wait returns what is
          * done); an enclosing scope's is. */
-        if (r == -ETIMEDOUT && expired && !(self->scope && self->scope->expired)) r = 0;
+        if (r == -ETIMEDOUT && expired && !(self->scope && self->scope->expired))
+            r = 0;
+        else if (r == 0 && mode != CO_WAIT_ALL && st.remaining > 0)
+            /* Woken by the first end (or error): one more turn before
+             * counting, so that tasks ending in the same loop turn are
+             * counted, as asyncio's waiter (woken through two callbacks)
+             * counts them (test_wait_really_done). */
+            r = co_yield_at(loc);
     }
     size_t ended = 0;
     for (size_t i = 0; i < n; i++) {
@@ -241,8 +248,8 @@ int co_wait_for_at(co_loc *loc, co_task_t h, int64_t ms)
         int late = wait_end(self, t, loc, true);
         if (late < 0)
             ret = late; /* cancelled while the child cleaned up */
-        else if (r == -ETIMEDOUT && expired && t->state != CO_TASK_CANCELLED && t->state != CO_TASK_FAILED)
-            ret = t->result; /* it finished anyway */
+        else if (r == -ETIMEDOUT && expired && t->state != CO_TASK_CANCELLED)
+            ret = t->result; /* it swallowed the cancellation: its result or error, as asyncio */
         else
             ret = r;
     }

@@ -204,8 +204,14 @@ int co_detach(co_task_t t);
 /* Request cancellation.  The task's current await (or its next one, or its
  * start if it has not run yet) returns -ECANCELED; the task runs its cleanup
  * and usually returns -ECANCELED.  Cancellation is delivered once: a task may
- * await again in its cleanup.  Returns 1 if the request was made, 0 if the
- * task had already ended, -ESRCH if stale.  Does not suspend. */
+ * await again in its cleanup.  A task woken with a result (a lock handed
+ * over, an item taken) keeps it and gets the cancellation at its next await;
+ * one in co_yield gets it from the yield.  A task that returns a result
+ * (>= 0) with a cancellation still undelivered (requested after its last
+ * await, or by itself) ends CANCELLED with -ECANCELED, its result dropped,
+ * as asyncio does (test_cancel_at_end); an error it returns stays its error.
+ * Returns 1 if the request was made, 0 if the task had already ended,
+ * -ESRCH if stale.  Does not suspend. */
 int co_cancel(co_task_t t);
 
 /* The calling task, or {0} outside a task. */
@@ -231,13 +237,27 @@ const char *co_wait_kind_name(int kind);
 /* ------------------------------------------------------------------------ */
 /* Time                                                                      */
 
-/* Suspend for ms milliseconds (0 = co_yield).  Returns 0, -ECANCELED, or
- * -ETIMEDOUT if an enclosing timeout scope expires first.  May suspend. */
+/* "No deadline": the one timeout value that means "wait as long as it
+ * takes", for every function that takes a timeout (co_wait, co_wait_for,
+ * co_timeout_begin) and for co_sleep (sleep until cancelled, with no timer
+ * that would keep the loop awake).  Every other negative timeout has
+ * already expired, as in asyncio (timeout <= 0): a remaining time computed
+ * as `deadline - now` goes negative exactly when it is late, and must not
+ * silently turn the timeout off.  (Before this constant, any negative value
+ * meant "forever"; pass CO_NO_TIMEOUT where -1 was meant that way.) */
+#define CO_NO_TIMEOUT INT64_MAX
+
+/* Suspend for ms milliseconds (ms <= 0: co_yield; CO_NO_TIMEOUT: until
+ * cancelled).  Returns 0, -ECANCELED, or -ETIMEDOUT if an enclosing timeout
+ * scope expires first (co_sleep(0) too, as co_yield).  May suspend. */
 #define co_sleep(ms) co_sleep_at(CO_LOC, (ms))
 int co_sleep_at(co_loc *loc, int64_t ms);
 
-/* Let every other ready task run once, then continue.  Returns 0 or
- * -ECANCELED.  May suspend. */
+/* Let every other ready task run once, then continue (asyncio.sleep(0)).
+ * Returns 0, -ECANCELED if the task is cancelled before or while it waits
+ * for its turn, or -ETIMEDOUT if an enclosing timeout scope's deadline has
+ * passed before or while it waits (the clock is read afresh, so a CPU-bound
+ * loop that yields now and then does time out).  May suspend. */
 #define co_yield() co_yield_at(CO_LOC)
 int co_yield_at(co_loc *loc);
 
@@ -261,21 +281,34 @@ int co_gather_at(co_loc *loc, co_task_t *tasks, size_t n, int *results, int flag
 enum { CO_WAIT_ALL = 0, CO_WAIT_FIRST_COMPLETED = 1, CO_WAIT_FIRST_ERROR = 2 };
 
 /* asyncio.wait: suspend until `mode` is satisfied or timeout_ms passes
- * (timeout_ms < 0: no timeout).  Returns the number of ended tasks (0 on a
- * timeout with none ended), or -ECANCELED.  Does not consume handles: check
+ * (CO_NO_TIMEOUT: no timeout; <= 0: already expired, so it only counts what
+ * has ended).  Returns the number of ended tasks (0 on a timeout with none
+ * ended), or -ECANCELED, or -ETIMEDOUT from an enclosing scope.  Once
+ * FIRST_COMPLETED or FIRST_ERROR is satisfied it yields once more before
+ * counting, so tasks that end in the same loop turn are counted too: asyncio
+ * wakes its waiter through two callbacks, and test_wait_really_done expects
+ * both tasks of that turn in `done`.  Does not consume handles: check
  * co_task_done() and co_await() each ended task to collect it.  May suspend. */
 #define co_wait(tasks, n, mode, timeout_ms) co_wait_at(CO_LOC, (tasks), (n), (mode), (timeout_ms))
 int co_wait_at(co_loc *loc, co_task_t *tasks, size_t n, int mode, int64_t timeout_ms);
 
-/* Await t for at most ms milliseconds.  On expiry cancel t, wait for it to
- * finish its cleanup and return -ETIMEDOUT.  Consumes t.  May suspend. */
+/* Await t for at most ms milliseconds (CO_NO_TIMEOUT: no limit; <= 0:
+ * already expired, so a t that has not ended is cancelled at once).  On
+ * expiry cancel t and wait for it to finish its cleanup; return -ETIMEDOUT
+ * if t ended cancelled, else what t returned: a t that swallows its
+ * cancellation and returns a result (or fails) gives that result (or
+ * error), as asyncio.wait_for does.  If the caller is cancelled, t is
+ * cancelled too and -ECANCELED returned once t has ended.  Consumes t.
+ * May suspend. */
 #define co_wait_for(t, ms) co_wait_for_at(CO_LOC, (t), (ms))
 int co_wait_for_at(co_loc *loc, co_task_t t, int64_t ms);
 
 /* Timeout scope (asyncio.timeout): every await between begin and end returns
- * -ETIMEDOUT once the deadline has passed; end() returns -ETIMEDOUT if an
- * await in it was cut short by its deadline, else 0.  Scopes nest; the
- * earliest deadline applies.  The struct lives on the caller's stack; begin/end must pair in
+ * -ETIMEDOUT once the deadline has passed, co_yield and co_sleep(0)
+ * included; end() returns -ETIMEDOUT if an await in it was cut short by its
+ * deadline, else 0.  ms: CO_NO_TIMEOUT for none (asyncio.timeout(None)),
+ * <= 0 already expired (the first await fails).  Scopes nest; the earliest
+ * deadline applies.  The struct lives on the caller's stack; begin/end must pair in
  * the same task.  Neither suspends. */
 typedef struct co_timeout {
     uint64_t deadline;           /* loop ms */
@@ -290,7 +323,16 @@ int co_timeout_end(co_timeout_t *scope);
  * are owned by it.  co_group_wait() waits for all; when one fails, the others
  * are cancelled and the first error is returned.  If the waiting task is
  * cancelled, all children are cancelled and awaited.  The group must be
- * waited before it goes out of scope. */
+ * waited before it goes out of scope.
+ *
+ * The task that calls co_group_init is the group's owner: the body of
+ * asyncio's `async with TaskGroup()`.  When a child fails while the owner has
+ * not yet reached co_group_wait, the owner is cancelled too (its current or
+ * next await returns -ECANCELED), as asyncio cancels the body, so that it
+ * stops what it is doing and goes to co_group_wait.  co_group_wait, called by
+ * the owner, takes that one cancellation back: it returns the child's error,
+ * and co_cancelling() drops by one (a cancellation from elsewhere stays).
+ * co_group_init outside a task gives a group without an owner. */
 typedef struct co_group {
     uint32_t magic;
     uint32_t count;        /* children not yet ended */
@@ -298,6 +340,8 @@ typedef struct co_group {
     void *children;        /* internal list head */
     void *children_tail;
     void *waiter;          /* internal: task in co_group_wait, or NULL */
+    co_task_t owner;       /* the task that called co_group_init, or {0} */
+    int owner_cancelled;   /* internal: the group cancelled its owner */
 } co_group_t;
 void co_group_init(co_group_t *g);
 #define co_group_spawn(g, fn, arg) co_group_spawn_at(CO_LOC, (g), #fn, (fn), (arg))

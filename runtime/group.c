@@ -11,6 +11,27 @@ void co_group_init(co_group_t *g)
 {
     memset(g, 0, sizeof *g);
     g->magic = CO__MAGIC_GROUP;
+    g->owner = co_current(); /* the body of `async with TaskGroup()` */
+}
+
+/* A child failed while the owner is still in the body (not yet in
+ * co_group_wait): cancel the body too, as asyncio's TaskGroup does, so that
+ * a body busy with awaits of its own stops and comes to wait. */
+static void cancel_owner(co_group_t *g)
+{
+    co__task *o = co__task_lookup(co__tl_loop, g->owner);
+    if (!o || co__task_ended(o) || g->waiter || g->owner_cancelled) return;
+    if (co_cancel(g->owner) == 1) g->owner_cancelled = 1;
+}
+
+/* co_group_wait by the owner: take back the cancellation the group made
+ * (asyncio's uncancel), whether it was delivered or is still pending.  A
+ * cancellation from elsewhere stays pending or counted. */
+static void uncancel_owner(co_group_t *g, co__task *self)
+{
+    if (!g->owner_cancelled || co__handle(self).h != g->owner.h) return;
+    g->owner_cancelled = 0;
+    if (self->cancel_count > 0 && --self->cancel_count == 0) self->cancel_pending = 0;
 }
 
 static void cancel_children(co_group_t *g)
@@ -49,6 +70,7 @@ void co__group_child_ended(co__task *t)
     if (t->state == CO_TASK_FAILED && g->first_error == 0) {
         g->first_error = t->result;
         cancel_children(g);
+        cancel_owner(g);
     }
     co__task *w = g->waiter;
     if (g->count == 0 && w && w->state == CO_TASK_WAITING && w->wait_obj == g) co__wake(w, 0);
@@ -79,6 +101,9 @@ int co_group_wait_at(co_loc *loc, co_group_t *g)
     }
     g->waiter = NULL;
     g->magic = CO__MAGIC_DEAD; /* a group is used once */
-    if (g->first_error) return g->first_error;
+    /* The group's own cancellation of its owner is not the caller's to
+     * keep: the child's error says what happened. */
+    uncancel_owner(g, self);
+    if (g->first_error) return g->first_error; /* the owner is cancelled only after one */
     return interrupted;
 }

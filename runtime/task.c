@@ -248,6 +248,12 @@ _Noreturn void co__task_main(void *arg)
         r = -ECANCELED;
     } else {
         r = t->fn(t->arg);
+        /* A cancellation requested after the last await (or by the task
+         * itself) would otherwise vanish: the requester was told it was made.
+         * asyncio ends such a task cancelled (test_cancel_at_end); an error
+         * the task returns is kept, as asyncio keeps a raised exception. */
+        if (CO_UNLIKELY(t->cancel_pending) && r >= 0) r = -ECANCELED;
+        t->cancel_pending = 0;
     }
     task_end(l, t, r);
     if (CO__STEP_HOOKS(l)) co__step_end(l, t, NULL); /* the last step ends */
@@ -337,6 +343,10 @@ int co_await_at(co_loc *loc, co_task_t h)
             t->awaited = 0;
             return r;
         }
+        /* Cancelled, but t ended before we ran again: its result is
+         * returned (t is consumed), and the cancellation waits for our next
+         * await instead of vanishing. */
+        if (CO_UNLIKELY(r == -ECANCELED)) self->cancel_pending = 1;
     }
     int result = t->result;
     task_free(l, t);
@@ -366,7 +376,7 @@ int co_cancel(co_task_t h)
     if (t->state == CO_TASK_WAITING && t->wait_kind != CO_WAIT_YIELD)
         co__interrupt(t, -ECANCELED);
     else
-        t->cancel_pending = 1; /* delivered at its next await, or at start */
+        t->cancel_pending = 1; /* delivered at its next await (a yield's end), at start, or at return */
     return 1;
 }
 

@@ -128,12 +128,15 @@ int co_sleep_at(co_loc *loc, int64_t ms)
 {
     co__task *self = co__self();
     if (CO_UNLIKELY(!self)) return -EPERM;
+    /* asyncio.sleep(0) and sleep(-1) both just yield. */
     if (ms <= 0) return co__suspend(self, CO_WAIT_YIELD, NULL, 0, loc, NULL);
     co__loop *l = self->loop;
-    uint64_t at = uv_now(l->uv) + (uint64_t)ms;
+    /* CO_NO_TIMEOUT: no timer at all, so that a task asleep for good still
+     * counts as asleep when the loop looks for "all tasks are asleep". */
+    uint64_t at = ms == CO_NO_TIMEOUT ? CO__NODEADLINE : uv_now(l->uv) + (uint64_t)ms;
     if (self->deadline != CO__NODEADLINE && self->deadline <= at) {
         /* The scope ends first: co__suspend arms it. */
-    } else {
+    } else if (at != CO__NODEADLINE) {
         co__heap_insert(l, self, at, 0);
     }
     int r = co__suspend(self, CO_WAIT_SLEEP, NULL, 0, loc, NULL);
@@ -152,8 +155,17 @@ int co_timeout_begin(co_timeout_t *scope, int64_t ms)
 {
     co__task *self = co__self();
     if (!self) return -EPERM;
+    /* Only CO_NO_TIMEOUT means "no deadline".  Any other negative value
+     * has expired already: a remaining time computed as deadline - now goes
+     * negative exactly when it is late, and must not turn the deadline off
+     * (asyncio.timeout(-1) expires at once too).  A huge ms saturates. */
     uint64_t now = uv_now(self->loop->uv);
-    scope->deadline = ms < 0 ? CO__NODEADLINE : now + (uint64_t)ms;
+    if (ms == CO_NO_TIMEOUT)
+        scope->deadline = CO__NODEADLINE;
+    else if (ms <= 0)
+        scope->deadline = now;
+    else
+        scope->deadline = (uint64_t)ms >= CO__NODEADLINE - now ? CO__NODEADLINE - 1 : now + (uint64_t)ms;
     scope->expired = 0;
     scope->saved_deadline = self->deadline;
     scope->outer = self->scope;

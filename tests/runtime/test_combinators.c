@@ -251,7 +251,7 @@ static int main_wait_all(void *arg)
 {
     co_task_t t[3];
     for (int i = 0; i < 3; i++) t[i] = co_spawn(sleep_ms, P(10 * (3 - i)));
-    assert_int_equal(co_wait(t, 3, CO_WAIT_ALL, -1), 3);
+    assert_int_equal(co_wait(t, 3, CO_WAIT_ALL, CO_NO_TIMEOUT), 3);
     /* Not consumed: each is still ours to await. */
     for (int i = 0; i < 3; i++) {
         assert_int_equal(co_task_done(t[i]), 1);
@@ -268,7 +268,7 @@ static int main_wait_all(void *arg)
     assert_int_equal(co_yield(), 0);
     assert_int_equal(co_wait(t, 1, CO_WAIT_ALL, 0), 1);
     assert_int_equal(co_await(t[0]), 0);
-    assert_int_equal(co_wait(t, 0, CO_WAIT_ALL, -1), 0);
+    assert_int_equal(co_wait(t, 0, CO_WAIT_ALL, CO_NO_TIMEOUT), 0);
     return 0;
 }
 
@@ -312,7 +312,7 @@ static int main_wait_first_completed(void *arg)
     t[0] = co_spawn(waits_event, &e);
     t[1] = co_spawn(sleep_ms, P(10));
     t[2] = co_spawn(sleep_ms, P(FOREVER));
-    assert_int_equal(co_wait(t, 3, CO_WAIT_FIRST_COMPLETED, -1), 1);
+    assert_int_equal(co_wait(t, 3, CO_WAIT_FIRST_COMPLETED, CO_NO_TIMEOUT), 1);
     assert_int_equal(co_task_done(t[0]), 0);
     assert_int_equal(co_task_done(t[1]), 1);
     assert_int_equal(co_task_done(t[2]), 0);
@@ -349,12 +349,12 @@ static int main_wait_first_error(void *arg)
     t[0] = co_spawn(sleep_ms, P(5));           /* ends first, but succeeds */
     t[1] = co_spawn(sleep_then_fail, P(30));
     t[2] = co_spawn(waits_event, &e);
-    assert_int_equal(co_wait(t, 3, CO_WAIT_FIRST_ERROR, -1), 2);
+    assert_int_equal(co_wait(t, 3, CO_WAIT_FIRST_ERROR, CO_NO_TIMEOUT), 2);
     assert_int_equal(co_task_state_of(t[0]), CO_TASK_DONE);
     assert_int_equal(co_task_state_of(t[1]), CO_TASK_FAILED);
     assert_int_equal(co_task_state_of(t[2]), CO_TASK_WAITING);
     /* An already-failed task satisfies it at once. */
-    assert_int_equal(co_wait(&t[1], 2, CO_WAIT_FIRST_ERROR, -1), 1);
+    assert_int_equal(co_wait(&t[1], 2, CO_WAIT_FIRST_ERROR, CO_NO_TIMEOUT), 1);
     /* No error at all: behaves as ALL; with a short timeout, what is done. */
     assert_int_equal(co_wait(&t[2], 1, CO_WAIT_FIRST_ERROR, 10), 0);
     assert_int_equal(co_event_set(&e), 0);
@@ -376,7 +376,7 @@ typedef struct { co_task_t t[2]; int r; } waiter_st;
 static int waits_on_both(void *arg)
 {
     waiter_st *w = arg;
-    w->r = co_wait(w->t, 2, CO_WAIT_ALL, -1);
+    w->r = co_wait(w->t, 2, CO_WAIT_ALL, CO_NO_TIMEOUT);
     return w->r;
 }
 
@@ -432,7 +432,7 @@ static int main_wait_not_owner(void *arg)
     co_task_t s = co_spawn(sets_event, &st.e);
     /* The awaiter watches st.t after us, so it is woken first and frees
      * st.t before we run again. */
-    assert_int_equal(co_wait(&st.t, 1, CO_WAIT_ALL, -1), 1);
+    assert_int_equal(co_wait(&st.t, 1, CO_WAIT_ALL, CO_NO_TIMEOUT), 1);
     assert_int_equal(co_task_state_of(st.t), -ESRCH);
     assert_int_equal(co_await(a), 77);
     assert_int_equal(co_await(s), 0);
@@ -450,23 +450,78 @@ static void test_wait_not_owner(void **state)
     assert_int_equal(run_main(main_wait_not_owner, NULL), 0);
 }
 
+/* Issue 15: a negative timeout has expired (it used to mean "forever");
+ * only CO_NO_TIMEOUT means none.  co_wait counts what has ended and leaves
+ * the rest alone. */
+static int main_wait_negative_timeout(void *arg)
+{
+    co_event_t e;
+    co_event_init(&e);
+    co_task_t t = co_spawn(waits_event, &e);
+    EXPECT_INT(co_yield(), 0);
+    uint64_t t0 = co_now_ms();
+    EXPECT_INT(co_wait(&t, 1, CO_WAIT_ALL, -1), 0);
+    EXPECT_INT(co_wait(&t, 1, CO_WAIT_FIRST_COMPLETED, -11000), 0);
+    EXPECT_INT(co_wait(&t, 1, CO_WAIT_ALL, 0), 0);
+    EXPECT_TRUE(co_now_ms() - t0 < 5000);
+    EXPECT_INT(co_task_state_of(t), CO_TASK_WAITING); /* not cancelled */
+    EXPECT_INT(co_sleep(1), 0); /* our own timeout is no error for later awaits */
+    EXPECT_INT(co_event_set(&e), 0);
+    EXPECT_INT(co_wait(&t, 1, CO_WAIT_ALL, CO_NO_TIMEOUT), 1);
+    EXPECT_INT(co_await(t), 77);
+    return 0;
+}
+
+static void test_wait_negative_timeout(void **state)
+{
+    run(main_wait_negative_timeout, NULL);
+}
+
+/* Issue 15 (asyncio's test_wait_really_done): a ends after one yield, b
+ * after two; FIRST_COMPLETED counts both, as asyncio's `done` has both.  It
+ * used to wake at a's end and count 1. */
+static int yields_n(void *arg)
+{
+    for (int i = 0; i < I(arg); i++)
+        if (co_yield() < 0) return -ECANCELED;
+    return I(arg);
+}
+
+static int main_wait_really_done(void *arg)
+{
+    co_task_t t[2];
+    t[1] = co_spawn(yields_n, P(1));
+    t[0] = co_spawn(yields_n, P(2));
+    EXPECT_INT(co_wait(t, 2, CO_WAIT_FIRST_COMPLETED, CO_NO_TIMEOUT), 2);
+    EXPECT_INT(co_task_done(t[0]), 1);
+    EXPECT_INT(co_task_done(t[1]), 1);
+    EXPECT_INT(co_await(t[0]), 2);
+    EXPECT_INT(co_await(t[1]), 1);
+    return 0;
+}
+
+static void test_wait_really_done(void **state)
+{
+    run(main_wait_really_done, NULL);
+}
+
 static int main_wait_misuse(void *arg)
 {
     co_task_t t[2];
     t[0] = co_spawn(return_arg, P(1));
-    assert_int_equal(co_wait(t, 1, 7, -1), -EINVAL);
-    assert_int_equal(co_wait(t, 1, -1, -1), -EINVAL);
+    assert_int_equal(co_wait(t, 1, 7, CO_NO_TIMEOUT), -EINVAL);
+    assert_int_equal(co_wait(t, 1, -1, CO_NO_TIMEOUT), -EINVAL);
     t[1] = co_current();
-    assert_int_equal(co_wait(t, 2, CO_WAIT_ALL, -1), -EDEADLK);
+    assert_int_equal(co_wait(t, 2, CO_WAIT_ALL, CO_NO_TIMEOUT), -EDEADLK);
     assert_int_equal(co_await(t[0]), 1);
-    assert_int_equal(co_wait(t, 1, CO_WAIT_ALL, -1), -ESRCH);
+    assert_int_equal(co_wait(t, 1, CO_WAIT_ALL, CO_NO_TIMEOUT), -ESRCH);
     return 0;
 }
 
 static void test_wait_misuse(void **state)
 {
     co_task_t none[1] = { { 0 } };
-    assert_int_equal(co_wait(none, 1, CO_WAIT_ALL, -1), -EPERM);
+    assert_int_equal(co_wait(none, 1, CO_WAIT_ALL, CO_NO_TIMEOUT), -EPERM);
     assert_int_equal(run_main(main_wait_misuse, NULL), 0);
 }
 
@@ -535,6 +590,61 @@ static int wait_for_long(void *arg)
     return w->r;
 }
 
+/* Issue 15 (asyncio's test_wait_for_timeout_less_then_0_or_0): a timeout
+ * of 0 or less has expired: the task is cancelled at once and -ETIMEDOUT
+ * returned (a negative one used to wait forever).  A task that has already
+ * ended gives its result. */
+static int main_wait_for_negative(void *arg)
+{
+    int64_t past[] = { 0, -1, -11000 };
+    for (int i = 0; i < 3; i++) {
+        child c;
+        child_init(&c, NULL, 1, FOREVER, 0);
+        co_task_t t = co_spawn(child_body, &c);
+        EXPECT_INT(co_yield(), 0);
+        uint64_t t0 = co_now_ms();
+        EXPECT_INT(co_wait_for(t, past[i]), -ETIMEDOUT);
+        EXPECT_TRUE(co_now_ms() - t0 < 5000);
+        EXPECT_INT(c.sleep_r, -ECANCELED);
+        EXPECT_INT(c.cleaned, 1);
+    }
+    co_task_t t = co_spawn(return_arg, P(8));
+    EXPECT_INT(co_yield(), 0);
+    EXPECT_INT(co_wait_for(t, -1), 8);
+    t = co_spawn(sleep_ms, P(5));
+    EXPECT_INT(co_wait_for(t, CO_NO_TIMEOUT), 5);
+    return 0;
+}
+
+static void test_wait_for_zero_or_negative(void **state)
+{
+    run(main_wait_for_negative, NULL);
+}
+
+/* A task that swallows its cancellation: co_wait_for returns what it
+ * returns (asyncio.wait_for returns fut.result() too), not -ETIMEDOUT. */
+static int swallows_cancel(void *arg)
+{
+    int r = co_sleep(FOREVER);
+    EXPECT_INT(r, -ECANCELED);
+    EXPECT_INT(co_sleep(1), 0); /* cleanup that awaits */
+    return I(arg);
+}
+
+static int main_wait_for_swallowed(void *arg)
+{
+    co_task_t t = co_spawn(swallows_cancel, P(42));
+    EXPECT_INT(co_wait_for(t, 10), 42);
+    t = co_spawn(swallows_cancel, P(-EIO));
+    EXPECT_INT(co_wait_for(t, 10), -EIO);
+    return 0;
+}
+
+static void test_wait_for_swallowed_cancel(void **state)
+{
+    run(main_wait_for_swallowed, NULL);
+}
+
 static int main_wait_for_cancelled(void *arg)
 {
     wf_outer w = { .r = 1 };
@@ -571,9 +681,13 @@ int main(int argc, char **argv)
         T(test_wait_first_error),
         T(test_wait_cancelled),
         T(test_wait_not_owner),
+        T(test_wait_negative_timeout),
+        T(test_wait_really_done),
         T(test_wait_misuse),
         T(test_wait_for_success),
         T(test_wait_for_timeout),
+        T(test_wait_for_zero_or_negative),
+        T(test_wait_for_swallowed_cancel),
         T(test_wait_for_cancelled),
     };
     if (argc > 1) cmocka_set_test_filter(argv[1]); /* e.g. 'test_wait_*' */

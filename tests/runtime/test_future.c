@@ -373,7 +373,7 @@ static int count_not_eperm(objs *o)
         co_yield(),
         co_await(o->t),
         co_gather(ts, 1, NULL, 0),
-        co_wait(ts, 1, CO_WAIT_ALL, -1),
+        co_wait(ts, 1, CO_WAIT_ALL, CO_NO_TIMEOUT),
         co_wait_for(o->t, 1),
         co_group_wait(&o->g),
         co_future_await(&o->f, &v),

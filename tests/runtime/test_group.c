@@ -80,7 +80,7 @@ static int main_group_spawn_after_failure(void *arg)
     co_group_t g;
     co_group_init(&g);
     assert_int_equal(co_group_spawn(&g, fail_eio, NULL), 0);
-    assert_int_equal(co_yield(), 0);
+    assert_int_equal(co_yield(), -ECANCELED); /* the failure cancels the owner too */
     assert_int_equal(g.first_error, -EIO);
     child c;
     child_init(&c, NULL, 1, FOREVER, 0);
@@ -158,6 +158,101 @@ static void test_group_in_timeout_scope(void **state)
     assert_int_equal(run_main(main_group_scope, NULL), 0);
 }
 
+/* Issue 15 (asyncio's test_cancel_children_on_child_error): a child's
+ * failure cancels the owner's own awaits before co_group_wait, as asyncio
+ * cancels the body of `async with TaskGroup()`; co_group_wait returns the
+ * child's error and takes the group's cancellation back.  The owner's awaits
+ * used to run on. */
+typedef struct { int body_r, wait_r, cancelling_before, cancelling_after, next_r; } owner_st;
+
+static int owner_body(void *arg)
+{
+    owner_st *o = arg;
+    co_group_t g;
+    co_group_init(&g);
+    EXPECT_INT(co_group_spawn(&g, fail_eio, NULL), 0);
+    o->body_r = co_sleep(FOREVER); /* the body's own work */
+    o->cancelling_before = co_cancelling();
+    o->wait_r = co_group_wait(&g);
+    o->cancelling_after = co_cancelling();
+    o->next_r = co_sleep(1); /* nothing left pending */
+    return 0;
+}
+
+/* The same, the owner's cancellation not yet delivered when it waits: the
+ * failure comes during a body that does not await. */
+static int owner_no_await(void *arg)
+{
+    owner_st *o = arg;
+    co_group_t g;
+    co_group_init(&g);
+    EXPECT_INT(co_group_spawn(&g, fail_eio, NULL), 0);
+    /* x ends in the turn the child fails: co_await returns x's result and
+     * the owner's cancellation stays pending, for co_group_wait to take. */
+    co_task_t x = co_spawn(return_arg, P(3));
+    o->body_r = co_await(x);
+    o->cancelling_before = co_cancelling();
+    o->wait_r = co_group_wait(&g);
+    o->cancelling_after = co_cancelling();
+    o->next_r = co_sleep(1);
+    return 0;
+}
+
+/* Cancelled from outside as well: that cancellation stays. */
+static int owner_also_cancelled(void *arg)
+{
+    owner_st *o = arg;
+    co_group_t g;
+    co_group_init(&g);
+    EXPECT_INT(co_group_spawn(&g, fail_eio, NULL), 0);
+    o->body_r = co_sleep(FOREVER);
+    EXPECT_INT(co_cancel(co_current()), 1); /* not the group's */
+    o->cancelling_before = co_cancelling();
+    o->wait_r = co_group_wait(&g);
+    o->cancelling_after = co_cancelling();
+    o->next_r = co_sleep(1);
+    return 0;
+}
+
+static int main_group_cancels_owner(void *arg)
+{
+    owner_st o = { 1, 1, -1, -1, 1 };
+    co_task_t t = co_spawn(owner_body, &o);
+    uint64_t t0 = co_now_ms();
+    EXPECT_INT(co_await(t), 0);
+    EXPECT_TRUE(co_now_ms() - t0 < 10000);
+    EXPECT_INT(o.body_r, -ECANCELED);
+    EXPECT_INT(o.cancelling_before, 1);
+    EXPECT_INT(o.wait_r, -EIO);
+    EXPECT_INT(o.cancelling_after, 0);
+    EXPECT_INT(o.next_r, 0);
+
+    owner_st p = { 1, 1, -1, -1, 1 };
+    t = co_spawn(owner_no_await, &p);
+    EXPECT_INT(co_await(t), 0);
+    EXPECT_INT(p.body_r, 3);
+    EXPECT_INT(p.cancelling_before, 1);
+    EXPECT_INT(p.wait_r, -EIO);
+    EXPECT_INT(p.cancelling_after, 0);
+    EXPECT_INT(p.next_r, 0);
+
+    owner_st q = { 1, 1, -1, -1, 1 };
+    t = co_spawn(owner_also_cancelled, &q);
+    EXPECT_INT(co_await(t), 0);
+    EXPECT_INT(q.body_r, -ECANCELED);
+    EXPECT_INT(q.cancelling_before, 2);
+    EXPECT_INT(q.wait_r, -EIO);
+    EXPECT_INT(q.cancelling_after, 1);
+    EXPECT_INT(q.next_r, -ECANCELED); /* still pending */
+
+    return 0;
+}
+
+static void test_group_failure_cancels_owner(void **state)
+{
+    run(main_group_cancels_owner, NULL);
+}
+
 /* One waiter per group. */
 typedef struct { co_group_t g; co_event_t e; } busy_group;
 
@@ -205,6 +300,7 @@ int main(int argc, char **argv)
         T(test_group_waits_for_all),
         T(test_group_failure_cancels_siblings),
         T(test_group_spawn_after_failure),
+        T(test_group_failure_cancels_owner),
         T(test_group_waiter_cancelled),
         T(test_group_in_timeout_scope),
         T(test_group_two_waiters),

@@ -503,6 +503,119 @@ static void test_cancel_after_wake(void **state)
     assert_int_equal(run_main(main_cancel_after_wake, NULL), 0);
 }
 
+/* Issue 15 (asyncio's test_cancel_at_end): a cancellation requested after
+ * the task's last await, and never delivered, makes a task that returns a
+ * result end cancelled, as asyncio does; an error it returns stays its
+ * error.  It used to end "done", the request silently dropped. */
+static int cancels_itself(void *arg)
+{
+    EXPECT_INT(co_cancel(co_current()), 1);
+    EXPECT_INT(co_cancelling(), 1);
+    return 12;
+}
+
+typedef struct { co_event_t e; int ret, wait_r; } at_end;
+
+static int returns_after_wake(void *arg)
+{
+    at_end *a = arg;
+    a->wait_r = co_event_wait(&a->e);
+    return a->ret; /* no await after the wake: the cancel is never delivered */
+}
+
+static int main_cancel_at_end(void *arg)
+{
+    co_task_t t = co_spawn(cancels_itself, NULL);
+    EXPECT_INT(co_await(t), -ECANCELED);
+
+    int rets[] = { 5, 0, -EIO };
+    int want[] = { -ECANCELED, -ECANCELED, -EIO };
+    for (int i = 0; i < 3; i++) {
+        at_end a = { .ret = rets[i], .wait_r = 1 };
+        co_event_init(&a.e);
+        t = co_spawn(returns_after_wake, &a);
+        EXPECT_INT(co_yield(), 0);
+        EXPECT_INT(co_event_set(&a.e), 0);
+        EXPECT_INT(co_cancel(t), 1); /* t is READY, woken with 0 */
+        EXPECT_INT(co_yield(), 0);
+        EXPECT_INT(co_task_state_of(t), want[i] == -EIO ? CO_TASK_FAILED : CO_TASK_CANCELLED);
+        EXPECT_INT(co_await(t), want[i]);
+        EXPECT_INT(a.wait_r, 0); /* the wake result itself was kept */
+    }
+    return 0;
+}
+
+static void test_cancel_at_end(void **state)
+{
+    run(main_cancel_at_end, NULL);
+}
+
+/* A cancellation that arrives while a task waits in co_yield for its turn
+ * is returned by that yield (asyncio raises at the sleep(0)), not left for
+ * a later await. */
+typedef struct { int r1, r2, after; } yielder;
+
+static int yields_twice(void *arg)
+{
+    yielder *y = arg;
+    y->r1 = co_yield();
+    y->r2 = co_yield();
+    y->after = 1;
+    return y->r1 < 0 ? y->r1 : y->r2;
+}
+
+static int main_cancel_during_yield(void *arg)
+{
+    yielder y = { 1, 1, 0 };
+    co_task_t t = co_spawn(yields_twice, &y);
+    EXPECT_INT(co_yield(), 0); /* t is now READY inside its first yield */
+    EXPECT_INT(co_task_state_of(t), CO_TASK_READY);
+    EXPECT_INT(co_cancel(t), 1);
+    EXPECT_INT(co_await(t), -ECANCELED);
+    EXPECT_INT(y.r1, -ECANCELED);
+    EXPECT_INT(y.r2, 0); /* delivered once */
+    return 0;
+}
+
+static void test_cancel_during_yield(void **state)
+{
+    run(main_cancel_during_yield, NULL);
+}
+
+/* A cancelled co_await whose target ends before the awaiter runs again
+ * returns the target's result (the handle is consumed) and keeps the
+ * cancellation for the next await; it used to be dropped. */
+typedef struct { co_task_t x; int r1, r2; } late_end;
+
+static int awaits_x(void *arg)
+{
+    late_end *l = arg;
+    l->r1 = co_await(l->x);
+    l->r2 = co_sleep(1);
+    return 0;
+}
+
+static int main_cancel_await_target_ends(void *arg)
+{
+    co_event_t e;
+    co_event_init(&e);
+    late_end l = { .r1 = 1, .r2 = 1 };
+    l.x = co_spawn(waits_event, &e);
+    co_task_t a = co_spawn(awaits_x, &l);
+    EXPECT_INT(co_yield(), 0);
+    EXPECT_INT(co_event_set(&e), 0); /* x is READY, ahead of a */
+    EXPECT_INT(co_cancel(a), 1);
+    EXPECT_INT(co_await(a), 0);
+    EXPECT_INT(l.r1, 77);
+    EXPECT_INT(l.r2, -ECANCELED);
+    return 0;
+}
+
+static void test_cancel_await_target_ends(void **state)
+{
+    run(main_cancel_await_target_ends, NULL);
+}
+
 static int main_cancel_ended(void *arg)
 {
     co_task_t t = co_spawn(return_arg, P(5));
@@ -556,12 +669,16 @@ static void test_cancel_awaiter_shields_awaited(void **state)
     assert_int_equal(run_main(main_cancel_shield, NULL), 0);
 }
 
-/* A cancel that arrives while the awaiter is merely READY is delivered by
- * its next co_await, which returns at once and leaves the target owned. */
+/* A cancel that arrives while the awaiter is merely READY (woken with a
+ * result) is delivered by its next co_await, which returns at once and
+ * leaves the target owned.  (A READY task inside co_yield gets it from the
+ * yield instead: test_cancel_during_yield.) */
+static co_event_t go_await;
+
 static int yield_then_await(void *arg)
 {
     shield *s = arg;
-    assert_int_equal(co_yield(), 0);
+    assert_int_equal(co_event_wait(&go_await), 0);
     s->r1 = co_await(s->inner);
     s->inner_state = co_task_state_of(s->inner);
     s->r2 = co_await(s->inner);
@@ -573,8 +690,10 @@ static int main_cancel_pending_await(void *arg)
     shield s = { .r1 = 1, .r2 = 1 };
     co_event_init(&s.e);
     s.inner = co_spawn(waits_event, &s.e);
+    co_event_init(&go_await);
     co_task_t a = co_spawn(yield_then_await, &s);
-    assert_int_equal(co_yield(), 0); /* a is READY again after its yield */
+    assert_int_equal(co_yield(), 0);
+    assert_int_equal(co_event_set(&go_await), 0); /* a is READY, woken with 0 */
     assert_int_equal(co_task_state_of(a), CO_TASK_READY);
     assert_int_equal(co_cancel(a), 1);
     assert_int_equal(co_event_set(&s.e), 0);
@@ -693,6 +812,9 @@ int main(int argc, char **argv)
         T(test_cancel_during_sleep),
         T(test_cancel_after_wake),
         T(test_cancel_ended_task),
+        T(test_cancel_at_end),
+        T(test_cancel_during_yield),
+        T(test_cancel_await_target_ends),
         T(test_cancel_awaiter_shields_awaited),
         T(test_cancel_pending_at_await),
         T(test_yield_interleaving),

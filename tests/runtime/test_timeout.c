@@ -51,15 +51,142 @@ static int main_scope_not_expired(void *arg)
     co_task_t t = co_spawn(sleep_ms, P(5));
     assert_int_equal(co_await(t), 5);
     assert_int_equal(co_timeout_end(&s), 0);
-    /* A negative timeout is no deadline at all. */
-    assert_int_equal(co_timeout_begin(&s, -1), 0);
+    /* CO_NO_TIMEOUT is no deadline at all. */
+    assert_int_equal(co_timeout_begin(&s, CO_NO_TIMEOUT), 0);
     assert_int_equal(co_sleep(5), 0);
+    assert_int_equal(co_yield(), 0);
     assert_int_equal(co_timeout_end(&s), 0);
     /* Deadline reached without an await in the scope: nothing was cut. */
     assert_int_equal(co_timeout_begin(&s, 0), 0);
-    assert_int_equal(co_yield(), 0); /* yields are not cut by deadlines */
     assert_int_equal(co_timeout_end(&s), 0);
     return 0;
+}
+
+/* Issue 15: a timeout of 0 or less has expired already, whatever its sign
+ * (asyncio: test_timeout_zero_sleep_zero, test_timeout_in_the_past_sleep_zero);
+ * only CO_NO_TIMEOUT means none.  Every await fails, a yield included. */
+static int main_scope_zero_or_negative(void *arg)
+{
+    int64_t past[] = { 0, -1, -11000, INT64_MIN + 1 };
+    for (size_t i = 0; i < sizeof past / sizeof past[0]; i++) {
+        co_timeout_t s;
+        EXPECT_INT(co_timeout_begin(&s, past[i]), 0);
+        EXPECT_INT(co_sleep(0), -ETIMEDOUT);
+        EXPECT_INT(co_yield(), -ETIMEDOUT);
+        EXPECT_INT(co_sleep(5), -ETIMEDOUT);
+        EXPECT_INT(co_timeout_end(&s), -ETIMEDOUT);
+    }
+    /* A remaining time computed late goes negative: it must expire. */
+    uint64_t deadline = co_now_ms() + 5;
+    EXPECT_INT(co_sleep(20), 0);
+    co_timeout_t s;
+    EXPECT_INT(co_timeout_begin(&s, (int64_t)deadline - (int64_t)co_now_ms()), 0);
+    EXPECT_INT(co_sleep(FOREVER), -ETIMEDOUT);
+    EXPECT_INT(co_timeout_end(&s), -ETIMEDOUT);
+    /* A huge timeout is no overflow into the past. */
+    EXPECT_INT(co_timeout_begin(&s, CO_NO_TIMEOUT - 1), 0);
+    EXPECT_INT(co_sleep(1), 0);
+    EXPECT_INT(co_timeout_end(&s), 0);
+    return 0;
+}
+
+static void test_scope_zero_or_negative_expired(void **state)
+{
+    run(main_scope_zero_or_negative, NULL);
+}
+
+/* Issue 15: the common pattern, a CPU-bound loop that yields now and then
+ * under a deadline, times out near the deadline (it used to run all 300
+ * rounds: yields were never cut, and the loop's cached clock never moved). */
+static int main_scope_cuts_cpu_loop(void *arg)
+{
+    int *rounds = arg;
+    for (int k = 0; k < 2; k++) {
+        co_timeout_t s;
+        int r = 0;
+        *rounds = 0;
+        EXPECT_INT(co_timeout_begin(&s, 30), 0);
+        while (*rounds < 300 && r == 0) {
+            usleep(1000); /* 1 ms of "work" */
+            r = k ? co_sleep(0) : co_yield();
+            if (r == 0) (*rounds)++;
+        }
+        EXPECT_INT(r, -ETIMEDOUT);
+        EXPECT_INT(co_timeout_end(&s), -ETIMEDOUT);
+        EXPECT_TRUE(*rounds < 200);
+    }
+    return 0;
+}
+
+static void test_scope_cuts_yielding_cpu_loop(void **state)
+{
+    int rounds = 0;
+    run(main_scope_cuts_cpu_loop, &rounds);
+}
+
+/* A deadline that passes while a yield waits for its turn is returned by
+ * that yield, as asyncio raises at the sleep(0) during which it fires. */
+static int busy_20ms(void *arg)
+{
+    usleep(20000);
+    *(int *)arg = 1;
+    return 0;
+}
+
+static int main_scope_expires_during_yield(void *arg)
+{
+    co_timeout_t s;
+    int ran = 0;
+    EXPECT_INT(co_timeout_begin(&s, 5), 0);
+    co_task_t b = co_spawn(busy_20ms, &ran);
+    EXPECT_INT(co_yield(), -ETIMEDOUT); /* b ran past the deadline meanwhile */
+    EXPECT_INT(ran, 1);
+    EXPECT_INT(co_timeout_end(&s), -ETIMEDOUT);
+    EXPECT_INT(co_await(b), 0);
+    return 0;
+}
+
+static void test_scope_expires_during_yield(void **state)
+{
+    run(main_scope_expires_during_yield, NULL);
+}
+
+/* co_sleep(CO_NO_TIMEOUT) sleeps until cancelled, without a timer: the loop
+ * sees a task asleep for good, and a scope still cuts it. */
+static int sleeps_forever(void *arg)
+{
+    return co_sleep(CO_NO_TIMEOUT);
+}
+
+static int main_sleep_no_timeout(void *arg)
+{
+    co_task_t t = co_spawn(sleeps_forever, NULL);
+    EXPECT_INT(co_sleep(5), 0);
+    EXPECT_INT(co_task_state_of(t), CO_TASK_WAITING);
+    EXPECT_INT(co_cancel(t), 1);
+    EXPECT_INT(co_await(t), -ECANCELED);
+    co_timeout_t s;
+    EXPECT_INT(co_timeout_begin(&s, 5), 0);
+    EXPECT_INT(co_sleep(CO_NO_TIMEOUT), -ETIMEDOUT);
+    EXPECT_INT(co_timeout_end(&s), -ETIMEDOUT);
+    return 0;
+}
+
+static int main_sleep_no_timeout_asleep(void *arg)
+{
+    return co_sleep(CO_NO_TIMEOUT);
+}
+
+static void test_sleep_no_timeout(void **state)
+{
+    run(main_sleep_no_timeout, NULL);
+    /* Nothing can wake main: the loop says so instead of sleeping on. */
+    capture_stderr_off();
+    alarm(10);
+    int r = run_main(main_sleep_no_timeout_asleep, NULL);
+    alarm(0);
+    capture_stderr_on();
+    assert_int_equal(r, -EDEADLK);
 }
 
 static void test_scope_not_expired(void **state)
@@ -291,6 +418,10 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         T(test_scope_expires),
         T(test_scope_not_expired),
+        T(test_scope_zero_or_negative_expired),
+        T(test_scope_cuts_yielding_cpu_loop),
+        T(test_scope_expires_during_yield),
+        T(test_sleep_no_timeout),
         T(test_scope_nested),
         T(test_scope_is_per_task),
         T(test_scope_around_gather),
