@@ -3,7 +3,8 @@
 # installed.  As root, installs what is missing; otherwise prints the exact
 # apt-get line and fails.  Extra packages may be named as arguments
 # (make bench: python3-uvloop, for the uvloop baseline).
-PKGS="libuv1-dev libsqlite3-dev libncurses-dev libcmocka-dev pkg-config tmux sqlite3 $*"
+# python3: the reference side of tests/asyncio/run.sh (asyncio itself).
+PKGS="libuv1-dev libsqlite3-dev libncurses-dev libcmocka-dev pkg-config tmux sqlite3 python3 $*"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
