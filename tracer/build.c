@@ -60,7 +60,7 @@ int tr_builder_new(tr_builder **out, sqlite3 *db)
     r = r ? r : tr_batch_init(&b->ev, db, b->writer, "INTO events(ts, ring, task, kind, resource, arg, loc)", NULL, 7, 1 << 14);
     /* Step rows, most of the spans of a trace, leave out what is the same for all of
      * them: 11 cells a row instead of 14 (8% of a build). */
-    r = r ? r : tr_batch_init(&b->st, db, b->writer, "INTO spans(id, task, resource, start, end, wait, resumed, result, loc, "
+    r = r ? r : tr_batch_init(&b->st, db, b->writer, "OR REPLACE INTO spans(id, task, resource, start, end, wait, resumed, result, loc, "
                                           "end_loc, open, kind)", "c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, 'step'",
                               11, 1 << 14);
     /* A task's row goes in at its spawn (the live view shows it) and again,
@@ -68,7 +68,7 @@ int tr_builder_new(tr_builder **out, sqlite3 *db)
     r = r ? r : tr_batch_init(&b->tk, db, b->writer, "OR REPLACE INTO tasks(id, name, parent, ring, spawn_loc, spawn_ts, "
                                           "start_ts, end_ts, state, result, detached, steps, awaits, busy_ns, wait_ns)",
                               NULL, 15, 1 << 12);
-    r = r ? r : tr_batch_init(&b->sp, db, b->writer, "INTO spans(id, kind, task, resource, start, end, wait, resumed, result, loc, "
+    r = r ? r : tr_batch_init(&b->sp, db, b->writer, "OR REPLACE INTO spans(id, kind, task, resource, start, end, wait, resumed, result, loc, "
                                           "end_loc, open, bin, ring)", NULL, 14, 1 << 14);
     if (r < 0) {
         tr_builder_free(b);

@@ -46,6 +46,9 @@ typedef struct tstate {
     uint64_t parent, name_id; /* from its spawn; 0 if not seen (spawned before tracing began) */
     uint32_t spawn_loc;
     uint8_t detached;
+    uint8_t live_dirty;       /* something happened since the last live slice (tr_replay_live) */
+    uint64_t live_id;         /* span id of the open step row a live slice wrote; 0: none */
+    int64_t live_start;       /* valid only if live_id: that row's start (its final row takes its id) */
     tr_lod lod;
 } tstate;
 
@@ -65,6 +68,7 @@ typedef struct hold {
     uint8_t kind;  /* 'h' hold, 'r' region, 'w' work, 'i' loop idle */
     uint64_t task;
     uint64_t res;  /* the resource; 0 for loop idle (keyed by ring) */
+    uint64_t live_id; /* span id of the open row a live slice wrote; 0: none */
 } hold;
 
 /* A span waiting in spanrows.c to be written in (task, start) order. */

@@ -40,10 +40,12 @@ int tr_reader_still_recording(sqlite3 *db)
         running = v && !strcmp(v, "running");
     }
     sqlite3_finalize(st);
-    if (!running) return 0;
+    int64_t recorder = tr_meta_int(db, "recorder_pid", 0);
     /* The program, or the recorder: between the trace's creation and the
-     * fork, only the recorder (coscope run) has a pid to check. */
-    return alive(tr_meta_int(db, "pid", 0)) || alive(tr_meta_int(db, "recorder_pid", 0));
+     * fork, only the recorder (coscope run) has a pid to check; after the
+     * program's end, the recorder is finishing the tables until `built`. */
+    if (running) return alive(tr_meta_int(db, "pid", 0)) || alive(recorder);
+    return !tr_meta_int(db, "built", 0) && alive(recorder);
 }
 
 /* A file cut short (a copy that stopped, a full disk) loses its last pages,

@@ -49,11 +49,14 @@ static inline int64_t to_ns(tr_builder *b, uint64_t raw)
 }
 
 /* A hold, region, work or idle span. */
-static void span(tr_builder *b, int kind, uint64_t task, uint64_t res, int64_t start, int64_t end, uint32_t loc,
-                 uint32_t end_loc, int open, uint32_t ring)
+/* A span row; live_id != 0: it replaces the open row a live slice wrote
+ * (same key: OR REPLACE). */
+static void span_as(tr_builder *b, uint64_t live_id, int kind, uint64_t task, uint64_t res, int64_t start, int64_t end,
+                    uint32_t loc, uint32_t end_loc, int open, uint32_t ring)
 {
     tr_span_row *s = tr_span_add(b);
     if (!s) return;
+    if (live_id) s->id = live_id;
     if (end < start) end = start;
     s->kind = (uint8_t)kind;
     s->task = task;
@@ -77,6 +80,9 @@ static void step_row(tr_builder *b, uint64_t task, tstate *t, int64_t resumed, i
     s->kind = TR_SPAN_STEP;
     s->task = task;
     s->start = t->step_start;
+    /* A live slice wrote this step open: its final row replaces it. */
+    if (t->live_id && t->live_start == s->start) s->id = t->live_id;
+    t->live_id = 0;
     s->end = t->step_end < t->step_start ? t->step_start : t->step_end;
     s->loc = t->step_loc;
     s->open = (uint8_t)open;
@@ -130,6 +136,7 @@ static void open_hold_owned(tr_builder *b, int kind, uint64_t res, uint64_t task
     h->kind = (uint8_t)kind;
     h->task = task;
     h->res = kind == 'i' ? 0 : res;
+    h->live_id = 0;
 }
 
 static void close_hold(tr_builder *b, int kind, int name, uint64_t res, uint64_t task, int64_t ts,
@@ -142,7 +149,7 @@ static void close_hold(tr_builder *b, int kind, int name, uint64_t res, uint64_t
         track_held(b, task, res, 0);
         tr_rs_hold(b, h->res, task, ts - h->start);
     }
-    span(b, name, task, h->res, h->start, ts, h->loc, loc, 0, ring);
+    span_as(b, h->live_id, name, task, h->res, h->start, ts, h->loc, loc, 0, ring);
     tr_map_del(&b->holds, key);
 }
 
@@ -210,6 +217,7 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
 
     sqlite3_stmt *st;
     tstate *t = task ? tr_map_find(&b->tasks, task) : NULL;
+    if (t) t->live_dirty = 1;
     /* Awaits and resumes are parts of step rows; a resume whose await was
      * never seen (tracing began while the task waited) has no step row to
      * be part of, so it stays an event. */
@@ -440,7 +448,7 @@ void tr_replay_close(tr_builder *b)
         hold *h = (hold *)(b->holds.vals + i * b->holds.vsize);
         int name = h->kind == 'r' ? TR_SPAN_REGION : h->kind == 'w' ? TR_SPAN_WORK : h->kind == 'i' ? TR_SPAN_IDLE : TR_SPAN_HOLD;
         if (h->kind == 'h') tr_rs_hold(b, h->res, h->task, end - h->start);
-        span(b, name, h->task, h->res, h->start, end, h->loc, 0, 1, 0);
+        span_as(b, h->live_id, name, h->task, h->res, h->start, end, h->loc, 0, 1, 0);
     }
     for (size_t i = 0; i < b->tasks.cap; i++) {
         if (!b->tasks.keys[i]) continue;
@@ -462,11 +470,62 @@ void tr_replay_close(tr_builder *b)
     }
 }
 
+/* What a task is doing now, as an open step row (its running step, or the
+ * await it is in), written by a live slice and replaced by the final row. */
+static void live_step_row(tr_builder *b, uint64_t task, tstate *t)
+{
+    tr_span_row *s = tr_span_add(b);
+    if (!s) return;
+    if (t->live_id && t->live_start == t->step_start) s->id = t->live_id; /* the same step again */
+    t->live_id = s->id;
+    t->live_start = t->step_start;
+    s->kind = TR_SPAN_STEP;
+    s->task = task;
+    s->start = t->step_start;
+    s->loc = t->step_loc;
+    s->open = 1;
+    int64_t now = b->max_ts;
+    if (t->in_await) {
+        s->end = t->step_end < t->step_start ? t->step_start : t->step_end;
+        s->wait = (uint8_t)(t->await_kind + 1);
+        s->res = t->await_res;
+        s->resumed = now < s->end ? s->end : now;
+        s->end_loc = t->await_loc;
+    } else {
+        s->end = now < s->start ? s->start : now;
+    }
+}
+
+/* A live slice ends (a view reads the tables while the program runs):
+ * write what is open -- each changed task's row with its figures so far
+ * and its current step or await, the holds not released yet, the
+ * timeline's open buckets -- as rows the final ones will replace. */
 void tr_replay_live(tr_builder *b)
 {
     for (size_t i = 0; i < b->tasks.cap; i++) {
         if (!b->tasks.keys[i]) continue;
+        uint64_t id = b->tasks.keys[i];
         tstate *t = (tstate *)(b->tasks.vals + i * b->tasks.vsize);
-        tr_lod_flush(b, b->tasks.keys[i], &t->lod, -1); /* not advanced: other rings may be behind max_ts */
+        tr_lod_flush(b, id, &t->lod, -1); /* not advanced: other rings may be behind max_ts */
+        if (!t->live_dirty) continue;
+        t->live_dirty = 0;
+        task_row(b, id, t, -1, t->in_await ? "waiting" : t->start_ts ? "ready" : "pending", 0, 0);
+        if (t->in_step || t->in_await) live_step_row(b, id, t);
+    }
+    for (size_t i = 0; i < b->holds.cap; i++) {
+        if (!b->holds.keys[i]) continue;
+        hold *h = (hold *)(b->holds.vals + i * b->holds.vsize);
+        if (h->kind != 'h' || h->live_id) continue; /* locks and semaphores; an open row's end does not matter */
+        tr_span_row *s = tr_span_add(b);
+        if (!s) return;
+        h->live_id = s->id;
+        s->kind = TR_SPAN_HOLD;
+        s->task = h->task;
+        s->res = h->res;
+        s->start = h->start;
+        s->end = b->max_ts < h->start ? h->start : b->max_ts;
+        s->loc = h->loc;
+        s->open = 1;
+        s->bin = span_bin(s->start, s->end);
     }
 }

@@ -155,15 +155,16 @@ int tui_model_task_index(tui_model *m, int64_t id)
 
 /* Read the tasks table.  The first time, every row.  On a refresh of a
  * trace being recorded, only what can have changed: tasks new since the
- * last read (ids only grow) and rows rewritten because their task ended
- * since (a task's row is written at its spawn and again at its end), with
- * a second of margin for builders that replay threads out of step. */
+ * last read (ids only grow), rows rewritten because their task ended
+ * since (a task's row is written at its spawn and again at its end; a
+ * second of margin for builders that replay threads out of step), and the
+ * rows of tasks still alive, which a live build rewrites as they go. */
 static int load_tasks(tui_model *m)
 {
     sqlite3_stmt *st;
     const char *sql = "SELECT t.id, t.name, t.parent, t.ring, t.spawn_loc, t.spawn_ts, t.start_ts, t.end_ts, t.state,"
                       " t.result, t.detached, t.steps, t.awaits, t.busy_ns, t.wait_ns FROM tasks t"
-                      " WHERE t.id > ?1 OR t.end_ts >= ?2 OR ?3 ORDER BY t.id";
+                      " WHERE t.id > ?1 OR t.end_ts >= ?2 OR t.end_ts IS NULL OR ?3 ORDER BY t.id";
     if (sqlite3_prepare_v2(m->db, sql, -1, &st, NULL) != SQLITE_OK) return -EILSEQ;
     int first = m->ntasks == 0 || !m->tasks_partial_ok;
     int64_t max_id = m->ntasks ? m->tasks[m->ntasks - 1].id : 0;
@@ -316,6 +317,7 @@ static void load_run(tui_model *m)
         snprintf(buf, sizeof buf, i->recording ? "running" : "unfinished (the recorder stopped)");
     }
     i->ended = tui__intern(m, buf);
+    m->built = (int)tr_meta_int(m->db, "built", 0);
     i->events = tr_meta_int(m->db, "events", 0);
     i->lost = tr_meta_int(m->db, "lost", 0);
     /* duration_ns is written at the end of a build; while recording (or
@@ -401,14 +403,20 @@ int tui_model_open(tui_model **out, const char *path, void (*progress)(void *ctx
 
 int tui_model_refresh(tui_model *m)
 {
-    if (!m->info.recording) return 0;
+    /* Nothing more will come once the run is over and its tables are
+     * built; until then (the recorder finishing after the program's end),
+     * read on. */
+    if (!m->info.recording && m->built) return 0;
     int64_t seq = m->max_seq;
     size_t ntasks = m->ntasks, nwarn = m->nwarn;
-    int was_recording = m->info.recording;
+    int was_recording = m->info.recording, was_built = m->built;
     int r = tr_exec(m->db, "COMMIT; BEGIN");
     if (r == 0) r = tui__load(m);
     if (r < 0) return r;
-    return m->max_seq != seq || m->ntasks != ntasks || m->nwarn != nwarn || m->info.recording != was_recording;
+    /* The levels of detail may have appeared with the build. */
+    if (m->built && !m->lod_present) m->lod_checked = 0;
+    return m->max_seq != seq || m->ntasks != ntasks || m->nwarn != nwarn || m->info.recording != was_recording ||
+           m->built != was_built;
 }
 
 const tui_info *tui_model_info(tui_model *m)

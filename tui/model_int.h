@@ -80,6 +80,7 @@ struct tui_model {
     sqlite3_stmt *st_step_at, *st_step_after, *st_holds_at, *st_chunk, *st_string;
     sqlite3_stmt *st_lod_rows, *st_lod_before, *st_tl_spans; /* model_timeline.c, prepared on first use */
     int lod_checked, lod_present;  /* the trace has a timeline table */
+    int built;                     /* meta.built at the last load: the tables are complete */
     struct acc *tl_acc;            /* model_timeline.c: per-cell sums */
     size_t tl_cap;
 

@@ -170,7 +170,6 @@ static int from_spans(tui_model *m, int64_t task, row *r)
 
 static int prepare_once(tui_model *m)
 {
-    if (m->st_tl_spans) return 0;
     const char *lod_rows = "SELECT bucket, busy, waited, kind, flags, last FROM timeline"
                            " WHERE task = ?1 AND level = ?2 AND bucket BETWEEN ?3 AND ?4 ORDER BY bucket";
     const char *lod_before = "SELECT last FROM timeline WHERE task = ?1 AND level = ?2 AND bucket < ?3"
@@ -178,11 +177,13 @@ static int prepare_once(tui_model *m)
     const char *spans = "SELECT start, end, wait, resumed, open FROM spans WHERE task = ?1 AND kind = 'step'"
                         " AND start >= COALESCE((SELECT MAX(start) FROM spans WHERE task = ?1 AND kind = 'step'"
                         " AND start <= ?2), 0) AND start < ?3 ORDER BY start";
-    if (has_lod(m) &&
+    /* The table may appear later (a live trace's build): checked again then. */
+    if (!m->st_lod_rows && has_lod(m) &&
         (sqlite3_prepare_v3(m->db, lod_rows, -1, SQLITE_PREPARE_PERSISTENT, &m->st_lod_rows, NULL) != SQLITE_OK ||
          sqlite3_prepare_v3(m->db, lod_before, -1, SQLITE_PREPARE_PERSISTENT, &m->st_lod_before, NULL) != SQLITE_OK))
-        return -EILSEQ;
-    if (sqlite3_prepare_v3(m->db, spans, -1, SQLITE_PREPARE_PERSISTENT, &m->st_tl_spans, NULL) != SQLITE_OK)
+        m->lod_present = 0; /* not the table we know: use the spans */
+    if (!m->st_tl_spans &&
+        sqlite3_prepare_v3(m->db, spans, -1, SQLITE_PREPARE_PERSISTENT, &m->st_tl_spans, NULL) != SQLITE_OK)
         return -EILSEQ;
     return 0;
 }
@@ -205,7 +206,8 @@ int tui_model_timeline(tui_model *m, int idx, int64_t from, int64_t to, int ncel
     row r = { .from = from, .to = to, .n = ncells, .w = (double)(to - from) / ncells, .c = m->tl_acc };
     memset(r.c, 0, (size_t)ncells * sizeof *r.c);
     int level = -1;
-    for (int l = LOD_LEVELS - 1; l >= 0 && has_lod(m); l--)
+    int lod = has_lod(m) && m->st_lod_rows && m->st_lod_before;
+    for (int l = LOD_LEVELS - 1; l >= 0 && lod; l--)
         if ((double)((int64_t)1 << (LOD_SHIFT0 + 4 * l)) <= r.w) {
             level = l;
             break;
@@ -215,7 +217,7 @@ int tui_model_timeline(tui_model *m, int idx, int64_t from, int64_t to, int ncel
         err = from_lod(m, k->id, level, &r, 0);
     } else {
         err = from_spans(m, k->id, &r);
-        if (err == 0 && has_lod(m)) err = from_lod(m, k->id, 0, &r, 1); /* ticks: the finest buckets */
+        if (err == 0 && lod) err = from_lod(m, k->id, 0, &r, 1); /* ticks: the finest buckets */
     }
     if (err < 0) return err;
     for (const tui_warning *w = m->warn; w < m->warn + m->nwarn; w++)

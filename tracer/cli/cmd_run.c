@@ -405,7 +405,9 @@ int cli_run(int argc, char **argv)
             int ui = tui_main(out, &live, &quit);
             if (quit == TUI_QUIT_STOP) live_stop(&R);
             if (ui != 0 && atomic_load(&R.running)) live_stop(&R); /* no UI: no point running on unseen */
-            if (atomic_load(&R.running))
+            if (quit == TUI_QUIT_STOP && atomic_load(&R.running))
+                fprintf(stderr, "coscope: stopping %s (pid %d)\n", prog[0], (int)pid);
+            else if (atomic_load(&R.running))
                 fprintf(stderr, "coscope: %s (pid %d) runs on, recorded into %s, its output into %s; waiting for it to end\n",
                         prog[0], (int)pid, out, outpath);
             R.progress_tty = isatty(STDERR_FILENO);
