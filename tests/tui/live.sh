@@ -98,6 +98,10 @@ live_checks() {
     n2=$(tasks_now)
     if [ -n "$n1" ] && [ -n "$n2" ] && [ "$n2" -gt "$n1" ]; then ok
     else bad "$tag: the task count grows by itself ($n1, then $n2)" "$(screen)"; fi
+    # Tasks inside an await right now read so while live (the live build's
+    # open rows), not as "ready" until their await ends.
+    see "$tag: a worker waits on the lock, live" "waiting on lo"
+    see "$tag: the holder sleeps, live" "sleeping"
     # The program prints a line a task: never on the UI's screen ...
     if screen | grep -q "spawned worker"; then bad "$tag: program output smeared on the screen" "$(screen)"; else ok; fi
     # ... but in the Output view.
