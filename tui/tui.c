@@ -334,94 +334,7 @@ static WINDOW *draw_all(tui_app *a, int flags)
     return w_line;
 }
 
-/* ---- live ---------------------------------------------------------------- */
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* Events over the last second, from samples taken every tick. */
-#define RATE_SAMPLES 32
-static struct { int64_t at, events; } samples[RATE_SAMPLES];
-static int nsamples;
-
-static void sample_rate(tui_app *a, int64_t now, int64_t events)
-{
-    if (nsamples == RATE_SAMPLES) {
-        memmove(samples, samples + 1, sizeof samples[0] * (RATE_SAMPLES - 1));
-        nsamples--;
-    }
-    samples[nsamples].at = now;
-    samples[nsamples++].events = events;
-    int i = 0;
-    while (i < nsamples - 2 && now - samples[i + 1].at >= 1000000000) i++;   /* the newest at least 1 s old */
-    int64_t dt = now - samples[i].at;
-    a->rate = dt > 0 ? (double)(events - samples[i].events) * 1e9 / (double)dt : 0;
-}
-
-static const char *g_path;
-static int final_done;
-
-/* Every ~100 ms while live: the program's state, what the recorder added,
- * what it printed.  Returns redraw flags. */
-static int live_tick(tui_app *a)
-{
-    int flags = TUI_REDRAW_NONE;
-    int was_running = a->ls.running, was_finishing = a->ls.finishing;
-    if (a->live) {
-        a->live->status(a->live->ctx, &a->ls);
-        flags |= TUI_REDRAW_BARS;   /* events, rate, lag move every tick */
-        if (a->ls.running != was_running || a->ls.finishing != was_finishing) flags |= TUI_REDRAW_ALL;
-    }
-    int changed = 0;
-    if (a->info->recording) {
-        int r = tui_model_refresh(a->m);
-        if (r > 0) changed = 1;
-        flags |= TUI_REDRAW_BARS;
-    }
-    if (a->live && a->ls.finished && !final_done) {
-        /* The trace is complete: read it once more, whole.  The model stops
-         * refreshing as soon as the run's end is written, before the
-         * recorder's last build, so it is opened again. */
-        final_done = 1;
-        tui_model *m2;
-        char why[640];
-        if (tui_model_open(&m2, g_path, NULL, NULL, why, sizeof why) == 0) {
-            tui_model_close(a->m);
-            a->m = m2;
-            changed = 1;
-        } else {
-            tui_msg(a, 1, "cannot read the finished trace: %s", why);
-        }
-    }
-    if (changed) {
-        a->info = tui_model_info(a->m);
-        if (a->follow) a->t = a->info->duration_ns;
-        if (a->t > a->info->duration_ns) a->t = a->info->duration_ns;
-        flags |= TUI_REDRAW_ALL;
-    }
-    int64_t now = mono_ns();
-    sample_rate(a, now, a->live ? (int64_t)a->ls.events : a->info->events);
-    if (tui_output_poll(a) && a->view == TUI_V_OUTPUT) flags |= TUI_REDRAW_VIEW;
-    return flags;
-}
-
 /* ---- the command -------------------------------------------------------- */
-
-/* Finishing an interrupted trace before the screen is ours: one line on
- * stderr that rewrites itself, on a terminal only, at most ten times a
- * second. */
-static void progress(void *ctx, int64_t done, int64_t total)
-{
-    static int64_t last;
-    int64_t now = mono_ns();
-    if (!isatty(2) || (now - last < 100000000 && done < total)) return;
-    last = now;
-    fprintf(stderr, "\rcoscope: finishing the trace: %lld of %lld events", (long long)done, (long long)total);
-}
 
 int cli_tui(int argc, char **argv)
 {
@@ -447,13 +360,13 @@ int tui_main(const char *path, const tui_live *live, int *quit)
         for (;;) {
             live->status(live->ctx, &ls);
             if (ls.running || ls.finished) break;
-            if (ls.finishing) progress(NULL, ls.built, ls.total);
+            if (ls.finishing) tui_progress(NULL, ls.built, ls.total);
             usleep(50000);
         }
     }
     tui_model *m;
     char why[640];
-    int e = tui_model_open(&m, path, progress, NULL, why, sizeof why);
+    int e = tui_model_open(&m, path, tui_progress, NULL, why, sizeof why);
     if (isatty(2)) fputs("\r\033[K", stderr);
     if (e < 0) {
         fprintf(stderr, "coscope tui: %s\n", why[0] ? why : strerror(-e));
@@ -467,14 +380,14 @@ int tui_main(const char *path, const tui_live *live, int *quit)
     static tui_app app;
     tui_app *a = &app;
     tui_app_init(a, m);
-    g_path = path;
+    a->path = path;
     a->live = live;
     if (live) {
         live->status(live->ctx, &a->ls);
         snprintf(a->output_path, sizeof a->output_path, "%s", live->output_path ? live->output_path : "");
         /* Follow the program from the first frame, unless it is over already. */
         a->follow = !a->ls.finished;
-        final_done = a->ls.finished;   /* opened on the finished trace */
+        a->final_done = a->ls.finished;   /* opened on the finished trace */
         a->t = a->info->duration_ns;
         a->msg[0] = 0;   /* the reader's "still being recorded" note: LIVE says it */
     } else {
@@ -523,7 +436,7 @@ int tui_main(const char *path, const tui_live *live, int *quit)
         else in = draw_all(a, flags & TUI_REDRAW_BARS ? TUI_REDRAW_BARS : 0);
         flags = TUI_REDRAW_NONE;
         /* Live: a tick every 100 ms, so new events show within 250 ms. */
-        int live_now = a->info->recording || (a->live && !final_done);
+        int live_now = a->info->recording || (a->live && !a->final_done);
         wtimeout(in, a->playing ? 40 : live_now ? 100 : 1000);
         int ch = wgetch(in);
         if (ch == '\r') ch = '\n';
@@ -532,10 +445,10 @@ int tui_main(const char *path, const tui_live *live, int *quit)
             if (flags & TUI_QUIT) break;
         }
         flags |= tui_play_tick(a);
-        int64_t now = mono_ns();
+        int64_t now = tui_mono_ns();
         if (live_now && now - last_tick >= 90000000) {
             last_tick = now;
-            flags |= live_tick(a);
+            flags |= tui_live_tick(a);
         } else if (!live_now && a->output_path[0] && now - last_tick >= 1000000000) {
             last_tick = now;   /* a file still written by someone else: its new lines, once a second */
             if (tui_output_poll(a) && a->view == TUI_V_OUTPUT) flags |= TUI_REDRAW_VIEW;

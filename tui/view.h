@@ -85,6 +85,8 @@ typedef struct tui_app {
     int quit_choice;          /* enum tui_quit, what the overlay chose */
     double rate;              /* events per second over the last second */
     char output_path[4200];   /* the program's captured output, "" if none */
+    const char *path;         /* the trace file */
+    int final_done;           /* live: the finished trace has been read whole */
 } tui_app;
 
 /* Redraw flags actions and views return (bits). */
@@ -127,6 +129,14 @@ void tui_msg(tui_app *a, int err, const char *fmt, ...) __attribute__((format(pr
 
 /* view_sql.c: run a query and show it (the `:` prompt's Enter). */
 int tui_sql_run(tui_app *a, const char *sql);
+/* live.c: one tick of following a live trace (~100 ms): redraw flags. */
+int tui_live_tick(tui_app *a);
+/* live.c: CLOCK_MONOTONIC in ns. */
+int64_t tui_mono_ns(void);
+/* live.c: finishing a trace before the screen is ours: one rewriting
+ * line on stderr (a terminal only, ten times a second at most). */
+void tui_progress(void *ctx, int64_t done, int64_t total);
+
 /* view_sql.c: free the result at exit. */
 void tui_sql_free(void);
 
