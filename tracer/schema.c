@@ -214,6 +214,7 @@ int tr_db_create(sqlite3 **out, const char *path, int force, const char **why)
         sqlite3_close(db);
         return tr_sqlite_err(rc);
     }
+    tr_db_guard(db, 0);
     pragmas(db);
     int r = tr_exec(db, SCHEMA);
     if (r == 0) r = tr_meta_set_int(db, "schema_version", TR_SCHEMA_VERSION);
@@ -224,6 +225,41 @@ int tr_db_create(sqlite3 **out, const char *path, int force, const char **why)
     }
     *out = db;
     return 0;
+}
+
+/* Every object of the file (not SQLite's own) is one of SCHEMA's, as
+ * SCHEMA made it.  Else 0, with why says which one is not. */
+static int schema_is_ours(sqlite3 *db, char *why, size_t cap, const char *path)
+{
+    sqlite3 *ref = NULL;
+    sqlite3_stmt *mine = NULL, *theirs = NULL;
+    int ok = sqlite3_open_v2(":memory:", &ref, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+             sqlite3_exec(ref, SCHEMA, NULL, NULL, NULL) == SQLITE_OK &&
+             sqlite3_prepare_v2(ref, "SELECT 1 FROM sqlite_schema WHERE type = ?1 AND name = ?2 AND sql IS ?3", -1,
+                                &mine, NULL) == SQLITE_OK &&
+             sqlite3_prepare_v2(db, "SELECT type, name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+                                -1, &theirs, NULL) == SQLITE_OK;
+    if (!ok) snprintf(why, cap, "%s: cannot check its schema: %s", path, ref ? sqlite3_errmsg(ref) : "out of memory");
+    int rc;
+    while (ok && (rc = sqlite3_step(theirs)) == SQLITE_ROW) {
+        for (int i = 0; i < 3; i++) sqlite3_bind_value(mine, i + 1, sqlite3_column_value(theirs, i));
+        if (sqlite3_step(mine) != SQLITE_ROW) {
+            char name[128];
+            tr_sanitize(name, sizeof name, (const char *)sqlite3_column_text(theirs, 1));
+            snprintf(why, cap, "%s: has a %s '%s' that coscope did not make; not writing to it", path,
+                     sqlite3_column_text(theirs, 0) ? (const char *)sqlite3_column_text(theirs, 0) : "?", name);
+            ok = 0;
+        }
+        sqlite3_reset(mine);
+    }
+    if (ok && rc != SQLITE_DONE) {
+        snprintf(why, cap, "%s: cannot check its schema: %s", path, sqlite3_errmsg(db));
+        ok = 0;
+    }
+    sqlite3_finalize(mine);
+    sqlite3_finalize(theirs);
+    sqlite3_close(ref);
+    return ok;
 }
 
 int tr_db_open(sqlite3 **out, const char *path, int writable, const char **why)
@@ -262,7 +298,15 @@ int tr_db_open(sqlite3 **out, const char *path, int writable, const char **why)
         sqlite3_close(db);
         return tr_sqlite_err(rc);
     }
-    sqlite3_exec(db, "PRAGMA busy_timeout=5000", NULL, NULL, NULL);
+    sqlite3_busy_timeout(db, 5000);
+    /* Before the first query: the file's own schema runs in them. */
+    int e = tr_db_guard(db, !writable);
+    if (e < 0) {
+        snprintf(buf, sizeof buf, "%s: cannot open: %s", path, strerror(-e));
+        *why = buf;
+        sqlite3_close(db);
+        return e;
+    }
     sqlite3_stmt *st;
     rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &st, NULL);
     if (rc != SQLITE_OK) {
@@ -315,6 +359,14 @@ int tr_db_open(sqlite3 **out, const char *path, int writable, const char **why)
         *why = buf;
         sqlite3_close(db);
         return -EILSEQ;
+    }
+    /* Writing (finishing a build) runs coscope's statements against the
+     * file's tables: only when every table, index and view is the one
+     * coscope made, so no trigger, view or index of the file's own runs. */
+    if (writable && !schema_is_ours(db, buf, sizeof buf, path)) {
+        *why = buf;
+        sqlite3_close(db);
+        return -EPERM;
     }
     *out = db;
     return 0;

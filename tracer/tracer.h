@@ -68,6 +68,27 @@ int64_t tr_meta_int(sqlite3 *db, const char *key, int64_t dflt);
 int tr_sqlite_err(int rc);
 int tr_exec(sqlite3 *db, const char *sql);
 
+/* ---- guard.c: a trace is input ----------------------------------------- */
+
+/* Seconds a statement on a trace may run without giving a row before it is
+ * interrupted ($COSCOPE_QUERY_TIMEOUT overrides; 0 lifts the bound). */
+#define TR_QUERY_LIMIT_S 30
+int64_t tr_query_limit_ns(void);
+/* Limits for a connection to a trace (tr_db_open and tr_db_create call
+ * it): defensive mode, untrusted schema, no triggers, no fts3_tokenizer or
+ * extensions; and when readonly, query_only, an authorizer that allows
+ * reads only (no ATTACH, DDL, DML, or pragma that sets) and the time
+ * bound.  Returns 0 or a negative errno. */
+int tr_db_guard(sqlite3 *db, int readonly);
+/* The connection's last error for people: says when the guard refused a
+ * statement or stopped one that ran too long, else sqlite3_errmsg; made
+ * safe for a terminal (tr_sanitize: it may quote the file's names).  Valid
+ * until the next call on this thread. */
+const char *tr_db_errmsg(sqlite3 *db);
+/* Change a guarded connection's time bound (ns, 0: none); returns the
+ * previous one, or -1 if db has no guard. */
+int64_t tr_db_set_limit(sqlite3 *db, int64_t limit_ns);
+
 /* ---- batch.c: bulk inserts ---------------------------------------------- */
 
 enum { TR_CELL_NULL = 0, TR_CELL_INT, TR_CELL_TEXT };

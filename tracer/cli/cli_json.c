@@ -21,7 +21,11 @@ void cli_json_string(FILE *f, const char *s)
             p++;
             continue;
         }
+        if (c == 0x7f) { fputs("\\u007f", f); p++; continue; }
         if (c < 0x80) { fputc(c, f); p++; continue; }
+        /* C1 controls (U+0080..U+009F, some terminals obey them): escaped,
+         * which is the same string to a JSON reader. */
+        if (c == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) { fprintf(f, "\\u%04x", p[1]); p += 2; continue; }
         /* The length a lead byte announces; overlong forms, surrogates and
          * code points past U+10FFFF are refused below. */
         int len = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;

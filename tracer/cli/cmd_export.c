@@ -98,10 +98,10 @@ static sqlite3_stmt *prep(ex *x, const char *sql)
     if (sqlite3_prepare_v2(x->db, sql, -1, &st, NULL) != SQLITE_OK) {
         int e = sqlite3_errcode(x->db);
         if (e == SQLITE_CORRUPT || e == SQLITE_NOTADB || e == SQLITE_IOERR)
-            fprintf(stderr, "coscope export: %s: damaged or truncated database (%s)\n", x->path, sqlite3_errmsg(x->db));
+            fprintf(stderr, "coscope export: %s: damaged or truncated database (%s)\n", x->path, tr_db_errmsg(x->db));
         else
             fprintf(stderr, "coscope export: %s: unexpected trace layout (%s); is it from another coscope version?\n",
-                    x->path, sqlite3_errmsg(x->db));
+                    x->path, tr_db_errmsg(x->db));
         x->failed = 1;
     }
     return st;
@@ -113,7 +113,7 @@ static int row(ex *x, sqlite3_stmt *st)
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) return 1;
     if (rc != SQLITE_DONE) {
-        fprintf(stderr, "coscope export: %s: damaged or truncated database (%s)\n", x->path, sqlite3_errmsg(x->db));
+        fprintf(stderr, "coscope export: %s: damaged or truncated database (%s)\n", x->path, tr_db_errmsg(x->db));
         x->failed = 1;
     }
     return 0;

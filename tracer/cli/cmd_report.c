@@ -81,10 +81,10 @@ static sqlite3_stmt *query(sqlite3 *db, const char *sql)
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
         int e = sqlite3_errcode(db);
         if (e == SQLITE_CORRUPT || e == SQLITE_NOTADB || e == SQLITE_IOERR)
-            fprintf(stderr, "coscope report: %s: damaged or truncated database (%s)\n", g_path, sqlite3_errmsg(db));
+            fprintf(stderr, "coscope report: %s: damaged or truncated database (%s)\n", g_path, tr_db_errmsg(db));
         else
             fprintf(stderr, "coscope report: %s: unexpected trace layout (%s); is it from another coscope version?\n",
-                    g_path, sqlite3_errmsg(db));
+                    g_path, tr_db_errmsg(db));
         g_failed = 1;
         return NULL;
     }
@@ -98,7 +98,7 @@ static int next(sqlite3 *db, sqlite3_stmt *st)
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) return 1;
     if (rc != SQLITE_DONE) {
-        fprintf(stderr, "coscope report: %s: damaged or truncated database (%s)\n", g_path, sqlite3_errmsg(db));
+        fprintf(stderr, "coscope report: %s: damaged or truncated database (%s)\n", g_path, tr_db_errmsg(db));
         g_failed = 1;
     }
     return 0;
@@ -113,21 +113,38 @@ static int64_t scalar(sqlite3 *db, const char *sql, int64_t dflt)
     return v;
 }
 
-/* Text of a one-value query, or NULL (caller frees). */
+/* Trace text made safe for the terminal (tr_sanitize): names, messages,
+ * paths and meta values come from the traced program, or from whoever
+ * made the file.  Values stay valid until 16 more have been made; none is
+ * longer than MAX_TEXT (a megabyte-long value is cut: no line of the
+ * report shows more). */
+#define MAX_TEXT 4096
+static const char *safe(const char *s)
+{
+    static char ring[16][MAX_TEXT];
+    static unsigned next_slot;
+    char *buf = ring[next_slot++ % 16];
+    tr_sanitize(buf, MAX_TEXT, s);
+    return buf;
+}
+
+/* Text of a one-value query, sanitized, or NULL (caller frees). */
 static char *scalar_text(sqlite3 *db, const char *sql)
 {
     sqlite3_stmt *st = query(db, sql);
     char *v = NULL;
-    if (next(db, st) && sqlite3_column_type(st, 0) != SQLITE_NULL) v = strdup((const char *)sqlite3_column_text(st, 0));
+    if (next(db, st) && sqlite3_column_type(st, 0) != SQLITE_NULL) v = strdup(safe((const char *)sqlite3_column_text(st, 0)));
     sqlite3_finalize(st);
     return v;
 }
 
-static const char *col(sqlite3_stmt *st, int i)
+static const char *col_raw(sqlite3_stmt *st, int i)
 {
     const char *s = (const char *)sqlite3_column_text(st, i);
     return s ? s : "";
 }
+
+static const char *col(sqlite3_stmt *st, int i) { return safe(col_raw(st, i)); }
 
 /* Print text wrapped at WIDTH with every line indented by ind spaces. */
 static void wrapped(const char *text, int ind)
@@ -188,11 +205,14 @@ static void run_section(sqlite3 *db, const char *path)
     if (events < 0) events = scalar(db, "SELECT COUNT(*) FROM events", 0);
     int64_t lost = tr_meta_int(db, "lost", 0);
 
-    printf("%scoscope report%s %s\n\n", C(C_BOLD), C(C_OFF), path);
+    const char *start_fit = NULL;
+    printf("%scoscope report%s %s\n\n", C(C_BOLD), C(C_OFF), safe(path));
     char pb[WIDTH];
     printf("  program   %s\n", tr_fit(pb, sizeof pb, args ? args : program ? program : "?", WIDTH - 12));
+    char sb[40], eb[WIDTH], gb[24];
+    if (start) start_fit = tr_fit(sb, sizeof sb, start, 32);
     if (start || pid) {
-        printf("  started   %s", start ? start : "");
+        printf("  started   %s", start ? start_fit : "");
         if (pid) printf("%spid %lld", start ? "  " : "", (long long)pid);
         printf("\n");
     }
@@ -203,11 +223,11 @@ static void run_section(sqlite3 *db, const char *path)
         printf("%sexited with status %lld%s\n", C(code ? C_YEL : C_GRN), (long long)code, C(C_OFF));
     } else if (!strcmp(ended, "signal"))
         printf("%skilled by signal %lld (SIG%s)%s\n", C(C_RED), (long long)tr_meta_int(db, "signal", 0),
-               signame ? signame : "?", C(C_OFF));
+               signame ? tr_fit(gb, sizeof gb, signame, 16) : "?", C(C_OFF));
     else if (!strcmp(ended, "stopped")) printf("tracing stopped by co_trace_stop()\n");
     else if (!strcmp(ended, "running"))
         printf("%sstill running, or the recorder stopped before the end%s\n", C(C_YEL), C(C_OFF));
-    else printf("%s\n", ended);
+    else printf("%s\n", tr_fit(eb, sizeof eb, ended, WIDTH - 12));
     printf("  duration  %s\n", tr_fmt_dur(b1, duration));
     printf("  events    %lld recorded, %s%lld lost%s\n", (long long)events, C(lost ? C_RED : ""), (long long)lost,
            C(lost ? C_OFF : ""));
@@ -288,12 +308,15 @@ static int64_t warnings_section(sqlite3 *db, int top)
             /* Slow steps: where the watchdog caught the loop thread. */
             if (sqlite3_column_type(rows, 11) != SQLITE_NULL) {
                 printf("      %sthe loop thread was in:%s\n", C(C_DIM), C(C_OFF));
-                const char *p = col(rows, 11);
+                /* Line by line, each made safe (sanitizing the whole
+                 * would join the lines). */
+                const char *p = col_raw(rows, 11);
                 while (p && *p) {
                     const char *nl = strchr(p, '\n');
-                    int len = nl ? (int)(nl - p) : (int)strlen(p);
-                    if (len > WIDTH - 8) len = WIDTH - 8;
-                    printf("        %.*s\n", len, p);
+                    size_t len = nl ? (size_t)(nl - p) : strlen(p);
+                    char raw[WIDTH], fb[WIDTH];
+                    snprintf(raw, sizeof raw, "%.*s", (int)(len < sizeof raw ? len : sizeof raw - 1), p);
+                    printf("        %s\n", tr_fit(fb, sizeof fb, safe(raw), WIDTH - 8));
                     p = nl ? nl + 1 : NULL;
                 }
             }

@@ -80,7 +80,37 @@ static size_t width_of(const char *s)
     return w;
 }
 
-/* A cell as the table shows it: newlines and tabs escaped, cut at MAX_CELL. */
+/* Text for the table: control characters shown as escapes (\n, \t, \r,
+ * \x1b ...), so a value from the trace can never act on the terminal; then
+ * invalid UTF-8 and C1 controls become '?' (tr_sanitize).  Cut at MAX_CELL
+ * characters when cut is set.  Returns a malloc'd string or NULL. */
+static char *shown(const char *s, int cut)
+{
+    size_t n = strlen(s);
+    char *esc = malloc(n * 4 + 4);
+    if (!esc) return NULL;
+    size_t o = 0, w = 0;
+    for (size_t k = 0; k < n; k++) {
+        unsigned char c = (unsigned char)s[k];
+        if (cut && (c & 0xc0) != 0x80 && ++w > MAX_CELL) {
+            memcpy(esc + o, "...", 3);
+            o += 3;
+            break;
+        }
+        if (c == '\n') { esc[o++] = '\\'; esc[o++] = 'n'; }
+        else if (c == '\t') { esc[o++] = '\\'; esc[o++] = 't'; }
+        else if (c == '\r') { esc[o++] = '\\'; esc[o++] = 'r'; }
+        else if (c < 0x20 || c == 0x7f) o += (size_t)sprintf(esc + o, "\\x%02x", c);
+        else esc[o++] = (char)c;
+    }
+    esc[o] = 0;
+    char *out = malloc(o + 1);
+    if (out) tr_sanitize(out, o + 1, esc);
+    free(esc);
+    return out;
+}
+
+/* A cell as the table shows it: escaped (shown), cut at MAX_CELL. */
 static char *table_cell(sqlite3_stmt *st, int i)
 {
     if (sqlite3_column_type(st, i) == SQLITE_NULL) return strdup("");
@@ -91,24 +121,7 @@ static char *table_cell(sqlite3_stmt *st, int i)
         return out;
     }
     const char *s = (const char *)sqlite3_column_text(st, i);
-    size_t n = strlen(s);
-    char *out = malloc(n * 2 + 4);
-    if (!out) return NULL;
-    size_t o = 0, w = 0;
-    for (size_t k = 0; k < n; k++) {
-        unsigned char c = (unsigned char)s[k];
-        if ((c & 0xc0) != 0x80 && ++w > MAX_CELL) {
-            memcpy(out + o, "...", 3);
-            o += 3;
-            break;
-        }
-        if (c == '\n') { out[o++] = '\\'; out[o++] = 'n'; }
-        else if (c == '\t') { out[o++] = '\\'; out[o++] = 't'; }
-        else if (c == '\r') { out[o++] = '\\'; out[o++] = 'r'; }
-        else out[o++] = (char)c;
-    }
-    out[o] = 0;
-    return out;
+    return shown(s ? s : "", 1);
 }
 
 static void pad(size_t n)
@@ -126,6 +139,7 @@ static void print_cell(const char *s, size_t w, int right, int last)
 }
 
 typedef struct table {
+    char **names;     /* column names as shown */
     int ncol;
     size_t *w;
     int *numeric;     /* 1 while every non-NULL sample value is a number */
@@ -146,7 +160,7 @@ static void print_header(table *t, sqlite3_stmt *st)
 {
     for (int i = 0; i < t->ncol; i++) {
         if (i) fputs("  ", stdout);
-        print_cell(sqlite3_column_name(st, i), t->w[i], t->numeric[i], i == t->ncol - 1);
+        print_cell(t->names[i] ? t->names[i] : "", t->w[i], t->numeric[i], i == t->ncol - 1);
     }
     putchar('\n');
     for (int i = 0; i < t->ncol; i++) {
@@ -159,7 +173,12 @@ static void print_header(table *t, sqlite3_stmt *st)
 static void csv_field(const char *s, int is_null)
 {
     if (is_null) return;
-    if (!strpbrk(s, ",\"\n\r")) {
+    /* Exact bytes; quoted when they hold a separator, a quote or any
+     * control character, so every field stays one field. */
+    int plain = 1;
+    for (const unsigned char *p = (const unsigned char *)s; *p && plain; p++)
+        plain = *p != ',' && *p != '"' && *p >= 0x20 && *p != 0x7f;
+    if (plain) {
         fputs(s, stdout);
         return;
     }
@@ -240,15 +259,17 @@ static int run_stmt(sqlite3 *db, sqlite3_stmt *st, int fmt, int *json_rows, int 
     }
 
     /* Table: sample rows for the widths, then stream. */
-    table t = { ncol, calloc((size_t)ncol, sizeof(size_t)), calloc((size_t)ncol, sizeof(int)),
-                calloc((size_t)SAMPLE_ROWS * (size_t)ncol, sizeof(char *)), 0 };
-    if (!t.w || !t.numeric || !t.cells) {
-        free(t.w); free(t.numeric); free(t.cells);
+    table t = { calloc((size_t)ncol, sizeof(char *)), ncol, calloc((size_t)ncol, sizeof(size_t)),
+                calloc((size_t)ncol, sizeof(int)), calloc((size_t)SAMPLE_ROWS * (size_t)ncol, sizeof(char *)), 0 };
+    if (!t.names || !t.w || !t.numeric || !t.cells) {
+        free(t.names); free(t.w); free(t.numeric); free(t.cells);
         fprintf(stderr, "coscope sql: out of memory\n");
         return 1;
     }
     for (int i = 0; i < ncol; i++) {
-        t.w[i] = width_of(sqlite3_column_name(st, i));
+        const char *nm = sqlite3_column_name(st, i);
+        t.names[i] = shown(nm ? nm : "", 0);
+        t.w[i] = t.names[i] ? width_of(t.names[i]) : 0;
         t.numeric[i] = -1; /* unknown until a non-NULL value */
     }
     long long rows = 0;
@@ -270,7 +291,8 @@ static int run_stmt(sqlite3 *db, sqlite3_stmt *st, int fmt, int *json_rows, int 
     if (t.nrows < SAMPLE_ROWS && rc != SQLITE_DONE) {
         /* The query failed before any output: print nothing of it. */
         for (size_t k = 0; k < (size_t)t.nrows * (size_t)ncol; k++) free(t.cells[k]);
-        free(t.w); free(t.numeric); free(t.cells);
+        for (int i = 0; i < ncol; i++) free(t.names[i]);
+        free(t.names); free(t.w); free(t.numeric); free(t.cells);
         goto done;
     }
     if (*printed_any) putchar('\n');
@@ -291,13 +313,14 @@ static int run_stmt(sqlite3 *db, sqlite3_stmt *st, int fmt, int *json_rows, int 
         }
     }
     for (size_t k = 0; k < (size_t)t.nrows * (size_t)ncol; k++) free(t.cells[k]);
-    free(t.w); free(t.numeric); free(t.cells);
+    for (int i = 0; i < ncol; i++) free(t.names[i]);
+    free(t.names); free(t.w); free(t.numeric); free(t.cells);
     if (rc == SQLITE_DONE) printf("(%lld row%s)\n", rows, rows == 1 ? "" : "s");
 
 done:
     if (rc != SQLITE_DONE) {
         fflush(stdout);
-        fprintf(stderr, "coscope sql: %s\n", sqlite3_errmsg(db));
+        fprintf(stderr, "coscope sql: %s\n", tr_db_errmsg(db));
         return 1;
     }
     return 0;
@@ -408,8 +431,8 @@ int cli_sql(int argc, char **argv)
         free(params);
         return 2;
     }
-    /* Read-only already; query_only also refuses writes through ATTACHed files. */
-    sqlite3_exec(db, "PRAGMA query_only = 1", NULL, NULL, NULL);
+    /* Read-only, query_only, and an authorizer that allows reads only
+     * (tr_db_guard): no query text can write a file or hang for good. */
 
     int status = 0, json_rows = 0, printed_any = 0;
     if (fmt == FMT_JSON) putchar('[');
@@ -419,7 +442,7 @@ int cli_sql(int argc, char **argv)
         const char *tail = NULL;
         if (sqlite3_prepare_v2(db, rest, -1, &st, &tail) != SQLITE_OK) {
             fflush(stdout);
-            fprintf(stderr, "coscope sql: %s\n", sqlite3_errmsg(db));
+            fprintf(stderr, "coscope sql: %s\n", tr_db_errmsg(db));
             status = 1;
             break;
         }

@@ -1,0 +1,154 @@
+#!/bin/sh
+# hostile.sh -- a trace is input: files made to attack the tool, and SQL
+# typed to break its read-only promise, each against the real build/coscope.
+#
+#   - `coscope sql` with SQL that writes (VACUUM INTO, ATTACH, pragmas that
+#     set, temp objects) or calls addresses (fts3_tokenizer): refused, no
+#     file written;
+#   - a view that recurses forever, under report and sql: stopped with a
+#     clear line ($COSCOPE_QUERY_TIMEOUT, 1 s here), never a hang;
+#   - an unfinished trace with triggers (one that hangs, one that writes):
+#     none runs, the build is refused and every command still answers;
+#   - terminal escapes in task, lock and warning text, argv and meta: never
+#     reach stdout raw from report, sql or info; --json/--csv keep them
+#     exact.
+#
+# Every command runs under `timeout`, so a hang is a failure, not a stuck
+# run.  BUILD names the build directory (default build).
+cd "$(dirname "$0")/../.." || exit 1
+build=${BUILD:-build}
+build=$(cd "$build" && pwd) || exit 1
+coscope=$build/coscope
+[ -x "$coscope" ] || { echo "hostile: $coscope is missing (make builds it)"; exit 1; }
+command -v sqlite3 >/dev/null || { echo "hostile: the sqlite3 shell is missing (make deps)"; exit 1; }
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
+export ASAN_OPTIONS
+COSCOPE_QUERY_TIMEOUT=1
+export COSCOPE_QUERY_TIMEOUT
+
+tmp=$(mktemp -d /tmp/coscope-hostile-XXXXXX) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "hostile: FAIL: $*"; }
+out=$tmp/out
+err=$tmp/err
+# run CMD...: at most 30 s (124: it hung); stdout to $out, stderr to $err.
+run() { timeout 30 "$@" >"$out" 2>"$err"; rc=$?; }
+expect_rc() { if [ "$rc" = "$2" ]; then ok; else bad "$1: exit status $rc, expected $2 ($(head -c 300 "$err"))"; fi; }
+has() { if grep -qF -- "$2" "${3:-$out}"; then ok; else bad "$1: no '$2' in $(basename "${3:-$out}"): $(head -c 300 "${3:-$out}")"; fi; }
+hasnt() { if grep -qF -- "$2" "${3:-$out}"; then bad "$1: unexpected '$2'"; else ok; fi; }
+same() { if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', expected '$3'"; fi; }
+# no_escape WHAT FILE: no ESC, BEL or C1 CSI byte in FILE.
+no_escape() {
+    if LC_ALL=C grep -q "$(printf '[\033\007\233]')" "$2"; then bad "$1: a raw control character reached the output"
+    else ok; fi
+}
+q() { sqlite3 -batch -noheader "$1" "$2"; }
+
+prog=$build/tests/tracer/progs/cli_prog
+[ -x "$prog" ] || prog=$build/samples/hello
+base=$tmp/base.db
+run "$coscope" run --slow-ms 1000 -o "$base" -- "$prog"
+expect_rc "record the base trace" 0
+
+# ---- coscope sql: read-only against any SQL ------------------------------
+for sql in "PRAGMA query_only=0; VACUUM INTO '$tmp/copy.db'" "VACUUM INTO '$tmp/copy.db'" \
+           "ATTACH '$tmp/copy.db' AS x" "VACUUM" "PRAGMA query_only=0" "CREATE TEMP TABLE t(x)" \
+           "PRAGMA journal_mode=DELETE" "PRAGMA writable_schema=1"; do
+    run "$coscope" sql "$base" "$sql"
+    expect_rc "sql refuses: $sql" 1
+    if [ -e "$tmp/copy.db" ]; then bad "sql: $sql wrote $tmp/copy.db"; rm -f "$tmp/copy.db"; else ok; fi
+done
+run "$coscope" sql "$base" "VACUUM INTO '$tmp/copy.db'"
+has "sql says why VACUUM INTO is refused" "not allowed" "$err"
+run "$coscope" sql "$base" "SELECT hex(fts3_tokenizer('simple'))"
+expect_rc "sql refuses fts3_tokenizer (it gives an address)" 1
+run "$coscope" sql "$base" "SELECT fts3_tokenizer('evil', X'4141414141414141')"
+expect_rc "sql refuses fts3_tokenizer with a pointer" 1
+run "$coscope" sql "$base" "SELECT load_extension('/nonexistent')"
+expect_rc "sql refuses load_extension" 1
+# Reading stays possible, pragmas that read included.
+run "$coscope" sql "$base" "PRAGMA table_info(tasks); SELECT name FROM pragma_table_info('spans') LIMIT 1;
+                            SELECT COUNT(*) FROM json_each('[1,2]'); PRAGMA page_size"
+expect_rc "sql still reads (pragmas, table-valued functions)" 0
+same "sql leaves the trace alone" "$(q "$base" "PRAGMA integrity_check")" "ok"
+
+# ---- a view that recurses forever -----------------------------------------
+loop=$tmp/loop.db
+cp "$base" "$loop"
+sqlite3 "$loop" "DROP VIEW task_summary;
+  CREATE VIEW task_summary AS WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r)
+  SELECT x AS task, 'n' AS name, 'done' AS state, 0 AS result, x AS busy_ns, x AS wait_ns, x AS total_ns,
+         0 AS steps, 0 AS awaits, 0 AS parent, '' AS spawned_at FROM r;"
+run "$coscope" report "$loop"
+expect_rc "report on a view that never ends" 2
+has "report says the query was stopped" "query stopped" "$err"
+run "$coscope" sql "$loop" "SELECT COUNT(*) FROM task_summary"
+expect_rc "sql on a view that never ends" 1
+has "sql says the query was stopped" "query stopped" "$err"
+# A slow reader of a long result is not cut: the clock restarts at each row.
+run sh -c "'$coscope' sql '$loop' 'SELECT task FROM task_summary LIMIT 3000' | (sleep 2; cat)"
+has "rows read slowly are not cut" "(3000 rows)"
+
+# ---- an unfinished trace with triggers ------------------------------------
+trig=$tmp/trig.db
+cp "$base" "$trig"
+events=$(q "$base" "SELECT COUNT(*) FROM events")
+sqlite3 "$trig" "UPDATE meta SET value = 0 WHERE key = 'built';
+  CREATE VIEW forever AS WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r) SELECT x FROM r;
+  CREATE TRIGGER hang BEFORE DELETE ON spans BEGIN SELECT COUNT(*) FROM forever; END;
+  CREATE TRIGGER pwn AFTER INSERT ON events BEGIN INSERT INTO warnings(kind, message) VALUES ('pwned', 'x'); END;"
+for cmd in info report sql export; do
+    if [ $cmd = sql ]; then run "$coscope" sql "$trig" "SELECT COUNT(*) FROM events"
+    else run "$coscope" $cmd "$trig"; fi
+    expect_rc "$cmd on an unfinished trace with triggers" 0
+    has "$cmd: the build is refused, saying why" "coscope did not make" "$err"
+done
+same "no trigger wrote into the trace" "$(q "$trig" "SELECT COUNT(*) FROM warnings WHERE kind = 'pwned'")" 0
+same "the unfinished trace is left as it was" "$(q "$trig" "SELECT value FROM meta WHERE key = 'built'")" 0
+# Our own views are fine: an interrupted build of an untouched trace is finished.
+plain=$tmp/plain.db
+cp "$base" "$plain"
+sqlite3 "$plain" "UPDATE meta SET value = 0 WHERE key = 'built'"
+run "$coscope" info "$plain"
+expect_rc "info finishes an untouched interrupted trace" 0
+same "rebuilt" "$(q "$plain" "SELECT value FROM meta WHERE key = 'built'")/$(q "$plain" "SELECT COUNT(*) FROM events")" "1/$events"
+
+# ---- terminal escapes ------------------------------------------------------
+esc=$tmp/esc.db
+cp "$base" "$esc"
+evil="char(27) || ']0;pwned' || char(7) || char(27) || '[2J' || char(155) || '2J'"
+sqlite3 "$esc" "UPDATE tasks SET name = $evil || name;
+  UPDATE resources SET name = $evil || COALESCE(name, '');
+  UPDATE locations SET file = $evil || file, func = $evil || func;
+  INSERT INTO warnings(kind, task, resource, ts, dur, loc, message, stack)
+    SELECT 'slow_step' || $evil, id, NULL, 0, 5, (SELECT MIN(id) FROM locations), 'msg' || $evil,
+           'frame' || $evil || char(10) || 'frame2' FROM tasks LIMIT 1;
+  UPDATE meta SET value = json_array($evil, 'x') WHERE key = 'argv';
+  UPDATE meta SET value = $evil WHERE key IN ('program', 'start_time', 'ended');"
+run "$coscope" report "$esc"
+expect_rc "report with escapes in the trace" 0
+no_escape "report" "$out"
+has "report shows the text, neutralised" "]0;pwned"
+run "$coscope" sql "$esc" "SELECT name FROM tasks; SELECT * FROM resources; SELECT * FROM warnings; SELECT * FROM meta"
+expect_rc "sql with escapes in the trace" 0
+no_escape "sql" "$out"
+has "sql shows escapes as escapes" '\x1b]0;pwned\x07'
+run "$coscope" sql "$esc" "SELECT 1 AS \"$(printf 'a\033[2Jb')\""
+no_escape "sql column names" "$out"
+run "$coscope" info "$esc"
+expect_rc "info with escapes in the trace" 0
+no_escape "info" "$out"
+run "$coscope" sql --json "$esc" "SELECT name FROM tasks LIMIT 1"
+no_escape "sql --json" "$out"
+has "sql --json keeps the text exactly" '\u001b]0;pwned\u0007\u001b[2J\u009b2J'
+run "$coscope" sql --csv "$esc" "SELECT name, 1 AS n FROM tasks LIMIT 1"
+# CSV keeps the bytes; the field is quoted, so it stays one field.
+has "sql --csv quotes a field with control characters" "$(printf '"\033]0;pwned')"
+run "$coscope" sql "$esc" "SELECT no_such_column_$(printf '\033')x FROM tasks"
+no_escape "sql error messages" "$err"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
