@@ -206,7 +206,7 @@ expect_rc "sql: syntax error" 1
 has "sql: syntax error" 'near "SELEKT": syntax error' "$err"
 run "$coscope" sql "$ok_db" "DELETE FROM tasks"
 expect_rc "sql: read-only" 1
-has "sql: read-only" "readonly" "$err"
+has "sql: read-only" "read-only" "$err"
 same "sql: nothing deleted" "$(q "$ok_db" 'SELECT COUNT(*) FROM tasks')" 13
 run "$coscope" sql "$ok_db" "SELECT 1 AS a; SELECT 2 AS b"
 same "sql: several statements" "$(grep -c 'row)' "$out")" 2
