@@ -38,7 +38,12 @@ int tr_builder_new(tr_builder **out, sqlite3 *db)
         if (sqlite3_step(st) == SQLITE_ROW) b->ns_per_tick = sqlite3_column_double(st, 0);
         sqlite3_finalize(st);
     }
-    b->slow_ns = tr_meta_int(db, "slow_ms", 100) * 1000000;
+    /* What comes from the file is clamped to what a recorder writes: a tick
+     * of 1 fs to 1 ms, a threshold of at most an hour (coscope run's
+     * limit), so the arithmetic on them cannot overflow. */
+    if (!(b->ns_per_tick >= 1e-6 && b->ns_per_tick <= 1e6)) b->ns_per_tick = 1.0;
+    int64_t slow_ms = tr_meta_int(db, "slow_ms", 100);
+    b->slow_ns = (slow_ms < 0 ? 0 : slow_ms > 3600000 ? 3600000 : slow_ms) * 1000000;
     tr_map_init(&b->tasks, sizeof(tstate));
     tr_map_init(&b->holds, sizeof(hold));
     tr_map_init(&b->strcache, sizeof(char *));

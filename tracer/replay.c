@@ -44,7 +44,12 @@ static tr_cell *next_row(tr_builder *b, tr_batch *batch)
 
 static inline int64_t to_ns(tr_builder *b, uint64_t raw)
 {
-    if (b->clock == TR_CLOCK_TSC) return (int64_t)((double)(int64_t)(raw - b->tsc0) * b->ns_per_tick);
+    if (b->clock == TR_CLOCK_TSC) {
+        /* Converting a double out of int64_t's range is undefined: a damaged
+         * or hostile chunk's timestamp is clamped (NaN reads as 0). */
+        double ns = (double)(int64_t)(raw - b->tsc0) * b->ns_per_tick;
+        return ns >= 9.2e18 ? INT64_MAX : ns <= -9.2e18 ? INT64_MIN : ns == ns ? (int64_t)ns : 0;
+    }
     return (int64_t)(raw - b->tsc0);
 }
 

@@ -281,9 +281,23 @@ int tr_db_open(sqlite3 **out, const char *path, int writable, const char **why)
     /* Check the SQLite header ourselves: SQLite would happily "open" any
      * file and only fail at the first query. */
     FILE *f = fopen(path, "rb");
+    if (!f) {
+        /* Say what the system said (permission denied, ...): this is not
+         * a question of what the file holds. */
+        int e = errno;
+        snprintf(buf, sizeof buf, "%s: %s", path, strerror(e));
+        *why = buf;
+        return -e;
+    }
     char hdr[16] = { 0 };
-    size_t got = f ? fread(hdr, 1, sizeof hdr, f) : 0;
-    if (f) fclose(f);
+    size_t got = fread(hdr, 1, sizeof hdr, f);
+    int rerr = ferror(f) ? errno : 0;
+    fclose(f);
+    if (rerr) {
+        snprintf(buf, sizeof buf, "%s: %s", path, strerror(rerr));
+        *why = buf;
+        return -rerr;
+    }
     if (got < 16 || memcmp(hdr, "SQLite format 3", 16) != 0) {
         snprintf(buf, sizeof buf, "%s: not a SQLite database (is it a coscope trace?)", path);
         *why = buf;

@@ -35,9 +35,11 @@
 #include "../tracer.h"
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char USAGE[] =
@@ -71,9 +73,22 @@ typedef struct ex {
 /* Microseconds, exactly, from integer nanoseconds. */
 static void jus(FILE *f, int64_t ns)
 {
-    if (ns < 0) { fputc('-', f); ns = -ns; }
-    fprintf(f, "%lld.%03lld", (long long)(ns / 1000), (long long)(ns % 1000));
+    /* Unsigned: -INT64_MIN does not exist (a damaged trace can hold it). */
+    uint64_t u = (uint64_t)ns;
+    if (ns < 0) { fputc('-', f); u = -u; }
+    fprintf(f, "%llu.%03llu", (unsigned long long)(u / 1000), (unsigned long long)(u % 1000));
 }
+
+/* An X slice's duration: 1 ns short (see the top), 0 if end is not after
+ * start; a span of a damaged trace can be wider than int64_t holds. */
+static int64_t slice_dur(int64_t start, int64_t end)
+{
+    int64_t d;
+    if (__builtin_sub_overflow(end, start, &d)) return end > start ? INT64_MAX : 0;
+    return d > 0 ? d - 1 : 0;
+}
+
+static int64_t sat_dec(int64_t v) { return v == INT64_MIN ? v : v - 1; }
 
 /* Start an event object: separator, phase, pid/tid, ts. */
 static void ev(ex *x, const char *ph, int64_t tid, int64_t ts)
@@ -174,7 +189,7 @@ static void await_slice(ex *x, sqlite3_stmt *st, int64_t task, int64_t start, in
     else snprintf(name, sizeof name, "%s", wait);
     ev(x, "X", task, start);
     fputs(",\"dur\":", x->f);
-    jus(x->f, end - start > 0 ? end - start - 1 : 0);
+    jus(x->f, slice_dur(start, end));
     fputs(",\"cat\":\"await\",\"name\":", x->f);
     cli_json_string(x->f, name);
     fprintf(x->f, ",\"args\":{\"start_ns\":%lld,\"end_ns\":%lld", (long long)start, (long long)end);
@@ -199,7 +214,7 @@ static void slices(ex *x)
         int awaited = !is_null(st, 3), open = sqlite3_column_int(st, 6);
         ev(x, "X", task, start);
         fputs(",\"dur\":", x->f);
-        jus(x->f, end - start > 0 ? end - start - 1 : 0);
+        jus(x->f, slice_dur(start, end));
         fputs(",\"cat\":\"step\",\"name\":\"run\",\"args\":{", x->f);
         fprintf(x->f, "\"start_ns\":%lld,\"end_ns\":%lld", (long long)start, (long long)end);
         loc_arg(x, "from", st, 8, 9);
@@ -350,7 +365,7 @@ static void flows(ex *x)
         " WHERE a.wait = 'task' AND a.open = 0 AND t.end_ts IS NOT NULL"
         " AND t.end_ts BETWEEN a.start AND a.end ORDER BY t.end_ts");
     while (row(x, st))
-        flow(x, "task end", sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1) - 1, sqlite3_column_int64(st, 2),
+        flow(x, "task end", sqlite3_column_int64(st, 0), sat_dec(sqlite3_column_int64(st, 1)), sqlite3_column_int64(st, 2),
              sqlite3_column_int64(st, 3));
     sqlite3_finalize(st);
 
@@ -497,11 +512,36 @@ int cli_export(int argc, char **argv)
     /* To a file: write a temporary beside it and rename, so OUT is either
      * the old file or a complete export, never half of one. */
     FILE *f = stdout;
-    char tmp[4096];
+    char tmp[4096], real[4096];
     if (out && strcmp(out, "-") != 0) {
-        snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", out);
-        int fd = mkstemp(tmp);
-        if (fd < 0 || !(f = fdopen(fd, "w"))) {
+        /* Only a regular file is ever replaced: renaming over a device, a
+         * fifo or a directory's entry would destroy it (as root, /dev/full
+         * became a file).  A symbolic link is followed: its target is
+         * replaced, the link stays. */
+        struct stat st;
+        mode_t mode = 0666;
+        int exists = stat(out, &st) == 0;
+        if (exists && !S_ISREG(st.st_mode)) {
+            fprintf(stderr, "coscope export: %s is not a regular file; not replacing it (write to stdout instead)\n", out);
+            tr_reader_close(&rd);
+            return 2;
+        }
+        if (exists) {
+            mode = st.st_mode & 07777;
+            if (realpath(out, real)) out = real;
+        } else {
+            mode_t um = umask(0);
+            umask(um);
+            mode &= ~um;
+        }
+        int fd = -1;
+        if (strlen(out) + 11 > sizeof tmp) errno = ENAMETOOLONG;
+        else {
+            memcpy(tmp, out, strlen(out));
+            memcpy(tmp + strlen(out), ".tmpXXXXXX", 11);
+            fd = mkstemp(tmp);
+        }
+        if (fd < 0 || fchmod(fd, mode) != 0 || !(f = fdopen(fd, "w"))) {
             fprintf(stderr, "coscope export: cannot write %s: %s\n", out, strerror(errno));
             if (fd >= 0) { close(fd); unlink(tmp); }
             tr_reader_close(&rd);
@@ -512,9 +552,11 @@ int cli_export(int argc, char **argv)
     setvbuf(f, buf, _IOFBF, sizeof buf);
     int status = export_chrome(db, f, path);
     tr_reader_close(&rd);
-    int werr = ferror(f) || fflush(f) != 0;
+    /* errno right after the call that failed: later calls change it (a
+     * full disk read "No such file or directory"). */
+    int werr = fflush(f) != 0 ? errno : ferror(f) ? EIO : 0;
     if (f != stdout) {
-        werr |= fclose(f) != 0;
+        if (fclose(f) != 0 && !werr) werr = errno;
         if (status || werr) unlink(tmp);
         else if (rename(tmp, out) != 0) {
             fprintf(stderr, "coscope export: cannot write %s: %s\n", out, strerror(errno));
@@ -524,7 +566,7 @@ int cli_export(int argc, char **argv)
     }
     if (werr && !status) {
         fprintf(stderr, "coscope export: writing %s failed: %s\n", out && strcmp(out, "-") ? out : "stdout",
-                strerror(errno));
+                strerror(werr));
         return 1;
     }
     return status;

@@ -464,7 +464,13 @@ int cli_report(int argc, char **argv)
     tasks_table(db, "tasks waiting longest", "wait_ns", (int)top);
     contention_section(db, (int)top);
     tr_reader_close(&rd);
-    fflush(stdout);
+    /* A report nobody got is a failure (a full disk, a closed pipe's
+     * EPIPE): one line, status 1. */
+    int werr = fflush(stdout) != 0 ? errno : ferror(stdout) ? EIO : 0;
+    if (werr) {
+        fprintf(stderr, "coscope report: writing the report failed: %s\n", strerror(werr));
+        return 1;
+    }
     if (g_failed) return 2;
     return fail_on_warnings && warnings > 0 ? 1 : 0;
 }

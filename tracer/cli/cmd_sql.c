@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include "cli.h"
 #include "../tracer.h"
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -456,8 +457,9 @@ int cli_sql(int argc, char **argv)
     if (fmt == FMT_JSON) fputs(json_rows ? "\n]\n" : "]\n", stdout);
     tr_reader_close(&rd);
     free(params);
-    if (fflush(stdout) != 0 && !status) {
-        fprintf(stderr, "coscope sql: writing the output failed\n");
+    int werr = fflush(stdout) != 0 ? errno : ferror(stdout) ? EIO : 0;
+    if (werr) {
+        fprintf(stderr, "coscope sql: writing the output failed: %s\n", strerror(werr));
         status = 1;
     }
     return status;
