@@ -11,7 +11,11 @@
 #     none runs, the build is refused and every command still answers;
 #   - terminal escapes in task, lock and warning text, argv and meta: never
 #     reach stdout raw from report, sql or info; --json/--csv keep them
-#     exact.
+#     exact;
+#   - output that cannot be written (/dev/full), export -o onto a device or
+#     a fifo, a file the user may not read, info's options and statuses,
+#     extreme values from a file (INT64_MIN times, a huge slow_ms), run -o
+#     with no value, megabyte-long meta values.
 #
 # Every command runs under `timeout`, so a hang is a failure, not a stuck
 # run.  BUILD names the build directory (default build).
@@ -149,6 +153,115 @@ run "$coscope" sql --csv "$esc" "SELECT name, 1 AS n FROM tasks LIMIT 1"
 has "sql --csv quotes a field with control characters" "$(printf '"\033]0;pwned')"
 run "$coscope" sql "$esc" "SELECT no_such_column_$(printf '\033')x FROM tasks"
 no_escape "sql error messages" "$err"
+
+# ---- output that cannot be written ----------------------------------------
+# One line with the system's reason, status 1: never a silent success.
+if [ -w /dev/full ]; then
+    for cmd in report info sql export; do
+        if [ $cmd = sql ]; then timeout 30 "$coscope" sql "$base" "SELECT * FROM tasks" >/dev/full 2>"$err"; rc=$?
+        else timeout 30 "$coscope" $cmd "$base" >/dev/full 2>"$err"; rc=$?; fi
+        expect_rc "$cmd > /dev/full" 1
+        has "$cmd > /dev/full says why" "No space left on device" "$err"
+        same "$cmd > /dev/full: one line" "$(wc -l <"$err")" 1
+    done
+fi
+# export -o replaces regular files only (through a temporary and rename).
+mkfifo "$tmp/fifo"
+run "$coscope" export -o "$tmp/fifo" "$base"
+expect_rc "export -o FIFO is refused" 2
+has "export -o FIFO says why" "not a regular file" "$err"
+if [ -p "$tmp/fifo" ]; then ok; else bad "export -o replaced a fifo"; fi
+if [ "$(id -u)" = 0 ] && mknod "$tmp/full" c 1 7 2>/dev/null; then
+    # As root, rename() would happily turn a device into a file: a device
+    # node of the test's own (/dev/full's numbers), so a failure costs
+    # nothing but the test.
+    run "$coscope" export -o "$tmp/full" "$base"
+    expect_rc "export -o DEVICE is refused" 2
+    if [ -c "$tmp/full" ]; then ok; else bad "export -o replaced a device"; fi
+fi
+run "$coscope" export -o "$tmp/x.json" "$base"
+expect_rc "export -o a new file" 0
+python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/x.json" 2>"$err" && ok || bad "export -o: invalid JSON"
+ln -s x.json "$tmp/link.json"
+run "$coscope" export -o "$tmp/link.json" "$base"
+if [ -L "$tmp/link.json" ] && [ -s "$tmp/x.json" ]; then ok; else bad "export -o through a symlink replaced the link"; fi
+
+# ---- permission denied is said as such ------------------------------------
+noread=$tmp/noread.db
+cp "$base" "$noread"
+chmod 000 "$noread"
+chmod 755 "$tmp"
+if [ "$(id -u)" = 0 ]; then
+    as_user="setpriv --reuid=65534 --regid=65534 --clear-groups"
+    $as_user true 2>/dev/null || as_user=""
+else as_user=" "; fi
+if [ -n "$as_user" ]; then
+    for cmd in info report sql export; do
+        if [ $cmd = sql ]; then run $as_user "$coscope" sql "$noread" "SELECT 1"; else run $as_user "$coscope" $cmd "$noread"; fi
+        expect_rc "$cmd on an unreadable file" 2
+        has "$cmd says permission denied" "Permission denied" "$err"
+    done
+else echo "hostile: permission test skipped (root without setpriv)"; fi
+chmod 700 "$tmp"
+
+# ---- info behaves as the other commands -----------------------------------
+run "$coscope" info
+expect_rc "info with no file" 2
+same "info with no file: one line" "$(wc -l <"$err")" 1
+run "$coscope" info --bogus "$base"
+expect_rc "info --bogus" 2
+has "info --bogus is an unknown option" "unknown option '--bogus'" "$err"
+run "$coscope" info "$base" "$base"
+expect_rc "info with two files" 2
+has "info with two files" "one trace file at a time" "$err"
+run "$coscope" info --help
+expect_rc "info --help" 0
+has "info --help" "usage: coscope info FILE"
+cut=$tmp/cut.db
+size=$(wc -c <"$base")
+head -c $((size - 100)) "$base" >"$cut"
+for cmd in info report; do
+    run "$coscope" $cmd "$cut"
+    expect_rc "$cmd on a file missing its last 100 bytes" 2
+    has "$cmd says truncated" "truncated" "$err"
+done
+
+# ---- extreme values from a file --------------------------------------------
+ext=$tmp/extreme.db
+cp "$base" "$ext"
+sqlite3 "$ext" "UPDATE spans SET start = -9223372036854775808 WHERE kind = 'step' AND task = (SELECT MIN(task) FROM spans WHERE task > 0);
+                UPDATE events SET ts = -9223372036854775808 WHERE id IN (SELECT id FROM events WHERE kind IN ('log', 'mark') LIMIT 1);
+                UPDATE tasks SET end_ts = -9223372036854775808 WHERE id = 1;"
+run "$coscope" export "$ext"
+expect_rc "export of INT64_MIN times" 0
+python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$out" 2>"$err" && ok || bad "export of INT64_MIN times: invalid JSON: $(grep -o '.\{20\}--.\{20\}' "$out" | head -2)"
+run "$coscope" report "$ext"
+expect_rc "report of INT64_MIN times" 0
+# A slow_ms whose product in ns wraps to 448 us: every step would be "slow".
+huge=$tmp/huge.db
+cp "$base" "$huge"
+sqlite3 "$huge" "UPDATE meta SET value = 18446744073710 WHERE key = 'slow_ms'; UPDATE meta SET value = 0 WHERE key = 'built';
+                 UPDATE meta SET value = 1e308 WHERE key = 'ns_per_tick';"
+run "$coscope" info "$huge"
+expect_rc "info rebuilds a trace with a huge slow_ms" 0
+same "no spurious slow steps" "$(q "$huge" "SELECT COUNT(*) FROM warnings WHERE kind = 'slow_step'")" 0
+
+# ---- bad arguments ---------------------------------------------------------
+run "$coscope" run -o
+expect_rc "run -o without a value" 2
+has "run -o says it needs a value" "-o needs a value" "$err"
+run "$coscope" run --slow-ms
+has "run --slow-ms says it needs a value" "needs a value" "$err"
+# report cuts meta values: a megabyte-long program name is one short line.
+long=$tmp/long.db
+cp "$base" "$long"
+sqlite3 "$long" "UPDATE meta SET value = printf('%.*c', 1000000, 'x') WHERE key IN ('program', 'ended', 'start_time', 'signal_name');
+                 UPDATE meta SET value = json_array(printf('%.*c', 1000000, 'y')) WHERE key = 'argv';"
+run "$coscope" report "$long"
+expect_rc "report with megabyte meta values" 0
+same "report lines stay short" "$(awk 'length > 200' "$out" | wc -l)" 0
+run "$coscope" info "$long"
+same "info lines stay short" "$(awk 'length > 1100' "$out" | wc -l)" 0
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

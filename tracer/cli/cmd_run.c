@@ -241,7 +241,7 @@ int cli_run(int argc, char **argv)
         case 's': {
             char *end;
             slow_ms = strtol(optarg, &end, 10);
-            if (*end || slow_ms < 0 || slow_ms > 3600000) {
+            if (!*optarg || *end || slow_ms < 0 || slow_ms > 3600000) {
                 fprintf(stderr, "coscope run: --slow-ms wants milliseconds, got '%s'\n", optarg);
                 return 2;
             }
@@ -249,7 +249,10 @@ int cli_run(int argc, char **argv)
         }
         case 'h': fputs(USAGE, stdout); return 0;
         default:
-            fprintf(stderr, "coscope run: unknown option '%s' (see coscope run --help)\n", argv[optind - 1]);
+            if (optopt == 'o' || optopt == 's') /* known, but its value is missing */
+                fprintf(stderr, "coscope run: %s needs a value (see coscope run --help)\n", argv[optind - 1]);
+            else
+                fprintf(stderr, "coscope run: unknown option '%s' (see coscope run --help)\n", argv[optind - 1]);
             return 2;
         }
     }
