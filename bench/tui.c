@@ -107,9 +107,6 @@ static int live(const char *path, double seconds)
      * every 50 ms while the program runs. */
     tui_table tb;
     int64_t start_unix = 0;
-    if (tui_model_sql(m, "SELECT value FROM meta WHERE key = 'start_unix_ns'", 0, 0, &tb) == 0 && tb.nrows)
-        start_unix = atoll(tb.cells[1]);
-    tui_table_free(&tb);
     double lags[4096];
     int n = 0;
     int64_t first_events = -1, last_events = 0;
@@ -117,6 +114,12 @@ static int live(const char *path, double seconds)
     while (now_ms() - t0 < seconds * 1000 && n < 4096) {
         usleep(50000);
         if (tui_model_refresh(m) < 0) break;
+        if (!start_unix) { /* written by coscope run just after the trace's creation */
+            if (tui_model_sql(m, "SELECT value FROM meta WHERE key = 'start_unix_ns'", 0, 0, &tb) == 0 && tb.nrows)
+                start_unix = atoll(tb.cells[1]);
+            tui_table_free(&tb);
+            if (!start_unix) continue;
+        }
         const tui_info *i = tui_model_info(m);
         struct timespec wall;
         clock_gettime(CLOCK_REALTIME, &wall);

@@ -216,8 +216,16 @@ int tr_db_create(sqlite3 **out, const char *path, int force, const char **why)
     }
     tr_db_guard(db, 0);
     pragmas(db);
-    int r = tr_exec(db, SCHEMA);
+    /* One transaction: a reader (a live view started at once) sees no
+     * trace, or one being recorded by this process -- never tables without
+     * the facts that say so, which it would take for an interrupted trace
+     * and start building. */
+    int r = tr_exec(db, "BEGIN");
+    if (r == 0) r = tr_exec(db, SCHEMA);
     if (r == 0) r = tr_meta_set_int(db, "schema_version", TR_SCHEMA_VERSION);
+    if (r == 0) r = tr_meta_set(db, "ended", "running");
+    if (r == 0) r = tr_meta_set_int(db, "recorder_pid", getpid());
+    if (r == 0) r = tr_exec(db, "COMMIT");
     if (r < 0) {
         *why = "cannot write the schema";
         sqlite3_close(db);

@@ -340,8 +340,6 @@ int cli_run(int argc, char **argv)
     tr_meta_set(db, "argv", argvj);
     tr_meta_set(db, "start_time", iso);
     tr_meta_set_int(db, "start_unix_ns", (int64_t)wall.tv_sec * 1000000000 + wall.tv_nsec);
-    tr_meta_set_int(db, "recorder_pid", getpid());
-    tr_meta_set(db, "ended", "running");
 
     char fdbuf[16], slowbuf[16];
     snprintf(fdbuf, sizeof fdbuf, "%d", fd);
