@@ -3,9 +3,11 @@
  * and :task (so docs/schema.md's ready-made queries run as they are), and
  * return the rows as sanitized text for a table view.
  *
- * The connection is read-only and query_only; a query that runs too long is
- * interrupted by a progress handler (a UI must not hang on a cross join),
- * and at most TUI_SQL_MAX_ROWS rows are read.
+ * The reader's connection is guarded (tracer/guard.c): reads only, and a
+ * statement that runs too long without a row is interrupted (a UI must not
+ * hang on a cross join); SQL_LIMIT_S here, shorter than the command line's
+ * bound, since someone is watching the screen.  At most TUI_SQL_MAX_ROWS
+ * rows are read.
  */
 #include "model_int.h"
 #include <errno.h>
@@ -14,18 +16,13 @@
 #include <string.h>
 #include <time.h>
 
-#define SQL_BUDGET_NS 10000000000ll /* 10 s */
+#define SQL_LIMIT_S 10
 
 static int64_t now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int over_budget(void *ctx)
-{
-    return now_ns() > *(const int64_t *)ctx;
 }
 
 /* Width in characters of sanitized UTF-8 text (continuation bytes do not count). */
@@ -109,8 +106,7 @@ static int read_rows(tui_model *m, sqlite3_stmt *st, tui_table *t)
         }
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        snprintf(t->error, sizeof t->error, "%s", rc == SQLITE_INTERRUPT ? "query interrupted after 10 s"
-                                                                        : sqlite3_errmsg(m->db));
+        snprintf(t->error, sizeof t->error, "%s", tr_db_errmsg(m->db));
         return -EIO;
     }
     return 0;
@@ -119,9 +115,8 @@ static int read_rows(tui_model *m, sqlite3_stmt *st, tui_table *t)
 int tui_model_sql(tui_model *m, const char *sql, int64_t t, int64_t task_id, tui_table *out)
 {
     memset(out, 0, sizeof *out);
-    int64_t start = now_ns(), deadline = start + SQL_BUDGET_NS;
-    sqlite3_exec(m->db, "PRAGMA query_only = 1", NULL, NULL, NULL);
-    sqlite3_progress_handler(m->db, 10000, over_budget, &deadline);
+    int64_t start = now_ns();
+    int64_t limit = tr_db_set_limit(m->db, (int64_t)SQL_LIMIT_S * 1000000000);
     const char *rest = sql;
     int r = 0, ran = 0;
     /* Several statements run in turn; the table shows the last one's rows. */
@@ -130,7 +125,7 @@ int tui_model_sql(tui_model *m, const char *sql, int64_t t, int64_t task_id, tui
         const char *tail = NULL;
         if (sqlite3_prepare_v2(m->db, rest, -1, &st, &tail) != SQLITE_OK) {
             tui_table_free(out);
-            snprintf(out->error, sizeof out->error, "%s", sqlite3_errmsg(m->db));
+            snprintf(out->error, sizeof out->error, "%s", tr_db_errmsg(m->db));
             r = -EINVAL;
             break;
         }
@@ -144,7 +139,7 @@ int tui_model_sql(tui_model *m, const char *sql, int64_t t, int64_t task_id, tui
         ran = 1;
         if (r < 0) break;
     }
-    sqlite3_progress_handler(m->db, 0, NULL, NULL);
+    if (limit >= 0) tr_db_set_limit(m->db, limit);
     if (!ran && r == 0) {
         snprintf(out->error, sizeof out->error, "nothing to run");
         r = -EINVAL;
