@@ -256,6 +256,22 @@ static void detail_draw(tui_app *a, WINDOW *w)
     }
     int body = h - y;
     ulist.n = nuses;
+    /* A new cursor time: select the use at the cursor (the first covering
+     * it or after it), so the list opens where the user is looking. */
+    static int64_t ulist_t = INT64_MIN;
+    static int ulist_res = -1;
+    if (a->t != ulist_t || idx != ulist_res) {
+        ulist_t = a->t;
+        ulist_res = idx;
+        int at = nuses - 1;
+        for (int i = 0; i < nuses; i++)
+            if (uses[i].start >= a->t || uses[i].end < 0 || uses[i].end > a->t) {
+                at = i;
+                break;
+            }
+        ulist.sel = at;
+        ulist.top = at > body / 2 ? at - body / 2 : 0;
+    }
     tui_list_fit(&ulist, body);
     const tui_task *tasks;
     tui_model_tasks(a->m, &tasks);
