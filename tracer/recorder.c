@@ -34,7 +34,7 @@ struct tr_recorder {
     int64_t txn_start;
     tr_builder *builder;
     int64_t idle_since;      /* tr_recorder_turn: when events last came */
-    int64_t live_every;      /* > 0: build tables at least this often (ns), busy or not */
+    int64_t live_every;      /* > 0: build tables, and commit, at least this often (ns), busy or not */
     int64_t last_build;      /* valid only if live_every: when tables were last built */
     int err;
 };
@@ -206,7 +206,7 @@ int64_t tr_recorder_poll(tr_recorder *r)
         drained += (int64_t)(head - tail);
     }
     r->events += (uint64_t)drained;
-    if (r->in_txn && mono_ns() - r->txn_start >= COMMIT_NS) {
+    if (r->in_txn && mono_ns() - r->txn_start >= (r->live_every > 0 ? r->live_every : COMMIT_NS)) {
         for (uint32_t i = 0; i < TR_NRINGS; i++) flush_chunk(r, &r->chunks[i]);
         persist_arena(r, 0);
         if (commit(r) < 0) return -EIO;
