@@ -83,7 +83,7 @@ static int fail(tr_reader *r, int err, const char *why)
     return err;
 }
 
-int tr_reader_open(tr_reader *r, const char *path, tr_progress_fn *progress, void *ctx)
+static int open_trace(tr_reader *r, const char *path, tr_progress_fn *progress, void *ctx)
 {
     const char *why;
     memset(r, 0, sizeof *r);
@@ -124,6 +124,29 @@ int tr_reader_open(tr_reader *r, const char *path, tr_progress_fn *progress, voi
     e = tr_db_open(&r->db, path, 0, &why);
     if (e < 0) return fail(r, e, why);
     if (!tr_meta_int(r->db, "built", 0)) r->side_ours = 0;
+    return 0;
+}
+
+int tr_reader_open(tr_reader *r, const char *path, tr_progress_fn *progress, void *ctx)
+{
+    int e = open_trace(r, path, progress, ctx);
+    if (e < 0 || r->recording) return e;
+    /* A recording that stopped short (a full disk, a killed recorder) is
+     * missing events, whatever its tables say once built: every reader
+     * says so, every time (meta.complete is 0; older traces have none). */
+    if (tr_meta_int(r->db, "complete", 1) == 0) {
+        sqlite3_stmt *st;
+        char why[200] = "the recorder stopped before the end";
+        if (sqlite3_prepare_v2(r->db, "SELECT value FROM meta WHERE key = 'incomplete'", -1, &st, NULL) == SQLITE_OK) {
+            if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+                tr_sanitize(why, sizeof why, (const char *)sqlite3_column_text(st, 0));
+            sqlite3_finalize(st);
+        }
+        size_t n = strlen(r->note);
+        snprintf(r->note + n, sizeof r->note - n, "%s%s is incomplete: %s; events are missing", n ? "; " : "", path,
+                 why);
+        r->incomplete = 1;
+    }
     return 0;
 }
 

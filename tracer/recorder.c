@@ -274,19 +274,56 @@ void tr_recorder_set_live(tr_recorder *r, int64_t every_ns)
     r->last_build = 0;
 }
 
+/* Writing the trace failed (a full disk, an I/O error): events are
+ * missing.  The trace says so for good -- meta.complete is 0 from its
+ * creation and never becomes 1 -- and, if the disk lets us, says how many:
+ * what the program published (drained, still in the rings, or dropped)
+ * less what the chunks hold.  Returns err. */
+static int incomplete(tr_recorder *r, int err)
+{
+    if (!sqlite3_get_autocommit(r->db)) sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+    r->in_txn = 0;
+    tr_shm *s = r->shm;
+    tr_ring *rings = tr_rings(s);
+    uint64_t published = r->events + atomic_load(&s->dropped);
+    for (uint32_t i = 0; i < s->nrings; i++)
+        published += atomic_load(&rings[i].head) - atomic_load(&rings[i].tail);
+    int64_t kept = 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(r->db, "SELECT COALESCE(SUM(n), 0) FROM chunks", -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW) kept = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    char why[200];
+    snprintf(why, sizeof why, "writing the trace failed (%s): %lld of %llu events are missing",
+             strerror(-err), (long long)((int64_t)published - kept), (unsigned long long)published);
+    if (sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK) {
+        tr_meta_set_int(r->db, "events", kept);
+        tr_meta_set_int(r->db, "lost", (int64_t)published - kept);
+        tr_meta_set(r->db, "incomplete", why);
+        if (sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+            sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    return err;
+}
+
 int tr_recorder_finish(tr_recorder *r, tr_progress_fn *progress, void *ctx)
 {
     atomic_store(&r->shm->consumer_alive, 1);
     int64_t n;
     while ((n = tr_recorder_poll(r)) > 0) {}
-    if (n < 0) return (int)n;
-    if (begin(r) < 0) return -EIO;
+    if (n < 0) return incomplete(r, (int)n);
+    if (begin(r) < 0) return incomplete(r, -EIO);
     for (uint32_t i = 0; i < TR_NRINGS; i++) flush_chunk(r, &r->chunks[i]);
     persist_arena(r, 1);
     tr_meta_set_int(r->db, "events", (int64_t)r->events);
     tr_meta_set_int(r->db, "lost", (int64_t)atomic_load(&r->shm->dropped));
+    /* Every event the program published is in the file (or counted in
+     * lost): the one place that says so. */
+    tr_meta_set_int(r->db, "complete", 1);
+    if (r->err) return incomplete(r, r->err);
     int e = commit(r);
-    if (e < 0) return e;
+    if (e < 0) return incomplete(r, e);
     tr_db_journal_for_build(r->db);
     /* Tables: in one transaction, so they appear complete or not at all. */
     if ((e = begin(r)) < 0) return e;

@@ -174,6 +174,7 @@ typedef struct tr_reader {
     sqlite3 *db;         /* read-only connection */
     int recording;       /* the traced program still runs: tables lag behind the recording */
     int finished_now;    /* this open finished a build a recorder had left undone */
+    int incomplete;      /* the recording stopped short (meta.complete 0): events are missing */
     char note[640];      /* "" or a fact the user should see (partial tables); the caller words it */
     char why[640];       /* valid only after a failed open: one line, "PATH: reason" */
     char side_wal[4200], side_shm[4200];

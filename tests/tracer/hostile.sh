@@ -15,7 +15,9 @@
 #   - output that cannot be written (/dev/full), export -o onto a device or
 #     a fifo, a file the user may not read, info's options and statuses,
 #     extreme values from a file (INT64_MIN times, a huge slow_ms), run -o
-#     with no value, megabyte-long meta values.
+#     with no value, megabyte-long meta values;
+#   - a recording onto a full disk (a 3 MB tmpfs, as root): incomplete in
+#     meta, info and report, and still after its build is finished.
 #
 # Every command runs under `timeout`, so a hang is a failure, not a stuck
 # run.  BUILD names the build directory (default build).
@@ -245,6 +247,33 @@ sqlite3 "$huge" "UPDATE meta SET value = 18446744073710 WHERE key = 'slow_ms'; U
 run "$coscope" info "$huge"
 expect_rc "info rebuilds a trace with a huge slow_ms" 0
 same "no spurious slow steps" "$(q "$huge" "SELECT COUNT(*) FROM warnings WHERE kind = 'slow_step'")" 0
+
+# ---- a recording onto a full disk -----------------------------------------
+same "a finished recording is complete" "$(q "$base" "SELECT value FROM meta WHERE key = 'complete'")" 1
+mnt=$tmp/small
+mkdir "$mnt"
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=3m tmpfs "$mnt" 2>/dev/null; then
+    pingpong=$build/bench/pingpong
+    [ -x "$pingpong" ] || pingpong=$prog
+    run "$coscope" run -o "$mnt/full.db" -- "$pingpong" --reps 1 --scale 0.3
+    has "run onto a full disk says recording failed" "recording failed" "$err"
+    for cmd in info report; do
+        run "$coscope" $cmd "$mnt/full.db"
+        has "$cmd says a full-disk trace is incomplete" "is incomplete" "$err"
+    done
+    has "report says INCOMPLETE" "INCOMPLETE"
+    # With room again, the build is finished: the trace still says it lost data.
+    cp "$mnt"/full.db* "$tmp/"
+    umount "$mnt"
+    run "$coscope" info "$tmp/full.db"
+    expect_rc "info finishes a full-disk trace elsewhere" 0
+    has "info: still incomplete after the build" "is incomplete" "$err"
+    same "complete stays 0" "$(q "$tmp/full.db" "SELECT value FROM meta WHERE key = 'complete'")" 0
+    run "$coscope" report "$tmp/full.db"
+    has "report: still INCOMPLETE after the build" "INCOMPLETE"
+else echo "hostile: full-disk test skipped (needs root and a tmpfs mount)"; fi
+run "$coscope" report "$base"
+hasnt "a complete trace is not called incomplete" "INCOMPLETE"
 
 # ---- bad arguments ---------------------------------------------------------
 run "$coscope" run -o

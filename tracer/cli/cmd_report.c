@@ -231,6 +231,15 @@ static void run_section(sqlite3 *db, const char *path)
     printf("  duration  %s\n", tr_fmt_dur(b1, duration));
     printf("  events    %lld recorded, %s%lld lost%s\n", (long long)events, C(lost ? C_RED : ""), (long long)lost,
            C(lost ? C_OFF : ""));
+    /* A recording that stopped short (meta.complete 0): whatever the
+     * figures above say, events are missing. */
+    if (tr_meta_int(db, "complete", 1) == 0 && !(ended && !strcmp(ended, "running"))) {
+        char *why = scalar_text(db, "SELECT value FROM meta WHERE key = 'incomplete'");
+        char wb[WIDTH];
+        printf("  %sINCOMPLETE%s %s; events are missing\n", C(C_RED), C(C_OFF),
+               tr_fit(wb, sizeof wb, why ? why : "the recorder stopped before the end", WIDTH - 40));
+        free(why);
+    }
 
     /* Tasks by state, in the order a reader cares about. */
     sqlite3_stmt *st = query(db, "SELECT state, COUNT(*) FROM tasks GROUP BY state ORDER BY CASE state"
