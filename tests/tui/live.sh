@@ -34,43 +34,8 @@ done
 command -v tmux >/dev/null || { echo "live: tmux is missing (apt-get install tmux)"; exit 1; }
 command -v sqlite3 >/dev/null || { echo "live: the sqlite3 shell is missing (make deps)"; exit 1; }
 
-tmp=$(mktemp -d /tmp/coscope-live-XXXXXX) || exit 1
-sock=coscope-live-$$
-tm() { tmux -L "$sock" -f /dev/null "$@"; }
-trap 'tm kill-server 2>/dev/null; rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); }
-bad() {
-    fail=$((fail + 1))
-    echo "live: FAIL: $1"
-    [ -n "$2" ] && { echo "---- screen ----"; echo "$2"; echo "----------------"; }
-}
-check() { if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', expected '$3'"; fi; }
-screen() { tm capture-pane -t t -p 2>/dev/null; }
-# see WHAT TEXT [TENTHS]: wait until the screen shows TEXT (default 5 s).
-see() {
-    i=0
-    while [ $i -lt "${3:-50}" ]; do
-        screen | grep -qF -- "$2" && { ok; return 0; }
-        sleep 0.1
-        i=$((i + 1))
-    done
-    bad "$1: '$2' not on the screen" "$(screen)"
-    return 1
-}
-gone() {
-    i=0
-    while [ $i -lt 50 ]; do
-        screen | grep -qF -- "$2" || { ok; return 0; }
-        sleep 0.1
-        i=$((i + 1))
-    done
-    bad "$1: '$2' still on the screen" "$(screen)"
-    return 1
-}
-keys() { tm send-keys -t t "$@"; }
+suite=live
+. tests/tui/screen.sh
 # The task count on the status line ("... 12 tasks ...").
 tasks_now() { screen | tail -1 | sed -n 's/.* LIVE \([0-9][0-9]*\) tasks.*/\1/p'; }
 

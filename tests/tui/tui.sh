@@ -44,47 +44,8 @@ done
 command -v tmux >/dev/null || { echo "tui: tmux is missing (apt-get install tmux)"; exit 1; }
 command -v sqlite3 >/dev/null || { echo "tui: the sqlite3 shell is missing (make deps)"; exit 1; }
 
-tmp=$(mktemp -d /tmp/coscope-tui-XXXXXX) || exit 1
-# A tmux server of our own: the user's sessions are never touched.
-sock=coscope-tui-$$
-tm() { tmux -L "$sock" -f /dev/null "$@"; }
-trap 'tm kill-server 2>/dev/null; rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); }
-bad() {
-    fail=$((fail + 1))
-    echo "tui: FAIL: $1"
-    [ -n "$2" ] && { echo "---- screen ----"; echo "$2"; echo "----------------"; }
-}
-# check WHAT ACTUAL EXPECTED
-check() { if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', expected '$3'"; fi; }
-
-screen() { tm capture-pane -t t -p 2>/dev/null; }
-# see WHAT TEXT: wait until the screen shows TEXT (a fixed string).
-see() {
-    i=0
-    while [ $i -lt 50 ]; do
-        screen | grep -qF -- "$2" && { ok; return 0; }
-        sleep 0.1
-        i=$((i + 1))
-    done
-    bad "$1: '$2' not on the screen" "$(screen)"
-    return 1
-}
-# gone WHAT TEXT: wait until TEXT is off the screen.
-gone() {
-    i=0
-    while [ $i -lt 50 ]; do
-        screen | grep -qF -- "$2" || { ok; return 0; }
-        sleep 0.1
-        i=$((i + 1))
-    done
-    bad "$1: '$2' still on the screen" "$(screen)"
-    return 1
-}
-keys() { tm send-keys -t t "$@"; }
+suite=tui
+. tests/tui/screen.sh
 # Literal text for a prompt (no key-name lookup: ':' and '#' stay themselves).
 type_text() { tm send-keys -t t -l -- "$1"; }
 
