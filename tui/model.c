@@ -67,17 +67,6 @@ const char *tui__intern_lines(tui_model *m, const char *s)
     return out;
 }
 
-static const char *col_text(sqlite3_stmt *st, int i)
-{
-    const unsigned char *s = sqlite3_column_text(st, i);
-    return s ? (const char *)s : "";
-}
-
-static int64_t col_int(sqlite3_stmt *st, int i, int64_t dflt)
-{
-    return sqlite3_column_type(st, i) == SQLITE_NULL ? dflt : sqlite3_column_int64(st, i);
-}
-
 /* ---- locations --------------------------------------------------------- */
 
 static int cmp_loc(const void *a, const void *b)
@@ -104,11 +93,11 @@ static int load_locations(tui_model *m)
             m->locs = n;
         }
         char where[600];
-        snprintf(where, sizeof where, "%s:%lld", col_text(st, 1), (long long)col_int(st, 2, 0));
+        snprintf(where, sizeof where, "%s:%lld", tui__col_text(st, 1), (long long)tui__col_int(st, 2, 0));
         tui_loc *l = &m->locs[m->nlocs++];
         l->id = sqlite3_column_int64(st, 0);
         l->where = tui__intern(m, where);
-        l->func = tui__intern(m, col_text(st, 3));
+        l->func = tui__intern(m, tui__col_text(st, 3));
     }
     sqlite3_finalize(st);
     if (m->nlocs > 1) qsort(m->locs, m->nlocs, sizeof *m->locs, cmp_loc); /* ORDER BY is the file's word; check */
@@ -195,27 +184,27 @@ static int load_tasks(tui_model *m)
             slot = &tasks[n++];
             memset(slot, 0, sizeof *slot);
             /* Names and spawn sites never change: interned once. */
-            slot->name = tui__intern(m, col_text(st, 1));
+            slot->name = tui__intern(m, tui__col_text(st, 1));
             added = 1;
         }
         tui_task t = *slot;
         t.id = id;
-        t.parent = col_int(st, 2, 0);
-        t.ring = (uint32_t)col_int(st, 3, 0);
-        const tui_loc *l = tui__loc(m, col_int(st, 4, 0));
+        t.parent = tui__col_int(st, 2, 0);
+        t.ring = (uint32_t)tui__col_int(st, 3, 0);
+        const tui_loc *l = tui__loc(m, tui__col_int(st, 4, 0));
         t.spawn_at = l ? l->where : "";
         t.spawn_func = l ? l->func : "";
-        t.spawn_ts = col_int(st, 5, 0);
-        t.start_ts = col_int(st, 6, -1);
-        t.end_ts = col_int(st, 7, -1);
-        t.final_state = state_of(col_text(st, 8));
+        t.spawn_ts = tui__col_int(st, 5, 0);
+        t.start_ts = tui__col_int(st, 6, -1);
+        t.end_ts = tui__col_int(st, 7, -1);
+        t.final_state = state_of(tui__col_text(st, 8));
         t.has_result = sqlite3_column_type(st, 9) != SQLITE_NULL;
-        t.result = col_int(st, 9, 0);
-        t.detached = (int)col_int(st, 10, 0);
-        t.steps = col_int(st, 11, 0);
-        t.awaits = col_int(st, 12, 0);
-        t.busy_ns = col_int(st, 13, 0);
-        t.wait_ns = col_int(st, 14, 0);
+        t.result = tui__col_int(st, 9, 0);
+        t.detached = (int)tui__col_int(st, 10, 0);
+        t.steps = tui__col_int(st, 11, 0);
+        t.awaits = tui__col_int(st, 12, 0);
+        t.busy_ns = tui__col_int(st, 13, 0);
+        t.wait_ns = tui__col_int(st, 14, 0);
         *slot = t;
     }
     sqlite3_finalize(st);
@@ -272,7 +261,7 @@ static const char *meta_text(tui_model *m, const char *key)
     const char *v = "";
     if (sqlite3_prepare_v2(m->db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL) != SQLITE_OK) return v;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) v = tui__intern(m, col_text(st, 0));
+    if (sqlite3_step(st) == SQLITE_ROW) v = tui__intern(m, tui__col_text(st, 0));
     sqlite3_finalize(st);
     return v;
 }
@@ -286,7 +275,7 @@ static const char *argv_text(tui_model *m)
                            "SELECT group_concat(value, ' ') FROM json_each((SELECT value FROM meta WHERE key = 'argv'))",
                            -1, &st, NULL) != SQLITE_OK)
         return v;
-    if (sqlite3_step(st) == SQLITE_ROW) v = tui__intern(m, col_text(st, 0));
+    if (sqlite3_step(st) == SQLITE_ROW) v = tui__intern(m, tui__col_text(st, 0));
     sqlite3_finalize(st);
     return v;
 }

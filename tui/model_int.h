@@ -98,6 +98,17 @@ struct tui_model {
     int64_t hist[TUI_HIST_BUCKETS], hist_n;
 };
 
+/* A column's text ("" for NULL) and integer (dflt for NULL). */
+static inline const char *tui__col_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *s = sqlite3_column_text(st, i);
+    return s ? (const char *)s : "";
+}
+static inline int64_t tui__col_int(sqlite3_stmt *st, int i, int64_t dflt)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? dflt : sqlite3_column_int64(st, i);
+}
+
 /* model.c */
 const char *tui__intern(tui_model *m, const char *s);    /* sanitized copy, lives until close */
 const char *tui__intern_lines(tui_model *m, const char *sanitized); /* a copy, newlines kept */

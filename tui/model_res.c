@@ -15,17 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *col_text(sqlite3_stmt *st, int i)
-{
-    const unsigned char *s = sqlite3_column_text(st, i);
-    return s ? (const char *)s : "";
-}
-
-static int64_t col_int(sqlite3_stmt *st, int i)
-{
-    return sqlite3_column_type(st, i) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, i);
-}
-
 static int cmp_res(const void *a, const void *b)
 {
     int64_t x = ((const tui_resource *)a)->id, y = ((const tui_resource *)b)->id;
@@ -65,26 +54,26 @@ int tui__load_resources(tui_model *m)
         int same = n < m->nres && res[n].id == id; /* a refresh: keep the strings */
         tui_resource r = { 0 };
         r.id = id;
-        const char *kind = col_text(st, 1);
+        const char *kind = tui__col_text(st, 1);
         int k = tr_wait_from_name(kind);
         r.kind = k >= 0 ? k : CO_WAIT_NONE;
         r.kind_name = same ? res[n].kind_name : tui__intern(m, !strcmp(kind, "queue_get") ? "queue" : kind);
-        r.name = same ? res[n].name : tui__intern(m, col_text(st, 2));
-        r.created_at = tui__where(m, col_int(st, 3));
-        r.create_ts = col_int(st, 4);
+        r.name = same ? res[n].name : tui__intern(m, tui__col_text(st, 2));
+        r.created_at = tui__where(m, tui__col_int(st, 3, 0));
+        r.create_ts = tui__col_int(st, 4, 0);
         r.has_stats = sqlite3_column_type(st, 5) != SQLITE_NULL;
-        r.acquisitions = col_int(st, 6);
-        r.contended = col_int(st, 7);
-        r.wait_total_ns = col_int(st, 8);
-        r.wait_p50_ns = col_int(st, 9);
-        r.wait_p99_ns = col_int(st, 10);
-        r.wait_max_ns = col_int(st, 11);
-        r.hold_total_ns = col_int(st, 12);
-        r.hold_max_ns = col_int(st, 13);
-        r.max_waiters = col_int(st, 14);
-        r.max_depth = col_int(st, 15);
-        r.longest_waiter = col_int(st, 16);
-        r.longest_holder = col_int(st, 17);
+        r.acquisitions = tui__col_int(st, 6, 0);
+        r.contended = tui__col_int(st, 7, 0);
+        r.wait_total_ns = tui__col_int(st, 8, 0);
+        r.wait_p50_ns = tui__col_int(st, 9, 0);
+        r.wait_p99_ns = tui__col_int(st, 10, 0);
+        r.wait_max_ns = tui__col_int(st, 11, 0);
+        r.hold_total_ns = tui__col_int(st, 12, 0);
+        r.hold_max_ns = tui__col_int(st, 13, 0);
+        r.max_waiters = tui__col_int(st, 14, 0);
+        r.max_depth = tui__col_int(st, 15, 0);
+        r.longest_waiter = tui__col_int(st, 16, 0);
+        r.longest_holder = tui__col_int(st, 17, 0);
         res[n++] = r;
     }
     sqlite3_finalize(st);
@@ -395,20 +384,20 @@ int tui__load_warnings(tui_model *m)
         }
         tui_warning *w = &m->warn[n++];
         w->id = sqlite3_column_int64(st, 0);
-        const char *kind = col_text(st, 1);
+        const char *kind = tui__col_text(st, 1);
         int k = tr_warning_from_name(kind);
         w->kind = k > 0 ? k : 0;
         w->kind_name = tui__intern(m, kind);
-        w->task = col_int(st, 2);
-        w->task2 = col_int(st, 3);
-        w->resource = col_int(st, 4);
-        w->ts = col_int(st, 5);
-        w->dur = col_int(st, 6);
-        w->at = tui__where(m, col_int(st, 7));
-        w->at2 = tui__where(m, col_int(st, 8));
-        w->message = tui__intern(m, col_text(st, 9));
+        w->task = tui__col_int(st, 2, 0);
+        w->task2 = tui__col_int(st, 3, 0);
+        w->resource = tui__col_int(st, 4, 0);
+        w->ts = tui__col_int(st, 5, 0);
+        w->dur = tui__col_int(st, 6, 0);
+        w->at = tui__where(m, tui__col_int(st, 7, 0));
+        w->at2 = tui__where(m, tui__col_int(st, 8, 0));
+        w->message = tui__intern(m, tui__col_text(st, 9));
         /* A stack keeps its lines: sanitize each on its own. */
-        const char *stack = col_text(st, 10);
+        const char *stack = tui__col_text(st, 10);
         if (*stack) {
             size_t len = strlen(stack);
             char *buf = malloc(len + 1), *o = buf;
