@@ -60,7 +60,22 @@ lib: $(BUILD)/libcoscope.a $(BUILD)/libcoscope.so $(BUILD)/coscope.pc
 $(BUILD)/coscope: $(CLI_OBJ) $(BUILD)/libcoscope.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libcoscope.a $(CURSES_LIBS) $(LIBS)
 
+# Each layer is rebuilt when its own headers or those below it change (the
+# most specific pattern wins): the runtime, the tracer library, then the
+# front ends (tracer/cli, tui) on everything.
 HEADERS := $(wildcard runtime/*.h tracer/*.h tracer/cli/*.h tui/*.h)
+$(BUILD)/obj/runtime/%.o: runtime/%.c $(wildcard runtime/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CO_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/tracer/%.o: tracer/%.c $(wildcard runtime/*.h tracer/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CO_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/tracer/cli/%.o: tracer/cli/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CO_CFLAGS) $(CFLAGS) -c $< -o $@
+
 $(BUILD)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CO_CFLAGS) $(CFLAGS) -c $< -o $@
