@@ -52,7 +52,7 @@ SAMPLE_BIN := $(SAMPLE_SRC:%.c=$(BUILD)/%)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:%.c=$(BUILD)/%)
 
-.PHONY: all lib test check check-tsan check-aarch64 valgrind bench demo deps install clean
+.PHONY: all lib test check check-tsan check-aarch64 valgrind bench demo deps install clean fuzz
 all: lib $(BUILD)/coscope $(SAMPLE_BIN) $(BENCH_BIN)
 
 lib: $(BUILD)/libcoscope.a $(BUILD)/libcoscope.so $(BUILD)/coscope.pc
@@ -166,6 +166,13 @@ check-aarch64:
 	  aarch64-linux-gnu-gcc -O2 -static -Iruntime tests/runtime/aarch64/switch_test.c runtime/switch_aarch64.S \
 	    -o $(BUILD)/aarch64/switch_test && qemu-aarch64-static $(BUILD)/aarch64/switch_test; \
 	else echo "check-aarch64: skipped (needs gcc-aarch64-linux-gnu and qemu-user-static)"; fi
+
+# libFuzzer (clang, ASan+UBSan) over trace files, chunks and the CLI's
+# arguments, FUZZ_SECONDS in all; not part of make test (tests/fuzz/run.sh).
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@sh scripts/ensure-deps.sh clang libclang-rt-14-dev
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 # The uvloop baseline needs Debian's python3-uvloop; without it that column reads n/a.
 bench: deps

@@ -204,7 +204,10 @@ int64_t tr_builder_step(tr_builder *b, int64_t max_events)
         }
         more = got > 0;
         for (int i = 0; i < got; i++) {
-            const uint8_t *blob = b->fetch_buf + b->fetched[i].off;
+            /* An empty blob (a damaged trace's) leaves fetch_buf NULL: no
+             * pointer arithmetic on it (found by tests/fuzz). */
+            static const uint8_t none[1];
+            const uint8_t *blob = b->fetched[i].len ? b->fetch_buf + b->fetched[i].off : none;
             if (tr_chunk_decode(blob, b->fetched[i].len, NULL, tr_replay_event, b) < 0)
                 fprintf(stderr, "coscope: chunk %lld is damaged; skipped\n", (long long)b->fetched[i].seq);
             b->built_seq = b->fetched[i].seq;

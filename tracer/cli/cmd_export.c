@@ -481,7 +481,7 @@ int cli_export(int argc, char **argv)
     const char *format = "chrome", *out = NULL;
     int c;
     opterr = 0;
-    optind = 1;
+    optind = 0; /* 0, not 1: glibc then forgets a previous parse (found by tests/fuzz) */
     while ((c = getopt_long(argc, argv, "f:o:h", opts, NULL)) != -1) {
         switch (c) {
         case 'f': format = optarg; break;

@@ -40,7 +40,7 @@ int cli_info(int argc, char **argv)
     };
     int c;
     opterr = 0;
-    optind = 1;
+    optind = 0; /* 0, not 1: glibc then forgets a previous parse (found by tests/fuzz) */
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'h': fputs(USAGE, stdout); return 0;

@@ -428,7 +428,7 @@ int cli_report(int argc, char **argv)
     long top = 10;
     int c;
     opterr = 0;
-    optind = 1;
+    optind = 0; /* 0, not 1: glibc then forgets a previous parse (found by tests/fuzz) */
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'w': fail_on_warnings = 1; break;

@@ -231,7 +231,7 @@ int cli_run(int argc, char **argv)
     long slow_ms = 100;
     int c;
     opterr = 0;
-    optind = 1;
+    optind = 0; /* 0, not 1: glibc then forgets a previous parse (found by tests/fuzz) */
     while ((c = getopt_long(argc, argv, "+o:fh", opts, NULL)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
