@@ -89,8 +89,15 @@ $(BUILD)/libcoscope.a: $(RUNTIME_OBJ)
 	ar rcs $@ $^
 
 # Only co_* is exported from the shared library; co__* stays internal.
+# Versioned like libuv: libcoscope.so.0.1.0 with SONAME libcoscope.so.0 (what
+# programs record and the loader looks for), and the links to it.
+SO_MAJOR := 0
+SO_FULL  := $(SO_MAJOR).1.0
 $(BUILD)/libcoscope.so: $(RUNTIME_OBJ) runtime/exports.map
-	$(CC) -shared -Wl,--version-script=runtime/exports.map $(LDFLAGS) -o $@ $(RUNTIME_OBJ) $(LIBS)
+	$(CC) -shared -Wl,-soname,libcoscope.so.$(SO_MAJOR) -Wl,--version-script=runtime/exports.map $(LDFLAGS) \
+	  -o $@.$(SO_FULL) $(RUNTIME_OBJ) $(LIBS)
+	ln -sf libcoscope.so.$(SO_FULL) $@.$(SO_MAJOR)
+	ln -sf libcoscope.so.$(SO_FULL) $@
 
 # Works uninstalled, from any directory: PKG_CONFIG_PATH=build pkg-config
 # --cflags --libs [--static] coscope links build/libcoscope.a and its
@@ -193,7 +200,10 @@ demo: deps
 install: lib $(BUILD)/coscope
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
 	install -m 644 runtime/coscope.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 $(BUILD)/libcoscope.a $(BUILD)/libcoscope.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(BUILD)/libcoscope.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libcoscope.so.$(SO_FULL) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libcoscope.so.$(SO_FULL) $(DESTDIR)$(PREFIX)/lib/libcoscope.so.$(SO_MAJOR)
+	ln -sf libcoscope.so.$(SO_FULL) $(DESTDIR)$(PREFIX)/lib/libcoscope.so
 	install -m 755 $(BUILD)/coscope $(DESTDIR)$(PREFIX)/bin/
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/doc/coscope
 	install -m 644 docs/coscope.1 $(DESTDIR)$(PREFIX)/share/man/man1/
@@ -202,6 +212,8 @@ install: lib $(BUILD)/coscope
 	  'Requires.private: libuv sqlite3' 'Cflags: -I$${includedir} -pthread -fno-omit-frame-pointer' \
 	  'Libs: -L$${libdir} -lcoscope' 'Libs.private: -luv -lsqlite3 -pthread' \
 	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/coscope.pc
+	@# The loader's cache, so programs find libcoscope.so.0 in a system directory.
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig; fi
 
 clean:
 	rm -rf $(BUILD)

@@ -4,7 +4,8 @@
 # apt-get line and fails.  Extra packages may be named as arguments
 # (make bench: python3-uvloop, for the uvloop baseline).
 # python3: the reference side of tests/asyncio/run.sh (asyncio itself).
-PKGS="libuv1-dev libsqlite3-dev libncurses-dev libcmocka-dev pkg-config tmux sqlite3 python3 $*"
+# zlib1g-dev: sqlite3.pc names -lz among its private libs (pkg-config --static).
+PKGS="zlib1g-dev libuv1-dev libsqlite3-dev libncurses-dev libcmocka-dev pkg-config tmux sqlite3 python3 $*"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -1,12 +1,27 @@
 #!/bin/sh
-# run-tests.sh BUILD TEST... -- run each test binary, print its output, and
-# finish with one "N passed, N failed" line over all of them.
+# run-tests.sh BUILD TEST... -- run each test (a binary or a script), print
+# its output as it comes, then one line naming it with its result and time,
+# and finish with one total line over all of them.
+#
+# Output is line-buffered (stdbuf): a test killed by its alarm or by the
+# timeout below keeps everything it printed up to then.
 build=$1; shift
 pass=0; fail=0; failed=""
+unbuf=""
+command -v stdbuf >/dev/null && unbuf="stdbuf -oL -eL"
+start_all=$(date +%s)
 for t in "$@"; do
+    name=${t#"$build"/}
+    start=$(date +%s)
     # A hang is a failure, not a stuck CI job.
-    if timeout 600 "$t"; then pass=$((pass + 1)); else fail=$((fail + 1)); failed="$failed $t"; fi
+    if timeout 600 $unbuf "$t"; then
+        pass=$((pass + 1)); echo "== ok   $name ($(($(date +%s) - start)) s)"
+    else
+        rc=$?
+        fail=$((fail + 1)); failed="$failed $name"
+        echo "== FAIL $name (status $rc$([ $rc = 124 ] && echo ': timed out'), $(($(date +%s) - start)) s)"
+    fi
 done
 [ -n "$failed" ] && echo "failed:$failed"
-echo "$pass passed, $fail failed"
+echo "total: $pass of $((pass + fail)) suites passed, $fail failed ($(($(date +%s) - start_all)) s)"
 [ "$fail" -eq 0 ]

@@ -386,5 +386,5 @@ check "showcase: the planted contention: cache_lock" "$(contention cache_lock "a
 check "showcase: rate_limit: 3 crawlers queued behind it" "$(contention rate_limit 'acquisitions, max_waiters')" "72|3"
 check "showcase: results and frontier waited on" "$(q "SELECT COUNT(*) FROM lock_contention WHERE name IN ('results', 'frontier') AND contended > 0")" 2
 
-echo "$pass passed, $fail failed"
+echo "samples: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

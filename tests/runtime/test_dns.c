@@ -51,7 +51,18 @@ static int localhost_main(void *arg)
     return 0;
 }
 
-static void test_localhost(void **state) { run(localhost_main, NULL); }
+/* Resolving the name itself: only where the system resolves it (some
+ * containers and CI machines have no "localhost" in their hosts file). */
+static void test_localhost(void **state)
+{
+    struct addrinfo *r = NULL;
+    if (getaddrinfo("localhost", NULL, NULL, &r) != 0) {
+        fprintf(stderr, "test_localhost: skipped: this system does not resolve \"localhost\"\n");
+        skip();
+    }
+    freeaddrinfo(r);
+    run(localhost_main, NULL);
+}
 
 static int numeric_main(void *arg)
 {
@@ -102,7 +113,7 @@ typedef struct { struct addrinfo *res; int r; } lookup_ctx;
 static int lookup(void *arg)
 {
     lookup_ctx *x = arg;
-    x->r = co_getaddrinfo("localhost", "80", NULL, &x->res);
+    x->r = co_getaddrinfo("127.0.0.1", "80", NULL, &x->res); /* loopback: "localhost" does not resolve everywhere */
     return x->r;
 }
 
@@ -125,11 +136,11 @@ static int cancel_main(void *arg)
     co_timeout_t sc;
     co_timeout_begin(&sc, 0);
     struct addrinfo *res = NULL;
-    EXPECT_INT(co_getaddrinfo("localhost", "80", NULL, &res), -ETIMEDOUT);
+    EXPECT_INT(co_getaddrinfo("127.0.0.1", "80", NULL, &res), -ETIMEDOUT);
     co_timeout_end(&sc);
     /* The loop keeps working; let the orphaned lookups finish (ASan checks
      * that their results are freed). */
-    EXPECT_INT(co_getaddrinfo("localhost", "80", NULL, &res), 0);
+    EXPECT_INT(co_getaddrinfo("127.0.0.1", "80", NULL, &res), 0);
     co_freeaddrinfo(res);
     co_sleep(20);
     return 0;

@@ -419,5 +419,5 @@ has "sql on a live trace: note" "still being recorded" "$err"
 same "live trace left alone" "$(q "$tmp/live.db" "SELECT COUNT(*) FROM spans")" 0
 
 [ "$skipped" -gt 0 ] && echo "cli: $skipped part(s) skipped (see above)"
-echo "$pass passed, $fail failed"
+echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -301,5 +301,5 @@ same "report lines stay short" "$(awk 'length > 200' "$out" | wc -l)" 0
 run "$coscope" info "$long"
 same "info lines stay short" "$(awk 'length > 1100' "$out" | wc -l)" 0
 
-echo "$pass passed, $fail failed"
+echo "hostile: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

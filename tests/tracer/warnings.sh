@@ -354,5 +354,5 @@ timeout 20 "$progs/warn_slow" step > /dev/null 2> "$tmp/nodebug.err"
 check "no debug: no slow step report" "$(grep -c 'slow step' "$tmp/nodebug.err")" 0
 
 [ "$skip" -gt 0 ] && echo "warnings: $skip checks skipped (known bugs, see the SKIP lines)"
-echo "$pass passed, $fail failed"
+echo "warnings: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
