@@ -2,6 +2,7 @@
 #include "cli.h"
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char USAGE[] =
     "usage: coscope COMMAND [ARGS...]\n"
@@ -28,6 +29,10 @@ int main(int argc, char **argv)
         fputs(USAGE, stderr);
         return 2;
     }
+    /* Not on a terminal, stdout is fully buffered whatever the environment
+     * says (stdbuf): a write that fails then fails again at the final
+     * flush, whose errno the commands report ("No space left on device"). */
+    if (!isatty(STDOUT_FILENO)) setvbuf(stdout, NULL, _IOFBF, BUFSIZ);
     const char *cmd = argv[1];
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
         fputs(USAGE, stdout);
