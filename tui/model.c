@@ -307,6 +307,9 @@ static void load_run(tui_model *m)
     }
     i->ended = tui__intern(m, buf);
     m->built = (int)tr_meta_int(m->db, "built", 0);
+    /* Said at every open and refresh, for good (meta.complete: 1 once every
+     * published event is in the file; traces from before have none). */
+    i->incomplete = !i->recording && tr_meta_int(m->db, "complete", 1) == 0;
     i->events = tr_meta_int(m->db, "events", 0);
     i->lost = tr_meta_int(m->db, "lost", 0);
     /* duration_ns is written at the end of a build; while recording (or

@@ -66,6 +66,7 @@ typedef struct tui_info {
     int64_t events, lost;
     size_t ntasks, nresources, nwarnings;
     const char *note;        /* "" or what the reader noted (partial tables) */
+    int incomplete;          /* the recording stopped short (a full disk, a killed recorder): events are missing */
 } tui_info;
 
 /* One task, as the tasks table has it (its life as a whole). */

@@ -231,6 +231,7 @@ static void draw_status(tui_app *a)
     } else {
         ADD("%s %s", a->live ? "ENDED" : "REPLAY", ended_text(a, end, sizeof end));
     }
+    if (a->info->incomplete) ADD(" INCOMPLETE: events missing");
     if (a->live && a->ls.failure) ADD(" (%s)", a->ls.failure);
     ADD(" %zu warning%s", in->nwarnings, in->nwarnings == 1 ? "" : "s");
     if (!live_now) ADD(" step %s", tui_fmt_dur(a->step));

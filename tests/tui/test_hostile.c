@@ -205,11 +205,29 @@ static void test_hostile(void **state)
     }
 }
 
+/* A recording that stopped short says so in the model, for good. */
+static void test_incomplete(void **state)
+{
+    (void)state;
+    char path[400], why[600];
+    damaged("incomplete", "INSERT OR REPLACE INTO meta VALUES ('complete', 0), ('incomplete', 'disk full')", path,
+            sizeof path);
+    tui_model *m;
+    assert_int_equal(tui_model_open(&m, path, NULL, NULL, why, sizeof why), 0);
+    assert_true(tui_model_info(m)->incomplete);
+    assert_non_null(strstr(tui_model_info(m)->note, "incomplete"));
+    tui_model_close(m);
+    assert_int_equal(tui_model_open(&m, clean, NULL, NULL, why, sizeof why), 0);
+    assert_false(tui_model_info(m)->incomplete);
+    tui_model_close(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_clean),
         cmocka_unit_test(test_hostile),
+        cmocka_unit_test(test_incomplete),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
