@@ -1,5 +1,7 @@
 /* annotate.c -- user annotations: co_log lines attached to the current task,
- * co_mark instants and named regions.  They reach the tracer through the
+ * co_mark instants and named regions.  Their texts are interned through a
+ * per-thread cache (co__tr_intern_cached): a mark made a million times is
+ * stored once, not until the arena is full.  They reach the tracer through the
  * same ring as awaits; in debug mode co_log also prints to stderr, so the
  * lines are not lost when no trace is being recorded. */
 #include "internal.h"
@@ -22,7 +24,7 @@ void co_log_at(co_loc *loc, const char *fmt, ...)
     va_end(ap);
     if (n < 0) return;
     if ((size_t)n >= sizeof buf) n = sizeof buf - 1;
-    if (co__tracing) co__tr_emit(TR_LOG, loc, current_id(), co__tr_intern(buf, (size_t)n), 0);
+    if (co__tracing) co__tr_emit(TR_LOG, loc, current_id(), co__tr_intern_cached(buf, (size_t)n), 0);
     if (l && l->debug) {
         co__task *t = co__self();
         fprintf(stderr, "coscope: [%s #%llu] %s (%s:%d)\n", t ? t->name : "loop",
@@ -33,14 +35,14 @@ void co_log_at(co_loc *loc, const char *fmt, ...)
 void co_mark_at(co_loc *loc, const char *name)
 {
     if (!co__tracing || !name) return;
-    co__tr_emit(TR_MARK, loc, current_id(), co__tr_intern(name, strlen(name)), 0);
+    co__tr_emit(TR_MARK, loc, current_id(), co__tr_intern_cached(name, strlen(name)), 0);
 }
 
 co_region_t co_region_begin_at(co_loc *loc, const char *name)
 {
     co_region_t r = { 0, current_id() };
     if (!co__tracing || !name) return r;
-    r.name_id = co__tr_intern(name, strlen(name));
+    r.name_id = co__tr_intern_cached(name, strlen(name));
     co__tr_emit(TR_REGION_BEGIN, loc, r.task, r.name_id, 0);
     return r;
 }

@@ -108,7 +108,7 @@ static tr_str *arena_alloc(size_t textlen, uint64_t *off_out)
     size_t size = (sizeof(tr_str) + textlen + 1 + 7) & ~(size_t)7;
     uint64_t off = atomic_fetch_add(&s->arena_top, size);
     if (off + size > s->arena_size) {
-        atomic_fetch_add(&s->dropped, 1);
+        atomic_fetch_add(&s->text_lost, 1); /* the event still goes in, without its text */
         return NULL;
     }
     *off_out = off;
@@ -128,6 +128,32 @@ uint64_t co__tr_intern(const char *str, size_t len)
     e->text[len] = 0;
     atomic_store_explicit(&e->ready, TR_STR_PLAIN, memory_order_release);
     return off;
+}
+
+/* This thread's recent texts, by hash: an entry is reused only when the
+ * arena still holds the same bytes (the arena is never rewritten within a
+ * session, so the check is exact). */
+static __thread struct { uint64_t hash, id; uint32_t len, epoch; } text_cache[512];
+
+uint64_t co__tr_intern_cached(const char *str, size_t len)
+{
+    if (!g_shm || !str) return 0;
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)str[i]) * 1099511628211ull;
+    size_t slot = (size_t)(h ^ h >> 29) & 511;
+    if (text_cache[slot].epoch == co__tr_epoch && text_cache[slot].hash == h && text_cache[slot].len == len &&
+        text_cache[slot].id) {
+        tr_str *e = (tr_str *)(tr_arena(g_shm) + text_cache[slot].id);
+        if (e->len == len && !memcmp(e->text, str, len)) return text_cache[slot].id;
+    }
+    uint64_t id = co__tr_intern(str, len);
+    if (id) {
+        text_cache[slot].hash = h;
+        text_cache[slot].id = id;
+        text_cache[slot].len = (uint32_t)len;
+        text_cache[slot].epoch = co__tr_epoch;
+    }
+    return id;
 }
 
 uint32_t co__tr_intern_loc(co_loc *loc)
@@ -258,8 +284,21 @@ __attribute__((constructor)) static void attach_from_env(void)
         fprintf(stderr, "coscope: cannot map the trace region (fd %d); running untraced\n", fd);
         return;
     }
-    if (co__tr_attach(p) != 0) {
+    tr_shm *shm = p;
+    if (shm->magic != TR_MAGIC || shm->version != TR_VERSION) {
         fprintf(stderr, "coscope: trace region has a different format version; running untraced\n");
         munmap(p, tr_shm_size());
+        return;
     }
+    /* The first process of the run to get here is traced; another (a shell
+     * starting two programs) would share its rings and ids: refused. */
+    int32_t expect = 0, me = (int32_t)getpid();
+    if (!atomic_compare_exchange_strong(&shm->producer_pid, &expect, me) && expect != me) {
+        atomic_fetch_add(&shm->refused_procs, 1);
+        fprintf(stderr, "coscope: process %d runs untraced: process %d of this `coscope run` is traced already "
+                        "(one traced process per run)\n", (int)me, (int)expect);
+        munmap(p, tr_shm_size());
+        return;
+    }
+    co__tr_attach(shm);
 }

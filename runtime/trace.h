@@ -176,7 +176,16 @@ typedef struct tr_shm {
      * alternating runs each.) */
     _Atomic uint32_t room_wake;
     _Atomic uint32_t room_waiters;
-    char pad[48];
+    /* One traced process per region (the first to attach): two would mix
+     * task ids and texts in one trace.  Another process of the same run
+     * is refused, counted here and told on stderr. */
+    _Atomic int32_t producer_pid;
+    _Atomic uint32_t refused_procs;
+    /* Events recorded whose text (log line, mark, name) did not fit in
+     * the arena: they are in the trace, without it.  `dropped` counts
+     * events only, so meta.lost never exceeds what was emitted. */
+    _Atomic uint64_t text_lost;
+    char pad[32];
 } tr_shm;
 
 static inline size_t tr_shm_size(void)
@@ -200,6 +209,9 @@ tr_ring *co__tr_claim(void);                /* slow path: take a ring for this t
 int co__tr_room(tr_ring *r);                 /* slow path: ring half full; 0 if the event is dropped */
 uint32_t co__tr_intern_loc(co_loc *loc);     /* slow path: first event at a call site */
 uint64_t co__tr_intern(const char *s, size_t len);
+/* The same, reusing this thread's last entry with the same text: marks,
+ * regions and repeated log lines are stored once, not at every call. */
+uint64_t co__tr_intern_cached(const char *s, size_t len);
 
 static inline uint64_t co__tr_now(void)
 {

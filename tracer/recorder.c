@@ -318,6 +318,9 @@ int tr_recorder_finish(tr_recorder *r, tr_progress_fn *progress, void *ctx)
     persist_arena(r, 1);
     tr_meta_set_int(r->db, "events", (int64_t)r->events);
     tr_meta_set_int(r->db, "lost", (int64_t)atomic_load(&r->shm->dropped));
+    tr_meta_set_int(r->db, "lost_text", (int64_t)atomic_load(&r->shm->text_lost));
+    if (atomic_load(&r->shm->refused_procs))
+        tr_meta_set_int(r->db, "untraced_processes", (int64_t)atomic_load(&r->shm->refused_procs));
     /* Every event the program published is in the file (or counted in
      * lost): the one place that says so. */
     tr_meta_set_int(r->db, "complete", 1);

@@ -284,6 +284,27 @@ run "$coscope" info "$emptyc"
 expect_rc "info builds a trace with an empty chunk" 0
 same "built, with every event" "$(q "$emptyc" "SELECT value FROM meta WHERE key = 'built'")/$(q "$emptyc" "SELECT COUNT(*) FROM events")" "1/$events"
 
+# ---- texts under load, and two processes under one run ---------------------
+marks=$build/tests/tracer/progs/marks
+if [ -x "$marks" ]; then
+    run "$coscope" run -o "$tmp/marks.db" -- "$marks"
+    expect_rc "run marks" 0
+    same "1.5M marks: no event and no text lost" \
+         "$(q "$tmp/marks.db" "SELECT group_concat(value, '/') FROM meta WHERE key IN ('lost', 'lost_text') ORDER BY key")" "0/0"
+    same "the last mark has its text" \
+         "$(q "$tmp/marks.db" "SELECT s.text FROM events e JOIN strings s ON s.id = e.resource WHERE e.kind = 'mark' ORDER BY e.ts DESC LIMIT 1")" "last"
+    same "a mark's text is stored once" "$(q "$tmp/marks.db" "SELECT COUNT(*) FROM strings WHERE text = 'tick'")" 1
+    # Two programs of one run: the second is refused, loudly, and counted.
+    run "$coscope" run -o "$tmp/two.db" -- sh -c "'$marks' 1000 & '$marks' 1000; wait"
+    expect_rc "run two processes" 0
+    has "the second process is refused" "runs untraced" "$err"
+    same "meta counts the untraced process" "$(q "$tmp/two.db" "SELECT value FROM meta WHERE key = 'untraced_processes'")" 1
+    same "one process's tasks, not two mixed" "$(q "$tmp/two.db" "SELECT COUNT(*) FROM tasks")" 1
+    same "one process's marks" "$(q "$tmp/two.db" "SELECT COUNT(*) FROM events WHERE kind = 'mark'")" 1001
+    run "$coscope" report "$tmp/two.db"
+    has "report says a process ran untraced" "untraced"
+else echo "hostile: $marks missing (make builds it); load checks skipped"; fi
+
 # ---- bad arguments ---------------------------------------------------------
 run "$coscope" run -o
 expect_rc "run -o without a value" 2

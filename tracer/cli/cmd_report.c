@@ -231,6 +231,13 @@ static void run_section(sqlite3 *db, const char *path)
     printf("  duration  %s\n", tr_fmt_dur(b1, duration));
     printf("  events    %lld recorded, %s%lld lost%s\n", (long long)events, C(lost ? C_RED : ""), (long long)lost,
            C(lost ? C_OFF : ""));
+    int64_t lost_text = tr_meta_int(db, "lost_text", 0), untraced = tr_meta_int(db, "untraced_processes", 0);
+    if (lost_text > 0)
+        printf("  %stexts     %lld events without their text (the string store was full)%s\n", C(C_YEL),
+               (long long)lost_text, C(C_OFF));
+    if (untraced > 0)
+        printf("  %suntraced  %lld more process%s of this run (one traced process per run)%s\n", C(C_YEL),
+               (long long)untraced, untraced > 1 ? "es" : "", C(C_OFF));
     /* A recording that stopped short (meta.complete 0): whatever the
      * figures above say, events are missing. */
     if (tr_meta_int(db, "complete", 1) == 0 && !(ended && !strcmp(ended, "running"))) {
