@@ -253,9 +253,8 @@ same "a finished recording is complete" "$(q "$base" "SELECT value FROM meta WHE
 mnt=$tmp/small
 mkdir "$mnt"
 if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=3m tmpfs "$mnt" 2>/dev/null; then
-    pingpong=$build/bench/pingpong
-    [ -x "$pingpong" ] || pingpong=$prog
-    run "$coscope" run -o "$mnt/full.db" -- "$pingpong" --reps 1 --scale 0.3
+    # 1.5M marks: about 9 MB of chunks, three times the disk.
+    run "$coscope" run -o "$mnt/full.db" -- "$build/tests/tracer/progs/marks"
     has "run onto a full disk says recording failed" "recording failed" "$err"
     for cmd in info report; do
         run "$coscope" $cmd "$mnt/full.db"
