@@ -1,7 +1,12 @@
 /* error.c -- co_strerror: names for the negative errno values every co_
  * function returns.  libuv's errors are negative errno on Unix, so its
- * static, thread-safe table covers both. */
+ * static, thread-safe table covers most; it lacks some errnos a program's
+ * own task may return (-EBADMSG, -EPROTO, ...), for which it answers
+ * "Unknown system error N": those get glibc's description (static,
+ * thread-safe strings, unlike strerror's). */
+#define _GNU_SOURCE
 #include "internal.h"
+#include <string.h>
 
 const char *co_strerror(int err)
 {
@@ -14,6 +19,14 @@ const char *co_strerror(int err)
     case -EPERM: return "not permitted (outside a task, or not the owner)";
     default: break;
     }
-    if (err < 0) return uv_strerror(err);
+    if (err < 0) {
+        const char *s = uv_strerror(err);
+        if (strncmp(s, "Unknown system error", 20) != 0) return s;
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 32)
+        const char *d = strerrordesc_np(-err);
+        if (d) return d;
+#endif
+        return s;
+    }
     return "not an error code";
 }

@@ -591,6 +591,7 @@ static inline co__task *co__waits_for(const co__task *x)
 /* Detections as trace events (warn.c). */
 void co__warn_cycle(co__task *self, uint64_t want_id, int want_kind, co__task *target, co_loc *loc);
 void co__warn_loop(co__loop *l, int code);
+void co__warn_detached_failed(co__task *t); /* a detached task failed: nobody will read its error */
 
 /* Deadlock detection (await.c): would `self` waiting for a task `target`
  * (or the holder of a lock) close a cycle? */

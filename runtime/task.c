@@ -224,6 +224,7 @@ static inline void task_end(co__loop *l, co__task *t, int result)
     }
     if (CO_UNLIKELY(t->group != NULL)) co__group_child_ended(t);
     if (CO_UNLIKELY(t == l->main)) co__main_ended(l);
+    if (CO_UNLIKELY(t->detached) && t->state == CO_TASK_FAILED) co__warn_detached_failed(t);
     if (CO_UNLIKELY(t->detached) && t->state == CO_TASK_FAILED && l->debug)
         fprintf(stderr, "coscope: detached task '%s' (#%llu, spawned at %s:%d) failed: %s\n", t->name,
                 (unsigned long long)t->id, t->spawn_loc ? t->spawn_loc->file : "?",
@@ -361,6 +362,7 @@ int co_detach(co_task_t h)
     if (t->detached || t->awaited || t->group) return -EINVAL;
     t->detached = 1;
     CO_TRACE(TR_DETACH, NULL, l->current ? l->current->id : 0, t->id, 0);
+    if (co__task_ended(t) && t->state == CO_TASK_FAILED) co__warn_detached_failed(t);
     if (co__task_ended(t) && t->stack == NULL) co__task_free(l, t);
     return 0;
 }

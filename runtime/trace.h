@@ -85,6 +85,12 @@ typedef enum tr_kind {
                          loc = where (the wait, or the spawn site) */
     TR_STACK_TEXT,    /* the watchdog's symbolized stack of a blocked step: res = string id */
     TR_SLOW_CB,       /* debug/tracing: libuv callbacks outside tasks ran arg ns in one iteration */
+    TR_WAITS_FOR,     /* res = a task the next TR_WARN of the same task waits for (gather, wait, group):
+                         one event each, just before that TR_WARN */
+    TR_WORK_QUEUED,   /* thread-pool work submitted: res = request id (as TR_WORK_BEGIN), task = submitter,
+                         loc = the co_to_thread call */
+    TR_MODULE,        /* an object mapped in the program: res = string id of its path, arg = its load bias
+                         (what the reader adds to its ELF addresses); before a crash's frames */
     TR_KIND_COUNT
 } tr_kind;
 
@@ -99,6 +105,14 @@ enum tr_warn {
     /* Derived from the spans by the builder; never in a ring. */
     TR_WARN_SLOW_STEP,       /* a step longer than slow_ms (or a slow libuv callback) */
     TR_WARN_LOCK_HELD,       /* a lock held across an await longer than slow_ms */
+    /* Written by the signal handler, into the ring of the faulting thread:
+     * task = the running task (0: none), res = the faulting address, arg =
+     * code | signal << 8, loc = the task's last await; its stack is the
+     * TR_STACK records just before it on that ring (after TR_MODULEs). */
+    TR_WARN_CRASH,
+    /* Derived by the builder. */
+    TR_WARN_POOL_STARVED,    /* thread-pool work waited longer than slow_ms to start */
+    TR_WARN_CANCEL_IGNORED,  /* a cancelled task went on awaiting for longer than slow_ms */
     TR_WARN_COUNT
 };
 

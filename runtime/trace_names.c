@@ -18,7 +18,7 @@ static const char *const EVENT_NAMES[] = {
     "lock_acquire", "lock_release", "sem_acquire", "sem_release", "queue_put", "queue_get",
     "event_set", "cond_notify", "future_set", "log", "mark", "region_begin", "region_end",
     "loop_idle", "loop_busy", "work_begin", "work_end", "slow_step", "stack", "warning", "stack_text",
-    "slow_callback",
+    "slow_callback", "waits_for", "work_queued", "module",
 };
 _Static_assert(COUNT(EVENT_NAMES) == TR_KIND_COUNT, "a name per event kind");
 
@@ -32,7 +32,7 @@ _Static_assert(COUNT(WAIT_NAMES) == CO_WAIT_KIND_COUNT, "a name per wait kind");
 
 static const char *const WARNING_NAMES[] = {
     "unknown", "deadlock", "all_asleep", "pending_at_exit", "never_awaited", "unretrieved_error",
-    "slow_step", "lock_held_across_await",
+    "slow_step", "lock_held_across_await", "crash", "thread_pool_starved", "cancel_ignored",
 };
 _Static_assert(COUNT(WARNING_NAMES) == TR_WARN_COUNT, "a name per warning kind");
 

@@ -23,8 +23,32 @@ static void emit(int code, co__task *t, uint64_t res, int kind, uint64_t other_i
     co__tr_emit(TR_WARN, loc, t->id, res, (uint64_t)code | (uint64_t)(kind & 0xff) << 8 | other_id << 16);
 }
 
+/* A gather, co_wait or group names no single task: the tasks it waits for
+ * go first, one TR_WAITS_FOR each (those watched by t, or the group's
+ * children), for the reader to name them in the warning. */
+static void emit_awaited(co__task *t)
+{
+    co__loop *l = t->loop;
+    if (t->wait_kind == CO_WAIT_GROUP) {
+        co_group_t *g = t->wait_obj;
+        for (co__task *c = g ? g->children : NULL; c; c = c->group_next)
+            if (!co__task_ended(c)) co__tr_emit(TR_WAITS_FOR, NULL, t->id, c->id, 0);
+        return;
+    }
+    for (uint32_t s = 0; s < l->nslots; s++) {
+        co__task *x = &l->chunks[s / CO__CHUNK][s % CO__CHUNK];
+        if (!(x->gen & 1) || co__task_ended(x)) continue;
+        for (co__watch *w = x->watchers; w; w = w->next)
+            if (w->waiter == t) {
+                co__tr_emit(TR_WAITS_FOR, NULL, t->id, x->id, 0);
+                break;
+            }
+    }
+}
+
 static void emit_waiting(int code, co__task *t)
 {
+    if (t->wait_kind == CO_WAIT_TASKS || t->wait_kind == CO_WAIT_GROUP) emit_awaited(t);
     co__task *b = blocker(t);
     uint64_t other = b ? b->id : 0;
     if (!other && t->wait_kind == CO_WAIT_SEM) other = ((co_sem_t *)t->wait_obj)->last_taker_id;
@@ -58,6 +82,7 @@ void co__warn_loop(co__loop *l, int code)
                 emit(code, t, 0, CO_WAIT_NONE, 0, t->spawn_loc);
             break;
         case TR_WARN_NEVER_AWAITED:
+            /* Detached tasks were told of as they failed (co__warn_detached_failed). */
             if (!co__task_ended(t) || t->detached || t->awaited || t->closing_cancelled) break;
             if (t->state == CO_TASK_FAILED)
                 emit(TR_WARN_UNRETRIEVED, t, (uint64_t)(int64_t)t->result, CO_WAIT_NONE, 0, t->spawn_loc);
@@ -66,4 +91,12 @@ void co__warn_loop(co__loop *l, int code)
             break;
         }
     }
+}
+
+/* asyncio's "Task exception was never retrieved" for a fire-and-forget
+ * task: detached, nobody can read its error, so its end is the moment. */
+void co__warn_detached_failed(co__task *t)
+{
+    if (!co__tracing) return;
+    emit(TR_WARN_UNRETRIEVED, t, (uint64_t)(int64_t)t->result, CO_WAIT_NONE, 0, t->spawn_loc);
 }

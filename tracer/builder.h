@@ -39,6 +39,7 @@ typedef struct tstate {
     uint32_t step_loc, step_end_loc, await_loc;  /* step_end*: valid only once the step ended */
     uint32_t steps, awaits;
     uint8_t in_step, in_await, await_kind, ended;
+    uint8_t handed;           /* the awaited lock/semaphore was handed to it: no longer a waiter */
     uint8_t nheld;            /* locks/semaphores held, up to 4 tracked */
     uint64_t wd_stack;        /* string id of the watchdog's stack for the open step, 0 if none */
     uint32_t ring;
@@ -104,6 +105,8 @@ struct tr_builder {
     size_t fetch_cap;
     struct { int64_t seq; size_t off, len; } fetched[16]; /* valid only up to fetch_chunks' count */
     const char *warn_stack;   /* stack text for the next warning row only */
+    uint64_t wf_task, wf[16]; /* TR_WAITS_FOR: the tasks wf_task's next warning waits for */
+    int nwf;
     sqlite3_stmt *sel_chunks, *ins_res, *ins_thread, *sel_string, *ins_warning, *sel_res, *upd_detached;
     int err;
 };

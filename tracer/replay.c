@@ -288,6 +288,7 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
         close_step(b, task, t, ts, loc);
         tr_lod_state(b, task, &t->lod, ts, TR_LOD_WAIT + (int)(e->arg & 0xff), t->nheld);
         t->in_await = 1;
+        t->handed = 0;
         t->await_start = ts;
         t->await_kind = (uint8_t)(e->arg & 0xff);
         t->await_res = e->res;
@@ -308,8 +309,9 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
             if (tr_contended_kind(t->await_kind)) {
                 tr_rs_wait(b, t->await_res, task, ts - t->await_start);
                 rstat *r = tr_rs_of(b, t->await_res);
-                if (r) r->waiters--;
+                if (r && !t->handed) r->waiters--;
             }
+            t->handed = 0;
             /* A lock held while awaiting something else, for long: others queue behind it. */
             int64_t dur = ts - t->await_start;
             for (int i = 0; i < t->nheld && b->slow_ns > 0 && dur > b->slow_ns; i++) {
@@ -368,10 +370,20 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
         if (t) tr_lod_state(b, task, &t->lod, ts, t->lod.state, t->nheld);
         break;
     case TR_LOCK_REL:
-    case TR_SEM_REL:
+    case TR_SEM_REL: {
         close_hold(b, 'h', TR_SPAN_HOLD, e->res, task, ts, loc, ring);
+        /* Handed to a waiter: it stops waiting now, not when it next runs
+         * (it may be behind many ready tasks), so max_waiters does not
+         * count it any more. */
+        tstate *to = e->arg ? tr_map_find(&b->tasks, e->arg) : NULL;
+        if (to && to->in_await && !to->handed && to->await_res == e->res && tr_contended_kind(to->await_kind)) {
+            rstat *r = tr_rs_of(b, e->res);
+            if (r) r->waiters--;
+            to->handed = 1;
+        }
         if (t) tr_lod_state(b, task, &t->lod, ts, t->lod.state, t->nheld);
         break;
+    }
     case TR_LOG:
     case TR_MARK:
         if (t) tr_lod_flag(b, task, &t->lod, ts, kind == TR_LOG ? TR_LOD_F_LOG : TR_LOD_F_MARK);
@@ -426,6 +438,11 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
     case TR_WARN:
         tr_on_warn(b, e, ts, loc);
         if (t) tr_lod_flag(b, task, &t->lod, ts, TR_LOD_F_WARN);
+        break;
+    case TR_WAITS_FOR:
+        if (b->wf_task != task) b->nwf = 0;
+        b->wf_task = task;
+        if (b->nwf < (int)(sizeof b->wf / sizeof b->wf[0])) b->wf[b->nwf++] = e->res;
         break;
     case TR_STACK_TEXT:
         if (t) t->wd_stack = e->res;

@@ -64,6 +64,8 @@ void tr_wait_label(tr_builder *b, int kind, uint64_t res, char *out, size_t cap)
     case CO_WAIT_QUEUE_JOIN: snprintf(out, cap, "queue '%s' (#%llu) to be drained", name, (unsigned long long)res); break;
     case CO_WAIT_SLEEP: snprintf(out, cap, "a timer (sleep)"); break;
     case CO_WAIT_NONE: snprintf(out, cap, "nothing (it was ready to run)"); break;
+    case CO_WAIT_TASKS: snprintf(out, cap, "tasks (gather/wait)"); break;
+    case CO_WAIT_GROUP: snprintf(out, cap, "the tasks of a task group"); break;
     default: snprintf(out, cap, "%s #%llu", tr_wait_name(kind), (unsigned long long)res); break;
     }
 }
@@ -77,12 +79,27 @@ void tr_on_warn(tr_builder *b, const tr_rec *e, int64_t ts, uint32_t loc)
     tr_task_label(b, e->task, who, sizeof who);
     const char *kind = code > 0 && code <= TR_WARN_UNRETRIEVED ? tr_warning_name(code) : "unknown";
     by[0] = 0;
+    if ((wk == CO_WAIT_TASKS || wk == CO_WAIT_GROUP) && b->wf_task == e->task && b->nwf > 0) {
+        /* A gather, wait or group: the tasks it waits for, by name. */
+        size_t n = (size_t)snprintf(what, sizeof what, "task%s ", b->nwf > 1 ? "s" : "");
+        for (int i = 0; i < b->nwf && n < sizeof what; i++) {
+            char l[160];
+            tr_task_label(b, b->wf[i], l, sizeof l);
+            n += (size_t)snprintf(what + n, sizeof what - n, "%s%s", i ? ", " : "", l);
+        }
+        if (n < sizeof what)
+            snprintf(what + n, sizeof what - n, " (%s)", wk == CO_WAIT_GROUP ? "a task group" : "gather/wait");
+        if (!other && b->nwf == 1) other = b->wf[0];
+        b->nwf = 0;
+        b->wf_task = 0;
+    } else {
+        tr_wait_label(b, wk, e->res, what, sizeof what);
+    }
     if (other && (wk == CO_WAIT_LOCK || wk == CO_WAIT_SEM)) {
         char o[160];
         tr_task_label(b, other, o, sizeof o);
         snprintf(by, sizeof by, " %s %s", wk == CO_WAIT_LOCK ? "held by" : "last taken by", o);
     }
-    tr_wait_label(b, wk, e->res, what, sizeof what);
     switch (code) {
     case TR_WARN_DEADLOCK:
         snprintf(msg, sizeof msg, "task %s waits for %s%s: a cycle, it would wait forever", who, what, by);

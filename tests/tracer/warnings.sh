@@ -44,7 +44,7 @@ export ASAN_OPTIONS
 unset CO_DEBUG CO_SLOW_MS COSCOPE_SLOW_MS
 
 for f in "$coscope" "$progs/warn_deadlock" "$progs/warn_asleep" "$progs/warn_leaks" "$progs/warn_slow" \
-         "$progs/warn_clean"; do
+         "$progs/warn_clean" "$progs/warn_diag"; do
     [ -x "$f" ] || { echo "warnings: $f is missing (make test builds it)"; exit 1; }
 done
 command -v sqlite3 >/dev/null || { echo "warnings: the sqlite3 shell is missing (make deps)"; exit 1; }
@@ -305,6 +305,27 @@ check "clean tcp_connect: accept waited on I/O" "$(q "SELECT COUNT(*) FROM await
     AND dur > 100000000 AND result = 0")" 1
 "$coscope" report --fail-on-warnings "$tmp/clean_locks.db" > /dev/null 2>&1
 check "report --fail-on-warnings: clean trace" $? 0
+
+# ---- Diagnosis II (issue 13): tests/tracer/progs/warn_diag.c --------------------
+
+f=warn_diag.c
+# A gather that can never finish names the tasks it waits for.
+run dg_gather -- warn_diag gather
+check "dg_gather: co_run returned -EDEADLK" "$rc" 42
+check "dg_gather: main's all_asleep row" "$(rows all_asleep | grep '^main|')" "main|-|-|$f:$(line_of DG_GATHER $f)|-"
+s1=$(q "SELECT min(id) FROM tasks WHERE name = 'sleeper'")
+s2=$(q "SELECT max(id) FROM tasks WHERE name = 'sleeper'")
+check "dg_gather: main's message names both tasks" "$(wcol all_asleep main message)" \
+      "task 'main' (#$(tid main)) waits for tasks 'sleeper' (#$s1), 'sleeper' (#$s2) (gather/wait), and nothing left can wake it"
+
+# A detached task that fails: unretrieved_error at its spawn line; the one
+# that succeeds stays silent.
+run dg_detached -- warn_diag detached
+check "dg_detached: exit status" "$rc" 0
+check "dg_detached: warning kinds" "$(kinds)" "unretrieved_error=1"
+check "dg_detached: rows" "$(rows unretrieved_error)" "failer|-|-|$f:$(line_of DG_DETACHED $f)|-"
+"$coscope" report "$db" > "$tmp/dg_detached.report" 2>&1
+has "dg_detached: report names the spawn line" "$tmp/dg_detached.report" "$f:$(line_of DG_DETACHED $f)"
 
 # ---- debug mode, no trace: stderr names the problem --------------------------
 
