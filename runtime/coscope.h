@@ -87,6 +87,15 @@ typedef struct co_loop_opts {
      * 100 (asyncio's slow_callback_duration); < 0 (or 0 in those variables)
      * = no slow-step reports and no watchdog. */
     int slow_ms;
+    /* co_loop_free (and co_run's end) cancels the tasks still alive and
+     * lets them clean up for at most this many ms; a task that ignores
+     * its cancellation (catches -ECANCELED and awaits again) is then
+     * reported on stderr (and in the trace, `cancel_ignored`) and
+     * abandoned: its stack is freed without it running again, so the
+     * program never hangs in its own shutdown.  0 = $CO_SHUTDOWN_GRACE_MS,
+     * else 2000 ms; negative (or 0 in the environment) = 1 ms, cleanup
+     * that does not wait. */
+    int shutdown_grace_ms;
 } co_loop_opts;
 
 /* Create a loop for the calling thread.  One loop per thread: a second
@@ -103,8 +112,10 @@ int co_loop_new(co_loop_t **out, const co_loop_opts *opts);
 #define co_loop_run(loop, main, arg) co_loop_run_at(CO_LOC, (loop), (main), (arg))
 int co_loop_run_at(co_loc *loc, co_loop_t *loop, int (*main)(void *), void *arg);
 
-/* Cancel every task still alive, let them run their cleanup, report on
- * stderr the tasks that were pending or never awaited, and free the loop.
+/* Cancel every task still alive, let them run their cleanup (for at most
+ * co_loop_opts.shutdown_grace_ms: see there), report on stderr the tasks
+ * that were pending, never awaited, or ignored their cancellation, and
+ * free the loop.
  * Returns 0, or -EBUSY if called from inside one of the loop's tasks. */
 int co_loop_free(co_loop_t *loop);
 

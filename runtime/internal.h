@@ -221,6 +221,9 @@ typedef struct co__loop {
                                * mode or a recording trace needs it, and after co_loop_free */
     int running;              /* inside co_loop_run */
     int closing;              /* inside co_loop_free */
+    int shutdown_grace_ms;    /* co_loop_free: how long cancelled tasks get to end (loop.c) */
+    int grace_expired;        /* co_loop_free: that time is up */
+    uv_timer_t grace;         /* co_loop_free: ends the grace period */
     /* ASan: the loop thread's own stack, learnt at the first switch. */
     const void *sched_stack_bottom;
     size_t sched_stack_size;
@@ -591,7 +594,8 @@ static inline co__task *co__waits_for(const co__task *x)
 /* Detections as trace events (warn.c). */
 void co__warn_cycle(co__task *self, uint64_t want_id, int want_kind, co__task *target, co_loc *loc);
 void co__warn_loop(co__loop *l, int code);
-void co__warn_detached_failed(co__task *t); /* a detached task failed: nobody will read its error */
+void co__warn_detached_failed(co__task *t);
+void co__warn_abandoned(co__task *t);       /* ignored its cancellation past the shutdown grace period */ /* a detached task failed: nobody will read its error */
 
 /* Deadlock detection (await.c): would `self` waiting for a task `target`
  * (or the holder of a lock) close a cycle? */

@@ -93,6 +93,24 @@ static void on_check(uv_check_t *h)
 /* ------------------------------------------------------------------------ */
 /* Loop lifecycle                                                            */
 
+#define CO__GRACE_DEFAULT_MS 2000
+
+/* The shutdown grace period: the option, else $CO_SHUTDOWN_GRACE_MS, else
+ * the default; "none" (negative, or 0 from the environment) is 1 ms: the
+ * cancelled tasks still get to run their cleanup once. */
+static int grace_ms(const co_loop_opts *opts)
+{
+    if (opts && opts->shutdown_grace_ms) return opts->shutdown_grace_ms < 0 ? 1 : opts->shutdown_grace_ms;
+    const char *v = getenv("CO_SHUTDOWN_GRACE_MS");
+    if (v && *v) {
+        char *end;
+        long ms = strtol(v, &end, 10);
+        if (!*end && ms >= 0 && ms <= 3600000) return ms ? (int)ms : 1;
+        fprintf(stderr, "coscope: ignoring CO_SHUTDOWN_GRACE_MS=%s (milliseconds, 0 to 3600000)\n", v);
+    }
+    return CO__GRACE_DEFAULT_MS;
+}
+
 int co_loop_new(co_loop_t **out, const co_loop_opts *opts)
 {
     *out = NULL;
@@ -112,6 +130,7 @@ int co_loop_new(co_loop_t **out, const co_loop_opts *opts)
         l->owns_uv = 1;
     }
     co__stackpool_init(&l->pool, opts ? opts->stack_size : 0);
+    l->shutdown_grace_ms = grace_ms(opts);
     l->debug = (!opts || opts->debug < 0) ? co__debug_from_env() : opts->debug;
     uv_idle_init(l->uv, &l->idle);
     l->idle.data = l;
@@ -198,6 +217,35 @@ static void cancel_all(co__loop *l)
 
 static void on_close_noop(uv_handle_t *h) { (void)h; }
 
+static void on_grace(uv_timer_t *h)
+{
+    co__loop *l = h->data;
+    l->grace_expired = 1;
+}
+
+/* The grace period is over and these tasks are still alive: each ignored
+ * its cancellation (or waits on something that never ends).  Say so, and
+ * let go of what they wait on (a thread-pool request must not wake a task
+ * that is gone) without running them again. */
+static void abandon_leftovers(co__loop *l)
+{
+    for (uint32_t s = 0; s < l->nslots; s++) {
+        co__task *t = &l->chunks[s / CO__CHUNK][s % CO__CHUNK];
+        if (!(t->gen & 1) || co__task_ended(t)) continue;
+        fprintf(stderr, "coscope: task '%s' (#%llu, spawned at %s:%d) did not end within the shutdown grace period "
+                        "(%d ms) after its cancellation%s%s:%d; abandoned\n", t->name, (unsigned long long)t->id,
+                t->spawn_loc ? t->spawn_loc->file : "?", t->spawn_loc ? t->spawn_loc->line : 0, l->shutdown_grace_ms,
+                t->state == CO_TASK_WAITING ? ", still awaiting " : ", last at ",
+                t->wait_loc ? t->wait_loc->file : "?", t->wait_loc ? t->wait_loc->line : 0);
+        co__warn_abandoned(t);
+        if (t->state == CO_TASK_WAITING && t->wait_cancel) {
+            void (*fn)(co__task *) = t->wait_cancel;
+            t->wait_cancel = NULL;
+            fn(t);
+        }
+    }
+}
+
 static void close_leftover(uv_handle_t *h, void *arg)
 {
     (void)arg;
@@ -217,14 +265,26 @@ int co_loop_free(co_loop_t *loop)
         if ((t->gen & 1) && !co__task_ended(t)) t->closing_cancelled = 1;
     }
     /* asyncio.run's epilogue: cancel what is left and let it clean up.  A
-     * task may catch one cancellation and wait again, so repeat a few times. */
-    for (int round = 0; round < 8 && count_unended(l) > 0; round++) {
+     * task may catch one cancellation and wait again, so repeat a few
+     * times; a task that never lets go is given the grace period (an
+     * unref'd timer: it bounds the wait but keeps no loop alive). */
+    l->grace_expired = 0;
+    int timed = 0;
+    if (count_unended(l) > 0 && uv_timer_init(l->uv, &l->grace) == 0) {
+        timed = 1;
+        l->grace.data = l;
+        uv_timer_start(&l->grace, on_grace, (uint64_t)l->shutdown_grace_ms, 0);
+        uv_unref((uv_handle_t *)&l->grace);
+    }
+    for (int round = 0; round < 8 && count_unended(l) > 0 && timed && !l->grace_expired; round++) {
         cancel_all(l);
-        while (count_unended(l) > 0) {
+        while (count_unended(l) > 0 && !l->grace_expired) {
             int more = uv_run(l->uv, UV_RUN_ONCE);
             if (!more && !anything_ready(l)) break;
         }
     }
+    if (timed) uv_close((uv_handle_t *)&l->grace, on_close_noop);
+    if (l->grace_expired) abandon_leftovers(l);
     co__report_leftovers(l, stderr);
     co__warn_loop(l, TR_WARN_NEVER_AWAITED);
     co__xthread_free(l); /* waits for abandoned thread work, runs queued calls, closes its handle */

@@ -362,6 +362,9 @@ int co_to_thread_at(co_loc *loc, co_thread_fn fn, void *arg, void **out)
     w->id = co__next_resource_id();
     w->task_id = self->id;
     w->loc = loc;
+    /* When it was queued: with TR_WORK_BEGIN, how long it waited for a
+     * pool thread (libuv's pool is small: UV_THREADPOOL_SIZE, 4). */
+    CO_TRACE(TR_WORK_QUEUED, loc, self->id, w->id, 0);
     int r = uv_queue_work(l->uv, &w->req, work_cb, after_work_cb);
     if (r < 0) {
         free(w);

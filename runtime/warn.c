@@ -100,3 +100,13 @@ void co__warn_detached_failed(co__task *t)
     if (!co__tracing) return;
     emit(TR_WARN_UNRETRIEVED, t, (uint64_t)(int64_t)t->result, CO_WAIT_NONE, 0, t->spawn_loc);
 }
+
+/* co_loop_free gave up on t after the grace period (loop.c). */
+void co__warn_abandoned(co__task *t)
+{
+    if (!co__tracing) return;
+    if (t->state == CO_TASK_WAITING)
+        emit_waiting(TR_WARN_CANCEL_IGNORED, t);
+    else
+        emit(TR_WARN_CANCEL_IGNORED, t, 0, CO_WAIT_NONE, 0, t->spawn_loc);
+}

@@ -57,6 +57,7 @@ int tr_builder_new(tr_builder **out, sqlite3 *db)
     r = r ? r : prep(b, &b->ins_warning, "INSERT INTO warnings(kind, task, resource, ts, dur, loc, loc2, message, task2, stack) VALUES (?,?,?,?,?,?,?,?,?,?)");
     r = r ? r : prep(b, &b->sel_res, "SELECT kind, name FROM resources WHERE id = ?");
     r = r ? r : prep(b, &b->upd_detached, "UPDATE tasks SET detached = 1 WHERE id = ?");
+    r = r ? r : tr_dg_init(b);
     r = r ? r : tr_batch_register(db);
     r = r ? r : tr_writer_new(&b->writer, db);
     r = r ? r : tr_exec(db, TR_TIMELINE_TABLE);
@@ -74,7 +75,7 @@ int tr_builder_new(tr_builder **out, sqlite3 *db)
                                           "start_ts, end_ts, state, result, detached, steps, awaits, busy_ns, wait_ns)",
                               NULL, 15, 1 << 12);
     r = r ? r : tr_batch_init(&b->sp, db, b->writer, "OR REPLACE INTO spans(id, kind, task, resource, start, end, wait, resumed, result, loc, "
-                                          "end_loc, open, bin, ring)", NULL, 14, 1 << 14);
+                                          "end_loc, open, bin, ring, queue_dur)", NULL, 15, 1 << 14);
     if (r < 0) {
         tr_builder_free(b);
         return r;
@@ -108,6 +109,7 @@ void tr_builder_free(tr_builder *b)
     sqlite3_stmt *all[] = { b->sel_chunks, b->ins_res, b->ins_thread, b->sel_string, b->ins_warning, b->sel_res,
                             b->upd_detached };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) sqlite3_finalize(all[i]);
+    tr_dg_free(b);
     tr_batch_free(&b->ev);
     tr_batch_free(&b->st);
     tr_batch_free(&b->sp);

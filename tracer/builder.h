@@ -41,7 +41,12 @@ typedef struct tstate {
     uint8_t in_step, in_await, await_kind, ended;
     uint8_t handed;           /* the awaited lock/semaphore was handed to it: no longer a waiter */
     uint8_t nheld;            /* locks/semaphores held, up to 4 tracked */
-    uint64_t wd_stack;        /* string id of the watchdog's stack for the open step, 0 if none */
+    uint64_t wd_stack;        /* string id of a watchdog's stack not yet matched to its step, 0 if none */
+    int64_t wd_ts;            /* when it was caught */
+    int64_t cx_ts;            /* diagnose.c: the first cancellation asked of it, by cx_by (0: outside tasks) */
+    uint64_t cx_by;
+    uint32_t cx_loc;          /* where it received -ECANCELED */
+    uint8_t cx_state;         /* diagnose.c: none, asked, received, warned */
     uint32_t ring;
     uint64_t held[4];
     uint64_t parent, name_id; /* from its spawn; 0 if not seen (spawned before tracing began) */
@@ -70,6 +75,7 @@ typedef struct hold {
     uint64_t task;
     uint64_t res;  /* the resource; 0 for loop idle (keyed by ring) */
     uint64_t live_id; /* span id of the open row a live slice wrote; 0: none */
+    int64_t queue_ns; /* work: how long it waited for a pool thread, -1 if unknown */
 } hold;
 
 /* A span waiting in spanrows.c to be written in (task, start) order. */
@@ -82,6 +88,7 @@ typedef struct tr_span_row {
     uint8_t kind;             /* TR_SPAN_* */
     uint8_t wait;             /* 1 + the wait kind of the await that ended a step; 0: none */
     uint8_t open;             /* its last part had not ended when the trace stopped */
+    int64_t queue_ns;         /* work spans: time in libuv's queue; -1 (or kind != work): unknown */
 } tr_span_row;
 
 struct tr_builder {
@@ -108,6 +115,11 @@ struct tr_builder {
     uint64_t wf_task, wf[16]; /* TR_WAITS_FOR: the tasks wf_task's next warning waits for */
     int nwf;
     sqlite3_stmt *sel_chunks, *ins_res, *ins_thread, *sel_string, *ins_warning, *sel_res, *upd_detached;
+    tr_map queued;            /* diagnose.c: pool work queued, not started: request id -> when, where */
+#define TR_DG_RECENT 64
+    struct tr_dg_work { int64_t start, end; uint32_t loc; uint64_t task; } workdone[TR_DG_RECENT];
+    size_t nworkdone;         /* work ended so far; the last TR_DG_RECENT are in workdone */
+    sqlite3_stmt *sel_loc, *upd_stack;
     int err;
 };
 
@@ -136,6 +148,20 @@ void tr_warning(tr_builder *b, const char *kind, uint64_t task, uint64_t task2, 
 void tr_task_label(tr_builder *b, uint64_t id, char *out, size_t cap);
 void tr_wait_label(tr_builder *b, int kind, uint64_t res, char *out, size_t cap);
 void tr_on_warn(tr_builder *b, const tr_rec *e, int64_t ts, uint32_t loc);
+
+/* diagnose.c: pool starvation, ignored cancellations, the watchdog's stacks */
+int tr_dg_init(tr_builder *b);
+void tr_dg_free(tr_builder *b);
+void tr_loc_label(tr_builder *b, uint32_t loc, char *out, size_t cap);
+void tr_dg_work_queued(tr_builder *b, const tr_rec *e, int64_t ts, uint32_t loc);
+int64_t tr_dg_work_begin(tr_builder *b, const tr_rec *e, int64_t ts, uint32_t loc);
+void tr_dg_work_end(tr_builder *b, const hold *h, int64_t end);
+void tr_dg_cancel(tr_builder *b, const tr_rec *e, int64_t ts);
+void tr_dg_resume(tr_builder *b, uint64_t task, tstate *t, int64_t ts, int64_t result);
+void tr_dg_close(tr_builder *b, uint64_t task, tstate *t, int64_t end);
+int tr_dg_abandoned_known(tr_builder *b, uint64_t task);
+void tr_dg_stack_text(tr_builder *b, uint64_t task, tstate *t, int64_t ts, uint64_t text);
+const char *tr_dg_step_stack(tr_builder *b, tstate *t, int64_t start, int64_t end);
 
 /* spanrows.c: spans wait in memory and go in sorted by (task, start) */
 tr_span_row *tr_span_add(tr_builder *b);                   /* zeroed, with its id; NULL on error (b->err) */

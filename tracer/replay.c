@@ -56,11 +56,11 @@ static inline int64_t to_ns(tr_builder *b, uint64_t raw)
 /* A hold, region, work or idle span. */
 /* A span row; live_id != 0: it replaces the open row a live slice wrote
  * (same key: OR REPLACE). */
-static void span_as(tr_builder *b, uint64_t live_id, int kind, uint64_t task, uint64_t res, int64_t start, int64_t end,
-                    uint32_t loc, uint32_t end_loc, int open, uint32_t ring)
+static tr_span_row *span_as(tr_builder *b, uint64_t live_id, int kind, uint64_t task, uint64_t res, int64_t start,
+                            int64_t end, uint32_t loc, uint32_t end_loc, int open, uint32_t ring)
 {
     tr_span_row *s = tr_span_add(b);
-    if (!s) return;
+    if (!s) return NULL;
     if (live_id) s->id = live_id;
     if (end < start) end = start;
     s->kind = (uint8_t)kind;
@@ -73,6 +73,8 @@ static void span_as(tr_builder *b, uint64_t live_id, int kind, uint64_t task, ui
     s->open = (uint8_t)open;
     s->bin = span_bin(start, end);
     s->ring = ring;
+    s->queue_ns = -1;
+    return s;
 }
 
 /* The task's step row: the step [step_start, step_end) and, if t->in_await,
@@ -142,6 +144,7 @@ static void open_hold_owned(tr_builder *b, int kind, uint64_t res, uint64_t task
     h->task = task;
     h->res = kind == 'i' ? 0 : res;
     h->live_id = 0;
+    h->queue_ns = -1;
 }
 
 static void close_hold(tr_builder *b, int kind, int name, uint64_t res, uint64_t task, int64_t ts,
@@ -154,7 +157,9 @@ static void close_hold(tr_builder *b, int kind, int name, uint64_t res, uint64_t
         track_held(b, task, res, 0);
         tr_rs_hold(b, h->res, task, ts - h->start);
     }
-    span_as(b, h->live_id, name, task, h->res, h->start, ts, h->loc, loc, 0, ring);
+    tr_span_row *row = span_as(b, h->live_id, name, task, h->res, h->start, ts, h->loc, loc, 0, ring);
+    if (row) row->queue_ns = h->queue_ns;
+    if (kind == 'w') tr_dg_work_end(b, h, ts);
     tr_map_del(&b->holds, key);
 }
 
@@ -199,13 +204,11 @@ static void close_step(tr_builder *b, uint64_t task, tstate *t, int64_t ts, uint
     t->busy += dur;
     t->steps++;
     t->in_step = 0;
-    uint64_t wd = t->wd_stack;
-    t->wd_stack = 0;
     if (b->slow_ns > 0 && dur > b->slow_ns) {
         char msg[200];
         snprintf(msg, sizeof msg, "task ran %.1f ms without awaiting (threshold %lld ms)", dur / 1e6,
                  (long long)(b->slow_ns / 1000000));
-        b->warn_stack = wd ? tr_string_of(b, wd) : NULL;
+        b->warn_stack = tr_dg_step_stack(b, t, t->step_start, ts);
         tr_warning(b, tr_warning_name(TR_WARN_SLOW_STEP), task, 0, 0, t->step_start, dur, t->step_loc, end_loc, msg);
     }
 }
@@ -302,6 +305,7 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
         if (!t) break;
         int64_t result = (int64_t)e->arg;
         if (t->in_await) {
+            tr_dg_resume(b, task, t, ts, result);
             step_row(b, task, t, ts, result, 0);
             t->wait += ts - t->await_start;
             t->awaits++;
@@ -396,8 +400,18 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
         close_hold(b, 'r', TR_SPAN_REGION, e->res, task, ts, loc, ring);
         if (t) tr_lod_flag(b, task, &t->lod, ts, TR_LOD_F_REGION);
         break;
-    case TR_WORK_BEGIN: /* on a pool thread; task = the task that submitted it */
+    case TR_WORK_QUEUED:
+        tr_dg_work_queued(b, e, ts, loc);
+        break;
+    case TR_WORK_BEGIN: { /* on a pool thread; task = the task that submitted it */
         open_hold(b, 'w', e->res, task, ts, loc);
+        int64_t delay = tr_dg_work_begin(b, e, ts, loc);
+        hold *h = tr_map_find(&b->holds, hold_key(e->res, task, 'w'));
+        if (h) h->queue_ns = delay;
+        break;
+    }
+    case TR_CANCEL:
+        tr_dg_cancel(b, e, ts);
         break;
     case TR_WORK_END:
         close_hold(b, 'w', TR_SPAN_WORK, e->res, task, ts, loc, ring);
@@ -445,7 +459,7 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
         if (b->nwf < (int)(sizeof b->wf / sizeof b->wf[0])) b->wf[b->nwf++] = e->res;
         break;
     case TR_STACK_TEXT:
-        if (t) t->wd_stack = e->res;
+        tr_dg_stack_text(b, task, t, ts, e->res);
         break;
     case TR_SLOW_CB: {
         char msg[200];
@@ -470,7 +484,8 @@ void tr_replay_close(tr_builder *b)
         hold *h = (hold *)(b->holds.vals + i * b->holds.vsize);
         int name = h->kind == 'r' ? TR_SPAN_REGION : h->kind == 'w' ? TR_SPAN_WORK : h->kind == 'i' ? TR_SPAN_IDLE : TR_SPAN_HOLD;
         if (h->kind == 'h') tr_rs_hold(b, h->res, h->task, end - h->start);
-        span_as(b, h->live_id, name, h->task, h->res, h->start, end, h->loc, 0, 1, 0);
+        tr_span_row *row = span_as(b, h->live_id, name, h->task, h->res, h->start, end, h->loc, 0, 1, 0);
+        if (row) row->queue_ns = h->queue_ns;
     }
     for (size_t i = 0; i < b->tasks.cap; i++) {
         if (!b->tasks.keys[i]) continue;
@@ -482,6 +497,7 @@ void tr_replay_close(tr_builder *b)
             step_row(b, id, t, 0, 0, 1);
             t->busy += end - t->step_start;
         }
+        tr_dg_close(b, id, t, end);
         if (t->in_await) {
             step_row(b, id, t, end, 0, 1);
             t->wait += end - t->await_start;

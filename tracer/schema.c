@@ -43,7 +43,7 @@ static const char *SCHEMA =
     "  start INTEGER NOT NULL, end INTEGER NOT NULL, dur INTEGER GENERATED ALWAYS AS (end - start) VIRTUAL,"
     "  wait TEXT, resumed INTEGER, wait_dur INTEGER GENERATED ALWAYS AS (resumed - end) VIRTUAL,"
     "  result INTEGER, loc INTEGER, end_loc INTEGER, open INTEGER NOT NULL DEFAULT 0, bin INTEGER, ring INTEGER,"
-    "  PRIMARY KEY (task, start, id)) WITHOUT ROWID;"
+    "  queue_dur INTEGER, PRIMARY KEY (task, start, id)) WITHOUT ROWID;"
     "CREATE INDEX spans_bin ON spans(bin, start) WHERE bin IS NOT NULL;"
     "CREATE INDEX spans_hold ON spans(resource, start) WHERE kind = 'hold';"
     "CREATE INDEX tasks_parent ON tasks(parent);"

@@ -80,6 +80,7 @@ static int write_row(tr_builder *b, const tr_span_row *s)
         cell_text(&c[1], tr_span_name(s->kind));
         cell_int(&c[12], s->bin);
         cell_int(&c[13], s->ring);
+        if (s->kind == TR_SPAN_WORK && s->queue_ns >= 0) cell_int(&c[14], s->queue_ns); else cell_text(&c[14], NULL);
     }
     tr_cell *d = step ? c + 1 : c + 2; /* from task on */
     cell_int(&c[0], (int64_t)s->id);

@@ -77,7 +77,9 @@ void tr_on_warn(tr_builder *b, const tr_rec *e, int64_t ts, uint32_t loc)
     uint64_t other = e->arg >> 16;
     char who[160], what[240], by[200], msg[800];
     tr_task_label(b, e->task, who, sizeof who);
-    const char *kind = code > 0 && code <= TR_WARN_UNRETRIEVED ? tr_warning_name(code) : "unknown";
+    const char *kind = (code > 0 && code <= TR_WARN_UNRETRIEVED) || code == TR_WARN_CANCEL_IGNORED
+                           ? tr_warning_name(code) : "unknown";
+    if (code == TR_WARN_CANCEL_IGNORED && tr_dg_abandoned_known(b, e->task)) return; /* told already, with more */
     by[0] = 0;
     if ((wk == CO_WAIT_TASKS || wk == CO_WAIT_GROUP) && b->wf_task == e->task && b->nwf > 0) {
         /* A gather, wait or group: the tasks it waits for, by name. */
@@ -89,7 +91,6 @@ void tr_on_warn(tr_builder *b, const tr_rec *e, int64_t ts, uint32_t loc)
         }
         if (n < sizeof what)
             snprintf(what + n, sizeof what - n, " (%s)", wk == CO_WAIT_GROUP ? "a task group" : "gather/wait");
-        if (!other && b->nwf == 1) other = b->wf[0];
         b->nwf = 0;
         b->wf_task = 0;
     } else {
@@ -116,6 +117,10 @@ void tr_on_warn(tr_builder *b, const tr_rec *e, int64_t ts, uint32_t loc)
     case TR_WARN_UNRETRIEVED:
         snprintf(msg, sizeof msg, "task %s failed with '%s' and nobody read the error", who,
                  co_strerror((int)(int64_t)e->res));
+        break;
+    case TR_WARN_CANCEL_IGNORED:
+        snprintf(msg, sizeof msg, "task %s ignored its cancellation at the loop's close: still waiting for %s%s "
+                 "when the shutdown grace period ended, it was abandoned", who, what, by);
         break;
     default:
         snprintf(msg, sizeof msg, "task %s: detection %d", who, code);

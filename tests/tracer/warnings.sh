@@ -327,6 +327,59 @@ check "dg_detached: rows" "$(rows unretrieved_error)" "failer|-|-|$f:$(line_of D
 "$coscope" report "$db" > "$tmp/dg_detached.report" 2>&1
 has "dg_detached: report names the spawn line" "$tmp/dg_detached.report" "$f:$(line_of DG_DETACHED $f)"
 
+# A task that swallows -ECANCELED and sleeps on: cancel_ignored names who
+# cancelled it, where it got -ECANCELED and what it awaits now; co_run's
+# shutdown gives it the grace period (CO_SHUTDOWN_GRACE_MS), then abandons it.
+swallow=$(line_of DG_SWALLOW $f)
+CO_SHUTDOWN_GRACE_MS=200 run dg_ignore -- warn_diag ignore_cancel
+check "dg_ignore: exit status (no hang at exit)" "$rc" 0
+check "dg_ignore: warning kinds" "$(kinds)" "cancel_ignored=1 pending_at_exit=1"
+check "dg_ignore: cancel_ignored row" "$(rows cancel_ignored)" "stubborn|main|-|$f:$swallow|$f:$swallow"
+check "dg_ignore: message" "$(wcol cancel_ignored stubborn message | sed 's/ [0-9.]* ms ago/ N ms ago/')" \
+      "task 'stubborn' (#$(tid stubborn)) was cancelled by task 'main' (#$(tid main)) N ms ago but goes on: it got -ECANCELED at $f:$swallow and now awaits a timer (sleep) at $f:$swallow"
+has "dg_ignore: stderr says it was abandoned" "$tmp/dg_ignore.err" "did not end within the shutdown grace period (200 ms)"
+"$coscope" report "$db" > "$tmp/dg_ignore.report" 2>&1
+has "dg_ignore: report names the line" "$tmp/dg_ignore.report" "$f:$swallow"
+# The default grace period (2 s) bounds it too.
+start=$(date +%s)
+run dg_ignore_default -- warn_diag ignore_cancel
+check "dg_ignore default grace: exit status" "$rc" 0
+check "dg_ignore default grace: ended within 10 s" "$([ $(($(date +%s) - start)) -lt 10 ] && echo yes)" yes
+# Cancelled only by the shutdown, with a grace period shorter than the slow
+# threshold: the runtime reports it as it gives up.
+CO_SHUTDOWN_GRACE_MS=30 run dg_ignore_shutdown -- warn_diag ignore_shutdown
+check "dg_ignore_shutdown: exit status" "$rc" 0
+check "dg_ignore_shutdown: cancel_ignored row" "$(rows cancel_ignored)" "stubborn|-|-|$f:$swallow|-"
+check "dg_ignore_shutdown: message" "$(wcol cancel_ignored stubborn message)" \
+      "task 'stubborn' (#$(tid stubborn)) ignored its cancellation at the loop's close: still waiting for a timer (sleep) when the shutdown grace period ended, it was abandoned"
+# Correct: cancelled, it awaits its cleanup for a moment and ends.
+run dg_cancel_clean -- warn_diag cancel_clean
+check "dg_cancel_clean: exit status" "$rc" 0
+check "dg_cancel_clean: no warnings" "$(kinds)" ""
+
+# Thread-pool starvation: 8 blocking jobs of 400 ms on libuv's 4 threads,
+# then a quick one: the 4 late hogs and the quick job waited to start.
+hog=$(line_of DG_HOG $f)
+run dg_pool --slow-ms 100 -- warn_diag pool_starved
+check "dg_pool: exit status" "$rc" 0
+check "dg_pool: warning kinds" "$(kinds)" "thread_pool_starved=5"
+check "dg_pool: rows (waiting site, holding site)" "$(rows thread_pool_starved | sed 's/^\([a-z]*\)|[a-z]*|/\1|/')" "$(sorted \
+    "hog|-|$f:$hog|$f:$hog" "hog|-|$f:$hog|$f:$hog" "hog|-|$f:$hog|$f:$hog" "hog|-|$f:$hog|$f:$hog" \
+    "quick|-|$f:$(line_of DG_QUICK $f)|$f:$hog")"
+check "dg_pool: the holders are hogs" "$(q "SELECT DISTINCT t.name FROM warnings w JOIN tasks t ON t.id = w.task2
+    WHERE w.kind = 'thread_pool_starved'")" hog
+check "dg_pool: the quick job's message names the holding site" \
+      "$(wcol thread_pool_starved quick message | grep -c "held by .* from $f:$hog")" 1
+check "dg_pool: queue_dur of the work spans" "$(q "SELECT SUM(queue_dur < 50000000) || ' ' || SUM(queue_dur > 300000000)
+    FROM spans WHERE kind = 'work'")" "4 5"
+"$coscope" report "$db" > "$tmp/dg_pool.report" 2>&1
+has "dg_pool: report names the quick job's line" "$tmp/dg_pool.report" "$f:$(line_of DG_QUICK $f)"
+# Correct: a pool kept busy by work that never waits to start.
+run dg_pool_ok --slow-ms 100 -- warn_diag pool_ok
+check "dg_pool_ok: exit status" "$rc" 0
+check "dg_pool_ok: no warnings" "$(kinds)" ""
+check "dg_pool_ok: 15 jobs, none queued long" "$(q "SELECT COUNT(*) || ' ' || SUM(queue_dur < 50000000) FROM spans WHERE kind = 'work'")" "15 15"
+
 # ---- debug mode, no trace: stderr names the problem --------------------------
 
 # debug NAME PROGRAM ARGS: run PROGRAM with CO_DEBUG=1 outside coscope.

@@ -7,6 +7,7 @@
  *   detached      a detached task fails with -EIO (and one that succeeds)
  *   ignore_cancel a task swallows -ECANCELED and sleeps on, through co_run's
  *                 shutdown too (bounded by the grace period)
+ *   ignore_shutdown  the same task, cancelled only by co_run's shutdown
  *   cancel_clean  a cancelled task awaits its cleanup briefly, then ends
  *   pool_starved  8 blocking jobs on 4 pool threads; a quick job waits
  *   pool_ok       a pool kept busy by work that never waits to start
@@ -57,6 +58,13 @@ static int stubborn(void *arg)
         if (r == -ECANCELED) continue; /* the bug: cancellation ignored */
     }
     return 0;
+}
+
+/* Only co_run's shutdown cancels it. */
+static int ignore_shutdown_main(void)
+{
+    co_detach(co_spawn(stubborn, NULL));
+    return co_sleep(10);
 }
 
 static int ignore_main(void)
@@ -223,6 +231,7 @@ static int main_task(void *arg)
     if (!strcmp(mode, "gather")) return gather_main();
     if (!strcmp(mode, "detached")) return detached_main();
     if (!strcmp(mode, "ignore_cancel")) return ignore_main();
+    if (!strcmp(mode, "ignore_shutdown")) return ignore_shutdown_main();
     if (!strcmp(mode, "cancel_clean")) return cancel_clean_main();
     if (!strcmp(mode, "pool_starved")) return pool_starved_main();
     if (!strcmp(mode, "pool_ok")) return pool_ok_main();

@@ -1,0 +1,246 @@
+/* diagnose.c -- the builder's detections that follow a task or a request
+ * over time (issue 13): thread-pool work that waited to start (libuv's
+ * pool is UV_THREADPOOL_SIZE threads, 4 by default, and a blocking job
+ * holds one), cancellations a task ignored, and the watchdog's stacks
+ * matched to the slow step or callback they were caught in whatever the
+ * order the chunks arrive in.  Called from replay.c; belongs to the
+ * builder's thread. */
+#include "builder.h"
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct queued {
+    int64_t ts;
+    uint32_t loc;
+} queued;
+
+int tr_dg_init(tr_builder *b)
+{
+    tr_map_init(&b->queued, sizeof(queued));
+    int rc = sqlite3_prepare_v2(b->db, "SELECT file, line FROM locations WHERE id = ?", -1, &b->sel_loc, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(b->db,
+                                "UPDATE warnings SET stack = ?1 WHERE id = (SELECT id FROM warnings WHERE kind = 'slow_step'"
+                                " AND stack IS NULL AND COALESCE(task, 0) = ?2 AND ts <= ?3 AND ts + dur >= ?3 LIMIT 1)",
+                                -1, &b->upd_stack, NULL);
+    return rc == SQLITE_OK ? 0 : tr_sqlite_err(rc);
+}
+
+void tr_dg_free(tr_builder *b)
+{
+    sqlite3_finalize(b->sel_loc);
+    sqlite3_finalize(b->upd_stack);
+    tr_map_free(&b->queued);
+}
+
+/* "file:line" (the file's last component) of a location, "?" if unknown. */
+void tr_loc_label(tr_builder *b, uint32_t loc, char *out, size_t cap)
+{
+    snprintf(out, cap, "?");
+    if (!loc || !b->sel_loc) return;
+    sqlite3_bind_int64(b->sel_loc, 1, loc);
+    if (sqlite3_step(b->sel_loc) == SQLITE_ROW && sqlite3_column_text(b->sel_loc, 0)) {
+        const char *f = (const char *)sqlite3_column_text(b->sel_loc, 0);
+        const char *slash = strrchr(f, '/');
+        snprintf(out, cap, "%s:%d", slash ? slash + 1 : f, sqlite3_column_int(b->sel_loc, 1));
+    }
+    sqlite3_reset(b->sel_loc);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Thread-pool starvation                                                    */
+
+void tr_dg_work_queued(tr_builder *b, const tr_rec *e, int64_t ts, uint32_t loc)
+{
+    queued *q = e->res ? tr_map_put(&b->queued, e->res) : NULL;
+    if (!q) return;
+    q->ts = ts;
+    q->loc = loc;
+}
+
+/* The work e->res starts on a pool thread: how long it waited (-1 if its
+ * queueing was not seen), and a warning if that was longer than slow_ms,
+ * naming the call sites of the work that held the threads meanwhile (the
+ * work still running as it starts: with a full pool, one thread has just
+ * come free and the others are held). */
+int64_t tr_dg_work_begin(tr_builder *b, const tr_rec *e, int64_t ts, uint32_t loc)
+{
+    queued *q = tr_map_find(&b->queued, e->res);
+    if (!q) return -1;
+    int64_t qts = q->ts, delay = ts - q->ts;
+    uint32_t qloc = q->loc;
+    tr_map_del(&b->queued, e->res);
+    if (delay < 0) delay = 0;
+    if (b->slow_ns <= 0 || delay <= b->slow_ns) return delay;
+    /* The holders, by call site (up to 6 sites, each with its count and
+     * one task): work that ran while this one waited, still running or
+     * ended meanwhile.  Pool threads have rings of their own, so either
+     * may be replayed first. */
+    struct { uint32_t loc; int n; uint64_t task; } site[6];
+    int nsite = 0, others = 0;
+    size_t nrecent = b->nworkdone < TR_DG_RECENT ? b->nworkdone : TR_DG_RECENT;
+    for (size_t i = 0; i < b->holds.cap + nrecent; i++) {
+        uint32_t hloc;
+        uint64_t htask;
+        if (i < b->holds.cap) {
+            if (!b->holds.keys[i]) continue;
+            const hold *h = (const hold *)(b->holds.vals + i * b->holds.vsize);
+            if (h->kind != 'w' || h->res == e->res || h->start >= ts) continue;
+            hloc = h->loc;
+            htask = h->task;
+        } else {
+            const struct tr_dg_work *w = &b->workdone[i - b->holds.cap];
+            if (w->end <= qts || w->start >= ts) continue;
+            hloc = w->loc;
+            htask = w->task;
+        }
+        int k = 0;
+        while (k < nsite && site[k].loc != hloc) k++;
+        if (k == nsite) {
+            if (nsite == 6) { others++; continue; }
+            site[nsite].loc = hloc;
+            site[nsite].n = 0;
+            site[nsite].task = htask;
+            nsite++;
+        }
+        site[k].n++;
+    }
+    char who[160], where[160], msg[1200];
+    tr_task_label(b, e->task, who, sizeof who);
+    tr_loc_label(b, qloc ? qloc : loc, where, sizeof where);
+    size_t n = (size_t)snprintf(msg, sizeof msg, "work queued by task %s at %s waited %.1f ms for a thread of libuv's pool "
+                                "(UV_THREADPOOL_SIZE)", who, where, delay / 1e6);
+    int best = -1;
+    for (int k = 0; k < nsite && n < sizeof msg; k++) {
+        char l[160], t[160];
+        tr_loc_label(b, site[k].loc, l, sizeof l);
+        tr_task_label(b, site[k].task, t, sizeof t);
+        n += (size_t)snprintf(msg + n, sizeof msg - n, "%s%d job%s from %s (%s%s)", k ? ", " : "; the threads were held by ",
+                              site[k].n, site[k].n > 1 ? "s" : "", l, site[k].n > 1 ? "e.g. task " : "task ", t);
+        if (best < 0 || site[k].n > site[best].n) best = k;
+    }
+    if (others && n < sizeof msg) snprintf(msg + n, sizeof msg - n, ", and jobs from %d other sites", others);
+    tr_warning(b, tr_warning_name(TR_WARN_POOL_STARVED), e->task, best >= 0 ? site[best].task : 0, 0, qts, delay,
+               qloc ? qloc : loc, best >= 0 ? site[best].loc : 0, msg);
+    return delay;
+}
+
+/* Work that ended: kept among the last TR_DG_RECENT for the starvation
+ * reports of work that waited meanwhile. */
+void tr_dg_work_end(tr_builder *b, const hold *h, int64_t end)
+{
+    struct tr_dg_work *w = &b->workdone[b->nworkdone++ % TR_DG_RECENT];
+    w->start = h->start;
+    w->end = end;
+    w->loc = h->loc;
+    w->task = h->task;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Ignored cancellation                                                      */
+
+enum { CX_NONE, CX_ASKED, CX_RECEIVED, CX_WARNED };
+
+void tr_dg_cancel(tr_builder *b, const tr_rec *e, int64_t ts)
+{
+    tstate *t = e->res ? tr_map_find(&b->tasks, e->res) : NULL;
+    if (!t || t->cx_state != CX_NONE) return;
+    t->cx_state = CX_ASKED;
+    t->cx_ts = ts;
+    t->cx_by = e->task;
+}
+
+/* Awaiting the end of other tasks after a cancellation is how structured
+ * code honours it (a gather cancels its children and waits for them). */
+static int awaits_children(int kind)
+{
+    return kind == CO_WAIT_TASK || kind == CO_WAIT_TASKS || kind == CO_WAIT_GROUP;
+}
+
+static void cancel_warning(tr_builder *b, uint64_t task, tstate *t, int64_t now)
+{
+    char who[160], by[200], got[160], what[240], at[160], msg[1200];
+    tr_task_label(b, task, who, sizeof who);
+    if (t->cx_by) {
+        char l[160];
+        tr_task_label(b, t->cx_by, l, sizeof l);
+        snprintf(by, sizeof by, "task %s", l);
+    } else {
+        snprintf(by, sizeof by, "code outside any task (a callback, or the loop's shutdown)");
+    }
+    tr_loc_label(b, t->cx_loc, got, sizeof got);
+    tr_wait_label(b, t->await_kind, t->await_res, what, sizeof what);
+    tr_loc_label(b, t->await_loc, at, sizeof at);
+    snprintf(msg, sizeof msg, "task %s was cancelled by %s %.1f ms ago but goes on: it got -ECANCELED at %s and "
+             "now awaits %s at %s", who, by, (now - t->cx_ts) / 1e6, got, what, at);
+    tr_warning(b, tr_warning_name(TR_WARN_CANCEL_IGNORED), task, t->cx_by, t->await_res, t->cx_ts, now - t->cx_ts,
+               t->cx_loc, t->await_loc, msg);
+    t->cx_state = CX_WARNED;
+}
+
+/* t's await (still in t->await_*) ends at ts with result: where a
+ * cancellation is received, and where it is found ignored. */
+void tr_dg_resume(tr_builder *b, uint64_t task, tstate *t, int64_t ts, int64_t result)
+{
+    if (t->cx_state == CX_NONE || t->cx_state == CX_WARNED) return;
+    if (t->cx_state == CX_ASKED) {
+        if (result != -ECANCELED) return;
+        t->cx_state = CX_RECEIVED;
+        t->cx_loc = t->await_loc;
+        return;
+    }
+    if (b->slow_ns > 0 && ts - t->cx_ts > b->slow_ns && !awaits_children(t->await_kind))
+        cancel_warning(b, task, t, ts);
+}
+
+/* The trace ends with t alive: a cancellation received long ago and an
+ * await still open is the same story. */
+void tr_dg_close(tr_builder *b, uint64_t task, tstate *t, int64_t end)
+{
+    if (t->cx_state == CX_RECEIVED && t->in_await && b->slow_ns > 0 && end - t->cx_ts > b->slow_ns &&
+        !awaits_children(t->await_kind))
+        cancel_warning(b, task, t, end);
+}
+
+/* The runtime's TR_WARN_CANCEL_IGNORED: co_loop_free gave up on the task
+ * after its grace period.  Nothing to add if the builder already told. */
+int tr_dg_abandoned_known(tr_builder *b, uint64_t task)
+{
+    tstate *t = tr_map_find(&b->tasks, task);
+    return t && t->cx_state == CX_WARNED;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The watchdog's stacks                                                     */
+
+/* TR_STACK_TEXT: the watchdog caught task's step (or, task 0, a callback
+ * outside tasks) at ts.  Its thread has a ring of its own, so the event
+ * may be replayed before or after the one that ends the step: before, it
+ * waits in the task's state for the step's slow_step row; after, that row
+ * exists and gets it now. */
+void tr_dg_stack_text(tr_builder *b, uint64_t task, tstate *t, int64_t ts, uint64_t text)
+{
+    const char *s = tr_string_of(b, text);
+    if (s && b->upd_stack) {
+        sqlite3_bind_text(b->upd_stack, 1, s, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(b->upd_stack, 2, (int64_t)task);
+        sqlite3_bind_int64(b->upd_stack, 3, ts);
+        tr_bstep(b, b->upd_stack);
+        if (sqlite3_changes(b->db) > 0) return;
+    }
+    if (t) { /* its step has not ended yet (as far as replayed): close_step takes it */
+        t->wd_stack = text;
+        t->wd_ts = ts;
+    }
+}
+
+/* The step [start, end) of t ends slow: the watchdog's stack caught in it,
+ * if it came first; NULL if none. */
+const char *tr_dg_step_stack(tr_builder *b, tstate *t, int64_t start, int64_t end)
+{
+    if (!t->wd_stack || t->wd_ts > end) return NULL; /* none, or caught in a later step */
+    uint64_t text = t->wd_stack;
+    t->wd_stack = 0;
+    return t->wd_ts >= start ? tr_string_of(b, text) : NULL;
+}
