@@ -48,6 +48,7 @@ int tr_builder_new(tr_builder **out, sqlite3 *db)
     tr_map_init(&b->holds, sizeof(hold));
     tr_map_init(&b->strcache, sizeof(char *));
     tr_map_init(&b->rstats, sizeof(rstat));
+    tr_map_init(&b->sites, sizeof(rstat));
     tr_map_init(&b->names, sizeof(uint64_t));
     int r = 0;
     r = r ? r : prep(b, &b->sel_chunks, "SELECT seq, data FROM chunks WHERE seq > ? ORDER BY seq LIMIT 16");
@@ -126,6 +127,9 @@ void tr_builder_free(tr_builder *b)
     for (size_t i = 0; i < b->rstats.cap; i++)
         if (b->rstats.keys && b->rstats.keys[i]) free(((rstat *)(b->rstats.vals + i * b->rstats.vsize))->waits);
     tr_map_free(&b->rstats);
+    for (size_t i = 0; i < b->sites.cap; i++)
+        if (b->sites.keys && b->sites.keys[i]) free(((rstat *)(b->sites.vals + i * b->sites.vsize))->waits);
+    tr_map_free(&b->sites);
     tr_map_free(&b->names);
     free(b);
 }

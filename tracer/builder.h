@@ -101,6 +101,7 @@ struct tr_builder {
     int64_t max_ts;
     int64_t events;
     tr_map tasks, holds, strcache, rstats;
+    tr_map sites;             /* contention.c: figures per (resource, acquire site) */
     tr_map names;             /* task id -> its name's string id, kept after the task ends (labels) */
     tr_writer *writer;        /* runs the batches' inserts; NULL: they run on this thread */
     tr_batch ev, st, sp, tk;  /* rows written in bulk: events, step spans, other spans, tasks */
@@ -171,6 +172,8 @@ int tr_spans_flush(tr_builder *b);
 rstat *tr_rs_of(tr_builder *b, uint64_t res);
 void tr_rs_wait(tr_builder *b, uint64_t res, uint64_t task, int64_t dur);
 void tr_rs_hold(tr_builder *b, uint64_t res, uint64_t task, int64_t dur);
-int tr_write_rstats(tr_builder *b);
+int tr_write_rstats(tr_builder *b);                        /* and contention_sites */
+void tr_site_acquire(tr_builder *b, uint64_t res, uint32_t loc);
+void tr_site_wait(tr_builder *b, uint64_t res, uint32_t loc, int64_t dur);
 
 #endif

@@ -136,6 +136,7 @@ static void open_hold(tr_builder *b, int kind, uint64_t res, uint64_t task, int6
 static void open_hold_owned(tr_builder *b, int kind, uint64_t res, uint64_t task, int64_t ts, uint32_t loc, int owned)
 {
     if (kind == 'h' && owned) track_held(b, task, res, 1);
+    if (kind == 'h') tr_site_acquire(b, res, loc);
     hold *h = tr_map_put(&b->holds, hold_key(res, task, kind));
     if (!h) return;
     h->start = ts;
@@ -312,6 +313,7 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
             t->in_await = 0;
             if (tr_contended_kind(t->await_kind)) {
                 tr_rs_wait(b, t->await_res, task, ts - t->await_start);
+                tr_site_wait(b, t->await_res, t->await_loc, ts - t->await_start);
                 rstat *r = tr_rs_of(b, t->await_res);
                 if (r && !t->handed) r->waiters--;
             }

@@ -80,6 +80,11 @@ static const char *SCHEMA =
     "  hold_total_ns INTEGER, hold_max_ns INTEGER, max_waiters INTEGER, longest_waiter INTEGER,"
     "  longest_holder INTEGER, max_depth INTEGER);"
     TR_TIMELINE_TABLE ";"
+    /* The same per acquire site (resource, location): where the waiting
+     * happens.  Built by the builder too. */
+    "CREATE TABLE contention_sites(resource INTEGER NOT NULL, loc INTEGER NOT NULL, acquisitions INTEGER,"
+    "  contended INTEGER, wait_total_ns INTEGER, wait_p99_ns INTEGER, wait_max_ns INTEGER,"
+    "  PRIMARY KEY (resource, loc)) WITHOUT ROWID;"
     "CREATE VIEW lock_contention AS SELECT r.id AS resource, r.kind, r.name,"
     "  COALESCE(s.acquisitions, 0) AS acquisitions, COALESCE(s.contended, 0) AS contended,"
     "  COALESCE(s.wait_total_ns, 0) AS wait_total_ns, COALESCE(s.wait_p50_ns, 0) AS wait_p50_ns,"

@@ -380,6 +380,32 @@ check "dg_pool_ok: exit status" "$rc" 0
 check "dg_pool_ok: no warnings" "$(kinds)" ""
 check "dg_pool_ok: 15 jobs, none queued long" "$(q "SELECT COUNT(*) || ' ' || SUM(queue_dur < 50000000) FROM spans WHERE kind = 'work'")" "15 15"
 
+# Contention per acquire site: 50 workers x 5 holds of one lock, from two
+# acquire lines (odd and even workers).
+run dg_sites -- warn_diag contention
+check "dg_sites: exit status" "$rc" 0
+check "dg_sites: contention_sites rows" "$(q "SELECT r.name || '|' || l.line || '|' || c.acquisitions || '|' || (c.contended > 100)
+    || '|' || (c.wait_p99_ns <= c.wait_max_ns AND c.wait_p99_ns > 0) || '|' || (c.wait_total_ns >= c.wait_max_ns)
+    FROM contention_sites c JOIN resources r ON r.id = c.resource JOIN locations l ON l.id = c.loc ORDER BY l.line")" \
+      "$(sorted "lock|$(line_of DG_ACQ_ODD $f)|125|1|1|1" "lock|$(line_of DG_ACQ_EVEN $f)|125|1|1|1")"
+check "dg_sites: sites add up to the resource" "$(q "SELECT (SELECT SUM(acquisitions) || ' ' || SUM(contended) FROM contention_sites)
+    = (SELECT acquisitions || ' ' || contended FROM lock_contention WHERE name = 'lock')")" 1
+check "dg_sites: max_waiters (a task handed the lock no longer waits)" "$(q "SELECT max_waiters FROM lock_contention WHERE name = 'lock'")" 49
+"$coscope" report "$db" > "$tmp/dg_sites.report" 2>&1
+has "dg_sites: report names the odd site" "$tmp/dg_sites.report" "$f:$(line_of DG_ACQ_ODD $f) (worker)"
+has "dg_sites: report names the even site" "$tmp/dg_sites.report" "$f:$(line_of DG_ACQ_EVEN $f) (worker)"
+
+# The watchdog's stack reaches the slow step whatever the order of chunks:
+# a blocking call right after co_to_thread (the stack's chunk, on the
+# watchdog's ring, often comes after the one that closed the step).
+for i in 1 2 3; do
+    CO_DEBUG=1 run "dg_wd$i" --slow-ms 100 -- warn_diag wd_order
+    check "dg_wd$i: slow step between the two awaits" "$(rows slow_step)" \
+          "blocker|-|-|$f:$(line_of DG_WD_BEFORE $f)|$f:$(line_of DG_WD_AFTER $f)"
+    check "dg_wd$i: its stack names the blocking call" "$(q "SELECT stack LIKE '%sleep%' AND stack LIKE '%blocker%'
+        FROM warnings WHERE kind = 'slow_step'")" 1
+done
+
 # ---- debug mode, no trace: stderr names the problem --------------------------
 
 # debug NAME PROGRAM ARGS: run PROGRAM with CO_DEBUG=1 outside coscope.

@@ -377,6 +377,41 @@ static void tasks_table(sqlite3 *db, const char *title, const char *order_col, i
     if (!shown) heading("%s: none", title);
 }
 
+/* Under each contended resource, the acquire sites where most of its
+ * waiting happened (contention_sites; traces made before it had none). */
+static void sites_section(sqlite3 *db, int top)
+{
+    if (scalar(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'contention_sites'", 0) == 0) return;
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "SELECT c.resource, COALESCE(r.name, '#' || c.resource), l.file || ':' || l.line, l.func, c.acquisitions,"
+             " c.contended, c.wait_total_ns, c.wait_p99_ns, c.wait_max_ns FROM contention_sites c"
+             " JOIN (SELECT resource, wait_total_ns t FROM lock_contention WHERE contended > 0"
+             "       ORDER BY wait_total_ns DESC LIMIT %d) k ON k.resource = c.resource"
+             " LEFT JOIN resources r ON r.id = c.resource LEFT JOIN locations l ON l.id = c.loc"
+             " WHERE c.contended > 0 ORDER BY k.t DESC, c.resource, c.wait_total_ns DESC", top);
+    sqlite3_stmt *st = query(db, sql);
+    if (!st) return;
+    int64_t cur = 0;
+    int n = 0, shown = 0;
+    while (next(db, st)) {
+        int64_t res = sqlite3_column_int64(st, 0);
+        if (!shown++) heading("where the waiting happens (worst acquire sites of each contended resource)");
+        if (res != cur) {
+            printf("  %s\n", col(st, 1));
+            cur = res;
+            n = 0;
+        }
+        if (n++ >= 3) continue;
+        char b[3][16], w[2 * WIDTH];
+        where(w, col(st, 2), col(st, 3), 40);
+        printf("    %-40s %6lld acq %6lld contd  wait %7s p99 %7s max %7s\n", w, (long long)sqlite3_column_int64(st, 4),
+               (long long)sqlite3_column_int64(st, 5), tr_fmt_dur(b[0], sqlite3_column_int64(st, 6)),
+               tr_fmt_dur(b[1], sqlite3_column_int64(st, 7)), tr_fmt_dur(b[2], sqlite3_column_int64(st, 8)));
+    }
+    sqlite3_finalize(st);
+}
+
 static void contention_section(sqlite3 *db, int top)
 {
     char sql[1024];
@@ -421,6 +456,7 @@ static void contention_section(sqlite3 *db, int top)
     printf("  %sacq: acquisitions (queue: items taken); contd: waits that suspended; wait/p50/p99/max:\n"
            "  total and distribution of those waits; holdmax: longest hold; wtrs: most waiters at once;\n"
            "  waiter/holder: task with the longest wait / hold.%s\n", C(C_DIM), C(C_OFF));
+    sites_section(db, top);
 }
 
 int cli_report(int argc, char **argv)
