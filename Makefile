@@ -20,12 +20,14 @@ UV_CFLAGS := $(shell pkg-config --cflags libuv 2>/dev/null)
 UV_LIBS   := $(shell pkg-config --libs libuv 2>/dev/null || echo -luv)
 SQLITE_LIBS := $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
 CURSES_LIBS := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw)
+# elfutils' libdw: the builder symbolizes a crash's stack (tracer/symbolize.c).
+DW_LIBS   := $(shell pkg-config --libs libdw 2>/dev/null || echo -ldw -lelf)
 
 # Frame pointers are not optional: co_dump and the watchdog walk them.
 CO_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -fno-omit-frame-pointer \
              -fPIC -pthread $(UV_CFLAGS) $(SANITIZE)
 LDFLAGS   += $(SANITIZE)
-LIBS      := $(UV_LIBS) $(SQLITE_LIBS) -pthread
+LIBS      := $(UV_LIBS) $(SQLITE_LIBS) $(DW_LIBS) -pthread
 
 RUNTIME_C := $(wildcard runtime/*.c)
 # The recorder is part of the library (co_trace_start records in-process);
@@ -106,8 +108,8 @@ PC_FIELDS = 'Name: coscope' 'Description: coroutine runtime for C on libuv, with
 $(BUILD)/coscope.pc: Makefile
 	@mkdir -p $(BUILD)
 	@printf '%s\n' 'includedir=$(CURDIR)/runtime' 'libdir=$(abspath $(BUILD))' '' $(PC_FIELDS) \
-	  'Requires.private: libuv sqlite3' 'Cflags: -I$${includedir} -pthread -fno-omit-frame-pointer' \
-	  'Libs: $${libdir}/libcoscope.a -luv -lsqlite3 -pthread' > $@
+	  'Requires.private: libuv sqlite3 libdw' 'Cflags: -I$${includedir} -pthread -fno-omit-frame-pointer' \
+	  'Libs: $${libdir}/libcoscope.a -luv -lsqlite3 -ldw -lelf -pthread' > $@
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libcoscope.a $(wildcard tests/runtime/*.h)
 	@mkdir -p $(dir $@)
@@ -209,8 +211,8 @@ install: lib $(BUILD)/coscope
 	install -m 644 docs/coscope.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 docs/schema.md $(DESTDIR)$(PREFIX)/share/doc/coscope/
 	printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' 'libdir=$${prefix}/lib' '' $(PC_FIELDS) \
-	  'Requires.private: libuv sqlite3' 'Cflags: -I$${includedir} -pthread -fno-omit-frame-pointer' \
-	  'Libs: -L$${libdir} -lcoscope' 'Libs.private: -luv -lsqlite3 -pthread' \
+	  'Requires.private: libuv sqlite3 libdw' 'Cflags: -I$${includedir} -pthread -fno-omit-frame-pointer' \
+	  'Libs: -L$${libdir} -lcoscope' 'Libs.private: -luv -lsqlite3 -ldw -lelf -pthread' \
 	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/coscope.pc
 	@# The loader's cache, so programs find libcoscope.so.0 in a system directory.
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig; fi

@@ -9,6 +9,7 @@
 
 #include "coscope.h"
 #include <uv.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,8 @@ void co__stackpool_trim(co__stackpool *p);
 /* Install the SIGSEGV handler that reports stack overflows (once per process)
  * and an alternate signal stack for the calling thread. */
 void co__overflow_handler_install(void);
+/* crash.c: a fatal signal in the trace, from the handler (async-signal-safe) */
+void co__crash_record(int sig, siginfo_t *si, void *uctx, co__task *t, int overflow);
 
 /* ------------------------------------------------------------------------ */
 /* Tasks                                                                     */

@@ -277,7 +277,7 @@ void co__stackpool_destroy(co__stackpool *p)
 /* ------------------------------------------------------------------------ */
 /* Overflow reports.  Only async-signal-safe calls below. */
 
-static struct sigaction prev_segv, prev_bus;
+static struct sigaction prev_segv, prev_bus, prev_fpe, prev_ill;
 
 static void put_str(char *buf, size_t *n, size_t cap, const char *s)
 {
@@ -317,13 +317,16 @@ static void on_fault(int sig, siginfo_t *si, void *uctx)
             put_str(buf, &n, sizeof buf, " KiB stack is exhausted; raise co_loop_opts.stack_size or CO_STACK_SIZE\n");
             ssize_t w = write(2, buf, n);
             (void)w;
+            co__crash_record(sig, si, uctx, t, 1);
             /* Fall through to the default action so the process dies with
              * SIGSEGV and a core, as any overflow would. */
             signal(sig, SIG_DFL);
             return;
         }
     }
-    struct sigaction *prev = sig == SIGBUS ? &prev_bus : &prev_segv;
+    /* Any other crash: into the trace too, then as it would have gone. */
+    co__crash_record(sig, si, uctx, t, 0);
+    struct sigaction *prev = sig == SIGBUS ? &prev_bus : sig == SIGFPE ? &prev_fpe : sig == SIGILL ? &prev_ill : &prev_segv;
     if (prev->sa_flags & SA_SIGINFO) {
         if (prev->sa_sigaction) {
             prev->sa_sigaction(sig, si, uctx);
@@ -347,6 +350,8 @@ static void install_once(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGSEGV, &sa, &prev_segv);
     sigaction(SIGBUS, &sa, &prev_bus);
+    sigaction(SIGFPE, &sa, &prev_fpe);
+    sigaction(SIGILL, &sa, &prev_ill);
 }
 
 void co__overflow_handler_install(void)

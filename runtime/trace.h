@@ -280,5 +280,6 @@ static inline void co__tr_emit(unsigned kind, co_loc *loc, uint64_t task, uint64
 int co__tr_attach(tr_shm *shm);             /* start producing into shm */
 void co__tr_detach(void);
 tr_shm *co__tr_create_shm(int *fd_out);     /* a fresh region (memfd), initialised */
+void co__tr_modules(void);                  /* crash.c: TR_MODULE for the program and each library */
 
 #endif /* CO_TRACE_H */

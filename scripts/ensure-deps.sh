@@ -5,7 +5,8 @@
 # (make bench: python3-uvloop, for the uvloop baseline).
 # python3: the reference side of tests/asyncio/run.sh (asyncio itself).
 # zlib1g-dev: sqlite3.pc names -lz among its private libs (pkg-config --static).
-PKGS="zlib1g-dev libuv1-dev libsqlite3-dev libncurses-dev libcmocka-dev pkg-config tmux sqlite3 python3 $*"
+# libdw-dev: the builder symbolizes a crash's stack (tracer/symbolize.c).
+PKGS="zlib1g-dev libuv1-dev libsqlite3-dev libncurses-dev libcmocka-dev libdw-dev pkg-config tmux sqlite3 python3 $*"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -121,6 +121,12 @@ struct tr_builder {
     struct tr_dg_work { int64_t start, end; uint32_t loc; uint64_t task; } workdone[TR_DG_RECENT];
     size_t nworkdone;         /* work ended so far; the last TR_DG_RECENT are in workdone */
     sqlite3_stmt *sel_loc, *upd_stack;
+    struct { uint64_t path, bias; } mods[256]; /* symbolize.c: TR_MODULE, where each object was loaded */
+    size_t nmods;
+#define TR_DG_FRAMES 48
+    uint64_t (*stk)[TR_DG_FRAMES]; /* per ring: the last TR_STACK frames (a crash's come just before its warning); */
+                              /* bit 63: a guess (a word found on the stack), not from the frame chain */
+    uint8_t *nstk;
     int err;
 };
 
@@ -163,6 +169,12 @@ void tr_dg_close(tr_builder *b, uint64_t task, tstate *t, int64_t end);
 int tr_dg_abandoned_known(tr_builder *b, uint64_t task);
 void tr_dg_stack_text(tr_builder *b, uint64_t task, tstate *t, int64_t ts, uint64_t text);
 const char *tr_dg_step_stack(tr_builder *b, tstate *t, int64_t start, int64_t end);
+void tr_dg_frame(tr_builder *b, uint32_t ring, const tr_rec *e);
+void tr_dg_crash(tr_builder *b, uint32_t ring, const tr_rec *e, int64_t ts, uint32_t loc);
+
+/* symbolize.c: a crash's program counters to function (file:line), with libdw */
+void tr_sym_module(tr_builder *b, uint64_t path_id, uint64_t bias);
+char *tr_sym_stack(tr_builder *b, const uint64_t *pcs, size_t n, char *top, size_t topcap); /* pcs: bit 63 = guess */
 
 /* spanrows.c: spans wait in memory and go in sorted by (task, start) */
 tr_span_row *tr_span_add(tr_builder *b);                   /* zeroed, with its id; NULL on error (b->err) */

@@ -8,6 +8,7 @@
 #include "builder.h"
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct queued {
@@ -29,6 +30,8 @@ int tr_dg_init(tr_builder *b)
 
 void tr_dg_free(tr_builder *b)
 {
+    free(b->stk);
+    free(b->nstk);
     sqlite3_finalize(b->sel_loc);
     sqlite3_finalize(b->upd_stack);
     tr_map_free(&b->queued);
@@ -243,4 +246,69 @@ const char *tr_dg_step_stack(tr_builder *b, tstate *t, int64_t start, int64_t en
     uint64_t text = t->wd_stack;
     t->wd_stack = 0;
     return t->wd_ts >= start ? tr_string_of(b, text) : NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Crashes                                                                   */
+
+/* TR_STACK: frame depth (low 16 bits of arg) of a stack being recorded on
+ * this ring. */
+void tr_dg_frame(tr_builder *b, uint32_t ring, const tr_rec *e)
+{
+    if (ring >= TR_NRINGS) return;
+    if (!b->stk) {
+        b->stk = calloc(TR_NRINGS, sizeof *b->stk);
+        b->nstk = calloc(TR_NRINGS, 1);
+        if (!b->stk || !b->nstk) {
+            free(b->stk);
+            free(b->nstk);
+            b->stk = NULL;
+            b->nstk = NULL;
+            return;
+        }
+    }
+    unsigned depth = (unsigned)(e->arg & 0xffff);
+    if (depth == 0) b->nstk[ring] = 0;
+    if (depth != b->nstk[ring] || depth >= TR_DG_FRAMES) return; /* not in sequence: drop */
+    b->stk[ring][b->nstk[ring]++] = (e->res & ~(1ull << 63)) | ((e->arg >> 32) & 1) << 63;
+}
+
+static const char *signame(int sig)
+{
+    switch (sig) {
+    case 4: return "SIGILL";
+    case 7: return "SIGBUS";
+    case 8: return "SIGFPE";
+    case 11: return "SIGSEGV";
+    default: return "?";
+    }
+}
+
+/* The signal handler's TR_WARN_CRASH: its frames are this ring's last. */
+void tr_dg_crash(tr_builder *b, uint32_t ring, const tr_rec *e, int64_t ts, uint32_t loc)
+{
+    int sig = (int)((e->arg >> 8) & 0xff), overflow = (int)((e->arg >> 16) & 1);
+    size_t n = b->stk && ring < TR_NRINGS ? b->nstk[ring] : 0;
+    char top[240] = "", who[160], at[160], msg[1200];
+    char *text = n ? tr_sym_stack(b, b->stk[ring], n, top, sizeof top) : NULL;
+    if (e->task) tr_task_label(b, e->task, who, sizeof who);
+    size_t k;
+    if (overflow)
+        k = (size_t)snprintf(msg, sizeof msg, "stack overflow in task %s: it ran past the guard page of its stack "
+                             "(%s, address 0x%llx)", who, signame(sig), (unsigned long long)e->res);
+    else if (e->task)
+        k = (size_t)snprintf(msg, sizeof msg, "task %s crashed: signal %d (%s) at address 0x%llx", who, sig,
+                             signame(sig), (unsigned long long)e->res);
+    else
+        k = (size_t)snprintf(msg, sizeof msg, "the program crashed outside any task: signal %d (%s) at address 0x%llx",
+                             sig, signame(sig), (unsigned long long)e->res);
+    if (top[0] && k < sizeof msg) k += (size_t)snprintf(msg + k, sizeof msg - k, ", in %s", top);
+    if (e->task && loc && k < sizeof msg) {
+        tr_loc_label(b, loc, at, sizeof at);
+        snprintf(msg + k, sizeof msg - k, "; its last await was at %s", at);
+    }
+    b->warn_stack = text;
+    tr_warning(b, tr_warning_name(TR_WARN_CRASH), e->task, 0, 0, ts, 0, loc, 0, msg);
+    free(text);
+    if (b->nstk && ring < TR_NRINGS) b->nstk[ring] = 0;
 }

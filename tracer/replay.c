@@ -451,8 +451,15 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
     case TR_LOOP_BUSY:
         close_hold(b, 'i', TR_SPAN_IDLE, ring + 1, 0, ts, 0, ring);
         break;
+    case TR_MODULE:
+        tr_sym_module(b, e->res, e->arg);
+        break;
+    case TR_STACK:
+        tr_dg_frame(b, ring, e);
+        break;
     case TR_WARN:
-        tr_on_warn(b, e, ts, loc);
+        if ((e->arg & 0xff) == TR_WARN_CRASH) tr_dg_crash(b, ring, e, ts, loc);
+        else tr_on_warn(b, e, ts, loc);
         if (t) tr_lod_flag(b, task, &t->lod, ts, TR_LOD_F_WARN);
         break;
     case TR_WAITS_FOR:

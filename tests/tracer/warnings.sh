@@ -406,6 +406,30 @@ for i in 1 2 3; do
         FROM warnings WHERE kind = 'slow_step'")" 1
 done
 
+# A crash inside a task: the signal handler writes a `crash` warning into
+# the ring (task, last await line), its stack symbolized by the builder with
+# libdw (the fault's line first); `report` shows it first.
+run dg_crash -- warn_diag crash
+check "dg_crash: killed by SIGSEGV" "$rc" 139
+check "dg_crash: the run ended by signal 11" "$(q "SELECT group_concat(value, ' ') FROM meta WHERE key IN ('ended', 'signal')")" "signal 11"
+check "dg_crash: warning kinds" "$(kinds)" "crash=1"
+check "dg_crash: row (task, last await)" "$(rows crash)" "crasher|-|-|$f:$(line_of DG_CRASH_AWAIT $f)|-"
+check "dg_crash: stack frame #0 is the faulting line" "$(wcol crash crasher stack | head -n 1)" \
+      "#0 poke (tests/tracer/progs/$f:$(line_of DG_FAULT $f))"
+check "dg_crash: the caller's line is on the stack" "$(wcol crash crasher stack | grep -c "crasher (tests/tracer/progs/$f:$(line_of DG_CRASH_CALL $f))")" 1
+check "dg_crash: message" "$(wcol crash crasher message)" \
+      "task 'crasher' (#$(tid crasher)) crashed: signal 11 (SIGSEGV) at address 0x0, in poke (tests/tracer/progs/$f:$(line_of DG_FAULT $f)); its last await was at $f:$(line_of DG_CRASH_AWAIT $f)"
+check "dg_crash: the program's objects were recorded" "$(q "SELECT COUNT(*) >= 2 FROM events WHERE kind = 'module'")" 1
+"$coscope" report "$db" > "$tmp/dg_crash.report" 2>&1
+check "dg_crash: report shows the crash first" "$(grep -m1 -E '^  [a-z_]+ \([0-9]+\)$' "$tmp/dg_crash.report")" "  crash (1)"
+has "dg_crash: report names the faulting line" "$tmp/dg_crash.report" "#0 poke (tests/tracer/progs/$f:$(line_of DG_FAULT $f))"
+# A stack overflow: the same, saying so, with the recursion on the stack.
+run dg_overflow -- warn_diag overflow
+check "dg_overflow: killed by SIGSEGV" "$rc" 139
+check "dg_overflow: row" "$(rows crash)" "overflower|-|-|$f:$(line_of DG_OVERFLOW_AWAIT $f)|-"
+check "dg_overflow: message says overflow" "$(wcol crash overflower message | grep -c "^stack overflow in task 'overflower'")" 1
+check "dg_overflow: stack is the recursion" "$(wcol crash overflower stack | grep -c "deep (tests/tracer/progs/$f:$(line_of DG_RECURSE $f))")" 47
+
 # ---- debug mode, no trace: stderr names the problem --------------------------
 
 # debug NAME PROGRAM ARGS: run PROGRAM with CO_DEBUG=1 outside coscope.

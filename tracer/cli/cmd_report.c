@@ -278,7 +278,9 @@ static int64_t warnings_section(sqlite3 *db, int top)
         return 0;
     }
     heading("warnings: %lld", (long long)total);
-    sqlite3_stmt *kinds = query(db, "SELECT kind, COUNT(*) FROM warnings GROUP BY kind ORDER BY COUNT(*) DESC, kind");
+    /* A crash first: it is how the run ended. */
+    sqlite3_stmt *kinds = query(db, "SELECT kind, COUNT(*) FROM warnings GROUP BY kind"
+                                    " ORDER BY kind = 'crash' DESC, COUNT(*) DESC, kind");
     sqlite3_stmt *rows = query(db,
         "SELECT w.task, t.name, w.ts, w.dur, w.message, l.file || ':' || l.line, l.func,"
         "  l2.file || ':' || l2.line, l2.func, w.resource, r.name, w.stack"
@@ -321,9 +323,11 @@ static int64_t warnings_section(sqlite3 *db, int top)
                     printf("      %sat %s%s\n", C(C_DIM), a, C(C_OFF));
                 }
             }
-            /* Slow steps: where the watchdog caught the loop thread. */
+            /* Slow steps: where the watchdog caught the loop thread; a
+             * crash: the stack at the fault. */
             if (sqlite3_column_type(rows, 11) != SQLITE_NULL) {
-                printf("      %sthe loop thread was in:%s\n", C(C_DIM), C(C_OFF));
+                printf("      %s%s:%s\n", C(C_DIM), strcmp(kind, "crash") ? "the loop thread was in" : "the stack at the fault",
+                       C(C_OFF));
                 /* Line by line, each made safe (sanitizing the whole
                  * would join the lines). */
                 const char *p = col_raw(rows, 11);
@@ -404,8 +408,8 @@ static void sites_section(sqlite3 *db, int top)
         }
         if (n++ >= 3) continue;
         char b[3][16], w[2 * WIDTH];
-        where(w, col(st, 2), col(st, 3), 40);
-        printf("    %-40s %6lld acq %6lld contd  wait %7s p99 %7s max %7s\n", w, (long long)sqlite3_column_int64(st, 4),
+        where(w, col(st, 2), col(st, 3), 38);
+        printf("    %-38s %5lld acq %5lld contd wait %6s p99 %6s max %6s\n", w, (long long)sqlite3_column_int64(st, 4),
                (long long)sqlite3_column_int64(st, 5), tr_fmt_dur(b[0], sqlite3_column_int64(st, 6)),
                tr_fmt_dur(b[1], sqlite3_column_int64(st, 7)), tr_fmt_dur(b[2], sqlite3_column_int64(st, 8)));
     }

@@ -186,7 +186,8 @@ __attribute__((noinline)) static int poke(void)
 static int crasher(void *arg)
 {
     co_sleep(5); /* DG_CRASH_AWAIT */
-    return poke();
+    volatile int r = poke(); /* DG_CRASH_CALL (not a tail call: crasher stays on the stack) */
+    return r;
 }
 
 __attribute__((noinline)) static unsigned deep(unsigned n)
@@ -194,7 +195,7 @@ __attribute__((noinline)) static unsigned deep(unsigned n)
     volatile char frame[512];
     frame[0] = (char)n;
     if (n > 100000000u) return 0;
-    return deep(n + 1) + frame[0];
+    return deep(n + 1) + frame[0]; /* DG_RECURSE */
 }
 
 static int overflower(void *arg)

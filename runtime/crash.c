@@ -1,0 +1,92 @@
+/* crash.c -- a crash (SIGSEGV, SIGBUS, SIGFPE, SIGILL) written into the
+ * trace by the signal handler, before the process dies: the signal, the
+ * faulting address, the running task and its last await, and the stack at
+ * the fault as raw program counters (TR_STACK, then a TR_WARN with code
+ * TR_WARN_CRASH).  The ring is lock-free and in shared memory, so under
+ * `coscope run` the record survives exactly as the events before it do.
+ *
+ * Nothing here symbolizes: the handler may only do async-signal-safe work,
+ * and the process is gone by the time anyone reads the trace.  Instead the
+ * load address of the program and of every library is recorded when a
+ * session starts (TR_MODULE), and the reader maps the counters to
+ * file:line with elfutils' libdw (tracer/symbolize.c).
+ */
+#define _GNU_SOURCE
+#include "internal.h"
+#include <link.h>
+#include <signal.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#define CRASH_FRAMES 48
+#define CRASH_GUESSES 8
+
+static int module_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    int *first = arg;
+    const char *name = info->dlpi_name;
+    char exe[4096];
+    if (*first) { /* the program itself comes first, without a name */
+        *first = 0;
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        if (n <= 0) return 0;
+        exe[n] = 0;
+        name = exe;
+    }
+    if (!name || name[0] != '/') return 0; /* the vDSO: no file to read */
+    co__tr_emit(TR_MODULE, NULL, 0, co__tr_intern(name, strlen(name)), (uint64_t)info->dlpi_addr);
+    return 0;
+}
+
+/* At the start of a session, on a normal thread context. */
+void co__tr_modules(void)
+{
+    int first = 1;
+    dl_iterate_phdr(module_cb, &first);
+}
+
+/* From the fault handler (stack.c), on the faulting thread.  overflow: the
+ * fault hit the guard page (or the canary) of t's stack. */
+void co__crash_record(int sig, siginfo_t *si, void *uctx, co__task *t, int overflow)
+{
+    if (!co__tracing) return;
+    uintptr_t pcs[CRASH_FRAMES];
+    size_t n = 0;
+    uintptr_t pc = 0, fp = 0, sp = 0;
+#if defined(__x86_64__)
+    ucontext_t *uc = uctx;
+    pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+    fp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
+#elif defined(__aarch64__)
+    ucontext_t *uc = uctx;
+    pc = (uintptr_t)uc->uc_mcontext.pc;
+    sp = (uintptr_t)uc->uc_mcontext.sp;
+    fp = (uintptr_t)uc->uc_mcontext.regs[29];
+#else
+    (void)uctx;
+#endif
+    if (pc) pcs[n++] = pc;
+    /* Only a task's stack has known bounds: reads stay inside them (a
+     * fault in the handler would kill the process before the record).  A
+     * leaf function keeps no frame pointer (GCC's default on x86-64 even
+     * with -fno-omit-frame-pointer), so the chain from fp starts at its
+     * caller's caller: the words just above sp are recorded too, marked
+     * as guesses (bit 32), for the reader to keep those that are code. */
+    size_t guesses = 0;
+    if (t && t->stack && sp >= (uintptr_t)t->stack->lo && sp < (uintptr_t)t->stack->hi) {
+        uintptr_t hi = (uintptr_t)t->stack->hi, a = sp & ~(uintptr_t)7;
+        for (; guesses < CRASH_GUESSES && a + 8 <= hi && (fp < sp || a < fp); a += 8)
+            pcs[n + guesses++] = *(volatile uintptr_t *)a;
+        n += guesses;
+        n += co__walk_fp(fp, sp, hi, pcs + n, CRASH_FRAMES - n);
+    } else if (t && t->stack) { /* an overflow: sp is in the guard page, the frames above it are not */
+        n += co__walk_fp(fp, (uintptr_t)t->stack->lo, (uintptr_t)t->stack->hi, pcs + n, CRASH_FRAMES - n);
+    }
+    uint64_t id = t ? t->id : 0;
+    for (size_t i = 0; i < n; i++)
+        co__tr_emit(TR_STACK, NULL, id, pcs[i], (uint64_t)i | (uint64_t)n << 16 | (uint64_t)(i >= 1 && i <= guesses) << 32);
+    co__tr_emit(TR_WARN, t ? t->wait_loc : NULL, id, (uint64_t)(uintptr_t)si->si_addr,
+                (uint64_t)TR_WARN_CRASH | (uint64_t)(sig & 0xff) << 8 | (uint64_t)(overflow ? 1 : 0) << 16);
+}
