@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #include "internal.h"
 #include <link.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -39,9 +40,14 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *arg)
     return 0;
 }
 
-/* At the start of a session, on a normal thread context. */
+/* Once per session, from a normal context: when a loop first needs its
+ * debug state while a trace records (debug.c), i.e. before its first task
+ * runs.  (Not at attach: the ring tests see the rings exactly as the
+ * program filled them.) */
 void co__tr_modules(void)
 {
+    static _Atomic uint32_t done_epoch;
+    if (!co__tracing || atomic_exchange(&done_epoch, co__tr_epoch) == co__tr_epoch) return;
     int first = 1;
     dl_iterate_phdr(module_cb, &first);
 }

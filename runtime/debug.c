@@ -89,6 +89,7 @@ static co__dbg *dbg_attach(co__loop *l)
     d->loop = l;
     d->slow_ns = (uint64_t)l->slow_ms * 1000000u;
     l->dbg = d;
+    co__tr_modules(); /* a trace records: where the code is, for a crash's stack (crash.c) */
     if (d->slow_ns) d->wd = co__watchdog_start(d);
     return d;
 }
@@ -222,6 +223,7 @@ void co__debug_quiet(co__loop *l, int on)
 void co__debug_iter_begin(co__loop *l)
 {
     co__dbg *d = l->dbg;
+    if (d) atomic_store_explicit(&d->polls, d->polls + 1, memory_order_release); /* left poll */
     /* Debug mode only: it needs every step timed (see co__step_begin). */
     if (!d || !d->slow_ns || !l->debug) return;
     d->iter_t0 = co__mono_ns();
@@ -234,6 +236,7 @@ void co__debug_iter_begin(co__loop *l)
 void co__debug_iter_end(co__loop *l)
 {
     co__dbg *d = l->dbg;
+    if (d) atomic_store_explicit(&d->polls, d->polls + 1, memory_order_release); /* enters poll */
     if (!d || !d->slow_ns || !d->iter_t0 || !l->debug) return;
     uint64_t busy = co__mono_ns() - d->iter_t0;
     uint64_t other = busy > d->iter_steps ? busy - d->iter_steps : 0;

@@ -532,6 +532,8 @@ typedef struct co__dbg {
     struct co__watchdog *wd;     /* watchdog.c; NULL if not started */
     uint64_t iter_t0;            /* loop thread only: when this iteration's callbacks began, 0 = unknown */
     uint64_t iter_steps;         /* loop thread only: ns of task steps in this iteration */
+    _Atomic uint64_t polls;      /* +1 as the loop enters poll and as it leaves: odd while it polls, even
+                                  * while it runs callbacks (the watchdog's view of a callback that blocks) */
 } co__dbg;
 /* Around libuv's poll (loop.c's check/prepare callbacks): time spent in
  * callbacks that is not task steps is a slow libuv callback when long. */

@@ -74,7 +74,11 @@ static void on_prepare(uv_prepare_t *h)
     /* About to block in poll: a good moment to give back idle stack pages. */
     if (!l->ready_head) co__stackpool_trim(&l->pool);
     if (CO__STEP_HOOKS(l)) co__debug_iter_end(l);
-    if (CO_UNLIKELY(co__tracing) && uv_backend_timeout(l->uv) != 0) {
+    /* Nothing ready: the loop may block in poll.  (Not uv_backend_timeout:
+     * it answers 0 whenever libuv has fd changes to hand to epoll, as at
+     * the first poll after a handle starts, though that poll blocks too; an
+     * idle period missing there made the time look like a slow callback.) */
+    if (CO_UNLIKELY(co__tracing) && !l->ready_head && (l->idle_on == 0 || uv_backend_timeout(l->uv) != 0)) {
         CO_TRACE(TR_LOOP_IDLE, NULL, 0, 0, 0);
         l->idle_traced = 1;
     }

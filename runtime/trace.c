@@ -249,7 +249,6 @@ int co__tr_attach(tr_shm *shm)
     co__tr_ring = NULL;
     atomic_thread_fence(memory_order_seq_cst);
     co__tracing = 1;
-    co__tr_modules(); /* where the code is: a crash's stack is read with them */
     return 0;
 }
 

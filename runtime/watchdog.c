@@ -58,6 +58,12 @@ struct co__watchdog {
     uint64_t reported;         /* seq of the last step reported: one report per stall */
     uint64_t seen_seq;         /* the step first seen at seen_at (for steps without t0) */
     uint64_t seen_at;
+    /* Callbacks outside tasks: the loop thread's own stack, and the
+     * (step seq, polls) pair first seen at cb_at with no step running and
+     * the loop out of poll; cb_reported: the pair last reported. */
+    uintptr_t loop_lo, loop_hi;
+    uint64_t cb_seq, cb_polls, cb_at, cb_reported;
+    int cap_cb;                /* the capture asked is of callbacks (no task) */
     /* Capture.  The watchdog sets cap_seq then cap_state = CAP_ASKED
      * (release) and signals; the handler fills what follows and sets
      * CAP_DONE (release), or CAP_STALE if the step has ended meanwhile. */
@@ -100,7 +106,8 @@ static void on_capture(int sig, siginfo_t *si, void *ucv)
     ucontext_t *uc = ucv;
     co__task *t = l->current;
     int state = CAP_STALE;
-    if (atomic_load_explicit(&d->seq, memory_order_relaxed) == w->cap_seq && t && t->stack) {
+    int cb = w->cap_cb && !t && w->loop_hi;
+    if (atomic_load_explicit(&d->seq, memory_order_relaxed) == w->cap_seq && ((t && t->stack) || cb)) {
 #if defined(__x86_64__)
         w->pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
         w->sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
@@ -115,7 +122,7 @@ static void on_capture(int sig, siginfo_t *si, void *ucv)
         (void)uc;
         w->pc = w->sp = w->fp = w->lr = 0;
 #endif
-        uintptr_t lo = (uintptr_t)t->stack->lo, hi = (uintptr_t)t->stack->hi;
+        uintptr_t lo = cb ? w->loop_lo : (uintptr_t)t->stack->lo, hi = cb ? w->loop_hi : (uintptr_t)t->stack->hi;
         w->hi = hi;
         w->nchain = w->nwin = 0;
         if (w->sp >= lo && w->sp < hi) {
@@ -333,7 +340,7 @@ static void report(struct co__watchdog *w, co__loop *l, uint64_t task_id, const 
         for (size_t i = 0; i < n; i++) co__syms_add(s, pcs[i], flags[i]);
         co__syms_resolve(s);
         /* The task's own frames end at co__task_main. */
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < n && task_id; i++) {
             const char *f = co__syms_func(s, pcs[i], flags[i]);
             if (f && strcmp(f, "co__task_main") == 0) {
                 n = i;
@@ -365,14 +372,20 @@ static void report(struct co__watchdog *w, co__loop *l, uint64_t task_id, const 
         size_t len = 0;
         FILE *out = open_memstream(&text, &len);
         if (out) {
-            fprintf(out, "coscope: loop blocked: task '%s' (#%llu, spawned at %s:%d) has run for %.1f ms since ",
-                    name, (unsigned long long)task_id, spawn && spawn->file ? spawn->file : "?",
-                    spawn ? spawn->line : 0, (double)ran_ns / 1e6);
-            if (from)
+            if (!task_id)
+                fprintf(out, "coscope: loop blocked: libuv callbacks outside any task (a timer's, an I/O "
+                             "callback of the program's own) have run for %.1f ms", (double)ran_ns / 1e6);
+            else
+                fprintf(out, "coscope: loop blocked: task '%s' (#%llu, spawned at %s:%d) has run for %.1f ms since ",
+                        name, (unsigned long long)task_id, spawn && spawn->file ? spawn->file : "?",
+                        spawn ? spawn->line : 0, (double)ran_ns / 1e6);
+            if (!task_id)
+                ;
+            else if (from)
                 fprintf(out, "await at %s:%d", from->file ? from->file : "?", from->line);
             else
                 fprintf(out, "its start");
-            fprintf(out, " without awaiting");
+            if (task_id) fprintf(out, " without awaiting");
             if (why) {
                 fprintf(out, "; no stack: %s\n", why);
             } else {
@@ -395,13 +408,43 @@ static void report(struct co__watchdog *w, co__loop *l, uint64_t task_id, const 
     co__syms_free(s);
 }
 
+/* No step is running: if the loop is not in poll either and nothing has
+ * moved for slow_ms, a callback outside tasks (a timer's, the program's
+ * own) is blocking it. */
+static void check_callbacks(struct co__watchdog *w, uint64_t seq)
+{
+    co__dbg *d = w->d;
+    co__loop *l = d->loop;
+    uint64_t polls = atomic_load_explicit(&d->polls, memory_order_acquire);
+    if ((polls & 1) || !w->loop_hi || !l->running || atomic_load(&d->quiet)) return;
+    uint64_t now = co__mono_ns();
+    if (w->cb_seq != seq || w->cb_polls != polls) {
+        w->cb_seq = seq;
+        w->cb_polls = polls;
+        w->cb_at = now;
+        return;
+    }
+    uint64_t key = seq ^ (polls << 32);
+    if (now - w->cb_at < d->slow_ns || w->cb_reported == key) return;
+    w->cb_reported = key;
+    w->cap_cb = 1;
+    const char *why = capture(w, seq, w->loop_lo, w->loop_hi);
+    w->cap_cb = 0;
+    if (seq_now(d) != seq || atomic_load(&d->polls) != polls) return; /* it moved on meanwhile */
+    report(w, l, 0, "", NULL, NULL, co__mono_ns() - w->cb_at, why);
+}
+
 static void check(struct co__watchdog *w)
 {
     co__dbg *d = w->d;
     co__loop *l = d->loop;
     if (!l->debug && !co__tracing) return; /* the trace stopped: the step hooks no longer run */
     uint64_t seq = seq_now(d);
-    if (!(seq & 1) || seq == w->reported || atomic_load(&d->quiet)) return;
+    if (!(seq & 1)) {
+        check_callbacks(w, seq);
+        return;
+    }
+    if (seq == w->reported || atomic_load(&d->quiet)) return;
     uint64_t t0 = atomic_load_explicit(&d->t0, memory_order_relaxed);
     co__task *t = atomic_load_explicit(&d->task, memory_order_relaxed);
     co_loc *from = atomic_load_explicit(&d->from, memory_order_relaxed);
@@ -468,6 +511,16 @@ struct co__watchdog *co__watchdog_start(co__dbg *d)
     w->d = d;
     w->loop_thread = pthread_self();
     w->loop_tid = (pid_t)syscall(SYS_gettid);
+    pthread_attr_t at;
+    if (pthread_getattr_np(w->loop_thread, &at) == 0) {
+        void *addr;
+        size_t size;
+        if (pthread_attr_getstack(&at, &addr, &size) == 0) {
+            w->loop_lo = (uintptr_t)addr;
+            w->loop_hi = (uintptr_t)addr + size;
+        }
+        pthread_attr_destroy(&at);
+    }
     pthread_mutex_init(&w->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);

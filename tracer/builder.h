@@ -127,6 +127,9 @@ struct tr_builder {
     uint64_t (*stk)[TR_DG_FRAMES]; /* per ring: the last TR_STACK frames (a crash's come just before its warning); */
                               /* bit 63: a guess (a word found on the stack), not from the frame chain */
     uint8_t *nstk;
+    struct tr_dg_loopring { int64_t free_since; uint8_t open, tainted; } *lr; /* per ring: callbacks outside tasks */
+    uint64_t cb_stack;        /* a watchdog's stack of callbacks outside tasks, not yet matched; at cb_stack_ts */
+    int64_t cb_stack_ts;
     int err;
 };
 
@@ -170,6 +173,7 @@ int tr_dg_abandoned_known(tr_builder *b, uint64_t task);
 void tr_dg_stack_text(tr_builder *b, uint64_t task, tstate *t, int64_t ts, uint64_t text);
 const char *tr_dg_step_stack(tr_builder *b, tstate *t, int64_t start, int64_t end);
 void tr_dg_frame(tr_builder *b, uint32_t ring, const tr_rec *e);
+void tr_dg_loop_event(tr_builder *b, uint32_t ring, unsigned kind, int64_t ts);
 void tr_dg_crash(tr_builder *b, uint32_t ring, const tr_rec *e, int64_t ts, uint32_t loc);
 
 /* symbolize.c: a crash's program counters to function (file:line), with libdw */

@@ -32,6 +32,7 @@ void tr_dg_free(tr_builder *b)
 {
     free(b->stk);
     free(b->nstk);
+    free(b->lr);
     sqlite3_finalize(b->sel_loc);
     sqlite3_finalize(b->upd_stack);
     tr_map_free(&b->queued);
@@ -235,7 +236,55 @@ void tr_dg_stack_text(tr_builder *b, uint64_t task, tstate *t, int64_t ts, uint6
     if (t) { /* its step has not ended yet (as far as replayed): close_step takes it */
         t->wd_stack = text;
         t->wd_ts = ts;
+    } else if (!task) { /* callbacks outside tasks: tr_dg_loop_event takes it */
+        b->cb_stack = text;
+        b->cb_stack_ts = ts;
     }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Slow callbacks outside tasks                                              */
+
+/* On a loop's ring, the time between a step's end (or the loop waking from
+ * poll) and the next step's start (or the loop going back to poll) is
+ * spent in libuv callbacks that are not task steps: a timer's or an I/O
+ * callback of the program's own.  Longer than slow_ms, it blocked every
+ * task.  Gaps holding a runtime detection (TR_WARN: its stderr reports at
+ * a deadlock or the loop's close) are the runtime's own time, not a
+ * callback's. */
+void tr_dg_loop_event(tr_builder *b, uint32_t ring, unsigned kind, int64_t ts)
+{
+    if (ring >= TR_NRINGS) return;
+    if (!b->lr) {
+        b->lr = calloc(TR_NRINGS, sizeof *b->lr);
+        if (!b->lr) return;
+    }
+    struct tr_dg_loopring *r = &b->lr[ring];
+    switch (kind) {
+    case TR_AWAIT:
+    case TR_END:
+    case TR_LOOP_BUSY:
+        r->free_since = ts;
+        r->open = 1;
+        r->tainted = 0;
+        return;
+    case TR_WARN:
+        r->tainted = 1;
+        return;
+    default: /* TR_START, TR_RESUME, TR_LOOP_IDLE */
+        break;
+    }
+    int64_t gap = ts - r->free_since;
+    if (r->open && !r->tainted && b->slow_ns > 0 && gap > b->slow_ns) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "libuv callbacks outside any task (a timer's, an I/O callback of the program's own) "
+                 "held the loop for %.1f ms (threshold %lld ms): every task waited", gap / 1e6,
+                 (long long)(b->slow_ns / 1000000));
+        if (b->cb_stack && b->cb_stack_ts >= r->free_since && b->cb_stack_ts <= ts) b->warn_stack = tr_string_of(b, b->cb_stack);
+        tr_warning(b, tr_warning_name(TR_WARN_SLOW_STEP), 0, 0, 0, r->free_since, gap, 0, 0, msg);
+    }
+    if (b->cb_stack && b->cb_stack_ts <= ts) b->cb_stack = 0;
+    r->open = 0;
 }
 
 /* The step [start, end) of t ends slow: the watchdog's stack caught in it,

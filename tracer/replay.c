@@ -258,6 +258,9 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
             task_row(b, task, t, -1, "pending", 0, 0);
         }
     }
+    if (kind == TR_START || kind == TR_RESUME || kind == TR_AWAIT || kind == TR_END || kind == TR_LOOP_IDLE ||
+        kind == TR_LOOP_BUSY || kind == TR_WARN)
+        tr_dg_loop_event(b, ring, kind, ts);
     switch (kind) {
     case TR_THREAD:
         sqlite3_bind_int64(b->ins_thread, 1, (int64_t)e->res);
@@ -470,13 +473,8 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
     case TR_STACK_TEXT:
         tr_dg_stack_text(b, task, t, ts, e->res);
         break;
-    case TR_SLOW_CB: {
-        char msg[200];
-        snprintf(msg, sizeof msg, "libuv callbacks (not task steps) ran %.1f ms in one loop iteration (threshold %lld ms)",
-                 (double)e->arg / 1e6, (long long)(b->slow_ns / 1000000));
-        tr_warning(b, tr_warning_name(TR_WARN_SLOW_STEP), 0, 0, 0, ts - (int64_t)e->arg, (int64_t)e->arg, 0, 0, msg);
+    case TR_SLOW_CB: /* debug mode's own measure: the warning comes from the loop's events (tr_dg_loop_event) */
         break;
-    }
     default:
         break;
     }

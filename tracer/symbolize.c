@@ -16,6 +16,8 @@
 
 void tr_sym_module(tr_builder *b, uint64_t path_id, uint64_t bias)
 {
+    for (size_t i = 0; i < b->nmods; i++)
+        if (b->mods[i].path == path_id && b->mods[i].bias == bias) return; /* another loop's copy */
     if (b->nmods == sizeof b->mods / sizeof b->mods[0]) return;
     b->mods[b->nmods].path = path_id;
     b->mods[b->nmods].bias = bias;

@@ -430,6 +430,19 @@ check "dg_overflow: row" "$(rows crash)" "overflower|-|-|$f:$(line_of DG_OVERFLO
 check "dg_overflow: message says overflow" "$(wcol crash overflower message | grep -c "^stack overflow in task 'overflower'")" 1
 check "dg_overflow: stack is the recursion" "$(wcol crash overflower stack | grep -c "deep (tests/tracer/progs/$f:$(line_of DG_RECURSE $f))")" 47
 
+# A libuv timer callback of the program's own blocks 300 ms, outside any
+# task: a slow_step with no task, under the tracer without debug mode, with
+# the watchdog's stack (the callback's frame and line).
+run dg_slow_cb -- warn_diag slow_cb
+check "dg_slow_cb: exit status" "$rc" 0
+check "dg_slow_cb: warning kinds" "$(kinds)" "slow_step=1"
+check "dg_slow_cb: row (no task)" "$(rows slow_step)" "-|-|-|-|-"
+check "dg_slow_cb: dur >= 300 ms" "$(q "SELECT dur >= 290000000 AND dur < 5000000000 FROM warnings")" 1
+check "dg_slow_cb: the watchdog's stack names the callback's line" \
+      "$(q "SELECT stack FROM warnings" | grep -c "on_slow_timer.*$f:$(line_of DG_SLOW_CB $f))")" 1
+"$coscope" report "$db" > "$tmp/dg_slow_cb.report" 2>&1
+has "dg_slow_cb: report names the line" "$tmp/dg_slow_cb.report" "$f:$(line_of DG_SLOW_CB $f)"
+
 # ---- debug mode, no trace: stderr names the problem --------------------------
 
 # debug NAME PROGRAM ARGS: run PROGRAM with CO_DEBUG=1 outside coscope.
