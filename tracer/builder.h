@@ -47,6 +47,8 @@ typedef struct tstate {
     uint64_t cx_by;
     uint32_t cx_loc;          /* where it received -ECANCELED */
     uint8_t cx_state;         /* diagnose.c: none, asked, received, warned */
+    uint8_t dl_pending;       /* waits in a deadlock cycle another task's -EDEADLK broke: warning dl_warning */
+    int64_t dl_warning;
     uint32_t ring;
     uint64_t held[4];
     uint64_t parent, name_id; /* from its spawn; 0 if not seen (spawned before tracing began) */
@@ -120,7 +122,8 @@ struct tr_builder {
 #define TR_DG_RECENT 64
     struct tr_dg_work { int64_t start, end; uint32_t loc; uint64_t task; } workdone[TR_DG_RECENT];
     size_t nworkdone;         /* work ended so far; the last TR_DG_RECENT are in workdone */
-    sqlite3_stmt *sel_loc, *upd_stack;
+    sqlite3_stmt *sel_loc, *upd_stack, *upd_message;
+    uint64_t dl_requester;    /* the task whose wait closed the last deadlock cycle seen (its rows come together) */
     struct { uint64_t path, bias; } mods[256]; /* symbolize.c: TR_MODULE, where each object was loaded */
     size_t nmods;
 #define TR_DG_FRAMES 48

@@ -25,6 +25,8 @@ int tr_dg_init(tr_builder *b)
                                 "UPDATE warnings SET stack = ?1 WHERE id = (SELECT id FROM warnings WHERE kind = 'slow_step'"
                                 " AND stack IS NULL AND COALESCE(task, 0) = ?2 AND ts <= ?3 AND ts + dur >= ?3 LIMIT 1)",
                                 -1, &b->upd_stack, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(b->db, "UPDATE warnings SET message = message || ?2 WHERE id = ?1", -1, &b->upd_message, NULL);
     return rc == SQLITE_OK ? 0 : tr_sqlite_err(rc);
 }
 
@@ -35,6 +37,7 @@ void tr_dg_free(tr_builder *b)
     free(b->lr);
     sqlite3_finalize(b->sel_loc);
     sqlite3_finalize(b->upd_stack);
+    sqlite3_finalize(b->upd_message);
     tr_map_free(&b->queued);
 }
 
@@ -187,6 +190,21 @@ static void cancel_warning(tr_builder *b, uint64_t task, tstate *t, int64_t now)
  * cancellation is received, and where it is found ignored. */
 void tr_dg_resume(tr_builder *b, uint64_t task, tstate *t, int64_t ts, int64_t result)
 {
+    if (t->dl_pending && t->dl_warning && b->upd_message) {
+        /* The deadlock it was part of: how its wait ended. */
+        char tail[200];
+        if (result == 0)
+            snprintf(tail, sizeof tail, "; it did: this task got %s %.1f ms later and went on",
+                     t->await_kind == CO_WAIT_LOCK ? "the lock" : "what it waited for", (ts - t->await_start) / 1e6);
+        else
+            snprintf(tail, sizeof tail, "; its wait ended with %lld (%s) %.1f ms later", (long long)result,
+                     co_strerror((int)result), (ts - t->await_start) / 1e6);
+        sqlite3_bind_int64(b->upd_message, 1, t->dl_warning);
+        sqlite3_bind_text(b->upd_message, 2, tail, -1, SQLITE_TRANSIENT);
+        tr_bstep(b, b->upd_message);
+        t->dl_pending = 0;
+        t->dl_warning = 0;
+    }
     if (t->cx_state == CX_NONE || t->cx_state == CX_WARNED) return;
     if (t->cx_state == CX_ASKED) {
         if (result != -ECANCELED) return;

@@ -102,9 +102,24 @@ void tr_on_warn(tr_builder *b, const tr_rec *e, int64_t ts, uint32_t loc)
         snprintf(by, sizeof by, " %s %s", wk == CO_WAIT_LOCK ? "held by" : "last taken by", o);
     }
     switch (code) {
-    case TR_WARN_DEADLOCK:
-        snprintf(msg, sizeof msg, "task %s waits for %s%s: a cycle, it would wait forever", who, what, by);
+    case TR_WARN_DEADLOCK: {
+        /* The task whose wait would have closed the cycle is running (its
+         * wait was refused: -EDEADLK); the others of the cycle wait. */
+        tstate *t = tr_map_find(&b->tasks, e->task);
+        if (t && !t->in_await) {
+            snprintf(msg, sizeof msg, "task %s asked for %s%s: that wait would have closed a cycle (it would have "
+                     "waited forever), so it got -EDEADLK instead", who, what, by);
+            b->dl_requester = e->task; /* the cycle's other rows follow at once (runtime/warn.c) */
+        } else {
+            char o[160] = "";
+            if (b->dl_requester) tr_task_label(b, b->dl_requester, o, sizeof o);
+            snprintf(msg, sizeof msg, "task %s waits for %s%s, in a cycle of waits: %s%s got -EDEADLK, and this wait "
+                     "ends only if it gives that up", who, what, by, b->dl_requester ? o : "the task that closed it",
+                     b->dl_requester ? " (whose wait closed the cycle)" : "");
+            if (t) t->dl_pending = 1; /* tr_dg_resume tells how it went */
+        }
         break;
+    }
     case TR_WARN_ALL_ASLEEP:
         snprintf(msg, sizeof msg, "task %s waits for %s%s, and nothing left can wake it", who, what, by);
         break;
@@ -126,5 +141,9 @@ void tr_on_warn(tr_builder *b, const tr_rec *e, int64_t ts, uint32_t loc)
         snprintf(msg, sizeof msg, "task %s: detection %d", who, code);
     }
     tr_warning(b, kind, e->task, other, code == TR_WARN_UNRETRIEVED ? 0 : e->res, ts, 0, loc, 0, msg);
+    if (code == TR_WARN_DEADLOCK) {
+        tstate *t = tr_map_find(&b->tasks, e->task);
+        if (t && t->dl_pending) t->dl_warning = sqlite3_last_insert_rowid(b->db);
+    }
 }
 

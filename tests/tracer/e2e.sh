@@ -158,9 +158,14 @@ crash() {
     check "crash $1: marker" "$(q "SELECT COUNT(*) FROM events e JOIN strings s ON s.id = e.resource
         WHERE e.kind = 'mark' AND s.text = 'marker-before-crash'")" 1
     # Nothing happened between the marker and the crash: it is the last event
-    # of its thread, so everything before it was kept.
+    # of its thread but for what the fault handler wrote (the stack at the
+    # fault and the crash warning), so everything before it was kept.
     check "crash $1: marker is the last event" "$(q "SELECT kind FROM all_events WHERE ring =
-        (SELECT ring FROM events WHERE kind = 'mark') ORDER BY ts DESC, id DESC LIMIT 1")" mark
+        (SELECT ring FROM events WHERE kind = 'mark') AND kind NOT IN ('stack', 'warning')
+        ORDER BY ts DESC, id DESC LIMIT 1")" mark
+    # A signal the handler sees (not SIGKILL, nor abort's SIGABRT) is a crash warning.
+    check "crash $1: crash warnings" "$(q "SELECT COUNT(*) FROM warnings WHERE kind = 'crash'")" \
+          "$([ "$2" = 11 ] && echo 1 || echo 0)"
     check "crash $1: every log line" "$(q "SELECT COUNT(*) FROM events WHERE kind = 'log'")" 300
     check "crash $1: workers done, main cut short" \
           "$(q "SELECT COUNT(*), SUM(state = 'done'), SUM(name = 'main' AND state <> 'done') FROM tasks")" "4|3|1"

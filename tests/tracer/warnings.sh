@@ -152,8 +152,12 @@ check "dl_lock: deadlock rows" "$(rows deadlock)" "$(sorted \
     "transfer_ba|transfer_ab|$(rid accounts_lock)|$f:$ba|-")"
 check "dl_lock: transfer_ab wants" "$(wres deadlock transfer_ab)" "lock:audit_lock"
 check "dl_lock: transfer_ba wants" "$(wres deadlock transfer_ba)" "lock:accounts_lock"
-check "dl_lock: message" "$(wcol deadlock transfer_ba message)" \
-      "task 'transfer_ba' (#$(tid transfer_ba)) waits for lock 'accounts_lock' (#$(rid accounts_lock)) held by 'transfer_ab' (#$(tid transfer_ab)): a cycle, it would wait forever"
+# The story reads true: transfer_ba's acquire was refused with -EDEADLK;
+# transfer_ab waited and got the lock once transfer_ba gave it up.
+check "dl_lock: message of the task that got -EDEADLK" "$(wcol deadlock transfer_ba message)" \
+      "task 'transfer_ba' (#$(tid transfer_ba)) asked for lock 'accounts_lock' (#$(rid accounts_lock)) held by 'transfer_ab' (#$(tid transfer_ab)): that wait would have closed a cycle (it would have waited forever), so it got -EDEADLK instead"
+check "dl_lock: message of the task that proceeded" "$(wcol deadlock transfer_ab message | sed 's/ [0-9.]* ms later/ N ms later/')" \
+      "task 'transfer_ab' (#$(tid transfer_ab)) waits for lock 'audit_lock' (#$(rid audit_lock)) held by 'transfer_ba' (#$(tid transfer_ba)), in a cycle of waits: 'transfer_ba' (#$(tid transfer_ba)) (whose wait closed the cycle) got -EDEADLK, and this wait ends only if it gives that up; it did: this task got the lock N ms later and went on"
 check "dl_lock: both tasks ended done" "$(q "SELECT group_concat(state) FROM tasks WHERE name LIKE 'transfer%'")" "done,done"
 
 # `coscope report` on it: the deadlock, both tasks, both locks, both lines.
