@@ -45,7 +45,7 @@ run() {
     w=$1 h=$2 db=$3
     shift 3
     tm kill-session -t t 2>/dev/null
-    tm new-session -d -s t -x "$w" -y "$h" \
+    tm_new -d -s t -x "$w" -y "$h" \
         "env $envs $coscope run --tui -o $db -- $spawner $*; echo \"coscope exited \$?\"; sleep 600"
 }
 q() { sqlite3 -batch -noheader "$1" "$2"; }

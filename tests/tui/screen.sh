@@ -46,3 +46,13 @@ gone() {
     return 1
 }
 keys() { tm send-keys -t t "$@"; }
+# A new session (ARGS of tmux new-session).  tmux's server has been seen to
+# die while starting on a loaded machine ("server exited unexpectedly"):
+# that is not what the suite tests, so it is tried again.
+tm_new() {
+    for try in 1 2 3; do
+        tm new-session "$@" 2>/dev/null && return 0
+        sleep 0.5
+    done
+    tm new-session "$@"
+}

@@ -56,7 +56,7 @@ start() {
     shift 2
     tm kill-session -t t 2>/dev/null
     rm -f "$tmp/pid"
-    tm new-session -d -s t -x "$w" -y "$h" \
+    tm_new -d -s t -x "$w" -y "$h" \
         "env $* sh -c 'echo \$\$ > $tmp/pid; exec $coscope tui $db'; echo \"tui exited \$?\"; stty -a | tr ' ;' '\n\n' | grep -x -e -icanon -e icanon -e -echo -e echo | tr '\n' ' '; echo; sleep 600"
 }
 ms() { awk -v ns="$1" 'BEGIN { printf "%.6fms", ns / 1e6 }'; }
