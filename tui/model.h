@@ -261,9 +261,11 @@ int64_t tui_model_task_hist(tui_model *m, int idx, int which, int64_t buckets[TU
  * before t.  *at_cursor gets the index of the first event at or after t.
  * Returns the number written; *out valid until the next call. */
 size_t tui_model_task_events(tui_model *m, int idx, int64_t t, size_t cap, const tui_event **out, size_t *at_cursor);
-/* The task's recorded stack (a slow step's watchdog stack nearest before
- * t, or the first one), "" if none. */
-const char *tui_model_task_stack(tui_model *m, int idx, int64_t t);
+/* The task's recorded stack -- the one of its warnings (a slow step's, seen
+ * by the watchdog; a crash's, at the fault) nearest before t, or its first
+ * -- one frame a line, "" if none.  *why (may be NULL) gets that warning's
+ * kind name ("slow_step", "crash", ...). */
+const char *tui_model_task_stack(tui_model *m, int idx, int64_t t, const char **why);
 
 /* Task idx's row of the timeline over [from, to), cut into ncells equal
  * cells, into out.  Zoomed out, from the levels of detail the builder

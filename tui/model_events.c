@@ -219,6 +219,7 @@ void tui__describe(tui_model *m, tui_event *ev, const tr_rec *r, int64_t ns, uin
     case TR_REGION_END: snprintf(t, cap, "region end: %s", string_text(m, r->res, s, sizeof s)); break;
     case TR_WORK_BEGIN: snprintf(t, cap, "thread-pool work #%llu begins", (unsigned long long)r->res); break;
     case TR_WORK_END: snprintf(t, cap, "thread-pool work #%llu ends", (unsigned long long)r->res); break;
+    case TR_WORK_QUEUED: snprintf(t, cap, "thread-pool work #%llu queued", (unsigned long long)r->res); break;
     case TR_SLOW_STEP: snprintf(t, cap, "slow step: %.1f ms", (double)r->arg / 1e6); break;
     case TR_WARN: snprintf(t, cap, "warning: %s", tr_warning_name((unsigned)(r->arg & 0xff))); break;
     default: snprintf(t, cap, "%s", ev->kind_name); break;
@@ -226,6 +227,15 @@ void tui__describe(tui_model *m, tui_event *ev, const tr_rec *r, int64_t ns, uin
 }
 
 /* ---- moving by event ---------------------------------------------------- */
+
+/* Events a person steps through and reads: not the records that only carry
+ * another one's detail (a stack's frames, a crash's mapped objects, the
+ * tasks a warning names), which the views show with what they belong to. */
+static int shown(const tr_rec *r)
+{
+    unsigned k = r->kind_loc & 0xff;
+    return k != TR_STACK && k != TR_STACK_TEXT && k != TR_WAITS_FOR && k != TR_MODULE && k != TR_NONE;
+}
 
 /* The next (dir > 0) or previous event strictly after / before t on one
  * ring, over its chunks; events of task id only if id != 0 (and then only
@@ -241,7 +251,8 @@ static int ring_step(tui_model *m, uint32_t ring, int64_t t, int dir, uint64_t i
             const tui_decoded *d = tui__decode(m, ci);
             for (size_t i = 0; d && i < d->n; i++) {
                 int64_t ns = d->ns[i];
-                if (ns <= t || ns >= *best || (id && (d->recs[i].task != id || ns >= limit))) continue;
+                if (ns <= t || ns >= *best || (id && (d->recs[i].task != id || ns >= limit)) || !shown(&d->recs[i]))
+                    continue;
                 *best = ns;
                 found = 1;
             }
@@ -255,7 +266,8 @@ static int ring_step(tui_model *m, uint32_t ring, int64_t t, int dir, uint64_t i
             const tui_decoded *d = tui__decode(m, ci);
             for (size_t i = 0; d && i < d->n; i++) {
                 int64_t ns = d->ns[i];
-                if (ns >= t || ns <= *best || (id && (d->recs[i].task != id || ns <= limit))) continue;
+                if (ns >= t || ns <= *best || (id && (d->recs[i].task != id || ns <= limit)) || !shown(&d->recs[i]))
+                    continue;
                 *best = ns;
                 found = 1;
             }
@@ -364,7 +376,7 @@ static tui_event *grow_events(tui_model *m, size_t n)
  * aimed at it (recorded by the task that asked). */
 static int of_task(const tr_rec *r, uint64_t id)
 {
-    return r->task == id || ((r->kind_loc & 0xff) == TR_CANCEL && r->res == id);
+    return (r->task == id || ((r->kind_loc & 0xff) == TR_CANCEL && r->res == id)) && shown(r);
 }
 
 typedef struct interval {

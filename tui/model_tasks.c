@@ -325,7 +325,7 @@ static int targets(tui_model *m, int idx, int64_t t, const tui_at *a, int *out, 
 
 static const char *stack_of(tui_model *m, int idx, int64_t t)
 {
-    return tui_model_task_stack(m, idx, t);
+    return tui_model_task_stack(m, idx, t, NULL);
 }
 
 static int push_row(tui_model *m, size_t *n, int depth, int idx, int via_holder, int cycle, int64_t t)
@@ -434,15 +434,19 @@ int64_t tui_model_task_hist(tui_model *m, int idx, int which, int64_t buckets[TU
     return m->hist_n;
 }
 
-const char *tui_model_task_stack(tui_model *m, int idx, int64_t t)
+const char *tui_model_task_stack(tui_model *m, int idx, int64_t t, const char **why)
 {
+    if (why) *why = "";
     if (idx < 0 || (size_t)idx >= m->ntasks) return "";
-    const char *first = "", *best = "";
+    const tui_warning *first = NULL, *best = NULL;
     for (size_t i = 0; i < m->nwarn; i++) {
         const tui_warning *w = &m->warn[i];
         if (w->task != m->tasks[idx].id || !*w->stack) continue;
-        if (!*first) first = w->stack;
-        if (w->ts <= t) best = w->stack;
+        if (!first) first = w;
+        if (w->ts <= t) best = w;
     }
-    return *best ? best : first;
+    const tui_warning *w = best ? best : first;
+    if (!w) return "";
+    if (why) *why = w->kind_name;
+    return w->stack;
 }

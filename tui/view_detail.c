@@ -294,9 +294,13 @@ static void events(tui_app *a, int idx)
 
 static void stack(tui_app *a, int idx)
 {
-    const char *s = tui_model_task_stack(a->m, idx, a->t);
+    const char *why;
+    const char *s = tui_model_task_stack(a->m, idx, a->t, &why);
     if (!s || !s[0]) return;
-    section("Recorded stack (slow step)");
+    char title[96];
+    snprintf(title, sizeof title, "Recorded stack (%s)", !strcmp(why, "crash") ? "at the crash"
+                                                        : !strcmp(why, "slow_step") ? "slow step, seen by the watchdog" : why);
+    section(title);
     while (*s) {
         const char *nl = strchr(s, '\n');
         int len = nl ? (int)(nl - s) : (int)strlen(s);

@@ -139,7 +139,9 @@ static int exercise(const char *path)
             tui_cell cells[40];
             tui_model_timeline(m, (int)i, t, t < INT64_MAX - 1000000 ? t + 1000000 : INT64_MAX, 40, cells);
             tui_model_timeline(m, (int)i, 0, d + 1, 40, cells);
-            no_controls(tui_model_task_stack(m, (int)i, t));
+            const char *why;
+            no_controls(tui_model_task_stack(m, (int)i, t, &why));
+            no_controls(why);
         }
         for (size_t i = 0; i < nr; i++) {
             tui_res_at ra;
