@@ -38,7 +38,7 @@ src=tests/tracer/progs
 ASAN_OPTIONS=${ASAN_OPTIONS:-handle_segv=0:handle_sigbus=0:handle_abort=0:detect_leaks=0}
 export ASAN_OPTIONS
 
-for f in "$coscope" "$progs/warn_deadlock" "$progs/tasks" "$progs/live_spawner"; do
+for f in "$coscope" "$progs/warn_deadlock" "$progs/tasks" "$progs/live_spawner" "$progs/crash"; do
     [ -x "$f" ] || { echo "tui: $f is missing (make test builds it)"; exit 1; }
 done
 command -v tmux >/dev/null || { echo "tui: tmux is missing (apt-get install tmux)"; exit 1; }
@@ -351,6 +351,20 @@ keys Escape
 see "tasks prog: Esc back to the list" "STATE AT CURSOR"
 keys q
 see "tasks prog: q" "tui exited 0"
+
+# ---- a crash: its warning, and the stack at the fault in the task's detail ----
+
+db=$tmp/crash.db
+"$coscope" run -o "$db" -- "$progs/crash" segv > /dev/null 2>&1
+start 120 40
+see "crash: the status line says how it ended" "killed by SIGSEGV"
+keys 3
+see "crash: the warning is listed" "crash"
+keys Enter
+see "crash: Enter opens the crashed task's stack" "Recorded stack (at the crash)"
+see "crash: the frame at the fault, symbolized" "crash.c:"
+keys q
+see "crash: q" "tui exited 0"
 
 # ---- refusals before the terminal -------------------------------------------
 
