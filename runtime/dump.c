@@ -243,14 +243,23 @@ void co_dump(FILE *out)
 static bool is_waiting(const co__task *t) { return t->state == CO_TASK_WAITING; }
 static bool is_pending(const co__task *t) { return !co__task_ended(t); }
 
+/* One task of an all-asleep report, with its stack; the close's pending
+ * report does not tell it again (its wait is the same). */
+static void dump_told(FILE *out, co__task *t, void *st)
+{
+    dump_task(out, t, st);
+    t->asleep_told = 1;
+}
+
 void co__report_asleep(co__loop *l, FILE *out)
 {
     /* Always with stacks: the program is about to fail with -EDEADLK, and
      * where each task is stuck is the whole point of the report. */
     stacks st;
     stacks_collect(&st, l, 0, is_waiting);
-    FOR_EACH_TASK(l, t)
-        if (t->state == CO_TASK_WAITING) dump_task(out, t, &st);
+    if (co__asleep_groups(l, out, dump_told, &st) == 0)
+        FOR_EACH_TASK(l, t)
+            if (t->state == CO_TASK_WAITING) dump_told(out, t, &st);
     stacks_free(&st);
 }
 
@@ -289,7 +298,7 @@ void co__report_pending(co__loop *l, FILE *out)
         sp = &st;
     }
     FOR_EACH_TASK(l, t) {
-        if (!co__task_ended(t)) {
+        if (!co__task_ended(t) && !(t->asleep_told && t->state == CO_TASK_WAITING)) {
             task_intro(out, t);
             fprintf(out, " was still pending when the loop closed");
             if (t->state == CO_TASK_WAITING) {

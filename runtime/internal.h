@@ -182,6 +182,8 @@ struct co__task {
     co_group_t *group;        /* owning group, if any */
     co__task *group_next, *group_prev; /* valid only while group != NULL */
     void *asan_fake;          /* ASan fake stack of this fiber */
+    uint8_t asleep_told;      /* its wait was told by the all-asleep report: the close does not repeat it;
+                               * cleared when the loop runs again (co_loop_run) */
 } __attribute__((aligned(64)));
 
 #define CO__NOHEAP UINT32_MAX
@@ -569,6 +571,10 @@ void co__dump(co__loop *l, FILE *out, uintptr_t self_fp);
 void co__report_pending(co__loop *l, FILE *out);   /* unended tasks, before the loop cancels them */
 void co__report_leftovers(co__loop *l, FILE *out); /* ended, never awaited / error unread */
 void co__report_asleep(co__loop *l, FILE *out);
+/* asleep.c: tell each group of waiting tasks stuck together (one line), then
+ * call each(out, t, arg) on its tasks; returns the number of groups (0:
+ * out of memory, nothing told). */
+size_t co__asleep_groups(co__loop *l, FILE *out, void (*each)(FILE *out, co__task *t, void *arg), void *arg);
 int co__debug_from_env(void);
 
 /* The last task that took s, if still alive (see co_sem_t.last_taker_gen). */

@@ -175,6 +175,9 @@ int co_loop_run_at(co_loc *loc, co_loop_t *loop, int (*main_fn)(void *), void *a
     if (!m) return -ENOMEM;
     l->main = m;
     l->running = 1;
+    /* Its tasks may wake now: an earlier all-asleep report no longer says
+     * what they wait for. */
+    for (uint32_t s = 0; s < l->nslots; s++) l->chunks[s / CO__CHUNK][s % CO__CHUNK].asleep_told = 0;
     int result;
     for (;;) {
         uv_run(l->uv, UV_RUN_DEFAULT);

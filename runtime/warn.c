@@ -77,6 +77,9 @@ void co__warn_loop(co__loop *l, int code)
         switch (code) {
         case TR_WARN_ALL_ASLEEP:
         case TR_WARN_PENDING_AT_EXIT:
+            /* Told by the all-asleep report, still the same wait: the
+             * all_asleep row says it already. */
+            if (code == TR_WARN_PENDING_AT_EXIT && t->asleep_told && t->state == CO_TASK_WAITING) break;
             if (t->state == CO_TASK_WAITING) emit_waiting(code, t);
             else if (!co__task_ended(t) && code == TR_WARN_PENDING_AT_EXIT)
                 emit(code, t, 0, CO_WAIT_NONE, 0, t->spawn_loc);

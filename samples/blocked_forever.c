@@ -14,9 +14,9 @@
  *     build/coscope report t.db
  *
  * What to look for:
- *   - report: all_asleep warnings: api_server waiting on the event
- *     `config_ready` at EVENT_WAIT, main waiting on api_server at
- *     SERVER_AWAIT; the same two again as pending_at_exit.
+ *   - report: one all_asleep warning, the story of the stuck group: main
+ *     awaiting api_server at SERVER_AWAIT, which waits for the event
+ *     `config_ready` at EVENT_WAIT, and nothing left will set it.
  *   - tui: Warnings (3): Enter on api_server's row; Await tree (5) at the
  *     end shows main -> api_server -> event config_ready, with nobody who
  *     could set it; Resources (2) shows config_ready never set.

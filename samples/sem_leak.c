@@ -13,9 +13,9 @@
  *     build/coscope report t.db
  *
  * What to look for:
- *   - report: all_asleep on "query 4", waiting on semaphore `db_pool` at
- *     POOL_ACQUIRE, "last taken by 'query 3'"; all_asleep on main
- *     (gathering, at QUERIES_GATHER); pending_at_exit for both.
+ *   - report: one all_asleep warning: main gathering (QUERIES_GATHER)
+ *     'query 4', which waits on semaphore `db_pool` at POOL_ACQUIRE, "last
+ *     taken by 'query 3'", since ended.
  *   - tui: Resources (2) on db_pool: two acquisitions with no release
  *     (holds that never end); Warnings (3), Enter on query 4's row; Await
  *     tree (5) at the end: main -> query 4 -> semaphore db_pool.

@@ -13,11 +13,11 @@
  *     build/coscope report t.db
  *
  * What to look for:
- *   - report: all_asleep on producer, waiting for room in queue `orders`
- *     at STALLED_PUT, and on main awaiting the producer (PRODUCER_AWAIT);
- *     unretrieved_error on consumer (failed with 'protocol error', at its
- *     spawn line CONSUMER_SPAWN): the cause; pending_at_exit for main and
- *     the producer.
+ *   - report: one all_asleep warning: main awaiting the producer
+ *     (PRODUCER_AWAIT), which waits for room in queue `orders` at
+ *     STALLED_PUT "that nobody will make: its consumer 'consumer' (#2)
+ *     ended"; unretrieved_error on consumer (failed with 'protocol error',
+ *     at its spawn line CONSUMER_SPAWN): the cause.
  *   - tui: Warnings (3) shows cause and effect together; Resources (2) on
  *     `orders`: depth 4, the last get at order 3; Timeline (4) shows the
  *     consumer ending and the producer's put never returning.

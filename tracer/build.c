@@ -118,6 +118,7 @@ void tr_builder_free(tr_builder *b)
     tr_batch_free(&b->lod);
     tr_writer_free(b->writer);
     free(b->spans);
+    free(b->asleep);
     free(b->fetch_buf);
     for (size_t i = 0; i < b->strcache.cap; i++)
         if (b->strcache.keys && b->strcache.keys[i]) free(*(char **)(b->strcache.vals + i * sizeof(char *)));

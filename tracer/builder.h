@@ -68,6 +68,7 @@ typedef struct rstat {
     int64_t *waits;                /* every wait's duration, for the percentiles */
     size_t nwaits, capwaits;
     int seen_depth;
+    uint64_t last_put, last_get;   /* queues: the tasks that last put and got (asleep.c names them) */
 } rstat;
 
 typedef struct hold {
@@ -117,6 +118,9 @@ struct tr_builder {
     const char *warn_stack;   /* stack text for the next warning row only */
     uint64_t wf_task, wf[16]; /* TR_WAITS_FOR: the tasks wf_task's next warning waits for */
     int nwf;
+    struct tr_asleep_ent *asleep; /* asleep.c: this all-asleep's TR_WARNs, told once the ring moves on */
+    size_t nasleep, capasleep;
+    uint32_t asleep_ring;
     sqlite3_stmt *sel_chunks, *ins_res, *ins_thread, *sel_string, *ins_warning, *sel_res, *upd_detached;
     tr_map queued;            /* diagnose.c: pool work queued, not started: request id -> when, where */
 #define TR_DG_RECENT 64
@@ -161,6 +165,9 @@ void tr_warning(tr_builder *b, const char *kind, uint64_t task, uint64_t task2, 
 void tr_task_label(tr_builder *b, uint64_t id, char *out, size_t cap);
 void tr_wait_label(tr_builder *b, int kind, uint64_t res, char *out, size_t cap);
 void tr_on_warn(tr_builder *b, const tr_rec *e, int64_t ts, uint32_t loc);
+/* asleep.c: all_asleep, one row per group of tasks stuck together */
+void tr_asleep_add(tr_builder *b, uint32_t ring, const tr_rec *e, int64_t ts, uint32_t loc);
+void tr_asleep_flush(tr_builder *b);
 
 /* diagnose.c: pool starvation, ignored cancellations, the watchdog's stacks */
 int tr_dg_init(tr_builder *b);

@@ -223,6 +223,11 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
     uint64_t task = e->task;
     if (ts > b->max_ts) b->max_ts = ts;
     b->events++;
+    /* An all-asleep's warnings come together on its ring: the ring's next
+     * other event ends them. */
+    if (b->nasleep && ring == b->asleep_ring && kind != TR_WAITS_FOR &&
+        !(kind == TR_WARN && (e->arg & 0xff) == TR_WARN_ALL_ASLEEP))
+        tr_asleep_flush(b);
 
     sqlite3_stmt *st;
     tstate *t = task ? tr_map_find(&b->tasks, task) : NULL;
@@ -427,6 +432,7 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
         if (!r) break;
         r->seen_depth = 1;
         if ((int64_t)e->arg > r->max_depth) r->max_depth = (int64_t)e->arg;
+        if (task) *(kind == TR_Q_PUT ? &r->last_put : &r->last_get) = task;
         /* Items taken out: every get, and every put handed straight to a
          * waiting getter (the queue stays empty: depth 0 after the put). */
         if (kind == TR_Q_GET || e->arg == 0) r->acquisitions++;
@@ -462,6 +468,7 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
         break;
     case TR_WARN:
         if ((e->arg & 0xff) == TR_WARN_CRASH) tr_dg_crash(b, ring, e, ts, loc);
+        else if ((e->arg & 0xff) == TR_WARN_ALL_ASLEEP) tr_asleep_add(b, ring, e, ts, loc);
         else tr_on_warn(b, e, ts, loc);
         if (t) tr_lod_flag(b, task, &t->lod, ts, TR_LOD_F_WARN);
         break;
@@ -485,6 +492,7 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
  * figures. */
 void tr_replay_close(tr_builder *b)
 {
+    tr_asleep_flush(b);
     int64_t end = b->max_ts;
     for (size_t i = 0; i < b->holds.cap; i++) {
         if (!b->holds.keys[i]) continue;

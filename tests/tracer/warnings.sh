@@ -44,7 +44,7 @@ export ASAN_OPTIONS
 unset CO_DEBUG CO_SLOW_MS COSCOPE_SLOW_MS
 
 for f in "$coscope" "$progs/warn_deadlock" "$progs/warn_asleep" "$progs/warn_leaks" "$progs/warn_slow" \
-         "$progs/warn_clean" "$progs/warn_diag"; do
+         "$progs/warn_clean" "$progs/warn_diag" "$progs/warn_sentinel"; do
     [ -x "$f" ] || { echo "warnings: $f is missing (make test builds it)"; exit 1; }
 done
 command -v sqlite3 >/dev/null || { echo "warnings: the sqlite3 shell is missing (make deps)"; exit 1; }
@@ -200,37 +200,36 @@ main_line=$(line_of AS_MAIN_AWAIT $f)
 # RESOURCE (of kind RESKIND in `resources`, WAIT in its await span) at MARKER,
 # main waits on TASK at AS_MAIN_AWAIT; co_run returned -EDEADLK.
 asleep() {
-    mode=$1 task=$2 res=$3 reskind=$4 wait=$5 line=$(line_of "$6" $f) task2=${7:--}
+    mode=$1 task=$2 res=$3 reskind=$4 wait=$5 line=$(line_of "$6" $f)
     run "asleep_$mode" -- warn_asleep "$mode"
     check "asleep $mode: co_run returned -EDEADLK (exit 42)" "$rc" 42
     has "asleep $mode: program says -EDEADLK" "$tmp/asleep_$mode.out" "co_run returned -35 "
-    # Both tasks were also still pending when the loop closed afterwards.
-    check "asleep $mode: warning kinds" "$(kinds)" "all_asleep=2 pending_at_exit=2"
-    # main's task2 is the task it awaits.
-    check "asleep $mode: all_asleep rows" "$(rows all_asleep)" "$(sorted \
-        "main|$task|$(tid "$task")|$f:$main_line|-" \
-        "$task|$task2|$(rid "$res")|$f:$line|-")"
-    check "asleep $mode: $task waits on" "$(wres all_asleep "$task")" "$reskind:$res"
+    # One story for the group (main -> TASK -> RESOURCE), and no
+    # pending_at_exit: at the close both still waited where the story says.
+    check "asleep $mode: warning kinds" "$(kinds)" "all_asleep=1"
+    # task: the root (main), task2: the task it awaits, resource: where the
+    # chain ends, loc: main's await, loc2: TASK's wait on the resource.
+    check "asleep $mode: all_asleep row" "$(rows all_asleep)" \
+          "main|$task|$(rid "$res")|$f:$main_line|$f:$line"
+    check "asleep $mode: the chain ends on" "$(wres all_asleep main)" "$reskind:$res"
     # Its await span: cut short only by the loop's close (-ECANCELED).
     check "asleep $mode: $task's await span" "$(q "SELECT s.wait || ' ' || s.result FROM awaits s JOIN locations l ON l.id = s.loc
         WHERE s.task = $(tid "$task") AND s.resource = $(rid "$res") AND l.line = $line")" "$wait -$ecanceled"
-    check "asleep $mode: pending_at_exit rows" "$(rows pending_at_exit)" "$(sorted \
-        "main|$task|$(tid "$task")|$f:$main_line|-" \
-        "$task|$task2|$(rid "$res")|$f:$line|-")"
     # Resource and task ids are numbered apart and may collide (main creates
     # config_lock so that they do): the message must still name the task.
     msg=$(wcol all_asleep main message)
-    check "asleep $mode: main's message names the task it awaits" \
-          "$(echo "$msg" | grep -c "waits for task '$task'")" 1
+    check "asleep $mode: the story names the task main awaits" \
+          "$(echo "$msg" | grep -c "'main' (#$(tid main)) awaits '$task' (#$(tid "$task")), which waits for")" 1
 }
 asleep event waiter ready_ev event event AS_EVENT_WAIT
 asleep qget consumer jobs queue_get queue_get AS_QGET_WAIT
 asleep qput producer jobs queue_get queue_put AS_QPUT_WAIT
 # The put waiter waits for room, not for an item.
-check "asleep qput: producer's message says it waits for room" \
-      "$(wcol all_asleep producer message | grep -c "room in queue 'jobs'")" 1
-asleep sem waiter slots semaphore semaphore AS_SEM_WAIT taker
-check "asleep sem: names the last taker" "$(wcol all_asleep waiter message | grep -c "last taken by 'taker'")" 1
+check "asleep qput: the story says the producer waits for room" "$(wcol all_asleep main message)" \
+      "every task is asleep: 'main' (#$(tid main)) awaits 'producer' (#$(tid producer)), which waits for room in queue 'jobs' (#$(rid jobs)) that nobody will make"
+asleep sem waiter slots semaphore semaphore AS_SEM_WAIT
+check "asleep sem: the story" "$(wcol all_asleep main message)" \
+      "every task is asleep: 'main' (#$(tid main)) awaits 'waiter' (#$(tid waiter)), which waits for semaphore 'slots' (#$(rid slots)) last taken by 'taker' (#$(tid taker)), since ended"
 check "asleep sem: the taker took it at" "$(q "SELECT l.line FROM events e JOIN locations l ON l.id = e.loc
     WHERE e.kind = 'sem_acquire' AND e.task = $(tid taker) AND e.resource = $(rid slots)")" "$(line_of AS_SEM_TAKE $f)"
 
@@ -316,11 +315,47 @@ f=warn_diag.c
 # A gather that can never finish names the tasks it waits for.
 run dg_gather -- warn_diag gather
 check "dg_gather: co_run returned -EDEADLK" "$rc" 42
-check "dg_gather: main's all_asleep row" "$(rows all_asleep | grep '^main|')" "main|-|-|$f:$(line_of DG_GATHER $f)|-"
+check "dg_gather: warning kinds" "$(kinds)" "all_asleep=1"
+check "dg_gather: main's all_asleep row" "$(rows all_asleep)" \
+      "main|sleeper|$(rid never_ev)|$f:$(line_of DG_GATHER $f)|$f:$(line_of DG_GATHER_CHILD $f)"
 s1=$(q "SELECT min(id) FROM tasks WHERE name = 'sleeper'")
 s2=$(q "SELECT max(id) FROM tasks WHERE name = 'sleeper'")
-check "dg_gather: main's message names both tasks" "$(wcol all_asleep main message)" \
-      "task 'main' (#$(tid main)) waits for tasks 'sleeper' (#$s1), 'sleeper' (#$s2) (gather/wait), and nothing left can wake it"
+check "dg_gather: the story names both tasks" "$(wcol all_asleep main message)" \
+      "every task is asleep: 'main' (#$(tid main)) awaits 'sleeper' (#$s1) and 'sleeper' (#$s2), each waiting for event 'never_ev' (#$(rid never_ev)) to be set, and nothing left will set it"
+
+# A producer that forgets the sentinels of its 4 consumers: one story for
+# the group (main, the 4 consumers, the queue), no row per task, and the
+# producer that ended named; stderr tells it once too.
+f=warn_sentinel.c
+run sn_all -- warn_sentinel all
+check "sn_all: co_run returned -EDEADLK" "$rc" 42
+check "sn_all: warning kinds" "$(kinds)" "all_asleep=1"
+check "sn_all: the row" "$(rows all_asleep)" "main|consumer 1|$(rid jobs)|$f:$(line_of SN_GATHER $f)|$f:$(line_of SN_GET $f)"
+c1=$(tid "consumer 1") c4=$(tid "consumer 4")
+story="'main' (#$(tid main)) awaits 'consumer 1'..'consumer 4' (#$c1..#$c4), each waiting for an item from queue 'jobs' (#$(rid jobs)) that nobody will put"
+check "sn_all: the story" "$(wcol all_asleep main message)" \
+      "every task is asleep: $story: its producer 'producer' (#$(tid producer)) ended"
+check "sn_all: stderr tells the group once" "$(grep -c "^coscope: $story\$" "$tmp/sn_all.err")" 1
+check "sn_all: stderr lists each task once" "$(grep -c "^  task #" "$tmp/sn_all.err")" 5
+check "sn_all: stderr does not repeat them at the close" "$(grep -c "still pending" "$tmp/sn_all.err")" 0
+"$coscope" report "$db" > "$tmp/sn_all.report" 2>&1
+has "sn_all: report tells the story" "$tmp/sn_all.report" "each waiting for"
+has "sn_all: report: where main waits" "$tmp/sn_all.report" "at tests/tracer/progs/$f:$(line_of SN_GATHER $f) (main_task)"
+has "sn_all: report: where the chain ends" "$tmp/sn_all.report" "chain ends at tests/tracer/progs/$f:$(line_of SN_GET $f) (consumer)"
+# One sentinel put: 'consumer 1' leaves, the 3 others stay.
+run sn_some -- warn_sentinel some
+check "sn_some: the story" "$(kinds) $(wcol all_asleep main message)" \
+      "all_asleep=1 every task is asleep: 'main' (#$(tid main)) awaits 'consumer 2'..'consumer 4' (#$(tid "consumer 2")..#$(tid "consumer 4")), each waiting for an item from queue 'jobs' (#$(rid jobs)) that nobody will put: its producer 'producer' (#$(tid producer)) ended"
+# Two groups stuck apart: two stories.
+run sn_two -- warn_sentinel two
+check "sn_two: warning kinds" "$(kinds)" "all_asleep=2"
+check "sn_two: rows" "$(rows all_asleep)" "$(sorted \
+    "main|consumer 1|$(rid jobs)|$f:$(line_of SN_GATHER $f)|$f:$(line_of SN_GET $f)" \
+    "listener|-|$(rid shutdown_ev)|$f:$(line_of SN_LISTEN $f)|-")"
+check "sn_two: the listener's story" "$(wcol all_asleep listener message)" \
+      "every task is asleep: 'listener' (#$(tid listener)) waits for event 'shutdown_ev' (#$(rid shutdown_ev)) to be set, and nothing left will set it"
+check "sn_two: stderr: two stories" "$(grep -c "^coscope: '" "$tmp/sn_two.err")" 2
+f=warn_diag.c
 
 # A detached task that fails: unretrieved_error at its spawn line; the one
 # that succeeds stays silent.

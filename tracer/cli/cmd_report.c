@@ -314,7 +314,11 @@ static int64_t warnings_section(sqlite3 *db, int top)
             if (sqlite3_column_type(rows, 5) != SQLITE_NULL) {
                 char a[2 * WIDTH], b[2 * WIDTH], line[5 * WIDTH];
                 where(a, col(rows, 5), col(rows, 6), WIDTH - 12);
-                if (sqlite3_column_type(rows, 7) != SQLITE_NULL) {
+                if (sqlite3_column_type(rows, 7) != SQLITE_NULL && strcmp(kind, "all_asleep") == 0) {
+                    /* A stuck group: where its root waits, and where the chain ends. */
+                    where(b, col(rows, 7), col(rows, 8), WIDTH - 12);
+                    printf("      %sat %s\n      chain ends at %s%s\n", C(C_DIM), a, b, C(C_OFF));
+                } else if (sqlite3_column_type(rows, 7) != SQLITE_NULL) {
                     where(b, col(rows, 7), col(rows, 8), WIDTH - 12);
                     snprintf(line, sizeof line, "%s -> %s", a, b);
                     if (strlen(line) <= WIDTH - 6) printf("      %s%s%s\n", C(C_DIM), line, C(C_OFF));
