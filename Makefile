@@ -141,7 +141,7 @@ deps:
 
 test: deps
 	@$(MAKE) --no-print-directory lib $(BUILD)/coscope $(TEST_BIN) $(E2E_PROG) $(SAMPLE_BIN) $(BUILD)/tests/asyncio/parity
-	@BUILD=$(BUILD) sh scripts/run-tests.sh $(BUILD) $(TEST_BIN) tests/tracer/e2e.sh tests/tracer/cli.sh tests/tracer/warnings.sh tests/tracer/hostile.sh tests/samples.sh tests/tui/tui.sh tests/tui/live.sh tests/asyncio/run.sh
+	@BUILD=$(BUILD) SANITIZE='$(SANITIZE)' sh scripts/run-tests.sh $(BUILD) $(TEST_BIN) tests/tracer/e2e.sh tests/tracer/cli.sh tests/tracer/warnings.sh tests/tracer/hostile.sh tests/samples.sh tests/tui/tui.sh tests/tui/live.sh tests/asyncio/run.sh
 
 check: deps
 	@$(MAKE) --no-print-directory BUILD=build/check CFLAGS='-O1 -g' \
@@ -156,7 +156,7 @@ TSAN_TESTS := tests/runtime/test_thread tests/runtime/test_channel \
 check-tsan: deps
 	@$(MAKE) --no-print-directory BUILD=build/tsan CFLAGS='-O1 -g' SANITIZE=-fsanitize=thread \
 	  $(TSAN_TESTS:%=build/tsan/%)
-	@TSAN_OPTIONS=halt_on_error=1 sh scripts/run-tests.sh build/tsan $(TSAN_TESTS:%=build/tsan/%)
+	@TSAN_OPTIONS=halt_on_error=1 SANITIZE=thread sh scripts/run-tests.sh build/tsan $(TSAN_TESTS:%=build/tsan/%)
 
 # Valgrind on the runtime's tests (stacks are registered with it).  Not the
 # ones that crash on purpose, time signals, or run 100k tasks.
