@@ -33,7 +33,7 @@ COSCOPE_QUERY_TIMEOUT=1
 export COSCOPE_QUERY_TIMEOUT
 
 tmp=$(mktemp -d /tmp/coscope-hostile-XXXXXX) || exit 1
-trap 'rm -rf "$tmp"' EXIT
+trap 'umount "$tmp/small" 2>/dev/null; rm -rf "$tmp"' EXIT
 pass=0
 fail=0
 ok() { pass=$((pass + 1)); }
