@@ -54,6 +54,10 @@ void co__tr_modules(void)
 
 /* From the fault handler (stack.c), on the faulting thread.  overflow: the
  * fault hit the guard page (or the canary) of t's stack. */
+/* no_sanitize("address"): it reads the words above the faulting task's sp,
+ * which ASan may have poisoned (a frame's redzones) and would report as a
+ * second error in place of the crash. */
+__attribute__((no_sanitize("address")))
 void co__crash_record(int sig, siginfo_t *si, void *uctx, co__task *t, int overflow)
 {
     if (!co__tracing) return;

@@ -2,8 +2,8 @@
  * function returns.  libuv's errors are negative errno on Unix, so its
  * static, thread-safe table covers most; it lacks some errnos a program's
  * own task may return (-EBADMSG, -EPROTO, ...), for which it answers
- * "Unknown system error N": those get glibc's description (static,
- * thread-safe strings, unlike strerror's). */
+ * "Unknown system error N" in memory it leaks: those get glibc's
+ * description (static, thread-safe strings, unlike strerror's). */
 #define _GNU_SOURCE
 #include "internal.h"
 #include <string.h>
@@ -20,13 +20,16 @@ const char *co_strerror(int err)
     default: break;
     }
     if (err < 0) {
-        const char *s = uv_strerror(err);
-        if (strncmp(s, "Unknown system error", 20) != 0) return s;
+        /* Asked into a buffer first: for a code it has no name for,
+         * uv_strerror returns a string it mallocs and never frees. */
+        char probe[64];
+        uv_strerror_r(err, probe, sizeof probe);
+        if (strncmp(probe, "Unknown system error", 20) != 0) return uv_strerror(err);
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 32)
         const char *d = strerrordesc_np(-err);
         if (d) return d;
 #endif
-        return s;
+        return "unknown error";
     }
     return "not an error code";
 }
