@@ -457,7 +457,7 @@ check "dg_crash: stack frame #0 is the faulting line" "$(wcol crash crasher stac
       "#0 poke (tests/tracer/progs/$f:$(line_of DG_FAULT $f))"
 check "dg_crash: the caller's line is on the stack" "$(wcol crash crasher stack | grep -c "crasher (tests/tracer/progs/$f:$(line_of DG_CRASH_CALL $f))")" 1
 check "dg_crash: message" "$(wcol crash crasher message)" \
-      "task 'crasher' (#$(tid crasher)) crashed: signal 11 (SIGSEGV) at address 0x0, in poke (tests/tracer/progs/$f:$(line_of DG_FAULT $f)); its last await was at $f:$(line_of DG_CRASH_AWAIT $f)"
+      "task 'crasher' (#$(tid crasher)) crashed: signal 11 (SIGSEGV) at address 0x10, in poke (tests/tracer/progs/$f:$(line_of DG_FAULT $f)); its last await was at $f:$(line_of DG_CRASH_AWAIT $f)"
 check "dg_crash: the program's objects were recorded" "$(q "SELECT COUNT(*) >= 2 FROM events WHERE kind = 'module'")" 1
 "$coscope" report "$db" > "$tmp/dg_crash.report" 2>&1
 check "dg_crash: report shows the crash first" "$(grep -m1 -E '^  [a-z_]+ \([0-9]+\)$' "$tmp/dg_crash.report")" "  crash (1)"

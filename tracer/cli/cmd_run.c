@@ -428,13 +428,15 @@ int cli_run(int argc, char **argv)
         if (sqlite3_step(st) == SQLITE_ROW) tasks = sqlite3_column_int64(st, 0);
         sqlite3_finalize(st);
     }
+    /* A recording that stopped short says so here too (meta.complete). */
+    int complete = tr_meta_int(db, "complete", 1) != 0 && !R.record_err;
     sqlite3_close(db);
     if (R.finish_err < 0) {
         fprintf(stderr, "coscope run: finishing the trace failed: %s (the raw events are kept in %s; "
                         "the next `coscope` command on it retries)\n", strerror(-R.finish_err), out);
     }
-    fprintf(stderr, "coscope: trace in %s: %llu events, %lld tasks; program %s %d\n", out,
-            (unsigned long long)events, (long long)tasks,
+    fprintf(stderr, "coscope: trace in %s%s: %llu events, %lld tasks; program %s %d\n", out,
+            complete ? "" : " (INCOMPLETE: events are missing)", (unsigned long long)events, (long long)tasks,
             WIFEXITED(status) ? "exited with" : "killed by signal",
             WIFEXITED(status) ? code : code - 128);
     if (events == 0)
