@@ -149,8 +149,20 @@ static inline void cell_int(tr_cell *c, int64_t v) { c->type = TR_CELL_INT; c->i
 static inline void cell_opt(tr_cell *c, int64_t v) { c->type = v ? TR_CELL_INT : TR_CELL_NULL; c->i = v; }
 static inline void cell_text(tr_cell *c, const char *s) { c->type = s ? TR_CELL_TEXT : TR_CELL_NULL; c->s = s; }
 
+/* replay.c: the rows the replay writes, for openrows.c too */
+int64_t tr_span_bin(int64_t s, int64_t e);                      /* the time bin of [s, e] (docs/schema.md) */
+/* A span row (hold, region, work, idle); live_id != 0 replaces the open row a live slice wrote. */
+tr_span_row *tr_span_as(tr_builder *b, uint64_t live_id, int kind, uint64_t task, uint64_t res, int64_t start,
+                        int64_t end, uint32_t loc, uint32_t end_loc, int open, uint32_t ring);
+/* The task's step row: its step and, if t->in_await, the await that ended it. */
+void tr_step_row(tr_builder *b, uint64_t task, tstate *t, int64_t resumed, int64_t result, int open);
+/* The task's row as far as it is known (end_ts < 0: not ended). */
+void tr_task_row(tr_builder *b, uint64_t id, const tstate *t, int64_t end_ts, const char *state, int64_t result,
+                 int has_result);
+
 /* replay.c: events -> rows */
 void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e); /* ctx: the builder; tr_chunk_decode's callback */
+/* openrows.c */
 void tr_replay_close(tr_builder *b);                            /* at the end of the trace */
 void tr_replay_live(tr_builder *b);                             /* a live slice ends: write what is open */
 

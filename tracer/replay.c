@@ -21,7 +21,7 @@
 #include <string.h>
 
 
-static int64_t span_bin(int64_t s, int64_t e)
+int64_t tr_span_bin(int64_t s, int64_t e)
 {
     for (int lvl = 0; lvl < 8; lvl++) {
         int shift = 20 + 4 * lvl;
@@ -53,11 +53,10 @@ static inline int64_t to_ns(tr_builder *b, uint64_t raw)
     return (int64_t)(raw - b->tsc0);
 }
 
-/* A hold, region, work or idle span. */
-/* A span row; live_id != 0: it replaces the open row a live slice wrote
+/* A span row (a hold, region, work or idle span); live_id != 0: it replaces the open row a live slice wrote
  * (same key: OR REPLACE). */
-static tr_span_row *span_as(tr_builder *b, uint64_t live_id, int kind, uint64_t task, uint64_t res, int64_t start,
-                            int64_t end, uint32_t loc, uint32_t end_loc, int open, uint32_t ring)
+tr_span_row *tr_span_as(tr_builder *b, uint64_t live_id, int kind, uint64_t task, uint64_t res, int64_t start,
+                              int64_t end, uint32_t loc, uint32_t end_loc, int open, uint32_t ring)
 {
     tr_span_row *s = tr_span_add(b);
     if (!s) return NULL;
@@ -71,7 +70,7 @@ static tr_span_row *span_as(tr_builder *b, uint64_t live_id, int kind, uint64_t 
     s->loc = loc;
     s->end_loc = end_loc;
     s->open = (uint8_t)open;
-    s->bin = span_bin(start, end);
+    s->bin = tr_span_bin(start, end);
     s->ring = ring;
     s->queue_ns = -1;
     return s;
@@ -80,7 +79,7 @@ static tr_span_row *span_as(tr_builder *b, uint64_t live_id, int kind, uint64_t 
 /* The task's step row: the step [step_start, step_end) and, if t->in_await,
  * the await that ended it, resumed at `resumed` with `result`.  open: the
  * row's last part had not ended when the trace stopped. */
-static void step_row(tr_builder *b, uint64_t task, tstate *t, int64_t resumed, int64_t result, int open)
+void tr_step_row(tr_builder *b, uint64_t task, tstate *t, int64_t resumed, int64_t result, int open)
 {
     tr_span_row *s = tr_span_add(b);
     if (!s) return;
@@ -158,7 +157,7 @@ static void close_hold(tr_builder *b, int kind, int name, uint64_t res, uint64_t
         track_held(b, task, res, 0);
         tr_rs_hold(b, h->res, task, ts - h->start);
     }
-    tr_span_row *row = span_as(b, h->live_id, name, task, h->res, h->start, ts, h->loc, loc, 0, ring);
+    tr_span_row *row = tr_span_as(b, h->live_id, name, task, h->res, h->start, ts, h->loc, loc, 0, ring);
     if (row) row->queue_ns = h->queue_ns;
     if (kind == 'w') tr_dg_work_end(b, h, ts);
     tr_map_del(&b->holds, key);
@@ -167,8 +166,8 @@ static void close_hold(tr_builder *b, int kind, int name, uint64_t res, uint64_t
 /* The task's row, as far as it is known: at its spawn (state 'pending',
  * no figures yet), and again at its end or at the end of the trace (it
  * replaces the first; see tr_builder_new).  end_ts < 0: not ended. */
-static void task_row(tr_builder *b, uint64_t id, const tstate *t, int64_t end_ts, const char *state, int64_t result,
-                     int has_result)
+void tr_task_row(tr_builder *b, uint64_t id, const tstate *t, int64_t end_ts, const char *state, int64_t result,
+                 int has_result)
 {
     tr_cell *c = next_row(b, &b->tk);
     if (!c) return;
@@ -260,7 +259,7 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
             }
             t->lod.ts = ts;
             t->lod.state = kind == TR_RESUME ? TR_LOD_WAIT + CO_WAIT_NONE : kind == TR_START ? TR_LOD_NONE : TR_LOD_RUN;
-            task_row(b, task, t, -1, "pending", 0, 0);
+            tr_task_row(b, task, t, -1, "pending", 0, 0);
         }
     }
     if (kind == TR_START || kind == TR_RESUME || kind == TR_AWAIT || kind == TR_END || kind == TR_LOOP_IDLE ||
@@ -284,7 +283,7 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
         t->lod.ts = ts;
         uint64_t *name = e->arg ? tr_map_put(&b->names, task) : NULL;
         if (name) *name = e->arg;
-        task_row(b, task, t, -1, "pending", 0, 0);
+        tr_task_row(b, task, t, -1, "pending", 0, 0);
         break;
     }
     case TR_START:
@@ -315,7 +314,7 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
         int64_t result = (int64_t)e->arg;
         if (t->in_await) {
             tr_dg_resume(b, task, t, ts, result);
-            step_row(b, task, t, ts, result, 0);
+            tr_step_row(b, task, t, ts, result, 0);
             t->wait += ts - t->await_start;
             t->awaits++;
             t->in_await = 0;
@@ -351,16 +350,16 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
         if (!t) break;
         int64_t result = (int64_t)e->arg;
         if (t->in_await) {  /* ended without resuming: not seen from the runtime, but keep the await */
-            step_row(b, task, t, ts, 0, 0);
+            tr_step_row(b, task, t, ts, 0, 0);
             t->in_await = 0;
             t->in_step = 1;
             t->step_start = ts;
         }
         close_step(b, task, t, ts, 0);
-        step_row(b, task, t, 0, 0, 0);
+        tr_step_row(b, task, t, 0, 0, 0);
         t->ended = 1;
         const char *state = result >= 0 ? "done" : result == -ECANCELED ? "cancelled" : "failed";
-        task_row(b, task, t, ts, state, result, 1);
+        tr_task_row(b, task, t, ts, state, result, 1);
         tr_lod_state(b, task, &t->lod, ts, TR_LOD_NONE, 0);
         tr_lod_flush(b, task, &t->lod, -1);
         tr_map_del(&b->tasks, task);
@@ -442,7 +441,7 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
         tstate *d = tr_map_find(&b->tasks, e->res);
         if (d) { /* alive: its row says so now, and again at its end */
             d->detached = 1;
-            task_row(b, e->res, d, -1, "pending", 0, 0);
+            tr_task_row(b, e->res, d, -1, "pending", 0, 0);
             break;
         }
         /* Detached after it ended (rare): its last row may still wait in
@@ -484,101 +483,5 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
         break;
     default:
         break;
-    }
-}
-
-/* The trace ended: whatever is still open ran until its last event.
- * Rows for open holds, steps and awaits (marked open), and every task's
- * figures. */
-void tr_replay_close(tr_builder *b)
-{
-    tr_asleep_flush(b);
-    int64_t end = b->max_ts;
-    for (size_t i = 0; i < b->holds.cap; i++) {
-        if (!b->holds.keys[i]) continue;
-        hold *h = (hold *)(b->holds.vals + i * b->holds.vsize);
-        int name = h->kind == 'r' ? TR_SPAN_REGION : h->kind == 'w' ? TR_SPAN_WORK : h->kind == 'i' ? TR_SPAN_IDLE : TR_SPAN_HOLD;
-        if (h->kind == 'h') tr_rs_hold(b, h->res, h->task, end - h->start);
-        tr_span_row *row = span_as(b, h->live_id, name, h->task, h->res, h->start, end, h->loc, 0, 1, 0);
-        if (row) row->queue_ns = h->queue_ns;
-    }
-    for (size_t i = 0; i < b->tasks.cap; i++) {
-        if (!b->tasks.keys[i]) continue;
-        uint64_t id = b->tasks.keys[i];
-        tstate *t = (tstate *)(b->tasks.vals + i * b->tasks.vsize);
-        if (t->in_step) {
-            t->step_end = end;
-            t->step_end_loc = 0;
-            step_row(b, id, t, 0, 0, 1);
-            t->busy += end - t->step_start;
-        }
-        tr_dg_close(b, id, t, end);
-        if (t->in_await) {
-            step_row(b, id, t, end, 0, 1);
-            t->wait += end - t->await_start;
-            if (tr_contended_kind(t->await_kind)) tr_rs_wait(b, t->await_res, id, end - t->await_start);
-        }
-        task_row(b, id, t, -1, t->in_await ? "waiting" : t->start_ts ? "ready" : "pending", 0, 0);
-        tr_lod_flush(b, id, &t->lod, end);
-    }
-}
-
-/* What a task is doing now, as an open step row (its running step, or the
- * await it is in), written by a live slice and replaced by the final row. */
-static void live_step_row(tr_builder *b, uint64_t task, tstate *t)
-{
-    tr_span_row *s = tr_span_add(b);
-    if (!s) return;
-    if (t->live_id && t->live_start == t->step_start) s->id = t->live_id; /* the same step again */
-    t->live_id = s->id;
-    t->live_start = t->step_start;
-    s->kind = TR_SPAN_STEP;
-    s->task = task;
-    s->start = t->step_start;
-    s->loc = t->step_loc;
-    s->open = 1;
-    int64_t now = b->max_ts;
-    if (t->in_await) {
-        s->end = t->step_end < t->step_start ? t->step_start : t->step_end;
-        s->wait = (uint8_t)(t->await_kind + 1);
-        s->res = t->await_res;
-        s->resumed = now < s->end ? s->end : now;
-        s->end_loc = t->await_loc;
-    } else {
-        s->end = now < s->start ? s->start : now;
-    }
-}
-
-/* A live slice ends (a view reads the tables while the program runs):
- * write what is open -- each changed task's row with its figures so far
- * and its current step or await, the holds not released yet, the
- * timeline's open buckets -- as rows the final ones will replace. */
-void tr_replay_live(tr_builder *b)
-{
-    for (size_t i = 0; i < b->tasks.cap; i++) {
-        if (!b->tasks.keys[i]) continue;
-        uint64_t id = b->tasks.keys[i];
-        tstate *t = (tstate *)(b->tasks.vals + i * b->tasks.vsize);
-        tr_lod_flush(b, id, &t->lod, -1); /* not advanced: other rings may be behind max_ts */
-        if (!t->live_dirty) continue;
-        t->live_dirty = 0;
-        task_row(b, id, t, -1, t->in_await ? "waiting" : t->start_ts ? "ready" : "pending", 0, 0);
-        if (t->in_step || t->in_await) live_step_row(b, id, t);
-    }
-    for (size_t i = 0; i < b->holds.cap; i++) {
-        if (!b->holds.keys[i]) continue;
-        hold *h = (hold *)(b->holds.vals + i * b->holds.vsize);
-        if (h->kind != 'h' || h->live_id) continue; /* locks and semaphores; an open row's end does not matter */
-        tr_span_row *s = tr_span_add(b);
-        if (!s) return;
-        h->live_id = s->id;
-        s->kind = TR_SPAN_HOLD;
-        s->task = h->task;
-        s->res = h->res;
-        s->start = h->start;
-        s->end = b->max_ts < h->start ? h->start : b->max_ts;
-        s->loc = h->loc;
-        s->open = 1;
-        s->bin = span_bin(s->start, s->end);
     }
 }
