@@ -50,7 +50,10 @@ void tui_app_init(tui_app *a, tui_model *m)
     a->detail_res = -1;
     a->view = TUI_V_TASKS;
     a->follow = a->info->recording;
-    a->t = a->follow ? a->info->duration_ns : 0;
+    /* A finished trace opens at its end, as a live one follows it: how the
+     * run ended (what each task was left doing, what hung) is the first
+     * question; g, the timeline and play go back from there. */
+    a->t = a->info->duration_ns;
     if (a->info->note && a->info->note[0]) tui_msg(a, 0, "note: %s", a->info->note);
 }
 
