@@ -128,6 +128,13 @@ typedef struct tui_res_at {
     int64_t depth;              /* queues: items in it at t; -1: not a queue or unknown */
 } tui_res_at;
 
+/* Where a resource was waited on: one acquire (or queue get/put) site. */
+typedef struct tui_site {
+    const char *at;             /* "file:line" */
+    const char *func;
+    int64_t acquisitions, contended, wait_total_ns, wait_p99_ns, wait_max_ns;
+} tui_site;
+
 /* A hold or a wait, for the resource's history (Enter on a resource). */
 typedef struct tui_use {
     int is_wait;                /* 0: a hold; 1: a wait on it */
@@ -291,6 +298,10 @@ int tui_model_resource_at(tui_model *m, int idx, int64_t t, tui_res_at *out);
 /* The queue's depth sampled at n evenly spaced times over [from, to]:
  * out[i] >= 0, or -1 where unknown.  Returns 0 or a negative errno. */
 int tui_model_queue_depth(tui_model *m, int idx, int64_t from, int64_t to, int64_t *out, int n);
+/* The resource's acquire sites, most waited at first (up to cap), from
+ * the trace's contention_sites (none in traces made before it).  *out
+ * valid until the next call. */
+size_t tui_model_resource_sites(tui_model *m, int idx, size_t cap, const tui_site **out);
 /* Holds of the resource and waits on it, in time order, nearest t (up to
  * cap, about half before t).  *out valid until the next call. */
 size_t tui_model_resource_uses(tui_model *m, int idx, int64_t t, size_t cap, const tui_use **out);

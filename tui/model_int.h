@@ -93,6 +93,7 @@ struct tui_model {
     size_t tree_cap;
     tui_use *uses;
     size_t uses_cap;
+    tui_site sites[16];
     char state_text[320];
     int hist_idx, hist_which;  /* what hist caches; hist_idx -1: nothing */
     int64_t hist[TUI_HIST_BUCKETS], hist_n;

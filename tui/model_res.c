@@ -348,6 +348,36 @@ size_t tui_model_resource_uses(tui_model *m, int idx, int64_t t, size_t cap, con
     return n;
 }
 
+size_t tui_model_resource_sites(tui_model *m, int idx, size_t cap, const tui_site **out)
+{
+    *out = m->sites;
+    if (idx < 0 || (size_t)idx >= m->nres) return 0;
+    if (cap > sizeof m->sites / sizeof m->sites[0]) cap = sizeof m->sites / sizeof m->sites[0];
+    sqlite3_stmt *st;
+    /* No table (an older trace), or not ours: no sites, no error. */
+    if (sqlite3_prepare_v2(m->db,
+                           "SELECT loc, acquisitions, contended, wait_total_ns, wait_p99_ns, wait_max_ns"
+                           " FROM contention_sites WHERE resource = ? ORDER BY wait_total_ns DESC, contended DESC"
+                           " LIMIT ?", -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_int64(st, 1, m->res[idx].id);
+    sqlite3_bind_int64(st, 2, (int64_t)cap);
+    size_t n = 0;
+    while (n < cap && sqlite3_step(st) == SQLITE_ROW) {
+        tui_site *s = &m->sites[n++];
+        const tui_loc *l = tui__loc(m, tui__col_int(st, 0, 0));
+        s->at = l ? l->where : "?";
+        s->func = l ? l->func : "";
+        s->acquisitions = tui__col_int(st, 1, 0);
+        s->contended = tui__col_int(st, 2, 0);
+        s->wait_total_ns = tui__col_int(st, 3, 0);
+        s->wait_p99_ns = tui__col_int(st, 4, 0);
+        s->wait_max_ns = tui__col_int(st, 5, 0);
+    }
+    sqlite3_finalize(st);
+    return n;
+}
+
 /* ---- warnings --------------------------------------------------------------- */
 
 static int cmp_warning(const void *a, const void *b)

@@ -240,6 +240,23 @@ static void detail_draw(tui_app *a, WINDOW *w)
         int lx = tui_put(w, y, 2, 0, A_NORMAL, "depth ") + 2;
         depth_line(a, w, y++, lx, wd - lx - 1, idx);
     }
+    /* Where the waiting happens, by line (the block profile of the whole run). */
+    const tui_site *sites;
+    size_t nsites = tui_model_resource_sites(a->m, idx, 4, &sites);
+    if (nsites && h - y > 12) {
+        y++;
+        tui_put(w, y++, 0, 0, tui_attr(TUI_L_SECTION), "Where it was waited on (the whole run)");
+        for (size_t i = 0; i < nsites; i++) {
+            char fit[160];
+            int xx = tui_putf(w, y, 2, 0, A_NORMAL, "%5lld waits  total %-7s p99 %-7s max %-7s  ",
+                              (long long)sites[i].contended, tui_fmt_dur(sites[i].wait_total_ns),
+                              tui_fmt_dur(sites[i].wait_p99_ns), tui_fmt_dur(sites[i].wait_max_ns));
+            int room = wd - 2 - xx;
+            if (room > 4)
+                tui_put(w, y, 2 + xx, 0, tui_attr(TUI_L_DIM), tr_fit_left(fit, sizeof fit, sites[i].at, (size_t)room));
+            y++;
+        }
+    }
     y++;
     tui_put(w, y++, 0, 0, tui_attr(TUI_L_SECTION), "Holds and waits around the cursor (Enter opens the task)");
     const tui_use *u;

@@ -148,6 +148,9 @@ static int exercise(const char *path)
             tui_model_resource_at(m, (int)i, t, &ra);
             const tui_use *u;
             tui_model_resource_uses(m, (int)i, t, 20, &u);
+            const tui_site *sites;
+            size_t ns = tui_model_resource_sites(m, (int)i, 8, &sites);
+            for (size_t j = 0; j < ns; j++) no_controls(sites[j].at);
             int64_t depth[16];
             tui_model_queue_depth(m, (int)i, 0, d, depth, 16);
         }

@@ -321,6 +321,13 @@ static void test_resource_at(void **state)
             assert_int_equal(u[i].other, t[task_named("holder")].id);
         }
     assert_int_equal(waits, 1);
+    /* Where it was waited on: the waiter's acquire line, one wait. */
+    const tui_site *sites;
+    size_t ns = tui_model_resource_sites(m, r, 8, &sites);
+    assert_true(ns >= 1);
+    assert_int_equal(sites[0].contended, 1);
+    assert_non_null(strstr(sites[0].at, "test_model.c"));
+    assert_true(sites[0].wait_max_ns > 0);
     /* A queue's history: the consumer's wait for an item, ended by the put. */
     const tui_task *k = &t[task_named("consumer")];
     nu = tui_model_resource_uses(m, res_named("jobs"), k->start_ts, 16, &u);
