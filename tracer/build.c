@@ -245,16 +245,24 @@ int tr_builder_finish(tr_builder *b)
     return b->err ? b->err : r;
 }
 
-/* Events in the chunks: what a build will replay (meta.events is only
- * written at the end of a recording that finished). */
-static int64_t chunk_events(sqlite3 *db)
+int64_t tr_builder_step_all(tr_builder *b, tr_progress_fn *progress, void *ctx)
 {
+    if (!progress) return tr_builder_step(b, 0);
+    /* Events in the chunks not built yet: what is left to replay (meta.events
+     * is only written at the end of a recording that finished). */
+    int64_t total = 0, done = 0, n;
     sqlite3_stmt *st;
-    int64_t n = 0;
-    if (sqlite3_prepare_v2(db, "SELECT COALESCE(SUM(n), 0) FROM chunks", -1, &st, NULL) != SQLITE_OK) return 0;
-    if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return n;
+    if (sqlite3_prepare_v2(b->db, "SELECT COALESCE(SUM(n), 0) FROM chunks WHERE seq > ?", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, b->built_seq);
+        if (sqlite3_step(st) == SQLITE_ROW) total = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    /* In slices of 2^20 events (a few hundred ms), telling how far it got. */
+    while ((n = tr_builder_step(b, 1 << 20)) > 0) {
+        done += n;
+        progress(ctx, done, total > done ? total : done);
+    }
+    return n < 0 ? n : done;
 }
 
 int tr_build_complete(sqlite3 *db, tr_progress_fn *progress, void *ctx)
@@ -269,16 +277,7 @@ int tr_build_complete(sqlite3 *db, tr_progress_fn *progress, void *ctx)
     tr_builder *b;
     r = tr_builder_new(&b, db);
     if (r == 0) {
-        int64_t n, done = 0, total = progress ? chunk_events(db) : 0;
-        /* With someone watching, build in slices and say how far it got;
-         * a slice of 2^20 events is a few hundred ms. */
-        do {
-            n = tr_builder_step(b, progress ? 1 << 20 : 0);
-            if (n > 0 && progress) {
-                done += n;
-                progress(ctx, done, total > done ? total : done);
-            }
-        } while (progress && n > 0);
+        int64_t n = tr_builder_step_all(b, progress, ctx);
         r = n < 0 ? (int)n : tr_builder_finish(b);
         tr_builder_free(b);
     }

@@ -331,24 +331,7 @@ int tr_recorder_finish(tr_recorder *r, tr_progress_fn *progress, void *ctx)
     /* Tables: in one transaction, so they appear complete or not at all. */
     if ((e = begin(r)) < 0) return e;
     int64_t t0 = mono_ns();
-    /* With someone watching, in slices of 2^20 events (a few hundred ms),
-     * telling how far it got. */
-    int64_t done = 0, total = 0;
-    if (progress) {
-        sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(r->db, "SELECT COALESCE(SUM(n), 0) FROM chunks WHERE seq > "
-                                      "COALESCE((SELECT value FROM meta WHERE key = 'built_seq'), 0)", -1, &st, NULL) == SQLITE_OK) {
-            if (sqlite3_step(st) == SQLITE_ROW) total = sqlite3_column_int64(st, 0);
-            sqlite3_finalize(st);
-        }
-    }
-    do {
-        n = tr_builder_step(r->builder, progress ? 1 << 20 : 0);
-        if (n > 0 && progress) {
-            done += n;
-            progress(ctx, done, total > done ? total : done);
-        }
-    } while (progress && n > 0);
+    n = tr_builder_step_all(r->builder, progress, ctx);
     int64_t t1 = mono_ns();
     e = n < 0 ? (int)n : tr_builder_finish(r->builder);
     int64_t t2 = mono_ns();

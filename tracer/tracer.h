@@ -153,14 +153,18 @@ int tr_builder_new(tr_builder **out, sqlite3 *db);
 /* Build from every chunk not built yet, at most max_events (0 = all).
  * Returns the number of events built, or a negative errno. */
 int64_t tr_builder_step(tr_builder *b, int64_t max_events);
+/* Told how far a long build got: done of total events (total is an
+ * estimate; done may pass it). */
+typedef void tr_progress_fn(void *ctx, int64_t done, int64_t total);
+/* Build from every chunk not built yet; with progress (may be NULL), in
+ * slices, telling it events built of those left.  Returns the number of
+ * events built, or a negative errno. */
+int64_t tr_builder_step_all(tr_builder *b, tr_progress_fn *progress, void *ctx);
 /* Close spans still open at the end of the run, write indexes and summary
  * rows, mark the build complete. */
 int tr_builder_finish(tr_builder *b);
 void tr_builder_free(tr_builder *b);
 void tr_builder_set_origin(tr_builder *b, uint64_t tsc0);
-/* Told how far a long build got: done of total events (total is an
- * estimate; done may pass it). */
-typedef void tr_progress_fn(void *ctx, int64_t done, int64_t total);
 /* Open-time check: finish a build interrupted earlier.  Returns 0 when the
  * tables are complete (possibly after building), negative errno else.
  * progress (may be NULL) is called after each slice of the build. */
