@@ -110,6 +110,7 @@ typedef struct tui_resource {
     const char *kind_name;      /* "lock", "semaphore", "queue", "event", ... */
     const char *name;
     const char *created_at;     /* "file:line", "" if unknown */
+    uint32_t ring;              /* the thread it was created on (its events are in that ring's chunks) */
     int64_t create_ts;
     int has_stats;              /* locks, semaphores and queues have the figures below */
     int64_t acquisitions, contended, wait_total_ns, wait_p50_ns, wait_p99_ns, wait_max_ns;

@@ -488,13 +488,7 @@ int tui_model_queue_depth(tui_model *m, int idx, int64_t from, int64_t to, int64
         for (int i = 0; i < n; i++) out[i] = -1;
         return 0;
     }
-    uint32_t ring = 0;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(m->db, "SELECT ring FROM resources WHERE id = ?", -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, r->id);
-        if (sqlite3_step(st) == SQLITE_ROW) ring = (uint32_t)sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-    }
+    uint32_t ring = r->ring;
     int64_t last = 0;
     for (int i = 0; i < n; i++) {
         int64_t t = n > 1 ? from + (int64_t)((double)(to - from) * i / (n - 1)) : from;

@@ -32,7 +32,7 @@ int tui__load_resources(tui_model *m)
 {
     sqlite3_stmt *st;
     const char *sql =
-        "SELECT r.id, r.kind, r.name, r.create_loc, r.create_ts, s.resource, s.acquisitions, s.contended,"
+        "SELECT r.id, r.kind, r.name, r.create_loc, r.create_ts, r.ring, s.resource, s.acquisitions, s.contended,"
         " s.wait_total_ns, s.wait_p50_ns, s.wait_p99_ns, s.wait_max_ns, s.hold_total_ns, s.hold_max_ns,"
         " s.max_waiters, s.max_depth, s.longest_waiter, s.longest_holder"
         " FROM resources r LEFT JOIN resource_stats s ON s.resource = r.id ORDER BY r.id";
@@ -61,19 +61,20 @@ int tui__load_resources(tui_model *m)
         r.name = same ? res[n].name : tui__intern(m, tui__col_text(st, 2));
         r.created_at = tui__where(m, tui__col_int(st, 3, 0));
         r.create_ts = tui__col_int(st, 4, 0);
-        r.has_stats = sqlite3_column_type(st, 5) != SQLITE_NULL;
-        r.acquisitions = tui__col_int(st, 6, 0);
-        r.contended = tui__col_int(st, 7, 0);
-        r.wait_total_ns = tui__col_int(st, 8, 0);
-        r.wait_p50_ns = tui__col_int(st, 9, 0);
-        r.wait_p99_ns = tui__col_int(st, 10, 0);
-        r.wait_max_ns = tui__col_int(st, 11, 0);
-        r.hold_total_ns = tui__col_int(st, 12, 0);
-        r.hold_max_ns = tui__col_int(st, 13, 0);
-        r.max_waiters = tui__col_int(st, 14, 0);
-        r.max_depth = tui__col_int(st, 15, 0);
-        r.longest_waiter = tui__col_int(st, 16, 0);
-        r.longest_holder = tui__col_int(st, 17, 0);
+        r.ring = (uint32_t)tui__col_int(st, 5, 0);
+        r.has_stats = sqlite3_column_type(st, 6) != SQLITE_NULL;
+        r.acquisitions = tui__col_int(st, 7, 0);
+        r.contended = tui__col_int(st, 8, 0);
+        r.wait_total_ns = tui__col_int(st, 9, 0);
+        r.wait_p50_ns = tui__col_int(st, 10, 0);
+        r.wait_p99_ns = tui__col_int(st, 11, 0);
+        r.wait_max_ns = tui__col_int(st, 12, 0);
+        r.hold_total_ns = tui__col_int(st, 13, 0);
+        r.hold_max_ns = tui__col_int(st, 14, 0);
+        r.max_waiters = tui__col_int(st, 15, 0);
+        r.max_depth = tui__col_int(st, 16, 0);
+        r.longest_waiter = tui__col_int(st, 17, 0);
+        r.longest_holder = tui__col_int(st, 18, 0);
         res[n++] = r;
     }
     sqlite3_finalize(st);
@@ -196,13 +197,7 @@ static int wait_before(tui_model *m, sqlite3_stmt *st, int64_t task, int64_t ts,
 static size_t queue_uses(tui_model *m, int idx, int64_t t, size_t cap)
 {
     int64_t id = m->res[idx].id;
-    uint32_t ring = 0;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(m->db, "SELECT ring FROM resources WHERE id = ?", -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, id);
-        if (sqlite3_step(st) == SQLITE_ROW) ring = (uint32_t)sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-    }
+    uint32_t ring = m->res[idx].ring;
     size_t mid = m->nchunks;
     for (size_t ci = 0; ci < m->nchunks; ci++)
         if (m->chunks[ci].ring == ring && m->chunks[ci].last >= t) {

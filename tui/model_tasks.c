@@ -323,11 +323,6 @@ static int targets(tui_model *m, int idx, int64_t t, const tui_at *a, int *out, 
     return n;
 }
 
-static const char *stack_of(tui_model *m, int idx, int64_t t)
-{
-    return tui_model_task_stack(m, idx, t, NULL);
-}
-
 static int push_row(tui_model *m, size_t *n, int depth, int idx, int via_holder, int cycle, int64_t t)
 {
     if (*n >= 50000) return -1; /* a tree nobody reads to the end */
@@ -344,7 +339,7 @@ static int push_row(tui_model *m, size_t *n, int depth, int idx, int via_holder,
     tui_model_task_at(m, idx, t, &r->at);
     r->via_holder = via_holder;
     r->cycle = cycle;
-    r->stack = r->at.state == TUI_WAITING || r->at.state == TUI_RUNNING ? stack_of(m, idx, t) : "";
+    r->stack = r->at.state == TUI_WAITING || r->at.state == TUI_RUNNING ? tui_model_task_stack(m, idx, t, NULL) : "";
     return 0;
 }
 
