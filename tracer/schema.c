@@ -344,7 +344,7 @@ int tr_db_open(sqlite3 **out, const char *path, int writable, const char **why)
          * damage found further on. */
         int e = sqlite3_errcode(db), damaged = e == SQLITE_CORRUPT || e == SQLITE_NOTADB || e == SQLITE_IOERR;
         if (damaged)
-            snprintf(buf, sizeof buf, "%s: damaged or truncated database (%s)", path, sqlite3_errmsg(db));
+            snprintf(buf, sizeof buf, "%s: damaged or truncated database (%s)", path, tr_db_errmsg(db));
         else
             snprintf(buf, sizeof buf, "%s: not a coscope trace (no meta table)", path);
         *why = buf;
@@ -385,7 +385,7 @@ int tr_db_open(sqlite3 **out, const char *path, int writable, const char **why)
     /* A quick integrity probe catches truncation before any query does. */
     rc = sqlite3_exec(db, "SELECT COUNT(*) FROM tasks; SELECT COUNT(*) FROM chunks WHERE seq > 0;", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
-        snprintf(buf, sizeof buf, "%s: damaged or truncated database (%s)", path, sqlite3_errmsg(db));
+        snprintf(buf, sizeof buf, "%s: damaged or truncated database (%s)", path, tr_db_errmsg(db));
         *why = buf;
         sqlite3_close(db);
         return -EILSEQ;

@@ -385,7 +385,7 @@ int tui_model_open(tui_model **out, const char *path, void (*progress)(void *ctx
     if (r < 0) {
         snprintf(why, cap, "%s: %s (%s)", path,
                  r == -ENOMEM ? "out of memory" : "unexpected trace layout; is it from another coscope version?",
-                 sqlite3_errmsg(m->db));
+                 tr_db_errmsg(m->db));
         tui_model_close(m);
         return r;
     }

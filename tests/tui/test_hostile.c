@@ -199,6 +199,9 @@ static void test_hostile(void **state)
         { "no-lod", "DROP TABLE timeline", 1 },
         { "lod-is-a-view", "DROP TABLE timeline; CREATE VIEW timeline AS SELECT 1 AS task", 1 },
         { "no-tasks", "DROP TABLE tasks", 0 },
+        /* its error quotes the file's own names: escapes in them must not reach the line */
+        { "escape-in-error", "DROP TABLE tasks; CREATE TABLE \"x\x1b[2J\"(a); CREATE VIEW tasks AS SELECT a FROM"
+                             " \"x\x1b[2J\"; DROP TABLE \"x\x1b[2J\"", 0 },
         { "no-meta", "DROP TABLE meta", 0 },
         { "newer", "UPDATE meta SET value = 99 WHERE key = 'schema_version'", 0 },
     };
