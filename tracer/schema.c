@@ -269,7 +269,7 @@ static int schema_is_ours(sqlite3 *db, char *why, size_t cap, const char *path)
         sqlite3_reset(mine);
     }
     if (ok && rc != SQLITE_DONE) {
-        snprintf(why, cap, "%s: cannot check its schema: %s", path, sqlite3_errmsg(db));
+        snprintf(why, cap, "%s: cannot check its schema: %s", path, tr_db_errmsg(db));
         ok = 0;
     }
     sqlite3_finalize(mine);
