@@ -33,9 +33,9 @@ RUNTIME_C := $(wildcard runtime/*.c)
 # The recorder is part of the library (co_trace_start records in-process);
 # the CLI is the coscope binary.
 TRACER_LIB_C := $(wildcard tracer/*.c)
-# The coscope binary: the command-line front end (tracer/cli/) and the
+# The coscope binary: the command-line front end (cli/) and the
 # terminal UI (tui/), both on the library.
-CLI_C := $(wildcard tracer/cli/*.c) $(wildcard tui/*.c)
+CLI_C := $(wildcard cli/*.c) $(wildcard tui/*.c)
 ifneq ($(filter $(ARCH),x86_64 aarch64),)
 RUNTIME_S := runtime/switch_$(ARCH).S
 endif
@@ -64,17 +64,13 @@ $(BUILD)/coscope: $(CLI_OBJ) $(BUILD)/libcoscope.a
 
 # Each layer is rebuilt when its own headers or those below it change (the
 # most specific pattern wins): the runtime, the tracer library, then the
-# front ends (tracer/cli, tui) on everything.
-HEADERS := $(wildcard runtime/*.h tracer/*.h tracer/cli/*.h tui/*.h)
+# front ends (cli, tui) on everything.
+HEADERS := $(wildcard runtime/*.h tracer/*.h cli/*.h tui/*.h)
 $(BUILD)/obj/runtime/%.o: runtime/%.c $(wildcard runtime/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CO_CFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/obj/tracer/%.o: tracer/%.c $(wildcard runtime/*.h tracer/*.h)
-	@mkdir -p $(dir $@)
-	$(CC) $(CO_CFLAGS) $(CFLAGS) -c $< -o $@
-
-$(BUILD)/obj/tracer/cli/%.o: tracer/cli/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CO_CFLAGS) $(CFLAGS) -c $< -o $@
 

@@ -10,8 +10,7 @@
  * a message or the view's hints; row H-1 the status line.
  */
 #define _GNU_SOURCE
-#include "../tracer/cli/cli.h"   /* cli_tui, and tracer.h's fmt.c, checked against draw.h */
-#include "action.h"
+#include "action.h"   /* and through view.h, tui.h: tui_cmd */
 #include <errno.h>
 #include <locale.h>
 #include <signal.h>
@@ -337,7 +336,7 @@ static WINDOW *draw_all(tui_app *a, int flags)
 
 /* ---- the command -------------------------------------------------------- */
 
-int cli_tui(int argc, char **argv)
+int tui_cmd(int argc, char **argv)
 {
     if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         fputs(USAGE, stdout);

@@ -42,4 +42,7 @@ enum tui_quit { TUI_QUIT_DONE, TUI_QUIT_STOP, TUI_QUIT_LET_RUN };
  * user chose for a program still running. */
 int tui_main(const char *path, const tui_live *live, int *quit);
 
+/* `coscope tui ARGS`: argv starts at "tui"; returns the exit status. */
+int tui_cmd(int argc, char **argv);
+
 #endif

@@ -5,7 +5,7 @@
  * real trace sits in the scratch directory as t.db ($FUZZ_TRACE), so
  * arguments naming it get past the open. */
 #include "fuzz.h"
-#include "../../tracer/cli/cli.h"
+#include "../../cli/cli.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

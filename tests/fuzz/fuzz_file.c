@@ -4,7 +4,7 @@
  * trace) then info, report, sql and export on it.  A crash, a sanitizer
  * report or a hang (libFuzzer's -timeout) is a finding. */
 #include "fuzz.h"
-#include "../../tracer/cli/cli.h"
+#include "../../cli/cli.h"
 #include <sys/stat.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -4,7 +4,7 @@
 #define TR_CLI_H
 
 #include <sqlite3.h>
-#include "../tracer.h"
+#include "../tracer/tracer.h"
 #include <stdio.h>
 
 int cli_run(int argc, char **argv);
@@ -12,7 +12,6 @@ int cli_info(int argc, char **argv);
 int cli_report(int argc, char **argv);
 int cli_sql(int argc, char **argv);
 int cli_export(int argc, char **argv);
-int cli_tui(int argc, char **argv);   /* tui/main.c */
 
 /* Open a trace for a command (cmd_report.c): tr_reader_open, with the
  * failure or the note printed as one line "coscope CMD: ..." and, on a

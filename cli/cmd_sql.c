@@ -8,7 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
-#include "../tracer.h"
+#include "../tracer/tracer.h"
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>

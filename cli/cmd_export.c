@@ -32,7 +32,7 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
-#include "../tracer.h"
+#include "../tracer/tracer.h"
 #include <errno.h>
 #include <getopt.h>
 #include <stdint.h>

@@ -14,8 +14,8 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
-#include "../tracer.h"
-#include "../../tui/tui.h"
+#include "../tracer/tracer.h"
+#include "../tui/tui.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>

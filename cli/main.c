@@ -1,5 +1,6 @@
 /* main.c -- the `coscope` command: dispatch to subcommands. */
 #include "cli.h"
+#include "../tui/tui.h"   /* tui_cmd: the CLI starts the TUI */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -47,7 +48,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "report")) return cli_report(argc - 1, argv + 1);
     if (!strcmp(cmd, "sql")) return cli_sql(argc - 1, argv + 1);
     if (!strcmp(cmd, "export")) return cli_export(argc - 1, argv + 1);
-    if (!strcmp(cmd, "tui")) return cli_tui(argc - 1, argv + 1);
+    if (!strcmp(cmd, "tui")) return tui_cmd(argc - 1, argv + 1);
     fprintf(stderr, "coscope: unknown command '%s' (see coscope --help)\n", cmd);
     return 2;
 }
