@@ -5,12 +5,25 @@
  * co__interrupt() are the only ways back.
  *
  * Wake results: 0 or a payload-specific value from the object that woke the
- * task, -ECANCELED from co_cancel, -ETIMEDOUT from a timeout scope.  Once a
- * task is READY its wake result is final: a cancellation arriving after that
- * is delivered at its next await (so a lock handed to a waiter is never
- * lost in flight).  A yield is the exception: it carries nothing that could
- * be lost, so a cancellation or a deadline that arrives while it waits for
- * its turn is returned by the yield itself, as asyncio.sleep(0) raises.
+ * task, -ECANCELED from co_cancel, -ETIMEDOUT from a timeout scope.
+ *
+ * Cancellation after a wake (the one rule, coscope.h at co_cancel).  Once a
+ * task is READY its wake result is final: the call returns what woke it,
+ * and a cancellation arriving before the task runs is delivered at its next
+ * await.  The wake may have handed the task something: a queue item, a
+ * semaphore unit, a lock, a future's value, a channel message, an awaited
+ * task's result.  Then a task that returns before its next await ends with
+ * its own result, the cancellation undelivered (CO__CANCEL_AFTER_HANDOFF,
+ * set by co_cancel), because ending it cancelled would drop what it was
+ * handed, or tell its caller an operation failed that happened.  Undoing
+ * the hand-off instead (asyncio's way) would need an undo per primitive on
+ * the hand-off path, and some cannot be undone at all: a blocked put's item,
+ * pulled into the queue by a getter, may be gone by the time the
+ * cancellation lands.  A wake that hands nothing (a sleep's end, an event)
+ * loses nothing, so a return there ends the task cancelled, as asyncio's
+ * test_cancel_at_end wants.  A yield is the one call that returns the
+ * cancellation itself (or a deadline that passed while it waited for its
+ * turn), as asyncio.sleep(0) raises.
  */
 #include "internal.h"
 
@@ -38,7 +51,7 @@ static __attribute__((noinline)) bool yield_expired(co__loop *l, co__task *t)
 /* co__suspend with a cancellation pending: deliver it instead of waiting. */
 static __attribute__((noinline, cold)) int suspend_cancelled(co__task *t, co_waitq *wq)
 {
-    t->cancel_pending = 0;
+    t->cancel_pending = CO__CANCEL_NONE;
     if (wq) co__waitq_remove(wq, t);
     return -ECANCELED;
 }
@@ -115,7 +128,7 @@ int co__suspend(co__task *t, co_wait_kind kind, void *obj, uint64_t obj_id, co_l
         /* What arrived while the yield waited for its turn (co_cancel leaves
          * a READY task's cancellation pending). */
         if (t->cancel_pending) {
-            t->cancel_pending = 0;
+            t->cancel_pending = CO__CANCEL_NONE;
             r = -ECANCELED;
         } else if (t->deadline != CO__NODEADLINE && yield_expired(l, t)) {
             r = -ETIMEDOUT;

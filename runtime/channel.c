@@ -261,7 +261,7 @@ static int wait_on(co__task *self, co__xthread *xt, co_chan_t *ch, chan_waiter *
         if (w->done) {
             /* The transfer won the race: report it, deliver the interruption
              * at the next await (a timeout's deadline stays passed). */
-            if (r == -ECANCELED) self->cancel_pending = 1;
+            if (r == -ECANCELED) co__cancel_keep(self, w->result);
             r = w->result;
         }
     }

@@ -237,7 +237,7 @@ int co_wait_for_at(co_loc *loc, co_task_t h, int64_t ms)
     co_timeout_t scope;
     co_timeout_begin(&scope, ms);
     int r = wait_end(self, t, loc, false);
-    int expired = co_timeout_end(&scope);
+    co_timeout_end(&scope); /* its expiry is r == -ETIMEDOUT; an enclosing scope's too */
     int ret;
     if (r == 0) {
         ret = t->result;
@@ -246,12 +246,17 @@ int co_wait_for_at(co_loc *loc, co_task_t h, int64_t ms)
          * cleanup, as asyncio.wait_for does. */
         co_cancel(h);
         int late = wait_end(self, t, loc, true);
-        if (late < 0)
-            ret = late; /* cancelled while the child cleaned up */
-        else if (r == -ETIMEDOUT && expired && t->state != CO_TASK_CANCELLED)
-            ret = t->result; /* it swallowed the cancellation: its result or error, as asyncio */
-        else
-            ret = r;
+        if (t->state != CO_TASK_CANCELLED) {
+            /* It ended on its own terms (it finished what it was handed,
+             * or swallowed the cancellation): its result or error is the
+             * outcome, as asyncio gives it.  Our own cancellation, if that
+             * is what cut the wait, is kept for our next await (a
+             * hand-off: the result is consumed here, await.c). */
+            ret = t->result;
+            if (r == -ECANCELED || late < 0) co__cancel_keep(self, ret);
+        } else {
+            ret = late < 0 ? late : r; /* a cancellation outranks the timeout */
+        }
     }
     co__task_free(l, t);
     return ret;

@@ -39,7 +39,7 @@ int co_cond_wait_at(co_loc *loc, co_cond_t *c)
     int a, cancelled = 0;
     while ((a = co_lock_acquire_at(loc, c->lock)) == -ECANCELED) cancelled = 1;
     self->deadline = deadline;
-    if (cancelled) self->cancel_pending = 1;
+    if (cancelled) co__cancel_keep(self, r); /* notified: kept as after a hand-off */
     if (a < 0) return a; /* -EDEADLK: the lock cannot be had */
     return r;
 }

@@ -159,7 +159,7 @@ int co_exec_at(co_loc *loc, const char *const argv[], co_exec_opts *opts, int *s
     /* Never start a process for a task that is already cancelled or out of
      * time: the checks co__suspend would make, before the side effect. */
     if (self->cancel_pending) {
-        self->cancel_pending = 0;
+        self->cancel_pending = CO__CANCEL_NONE;
         return -ECANCELED;
     }
     if (deadline_passed(self)) return -ETIMEDOUT;
@@ -236,8 +236,10 @@ int co_exec_at(co_loc *loc, const char *const argv[], co_exec_opts *opts, int *s
     if (wait_uninterruptible(self, &p, id, loc, all_closed)) late_cancel = 1;
     self->deadline = saved_deadline;
     /* A cancellation that came while cleaning up is delivered at the next
-     * await, unless this call already returns -ECANCELED. */
-    if (late_cancel && interrupted != -ECANCELED) self->cancel_pending = 1;
+     * await, unless this call already returns -ECANCELED; after a process
+     * that exited on its own, its status stands (a hand-off, await.c). */
+    if (late_cancel && interrupted != -ECANCELED)
+        co__cancel_keep(self, r == 0 && interrupted == 0 && p.error == 0 ? 0 : -ECANCELED);
 
     if (r == 0 && interrupted == 0 && p.error == 0) {
         /* NUL-terminate what was captured (an empty capture is "", not NULL). */

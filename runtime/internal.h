@@ -137,7 +137,7 @@ struct co__task {
     struct co__loop *loop;
     uint8_t state;            /* co_task_state */
     uint8_t started;          /* has run at least once */
-    uint8_t cancel_pending;   /* cancel requested, not yet delivered */
+    uint8_t cancel_pending;   /* CO__CANCEL_*: a cancellation requested, not yet delivered */
     uint8_t detached;
     uint8_t awaited;          /* some task is in co_await on it (owner consumes it) */
     uint8_t wait_kind;        /* co_wait_kind; valid only while WAITING */
@@ -185,6 +185,30 @@ struct co__task {
     uint8_t asleep_told;      /* its wait was told by the all-asleep report: the close does not repeat it;
                                * cleared when the loop runs again (co_loop_run) */
 } __attribute__((aligned(64)));
+
+/* cancel_pending.  A cancellation is delivered by the task's next await (or
+ * its start).  ASKED: if the task returns first, it ends CANCELLED (asyncio's
+ * test_cancel_at_end).  AFTER_HANDOFF: it arrived after a wake that handed the
+ * task something (an item, a unit, a lock, a value, a task's result) and
+ * before the task ran; the hand-off stands, and a return before the next
+ * await ends the task with its own result, the cancellation undelivered. */
+enum { CO__CANCEL_NONE = 0, CO__CANCEL_ASKED = 1, CO__CANCEL_AFTER_HANDOFF = 2 };
+
+/* The waits whose wake hands the task nothing (a yield, a sleep's end, an
+ * event, a queue's join): a cancellation that arrives before the task runs
+ * stays ASKED.  Every other wait's wake with a result >= 0 is a hand-off. */
+#define CO__WAITS_HANDING_NOTHING \
+    (1u << CO_WAIT_NONE | 1u << CO_WAIT_YIELD | 1u << CO_WAIT_SLEEP | 1u << CO_WAIT_EVENT | 1u << CO_WAIT_QUEUE_JOIN)
+_Static_assert(CO_WAIT_KIND_COUNT <= 32, "wait kinds fit a 32-bit mask");
+static inline bool co__wait_hands_off(unsigned kind) { return !(CO__WAITS_HANDING_NOTHING >> kind & 1u); }
+
+/* A call whose outcome is settled (the transfer won a race with an
+ * interruption) meets a cancellation: keep it for the next await, as a
+ * hand-off if the outcome is a success. */
+static inline void co__cancel_keep(co__task *t, int outcome)
+{
+    t->cancel_pending = outcome >= 0 ? CO__CANCEL_AFTER_HANDOFF : CO__CANCEL_ASKED;
+}
 
 #define CO__NOHEAP UINT32_MAX
 #define CO__NODEADLINE UINT64_MAX

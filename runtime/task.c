@@ -245,16 +245,19 @@ _Noreturn void co__task_main(void *arg)
     if (CO__STEP_HOOKS(l)) co__step_begin(l, t, NULL); /* debug.c: the first step starts */
     int r;
     if (CO_UNLIKELY(t->cancel_pending)) {
-        t->cancel_pending = 0;
+        t->cancel_pending = CO__CANCEL_NONE;
         r = -ECANCELED;
     } else {
         r = t->fn(t->arg);
         /* A cancellation requested after the last await (or by the task
          * itself) would otherwise vanish: the requester was told it was made.
          * asyncio ends such a task cancelled (test_cancel_at_end); an error
-         * the task returns is kept, as asyncio keeps a raised exception. */
-        if (CO_UNLIKELY(t->cancel_pending) && r >= 0) r = -ECANCELED;
-        t->cancel_pending = 0;
+         * the task returns is kept, as asyncio keeps a raised exception.
+         * One that came after a hand-off is not delivered: the task took
+         * what it was handed and its result says what it did with it
+         * (await.c: cancellation after a wake). */
+        if (CO_UNLIKELY(t->cancel_pending == CO__CANCEL_ASKED) && r >= 0) r = -ECANCELED;
+        t->cancel_pending = CO__CANCEL_NONE;
     }
     task_end(l, t, r);
     if (CO__STEP_HOOKS(l)) co__step_end(l, t, NULL); /* the last step ends */
@@ -345,9 +348,9 @@ int co_await_at(co_loc *loc, co_task_t h)
             return r;
         }
         /* Cancelled, but t ended before we ran again: its result is
-         * returned (t is consumed), and the cancellation waits for our next
-         * await instead of vanishing. */
-        if (CO_UNLIKELY(r == -ECANCELED)) self->cancel_pending = 1;
+         * returned (t is consumed), so the cancellation is kept like one
+         * after a hand-off, for our next await. */
+        if (CO_UNLIKELY(r == -ECANCELED)) co__cancel_keep(self, t->result);
     }
     int result = t->result;
     task_free(l, t);
@@ -373,12 +376,23 @@ int co_cancel(co_task_t h)
     co__task *t = co__task_lookup(l, h);
     if (!t) return -ESRCH;
     if (co__task_ended(t)) return 0;
-    CO_TRACE(TR_CANCEL, NULL, l->current ? l->current->id : 0, t->id, 0);
     t->cancel_count++;
-    if (t->state == CO_TASK_WAITING && t->wait_kind != CO_WAIT_YIELD)
+    if (t->state == CO_TASK_WAITING && t->wait_kind != CO_WAIT_YIELD) {
+        CO_TRACE(TR_CANCEL, NULL, l->current ? l->current->id : 0, t->id, TR_CANCEL_INTERRUPTS);
         co__interrupt(t, -ECANCELED);
-    else
-        t->cancel_pending = 1; /* delivered at its next await (a yield's end), at start, or at return */
+    } else if (t->state == CO_TASK_READY && co__wait_hands_off(t->wait_kind) && t->wake_result >= 0) {
+        /* Woken with something in hand, not yet run (await.c): kept for
+         * its next await.  A second request changes nothing. */
+        CO_TRACE(TR_CANCEL, NULL, l->current ? l->current->id : 0, t->id,
+                 TR_CANCEL_AFTER_HANDOFF | (uint64_t)t->wait_kind << 8);
+        if (t->cancel_pending == CO__CANCEL_NONE) t->cancel_pending = CO__CANCEL_AFTER_HANDOFF;
+    } else {
+        /* Not started, after a wake that handed nothing, or running (it
+         * cancels itself): delivered at its start or next await, or ends
+         * it cancelled at its return. */
+        CO_TRACE(TR_CANCEL, NULL, l->current ? l->current->id : 0, t->id, TR_CANCEL_PENDING);
+        t->cancel_pending = CO__CANCEL_ASKED;
+    }
     return 1;
 }
 
@@ -460,5 +474,5 @@ const char *co_task_state_name(int s)
 
 const char *co_wait_kind_name(int k)
 {
-    return k >= 0 && k < CO_WAIT_KIND_COUNT ? tr_wait_name((unsigned)k) : "?";
+    return k >= 0 && k < CO_WAIT_KIND_COUNT ? co__wait_name((unsigned)k) : "?";
 }

@@ -59,7 +59,7 @@ typedef enum tr_kind {
     TR_AWAIT,         /* step ends, await begins: res = awaited object id, arg = wait kind | extra << 8 */
     TR_RESUME,        /* await ends, step begins: arg = result (int64) */
     TR_END,           /* task ended: arg = result (int64); the last step ends */
-    TR_CANCEL,        /* task = requester (0 outside tasks), res = target task */
+    TR_CANCEL,        /* task = requester (0 outside tasks), res = target task, arg = TR_CANCEL_* | wait kind << 8 */
     TR_DETACH,        /* res = detached task */
     TR_RES_NEW,       /* res = resource id, arg = wait kind of the resource | name id << 8 */
     TR_LOCK_ACQ,      /* immediate acquisition (no wait): res = lock */
@@ -114,6 +114,15 @@ enum tr_warn {
     TR_WARN_POOL_STARVED,    /* thread-pool work waited longer than slow_ms to start */
     TR_WARN_CANCEL_IGNORED,  /* a cancelled task went on awaiting for longer than slow_ms */
     TR_WARN_COUNT
+};
+
+/* TR_CANCEL's arg, low 8 bits: how the request met its target (the rule in
+ * await.c).  AFTER_HANDOFF carries the wait kind that handed it something
+ * in bits 8-15. */
+enum tr_cancel_how {
+    TR_CANCEL_PENDING = 0,   /* not started, running, or woken with nothing: next await, start, or return */
+    TR_CANCEL_INTERRUPTS,    /* it was waiting: that await returns -ECANCELED now */
+    TR_CANCEL_AFTER_HANDOFF, /* woken with something in hand: kept; delivered at its next await, if any */
 };
 
 /* Span kinds: the `kind` of a row of `spans`. */

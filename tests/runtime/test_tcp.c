@@ -302,8 +302,8 @@ static int cancel_read_main(void *arg)
     EXPECT_INT(co_task_state_of(t), CO_TASK_READY);
     EXPECT_INT(co_cancel(t), 1); /* too late to take the data back */
     /* The read keeps its bytes; the task returns without another await, so
-     * it ends cancelled (issue 15, asyncio's test_cancel_at_end). */
-    EXPECT_INT(co_await(t), -ECANCELED);
+     * it ends with its result: the bytes were handed over (issue 18). */
+    EXPECT_INT(co_await(t), 0);
     EXPECT_INT(x.r, 4);
     EXPECT_INT(memcmp(x.buf, "kept", 4), 0);
     co_tcp_close(d);
