@@ -48,6 +48,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "report")) return cli_report(argc - 1, argv + 1);
     if (!strcmp(cmd, "sql")) return cli_sql(argc - 1, argv + 1);
     if (!strcmp(cmd, "export")) return cli_export(argc - 1, argv + 1);
+    if (!strcmp(cmd, "record")) return cli_record(argc - 1, argv + 1);
     if (!strcmp(cmd, "tui")) return tui_cmd(argc - 1, argv + 1);
     fprintf(stderr, "coscope: unknown command '%s' (see coscope --help)\n", cmd);
     return 2;

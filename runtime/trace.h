@@ -128,19 +128,10 @@ enum tr_cancel_how {
 /* Span kinds: the `kind` of a row of `spans`. */
 enum tr_span_kind { TR_SPAN_STEP, TR_SPAN_HOLD, TR_SPAN_REGION, TR_SPAN_WORK, TR_SPAN_IDLE, TR_SPAN_KIND_COUNT };
 
-/* The names the trace database stores for the numbers above and for
- * co_wait_kind (trace_names.c): docs/schema.md lists them.  Each returns a
- * static string, "unknown" for a number out of range.  The *_from_name
- * lookups are the inverse (for readers: a trace's text is untrusted) and
- * return -1 for a name they do not know. */
-const char *tr_event_name(unsigned kind);
-const char *tr_wait_name(unsigned kind);
-const char *tr_warning_name(unsigned code);
-const char *tr_span_name(unsigned kind);
-int tr_event_from_name(const char *s);
-int tr_wait_from_name(const char *s);
-int tr_warning_from_name(const char *s);
-int tr_span_from_name(const char *s);
+/* The name of a co_wait_kind as traces store it (wait_names.c); "?" out
+ * of range.  The tracer's tr_*_name functions (tracer/names.c) name the
+ * rest of the numbers above. */
+const char *co__wait_name(unsigned kind);
 
 /* A string in the arena: header then bytes, 8-byte aligned. */
 typedef struct tr_str {

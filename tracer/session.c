@@ -1,123 +1,97 @@
-/* session.c -- in-process recording: co_trace_start/co_trace_stop run the
- * same recorder as `coscope run`, on a thread of the traced program.  (A
- * crash of the program then loses what the recorder had not yet committed;
- * `coscope run` is the crash-proof way.) */
+/* session.c -- the recorder's side of in-process recording.  A program's
+ * co_trace_start (runtime/record.c) starts `coscope record`, which calls
+ * tr_session_record: the same recorder as `coscope run`, on the region the
+ * program made, with a socket to the program instead of its exit status.
+ * (Why a helper process and not a recorder thread in the program: see
+ * runtime/record.c.)
+ */
 #include "tracer.h"
 #include <errno.h>
-#include <pthread.h>
-#include <stdio.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-int co__tr_attach(tr_shm *shm);
-void co__tr_detach(void);
-
-static struct {
-    pthread_mutex_t mu;
-    int active;
-    _Atomic int stop;
-    pthread_t thread;
-    sqlite3 *db;
-    tr_shm *shm;
-    tr_recorder *rec;
-    int result;
-} S = { .mu = PTHREAD_MUTEX_INITIALIZER };
-
-static void *recorder_main(void *arg)
+static void answer(int sock, int32_t v)
 {
-    (void)arg;
-    while (!atomic_load(&S.stop)) {
-        int64_t got = tr_recorder_turn(S.rec);
-        if (got < 0) {
-            atomic_store(&S.shm->consumer_alive, 0);
-            S.result = (int)got;
-            break;
-        }
-    }
-    return NULL;
+    send(sock, &v, sizeof v, MSG_NOSIGNAL);
 }
 
-static void stop_at_exit(void) { co_trace_stop(); }
-
-int co_trace_start(const char *path)
+/* Has the program said stop (a byte), or gone away (end of the socket)? */
+static int told_to_stop(int sock, int *vanished)
 {
-    extern int co__tracing;
-    pthread_mutex_lock(&S.mu);
-    int r = 0;
-    const char *why = "";
-    if (S.active || co__tracing) {
-        r = -EBUSY;
-        goto out;
+    struct pollfd p = { .fd = sock, .events = POLLIN };
+    if (poll(&p, 1, 0) <= 0) return 0;
+    char c;
+    ssize_t n = recv(sock, &c, 1, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return 0;
+    *vanished = n <= 0;
+    return 1;
+}
+
+int tr_session_record(int shm_fd, int sock, long pid, const char *path, const char **why)
+{
+    *why = "";
+    sqlite3 *db = NULL;
+    tr_recorder *rec = NULL;
+    void *p = mmap(NULL, tr_shm_size(), PROT_READ | PROT_WRITE, MAP_SHARED, shm_fd, 0);
+    close(shm_fd);
+    if (p == MAP_FAILED) {
+        int r = -errno;
+        *why = "cannot map the program's trace region";
+        answer(sock, r);
+        return r;
     }
-    r = tr_db_create(&S.db, path, 0, &why);
-    if (r < 0) goto out;
-    S.shm = co__tr_create_shm(NULL);
-    if (!S.shm) {
-        r = -ENOMEM;
-        goto fail_db;
+    tr_shm *shm = p;
+    int r = shm->magic == TR_MAGIC && shm->version == TR_VERSION ? 0 : -EPROTO;
+    if (r < 0) *why = "the program's trace region has another format version";
+    if (r == 0) r = tr_db_create(&db, path, 0, why);
+    if (r == 0 && (r = tr_recorder_new(&rec, db, shm)) < 0) *why = "cannot start the recorder";
+    if (r < 0) {
+        atomic_store(&shm->consumer_alive, 0);
+        answer(sock, r);
+        if (db) {
+            sqlite3_close(db);
+            unlink(path);
+        }
+        munmap(p, tr_shm_size());
+        return r;
     }
-    const char *slow = getenv("COSCOPE_SLOW_MS");
-    if (slow) S.shm->slow_ms = atoi(slow);
-    if ((r = tr_recorder_new(&S.rec, S.db, S.shm)) < 0) goto fail_shm;
-    tr_meta_set(S.db, "program", "(co_trace_start)");
-    tr_meta_set(S.db, "ended", "running");
-    tr_meta_set_int(S.db, "pid", getpid());
+    tr_meta_set(db, "program", "(co_trace_start)");
+    tr_meta_set(db, "ended", "running");
+    tr_meta_set_int(db, "pid", pid);
     struct timespec wall;
     clock_gettime(CLOCK_REALTIME, &wall);
-    tr_meta_set_int(S.db, "start_unix_ns", (int64_t)wall.tv_sec * 1000000000 + wall.tv_nsec);
-    atomic_store(&S.stop, 0);
-    S.result = 0;
-    if (pthread_create(&S.thread, NULL, recorder_main, NULL) != 0) {
-        r = -EAGAIN;
-        tr_recorder_free(S.rec);
-        goto fail_shm;
-    }
-    tr_recorder_start_clock(S.rec); /* ts 0 = recording starts */
-    co__tr_attach(S.shm);
-    static int registered;
-    if (!registered) {
-        registered = 1;
-        atexit(stop_at_exit);
-    }
-    S.active = 1;
-    goto out;
-fail_shm:
-    munmap(S.shm, tr_shm_size());
-    S.shm = NULL;
-fail_db:
-    sqlite3_close(S.db);
-    unlink(path);
-    S.db = NULL;
-out:
-    pthread_mutex_unlock(&S.mu);
-    return r;
-}
+    tr_meta_set_int(db, "start_unix_ns", (int64_t)wall.tv_sec * 1000000000 + wall.tv_nsec);
+    tr_recorder_start_clock(rec); /* ts 0 = recording starts */
+    answer(sock, 0);
 
-int co_trace_stop(void)
-{
-    pthread_mutex_lock(&S.mu);
-    if (!S.active) {
-        pthread_mutex_unlock(&S.mu);
-        return -ENOENT;
+    int vanished = 0, failed = 0;
+    while (!told_to_stop(sock, &vanished)) {
+        if (failed) {
+            /* The program runs on untraced (consumer_alive is 0): wait for its word. */
+            poll(&(struct pollfd){ .fd = sock, .events = POLLIN }, 1, -1);
+            continue;
+        }
+        int64_t got = tr_recorder_turn(rec);
+        if (got < 0) {
+            atomic_store(&shm->consumer_alive, 0);
+            r = (int)got;
+            *why = "recording failed; the program runs on untraced";
+            failed = 1;
+        }
     }
-    co__tr_detach();
-    atomic_store(&S.stop, 1);
-    pthread_join(S.thread, NULL);
-    tr_meta_set(S.db, "ended", "stopped");
-    int r = tr_recorder_finish(S.rec, NULL, NULL);
-    if (S.result < 0 && r == 0) r = S.result;
-    tr_recorder_free(S.rec);
-    sqlite3_close(S.db);
-    /* Not munmap: a thread that saw tracing on just before the detach may
-     * still be writing its last event.  Dropping the pages frees the memory
-     * and leaves such a write harmless. */
-    madvise(S.shm, tr_shm_size(), MADV_DONTNEED);
-    S.active = 0;
-    S.db = NULL;
-    S.shm = NULL;
-    S.rec = NULL;
-    pthread_mutex_unlock(&S.mu);
+    /* Ended without co_trace_stop: killed, _exit, or a crash (its warning
+     * and stack are in the rings, read below). */
+    tr_meta_set(db, "ended", vanished ? "vanished" : "stopped");
+    int f = tr_recorder_finish(rec, NULL, NULL);
+    if (r == 0) r = f;
+    if (f < 0 && !**why) *why = "cannot finish the trace";
+    tr_recorder_free(rec);
+    sqlite3_close(db);
+    munmap(p, tr_shm_size());
+    if (!vanished) answer(sock, r);
     return r;
 }

@@ -18,6 +18,22 @@
 
 #define TR_SCHEMA_VERSION 2
 
+/* ---- names.c: the names on disk ------------------------------------------ */
+
+/* The names the trace database stores for the numbers of runtime/trace.h
+ * and for co_wait_kind: docs/schema.md lists them.  Each returns a static
+ * string, "unknown" for a number out of range.  The *_from_name lookups are
+ * the inverse (for readers: a trace's text is untrusted) and return -1 for
+ * a name they do not know. */
+const char *tr_event_name(unsigned kind);
+const char *tr_wait_name(unsigned kind);
+const char *tr_warning_name(unsigned code);
+const char *tr_span_name(unsigned kind);
+int tr_event_from_name(const char *s);
+int tr_wait_from_name(const char *s);
+int tr_warning_from_name(const char *s);
+int tr_span_from_name(const char *s);
+
 /* The timeline's levels of detail (lod.c).  Traces made before it have
  * none: the builder adds the table when it rebuilds one, readers fall back
  * to spans. */
@@ -225,5 +241,14 @@ uint64_t tr_recorder_events(const tr_recorder *r);
 void tr_recorder_start_clock(tr_recorder *r);
 void tr_recorder_free(tr_recorder *r);
 double tr_calibrate(const tr_shm *shm);
+
+/* ---- session.c: the recorder of co_trace_start -------------------------- */
+
+/* Record the program pid into a new trace at path, from the region shm_fd
+ * (the program's memfd), until the program says stop over sock or goes
+ * away; then finish the trace.  Answers the program over sock: 0 or a
+ * negative errno once the database exists, then the result of finishing.
+ * Returns 0 or a negative errno, with *why saying what failed. */
+int tr_session_record(int shm_fd, int sock, long pid, const char *path, const char **why);
 
 #endif

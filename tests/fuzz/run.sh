@@ -21,10 +21,10 @@ make --no-print-directory lib build/coscope build/samples/hello build/samples/de
 make --no-print-directory CC=clang BUILD=build/fuzz CFLAGS='-O1 -g' SANITIZE="-fsanitize=fuzzer-no-link $san" \
     build/fuzz/libcoscope.a build/fuzz/coscope >/dev/null || exit 1
 cli_obj=$(ls $fb/obj/cli/*.o $fb/obj/tui/*.o | grep -v '/cli/main\.o$')
-libs="$(pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw) $(pkg-config --libs libuv sqlite3) -pthread"
+libs="$(pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw) $(pkg-config --libs libuv sqlite3 libdw) -ldl -pthread"
 for h in file chunks args; do
     clang -O1 -g -fsanitize=fuzzer $san -Iruntime -Itracer tests/fuzz/fuzz_$h.c -o $fb/fuzz_$h $cli_obj \
-        $fb/libcoscope.a $libs || exit 1
+        $fb/libcoscope-tracer.a $fb/libcoscope.a $libs || exit 1
 done
 
 # Seeds: real traces, with 512-byte pages so that mutations land in data.

@@ -1,14 +1,15 @@
-/* trace_names.c -- the names a trace stores on disk for the numbers the
- * ring carries: event kinds, wait kinds, warning kinds, span kinds.
+/* names.c -- the names a trace stores on disk for the numbers the ring
+ * carries: event kinds, wait kinds, warning kinds, span kinds.
  *
  * They are part of the file format (docs/schema.md): readers match on the
  * text, so a name never changes once shipped, and each table is kept whole
  * by a _Static_assert on its length -- a kind added to an enum without its
- * name fails the build instead of writing "?" into every trace.  The
- * runtime's co_wait_kind_name() answers from here too: the name a program
- * prints is the one its trace holds.
+ * name fails the build instead of writing "?" into every trace.  The wait
+ * kinds' names are the runtime's own (runtime/wait_names.c, behind
+ * co_wait_kind_name): the name a program prints is the one its trace holds,
+ * and the runtime, which sits below the tracer, needs no tracer code for it.
  */
-#include "trace.h"
+#include "tracer.h"
 #include <string.h>
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -21,14 +22,6 @@ static const char *const EVENT_NAMES[] = {
     "slow_callback", "waits_for", "work_queued", "module",
 };
 _Static_assert(COUNT(EVENT_NAMES) == TR_KIND_COUNT, "a name per event kind");
-
-static const char *const WAIT_NAMES[] = {
-    "none", "yield", "sleep", "task", "tasks", "group", "future", "lock", "event", "semaphore",
-    "condition", "queue_get", "queue_put", "queue_join", "thread", "process", "channel_send",
-    "channel_recv", "tcp_connect", "tcp_accept", "tcp_read", "tcp_write", "tcp_shutdown", "dns",
-    "file", "generator",
-};
-_Static_assert(COUNT(WAIT_NAMES) == CO_WAIT_KIND_COUNT, "a name per wait kind");
 
 static const char *const WARNING_NAMES[] = {
     "unknown", "deadlock", "all_asleep", "pending_at_exit", "never_awaited", "unretrieved_error",
@@ -46,7 +39,7 @@ const char *tr_event_name(unsigned kind)
 
 const char *tr_wait_name(unsigned kind)
 {
-    return kind < COUNT(WAIT_NAMES) ? WAIT_NAMES[kind] : "unknown";
+    return kind < CO_WAIT_KIND_COUNT ? co_wait_kind_name((int)kind) : "unknown";
 }
 
 const char *tr_warning_name(unsigned code)
@@ -67,7 +60,12 @@ static int lookup(const char *const *names, size_t n, const char *s)
     return -1;
 }
 
-int tr_wait_from_name(const char *s) { return lookup(WAIT_NAMES, COUNT(WAIT_NAMES), s); }
+int tr_wait_from_name(const char *s)
+{
+    for (int k = 0; s && k < CO_WAIT_KIND_COUNT; k++)
+        if (!strcmp(co_wait_kind_name(k), s)) return k;
+    return -1;
+}
 int tr_warning_from_name(const char *s) { return lookup(WARNING_NAMES, COUNT(WARNING_NAMES), s); }
 int tr_span_from_name(const char *s) { return lookup(SPAN_NAMES, COUNT(SPAN_NAMES), s); }
 int tr_event_from_name(const char *s) { return lookup(EVENT_NAMES, COUNT(EVENT_NAMES), s); }
