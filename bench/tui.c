@@ -218,9 +218,14 @@ static void view_frame(tui_model *m, int v, int64_t t, int sel)
 static double views(tui_model *m, int64_t dur, int table)
 {
     double worst = 0;
-    if (table) printf("%-22s %14s %14s %8s\n", "view", "after a seek", "after a key", "target");
+    if (table) printf("%-22s %11s %14s %14s %8s\n", "view", "first", "after a seek", "after a key", "target");
     for (int v = 0; v < V_COUNT; v++) {
         double seek = 0, key = 0;
+        /* The view's first frame, apart: what it computes once for the
+         * whole run (a histogram, a queue's depth line) is paid there. */
+        double s0 = now_ms();
+        view_frame(m, v, dur / 2, 0);
+        double first = now_ms() - s0;
         for (int i = 0; i < SEEKS; i++) {
             int64_t t = (int64_t)(next_rand() % (uint64_t)dur);
             double s = now_ms();
@@ -233,10 +238,11 @@ static double views(tui_model *m, int64_t dur, int table)
             if (e > key) key = e;
         }
         if (table)
-            printf("%-22s %11.2f ms %11.2f ms %5.0f ms  %s\n", view_title[v], seek, key, TARGET_MS,
+            printf("%-22s %8.2f ms %11.2f ms %11.2f ms %5.0f ms  %s\n", view_title[v], first, seek, key, TARGET_MS,
                    seek <= TARGET_MS && key <= TARGET_MS ? "PASS" : "MISS");
         else
-            printf("view_%s_seek_ms=%.2f\nview_%s_key_ms=%.2f\n", view_key[v], seek, view_key[v], key);
+            printf("view_%s_first_ms=%.2f\nview_%s_seek_ms=%.2f\nview_%s_key_ms=%.2f\n", view_key[v], first,
+                   view_key[v], seek, view_key[v], key);
         if (seek > worst) worst = seek;
         if (key > worst) worst = key;
     }

@@ -332,6 +332,9 @@ int tui__load(tui_model *m)
     if (r == 0) r = load_tasks(m);
     if (r == 0) r = tui__load_resources(m);
     if (r == 0) r = tui__load_warnings(m);
+    if (r == 0) r = tui__mark_stacks(m);
+    m->gen++;        /* a refresh may have closed what was open: every kept answer is asked again */
+    m->hist_idx = -1;
     return r;
 }
 
@@ -436,6 +439,11 @@ void tui_model_close(tui_model *m)
     free(m->at);
     free(m->rows);
     free(m->tree);
+    free(m->rc.at);
+    free(m->rc.have);
+    for (size_t i = 0; i < m->spark_n; i++) free(m->spark[i].v);
+    free(m->spark);
+    free(m->has_stack);
     free(m->uses);
     while (m->pool) {
         tui_pool_block *next = m->pool->next;

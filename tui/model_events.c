@@ -480,6 +480,41 @@ static int64_t depth_at(tui_model *m, uint32_t ring, uint64_t res, int64_t t)
     return -1;
 }
 
+int tui__queue_depth_at(tui_model *m, int idx, int64_t t, int64_t *out)
+{
+    const tui_resource *r = &m->res[idx];
+    if (r->kind != CO_WAIT_QUEUE_GET || t < r->create_ts) return -ENOENT;
+    int64_t d = depth_at(m, r->ring, (uint64_t)r->id, t);
+    *out = d >= 0 ? d : 0; /* no put or get near t: as the depth line reads it, none since its creation */
+    return 0;
+}
+
+/* The samples of queue idx into sp (n of them over [from, to]). */
+static int sample_depth(tui_model *m, int idx, int64_t from, int64_t to, int n, tui_spark *sp)
+{
+    if (sp->n != n || !sp->v) {
+        int64_t *v = realloc(sp->v, (size_t)n * sizeof *v);
+        if (!v) return -ENOMEM;
+        sp->v = v;
+    }
+    const tui_resource *r = &m->res[idx];
+    int64_t last = 0;
+    for (int i = 0; i < n; i++) {
+        int64_t t = n > 1 ? from + (int64_t)((double)(to - from) * i / (n - 1)) : from;
+        if (t < r->create_ts) {
+            sp->v[i] = -1;
+            continue;
+        }
+        int64_t d = depth_at(m, r->ring, (uint64_t)r->id, t);
+        sp->v[i] = d >= 0 ? (last = d) : last; /* nothing near: unchanged since the last sample */
+    }
+    sp->from = from;
+    sp->to = to;
+    sp->n = n;
+    sp->gen = m->gen;
+    return 0;
+}
+
 int tui_model_queue_depth(tui_model *m, int idx, int64_t from, int64_t to, int64_t *out, int n)
 {
     if (idx < 0 || (size_t)idx >= m->nres || n <= 0) return -EINVAL;
@@ -488,16 +523,30 @@ int tui_model_queue_depth(tui_model *m, int idx, int64_t from, int64_t to, int64
         for (int i = 0; i < n; i++) out[i] = -1;
         return 0;
     }
-    uint32_t ring = r->ring;
-    int64_t last = 0;
-    for (int i = 0; i < n; i++) {
-        int64_t t = n > 1 ? from + (int64_t)((double)(to - from) * i / (n - 1)) : from;
-        if (t < r->create_ts) {
-            out[i] = -1;
-            continue;
-        }
-        int64_t d = depth_at(m, ring, (uint64_t)r->id, t);
-        out[i] = d >= 0 ? (last = d) : last; /* nothing near: unchanged since the last sample */
+    if (m->spark_n < m->nres) {
+        tui_spark *s = realloc(m->spark, m->nres * sizeof *s);
+        if (!s) return -ENOMEM;
+        memset(s + m->spark_n, 0, (m->nres - m->spark_n) * sizeof *s);
+        m->spark = s;
+        m->spark_n = m->nres;
     }
+    tui_spark *sp = &m->spark[idx];
+    if (sp->gen != m->gen || sp->from != from || sp->to != to || sp->n != n || !sp->v) {
+        /* The line is asked again every frame with the same range; and
+         * the queues of one thread share the chunks it decodes, so the
+         * others' lines are sampled now too, while they are at hand (a
+         * key that selects the next queue then draws at once). */
+        int r2 = sample_depth(m, idx, from, to, n, sp);
+        if (r2 < 0) return r2;
+        int others = 0;
+        for (size_t j = 0; j < m->nres && others < 16; j++) {
+            tui_spark *o = &m->spark[j];
+            if ((int)j == idx || m->res[j].kind != CO_WAIT_QUEUE_GET || m->res[j].ring != r->ring) continue;
+            if (o->gen == m->gen && o->from == from && o->to == to && o->n == n && o->v) continue;
+            if (sample_depth(m, (int)j, from, to, n, o) < 0) break;
+            others++;
+        }
+    }
+    memcpy(out, sp->v, (size_t)n * sizeof *out);
     return 0;
 }

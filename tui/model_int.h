@@ -39,13 +39,36 @@ typedef struct tui_decoded {
 } tui_decoded;
 #define TUI_DECODED_SLOTS 6
 
-/* A task's state at one time, cached: views ask the same thing of the same
- * task many times per frame. */
+/* A task's state, cached with the interval [lo, hi) over which it holds:
+ * views ask the same thing of the same task many times per frame, and a
+ * state lasts (a task waits for seconds while the cursor moves by
+ * microseconds), so a pass over every task after a seek probes only the
+ * tasks whose state changed. */
 typedef struct tui_at_cache {
-    int64_t t;               /* valid only if valid */
+    int64_t t;               /* the last time asked: valid only if valid */
+    int64_t lo, hi;          /* at holds for every t in [lo, hi) */
     int valid;
     tui_at at;
 } tui_at_cache;
+
+/* Every resource at one time t: what the Resources view's rows ask, found
+ * for all of them in one pass over the tasks (waiters), and per resource
+ * when first asked (holders: the bins; a queue's depth: the chunks). */
+typedef struct tui_res_cache {
+    tui_res_at *at;          /* per resource */
+    unsigned char *have;     /* per resource: 1 holders and depth are in at[] */
+    int64_t t;
+    uint64_t gen;            /* == m->gen: valid */
+} tui_res_cache;
+
+/* A queue's depth line, as last asked: the same run-wide sparkline is
+ * drawn every frame, and only the cursor's mark moves. */
+typedef struct tui_spark {
+    int64_t from, to;
+    int n;
+    uint64_t gen;            /* == m->gen: valid */
+    int64_t *v;
+} tui_spark;
 
 struct tui_model {
     tr_reader rd;
@@ -84,6 +107,22 @@ struct tui_model {
     struct acc *tl_acc;            /* model_timeline.c: per-cell sums */
     size_t tl_cap;
 
+    /* Answers kept until the cursor or the trace changes: what a frame
+     * asks again after a key costs a lookup.  gen grows at every load
+     * (a live refresh), which drops them all. */
+    uint64_t gen;
+    tui_res_cache rc;
+    tui_spark *spark;              /* per resource, NULL until asked */
+    size_t spark_n;
+    int64_t tree_t;                /* the await tree in tree[0, tree_n) is at tree_t */
+    size_t tree_n;
+    uint64_t tree_gen;             /* == gen: valid */
+    unsigned char *has_stack;      /* per task: a warning with a stack names it */
+    int uses_idx;                  /* resource_uses' answer in uses[0, uses_n) is for (uses_idx, uses_t, uses_cap) */
+    int64_t uses_t;
+    size_t uses_n, uses_want;
+    uint64_t uses_gen;
+
     /* Buffers handed out "until the next call". */
     int *rows;
     size_t rows_cap;
@@ -95,8 +134,8 @@ struct tui_model {
     size_t uses_cap;
     tui_site sites[16];
     char state_text[320];
-    int hist_idx, hist_which;  /* what hist caches; hist_idx -1: nothing */
-    int64_t hist[TUI_HIST_BUCKETS], hist_n;
+    int hist_idx;              /* the task both histograms are of; -1: nothing */
+    int64_t hist[2][TUI_HIST_BUCKETS], hist_n[2];
 };
 
 /* A column's text ("" for NULL) and integer (dflt for NULL). */
@@ -119,6 +158,7 @@ int tui__load(tui_model *m);                              /* (re)read tasks, res
 int tui__load_warnings(tui_model *m);                     /* model_res.c */
 int tui__load_resources(tui_model *m);                    /* model_res.c */
 void tui__free_res(tui_model *m);                         /* model_res.c */
+int tui__mark_stacks(tui_model *m);                       /* model_res.c: has_stack from the warnings */
 /* Holders of resource id at t (tasks ids into out, up to cap); returns the total. */
 int tui__holders_at(tui_model *m, int64_t res, int64_t t, int64_t *out, int cap);
 
@@ -129,5 +169,7 @@ int64_t tui__to_ns(const tui_model *m, uint64_t raw);
 const tui_decoded *tui__decode(tui_model *m, size_t ci);
 void tui__free_events(tui_model *m);
 void tui__describe(tui_model *m, tui_event *ev, const tr_rec *r, int64_t ns, uint32_t ring);
+/* Queue idx's depth at t: 0, or -ENOENT if it is not a queue or not created yet at t. */
+int tui__queue_depth_at(tui_model *m, int idx, int64_t t, int64_t *out);
 
 #endif

@@ -110,43 +110,76 @@ int tui__holders_at(tui_model *m, int64_t res, int64_t t, int64_t *out, int cap)
     return n;
 }
 
-int tui_model_resource_at(tui_model *m, int idx, int64_t t, tui_res_at *out)
+/* Waiters of every resource at t, in one pass over the tasks (their states
+ * at t are what a task_at answers, kept per task over the interval they
+ * hold): after a seek the pass probes only tasks whose state changed, and
+ * the rows of a frame read what it found. */
+static int res_pass(tui_model *m, int64_t t)
 {
-    if (idx < 0 || (size_t)idx >= m->nres) return -EINVAL;
-    const tui_resource *r = &m->res[idx];
-    memset(out, 0, sizeof *out);
-    out->depth = -1;
-    out->nholders_total = tui__holders_at(m, r->id, t, out->holders, TUI_MAX_LISTED);
-    out->nholders = out->nholders_total < TUI_MAX_LISTED ? out->nholders_total : TUI_MAX_LISTED;
-    /* Waiters, longest waiting first: insertion by `since`. */
-    int64_t since[TUI_MAX_LISTED];
-    for (size_t i = 0; i < m->ntasks; i++) {
+    tui_res_cache *c = &m->rc;
+    if (c->gen == m->gen && c->t == t && c->at) return 0;
+    size_t nr = m->nres ? m->nres : 1;
+    tui_res_at *at = realloc(c->at, nr * sizeof *at);
+    if (at) c->at = at;
+    unsigned char *have = at ? realloc(c->have, nr) : NULL;
+    if (have) c->have = have;
+    int64_t *since = have ? malloc(nr * TUI_MAX_LISTED * sizeof *since) : NULL;
+    if (!since) return -ENOMEM;
+    memset(c->at, 0, nr * sizeof *c->at);
+    memset(c->have, 0, nr);
+    for (size_t i = 0; i < m->nres; i++) c->at[i].depth = -1;
+    for (size_t i = 0; i < m->ntasks && m->nres; i++) {
         const tui_task *k = &m->tasks[i];
         if (t < k->spawn_ts || (k->end_ts >= 0 && t >= k->end_ts) || k->start_ts < 0 || t < k->start_ts) continue;
         tui_at a;
-        if (tui_model_task_at(m, (int)i, t, &a) < 0 || a.state != TUI_WAITING || a.wait == CO_WAIT_TASK ||
-            a.on != r->id)
+        if (tui_model_task_at(m, (int)i, t, &a) < 0 || a.state != TUI_WAITING || a.wait == CO_WAIT_TASK || !a.on)
             continue;
-        out->nwaiters_total++;
-        int pos = out->nwaiters;
+        int ri = tui_model_resource_index(m, a.on);
+        if (ri < 0) continue;
+        tui_res_at *o = &c->at[ri];
+        int64_t *s = since + (size_t)ri * TUI_MAX_LISTED;
+        /* Longest waiting first: insertion by `since`. */
+        o->nwaiters_total++;
+        int pos = o->nwaiters;
         if (pos == TUI_MAX_LISTED) {
-            if (a.since >= since[pos - 1]) continue;
+            if (a.since >= s[pos - 1]) continue;
             pos--;
         } else {
-            out->nwaiters++;
+            o->nwaiters++;
         }
-        while (pos > 0 && since[pos - 1] > a.since) {
-            since[pos] = since[pos - 1];
-            out->waiters[pos] = out->waiters[pos - 1];
+        while (pos > 0 && s[pos - 1] > a.since) {
+            s[pos] = s[pos - 1];
+            o->waiters[pos] = o->waiters[pos - 1];
             pos--;
         }
-        since[pos] = a.since;
-        out->waiters[pos] = k->id;
+        s[pos] = a.since;
+        o->waiters[pos] = k->id;
     }
-    if (r->kind == CO_WAIT_QUEUE_GET) {
-        int64_t d;
-        if (tui_model_queue_depth(m, idx, t, t, &d, 1) == 0) out->depth = d;
+    free(since);
+    c->t = t;
+    c->gen = m->gen;
+    return 0;
+}
+
+int tui_model_resource_at(tui_model *m, int idx, int64_t t, tui_res_at *out)
+{
+    if (idx < 0 || (size_t)idx >= m->nres) return -EINVAL;
+    int r = res_pass(m, t);
+    if (r < 0) return r;
+    tui_res_at *o = &m->rc.at[idx];
+    if (!m->rc.have[idx]) {
+        /* What is asked of this row alone: the bins for its holders, the
+         * chunks at t for a queue's depth. */
+        const tui_resource *x = &m->res[idx];
+        o->nholders_total = tui__holders_at(m, x->id, t, o->holders, TUI_MAX_LISTED);
+        o->nholders = o->nholders_total < TUI_MAX_LISTED ? o->nholders_total : TUI_MAX_LISTED;
+        if (x->kind == CO_WAIT_QUEUE_GET) {
+            int64_t d;
+            if (tui__queue_depth_at(m, idx, t, &d) == 0) o->depth = d;
+        }
+        m->rc.have[idx] = 1;
     }
+    *out = *o;
     return 0;
 }
 
@@ -206,12 +239,14 @@ static size_t queue_uses(tui_model *m, int idx, int64_t t, size_t cap)
         }
     size_t n = 0, before = 0;
     int read = 0;
-    /* Back from t, then forward, at most 32 chunks each way. */
+    /* Back from t, then forward, at most 8 chunks each way: "around the
+     * cursor" is what the detail shows, and a queue little used near t
+     * must not make it read the whole run. */
     for (int dir = -1; dir <= 1; dir += 2) {
         read = 0;
         size_t want = dir < 0 ? cap / 2 : cap - before;
         size_t got = 0;
-        for (size_t ci = dir < 0 ? (mid < m->nchunks ? mid + 1 : m->nchunks) : mid; read < 32 && got < want;) {
+        for (size_t ci = dir < 0 ? (mid < m->nchunks ? mid + 1 : m->nchunks) : mid; read < 8 && got < want;) {
             if (dir < 0) {
                 if (ci == 0) break;
                 ci--;
@@ -262,16 +297,31 @@ static size_t queue_uses(tui_model *m, int idx, int64_t t, size_t cap)
     return n;
 }
 
+static size_t uses_of(tui_model *m, int idx, int64_t t, size_t cap);
+
 size_t tui_model_resource_uses(tui_model *m, int idx, int64_t t, size_t cap, const tui_use **out)
 {
     *out = NULL;
     if (idx < 0 || (size_t)idx >= m->nres || cap == 0) return 0;
-    int64_t id = m->res[idx].id;
-    if (m->res[idx].kind == CO_WAIT_QUEUE_GET) {
-        size_t n = queue_uses(m, idx, t, cap);
+    if (m->uses_gen == m->gen && m->uses_idx == idx && m->uses_t == t && m->uses_want == cap) {
         *out = m->uses;
-        return n;
+        return m->uses_n;
     }
+    size_t n = uses_of(m, idx, t, cap);
+    m->uses_gen = m->gen;
+    m->uses_idx = idx;
+    m->uses_t = t;
+    m->uses_want = cap;
+    m->uses_n = n;
+    *out = m->uses;
+    return n;
+}
+
+/* The holds of the resource nearest t, each with the wait that led to it. */
+static size_t uses_of(tui_model *m, int idx, int64_t t, size_t cap)
+{
+    int64_t id = m->res[idx].id;
+    if (m->res[idx].kind == CO_WAIT_QUEUE_GET) return queue_uses(m, idx, t, cap);
     sqlite3_stmt *holds[2], *wst;
     /* Holds by the (resource, start) index: the last ones before t, the first ones after. */
     if (sqlite3_prepare_v2(m->db,
@@ -339,7 +389,6 @@ size_t tui_model_resource_uses(tui_model *m, int idx, int64_t t, size_t cap, con
         memmove(m->uses, m->uses + from, cap * sizeof *m->uses);
         n = cap;
     }
-    *out = m->uses;
     return n;
 }
 
@@ -466,4 +515,18 @@ void tui__free_res(tui_model *m)
 {
     free(m->res);
     free(m->warn);
+}
+
+int tui__mark_stacks(tui_model *m)
+{
+    unsigned char *h = realloc(m->has_stack, m->ntasks ? m->ntasks : 1);
+    if (!h) return -ENOMEM;
+    memset(h, 0, m->ntasks);
+    for (size_t i = 0; i < m->nwarn; i++) {
+        if (!m->warn[i].task || !*m->warn[i].stack) continue;
+        int k = tui_model_task_index(m, m->warn[i].task);
+        if (k >= 0) h[k] = 1;
+    }
+    m->has_stack = h;
+    return 0;
 }

@@ -24,8 +24,12 @@ static const char *res_name_of(tui_model *m, int64_t id, int *idx)
     return i >= 0 ? m->res[i].name : "";
 }
 
-static int probe(tui_model *m, const tui_task *k, int64_t t, tui_at *a)
+/* What task k was doing at t into a, and in *lo, *hi the interval over
+ * which that answer holds. */
+static int probe(tui_model *m, const tui_task *k, int64_t t, tui_at *a, int64_t *lo, int64_t *hi)
 {
+    *lo = t;
+    *hi = t + 1; /* the cases below that know better say so */
     sqlite3_stmt *st = m->st_step_at;
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, k->id);
@@ -55,12 +59,16 @@ static int probe(tui_model *m, const tui_task *k, int64_t t, tui_at *a)
         a->since = start;
         a->until = open && !has_wait ? -1 : end;
         a->at = tui__where(m, loc);
+        *lo = start;
+        *hi = a->until < 0 ? INT64_MAX : a->until;
         return 0;
     }
     if (!has_wait) { /* the task ended with this step */
         a->state = k->end_ts >= 0 ? k->final_state : TUI_DONE;
         a->since = end;
         a->until = -1;
+        *lo = end;
+        *hi = INT64_MAX;
         return 0;
     }
     if (!has_resumed || t < resumed || open) {
@@ -76,6 +84,8 @@ static int probe(tui_model *m, const tui_task *k, int64_t t, tui_at *a)
         } else if (res) {
             a->on_name = res_name_of(m, res, NULL);
         }
+        *lo = end;
+        *hi = a->until < 0 ? INT64_MAX : a->until;
         return 0;
     }
     /* Resumed, with no row after: the trace lost the rest of it. */
@@ -89,29 +99,43 @@ int tui_model_task_at(tui_model *m, int idx, int64_t t, tui_at *out)
 {
     if (idx < 0 || (size_t)idx >= m->ntasks) return -EINVAL;
     tui_at_cache *c = &m->at[idx];
-    if (c->valid && c->t == t) {
+    if (c->valid && t >= c->lo && t < c->hi) {
+        c->t = t; /* state_text asks holders at the time the state was asked for */
         *out = c->at;
         return 0;
     }
     const tui_task *k = &m->tasks[idx];
     tui_at a = { .on_task_idx = -1, .on_name = "", .at = "", .until = -1 };
     int r = 0;
+    int64_t lo, hi;
     if (t < k->spawn_ts) {
         a.state = TUI_UNBORN;
         a.since = 0;
         a.until = k->spawn_ts;
+        lo = INT64_MIN;
+        hi = k->spawn_ts;
     } else if (k->end_ts >= 0 && t >= k->end_ts) {
         a.state = k->final_state;
         a.since = k->end_ts;
+        lo = k->end_ts;
+        hi = INT64_MAX;
     } else if (k->start_ts < 0 || t < k->start_ts) {
         a.state = TUI_READY;
         a.since = k->spawn_ts;
         a.until = k->start_ts;
+        lo = k->spawn_ts;
+        hi = k->start_ts < 0 ? INT64_MAX : k->start_ts;
     } else {
-        r = probe(m, k, t, &a);
+        r = probe(m, k, t, &a, &lo, &hi);
     }
     if (r < 0) return r;
+    /* Never wider than the task's life, whatever its rows said. */
+    if (k->end_ts >= 0 && hi > k->end_ts && t < k->end_ts) hi = k->end_ts;
+    if (lo > t) lo = t;
+    if (hi <= t) hi = t + 1;
     c->t = t;
+    c->lo = lo;
+    c->hi = hi;
     c->valid = 1;
     c->at = a;
     *out = a;
@@ -363,6 +387,10 @@ static void walk(tui_model *m, size_t *n, int idx, int depth, int64_t t, int *pa
 size_t tui_model_await_tree(tui_model *m, int64_t t, const tui_tree_row **out)
 {
     *out = NULL;
+    if (m->tree_gen == m->gen && m->tree_t == t) {
+        *out = m->tree;
+        return m->tree_n;
+    }
     size_t nt = m->ntasks, n = 0;
     unsigned char *awaited = calloc(nt + 1, 1), *seen = calloc(nt + 1, 1), *alive = calloc(nt + 1, 1);
     int path[64];
@@ -388,6 +416,9 @@ done:
     free(awaited);
     free(seen);
     free(alive);
+    m->tree_t = t;
+    m->tree_n = n;
+    m->tree_gen = m->gen;
     *out = m->tree;
     return n;
 }
@@ -408,31 +439,38 @@ static int bucket_of(int64_t ns)
 int64_t tui_model_task_hist(tui_model *m, int idx, int which, int64_t buckets[TUI_HIST_BUCKETS])
 {
     if (idx < 0 || (size_t)idx >= m->ntasks) return -EINVAL;
-    if (m->hist_idx != idx || m->hist_which != which) {
+    which = which != 0;
+    if (m->hist_idx != idx) {
+        /* Both at once, in one read of the task's step rows: the detail
+         * draws both every frame. */
         sqlite3_stmt *st;
-        const char *sql = which ? "SELECT resumed - end FROM spans WHERE task = ? AND kind = 'step' AND wait IS NOT NULL"
-                                  " AND resumed IS NOT NULL"
-                                : "SELECT end - start FROM spans WHERE task = ? AND kind = 'step' AND open = 0";
-        if (sqlite3_prepare_v2(m->db, sql, -1, &st, NULL) != SQLITE_OK) return -EILSEQ;
+        if (sqlite3_prepare_v2(m->db, "SELECT end - start, open, resumed - end FROM spans WHERE task = ? AND kind = 'step'",
+                               -1, &st, NULL) != SQLITE_OK)
+            return -EILSEQ;
         sqlite3_bind_int64(st, 1, m->tasks[idx].id);
         memset(m->hist, 0, sizeof m->hist);
-        m->hist_n = 0;
+        memset(m->hist_n, 0, sizeof m->hist_n);
         while (sqlite3_step(st) == SQLITE_ROW) {
-            m->hist[bucket_of(sqlite3_column_int64(st, 0))]++;
-            m->hist_n++;
+            if (!sqlite3_column_int(st, 1)) {
+                m->hist[0][bucket_of(sqlite3_column_int64(st, 0))]++;
+                m->hist_n[0]++;
+            }
+            if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
+                m->hist[1][bucket_of(sqlite3_column_int64(st, 2))]++;
+                m->hist_n[1]++;
+            }
         }
         sqlite3_finalize(st);
         m->hist_idx = idx;
-        m->hist_which = which;
     }
-    memcpy(buckets, m->hist, sizeof m->hist);
-    return m->hist_n;
+    memcpy(buckets, m->hist[which], sizeof m->hist[which]);
+    return m->hist_n[which];
 }
 
 const char *tui_model_task_stack(tui_model *m, int idx, int64_t t, const char **why)
 {
     if (why) *why = "";
-    if (idx < 0 || (size_t)idx >= m->ntasks) return "";
+    if (idx < 0 || (size_t)idx >= m->ntasks || !m->has_stack || !m->has_stack[idx]) return "";
     const tui_warning *first = NULL, *best = NULL;
     for (size_t i = 0; i < m->nwarn; i++) {
         const tui_warning *w = &m->warn[i];
