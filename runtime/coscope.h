@@ -201,6 +201,9 @@ co_task_t co_spawn_named_at(co_loc *loc, const char *name, co_fn fn, void *arg);
  * stale.  If the *caller* is cancelled while waiting, returns -ECANCELED and
  * `t` keeps running, still owned by the caller: awaiting a task shields it,
  * unlike asyncio (cancel it yourself with co_cancel, or use co_wait_for).
+ * If t ended before the cancelled caller ran again, t's result is returned
+ * (t is consumed) and the cancellation is kept, as after a hand-off
+ * (co_cancel).
  * Errors: -EPERM outside a task, -EDEADLK if t is the caller or the await
  * would close a cycle of tasks awaiting each other, -EINVAL if t is detached
  * or already being awaited, -ESRCH if t is stale.  May suspend. */
@@ -215,12 +218,25 @@ int co_detach(co_task_t t);
 /* Request cancellation.  The task's current await (or its next one, or its
  * start if it has not run yet) returns -ECANCELED; the task runs its cleanup
  * and usually returns -ECANCELED.  Cancellation is delivered once: a task may
- * await again in its cleanup.  A task woken with a result (a lock handed
- * over, an item taken) keeps it and gets the cancellation at its next await;
- * one in co_yield gets it from the yield.  A task that returns a result
- * (>= 0) with a cancellation still undelivered (requested after its last
- * await, or by itself) ends CANCELLED with -ECANCELED, its result dropped,
- * as asyncio does (test_cancel_at_end); an error it returns stays its error.
+ * await again in its cleanup.
+ *
+ * The one rule around a wake: nothing handed over is lost or duplicated.  A
+ * task that was woken but has not run yet keeps what woke it: its call
+ * returns that result, and the cancellation is delivered at its next await
+ * (a co_yield returns it itself).  If the wake handed it something -- a
+ * queue item (co_queue_get), room and its item taken (co_queue_put), a
+ * semaphore unit, a lock (co_lock_acquire, co_cond_wait), a future's value,
+ * a channel message, an awaited task's result (co_await, co_gather,
+ * co_wait_for, co_group_wait), bytes read, a process's status, pool work's
+ * result -- and the task returns before awaiting again, it ends with its
+ * own result: the operation happened, so the task does not read as
+ * cancelled, and the trace records the request as kept after a hand-off.
+ * A task that cancels itself, or that is cancelled while nothing was handed
+ * to it (before it started, after a sleep or an event), and returns a
+ * result (>= 0) without awaiting again ends CANCELLED with -ECANCELED, its
+ * result dropped, as asyncio does (test_cancel_at_end); an error it returns
+ * stays its error.  So a CANCELLED task did not complete the operation it
+ * was cancelled in, and a task that completed it ends with its result.
  * Returns 1 if the request was made, 0 if the task had already ended,
  * -ESRCH if stale.  Does not suspend. */
 int co_cancel(co_task_t t);
@@ -284,7 +300,9 @@ enum { CO_GATHER_COLLECT = 1 }; /* return_exceptions=True */
  * result or error.  Without CO_GATHER_COLLECT, the first failure cancels the
  * others, waits for them, and is returned.  With it, returns 0 once all are
  * done, errors only in results[].  If the caller is cancelled, the tasks are
- * cancelled and awaited and -ECANCELED is returned.  Consumes every handle
+ * cancelled and awaited and -ECANCELED is returned; results[] still says how
+ * each ended (one that finished what it was handed has its result there, see
+ * co_cancel).  Consumes every handle
  * (stale ones give -ESRCH in results[]).  May suspend. */
 #define co_gather(tasks, n, results, flags) co_gather_at(CO_LOC, (tasks), (n), (results), (flags))
 int co_gather_at(co_loc *loc, co_task_t *tasks, size_t n, int *results, int flags);
@@ -309,8 +327,10 @@ int co_wait_at(co_loc *loc, co_task_t *tasks, size_t n, int mode, int64_t timeou
  * if t ended cancelled, else what t returned: a t that swallows its
  * cancellation and returns a result (or fails) gives that result (or
  * error), as asyncio.wait_for does.  If the caller is cancelled, t is
- * cancelled too and -ECANCELED returned once t has ended.  Consumes t.
- * May suspend. */
+ * cancelled too and, once t has ended, -ECANCELED is returned if t ended
+ * cancelled; if it did not (it finished what it was handed, co_cancel), its
+ * result or error is returned and the caller's cancellation is kept for its
+ * next await, as after any hand-off.  Consumes t.  May suspend. */
 #define co_wait_for(t, ms) co_wait_for_at(CO_LOC, (t), (ms))
 int co_wait_for_at(co_loc *loc, co_task_t t, int64_t ms);
 
@@ -623,7 +643,8 @@ void co_chan_unref(co_chan_t *ch);     /* NULL is ignored */
  * was not sent), -ECANCELED / -ETIMEDOUT (v was not sent), -EPERM outside a
  * task, -EINVAL, -ENOMEM.  A cancellation that races with the value being
  * taken loses: the call returns 0 and the cancellation is delivered at the
- * task's next await, so a value is never both sent and reported unsent.
+ * task's next await, so a value is never both sent and reported unsent
+ * (co_cancel: the rule around a wake).
  * While a task waits here its loop stays alive (another thread may wake it);
  * if nothing ever does, it waits forever rather than reporting -EDEADLK.
  * May suspend. */

@@ -191,7 +191,11 @@ void tui__describe(tui_model *m, tui_event *ev, const tr_rec *r, int64_t ns, uin
         else snprintf(t, cap, "end (%lld)", (long long)(int64_t)r->arg);
         break;
     case TR_CANCEL:
-        snprintf(t, cap, "cancel task #%llu %s", (unsigned long long)r->res, task_name(m, r->res));
+        if ((r->arg & 0xff) == TR_CANCEL_AFTER_HANDOFF) /* the rule in runtime/await.c */
+            snprintf(t, cap, "cancel task #%llu %s: after its %s handed it something, kept for its next await",
+                     (unsigned long long)r->res, task_name(m, r->res), tr_wait_name((unsigned)(r->arg >> 8 & 0xff)));
+        else
+            snprintf(t, cap, "cancel task #%llu %s", (unsigned long long)r->res, task_name(m, r->res));
         break;
     case TR_DETACH: snprintf(t, cap, "detach #%llu", (unsigned long long)r->res); break;
     case TR_RES_NEW: snprintf(t, cap, "create %s '%s'", tr_wait_name((unsigned)(r->arg & 0xff)), res_name(m, r->res)); break;

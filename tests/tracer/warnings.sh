@@ -529,6 +529,24 @@ has "debug held: the await's line" "$err" "while awaiting sleep at tests/tracer/
 timeout 20 "$progs/warn_slow" step > /dev/null 2> "$tmp/nodebug.err"
 check "no debug: no slow step report" "$(grep -c 'slow step' "$tmp/nodebug.err")" 0
 
+# ---- cancellation right after a hand-off (issue 18) --------------------------
+# Each waiter is handed what it waited for and then cancelled before it runs:
+# the hand-off stands.  The trace shows each cancel as kept after the
+# hand-off (arg's low byte 2), each waiter done with its result, and no
+# warning blames anyone.
+run handoff -- handoff_cancel
+check "handoff: program outcome" "$(cat "$tmp/handoff.out")" ok
+check "handoff: waiters end done with what they were handed" \
+    "$(q "SELECT name || '=' || state || ':' || result FROM tasks WHERE name IN ('reader','taker','locker','slow') ORDER BY name")" \
+    "$(printf '%s\n' locker=done:1 reader=done:7 slow=done:1 taker=done:1)"
+check "handoff: each cancel kept after the hand-off" \
+    "$(q "SELECT t.name || ':' || (e.arg & 255) FROM events e JOIN tasks t ON t.id = e.resource
+          WHERE e.kind = 'cancel' ORDER BY t.name")" \
+    "$(printf '%s\n' locker:2 reader:2 slow:2 taker:2)"
+check "handoff: the wait that handed over differs per waiter" \
+    "$(q "SELECT COUNT(DISTINCT e.arg >> 8) FROM events e WHERE e.kind = 'cancel'")" 3
+check "handoff: no warnings" "$(kinds)" ""
+
 [ "$skip" -gt 0 ] && echo "warnings: $skip checks skipped (known bugs, see the SKIP lines)"
 echo "warnings: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
