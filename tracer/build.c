@@ -30,18 +30,9 @@ int tr_builder_new(tr_builder **out, sqlite3 *db)
     if (!b) return -ENOMEM;
     b->db = db;
     b->built_seq = tr_meta_int(db, "built_seq", 0);
-    b->clock = (int)tr_meta_int(db, "clock_kind", TR_CLOCK_MONO);
-    b->tsc0 = (uint64_t)tr_meta_int(db, "clock_origin", 0);
-    sqlite3_stmt *st;
-    b->ns_per_tick = 1.0;
-    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'ns_per_tick'", -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW) b->ns_per_tick = sqlite3_column_double(st, 0);
-        sqlite3_finalize(st);
-    }
-    /* What comes from the file is clamped to what a recorder writes: a tick
-     * of 1 fs to 1 ms, a threshold of at most an hour (coscope run's
-     * limit), so the arithmetic on them cannot overflow. */
-    if (!(b->ns_per_tick >= 1e-6 && b->ns_per_tick <= 1e6)) b->ns_per_tick = 1.0;
+    tr_clock_load(db, &b->clk);
+    /* A threshold of at most an hour (coscope run's limit), so the
+     * arithmetic on it cannot overflow. */
     int64_t slow_ms = tr_meta_int(db, "slow_ms", 100);
     b->slow_ns = (slow_ms < 0 ? 0 : slow_ms > 3600000 ? 3600000 : slow_ms) * 1000000;
     tr_map_init(&b->tasks, sizeof(tstate));
@@ -102,7 +93,7 @@ static void flush_batches(tr_builder *b, int spans)
     }
 }
 
-void tr_builder_set_origin(tr_builder *b, uint64_t tsc0) { b->tsc0 = tsc0; }
+void tr_builder_set_origin(tr_builder *b, uint64_t tsc0) { b->clk.origin = tsc0; }
 
 void tr_builder_free(tr_builder *b)
 {

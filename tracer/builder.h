@@ -7,6 +7,7 @@
 #define TR_BUILDER_H
 
 #include "tracer.h"
+#include "reader.h"
 #include "map.h"
 #include <stdbool.h>
 
@@ -97,9 +98,7 @@ typedef struct tr_span_row {
 struct tr_builder {
     sqlite3 *db;
     int64_t built_seq;
-    int clock;
-    uint64_t tsc0;
-    double ns_per_tick;
+    tr_clock clk;          /* reader_clock.c: the readers' conversion, shared */
     int64_t slow_ns;
     int64_t max_ts;
     int64_t events;
@@ -150,7 +149,6 @@ static inline void cell_opt(tr_cell *c, int64_t v) { c->type = v ? TR_CELL_INT :
 static inline void cell_text(tr_cell *c, const char *s) { c->type = s ? TR_CELL_TEXT : TR_CELL_NULL; c->s = s; }
 
 /* replay.c: the rows the replay writes, for openrows.c too */
-int64_t tr_span_bin(int64_t s, int64_t e);                      /* the time bin of [s, e] (docs/schema.md) */
 /* A span row (hold, region, work, idle); live_id != 0 replaces the open row a live slice wrote. */
 tr_span_row *tr_span_as(tr_builder *b, uint64_t live_id, int kind, uint64_t task, uint64_t res, int64_t start,
                         int64_t end, uint32_t loc, uint32_t end_loc, int open, uint32_t ring);

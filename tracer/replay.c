@@ -21,14 +21,6 @@
 #include <string.h>
 
 
-int64_t tr_span_bin(int64_t s, int64_t e)
-{
-    for (int lvl = 0; lvl < 8; lvl++) {
-        int shift = 20 + 4 * lvl;
-        if ((s >> shift) == (e >> shift)) return ((int64_t)lvl << 48) | (s >> shift);
-    }
-    return (int64_t)8 << 48;
-}
 
 /* The next row of a batch; NULL once a flush has failed (reported here). */
 static tr_cell *next_row(tr_builder *b, tr_batch *batch)
@@ -42,16 +34,7 @@ static tr_cell *next_row(tr_builder *b, tr_batch *batch)
     return row;
 }
 
-static inline int64_t to_ns(tr_builder *b, uint64_t raw)
-{
-    if (b->clock == TR_CLOCK_TSC) {
-        /* Converting a double out of int64_t's range is undefined: a damaged
-         * or hostile chunk's timestamp is clamped (NaN reads as 0). */
-        double ns = (double)(int64_t)(raw - b->tsc0) * b->ns_per_tick;
-        return ns >= 9.2e18 ? INT64_MAX : ns <= -9.2e18 ? INT64_MIN : ns == ns ? (int64_t)ns : 0;
-    }
-    return (int64_t)(raw - b->tsc0);
-}
+static inline int64_t to_ns(tr_builder *b, uint64_t raw) { return tr_clock_ns(&b->clk, raw); }
 
 /* A span row (a hold, region, work or idle span); live_id != 0: it replaces the open row a live slice wrote
  * (same key: OR REPLACE). */

@@ -17,26 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-int64_t tui__to_ns(const tui_model *m, uint64_t raw)
-{
-    /* The builder's conversion (replay.c), so times agree with the tables. */
-    if (m->clock == TR_CLOCK_TSC) return (int64_t)((double)(int64_t)(raw - m->origin) * m->ns_per_tick);
-    return (int64_t)(raw - m->origin);
-}
-
 int tui__load_chunks(tui_model *m)
 {
-    if (m->nchunks == 0) {
-        m->clock = (int)tr_meta_int(m->db, "clock_kind", TR_CLOCK_MONO);
-        m->origin = (uint64_t)tr_meta_int(m->db, "clock_origin", 0);
-        m->ns_per_tick = 1.0;
-        sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(m->db, "SELECT value FROM meta WHERE key = 'ns_per_tick'", -1, &st, NULL) == SQLITE_OK) {
-            if (sqlite3_step(st) == SQLITE_ROW) m->ns_per_tick = sqlite3_column_double(st, 0);
-            sqlite3_finalize(st);
-        }
-        if (!(m->ns_per_tick > 0 && m->ns_per_tick < 1e6)) m->ns_per_tick = 1.0; /* a trace is input */
-    }
+    if (m->nchunks == 0) tr_clock_load(m->db, &m->clk);
     sqlite3_stmt *st;
     /* Only the header columns: the blob stays on its overflow pages. */
     if (sqlite3_prepare_v2(m->db, "SELECT seq, ring, n, first_ts, last_ts FROM chunks WHERE seq > ? ORDER BY seq", -1,
@@ -61,8 +44,8 @@ int tui__load_chunks(tui_model *m)
         if (ring < 0 || ring >= TR_NRINGS || n < 0 || n > 1 << 26) continue; /* not a chunk we could have written */
         c->ring = (uint32_t)ring;
         c->n = (uint32_t)n;
-        c->first = tui__to_ns(m, (uint64_t)sqlite3_column_int64(st, 3));
-        c->last = tui__to_ns(m, (uint64_t)sqlite3_column_int64(st, 4));
+        c->first = tr_clock_ns(&m->clk, (uint64_t)sqlite3_column_int64(st, 3));
+        c->last = tr_clock_ns(&m->clk, (uint64_t)sqlite3_column_int64(st, 4));
         if (c->last < c->first) c->last = c->first;
         m->max_seq = c->seq;
         m->nchunks++;
@@ -113,7 +96,7 @@ const tui_decoded *tui__decode(tui_model *m, size_t ci)
         return NULL; /* damaged: as if it held nothing */
     }
     sqlite3_reset(st);
-    for (size_t i = 0; i < slot->n; i++) slot->ns[i] = tui__to_ns(m, slot->recs[i].ts);
+    for (size_t i = 0; i < slot->n; i++) slot->ns[i] = tr_clock_ns(&m->clk, slot->recs[i].ts);
     slot->seq = seq;
     slot->ring = m->chunks[ci].ring;
     slot->used = ++m->dec_clock;

@@ -5,6 +5,7 @@
 
 #include "model.h"
 #include "../tracer/tracer.h"
+#include "../tracer/reader.h"
 #include <sqlite3.h>
 
 /* Sanitized strings live in blocks that are never moved or freed before
@@ -94,9 +95,7 @@ struct tui_model {
     tui_chunk *chunks;       /* seq order */
     size_t nchunks;
     int64_t max_seq;
-    int clock;               /* TR_CLOCK_* */
-    uint64_t origin;
-    double ns_per_tick;
+    tr_clock clk;            /* the reader's conversion of chunk times (the builder's) */
     tui_decoded dec[TUI_DECODED_SLOTS];
     uint64_t dec_clock;
 
@@ -164,7 +163,6 @@ int tui__holders_at(tui_model *m, int64_t res, int64_t t, int64_t *out, int cap)
 
 /* model_events.c */
 int tui__load_chunks(tui_model *m);                       /* the directory; again on refresh */
-int64_t tui__to_ns(const tui_model *m, uint64_t raw);
 /* The decoded chunk at index ci of m->chunks, NULL on failure. */
 const tui_decoded *tui__decode(tui_model *m, size_t ci);
 void tui__free_events(tui_model *m);

@@ -98,9 +98,9 @@ int tui__holders_at(tui_model *m, int64_t res, int64_t t, int64_t *out, int cap)
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, res);
     sqlite3_bind_int64(st, 2, t);
-    for (int lvl = 0; lvl < 8; lvl++)
-        sqlite3_bind_int64(st, 3 + lvl, (int64_t)lvl << 48 | (t < 0 ? 0 : t) >> (20 + 4 * lvl));
-    sqlite3_bind_int64(st, 11, (int64_t)8 << 48);
+    int64_t bins[TR_NBINS];
+    tr_bins_at(t, bins);
+    for (int i = 0; i < TR_NBINS; i++) sqlite3_bind_int64(st, 3 + i, bins[i]);
     int n = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         if (n < cap) out[n] = sqlite3_column_int64(st, 0);
