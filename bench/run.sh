@@ -85,16 +85,20 @@ if [ "${BENCH_QUICK:-0}" != 1 ]; then
     if ! $TIMEOUT "$BIN/tracer" --db "$TMP/trace.db" >"$TMP/tracer" 2>"$TMP/tracer.err"; then : >"$TMP/tracer"; failed=1; fi
     rm -f "$TMP"/trace.db*
     # The terminal UI on big traces (its model's frame costs, bench/tui):
-    # a ping-pong under coscope run (15M events) and 200k tasks; then a
+    # a ping-pong under coscope run (15M events), 200k tasks, and 100k
+    # tasks waiting on 40 events (bench/waiters: the Resources view and the
+    # await tree with tens of thousands of waiters at t); then a
     # program recording 1M events/s followed live by `coscope run --tui`
     # (in a detached tmux: it needs a terminal) while bench/tui polls.
     progress tui
     "$BUILD/coscope" run --force -o "$TMP/tui-pp.db" -- "$BIN/pingpong" >/dev/null 2>"$TMP/tui-gen.err" &&
         "$BUILD/coscope" run --force -o "$TMP/tui-sy.db" -- "$BIN/spawn_yield" --reps 1 >/dev/null 2>>"$TMP/tui-gen.err" &&
+        "$BUILD/coscope" run --force -o "$TMP/tui-w.db" -- "$BIN/waiters" >/dev/null 2>>"$TMP/tui-gen.err" &&
         rm -f "$TMP/tui-gen.err"
     $TIMEOUT "$BIN/tui" "$TMP/tui-pp.db" >"$TMP/tui_pp" 2>"$TMP/tui_pp.err" || failed=1
     $TIMEOUT "$BIN/tui" "$TMP/tui-sy.db" >"$TMP/tui_sy" 2>"$TMP/tui_sy.err" || failed=1
-    rm -f "$TMP"/tui-pp.db* "$TMP"/tui-sy.db*
+    $TIMEOUT "$BIN/tui" "$TMP/tui-w.db" >"$TMP/tui_w" 2>"$TMP/tui_w.err" || failed=1
+    rm -f "$TMP"/tui-pp.db* "$TMP"/tui-sy.db* "$TMP"/tui-w.db*
     if command -v tmux >/dev/null 2>&1; then
         tmux -L coscope-bench new-session -d -x 120 -y 40 \
             "$BUILD/coscope run --tui --force -o $TMP/tui-live.db -- $BIN/emit --rate 1000000 --seconds 5"
@@ -167,6 +171,15 @@ echo
     echo "u|tui 200k tasks: sorted by any column|$(get tui_sy sort_max_ms)|ms|200|-|-"
     echo "u|tui 200k tasks: resident memory|$(get tui_sy rss_mb)|MB|100|-|-"
     echo "u|tui live: lag at 1M ev/s (p99)|$(get tui_live live_lag_p99_ms)|ms|250|-|-"
+    # Every view's frame after a seek and after a key (issue 19: <= 20 ms).
+    for tr in "pp|15M ev" "sy|200k tasks" "w|100k waiters"; do
+        f=tui_${tr%%|*}
+        for v in "tasks|Tasks" "resources|Resources" "warnings|Warnings" "timeline|Timeline" "tree|Await tree" \
+                 "task|task detail" "resource|resource detail"; do
+            echo "u|tui ${tr#*|}: ${v#*|}, seek|$(get $f view_${v%%|*}_seek_ms)|ms|20|-|-"
+            echo "u|tui ${tr#*|}: ${v#*|}, key|$(get $f view_${v%%|*}_key_ms)|ms|20|-|-"
+        done
+    done
     fi
 } | awk -F'|' '
 function num(x) { return x ~ /^[0-9.eE+-]+$/ }
@@ -240,7 +253,8 @@ if [ "${BENCH_QUICK:-0}" != 1 ]; then
           await tree (max) $(get tui_sy await_tree_max_ms) ms; live: $(get tui_live live_rate_evps) ev/s recorded,
           lag p50 $(get tui_live live_lag_p50_ms) ms, max $(get tui_live live_lag_max_ms) ms ($(get tui_live live_samples) samples)
           (the model's work per frame, bench/tui; a terminal adds its drawing, and the UI
-          refreshes a live trace every 100 ms)
+          refreshes a live trace every 100 ms; `build/bench/tui --table TRACE` prints every
+          view's first frame, worst frame after a seek and after a key)
 EOF
 fi
 

@@ -18,6 +18,31 @@
  *     the one or two chunks (about 16k events) around t are decoded.
  * So the cursor can move anywhere without rescanning the trace.
  *
+ * What each question costs (n: tasks; k: tasks whose state changed since
+ * they were last asked; the answers a frame asks again after a key --
+ * same cursor, another row selected -- are kept, and cost a lookup):
+ *   - tui_model_task_at: one probe, none while t stays inside the interval
+ *     the task's last answer holds over (a wait, a step, not yet spawned).
+ *   - tui_model_task_rows: O(n) by id; O(n) task_at when sorted by state or
+ *     filtered, plus the sort.
+ *   - tui_model_resource_at: the first call at a new t makes one pass over
+ *     the tasks (O(n) lookups, k probes) that finds the waiters of every
+ *     resource; each resource then costs its holders (the bins: 9 index
+ *     probes) and a queue's depth (the chunk around t), once per t.
+ *   - tui_model_await_tree: one pass over the tasks (k probes) and the
+ *     rows; kept for its t.
+ *   - tui_model_queue_depth: n samples, each the chunk around its time;
+ *     kept per queue for its range, and the queues of the same thread are
+ *     sampled with it (the run-wide line the views draw is paid once).
+ *   - tui_model_task_hist: one read of the task's step rows, both
+ *     histograms at once; kept for the task.
+ *   - tui_model_task_events, tui_model_step_event: the chunks under the
+ *     task's steps near t (a few of about 16k events each).
+ *   - tui_model_resource_uses: a hold's (resource, start) index both ways
+ *     from t, or for a queue at most 8 chunks each way; kept for (t, cap).
+ *   - tui_model_timeline: at most 16 level-of-detail rows a cell.
+ * A refresh (live) drops every kept answer.
+ *
  * Ownership: strings and arrays a function returns belong to the model.
  * Those inside tui_task, tui_resource and tui_warning live until
  * tui_model_close; those in results marked "until the next call" are
