@@ -262,6 +262,9 @@ typedef struct co__loop {
     uv_loop_t uv_own;         /* valid only if owns_uv */
 } co__loop;
 void co__xthread_free(co__loop *l); /* thread.c: co_loop_free's teardown of l->xthread */
+/* debug_offsets.c: the registry of live loops that `coscope ps PID` reads. */
+void co__debug_loop_register(co__loop *l);
+void co__debug_loop_unregister(co__loop *l);
 
 #define CO__CHUNK 1024u
 

@@ -156,6 +156,7 @@ int co_loop_new(co_loop_t **out, const co_loop_opts *opts)
         return -ENOMEM;
     }
     co__tl_loop = l;
+    co__debug_loop_register(l);
     *out = (co_loop_t *)l;
     return 0;
 }
@@ -265,6 +266,7 @@ int co_loop_free(co_loop_t *loop)
     if (!l) return 0;
     if (l->current || l->running) return -EBUSY;
     l->closing = 1;
+    co__debug_loop_unregister(l); /* before anything is freed: a reader never follows it into freed memory */
     co__report_pending(l, stderr);
     co__warn_loop(l, TR_WARN_PENDING_AT_EXIT);
     for (uint32_t s = 0; s < l->nslots; s++) {
