@@ -222,10 +222,14 @@ static inline void task_end(co__loop *l, co__task *t, int result)
         else
             w->fn(w, t);
     }
+    /* A group's child is detached as it ends, but its error is not lost:
+     * co_group_wait hands it to the owner (the first one, which stands for
+     * the group's failure).  Only a task nobody owns fails unseen. */
+    bool unowned = t->detached;
     if (CO_UNLIKELY(t->group != NULL)) co__group_child_ended(t);
     if (CO_UNLIKELY(t == l->main)) co__main_ended(l);
-    if (CO_UNLIKELY(t->detached) && t->state == CO_TASK_FAILED) co__warn_detached_failed(t);
-    if (CO_UNLIKELY(t->detached) && t->state == CO_TASK_FAILED && l->debug)
+    if (CO_UNLIKELY(unowned) && t->state == CO_TASK_FAILED) co__warn_detached_failed(t);
+    if (CO_UNLIKELY(unowned) && t->state == CO_TASK_FAILED && l->debug)
         fprintf(stderr, "coscope: detached task '%s' (#%llu, spawned at %s:%d) failed: %s\n", t->name,
                 (unsigned long long)t->id, t->spawn_loc ? t->spawn_loc->file : "?",
                 t->spawn_loc ? t->spawn_loc->line : 0, co_strerror(result));

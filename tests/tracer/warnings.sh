@@ -292,7 +292,7 @@ check "held: dur >= 200 ms" "$(q "SELECT dur >= 200000000 AND dur < 5000000000 F
 
 # ---- false positives: correct programs, no warning ----------------------------
 
-for mode in locks tcp tcp_connect queue cond semsignal; do
+for mode in locks tcp tcp_connect queue cond semsignal group; do
     run "clean_$mode" -- warn_clean "$mode"
     check "clean $mode: exit status" "$rc" 0
     check "clean $mode: program ok" "$(cat "$tmp/clean_$mode.out")" ok
@@ -300,6 +300,12 @@ for mode in locks tcp tcp_connect queue cond semsignal; do
     # have owners), so main's later sleep is not a lock held across an await.
     check "clean $mode: no warnings" "$(kinds)" ""
 done
+db=$tmp/clean_group.db
+check "clean group: the child failed, its siblings were cancelled" \
+    "$(q "SELECT group_concat(name || '=' || state, ' ') FROM (SELECT name, state FROM tasks WHERE name IN ('failer','napper') ORDER BY name, id)")" \
+    "failer=failed napper=cancelled napper=cancelled"
+CO_DEBUG=1 timeout 20 "$progs/warn_clean" group > /dev/null 2> "$tmp/group_debug.err"
+check "clean group: debug mode says nothing of the child's error" "$(grep -c 'failed' "$tmp/group_debug.err")" 0
 db=$tmp/clean_locks.db
 check "clean locks: 200 clerks, all done" "$(q "SELECT COUNT(*) FROM tasks WHERE name = 'clerk' AND state = 'done'")" 200
 check "clean locks: contention happened" "$(q "SELECT COUNT(*) > 100 FROM awaits WHERE wait = 'lock'")" 1

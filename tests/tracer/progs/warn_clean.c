@@ -1,7 +1,7 @@
 /* warn_clean.c -- subject for tests/tracer/warnings.sh: correct programs
  * that must produce ZERO warnings (false-positive checks).
  *
- * usage: warn_clean locks | tcp | tcp_connect | queue | cond | semsignal
+ * usage: warn_clean locks | tcp | tcp_connect | queue | cond | semsignal | group
  *
  *   locks        200 tasks share three locks, always taken in the same order
  *                (ledger_lock, index_lock, log_lock), yielding while holding
@@ -27,6 +27,10 @@
  *                200 ms (longer than the threshold).  main does not hold
  *                done_sig across that sleep: taking a unit another task
  *                released is not holding a lock.
+ *   group        a task group whose child `failer` fails with -EIO while
+ *                its siblings sleep: the group cancels them and co_group_wait
+ *                hands the error to main, which reads it.  The error was
+ *                retrieved: no unretrieved_error (issue 22's false alarm).
  *
  * Prints "ok" and exits 0 when the program did what it should.
  */
@@ -216,6 +220,26 @@ static int run_semsignal(void)
     return r == 0 && r2 == 0 && r3 == 0 ? 0 : 1;
 }
 
+/* ---- group ----------------------------------------------------------------- */
+
+static int failer(void *arg)
+{
+    co_sleep(5);
+    return -EIO;
+}
+
+static int napper(void *arg) { return co_sleep(1000); }
+
+static int run_group(void)
+{
+    co_group_t g;
+    co_group_init(&g);
+    co_group_spawn(&g, napper, NULL);
+    co_group_spawn(&g, failer, NULL);
+    co_group_spawn(&g, napper, NULL);
+    return co_group_wait(&g) == -EIO ? 0 : 1; /* the error, read */
+}
+
 static int main_task(void *arg)
 {
     const char *mode = arg;
@@ -224,16 +248,17 @@ static int main_task(void *arg)
     if (!strcmp(mode, "tcp_connect")) return run_tcp(1);
     if (!strcmp(mode, "queue")) return run_queue();
     if (!strcmp(mode, "cond")) return run_cond();
+    if (!strcmp(mode, "group")) return run_group();
     return run_semsignal();
 }
 
 int main(int argc, char **argv)
 {
-    const char *modes[] = { "locks", "tcp", "tcp_connect", "queue", "cond", "semsignal" };
+    const char *modes[] = { "locks", "tcp", "tcp_connect", "queue", "cond", "semsignal", "group" };
     int ok = 0;
-    for (int i = 0; argc > 1 && i < 6; i++) ok |= strcmp(argv[1], modes[i]) == 0;
+    for (int i = 0; argc > 1 && i < 7; i++) ok |= strcmp(argv[1], modes[i]) == 0;
     if (!ok) {
-        fprintf(stderr, "usage: warn_clean locks|tcp|tcp_connect|queue|cond|semsignal\n");
+        fprintf(stderr, "usage: warn_clean locks|tcp|tcp_connect|queue|cond|semsignal|group\n");
         return 2;
     }
     int r = co_run(main_task, argv[1]);
