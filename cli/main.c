@@ -1,6 +1,7 @@
 /* main.c -- the `coscope` command: dispatch to subcommands. */
 #include "cli.h"
 #include "../tui/tui.h"   /* tui_cmd: the CLI starts the TUI */
+#include "ps.h"
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,6 +22,11 @@ static const char USAGE[] =
     "  tui FILE        browse the trace in the terminal UI (replay; live while recorded)\n"
     "  export --format chrome FILE [-o OUT]\n"
     "                  Chrome Trace Event JSON for Perfetto UI / chrome://tracing\n"
+    "  ps PID [--json] [--no-pause]\n"
+    "                  every loop and task of a running coscope program, read from outside:\n"
+    "                  what each awaits, since when, who holds it, where it was spawned\n"
+    "  tree PID [--json] [--no-pause]\n"
+    "                  the await tree of a running program: cycles named, stuck chains marked\n"
     "\n"
     "Every command takes --help.  Traces are SQLite databases: see docs/schema.md.\n";
 
@@ -50,6 +56,8 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "export")) return cli_export(argc - 1, argv + 1);
     if (!strcmp(cmd, "record")) return cli_record(argc - 1, argv + 1);
     if (!strcmp(cmd, "tui")) return tui_cmd(argc - 1, argv + 1);
+    if (!strcmp(cmd, "ps")) return cli_ps(argc - 1, argv + 1);
+    if (!strcmp(cmd, "tree")) return cli_tree(argc - 1, argv + 1);
     fprintf(stderr, "coscope: unknown command '%s' (see coscope --help)\n", cmd);
     return 2;
 }
