@@ -150,13 +150,13 @@ static void record(run *r)
     }
     child_pid = 0;
     if (WIFEXITED(r->status)) {
-        tr_meta_set_int(r->db, "exit_code", WEXITSTATUS(r->status));
-        tr_meta_set(r->db, "ended", "exit");
+        tr_meta_set_int(r->db, TR_META_EXIT_CODE, WEXITSTATUS(r->status));
+        tr_meta_set(r->db, TR_META_ENDED, tr_ending_name(TR_ENDED_EXIT));
     } else {
         int sig = WTERMSIG(r->status);
-        tr_meta_set_int(r->db, "signal", sig);
-        tr_meta_set(r->db, "signal_name", sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
-        tr_meta_set(r->db, "ended", "signal");
+        tr_meta_set_int(r->db, TR_META_SIGNAL, sig);
+        tr_meta_set(r->db, TR_META_SIGNAL_NAME, sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+        tr_meta_set(r->db, TR_META_ENDED, tr_ending_name(TR_ENDED_SIGNAL));
     }
     atomic_store(&r->finishing, 1);
     atomic_store(&r->running, 0);
@@ -336,10 +336,10 @@ int cli_run(int argc, char **argv)
     struct tm tm;
     gmtime_r(&wall.tv_sec, &tm);
     strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    tr_meta_set(db, "program", prog[0]);
-    tr_meta_set(db, "argv", argvj);
-    tr_meta_set(db, "start_time", iso);
-    tr_meta_set_int(db, "start_unix_ns", (int64_t)wall.tv_sec * 1000000000 + wall.tv_nsec);
+    tr_meta_set(db, TR_META_PROGRAM, prog[0]);
+    tr_meta_set(db, TR_META_ARGV, argvj);
+    tr_meta_set(db, TR_META_START_TIME, iso);
+    tr_meta_set_int(db, TR_META_START_UNIX_NS, (int64_t)wall.tv_sec * 1000000000 + wall.tv_nsec);
 
     char fdbuf[16], slowbuf[16];
     snprintf(fdbuf, sizeof fdbuf, "%d", fd);
@@ -379,7 +379,7 @@ int cli_run(int argc, char **argv)
     if (outfd >= 0) close(outfd);
     child_pid = pid;
     R.pid = pid;
-    tr_meta_set_int(db, "pid", pid);
+    tr_meta_set_int(db, TR_META_PID, pid);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = forward;
@@ -429,7 +429,7 @@ int cli_run(int argc, char **argv)
         sqlite3_finalize(st);
     }
     /* A recording that stopped short says so here too (meta.complete). */
-    int complete = tr_meta_int(db, "complete", 1) != 0 && !R.record_err;
+    int complete = tr_meta_int(db, TR_META_COMPLETE, 1) != 0 && !R.record_err;
     sqlite3_close(db);
     if (R.finish_err < 0) {
         fprintf(stderr, "coscope run: finishing the trace failed: %s (the raw events are kept in %s; "

@@ -149,34 +149,42 @@ typedef enum co_task_state {
     CO_TASK_CANCELLED  /* returned -ECANCELED, or cancelled before it ran */
 } co_task_state;
 
-/* What a waiting task waits on.  Stable numbers: the tracer stores them. */
+/* What a waiting task waits on: CO_WAIT_<ID> from the list below, which
+ * also gives the name co_wait_kind_name() returns and traces store (one
+ * list, so a kind and its name cannot drift apart).  Stable numbers and
+ * names: the tracer stores them; append only. */
+#define CO_WAIT_KINDS(X)                                                          \
+    X(NONE, "none")                                                               \
+    X(YIELD, "yield")                /* co_yield: ready again at once */          \
+    X(SLEEP, "sleep")                /* co_sleep */                               \
+    X(TASK, "task")                  /* co_await / co_wait_for on one task */     \
+    X(TASKS, "tasks")                /* co_gather / co_wait on several */         \
+    X(GROUP, "group")                /* co_group_wait */                          \
+    X(FUTURE, "future")                                                           \
+    X(LOCK, "lock")                                                               \
+    X(EVENT, "event")                                                             \
+    X(SEM, "semaphore")                                                           \
+    X(COND, "condition")                                                          \
+    X(QUEUE_GET, "queue_get")                                                     \
+    X(QUEUE_PUT, "queue_put")                                                     \
+    X(QUEUE_JOIN, "queue_join")                                                   \
+    X(THREAD, "thread")              /* co_to_thread: libuv's thread pool */      \
+    X(PROCESS, "process")            /* co_exec */                                \
+    X(CHANNEL_SEND, "channel_send")                                               \
+    X(CHANNEL_RECV, "channel_recv")                                               \
+    X(TCP_CONNECT, "tcp_connect")                                                 \
+    X(TCP_ACCEPT, "tcp_accept")                                                   \
+    X(TCP_READ, "tcp_read")                                                       \
+    X(TCP_WRITE, "tcp_write")                                                     \
+    X(TCP_SHUTDOWN, "tcp_shutdown")                                               \
+    X(DNS, "dns")                                                                 \
+    X(FILE, "file")                  /* file read/write/open/close */             \
+    X(GEN, "generator")              /* a generator's consumer or body */
+
 typedef enum co_wait_kind {
-    CO_WAIT_NONE = 0,
-    CO_WAIT_YIELD,      /* co_yield: ready again at once */
-    CO_WAIT_SLEEP,      /* co_sleep */
-    CO_WAIT_TASK,       /* co_await / co_wait_for on one task */
-    CO_WAIT_TASKS,      /* co_gather / co_wait on several */
-    CO_WAIT_GROUP,      /* co_group_wait */
-    CO_WAIT_FUTURE,
-    CO_WAIT_LOCK,
-    CO_WAIT_EVENT,
-    CO_WAIT_SEM,
-    CO_WAIT_COND,
-    CO_WAIT_QUEUE_GET,
-    CO_WAIT_QUEUE_PUT,
-    CO_WAIT_QUEUE_JOIN,
-    CO_WAIT_THREAD,     /* co_to_thread: work on libuv's thread pool */
-    CO_WAIT_PROCESS,    /* co_exec */
-    CO_WAIT_CHANNEL_SEND,
-    CO_WAIT_CHANNEL_RECV,
-    CO_WAIT_TCP_CONNECT,
-    CO_WAIT_TCP_ACCEPT,
-    CO_WAIT_TCP_READ,
-    CO_WAIT_TCP_WRITE,
-    CO_WAIT_TCP_SHUTDOWN,
-    CO_WAIT_DNS,
-    CO_WAIT_FILE,       /* file read/write/open/close */
-    CO_WAIT_GEN,        /* generator: consumer waits for next value, or generator for next request */
+#define CO__WAIT_ENUM(id, name) CO_WAIT_##id,
+    CO_WAIT_KINDS(CO__WAIT_ENUM)
+#undef CO__WAIT_ENUM
     CO_WAIT_KIND_COUNT
 } co_wait_kind;
 

@@ -50,69 +50,92 @@ typedef struct tr_rec {
     uint64_t arg;       /* kind-specific: result, depth, wait kind, ... */
 } tr_rec;
 
-/* Event kinds.  Stable numbers: chunks on disk store them. */
+/* The kinds below come each from one list, X(ID, "name"): the enum and the
+ * table of names the trace database stores (tracer/names.c, docs/schema.md)
+ * are both expanded from it, so a kind cannot get another kind's name.
+ * Numbers and names are part of the file format: chunks on disk store the
+ * numbers, readers match the names; append only.  A name that SQL text
+ * uses is a macro of its own (TR_NAME_*), written once, used by the list
+ * and by the SQL. */
+#define TR_NAME_AWAIT "await"
+#define TR_NAME_RESUME "resume"
+
+/* Event kinds. */
+#define TR_EVENT_KINDS(X)                                                                            \
+    X(NONE, "none")                                                                                  \
+    X(THREAD, "thread")            /* a thread's first event: task = OS tid, res = ring index */    \
+    X(SPAWN, "spawn")              /* task = new task, res = parent task, arg = name string id */   \
+    X(START, "start")              /* task runs for the first time (a step begins) */               \
+    X(AWAIT, TR_NAME_AWAIT)        /* step ends, await begins: res = awaited object id,             \
+                                      arg = wait kind | extra << 8 */                               \
+    X(RESUME, TR_NAME_RESUME)      /* await ends, step begins: arg = result (int64) */              \
+    X(END, "end")                  /* task ended: arg = result (int64); the last step ends */       \
+    X(CANCEL, "cancel")            /* task = requester (0 outside tasks), res = target task,        \
+                                      arg = TR_CANCEL_* | wait kind << 8 */                         \
+    X(DETACH, "detach")            /* res = detached task */                                        \
+    X(RES_NEW, "resource")         /* res = resource id, arg = wait kind | name id << 8 */          \
+    X(LOCK_ACQ, "lock_acquire")    /* immediate acquisition (no wait): res = lock */                \
+    X(LOCK_REL, "lock_release")    /* res = lock, arg = task it is handed to (0 = none) */          \
+    X(SEM_ACQ, "sem_acquire")      /* immediate: res = sem, arg = value after */                    \
+    X(SEM_REL, "sem_release")      /* res = sem, arg = task handed to, or 0 */                      \
+    X(Q_PUT, "queue_put")          /* res = queue, arg = depth after */                             \
+    X(Q_GET, "queue_get")          /* res = queue, arg = depth after */                             \
+    X(EV_SET, "event_set")         /* res = event, arg = waiters woken */                           \
+    X(COND_NOTIFY, "cond_notify")  /* res = cond, arg = waiters woken */                            \
+    X(FUT_SET, "future_set")       /* res = future, arg = error (0 if set) */                       \
+    X(LOG, "log")                  /* res = string id (the formatted line) */                       \
+    X(MARK, "mark")                /* res = string id */                                            \
+    X(REGION_BEGIN, "region_begin") /* res = string id */                                           \
+    X(REGION_END, "region_end")    /* res = string id */                                            \
+    X(LOOP_IDLE, "loop_idle")      /* the loop is about to block in poll */                         \
+    X(LOOP_BUSY, "loop_busy")      /* the loop woke up */                                           \
+    X(WORK_BEGIN, "work_begin")    /* thread-pool work starts: res = request id, task = submitter */\
+    X(WORK_END, "work_end")                                                                          \
+    X(SLOW_STEP, "slow_step")      /* debug: the step that just ended took arg ns */                \
+    X(STACK, "stack")              /* a frame of a captured stack: res = pc, arg = depth | count << 16 */ \
+    X(WARN, "warning")             /* a detection: task, res = resource, arg = tr_warn code |       \
+                                      other task << 8, loc = where (the wait, or the spawn site) */ \
+    X(STACK_TEXT, "stack_text")    /* the watchdog's symbolized stack of a blocked step: res = string id */ \
+    X(SLOW_CB, "slow_callback")    /* libuv callbacks outside tasks ran arg ns in one iteration */  \
+    X(WAITS_FOR, "waits_for")      /* res = a task the next TR_WARN of the same task waits for      \
+                                      (gather, wait, group): one event each, just before it */      \
+    X(WORK_QUEUED, "work_queued")  /* thread-pool work submitted: res = request id (as WORK_BEGIN), \
+                                      task = submitter, loc = the co_to_thread call */              \
+    X(MODULE, "module")            /* an object mapped in the program: res = string id of its path, \
+                                      arg = its load bias; before a crash's frames */
+
 typedef enum tr_kind {
-    TR_NONE = 0,
-    TR_THREAD,        /* a thread's first event: task = OS tid, res = ring index */
-    TR_SPAWN,         /* task = new task, res = parent task, arg = name string id */
-    TR_START,         /* task runs for the first time (a step begins) */
-    TR_AWAIT,         /* step ends, await begins: res = awaited object id, arg = wait kind | extra << 8 */
-    TR_RESUME,        /* await ends, step begins: arg = result (int64) */
-    TR_END,           /* task ended: arg = result (int64); the last step ends */
-    TR_CANCEL,        /* task = requester (0 outside tasks), res = target task, arg = TR_CANCEL_* | wait kind << 8 */
-    TR_DETACH,        /* res = detached task */
-    TR_RES_NEW,       /* res = resource id, arg = wait kind of the resource | name id << 8 */
-    TR_LOCK_ACQ,      /* immediate acquisition (no wait): res = lock */
-    TR_LOCK_REL,      /* res = lock, arg = task it is handed to (0 = none) */
-    TR_SEM_ACQ,       /* immediate: res = sem, arg = value after */
-    TR_SEM_REL,       /* res = sem, arg = task handed to, or 0 */
-    TR_Q_PUT,         /* res = queue, arg = depth after */
-    TR_Q_GET,         /* res = queue, arg = depth after */
-    TR_EV_SET,        /* res = event, arg = waiters woken */
-    TR_COND_NOTIFY,   /* res = cond, arg = waiters woken */
-    TR_FUT_SET,       /* res = future, arg = error (0 if set) */
-    TR_LOG,           /* res = string id (the formatted line) */
-    TR_MARK,          /* res = string id */
-    TR_REGION_BEGIN,  /* res = string id */
-    TR_REGION_END,    /* res = string id */
-    TR_LOOP_IDLE,     /* the loop is about to block in poll */
-    TR_LOOP_BUSY,     /* the loop woke up */
-    TR_WORK_BEGIN,    /* thread-pool work starts: res = request id, task = submitting task */
-    TR_WORK_END,
-    TR_SLOW_STEP,     /* debug: the step that just ended took arg ns */
-    TR_STACK,         /* a frame of a captured stack: res = pc, arg = depth | (count << 16) */
-    TR_WARN,          /* a detection: task, res = resource, arg = tr_warn code | other task << 8,
-                         loc = where (the wait, or the spawn site) */
-    TR_STACK_TEXT,    /* the watchdog's symbolized stack of a blocked step: res = string id */
-    TR_SLOW_CB,       /* debug/tracing: libuv callbacks outside tasks ran arg ns in one iteration */
-    TR_WAITS_FOR,     /* res = a task the next TR_WARN of the same task waits for (gather, wait, group):
-                         one event each, just before that TR_WARN */
-    TR_WORK_QUEUED,   /* thread-pool work submitted: res = request id (as TR_WORK_BEGIN), task = submitter,
-                         loc = the co_to_thread call */
-    TR_MODULE,        /* an object mapped in the program: res = string id of its path, arg = its load bias
-                         (what the reader adds to its ELF addresses); before a crash's frames */
+#define TR__KIND_ENUM(id, name) TR_##id,
+    TR_EVENT_KINDS(TR__KIND_ENUM)
+#undef TR__KIND_ENUM
     TR_KIND_COUNT
 } tr_kind;
 
-/* TR_WARN codes: what the runtime detected itself.  (Slow steps and locks
- * held across awaits are derived from the spans by the builder.) */
+/* TR_WARN codes: what the runtime detected itself, and what the builder
+ * derives (slow steps, locks held across awaits, pool starvation, ignored
+ * cancellations: never in a ring).  0 is no code.  The crash is written by
+ * the signal handler into the ring of the faulting thread: task = the
+ * running task (0: none), res = the faulting address, arg = code | signal
+ * << 8, loc = the task's last await; its stack is the TR_STACK records just
+ * before it on that ring (after TR_MODULEs). */
+#define TR_NAME_SLOW_STEP "slow_step"
+#define TR_WARN_KINDS(X)                                                                             \
+    X(NONE, "unknown")                                                                               \
+    X(DEADLOCK, "deadlock")                  /* a wait that would close a cycle: each task in it */  \
+    X(ALL_ASLEEP, "all_asleep")              /* nothing can wake any task: each stuck group */       \
+    X(PENDING_AT_EXIT, "pending_at_exit")    /* still waiting when the loop closed */                \
+    X(NEVER_AWAITED, "never_awaited")        /* ended, neither awaited nor detached */               \
+    X(UNRETRIEVED, "unretrieved_error")      /* failed, error never read: res = the error */         \
+    X(SLOW_STEP, TR_NAME_SLOW_STEP)          /* a step longer than slow_ms (or a slow callback) */   \
+    X(LOCK_HELD, "lock_held_across_await")   /* a lock held across an await longer than slow_ms */   \
+    X(CRASH, "crash")                        /* a fatal signal (above) */                            \
+    X(POOL_STARVED, "thread_pool_starved")   /* pool work waited longer than slow_ms to start */     \
+    X(CANCEL_IGNORED, "cancel_ignored")      /* a cancelled task went on awaiting > slow_ms */
+
 enum tr_warn {
-    TR_WARN_DEADLOCK = 1,    /* a wait that would close a cycle: every task in it gets one */
-    TR_WARN_ALL_ASLEEP,      /* nothing can wake any task: each waiting task */
-    TR_WARN_PENDING_AT_EXIT, /* still waiting when the loop closed */
-    TR_WARN_NEVER_AWAITED,   /* ended, neither awaited nor detached */
-    TR_WARN_UNRETRIEVED,     /* failed, error never read: res = the error (negative) */
-    /* Derived from the spans by the builder; never in a ring. */
-    TR_WARN_SLOW_STEP,       /* a step longer than slow_ms (or a slow libuv callback) */
-    TR_WARN_LOCK_HELD,       /* a lock held across an await longer than slow_ms */
-    /* Written by the signal handler, into the ring of the faulting thread:
-     * task = the running task (0: none), res = the faulting address, arg =
-     * code | signal << 8, loc = the task's last await; its stack is the
-     * TR_STACK records just before it on that ring (after TR_MODULEs). */
-    TR_WARN_CRASH,
-    /* Derived by the builder. */
-    TR_WARN_POOL_STARVED,    /* thread-pool work waited longer than slow_ms to start */
-    TR_WARN_CANCEL_IGNORED,  /* a cancelled task went on awaiting for longer than slow_ms */
+#define TR__WARN_ENUM(id, name) TR_WARN_##id,
+    TR_WARN_KINDS(TR__WARN_ENUM)
+#undef TR__WARN_ENUM
     TR_WARN_COUNT
 };
 
@@ -126,7 +149,23 @@ enum tr_cancel_how {
 };
 
 /* Span kinds: the `kind` of a row of `spans`. */
-enum tr_span_kind { TR_SPAN_STEP, TR_SPAN_HOLD, TR_SPAN_REGION, TR_SPAN_WORK, TR_SPAN_IDLE, TR_SPAN_KIND_COUNT };
+#define TR_NAME_STEP "step"
+#define TR_NAME_HOLD "hold"
+#define TR_NAME_REGION "region"
+#define TR_NAME_WORK "work"
+#define TR_SPAN_KINDS(X)                                                                             \
+    X(STEP, TR_NAME_STEP)      /* a task's step and the await that ended it */                       \
+    X(HOLD, TR_NAME_HOLD)      /* a lock or semaphore unit held */                                   \
+    X(REGION, TR_NAME_REGION)  /* a named region (co_region_begin/end) */                            \
+    X(WORK, TR_NAME_WORK)      /* thread-pool work running */                                        \
+    X(IDLE, "idle")            /* the loop blocked in poll */
+
+enum tr_span_kind {
+#define TR__SPAN_ENUM(id, name) TR_SPAN_##id,
+    TR_SPAN_KINDS(TR__SPAN_ENUM)
+#undef TR__SPAN_ENUM
+    TR_SPAN_KIND_COUNT
+};
 
 /* The name of a co_wait_kind as traces store it (wait_names.c); "?" out
  * of range.  The tracer's tr_*_name functions (tracer/names.c) name the

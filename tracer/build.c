@@ -29,11 +29,11 @@ int tr_builder_new(tr_builder **out, sqlite3 *db)
     tr_builder *b = calloc(1, sizeof *b);
     if (!b) return -ENOMEM;
     b->db = db;
-    b->built_seq = tr_meta_int(db, "built_seq", 0);
+    b->built_seq = tr_meta_int(db, TR_META_BUILT_SEQ, 0);
     tr_clock_load(db, &b->clk);
     /* A threshold of at most an hour (coscope run's limit), so the
      * arithmetic on it cannot overflow. */
-    int64_t slow_ms = tr_meta_int(db, "slow_ms", 100);
+    int64_t slow_ms = tr_meta_int(db, TR_META_SLOW_MS, 100);
     b->slow_ns = (slow_ms < 0 ? 0 : slow_ms > 3600000 ? 3600000 : slow_ms) * 1000000;
     tr_map_init(&b->tasks, sizeof(tstate));
     tr_map_init(&b->holds, sizeof(hold));
@@ -218,7 +218,7 @@ int64_t tr_builder_step(tr_builder *b, int64_t max_events)
     if (max_events > 0) tr_replay_live(b); /* a live build: open timeline buckets are read now too */
     flush_batches(b, max_events > 0);  /* a live build: its spans are read now */
     if (b->err) return b->err;
-    tr_meta_set_int(b->db, "built_seq", b->built_seq);
+    tr_meta_set_int(b->db, TR_META_BUILT_SEQ, b->built_seq);
     return b->events - before;
 }
 
@@ -231,8 +231,8 @@ int tr_builder_finish(tr_builder *b)
     /* Statistics, from a sample (a tenth of a second on 10M events): without
      * them SQLite would rather scan spans than probe it once per task. */
     int r = tr_exec(b->db, "PRAGMA analysis_limit=1000; ANALYZE;");
-    if (r == 0) r = tr_meta_set_int(b->db, "built", 1);
-    if (r == 0) r = tr_meta_set_int(b->db, "duration_ns", end);
+    if (r == 0) r = tr_meta_set_int(b->db, TR_META_BUILT, 1);
+    if (r == 0) r = tr_meta_set_int(b->db, TR_META_DURATION_NS, end);
     return b->err ? b->err : r;
 }
 
@@ -258,7 +258,7 @@ int64_t tr_builder_step_all(tr_builder *b, tr_progress_fn *progress, void *ctx)
 
 int tr_build_complete(sqlite3 *db, tr_progress_fn *progress, void *ctx)
 {
-    if (tr_meta_int(db, "built", 0)) return 0;
+    if (tr_meta_int(db, TR_META_BUILT, 0)) return 0;
     tr_db_journal_for_build(db);
     /* Interrupted build (or a recorder that died): redo it from the chunks. */
     int r = tr_exec(db, "BEGIN; DELETE FROM events; DELETE FROM spans; DELETE FROM tasks; DELETE FROM resources;"

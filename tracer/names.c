@@ -1,10 +1,11 @@
 /* names.c -- the names a trace stores on disk for the numbers the ring
- * carries: event kinds, wait kinds, warning kinds, span kinds.
+ * carries (event, wait, warning and span kinds) and for what only the
+ * database holds (task states, how a run ended, meta keys).
  *
  * They are part of the file format (docs/schema.md): readers match on the
- * text, so a name never changes once shipped, and each table is kept whole
- * by a _Static_assert on its length -- a kind added to an enum without its
- * name fails the build instead of writing "?" into every trace.  The wait
+ * text, so a name never changes once shipped.  Each table is expanded from
+ * the same X(ID, "name") list as its enum (runtime/trace.h), so a kind and
+ * its name cannot be separated by a reordering.  The wait
  * kinds' names are the runtime's own (runtime/wait_names.c, behind
  * co_wait_kind_name): the name a program prints is the one its trace holds,
  * and the runtime, which sits below the tracer, needs no tracer code for it.
@@ -14,23 +15,24 @@
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-static const char *const EVENT_NAMES[] = {
-    "none", "thread", "spawn", "start", "await", "resume", "end", "cancel", "detach", "resource",
-    "lock_acquire", "lock_release", "sem_acquire", "sem_release", "queue_put", "queue_get",
-    "event_set", "cond_notify", "future_set", "log", "mark", "region_begin", "region_end",
-    "loop_idle", "loop_busy", "work_begin", "work_end", "slow_step", "stack", "warning", "stack_text",
-    "slow_callback", "waits_for", "work_queued", "module",
-};
+/* Each table is expanded from its kind list in runtime/trace.h: the entry
+ * for a kind is its name, whatever the order. */
+#define NAME_OF(id, name) name,
+#define META_NAME_OF(id) TR_META_##id,
+static const char *const EVENT_NAMES[] = { TR_EVENT_KINDS(NAME_OF) };
+static const char *const WARNING_NAMES[] = { TR_WARN_KINDS(NAME_OF) };
+static const char *const SPAN_NAMES[] = { TR_SPAN_KINDS(NAME_OF) };
+static const char *const STATE_NAMES[] = { TR_TASK_STATES(NAME_OF) };
+static const char *const ENDING_NAMES[] = { TR_ENDINGS(NAME_OF) };
+static const char *const META_NAMES[] = { TR_META_KEYS(META_NAME_OF) };
+#undef NAME_OF
+#undef META_NAME_OF
 _Static_assert(COUNT(EVENT_NAMES) == TR_KIND_COUNT, "a name per event kind");
-
-static const char *const WARNING_NAMES[] = {
-    "unknown", "deadlock", "all_asleep", "pending_at_exit", "never_awaited", "unretrieved_error",
-    "slow_step", "lock_held_across_await", "crash", "thread_pool_starved", "cancel_ignored",
-};
 _Static_assert(COUNT(WARNING_NAMES) == TR_WARN_COUNT, "a name per warning kind");
-
-static const char *const SPAN_NAMES[] = { "step", "hold", "region", "work", "idle" };
 _Static_assert(COUNT(SPAN_NAMES) == TR_SPAN_KIND_COUNT, "a name per span kind");
+_Static_assert(COUNT(STATE_NAMES) == TR_TASK_STATE_COUNT, "a name per task state");
+_Static_assert(COUNT(ENDING_NAMES) == TR_ENDING_COUNT, "a name per ending");
+_Static_assert(COUNT(META_NAMES) == TR_META_KEY_COUNT, "a name per meta key");
 
 const char *tr_event_name(unsigned kind)
 {
@@ -69,3 +71,10 @@ int tr_wait_from_name(const char *s)
 int tr_warning_from_name(const char *s) { return lookup(WARNING_NAMES, COUNT(WARNING_NAMES), s); }
 int tr_span_from_name(const char *s) { return lookup(SPAN_NAMES, COUNT(SPAN_NAMES), s); }
 int tr_event_from_name(const char *s) { return lookup(EVENT_NAMES, COUNT(EVENT_NAMES), s); }
+
+const char *tr_task_state_name(unsigned state) { return state < COUNT(STATE_NAMES) ? STATE_NAMES[state] : "unknown"; }
+const char *tr_ending_name(unsigned ending) { return ending < COUNT(ENDING_NAMES) ? ENDING_NAMES[ending] : "unknown"; }
+const char *tr_meta_key_name(unsigned key) { return key < COUNT(META_NAMES) ? META_NAMES[key] : "unknown"; }
+int tr_task_state_from_name(const char *s) { return lookup(STATE_NAMES, COUNT(STATE_NAMES), s); }
+int tr_ending_from_name(const char *s) { return lookup(ENDING_NAMES, COUNT(ENDING_NAMES), s); }
+int tr_meta_key_from_name(const char *s) { return lookup(META_NAMES, COUNT(META_NAMES), s); }

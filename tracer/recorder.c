@@ -102,12 +102,12 @@ int tr_recorder_new(tr_recorder **out, sqlite3 *db, tr_shm *shm)
         sqlite3_step(st);
         sqlite3_finalize(st);
     }
-    tr_meta_set_int(db, "clock_kind", shm->clock);
-    tr_meta_set(db, "clock", shm->clock == TR_CLOCK_TSC
+    tr_meta_set_int(db, TR_META_CLOCK_KIND, shm->clock);
+    tr_meta_set(db, TR_META_CLOCK, shm->clock == TR_CLOCK_TSC
                                  ? (shm->clock_invariant ? "tsc" : "tsc (rate not declared invariant: durations approximate)")
                                  : "monotonic");
-    tr_meta_set_int(db, "clock_origin", (int64_t)shm->tsc0);
-    tr_meta_set_int(db, "slow_ms", shm->slow_ms);
+    tr_meta_set_int(db, TR_META_CLOCK_ORIGIN, (int64_t)shm->tsc0);
+    tr_meta_set_int(db, TR_META_SLOW_MS, shm->slow_ms);
     int e = tr_builder_new(&r->builder, db);
     if (e < 0) {
         tr_recorder_free(r);
@@ -298,9 +298,9 @@ static int incomplete(tr_recorder *r, int err)
     snprintf(why, sizeof why, "writing the trace failed (%s): %lld of %llu events are missing",
              strerror(-err), (long long)((int64_t)published - kept), (unsigned long long)published);
     if (sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK) {
-        tr_meta_set_int(r->db, "events", kept);
-        tr_meta_set_int(r->db, "lost", (int64_t)published - kept);
-        tr_meta_set(r->db, "incomplete", why);
+        tr_meta_set_int(r->db, TR_META_EVENTS, kept);
+        tr_meta_set_int(r->db, TR_META_LOST, (int64_t)published - kept);
+        tr_meta_set(r->db, TR_META_INCOMPLETE, why);
         if (sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
             sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
     }
@@ -316,14 +316,14 @@ int tr_recorder_finish(tr_recorder *r, tr_progress_fn *progress, void *ctx)
     if (begin(r) < 0) return incomplete(r, -EIO);
     for (uint32_t i = 0; i < TR_NRINGS; i++) flush_chunk(r, &r->chunks[i]);
     persist_arena(r, 1);
-    tr_meta_set_int(r->db, "events", (int64_t)r->events);
-    tr_meta_set_int(r->db, "lost", (int64_t)atomic_load(&r->shm->dropped));
-    tr_meta_set_int(r->db, "lost_text", (int64_t)atomic_load(&r->shm->text_lost));
+    tr_meta_set_int(r->db, TR_META_EVENTS, (int64_t)r->events);
+    tr_meta_set_int(r->db, TR_META_LOST, (int64_t)atomic_load(&r->shm->dropped));
+    tr_meta_set_int(r->db, TR_META_LOST_TEXT, (int64_t)atomic_load(&r->shm->text_lost));
     if (atomic_load(&r->shm->refused_procs))
-        tr_meta_set_int(r->db, "untraced_processes", (int64_t)atomic_load(&r->shm->refused_procs));
+        tr_meta_set_int(r->db, TR_META_UNTRACED_PROCESSES, (int64_t)atomic_load(&r->shm->refused_procs));
     /* Every event the program published is in the file (or counted in
      * lost): the one place that says so. */
-    tr_meta_set_int(r->db, "complete", 1);
+    tr_meta_set_int(r->db, TR_META_COMPLETE, 1);
     if (r->err) return incomplete(r, r->err);
     int e = commit(r);
     if (e < 0) return incomplete(r, e);
@@ -354,7 +354,7 @@ void tr_recorder_start_clock(tr_recorder *r)
     tr_shm *s = r->shm;
     s->mono0 = (uint64_t)mono_ns();
     s->tsc0 = co__tr_now();
-    tr_meta_set_int(r->db, "clock_origin", (int64_t)s->tsc0);
+    tr_meta_set_int(r->db, TR_META_CLOCK_ORIGIN, (int64_t)s->tsc0);
     tr_builder_set_origin(r->builder, s->tsc0);
 }
 

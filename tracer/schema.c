@@ -227,12 +227,12 @@ int tr_db_create(sqlite3 **out, const char *path, int force, const char **why)
      * and start building. */
     int r = tr_exec(db, "BEGIN");
     if (r == 0) r = tr_exec(db, SCHEMA);
-    if (r == 0) r = tr_meta_set_int(db, "schema_version", TR_SCHEMA_VERSION);
-    if (r == 0) r = tr_meta_set(db, "ended", "running");
-    if (r == 0) r = tr_meta_set_int(db, "recorder_pid", getpid());
+    if (r == 0) r = tr_meta_set_int(db, TR_META_SCHEMA_VERSION, TR_SCHEMA_VERSION);
+    if (r == 0) r = tr_meta_set(db, TR_META_ENDED, tr_ending_name(TR_ENDED_RUNNING));
+    if (r == 0) r = tr_meta_set_int(db, TR_META_RECORDER_PID, getpid());
     /* Until the recorder has every event in the file: a recording that
      * stops short (a full disk, a killed recorder) stays marked. */
-    if (r == 0) r = tr_meta_set_int(db, "complete", 0);
+    if (r == 0) r = tr_meta_set_int(db, TR_META_COMPLETE, 0);
     if (r == 0) r = tr_exec(db, "COMMIT");
     if (r < 0) {
         *why = "cannot write the schema";

@@ -59,12 +59,12 @@ int tr_session_record(int shm_fd, int sock, long pid, const char *path, const ch
         munmap(p, tr_shm_size());
         return r;
     }
-    tr_meta_set(db, "program", "(co_trace_start)");
-    tr_meta_set(db, "ended", "running");
-    tr_meta_set_int(db, "pid", pid);
+    tr_meta_set(db, TR_META_PROGRAM, "(co_trace_start)");
+    tr_meta_set(db, TR_META_ENDED, tr_ending_name(TR_ENDED_RUNNING));
+    tr_meta_set_int(db, TR_META_PID, pid);
     struct timespec wall;
     clock_gettime(CLOCK_REALTIME, &wall);
-    tr_meta_set_int(db, "start_unix_ns", (int64_t)wall.tv_sec * 1000000000 + wall.tv_nsec);
+    tr_meta_set_int(db, TR_META_START_UNIX_NS, (int64_t)wall.tv_sec * 1000000000 + wall.tv_nsec);
     tr_recorder_start_clock(rec); /* ts 0 = recording starts */
     answer(sock, 0);
 
@@ -85,7 +85,7 @@ int tr_session_record(int shm_fd, int sock, long pid, const char *path, const ch
     }
     /* Ended without co_trace_stop: killed, _exit, or a crash (its warning
      * and stack are in the rings, read below). */
-    tr_meta_set(db, "ended", vanished ? "vanished" : "stopped");
+    tr_meta_set(db, TR_META_ENDED, tr_ending_name(vanished ? TR_ENDED_VANISHED : TR_ENDED_STOPPED));
     int f = tr_recorder_finish(rec, NULL, NULL);
     if (r == 0) r = f;
     if (f < 0 && !**why) *why = "cannot finish the trace";

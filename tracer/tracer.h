@@ -34,6 +34,92 @@ int tr_wait_from_name(const char *s);
 int tr_warning_from_name(const char *s);
 int tr_span_from_name(const char *s);
 
+/* What only the database holds, in the same form: one X(ID, "name") list
+ * each, the enum and the names table expanded from it, and a TR_NAME_*
+ * macro for a name that SQL text uses (written once, used by the list and
+ * by the SQL).
+ *
+ * Task states (tasks.state): how a task ended, or where it was when the
+ * trace stopped (docs/schema.md, tasks). */
+#define TR_NAME_PENDING "pending"
+#define TR_NAME_DONE "done"
+#define TR_NAME_FAILED "failed"
+#define TR_NAME_CANCELLED "cancelled"
+#define TR_TASK_STATES(X)                                                    \
+    X(PENDING, TR_NAME_PENDING)    /* never ran (or still running, live) */  \
+    X(READY, "ready")              /* runnable or running at the end */      \
+    X(WAITING, "waiting")          /* in an await at the end */              \
+    X(DONE, TR_NAME_DONE)          /* returned >= 0 */                       \
+    X(FAILED, TR_NAME_FAILED)      /* returned another error */              \
+    X(CANCELLED, TR_NAME_CANCELLED) /* returned -ECANCELED */
+enum tr_task_state {
+#define TR__STATE_ENUM(id, name) TR_TASK_##id,
+    TR_TASK_STATES(TR__STATE_ENUM)
+#undef TR__STATE_ENUM
+    TR_TASK_STATE_COUNT
+};
+
+/* How the run ended (meta.ended). */
+#define TR_NAME_RUNNING "running"
+#define TR_ENDINGS(X)                                                        \
+    X(RUNNING, TR_NAME_RUNNING)  /* still running, or the recorder died */   \
+    X(EXIT, "exit")              /* exited: meta.exit_code */                \
+    X(SIGNAL, "signal")          /* killed: meta.signal, signal_name */      \
+    X(STOPPED, "stopped")        /* co_trace_stop */                         \
+    X(VANISHED, "vanished")      /* the program went away unseen */
+enum tr_ending {
+#define TR__ENDING_ENUM(id, name) TR_ENDED_##id,
+    TR_ENDINGS(TR__ENDING_ENUM)
+#undef TR__ENDING_ENUM
+    TR_ENDING_COUNT
+};
+
+/* The keys of table meta (docs/schema.md, meta).  tr_meta_set and friends
+ * take the TR_META_* names. */
+#define TR_META_SCHEMA_VERSION "schema_version"
+#define TR_META_PROGRAM "program"
+#define TR_META_ARGV "argv"
+#define TR_META_PID "pid"
+#define TR_META_RECORDER_PID "recorder_pid"
+#define TR_META_START_TIME "start_time"
+#define TR_META_START_UNIX_NS "start_unix_ns"
+#define TR_META_CLOCK "clock"
+#define TR_META_CLOCK_KIND "clock_kind"
+#define TR_META_CLOCK_ORIGIN "clock_origin"
+#define TR_META_NS_PER_TICK "ns_per_tick"
+#define TR_META_SLOW_MS "slow_ms"
+#define TR_META_ENDED "ended"
+#define TR_META_EXIT_CODE "exit_code"
+#define TR_META_SIGNAL "signal"
+#define TR_META_SIGNAL_NAME "signal_name"
+#define TR_META_EVENTS "events"
+#define TR_META_LOST "lost"
+#define TR_META_LOST_TEXT "lost_text"
+#define TR_META_UNTRACED_PROCESSES "untraced_processes"
+#define TR_META_COMPLETE "complete"
+#define TR_META_INCOMPLETE "incomplete"
+#define TR_META_DURATION_NS "duration_ns"
+#define TR_META_BUILT "built"
+#define TR_META_BUILT_SEQ "built_seq"
+#define TR_META_KEYS(X)                                                                     \
+    X(SCHEMA_VERSION) X(PROGRAM) X(ARGV) X(PID) X(RECORDER_PID) X(START_TIME)               \
+    X(START_UNIX_NS) X(CLOCK) X(CLOCK_KIND) X(CLOCK_ORIGIN) X(NS_PER_TICK) X(SLOW_MS)       \
+    X(ENDED) X(EXIT_CODE) X(SIGNAL) X(SIGNAL_NAME) X(EVENTS) X(LOST) X(LOST_TEXT)           \
+    X(UNTRACED_PROCESSES) X(COMPLETE) X(INCOMPLETE) X(DURATION_NS) X(BUILT) X(BUILT_SEQ)
+enum tr_meta_key {
+#define TR__META_ENUM(id) TR_META_KEY_##id,
+    TR_META_KEYS(TR__META_ENUM)
+#undef TR__META_ENUM
+    TR_META_KEY_COUNT
+};
+
+const char *tr_task_state_name(unsigned state);
+const char *tr_ending_name(unsigned ending);
+const char *tr_meta_key_name(unsigned key);
+int tr_task_state_from_name(const char *s);
+int tr_ending_from_name(const char *s);
+int tr_meta_key_from_name(const char *s);
+
 /* The timeline's levels of detail (lod.c).  Traces made before it have
  * none: the builder adds the table when it rebuilds one, readers fall back
  * to spans. */
