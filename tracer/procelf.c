@@ -26,6 +26,9 @@ typedef struct object {
     char path[PATH_MAX];
     uint64_t base;      /* start of its mapping at file offset 0 */
     int has_base;
+    int deleted;        /* replaced on disk since (a rebuild): read what is mapped */
+    uint64_t lo, hi;    /* its first mapping, for /proc/PID/map_files */
+    int is_exe;
 } object;
 
 static int in_file(size_t fsize, uint64_t off, uint64_t len)
@@ -88,9 +91,19 @@ static uint64_t lookup(const unsigned char *f, size_t fsize, int *is_dyn, uint64
 static int try_object(int pid, const object *o, uint64_t *addr)
 {
     char p[PATH_MAX + 32];
-    snprintf(p, sizeof p, "/proc/%d/root%s", pid, o->path);
-    int fd = open(p, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) fd = open(o->path, O_RDONLY | O_CLOEXEC);
+    int fd;
+    if (o->deleted && o->is_exe) {
+        snprintf(p, sizeof p, "/proc/%d/exe", pid); /* the mapped file, even unlinked */
+        fd = open(p, O_RDONLY | O_CLOEXEC);
+    } else if (o->deleted) {
+        snprintf(p, sizeof p, "/proc/%d/map_files/%llx-%llx", pid, (unsigned long long)o->lo,
+                 (unsigned long long)o->hi);
+        fd = open(p, O_RDONLY | O_CLOEXEC);
+    } else {
+        snprintf(p, sizeof p, "/proc/%d/root%s", pid, o->path);
+        fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) fd = open(o->path, O_RDONLY | O_CLOEXEC);
+    }
     if (fd < 0) return 0;
     struct stat st;
     int found = 0;
@@ -124,6 +137,8 @@ int tr_ps_find_table(int pid, uint64_t *addr, char *objname, size_t objsize)
     }
     size_t n = 0;
     char line[PATH_MAX + 128];
+    /* PATH_MAX + the fields before the path: a longer line is cut, its
+     * path then not found, which only loses that object. */
     int nlines = 0;
     while (fgets(line, sizeof line, m)) {
         nlines++;
@@ -134,12 +149,16 @@ int tr_ps_find_table(int pid, uint64_t *addr, char *objname, size_t objsize)
         path[strcspn(path, "\n")] = 0;
         if (path[0] != '/') continue; /* anonymous, [heap], [vdso], ... */
         size_t len = strlen(path);
-        if (len > 10 && !strcmp(path + len - 10, " (deleted)")) continue;
+        int deleted = len > 10 && !strcmp(path + len - 10, " (deleted)");
+        if (deleted) path[len - 10] = 0;
         size_t i = 0;
         while (i < n && strcmp(objs[i].path, path)) i++;
         if (i == n) {
             if (n == MAX_OBJECTS) continue;
             snprintf(objs[n].path, sizeof objs[n].path, "%s", path);
+            objs[n].deleted = deleted;
+            objs[n].lo = lo;
+            objs[n].hi = hi;
             n++;
         }
         if (off == 0 && (!objs[i].has_base || lo < objs[i].base)) {
@@ -157,9 +176,12 @@ int tr_ps_find_table(int pid, uint64_t *addr, char *objname, size_t objsize)
     snprintf(p, sizeof p, "/proc/%d/exe", pid);
     ssize_t el = readlink(p, exe, sizeof exe - 1);
     exe[el > 0 ? el : 0] = 0;
+    el = el > 0 ? el : 0;
+    if (el > 10 && !strcmp(exe + el - 10, " (deleted)")) exe[el - 10] = 0;
+    for (size_t i = 0; i < n; i++) objs[i].is_exe = !strcmp(objs[i].path, exe);
     for (int pass = 0; pass < 3 && r == TR_PS_ENOTCO; pass++) {
         for (size_t i = 0; i < n; i++) {
-            int is_exe = !strcmp(objs[i].path, exe);
+            int is_exe = objs[i].is_exe;
             int named = strstr(objs[i].path, "coscope") != NULL;
             if ((pass == 0) != is_exe || (pass == 1 && !named) || (pass == 2 && named)) continue;
             if (try_object(pid, &objs[i], addr)) {

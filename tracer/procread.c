@@ -51,6 +51,8 @@ typedef struct reader {
     size_t *res_of;          /* task index -> res index + 1 */
     uint64_t *res_owner;     /* res index -> lock owner / sem last taker addr */
     uint32_t *res_owner_gen;
+    uint64_t *name_at;       /* task index -> its name's address, read in a batch */
+    uint64_t *watch_at;      /* task index -> its first watcher's address, read in a batch */
     int gone;                /* a read found the process gone */
 } reader;
 
@@ -75,6 +77,78 @@ static int rd(reader *r, uint64_t addr, void *buf, size_t len)
     }
     if (n < 0 && errno == EPERM) return -EPERM;
     return -EFAULT;
+}
+
+#define BATCH 1024 /* IOV_MAX: iovecs per process_vm_readv */
+
+/* Many small reads in as few system calls as possible: the walk of 100k
+ * tasks makes 100k name reads, and one call each would be most of the
+ * pause.  ok[k] says whether read k succeeded; a failed one costs a call of
+ * its own (the kernel stops a batch at the first iovec it cannot read). */
+static void rd_many(reader *r, size_t n, const uint64_t *addr, size_t len, unsigned char *buf, unsigned char *ok)
+{
+    struct iovec local[BATCH], remote[BATCH];
+    size_t i = 0;
+    while (i < n && !r->gone) {
+        size_t m = n - i < BATCH ? n - i : BATCH;
+        for (size_t k = 0; k < m; k++) {
+            local[k] = (struct iovec){ buf + (i + k) * len, len };
+            remote[k] = (struct iovec){ (void *)(uintptr_t)addr[i + k], len };
+        }
+        ssize_t got = process_vm_readv(r->pid, local, m, remote, m, 0);
+        if (got < 0 && errno == ESRCH) {
+            r->gone = 1;
+            break;
+        }
+        size_t full = got > 0 ? (size_t)got / len : 0;
+        for (size_t k = 0; k < full; k++) ok[i + k] = 1;
+        if (full < m) ok[i + full] = 0; /* the one that stopped it */
+        i += full + (full < m);
+    }
+}
+
+#define SPAN_MAX 65536 /* bytes read at once for neighbouring small reads */
+
+static int by_addr(const void *a, const void *b, void *addrs)
+{
+    uint64_t x = ((const uint64_t *)addrs)[*(const size_t *)a], y = ((const uint64_t *)addrs)[*(const size_t *)b];
+    return x < y ? -1 : x > y;
+}
+
+/* rd_many, but neighbours are read together: 100k names strdup'd one after
+ * another, or a gather's array of watchers, lie side by side in the heap,
+ * and one read of the span costs what one small read does.  A span that
+ * cannot be read (a hole in it) falls back to its reads one by one. */
+static void rd_near(reader *r, size_t n, const uint64_t *addr, size_t len, unsigned char *buf, unsigned char *ok)
+{
+    size_t *ix = malloc((n + 1) * sizeof *ix);
+    unsigned char *span = malloc(SPAN_MAX);
+    if (!ix || !span) {
+        free(ix); free(span);
+        rd_many(r, n, addr, len, buf, ok);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) ix[i] = i;
+    qsort_r(ix, n, sizeof *ix, by_addr, (void *)addr);
+    for (size_t i = 0; i < n && !r->gone;) {
+        uint64_t lo = addr[ix[i]];
+        size_t j = i + 1;
+        while (j < n && addr[ix[j]] >= lo && addr[ix[j]] - lo + len <= SPAN_MAX &&
+               addr[ix[j]] - addr[ix[j - 1]] <= 4096)
+            j++;
+        size_t bytes = (size_t)(addr[ix[j - 1]] - lo) + len;
+        if (j - i > 1 && rd(r, lo, span, bytes) == 0) {
+            for (size_t k = i; k < j; k++) {
+                memcpy(buf + ix[k] * len, span + (addr[ix[k]] - lo), len);
+                ok[ix[k]] = 1;
+            }
+        } else {
+            for (size_t k = i; k < j; k++) ok[ix[k]] = rd(r, addr[ix[k]], buf + ix[k] * len, len) == 0;
+        }
+        i = j;
+    }
+    free(ix);
+    free(span);
 }
 
 /* A field of a struct copied into buf (its bounds were checked against the
@@ -391,7 +465,11 @@ static int grow_tasks(reader *r)
     if (g) r->group_waiter = g;
     size_t *ro = realloc(r->res_of, cap * sizeof *ro);
     if (ro) r->res_of = ro;
-    if (!t || !w || !g || !ro) return -ENOMEM;
+    uint64_t *na = realloc(r->name_at, cap * sizeof *na);
+    if (na) r->name_at = na;
+    uint64_t *wa = realloc(r->watch_at, cap * sizeof *wa);
+    if (wa) r->watch_at = wa;
+    if (!t || !w || !g || !ro || !na || !wa) return -ENOMEM;
     r->cap_tasks = cap;
     return 0;
 }
@@ -432,6 +510,8 @@ static int add_task(reader *r, uint32_t li, const unsigned char *b, uint64_t add
     r->watch_of[i] = 0;
     r->group_waiter[i] = 0;
     r->res_of[i] = 0;
+    r->name_at[i] = 0;
+    r->watch_at[i] = 0;
     t->addr = addr;
     t->loop = li;
     t->gen = (uint32_t)getu(b, T->task_gen);
@@ -453,7 +533,7 @@ static int add_task(reader *r, uint32_t li, const unsigned char *b, uint64_t add
         if (t->state >= (int)T->task_states) t->state = CO_TASK_READY;
         return 0; /* its pointers are not followed */
     }
-    t->name = str(r, getu(b, T->task_name));
+    r->name_at[i] = getu(b, T->task_name);
     t->spawn_loc = loc(r, getu(b, T->task_spawn_loc));
     if (t->state == CO_TASK_WAITING) {
         t->wait_loc = loc(r, getu(b, T->task_wait_loc));
@@ -461,17 +541,13 @@ static int add_task(reader *r, uint32_t li, const unsigned char *b, uint64_t add
     } else if (t->state == CO_TASK_READY || t->state == CO_TASK_RUNNING) {
         t->wait_loc = loc(r, getu(b, T->task_wait_loc)); /* where it last suspended */
     }
-    uint64_t w = getu(b, T->task_watchers);
-    if (w) read_watchers(r, i, w);
+    r->watch_at[i] = getu(b, T->task_watchers);
     uint64_t g = getu(b, T->task_group);
     if (g) {
         unsigned char gb[64];
         if (rd(r, g, gb, sizeof gb) == 0 && getu(gb, T->group_magic) == T->group_magic_value)
             r->group_waiter[i] = getu(gb, T->group_waiter);
     }
-    size_t *ix = tr_map_put(&r->taskix, addr);
-    if (!ix) return -ENOMEM;
-    *ix = i + 1;
     return 0;
 }
 
@@ -561,9 +637,15 @@ static uint64_t id_at(reader *r, uint64_t addr, uint32_t gen, int check_gen, int
     return 0;
 }
 
-static void resolve(reader *r)
+static int resolve(reader *r)
 {
     tr_ps_snap *s = r->s;
+    for (size_t i = 0; i < s->ntasks; i++) {
+        if (s->tasks[i].torn) continue; /* its pointers are not followed */
+        size_t *ix = tr_map_put(&r->taskix, s->tasks[i].addr);
+        if (!ix) return -ENOMEM;
+        *ix = i + 1;
+    }
     for (size_t i = 0; i < s->nres; i++) {
         tr_ps_res *x = &s->res[i];
         if (!x->valid) continue;
@@ -599,6 +681,7 @@ static void resolve(reader *r)
                 t->awaiter_id = id_at(r, r->watch_waiters[k], 0, 0, NULL);
         if (!t->awaiter_id && r->group_waiter[i]) t->awaiter_id = id_at(r, r->group_waiter[i], 0, 0, NULL);
     }
+    return 0;
 }
 
 static int by_loop_id(const void *a, const void *b)
@@ -606,6 +689,100 @@ static int by_loop_id(const void *a, const void *b)
     const tr_ps_task *x = a, *y = b;
     if (x->loop != y->loop) return x->loop < y->loop ? -1 : 1;
     return x->id < y->id ? -1 : x->id > y->id;
+}
+
+#define NAME_PEEK 64 /* bytes of each name read in the batch; longer ones are read again */
+
+static int by_name_at(const void *a, const void *b, void *names)
+{
+    uint64_t x = ((const uint64_t *)names)[*(const size_t *)a], y = ((const uint64_t *)names)[*(const size_t *)b];
+    return x < y ? -1 : x > y;
+}
+
+/* Every task's name, each distinct address read once, neighbours
+ * together, into one block: with 100k named tasks, a string and a hash
+ * entry each would be most of the pause. */
+static int fetch_names(reader *r)
+{
+    tr_ps_snap *s = r->s;
+    size_t n = s->ntasks;
+    size_t *ix = malloc((n + 1) * sizeof *ix);
+    uint64_t *a = malloc((n + 1) * sizeof *a);
+    if (!ix || !a) {
+        free(ix); free(a);
+        return -ENOMEM;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) if (r->name_at[i]) ix[m++] = i;
+    qsort_r(ix, m, sizeof *ix, by_name_at, r->name_at);
+    size_t u = 0;
+    for (size_t i = 0; i < m; i++) if (!u || r->name_at[ix[i]] != a[u - 1]) a[u++] = r->name_at[ix[i]];
+    unsigned char *buf = malloc(u * NAME_PEEK + 1), *ok = calloc(u + 1, 1);
+    if (!buf || !ok) {
+        free(ix); free(a); free(buf); free(ok);
+        return -ENOMEM;
+    }
+    /* A peek that fails (it crossed into an unmapped page) or finds no end
+     * (a longer name) leaves the name to str(), page by page. */
+    rd_near(r, u, a, NAME_PEEK, buf, ok);
+    for (size_t i = 0; i < u; i++) {
+        char *p = (char *)buf + i * NAME_PEEK, *z = ok[i] ? memchr(p, 0, NAME_PEEK) : NULL;
+        if (!z) ok[i] = 0;
+        else for (char *c = p; c < z; c++) if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
+    }
+    /* buf becomes the snapshot's: the names point into it. */
+    if (own(s->mem, (char *)buf) < 0) {
+        free(ix); free(a); free(buf); free(ok);
+        return -ENOMEM;
+    }
+    for (size_t i = 0, k = 0; i < m && !r->gone; i++) {
+        while (a[k] != r->name_at[ix[i]]) k++;
+        tr_ps_task *t = &s->tasks[ix[i]];
+        t->name = ok[k] ? (const char *)buf + k * NAME_PEEK : str(r, a[k]);
+    }
+    free(ix); free(a); free(ok);
+    return r->gone ? -ESRCH : 0;
+}
+
+/* Who waits for each task through co_gather/co_wait: its watchers.  The
+ * first of each in a batch; a task with more than one is walked alone. */
+static int fetch_watchers(reader *r)
+{
+    tr_ps_snap *s = r->s;
+    size_t n = 0;
+    for (size_t i = 0; i < s->ntasks; i++) n += r->watch_at[i] != 0;
+    if (!n) return 0;
+    uint64_t *a = malloc(n * sizeof *a);
+    size_t *who = malloc(n * sizeof *who);
+    unsigned char *buf = malloc(n * 64), *ok = calloc(n, 1);
+    if (!a || !who || !buf || !ok) {
+        free(a); free(who); free(buf); free(ok);
+        return -ENOMEM;
+    }
+    size_t len = r->T.watch_next.off + r->T.watch_next.size;
+    if (r->T.watch_waiter.off + r->T.watch_waiter.size > len) len = r->T.watch_waiter.off + r->T.watch_waiter.size;
+    n = 0;
+    for (size_t i = 0; i < s->ntasks; i++) if (r->watch_at[i]) { who[n] = i; a[n++] = r->watch_at[i]; }
+    rd_near(r, n, a, len, buf, ok);
+    for (size_t k = 0; k < n && !r->gone; k++) {
+        const unsigned char *b = buf + k * len;
+        if (!ok[k] || getu(b, r->T.watch_next)) {
+            read_watchers(r, who[k], a[k]);
+            continue;
+        }
+        if (r->nwatch + 2 > r->cap_watch) {
+            size_t cap = r->cap_watch ? r->cap_watch * 2 : 256;
+            uint64_t *nw = realloc(r->watch_waiters, cap * sizeof *nw);
+            if (!nw) break;
+            r->watch_waiters = nw;
+            r->cap_watch = cap;
+        }
+        r->watch_of[who[k]] = r->nwatch + 1;
+        r->watch_waiters[r->nwatch++] = getu(b, r->T.watch_waiter);
+        r->watch_waiters[r->nwatch++] = 0;
+    }
+    free(a); free(who); free(buf); free(ok);
+    return r->gone ? -ESRCH : 0;
 }
 
 static int walk(reader *r)
@@ -622,6 +799,8 @@ static int walk(reader *r)
         if (l) e = read_loop(r, l, (int)gets(b, T->loop_slot_tid));
     }
     free(slots);
+    if (e == 0) e = fetch_names(r);
+    if (e == 0) e = fetch_watchers(r);
     if (e == -ESRCH || r->gone) return TR_PS_EEXITED;
     if (e == -EPERM) return TR_PS_EPERM;
     if (e == -EFAULT) return TR_PS_EBADTABLE; /* the registry itself is not readable */
@@ -686,7 +865,9 @@ int tr_ps_snapshot(int pid, int flags, tr_ps_snap **out, tr_ps_info *info)
         s->pause_ms = ms_since(&p0);
     }
     if (e == 0) {
-        resolve(&r);
+        e = resolve(&r);
+    }
+    if (e == 0) {
         qsort(s->tasks, s->ntasks, sizeof *s->tasks, by_loop_id);
         e = index_ids(s);
     }
@@ -701,6 +882,8 @@ int tr_ps_snapshot(int pid, int flags, tr_ps_snap **out, tr_ps_info *info)
     free(r.res_of);
     free(r.res_owner);
     free(r.res_owner_gen);
+    free(r.name_at);
+    free(r.watch_at);
     if (e < 0) {
         tr_ps_free(s);
         return e;
