@@ -117,7 +117,7 @@ extern const tui_view tui_view_tasks, tui_view_resources, tui_view_warnings, tui
 /* By enum tui_view_id. */
 const tui_view *tui_view_get(int id);
 
-/* Navigation (action.c): open a view, remembering where we were for Esc. */
+/* Navigation (nav.c): open a view, remembering where we were for Esc. */
 int tui_open_task(tui_app *a, int task_idx);
 int tui_open_resource(tui_app *a, int res_idx);
 int tui_go_view(tui_app *a, int view);   /* a numbered view: forgets the way back */
