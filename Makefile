@@ -48,6 +48,12 @@ ifneq ($(filter $(ARCH),x86_64 aarch64),)
 RUNTIME_S := runtime/switch_$(ARCH).S
 endif
 RUNTIME_OBJ := $(RUNTIME_C:%.c=$(BUILD)/obj/%.o) $(RUNTIME_S:%.S=$(BUILD)/obj/%.o)
+# The shared library's runtime is compiled apart: its thread-locals are not
+# initial-exec, so that dlopen can load it (runtime/internal.h, CO__TLS_MODEL).
+# TLSDESC (-mtls-dialect=gnu2) where the compiler has it: a call to a
+# resolver that returns an offset, instead of __tls_get_addr.
+RUNTIME_SO_OBJ := $(RUNTIME_OBJ:$(BUILD)/obj/%=$(BUILD)/obj-so/%)
+TLS_DIALECT := $(shell $(CC) -mtls-dialect=gnu2 -fPIC -x c -c /dev/null -o /dev/null 2>/dev/null && echo -mtls-dialect=gnu2)
 TRACER_OBJ := $(TRACER_C:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_C:%.c=$(BUILD)/obj/%.o)
 # The tracer library and the runtime under it, as the binary, tests and
@@ -82,7 +88,15 @@ $(BUILD)/obj/runtime/%.o: runtime/%.c $(wildcard runtime/*.h)
 	$(CC) $(CO_CFLAGS) $(CFLAGS) -c $< -o $@
 
 # co_trace_start's helper, where `make install` puts it ($COSCOPE_BIN first, then $PATH).
-$(BUILD)/obj/runtime/record.o: CFLAGS += -DCO_COSCOPE_BIN='"$(PREFIX)/bin/coscope"'
+$(BUILD)/obj/runtime/record.o $(BUILD)/obj-so/runtime/record.o: CFLAGS += -DCO_COSCOPE_BIN='"$(PREFIX)/bin/coscope"'
+
+$(BUILD)/obj-so/runtime/%.o: runtime/%.c $(wildcard runtime/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CO_CFLAGS) -DCO__SHARED $(TLS_DIALECT) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj-so/runtime/%.o: runtime/%.S
+	@mkdir -p $(dir $@)
+	$(CC) $(CO_CFLAGS) -DCO__SHARED $(CFLAGS) -c $< -o $@
 
 $(BUILD)/obj/tracer/%.o: tracer/%.c $(wildcard runtime/*.h tracer/*.h)
 	@mkdir -p $(dir $@)
@@ -109,9 +123,9 @@ $(BUILD)/libcoscope-tracer.a: $(TRACER_OBJ)
 # programs record and the loader looks for), and the links to it.
 SO_MAJOR := 0
 SO_FULL  := $(SO_MAJOR).1.0
-$(BUILD)/libcoscope.so: $(RUNTIME_OBJ) runtime/exports.map
+$(BUILD)/libcoscope.so: $(RUNTIME_SO_OBJ) runtime/exports.map
 	$(CC) -shared -Wl,-soname,libcoscope.so.$(SO_MAJOR) -Wl,--version-script=runtime/exports.map -Wl,--no-undefined $(LDFLAGS) \
-	  -o $@.$(SO_FULL) $(RUNTIME_OBJ) $(RT_LIBS)
+	  -o $@.$(SO_FULL) $(RUNTIME_SO_OBJ) $(RT_LIBS)
 	ln -sf libcoscope.so.$(SO_FULL) $@.$(SO_MAJOR)
 	ln -sf libcoscope.so.$(SO_FULL) $@
 

@@ -29,6 +29,7 @@ int cli_record(int argc, char **argv)
         fputs("usage: coscope record --fd N --sock N --pid N -- FILE  (started by co_trace_start)\n", stderr);
         return 2;
     }
+    tr_log_set(NULL, NULL); /* the program's stderr is not ours to write */
     const char *why;
     return tr_session_record((int)fd, (int)sock, pid, argv[i + 1], &why) < 0 ? 1 : 0;
 }

@@ -30,8 +30,16 @@ static const char USAGE[] =
     "\n"
     "Every command takes --help.  Traces are SQLite databases: see docs/schema.md.\n";
 
+/* The tracer library's diagnostics (tracer/log.c), as every command's own. */
+static void print_log(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "coscope: %s\n", line);
+}
+
 int main(int argc, char **argv)
 {
+    tr_log_set(print_log, NULL);
     if (argc < 2) {
         fputs(USAGE, stderr);
         return 2;

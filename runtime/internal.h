@@ -268,7 +268,17 @@ void co__debug_loop_unregister(co__loop *l);
 
 #define CO__CHUNK 1024u
 
-extern __thread co__loop *co__tl_loop __attribute__((visibility("hidden"), tls_model("initial-exec")));
+/* Thread-locals on hot paths.  Initial-exec in the static archive: one
+ * %fs-relative load (local-exec once linked).  Not in libcoscope.so
+ * (CO__SHARED): an initial-exec library cannot be dlopen'ed once the static
+ * TLS block is used up; there the default model, TLSDESC where the compiler
+ * has it (Makefile), costs a call only when dlopen'ed (README, "Layers"). */
+#ifdef CO__SHARED
+#define CO__TLS_MODEL
+#else
+#define CO__TLS_MODEL __attribute__((tls_model("initial-exec")))
+#endif
+extern __thread co__loop *co__tl_loop __attribute__((visibility("hidden"))) CO__TLS_MODEL;
 
 /* Slot table. */
 static inline co__task *co__task_lookup(co__loop *l, co_task_t h)

@@ -17,9 +17,9 @@
 
 static _Atomic uint64_t next_task_block = 1;
 static _Atomic uint64_t next_resource = 1;
-/* initial-exec: one %fs-relative load, no __tls_get_addr call in the .so. */
-static __thread uint64_t id_next __attribute__((tls_model("initial-exec")));
-static __thread uint64_t id_end __attribute__((tls_model("initial-exec")));
+/* CO__TLS_MODEL: initial-exec in the static archive (internal.h). */
+static __thread uint64_t id_next CO__TLS_MODEL;
+static __thread uint64_t id_end CO__TLS_MODEL;
 
 static uint64_t new_task_id(void)
 {

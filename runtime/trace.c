@@ -20,8 +20,8 @@
 
 int co__tracing;
 uint32_t co__tr_epoch;
-__thread tr_ring *co__tr_ring __attribute__((tls_model("initial-exec")));
-__thread uint32_t co__tr_ring_epoch __attribute__((tls_model("initial-exec")));
+__thread tr_ring *co__tr_ring CO__TLS_MODEL;
+__thread uint32_t co__tr_ring_epoch CO__TLS_MODEL;
 static tr_shm *g_shm;
 
 static uint64_t mono_ns(void)

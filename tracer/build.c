@@ -20,7 +20,7 @@
 static int prep(tr_builder *b, sqlite3_stmt **st, const char *sql)
 {
     int rc = sqlite3_prepare_v3(b->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
-    if (rc != SQLITE_OK) fprintf(stderr, "coscope: sqlite: %s\n", sqlite3_errmsg(b->db));
+    if (rc != SQLITE_OK) tr_logf("sqlite: %s", sqlite3_errmsg(b->db));
     return tr_sqlite_err(rc);
 }
 
@@ -88,7 +88,7 @@ static void flush_batches(tr_builder *b, int spans)
     int w = tr_writer_sync(b->writer);
     if (r == 0) r = w;
     if (r < 0 && !b->err) {
-        fprintf(stderr, "coscope: sqlite: %s\n", tr_writer_errmsg(b->writer, b->db));
+        tr_logf("sqlite: %s", tr_writer_errmsg(b->writer, b->db));
         b->err = r;
     }
 }
@@ -146,7 +146,7 @@ void tr_bstep(tr_builder *b, sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
     if (rc != SQLITE_DONE && !b->err) {
-        fprintf(stderr, "coscope: sqlite: %s\n", sqlite3_errmsg(b->db));
+        tr_logf("sqlite: %s", sqlite3_errmsg(b->db));
         b->err = tr_sqlite_err(rc);
     }
     sqlite3_reset(st);
@@ -196,7 +196,7 @@ int64_t tr_builder_step(tr_builder *b, int64_t max_events)
     for (int more = 1; more && !b->err;) {
         int got = fetch_chunks(b);
         if (got < 0) {
-            fprintf(stderr, "coscope: cannot read the chunks: %s\n", sqlite3_errmsg(b->db));
+            tr_logf("cannot read the chunks: %s", sqlite3_errmsg(b->db));
             b->err = got;
             break;
         }
@@ -207,7 +207,7 @@ int64_t tr_builder_step(tr_builder *b, int64_t max_events)
             static const uint8_t none[1];
             const uint8_t *blob = b->fetched[i].len ? b->fetch_buf + b->fetched[i].off : none;
             if (tr_chunk_decode(blob, b->fetched[i].len, NULL, tr_replay_event, b) < 0)
-                fprintf(stderr, "coscope: chunk %lld is damaged; skipped\n", (long long)b->fetched[i].seq);
+                tr_logf("chunk %lld is damaged; skipped", (long long)b->fetched[i].seq);
             b->built_seq = b->fetched[i].seq;
             if (max_events > 0 && b->events - before >= max_events) {
                 more = 0;

@@ -131,7 +131,7 @@ static void flush_chunk(tr_recorder *r, tr_chunkbuf *c)
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE && !r->err) {
-        fprintf(stderr, "coscope: cannot write the trace: %s\n", sqlite3_errmsg(r->db));
+        tr_logf("cannot write the trace: %s", sqlite3_errmsg(r->db));
         r->err = tr_sqlite_err(rc);
     }
     tr_chunk_reset(c, c->ring);
@@ -342,7 +342,7 @@ int tr_recorder_finish(tr_recorder *r, tr_progress_fn *progress, void *ctx)
     }
     e = commit(r);
     if (getenv("COSCOPE_BUILD_TIMES"))
-        fprintf(stderr, "coscope: build: rows %.3f s, finish (indexes) %.3f s, commit %.3f s\n", (t1 - t0) / 1e9,
+        tr_logf("build: rows %.3f s, finish (indexes) %.3f s, commit %.3f s", (t1 - t0) / 1e9,
                 (t2 - t1) / 1e9, (mono_ns() - t2) / 1e9);
     return e;
 }

@@ -28,7 +28,7 @@ static tr_cell *next_row(tr_builder *b, tr_batch *batch)
     int r = 0;
     tr_cell *row = tr_batch_next(batch, &r);
     if (r < 0 && !b->err) {
-        fprintf(stderr, "coscope: sqlite: %s\n", tr_writer_errmsg(b->writer, b->db));
+        tr_logf("sqlite: %s", tr_writer_errmsg(b->writer, b->db));
         b->err = r;
     }
     return row;

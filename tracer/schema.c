@@ -117,7 +117,7 @@ int tr_exec(sqlite3 *db, const char *sql)
     char *msg = NULL;
     int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
-        fprintf(stderr, "coscope: sqlite: %s\n", msg ? msg : sqlite3_errstr(rc));
+        tr_logf("sqlite: %s", msg ? msg : sqlite3_errstr(rc));
         sqlite3_free(msg);
     }
     return tr_sqlite_err(rc);

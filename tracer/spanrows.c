@@ -152,7 +152,7 @@ int tr_spans_flush(tr_builder *b)
     tr_map_free(&groups);
     b->nspans = 0;
     if (r < 0 && !b->err) {
-        fprintf(stderr, "coscope: cannot write spans: %s\n",
+        tr_logf("cannot write spans: %s",
                 r == -ENOMEM ? "out of memory" : tr_writer_errmsg(b->writer, b->db));
         b->err = r;
     }

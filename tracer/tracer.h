@@ -18,6 +18,15 @@
 
 #define TR_SCHEMA_VERSION 2
 
+/* ---- log.c: diagnostics --------------------------------------------------- */
+
+/* The library never prints: the detail of a failure (SQLite's message, a
+ * damaged chunk skipped) goes to the hook a front end sets, one line
+ * without a newline; no hook, dropped.  The CLI prints "coscope: LINE". */
+typedef void tr_log_fn(void *ctx, const char *line);
+void tr_log_set(tr_log_fn *fn, void *ctx);
+void tr_logf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* ---- names.c: the names on disk ------------------------------------------ */
 
 /* The names the trace database stores for the numbers of runtime/trace.h
