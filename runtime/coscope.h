@@ -1034,10 +1034,11 @@ int co_trace_stop(void);
 
 /* Print every task of the current loop: id, name, state, what it waits on
  * (and who holds it, for a lock), spawn and await sites, and its call stack
- * (from frame pointers; function+offset from the ELF symbol tables, file:line
- * when addr2line is installed; $CO_ADDR2LINE=0 skips it).  The calling task's
- * stack starts at its call to co_dump.  Call on the loop's thread, from a
- * task or from plain code; it may run addr2line, so it takes milliseconds.
+ * (from frame pointers; function+offset and file:line with elfutils' libdw,
+ * loaded with dlopen when it is installed, else function+offset from the ELF
+ * symbol tables; $CO_LIBDW=0 skips libdw).  The calling task's stack starts
+ * at its call to co_dump.  Call on the loop's thread, from a task or from
+ * plain code; it reads debug information, so it takes milliseconds.
  * SIGQUIT prints the same dump on stderr: in debug mode the process goes
  * on; otherwise it then quits as SIGQUIT's default action does (as in Go),
  * unless the program installed a SIGQUIT handler of its own. */

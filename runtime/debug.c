@@ -205,7 +205,7 @@ void co__step_end(co__loop *l, co__task *t, co_loc *at)
             (unsigned long long)t->id, (double)ns / 1e6, a, b);
 }
 
-/* co_dump reads every stack and may run addr2line: tens of milliseconds
+/* co_dump reads every stack and the debug information: tens of milliseconds
  * that are the debugger's, not the task's. */
 void co__debug_quiet(co__loop *l, int on)
 {

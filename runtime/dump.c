@@ -7,7 +7,8 @@
  * and pending-at-close reports in debug mode (those always print, as asyncio
  * always reports pending tasks and unretrieved errors; debug mode adds where
  * each task is stuck).  Stacks are walked first and symbolized in one batch
- * (stackwalk.c), so a dump runs addr2line once per object, not per frame.
+ * (stackwalk.c, symbols.c), so a dump reads each object's debug information
+ * once, not per frame.
  */
 #include "internal.h"
 
@@ -93,7 +94,7 @@ typedef struct {
     size_t npcs, cap;
     uint32_t *off, *cnt; /* by slot: where its frames are, how many */
     co__syms *syms;
-    uint64_t now;        /* when the report began (before the walks and addr2line) */
+    uint64_t now;        /* when the report began (before the walks and symbolization) */
 } stacks;
 
 typedef bool (*task_filter)(const co__task *t);

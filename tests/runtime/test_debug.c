@@ -167,15 +167,33 @@ static void test_dump_stacks(void **state)
     free(c.out);
 }
 
-/* Without addr2line: names still come from the ELF symbol table. */
-static void test_dump_without_addr2line(void **state)
+/* With libdw (runtime/symbols.c, the symbolizer the tracer uses too): a
+ * frame names its line, the path relative to the build directory whatever
+ * the compiler (clang's DWARF 5 names files from the compilation
+ * directory; its partial .debug_aranges once hid every line but the
+ * assembly file's). */
+static void test_dump_lines(void **state)
 {
-    setenv("CO_ADDR2LINE", "0", 1);
     dump_ctx c = { 0 };
     assert_int_equal(run_opts(dump_main, &c, 0, 0), 0);
-    unsetenv("CO_ADDR2LINE");
+    const char *w = strstr(c.out, "wait_here_for_event+0x");
+    assert_non_null(w);
+    const char *eol = strchr(w, '\n');
+    const char *at = strstr(w, " (" __FILE__ ":");
+    if (!at || (eol && at > eol)) fail_msg("no (" __FILE__ ":LINE) after wait_here_for_event in:\n%s", c.out);
+    free(c.out);
+}
+
+/* Without libdw: names still come from the ELF symbol table. */
+static void test_dump_without_libdw(void **state)
+{
+    setenv("CO_LIBDW", "0", 1);
+    dump_ctx c = { 0 };
+    assert_int_equal(run_opts(dump_main, &c, 0, 0), 0);
+    unsetenv("CO_LIBDW");
     assert_contains(c.out, "wait_here_for_event+0x");
     assert_contains(c.out, "[test_debug]");
+    assert_true(strstr(c.out, " (" __FILE__ ":") == NULL);
     free(c.out);
 }
 
@@ -415,7 +433,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dump_stacks),
-        cmocka_unit_test(test_dump_without_addr2line),
+        cmocka_unit_test(test_dump_lines),
+        cmocka_unit_test(test_dump_without_libdw),
         cmocka_unit_test(test_slow_step),
         cmocka_unit_test(test_slow_step_off),
         cmocka_unit_test(test_slow_callback),
