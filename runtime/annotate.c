@@ -27,7 +27,7 @@ void co_log_at(co_loc *loc, const char *fmt, ...)
     if (co__tracing) co__tr_emit(TR_LOG, loc, current_id(), co__tr_intern_cached(buf, (size_t)n), 0);
     if (l && l->debug) {
         co__task *t = co__self();
-        fprintf(stderr, "coscope: [%s #%llu] %s (%s:%d)\n", t ? t->name : "loop",
+        co__logf("[%s #%llu] %s (%s:%d)", t ? t->name : "loop",
                 (unsigned long long)(t ? t->id : 0), buf, loc ? loc->file : "?", loc ? loc->line : 0);
     }
 }

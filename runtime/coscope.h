@@ -1032,6 +1032,15 @@ int co_trace_stop(void);
 /* ------------------------------------------------------------------------ */
 /* Debugging                                                                 */
 
+/* Where the runtime's own reports go (what asyncio logs: tasks never
+ * awaited, errors never retrieved, all tasks asleep, a task abandoned at
+ * shutdown; debug mode's lines): fn(ctx, line) for each line, without the
+ * newline, from whichever thread reports.  fn NULL: stderr, as
+ * "coscope: LINE" (the default).  A hook that drops the lines silences the
+ * runtime; co_dump and the SIGQUIT dump still write where they are asked. */
+typedef void co_log_fn(void *ctx, const char *line);
+void co_set_log_hook(co_log_fn *fn, void *ctx);
+
 /* Print every task of the current loop: id, name, state, what it waits on
  * (and who holds it, for a lock), spawn and await sites, and its call stack
  * (from frame pointers; function+offset and file:line with elfutils' libdw,

@@ -608,6 +608,9 @@ void co__dump(co__loop *l, FILE *out, uintptr_t self_fp);
 void co__report_pending(co__loop *l, FILE *out);   /* unended tasks, before the loop cancels them */
 void co__report_leftovers(co__loop *l, FILE *out); /* ended, never awaited / error unread */
 void co__report_asleep(co__loop *l, FILE *out);
+/* log.c: the runtime's reports, to the program's hook or stderr. */
+void co__logf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void co__log_report(void (*report)(co__loop *, FILE *), co__loop *l);
 /* asleep.c: tell each group of waiting tasks stuck together (one line), then
  * call each(out, t, arg) on its tasks; returns the number of groups (0:
  * out of memory, nothing told). */

@@ -22,7 +22,7 @@ __thread co__loop *co__tl_loop;
 
 _Noreturn void co__assert_fail(const char *expr, const char *file, int line, const char *func)
 {
-    fprintf(stderr, "coscope: internal invariant broken: %s (%s:%d in %s)\n", expr, file, line, func);
+    co__logf("internal invariant broken: %s (%s:%d in %s)", expr, file, line, func);
     fflush(stderr);
     abort();
 }
@@ -35,9 +35,8 @@ _Noreturn void co__assert_fail(const char *expr, const char *file, int line, con
 
 _Noreturn void co__canary_smashed(co__task *self)
 {
-    fprintf(stderr,
-            "coscope: stack overflow in task '%s' (#%llu, spawned at %s:%d): the canary at the "
-            "bottom of its unguarded stack was overwritten; raise the stack size\n",
+    co__logf("stack overflow in task '%s' (#%llu, spawned at %s:%d): the canary at the "
+             "bottom of its unguarded stack was overwritten; raise the stack size",
             self->name, (unsigned long long)self->id,
             self->spawn_loc ? self->spawn_loc->file : "?",
             self->spawn_loc ? self->spawn_loc->line : 0);
@@ -110,7 +109,7 @@ static int grace_ms(const co_loop_opts *opts)
         char *end;
         long ms = strtol(v, &end, 10);
         if (!*end && ms >= 0 && ms <= 3600000) return ms ? (int)ms : 1;
-        fprintf(stderr, "coscope: ignoring CO_SHUTDOWN_GRACE_MS=%s (milliseconds, 0 to 3600000)\n", v);
+        co__logf("ignoring CO_SHUTDOWN_GRACE_MS=%s (milliseconds, 0 to 3600000)", v);
     }
     return CO__GRACE_DEFAULT_MS;
 }
@@ -189,8 +188,8 @@ int co_loop_run_at(co_loc *loc, co_loop_t *loop, int (*main_fn)(void *), void *a
         if (anything_ready(l)) continue; /* stopped by someone else */
         /* libuv has nothing left that could wake a task, and main is not done:
          * every task is asleep forever. */
-        fprintf(stderr, "coscope: all tasks are asleep: nothing left can wake them (deadlock)\n");
-        co__report_asleep(l, stderr);
+        co__logf("all tasks are asleep: nothing left can wake them (deadlock)");
+        co__log_report(co__report_asleep, l);
         co__warn_loop(l, TR_WARN_ALL_ASLEEP);
         result = -EDEADLK;
         break;
@@ -240,8 +239,8 @@ static void abandon_leftovers(co__loop *l)
     for (uint32_t s = 0; s < l->nslots; s++) {
         co__task *t = &l->chunks[s / CO__CHUNK][s % CO__CHUNK];
         if (!(t->gen & 1) || co__task_ended(t)) continue;
-        fprintf(stderr, "coscope: task '%s' (#%llu, spawned at %s:%d) did not end within the shutdown grace period "
-                        "(%d ms) after its cancellation%s%s:%d; abandoned\n", t->name, (unsigned long long)t->id,
+        co__logf("task '%s' (#%llu, spawned at %s:%d) did not end within the shutdown grace period "
+                 "(%d ms) after its cancellation%s%s:%d; abandoned", t->name, (unsigned long long)t->id,
                 t->spawn_loc ? t->spawn_loc->file : "?", t->spawn_loc ? t->spawn_loc->line : 0, l->shutdown_grace_ms,
                 t->state == CO_TASK_WAITING ? ", still awaiting " : ", last at ",
                 t->wait_loc ? t->wait_loc->file : "?", t->wait_loc ? t->wait_loc->line : 0);
@@ -267,7 +266,7 @@ int co_loop_free(co_loop_t *loop)
     if (l->current || l->running) return -EBUSY;
     l->closing = 1;
     co__debug_loop_unregister(l); /* before anything is freed: a reader never follows it into freed memory */
-    co__report_pending(l, stderr);
+    co__log_report(co__report_pending, l);
     co__warn_loop(l, TR_WARN_PENDING_AT_EXIT);
     for (uint32_t s = 0; s < l->nslots; s++) {
         co__task *t = &l->chunks[s / CO__CHUNK][s % CO__CHUNK];
@@ -294,7 +293,7 @@ int co_loop_free(co_loop_t *loop)
     }
     if (timed) uv_close((uv_handle_t *)&l->grace, on_close_noop);
     if (l->grace_expired) abandon_leftovers(l);
-    co__report_leftovers(l, stderr);
+    co__log_report(co__report_leftovers, l);
     co__warn_loop(l, TR_WARN_NEVER_AWAITED);
     co__xthread_free(l); /* waits for abandoned thread work, runs queued calls, closes its handle */
     co__debug_loop_free(l); /* stops the watchdog, closes the SIGQUIT handle */
@@ -310,7 +309,7 @@ int co_loop_free(co_loop_t *loop)
         uv_walk(l->uv, close_leftover, NULL);
         uv_run(l->uv, UV_RUN_DEFAULT);
         int r = uv_loop_close(l->uv);
-        if (r < 0) fprintf(stderr, "coscope: closing the loop: %s\n", uv_strerror(r));
+        if (r < 0) co__logf("closing the loop: %s", uv_strerror(r));
     } else {
         uv_run(l->uv, UV_RUN_NOWAIT); /* our close callbacks; the user's handles are theirs */
     }

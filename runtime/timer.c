@@ -179,7 +179,7 @@ int co_timeout_end(co_timeout_t *scope)
     co__task *self = co__self();
     if (!self) return -EPERM;
     if (self->scope != scope) {
-        fprintf(stderr, "coscope: co_timeout_end: scope ended out of order (not the innermost)\n");
+        co__logf("co_timeout_end: scope ended out of order (not the innermost)");
         return -EINVAL;
     }
     self->scope = scope->outer;

@@ -281,12 +281,12 @@ __attribute__((constructor)) static void attach_from_env(void)
     close(fd);
     unsetenv("COSCOPE_TRACE_FD"); /* not for grandchildren */
     if (p == MAP_FAILED) {
-        fprintf(stderr, "coscope: cannot map the trace region (fd %d); running untraced\n", fd);
+        co__logf("cannot map the trace region (fd %d); running untraced", fd);
         return;
     }
     tr_shm *shm = p;
     if (shm->magic != TR_MAGIC || shm->version != TR_VERSION) {
-        fprintf(stderr, "coscope: trace region has a different format version; running untraced\n");
+        co__logf("trace region has a different format version; running untraced");
         munmap(p, tr_shm_size());
         return;
     }
@@ -295,8 +295,8 @@ __attribute__((constructor)) static void attach_from_env(void)
     int32_t expect = 0, me = (int32_t)getpid();
     if (!atomic_compare_exchange_strong(&shm->producer_pid, &expect, me) && expect != me) {
         atomic_fetch_add(&shm->refused_procs, 1);
-        fprintf(stderr, "coscope: process %d runs untraced: process %d of this `coscope run` is traced already "
-                        "(one traced process per run)\n", (int)me, (int)expect);
+        co__logf("process %d runs untraced: process %d of this `coscope run` is traced already "
+                 "(one traced process per run)", (int)me, (int)expect);
         munmap(p, tr_shm_size());
         return;
     }
