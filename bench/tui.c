@@ -171,7 +171,10 @@ static void view_frame(tui_model *m, int v, int64_t t, int sel)
     case V_TREE: {
         const tui_tree_row *rows;
         size_t n = tui_model_await_tree(m, t, &rows);
-        for (size_t i = (size_t)sel; i < n && i < (size_t)sel + 40; i++) tui_model_state_text(m, rows[i].task_idx, &rows[i].at);
+        for (size_t i = (size_t)sel; i < n && i < (size_t)sel + 40; i++) {
+            const tui_tree_row *r = tui_model_tree_row(m, i);
+            if (r) tui_model_state_text(m, r->task_idx, &r->at);
+        }
         break;
     }
     case V_TASK: {

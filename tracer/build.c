@@ -68,6 +68,7 @@ int tr_builder_new(tr_builder **out, sqlite3 *db)
                               NULL, 15, 1 << 12);
     r = r ? r : tr_batch_init(&b->sp, db, b->writer, "OR REPLACE INTO spans(id, kind, task, resource, start, end, wait, resumed, result, loc, "
                                           "end_loc, open, bin, ring, queue_dur)", NULL, 15, 1 << 14);
+    r = r ? r : tr_waits_init(b);
     if (r < 0) {
         tr_builder_free(b);
         return r;
@@ -107,8 +108,10 @@ void tr_builder_free(tr_builder *b)
     tr_batch_free(&b->sp);
     tr_batch_free(&b->tk);
     tr_batch_free(&b->lod);
+    tr_batch_free(&b->wt);
     tr_writer_free(b->writer);
     free(b->spans);
+    free(b->waits);
     free(b->asleep);
     free(b->fetch_buf);
     for (size_t i = 0; i < b->strcache.cap; i++)

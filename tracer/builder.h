@@ -95,6 +95,15 @@ typedef struct tr_span_row {
     int64_t queue_ns;         /* work spans: time in libuv's queue; -1 (or kind != work): unknown */
 } tr_span_row;
 
+/* An await written to `waits` too (waitrows.c): one that names what it
+ * waits on, kept until the spans of its window go in. */
+typedef struct tr_wait_row {
+    int64_t bin, start, end;  /* [start, end]: the await; end = the trace's end while open */
+    uint64_t id, task, res;   /* id: the step row's span id */
+    uint32_t loc;             /* the await's line */
+    uint8_t wait, open;       /* wait: the kind (not + 1) */
+} tr_wait_row;
+
 struct tr_builder {
     sqlite3 *db;
     int64_t built_seq;
@@ -108,6 +117,9 @@ struct tr_builder {
     tr_writer *writer;        /* runs the batches' inserts; NULL: they run on this thread */
     tr_batch ev, st, sp, tk;  /* rows written in bulk: events, step spans, other spans, tasks */
     tr_batch lod;             /* timeline rows (lod.c) */
+    tr_batch wt;              /* waits rows (waitrows.c) */
+    tr_wait_row *waits;       /* waits not written yet, flushed with the spans */
+    size_t nwaits, capwaits;
     tr_span_row *spans;       /* spans not written yet (spanrows.c) */
     size_t nspans, capspans;
     uint64_t span_id;         /* the last span id given */
@@ -203,6 +215,11 @@ char *tr_sym_stack(tr_builder *b, const uint64_t *pcs, size_t n, char *top, size
 /* spanrows.c: spans wait in memory and go in sorted by (task, start) */
 tr_span_row *tr_span_add(tr_builder *b);                   /* zeroed, with its id; NULL on error (b->err) */
 int tr_spans_flush(tr_builder *b);
+
+/* waitrows.c: awaits that name what they wait on, binned by time */
+int tr_waits_init(tr_builder *b);                          /* the batch; on the builder's connection */
+void tr_wait_add(tr_builder *b, const tr_span_row *step); /* the await that ended a final step row */
+int tr_waits_flush(tr_builder *b);                         /* sorted by (bin, start); with the spans */
 
 /* contention.c: per resource figures, into resource_stats */
 rstat *tr_rs_of(tr_builder *b, uint64_t res);

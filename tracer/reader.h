@@ -9,6 +9,11 @@
  * is clamped, never undefined.  Time bins: spans that may overlap (holds,
  * regions, work, idle) carry a bin (reader_bins.c, docs/schema.md), and a
  * question "which overlap t" asks the TR_NBINS bins tr_bins_at names.
+ *
+ * The state of the run at t (reader_at.c): what a task was doing (its step
+ * row at t), the holders and the waiters of every resource in one pass
+ * each (holds through spans' bins, awaits through the `waits` table's), so
+ * that a front end asks for what it shows, not a probe per live task.
  */
 #ifndef TR_READER_H
 #define TR_READER_H
@@ -39,5 +44,45 @@ int64_t tr_clock_ns(const tr_clock *c, uint64_t raw);
 int64_t tr_span_bin(int64_t s, int64_t e);
 /* The TR_NBINS bins a span overlapping t can be in, into out. */
 void tr_bins_at(int64_t t, int64_t out[TR_NBINS]);
+
+/* ---- reader_at.c: the state of the run at t ------------------------------ */
+
+/* The prepared statements of the questions below, on one connection. */
+typedef struct tr_at tr_at;
+int tr_at_open(tr_at **out, sqlite3 *db);   /* 0 or a negative errno */
+void tr_at_close(tr_at *q);
+
+/* A task's step row: it ran over [start, end), then (wait >= 0) awaited
+ * over [end, resumed) on res at end_loc.  open: its last part had not
+ * ended when the trace stopped. */
+typedef struct tr_step {
+    int64_t start, end, resumed;  /* resumed: valid only if has_resumed */
+    int wait;                     /* co_wait_kind of the await that ended it, -1: none (the task ended) */
+    int has_resumed, open;
+    int64_t res, loc, end_loc;    /* 0: none */
+} tr_step;
+/* What task was doing at t: its last step row starting at or before t
+ * (steps tile a task's life).  1 with *out set, 0 if none, <0 on error. */
+int tr_step_at(tr_at *q, int64_t task, int64_t t, tr_step *out);
+/* Its first step row starting after t.  Same returns. */
+int tr_step_after(tr_at *q, int64_t task, int64_t t, tr_step *out);
+
+/* An await open at t that names what it waits on (a resource; a task when
+ * wait is CO_WAIT_TASK; res 0 for a gather or a group): from `waits`. */
+typedef struct tr_wait {
+    int64_t task, res, since, until;  /* until: when it resumed; with open, the trace's end */
+    int wait;                         /* co_wait_kind */
+    int open;
+    int64_t loc;                      /* the await's line, 0 if unknown */
+} tr_wait;
+/* Every such await open at t, each once, in one pass (nine range reads);
+ * fn returns non-zero to stop.  Yields and sleeps are not among them.
+ * Returns 0 or a negative errno. */
+int tr_waits_at(tr_at *q, int64_t t, int (*fn)(void *ctx, const tr_wait *w), void *ctx);
+/* Every hold open at t (a lock's holder, a semaphore's), in one pass. */
+int tr_holds_at(tr_at *q, int64_t t, int (*fn)(void *ctx, int64_t res, int64_t task, int64_t since), void *ctx);
+/* The holders of res at t (task ids into out, up to cap, earliest first);
+ * returns how many there are, or a negative errno. */
+int tr_holders_of(tr_at *q, int64_t res, int64_t t, int64_t *out, int cap);
 
 #endif

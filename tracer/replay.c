@@ -81,6 +81,7 @@ void tr_step_row(tr_builder *b, uint64_t task, tstate *t, int64_t resumed, int64
         s->resumed = resumed < s->end ? s->end : resumed;
         s->result = result;
         s->end_loc = t->await_loc;
+        tr_wait_add(b, s);
     } else {
         s->end_loc = t->step_end_loc;
     }

@@ -45,6 +45,12 @@ static const char *SCHEMA =
     "  result INTEGER, loc INTEGER, end_loc INTEGER, open INTEGER NOT NULL DEFAULT 0, bin INTEGER, ring INTEGER,"
     "  queue_dur INTEGER, PRIMARY KEY (task, start, id)) WITHOUT ROWID;"
     "CREATE INDEX spans_bin ON spans(bin, start) WHERE bin IS NOT NULL;"
+    /* Every await that names what it waits on (not yields, not sleeps),
+     * binned by time: who waits on what at t is nine range reads, not a
+     * probe per live task (waitrows.c).  id is the step row's. */
+    "CREATE TABLE waits(bin INTEGER NOT NULL, start INTEGER NOT NULL, id INTEGER NOT NULL, task INTEGER NOT NULL,"
+    "  end INTEGER NOT NULL, wait TEXT NOT NULL, resource INTEGER, loc INTEGER, open INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (bin, start, id)) WITHOUT ROWID;"
     "CREATE INDEX spans_hold ON spans(resource, start) WHERE kind = 'hold';"
     "CREATE INDEX tasks_parent ON tasks(parent);"
     /* Every await as an interval of its own (a plain view: joins stay
@@ -368,7 +374,10 @@ int tr_db_open(sqlite3 **out, const char *path, int writable, const char **why)
         return -EINVAL;
     }
     if (version < TR_SCHEMA_VERSION) {
-        /* Schema 1 had one row per await and per resume; nothing reads it now. */
+        /* Schema 1 had one row per await and per resume, schema 2 no
+         * `waits` table: readers ask it, so nothing reads them now.  (A
+         * rebuild could make one from its chunks, but that would write to
+         * a file the user gave to be read.) */
         snprintf(buf, sizeof buf, "%s: made by an older coscope (schema %lld; this one reads %d); record it again",
                  path, (long long)version, TR_SCHEMA_VERSION);
         *why = buf;

@@ -146,6 +146,7 @@ int tr_spans_flush(tr_builder *b)
         for (size_t i = 0; i < n && r == 0; i++) r = write_row(b, &b->spans[order[i]]);
         if (r == 0) r = tr_batch_flush(&b->st);
         if (r == 0) r = tr_batch_flush(&b->sp);
+        if (r == 0) r = tr_waits_flush(b);
     }
     free(order);
     free(tasks);

@@ -137,6 +137,11 @@ static int cmp_task(const void *a, const void *b)
 
 int tui_model_task_index(tui_model *m, int64_t id)
 {
+    /* Ids are mostly dense (1, 2, 3 ...): a pass over the awaits at t asks
+     * this for every row, so the direct guess goes first. */
+    if (m->ntasks && id >= m->tasks[0].id && id - m->tasks[0].id < (int64_t)m->ntasks &&
+        m->tasks[id - m->tasks[0].id].id == id)
+        return (int)(id - m->tasks[0].id);
     tui_task key = { .id = id };
     const tui_task *t = bsearch(&key, m->tasks, m->ntasks, sizeof *m->tasks, cmp_task);
     return t ? (int)(t - m->tasks) : -1;
@@ -365,18 +370,7 @@ int tui_model_open(tui_model **out, const char *path, void (*progress)(void *ctx
     /* What views ask most often, prepared once.  A task's step at t is
      * one probe of spans' (task, start) key; holders of a resource at t
      * go through the time bins (docs/schema.md, "Time bins"). */
-    r = prepare(m, &m->st_step_at,
-                "SELECT start, end, wait, resource, resumed, loc, end_loc, open FROM spans"
-                " WHERE task = ?1 AND kind = 'step' AND start <= ?2 ORDER BY start DESC, id DESC LIMIT 1");
-    if (r == 0)
-        r = prepare(m, &m->st_step_after,
-                    "SELECT start, end, wait, resource, resumed, loc, end_loc, open FROM spans"
-                    " WHERE task = ?1 AND kind = 'step' AND start > ?2 ORDER BY start, id LIMIT 1");
-    if (r == 0)
-        r = prepare(m, &m->st_holds_at,
-                    "SELECT task, start FROM spans WHERE kind = 'hold' AND resource = ?1 AND start <= ?2"
-                    " AND (end > ?2 OR (open AND end >= ?2)) AND bin IN (?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-                    " ORDER BY start");
+    r = tr_at_open(&m->q, m->db);
     if (r == 0) r = prepare(m, &m->st_chunk, "SELECT ring, data FROM chunks WHERE seq = ?");
     if (r == 0) r = prepare(m, &m->st_string, "SELECT text FROM strings WHERE id = ?");
     /* One read transaction for everything the model asks: without it each
@@ -422,9 +416,7 @@ const tui_info *tui_model_info(tui_model *m)
 void tui_model_close(tui_model *m)
 {
     if (!m) return;
-    sqlite3_finalize(m->st_step_at);
-    sqlite3_finalize(m->st_step_after);
-    sqlite3_finalize(m->st_holds_at);
+    tr_at_close(m->q);
     sqlite3_finalize(m->st_chunk);
     sqlite3_finalize(m->st_string);
     sqlite3_finalize(m->st_lod_rows);

@@ -26,11 +26,14 @@
  *   - tui_model_task_rows: O(n) by id; O(n) task_at when sorted by state or
  *     filtered, plus the sort.
  *   - tui_model_resource_at: the first call at a new t makes one pass over
- *     the tasks (O(n) lookups, k probes) that finds the waiters of every
- *     resource; each resource then costs its holders (the bins: 9 index
+ *     the awaits open at t (the `waits` table's bins: nine range reads;
+ *     a trace still recording: over the tasks, k probes) that finds the
+ *     waiters of every resource; each resource then costs its holders (the bins: 9 index
  *     probes) and a queue's depth (the chunk around t), once per t.
- *   - tui_model_await_tree: one pass over the tasks (k probes) and the
- *     rows; kept for its t.
+ *   - tui_model_await_tree: one pass over the awaits open at t (the
+ *     `waits` table's bins; a trace still recording: one task_at per live
+ *     task) and an in-memory pass over the tasks; a row's state is asked
+ *     when drawn (tui_model_tree_row); kept for its t.
  *   - tui_model_queue_depth: n samples, each the chunk around its time;
  *     kept per queue for its range, and the queues of the same thread are
  *     sampled with it (the run-wide line the views draw is paid once).
@@ -218,6 +221,7 @@ typedef struct tui_tree_row {
     int via_holder;             /* it is here because it holds what its parent row waits on */
     int cycle;                  /* it already appears above on this path: the tree stops here */
     const char *stack;          /* its recorded stack (slow-step watchdog), or "" */
+    int filled;                 /* at is set: else ask tui_model_tree_row, which sets it */
 } tui_tree_row;
 
 /* A query result for the SQL prompt.  Cells are sanitized text (NULL shows
@@ -339,8 +343,14 @@ size_t tui_model_warnings(tui_model *m, const tui_warning **out);
 /* The await tree at t: from the tasks nobody alive awaits, each task's
  * children are what it waits on (the task it awaits, the holder of the
  * lock it wants, the children a gather waits for).  Returns the rows;
- * *out valid until the next call. */
+ * *out valid until the next call.  A row's `at` is set only if `filled`
+ * (tasks in an await that names something, tasks with a stack): the
+ * others' are set by tui_model_tree_row. */
 size_t tui_model_await_tree(tui_model *m, int64_t t, const tui_tree_row **out);
+/* Row i of the last await tree with its state at t set (a row's state is
+ * asked when it is drawn: a tree of 200k live tasks draws 40).  NULL if i
+ * is out of range or the tree is stale. */
+const tui_tree_row *tui_model_tree_row(tui_model *m, size_t i);
 /* Run sql (read-only) with :t and :task bound (task: an id, or NULL when
  * task_id is 0).  Fills out (free with tui_table_free); returns 0, or a
  * negative errno with out->error set. */

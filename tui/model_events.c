@@ -264,18 +264,17 @@ static int ring_step(tui_model *m, uint32_t ring, int64_t t, int dir, uint64_t i
     return found;
 }
 
-static int step_row(tui_model *m, sqlite3_stmt *st, int64_t task, int64_t t, int64_t b[3])
+/* The edges of a step row (start, end, resumed; -1: none), from the
+ * reader's row at t (after: the first row after t). */
+static int step_row(tui_model *m, int after, int64_t task, int64_t t, int64_t b[3])
 {
-    sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, task);
-    sqlite3_bind_int64(st, 2, t);
-    int got = sqlite3_step(st) == SQLITE_ROW;
+    tr_step s;
+    int got = (after ? tr_step_after(m->q, task, t, &s) : tr_step_at(m->q, task, t, &s)) > 0;
     if (got) {
-        b[0] = sqlite3_column_int64(st, 0);
-        b[1] = sqlite3_column_type(st, 2) != SQLITE_NULL || !sqlite3_column_int(st, 7) ? sqlite3_column_int64(st, 1) : -1;
-        b[2] = sqlite3_column_type(st, 4) != SQLITE_NULL ? sqlite3_column_int64(st, 4) : -1;
+        b[0] = s.start;
+        b[1] = s.wait >= 0 || !s.open ? s.end : -1;
+        b[2] = s.has_resumed ? s.resumed : -1;
     }
-    sqlite3_reset(st);
     return got;
 }
 
@@ -303,10 +302,10 @@ int tui_model_step_event(tui_model *m, int64_t t, int dir, int task_idx, int64_t
     int64_t cand[8], n = 0, row[3], nxt[3];
     cand[n++] = k->spawn_ts;
     if (k->end_ts >= 0) cand[n++] = k->end_ts;
-    int have = step_row(m, m->st_step_at, k->id, t, row);
+    int have = step_row(m, 0, k->id, t, row);
     if (have) for (int i = 0; i < 3; i++) cand[n++] = row[i];
     /* and the row next to it in the direction of the move */
-    if (dir > 0 ? step_row(m, m->st_step_after, k->id, t, nxt) : have && step_row(m, m->st_step_at, k->id, row[0] - 1, nxt))
+    if (dir > 0 ? step_row(m, 1, k->id, t, nxt) : have && step_row(m, 0, k->id, row[0] - 1, nxt))
         for (int i = 0; i < 3; i++) cand[n++] = nxt[i];
     int64_t best = dir > 0 ? INT64_MAX : INT64_MIN;
     for (int i = 0; i < n; i++) {

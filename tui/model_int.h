@@ -99,7 +99,8 @@ struct tui_model {
     tui_decoded dec[TUI_DECODED_SLOTS];
     uint64_t dec_clock;
 
-    sqlite3_stmt *st_step_at, *st_step_after, *st_holds_at, *st_chunk, *st_string;
+    tr_at *q;                /* the reader's questions at t (tracer/reader.h) */
+    sqlite3_stmt *st_chunk, *st_string;
     sqlite3_stmt *st_lod_rows, *st_lod_before, *st_tl_spans; /* model_timeline.c, prepared on first use */
     int lod_checked, lod_present;  /* the trace has a timeline table */
     int built;                     /* meta.built at the last load: the tables are complete */

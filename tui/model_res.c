@@ -94,26 +94,49 @@ size_t tui_model_resources(tui_model *m, const tui_resource **out)
 
 int tui__holders_at(tui_model *m, int64_t res, int64_t t, int64_t *out, int cap)
 {
-    sqlite3_stmt *st = m->st_holds_at;
-    sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, res);
-    sqlite3_bind_int64(st, 2, t);
-    int64_t bins[TR_NBINS];
-    tr_bins_at(t, bins);
-    for (int i = 0; i < TR_NBINS; i++) sqlite3_bind_int64(st, 3 + i, bins[i]);
-    int n = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (n < cap) out[n] = sqlite3_column_int64(st, 0);
-        n++;
-    }
-    sqlite3_reset(st);
-    return n;
+    int n = tr_holders_of(m->q, res, t, out, cap);
+    return n < 0 ? 0 : n;
 }
 
 /* Waiters of every resource at t, in one pass over the tasks (their states
  * at t are what a task_at answers, kept per task over the interval they
  * hold): after a seek the pass probes only tasks whose state changed, and
  * the rows of a frame read what it found. */
+/* Longest waiting first: insertion of (task, since) into o's list. */
+static void add_waiter(tui_res_at *o, int64_t *s, int64_t task, int64_t since)
+{
+    o->nwaiters_total++;
+    int pos = o->nwaiters;
+    if (pos == TUI_MAX_LISTED) {
+        if (since > s[pos - 1] || (since == s[pos - 1] && task > o->waiters[pos - 1])) return;
+        pos--;
+    } else {
+        o->nwaiters++;
+    }
+    /* ties by task id: the same order whichever pass found them */
+    while (pos > 0 && (s[pos - 1] > since || (s[pos - 1] == since && o->waiters[pos - 1] > task))) {
+        s[pos] = s[pos - 1];
+        o->waiters[pos] = o->waiters[pos - 1];
+        pos--;
+    }
+    s[pos] = since;
+    o->waiters[pos] = task;
+}
+
+typedef struct pass_ctx {
+    tui_model *m;
+    int64_t *since;
+} pass_ctx;
+
+static int pass_wait(void *ctx, const tr_wait *w)
+{
+    pass_ctx *p = ctx;
+    if (w->wait == CO_WAIT_TASK || !w->res) return 0;
+    int ri = tui_model_resource_index(p->m, w->res);
+    if (ri >= 0) add_waiter(&p->m->rc.at[ri], p->since + (size_t)ri * TUI_MAX_LISTED, w->task, w->since);
+    return 0;
+}
+
 static int res_pass(tui_model *m, int64_t t)
 {
     tui_res_cache *c = &m->rc;
@@ -128,6 +151,19 @@ static int res_pass(tui_model *m, int64_t t)
     memset(c->at, 0, nr * sizeof *c->at);
     memset(c->have, 0, nr);
     for (size_t i = 0; i < m->nres; i++) c->at[i].depth = -1;
+    if (m->built && m->nres) {
+        /* A finished trace has its awaits binned (`waits`): one pass over
+         * the ones open at t, whatever the number of tasks. */
+        pass_ctx p = { m, since };
+        int r = tr_waits_at(m->q, t, pass_wait, &p);
+        free(since);
+        if (r < 0) return r;
+        c->t = t;
+        c->gen = m->gen;
+        return 0;
+    }
+    /* A trace still recording: its open awaits are not in `waits` yet, so
+     * each live task's state is asked. */
     for (size_t i = 0; i < m->ntasks && m->nres; i++) {
         const tui_task *k = &m->tasks[i];
         if (t < k->spawn_ts || (k->end_ts >= 0 && t >= k->end_ts) || k->start_ts < 0 || t < k->start_ts) continue;
@@ -136,24 +172,7 @@ static int res_pass(tui_model *m, int64_t t)
             continue;
         int ri = tui_model_resource_index(m, a.on);
         if (ri < 0) continue;
-        tui_res_at *o = &c->at[ri];
-        int64_t *s = since + (size_t)ri * TUI_MAX_LISTED;
-        /* Longest waiting first: insertion by `since`. */
-        o->nwaiters_total++;
-        int pos = o->nwaiters;
-        if (pos == TUI_MAX_LISTED) {
-            if (a.since >= s[pos - 1]) continue;
-            pos--;
-        } else {
-            o->nwaiters++;
-        }
-        while (pos > 0 && s[pos - 1] > a.since) {
-            s[pos] = s[pos - 1];
-            o->waiters[pos] = o->waiters[pos - 1];
-            pos--;
-        }
-        s[pos] = a.since;
-        o->waiters[pos] = k->id;
+        add_waiter(&c->at[ri], since + (size_t)ri * TUI_MAX_LISTED, k->id, a.since);
     }
     free(since);
     c->t = t;
@@ -282,16 +301,10 @@ static size_t queue_uses(tui_model *m, int idx, int64_t t, size_t cap)
         if (dir < 0) before = got;
     }
     /* How each wait ended: the waiter's step row that the await closed. */
-    sqlite3_stmt *row = m->st_step_at;
     for (size_t i = 0; i < n; i++) {
         tui_use *u = &m->uses[i];
-        sqlite3_reset(row);
-        sqlite3_bind_int64(row, 1, u->task);
-        sqlite3_bind_int64(row, 2, u->start);
-        if (sqlite3_step(row) == SQLITE_ROW && sqlite3_column_int64(row, 1) == u->start &&
-            sqlite3_column_type(row, 4) != SQLITE_NULL && !sqlite3_column_int(row, 7))
-            u->end = sqlite3_column_int64(row, 4);
-        sqlite3_reset(row);
+        tr_step s;
+        if (tr_step_at(m->q, u->task, u->start, &s) > 0 && s.end == u->start && s.has_resumed && !s.open) u->end = s.resumed;
     }
     if (n > 1) qsort(m->uses, n, sizeof *m->uses, cmp_use);
     return n;

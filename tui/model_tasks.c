@@ -30,30 +30,18 @@ static int probe(tui_model *m, const tui_task *k, int64_t t, tui_at *a, int64_t 
 {
     *lo = t;
     *hi = t + 1; /* the cases below that know better say so */
-    sqlite3_stmt *st = m->st_step_at;
-    sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, k->id);
-    sqlite3_bind_int64(st, 2, t);
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE) return -EILSEQ;
+    tr_step s;
+    int got = tr_step_at(m->q, k->id, t, &s);
+    if (got < 0) return got;
+    if (got == 0) {
         /* spawned, no step yet */
         a->state = TUI_READY;
         a->since = k->spawn_ts;
         a->until = k->start_ts;
         return 0;
     }
-    int64_t start = sqlite3_column_int64(st, 0), end = sqlite3_column_int64(st, 1);
-    const char *wait = (const char *)sqlite3_column_text(st, 2);
-    int has_wait = wait != NULL;
-    int wk = has_wait ? tr_wait_from_name(wait) : -1;
-    int64_t res = sqlite3_column_int64(st, 3);
-    int has_resumed = sqlite3_column_type(st, 4) != SQLITE_NULL;
-    int64_t resumed = sqlite3_column_int64(st, 4);
-    int64_t loc = sqlite3_column_int64(st, 5), end_loc = sqlite3_column_int64(st, 6);
-    int open = sqlite3_column_int(st, 7);
-    sqlite3_reset(st);
+    int64_t start = s.start, end = s.end, res = s.res, resumed = s.resumed, loc = s.loc, end_loc = s.end_loc;
+    int has_wait = s.wait >= 0, wk = s.wait, has_resumed = s.has_resumed, open = s.open;
     if (t < end || (!has_wait && open)) {
         a->state = TUI_RUNNING;
         a->since = start;
@@ -314,10 +302,103 @@ int tui_model_chain(tui_model *m, int idx, int64_t t, tui_link *out, int cap)
 
 /* ---- the await tree ----------------------------------------------------------- */
 
+/* The tree is made from what names an edge -- the awaits open at t that
+ * name a task, a gather's or group's children, a resource's holders --
+ * and from which tasks are alive (their spawn and end, in memory).  A
+ * task in no such await is a leaf whatever it does (runs, yields, sleeps),
+ * so its state is asked only when its row is drawn (tui_model_tree_row):
+ * a tree of 200k tasks costs the awaits open at t, not 200k probes. */
+typedef struct tree_pass {
+    tui_model *m;
+    int64_t t;
+    unsigned char *alive;   /* per task: spawned and not ended at t */
+    unsigned char *named;   /* per task: its state at t is known (an await from `waits`, or asked) */
+    unsigned char *refuses; /* per task: a deadlock warning names it (its refused wait is an edge while it runs) */
+    unsigned char *seen;
+    int64_t (*held)[3];     /* (resource, start, task) of every hold open at t, in that order */
+    size_t nheld, capheld;
+    int path[64];
+} tree_pass;
+
+static int tree_hold(void *ctx, int64_t res, int64_t task, int64_t since)
+{
+    tree_pass *p = ctx;
+    if (p->nheld == p->capheld) {
+        size_t cap = p->capheld ? 2 * p->capheld : 64;
+        int64_t (*h)[3] = realloc(p->held, cap * sizeof *h);
+        if (!h) return 1;
+        p->held = h;
+        p->capheld = cap;
+    }
+    p->held[p->nheld][0] = res;
+    p->held[p->nheld][1] = since;
+    p->held[p->nheld++][2] = task;
+    return 0;
+}
+
+static int cmp_held(const void *a, const void *b)
+{
+    const int64_t *x = a, *y = b;
+    for (int i = 0; i < 3; i++)
+        if (x[i] != y[i]) return x[i] < y[i] ? -1 : 1;
+    return 0;
+}
+
+/* The holders of res at t from the pass (up to cap): a resource waited on
+ * by 100k tasks is asked once, not once per waiter. */
+static int pass_holders(tree_pass *p, int64_t res, int64_t *out, int cap)
+{
+    size_t lo = 0, hi = p->nheld;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (p->held[mid][0] < res) lo = mid + 1;
+        else hi = mid;
+    }
+    int n = 0;
+    for (size_t i = lo; i < p->nheld && p->held[i][0] == res; i++, n++)
+        if (n < cap) out[n] = p->held[i][2];
+    return n;
+}
+
+/* The answer a `waits` row gives for its task, the same as a probe's, kept
+ * in the task's cache over the interval it holds. */
+static void at_from_wait(tui_model *m, int idx, const tr_wait *w, int64_t t)
+{
+    const tui_task *k = &m->tasks[idx];
+    tui_at a = { .state = TUI_WAITING, .wait = w->wait, .on = w->res, .on_task_idx = -1, .on_name = "",
+                 .since = w->since, .until = w->open ? -1 : w->until, .at = tui__where(m, w->loc) };
+    if (a.wait == CO_WAIT_TASK) {
+        a.on_task_idx = tui_model_task_index(m, w->res);
+        a.on_name = a.on_task_idx >= 0 ? m->tasks[a.on_task_idx].name : "";
+    } else if (w->res) {
+        a.on_name = res_name_of(m, w->res, NULL);
+    }
+    tui_at_cache *c = &m->at[idx];
+    c->t = t;
+    c->lo = w->since < t ? w->since : t;
+    c->hi = a.until < 0 ? INT64_MAX : a.until;
+    if (k->end_ts >= 0 && c->hi > k->end_ts) c->hi = k->end_ts;
+    if (c->hi <= t) c->hi = t + 1;
+    c->valid = 1;
+    c->at = a;
+}
+
+static int tree_wait(void *ctx, const tr_wait *w)
+{
+    tree_pass *p = ctx;
+    int idx = tui_model_task_index(p->m, w->task);
+    if (idx < 0 || !p->alive[idx]) return 0;
+    at_from_wait(p->m, idx, w, p->t);
+    p->named[idx] = 1;
+    return 0;
+}
+
 /* What task idx waits on at t, as tasks: the task it awaits, the holders
  * of what it wants, or its live children when it gathers. */
-static int targets(tui_model *m, int idx, int64_t t, const tui_at *a, int *out, int cap)
+static int targets(tree_pass *p, int idx, const tui_at *a, int *out, int cap)
 {
+    tui_model *m = p->m;
+    int64_t t = p->t;
     int n = 0;
     if (a->state == TUI_WAITING && a->wait == CO_WAIT_TASK) {
         if (a->on_task_idx >= 0) out[n++] = a->on_task_idx;
@@ -331,7 +412,7 @@ static int targets(tui_model *m, int idx, int64_t t, const tui_at *a, int *out, 
     }
     if (res && a->wait != CO_WAIT_TASKS && a->wait != CO_WAIT_GROUP) {
         int64_t h[16];
-        int nh = tui__holders_at(m, res, t, h, 16);
+        int nh = p->held ? pass_holders(p, res, h, 16) : tui__holders_at(m, res, t, h, 16);
         for (int i = 0; i < nh && i < 16 && n < cap; i++) {
             int j = tui_model_task_index(m, h[i]);
             if (j >= 0 && j != idx) out[n++] = j;
@@ -339,16 +420,27 @@ static int targets(tui_model *m, int idx, int64_t t, const tui_at *a, int *out, 
         return n;
     }
     if (a->state == TUI_WAITING && (a->wait == CO_WAIT_TASKS || a->wait == CO_WAIT_GROUP)) {
-        for (int c = m->tasks[idx].first_child; c >= 0 && n < cap; c = m->tasks[c].next_sibling) {
-            tui_at ca;
-            if (tui_model_task_at(m, c, t, &ca) == 0 && ca.state >= TUI_READY && ca.state <= TUI_WAITING) out[n++] = c;
-        }
+        for (int c = m->tasks[idx].first_child; c >= 0 && n < cap; c = m->tasks[c].next_sibling)
+            if (p->alive[c]) out[n++] = c;
     }
     return n;
 }
 
-static int push_row(tui_model *m, size_t *n, int depth, int idx, int via_holder, int cycle, int64_t t)
+/* Task idx's edges at t (none for a task in no named await), and whether
+ * they lead to holders. */
+static int node(tree_pass *p, int idx, int *kids, int cap, int *via_holder)
 {
+    *via_holder = 0;
+    if (!p->named[idx] && !p->refuses[idx]) return 0;
+    tui_at a;
+    if (tui_model_task_at(p->m, idx, p->t, &a) < 0) return 0;
+    *via_holder = !(a.state == TUI_WAITING && (a.wait == CO_WAIT_TASK || a.wait == CO_WAIT_TASKS || a.wait == CO_WAIT_GROUP));
+    return targets(p, idx, &a, kids, cap);
+}
+
+static int push_row(tree_pass *p, size_t *n, int depth, int idx, int via_holder, int cycle)
+{
+    tui_model *m = p->m;
     if (*n >= 50000) return -1; /* a tree nobody reads to the end */
     if (*n >= m->tree_cap) {
         size_t cap = m->tree_cap ? 2 * m->tree_cap : 256;
@@ -358,29 +450,36 @@ static int push_row(tui_model *m, size_t *n, int depth, int idx, int via_holder,
         m->tree_cap = cap;
     }
     tui_tree_row *r = &m->tree[(*n)++];
+    memset(r, 0, sizeof *r);
     r->depth = depth;
     r->task_idx = idx;
-    tui_model_task_at(m, idx, t, &r->at);
     r->via_holder = via_holder;
     r->cycle = cycle;
-    r->stack = r->at.state == TUI_WAITING || r->at.state == TUI_RUNNING ? tui_model_task_stack(m, idx, t, NULL) : "";
+    r->stack = "";
+    /* The stack is drawn under its row, so it is asked now: only of the
+     * few tasks a warning with a stack names. */
+    if (m->has_stack && m->has_stack[idx]) {
+        tui_model_task_at(m, idx, p->t, &r->at);
+        r->filled = 1;
+        if (r->at.state == TUI_WAITING || r->at.state == TUI_RUNNING) r->stack = tui_model_task_stack(m, idx, p->t, NULL);
+    } else if (p->named[idx]) {
+        r->at = m->at[idx].at; /* from the pass: no probe */
+        r->filled = 1;
+    }
     return 0;
 }
 
-static void walk(tui_model *m, size_t *n, int idx, int depth, int64_t t, int *path, unsigned char *seen)
+static void walk(tree_pass *p, size_t *n, int idx, int depth)
 {
-    path[depth] = idx;
-    seen[idx] = 1;
-    tui_at a;
-    if (tui_model_task_at(m, idx, t, &a) < 0) return;
-    int kids[64];
-    int nk = targets(m, idx, t, &a, kids, 64);
-    int via_holder = !(a.state == TUI_WAITING && (a.wait == CO_WAIT_TASK || a.wait == CO_WAIT_TASKS || a.wait == CO_WAIT_GROUP));
+    p->path[depth] = idx;
+    p->seen[idx] = 1;
+    int kids[64], via_holder;
+    int nk = node(p, idx, kids, 64, &via_holder);
     for (int i = 0; i < nk; i++) {
         int on_path = 0;
-        for (int d = 0; d <= depth; d++) on_path |= path[d] == kids[i];
-        if (push_row(m, n, depth + 1, kids[i], via_holder, on_path, t) < 0) return;
-        if (!on_path && depth + 1 < 60) walk(m, n, kids[i], depth + 1, t, path, seen);
+        for (int d = 0; d <= depth; d++) on_path |= p->path[d] == kids[i];
+        if (push_row(p, n, depth + 1, kids[i], via_holder, on_path) < 0) return;
+        if (!on_path && depth + 1 < 60) walk(p, n, kids[i], depth + 1);
     }
 }
 
@@ -392,35 +491,72 @@ size_t tui_model_await_tree(tui_model *m, int64_t t, const tui_tree_row **out)
         return m->tree_n;
     }
     size_t nt = m->ntasks, n = 0;
-    unsigned char *awaited = calloc(nt + 1, 1), *seen = calloc(nt + 1, 1), *alive = calloc(nt + 1, 1);
-    int path[64];
-    if (!awaited || !seen || !alive) goto done;
+    tree_pass p = { .m = m, .t = t };
+    p.alive = calloc(nt + 1, 1);
+    p.named = calloc(nt + 1, 1);
+    p.refuses = calloc(nt + 1, 1);
+    p.seen = calloc(nt + 1, 1);
+    unsigned char *awaited = calloc(nt + 1, 1);
+    if (!p.alive || !p.named || !p.refuses || !p.seen || !awaited) goto done;
     for (size_t i = 0; i < nt; i++) {
-        tui_at a;
-        if (tui_model_task_at(m, (int)i, t, &a) < 0) continue;
-        if (a.state < TUI_READY || a.state > TUI_WAITING) continue;
-        alive[i] = 1;
-        int kids[64];
-        int nk = targets(m, (int)i, t, &a, kids, 64);
+        const tui_task *k = &m->tasks[i];
+        p.alive[i] = t >= k->spawn_ts && (k->end_ts < 0 || t < k->end_ts);
+    }
+    for (size_t i = 0; i < m->nwarn; i++)
+        if (m->warn[i].kind == TR_WARN_DEADLOCK && m->warn[i].resource && m->warn[i].ts <= t) {
+            int k = tui_model_task_index(m, m->warn[i].task);
+            if (k >= 0) p.refuses[k] = 1;
+        }
+    if (m->built) {
+        /* A finished trace: the awaits and the holds open at t, one pass each. */
+        if (tr_waits_at(m->q, t, tree_wait, &p) < 0) goto done;
+        if (tr_holds_at(m->q, t, tree_hold, &p) < 0 || (!p.held && !(p.held = malloc(sizeof *p.held)))) goto done;
+        /* holders of a resource earliest first, as tui__holders_at gives them */
+        if (p.nheld > 1) qsort(p.held, p.nheld, sizeof *p.held, cmp_held);
+    } else {
+        /* Still recording: open awaits are not in `waits` yet. */
+        for (size_t i = 0; i < nt; i++) {
+            tui_at a;
+            if (p.alive[i] && tui_model_task_at(m, (int)i, t, &a) == 0) p.named[i] = a.state == TUI_WAITING;
+        }
+    }
+    for (size_t i = 0; i < nt; i++) {
+        if (!p.alive[i] || (!p.named[i] && !p.refuses[i])) continue;
+        int kids[64], via;
+        int nk = node(&p, (int)i, kids, 64, &via);
         for (int k = 0; k < nk; k++) awaited[kids[k]] = 1;
     }
     /* Roots: live tasks nobody live awaits.  Then whatever is left unseen
      * is inside a cycle with no way in: draw it from its lowest id. */
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < nt; i++) {
-            if (!alive[i] || seen[i] || (pass == 0 && awaited[i])) continue;
-            if (push_row(m, &n, 0, (int)i, 0, 0, t) < 0) goto done;
-            walk(m, &n, (int)i, 0, t, path, seen);
+            if (!p.alive[i] || p.seen[i] || (pass == 0 && awaited[i])) continue;
+            if (push_row(&p, &n, 0, (int)i, 0, 0) < 0) goto done;
+            walk(&p, &n, (int)i, 0);
         }
 done:
     free(awaited);
-    free(seen);
-    free(alive);
+    free(p.alive);
+    free(p.named);
+    free(p.refuses);
+    free(p.seen);
+    free(p.held);
     m->tree_t = t;
     m->tree_n = n;
     m->tree_gen = m->gen;
     *out = m->tree;
     return n;
+}
+
+const tui_tree_row *tui_model_tree_row(tui_model *m, size_t i)
+{
+    if (m->tree_gen != m->gen || i >= m->tree_n) return NULL;
+    tui_tree_row *r = &m->tree[i];
+    if (!r->filled) {
+        tui_model_task_at(m, r->task_idx, m->tree_t, &r->at);
+        r->filled = 1;
+    }
+    return r;
 }
 
 /* ---- histograms and stacks ----------------------------------------------------- */

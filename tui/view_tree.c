@@ -99,7 +99,8 @@ static void draw(tui_app *a, WINDOW *w)
     tui_list_fit(&list, body);
     for (int r = 0; r < body && list.top + r < nlines; r++) {
         const shown *s = &lines[list.top + r];
-        const tui_tree_row *row = &rows[s->row];
+        const tui_tree_row *row = tui_model_tree_row(a->m, (size_t)s->row); /* its state, asked now */
+        if (!row) continue;
         int sel = list.top + r == list.sel;
         int base = sel ? A_REVERSE : 0;
         int y = r + 1;
