@@ -230,7 +230,7 @@ static inline void task_end(co__loop *l, co__task *t, int result)
     if (CO_UNLIKELY(t == l->main)) co__main_ended(l);
     if (CO_UNLIKELY(unowned) && t->state == CO_TASK_FAILED) co__warn_detached_failed(t);
     if (CO_UNLIKELY(unowned) && t->state == CO_TASK_FAILED && l->debug)
-        fprintf(stderr, "coscope: detached task '%s' (#%llu, spawned at %s:%d) failed: %s\n", t->name,
+        co__logf("detached task '%s' (#%llu, spawned at %s:%d) failed: %s", t->name,
                 (unsigned long long)t->id, t->spawn_loc ? t->spawn_loc->file : "?",
                 t->spawn_loc ? t->spawn_loc->line : 0, co_strerror(result));
 }
@@ -331,9 +331,9 @@ int co_await_at(co_loc *loc, co_task_t h)
     if (!co__task_ended(t)) {
         /* Only a waiting target can be part of a cycle through us. */
         if (t->state == CO_TASK_WAITING && co__would_deadlock(self, t)) {
-            fprintf(stderr, "coscope: deadlock: task '%s' (#%llu) at %s:%d awaits '%s' (#%llu), which waits "
-                            "(directly or not) for it\n", self->name, (unsigned long long)self->id,
-                    loc ? loc->file : "?", loc ? loc->line : 0, t->name, (unsigned long long)t->id);
+            co__logf("deadlock: task '%s' (#%llu) at %s:%d awaits '%s' (#%llu), which waits "
+                     "(directly or not) for it", self->name, (unsigned long long)self->id,
+                     loc ? loc->file : "?", loc ? loc->line : 0, t->name, (unsigned long long)t->id);
             co__warn_cycle(self, t->id, CO_WAIT_TASK, t, loc);
             return -EDEADLK;
         }
