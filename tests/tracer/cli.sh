@@ -247,6 +247,16 @@ for f in "$tmp"/q/*.sql; do
     [ "$rows_total" -gt 0 ] && ok || bad "docs query $name gives no row on any trace"
 done
 r() { tr -d '\r' <"$tmp/q/$1.$2.csv"; }
+# waits (schema 3) is the tail of every step row whose await names something:
+# the same awaits, row for row, on each trace.
+for db in "$ok_db" "$crash_db" "$warn_db"; do
+    same "waits = named awaits of the step rows ($(basename "$db"))" \
+        "$(q "$db" "SELECT COUNT(*) FROM waits w JOIN spans s ON s.task = w.task AND s.kind = 'step' AND s.id = w.id
+                    AND s.end = w.start AND s.resumed = w.end AND s.wait = w.wait AND s.resource IS w.resource
+                    AND s.end_loc IS w.loc AND s.open = w.open")" \
+        "$(q "$db" "SELECT COUNT(*) FROM spans WHERE kind = 'step' AND wait NOT IN ('yield', 'sleep')
+                    AND (resource IS NOT NULL OR wait IN ('tasks', 'group'))")"
+done
 same "docs doing-at-t: worker 3 waits on db_lock" "$(r doing-at-t ok | grep -c '^3,worker,await,lock,db_lock,')" 1
 same "docs longest-lock-waits: holder known" "$(r longest-lock-waits ok | sed -n 2p | cut -d, -f4,5,6)" "lock,db_lock,2"
 same "docs waits-of-task: lock then sleep" "$(r waits-of-task ok | sed 1d | cut -d, -f3,4 | tr '\n' ' ')" "lock,db_lock sleep, "
