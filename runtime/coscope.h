@@ -1021,9 +1021,14 @@ co_region_t co_region_begin_at(co_loc *loc, const char *name);
 void co_region_end_at(co_loc *loc, co_region_t r);
 
 /* Record this process into the trace database `path` (created 0600; an
- * existing file is refused with -EEXIST), with the recorder on a thread of
- * its own.  Under `coscope run` a trace is already recording: -EBUSY.
- * Returns 0 or a negative errno. */
+ * existing file is refused with -EEXIST).  The recorder is not linked into
+ * the program: it is the `coscope` binary, started as a helper process
+ * (`coscope record`, found as $COSCOPE_BIN, else the installed
+ * $(PREFIX)/bin/coscope, else on $PATH) that reads this process's trace
+ * rings from shared memory, as `coscope run` does -- so a program links no
+ * SQLite, and a crash loses nothing recorded (the trace then says
+ * `vanished`).  -ENOENT if the binary is not found.  Under `coscope run` a
+ * trace is already recording: -EBUSY.  Returns 0 or a negative errno. */
 int co_trace_start(const char *path);
 /* Stop recording, finish the tables and close the database.  Blocks until
  * the tables are complete.  Returns 0, or -ENOENT if not recording. */
