@@ -166,6 +166,9 @@ tr_span_row *tr_span_as(tr_builder *b, uint64_t live_id, int kind, uint64_t task
                         int64_t end, uint32_t loc, uint32_t end_loc, int open, uint32_t ring);
 /* The task's step row: its step and, if t->in_await, the await that ended it. */
 void tr_step_row(tr_builder *b, uint64_t task, tstate *t, int64_t resumed, int64_t result, int open);
+/* snaprows.c: a snapshot's TR_SNAP_TASK and TR_SNAP_VALUE. */
+void tr_snap_task(tr_builder *b, uint32_t ring, const tr_rec *e, int64_t ts, uint32_t loc);
+void tr_snap_value(tr_builder *b, const tr_rec *e);
 /* The task's row as far as it is known (end_ts < 0: not ended). */
 void tr_task_row(tr_builder *b, uint64_t id, const tstate *t, int64_t end_ts, const char *state, int64_t result,
                  int has_result);
@@ -176,16 +179,19 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e); /* ctx: the bui
 void tr_replay_close(tr_builder *b);                            /* at the end of the trace */
 void tr_replay_live(tr_builder *b);                             /* a live slice ends: write what is open */
 
-/* build.c */
+/* bstmt.c: the builder's row writing */
 void tr_bstep(tr_builder *b, sqlite3_stmt *st);            /* step + reset, first error kept in b->err */
 void tr_bind_opt(sqlite3_stmt *st, int i, int64_t v);      /* 0 binds NULL */
 const char *tr_string_of(tr_builder *b, uint64_t id);      /* interned string, NULL if unknown */
 
-/* warnings.c: rows of `warnings`, and what they say */
+/* warnrow.c: a row of `warnings`, and the labels its message words tasks,
+ * waits and source lines with */
 void tr_warning(tr_builder *b, const char *kind, uint64_t task, uint64_t task2, uint64_t res, int64_t ts,
                 int64_t dur, uint32_t loc, uint32_t loc2, const char *msg);
 void tr_task_label(tr_builder *b, uint64_t id, char *out, size_t cap);
 void tr_wait_label(tr_builder *b, int kind, uint64_t res, char *out, size_t cap);
+void tr_loc_label(tr_builder *b, uint32_t loc, char *out, size_t cap);
+/* warnings.c: the runtime's detections (TR_WARN) as rows */
 void tr_on_warn(tr_builder *b, const tr_rec *e, int64_t ts, uint32_t loc);
 /* asleep.c: all_asleep, one row per group of tasks stuck together */
 void tr_asleep_add(tr_builder *b, uint32_t ring, const tr_rec *e, int64_t ts, uint32_t loc);
@@ -194,7 +200,6 @@ void tr_asleep_flush(tr_builder *b);
 /* diagnose.c: pool starvation, ignored cancellations, the watchdog's stacks */
 int tr_dg_init(tr_builder *b);
 void tr_dg_free(tr_builder *b);
-void tr_loc_label(tr_builder *b, uint32_t loc, char *out, size_t cap);
 void tr_dg_work_queued(tr_builder *b, const tr_rec *e, int64_t ts, uint32_t loc);
 int64_t tr_dg_work_begin(tr_builder *b, const tr_rec *e, int64_t ts, uint32_t loc);
 void tr_dg_work_end(tr_builder *b, const hold *h, int64_t end);

@@ -41,19 +41,6 @@ void tr_dg_free(tr_builder *b)
     tr_map_free(&b->queued);
 }
 
-/* "file:line" (the file's last component) of a location, "?" if unknown. */
-void tr_loc_label(tr_builder *b, uint32_t loc, char *out, size_t cap)
-{
-    snprintf(out, cap, "?");
-    if (!loc || !b->sel_loc) return;
-    sqlite3_bind_int64(b->sel_loc, 1, loc);
-    if (sqlite3_step(b->sel_loc) == SQLITE_ROW && sqlite3_column_text(b->sel_loc, 0)) {
-        const char *f = (const char *)sqlite3_column_text(b->sel_loc, 0);
-        const char *slash = strrchr(f, '/');
-        snprintf(out, cap, "%s:%d", slash ? slash + 1 : f, sqlite3_column_int(b->sel_loc, 1));
-    }
-    sqlite3_reset(b->sel_loc);
-}
 
 /* ------------------------------------------------------------------------ */
 /* Thread-pool starvation                                                    */

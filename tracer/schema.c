@@ -103,31 +103,6 @@ static const char *SCHEMA =
     "  LEFT JOIN locations l ON l.id = r.create_loc"
     "  WHERE r.kind IN ('lock', 'semaphore') OR r.kind LIKE 'queue%';";
 
-int tr_sqlite_err(int rc)
-{
-    switch (rc & 0xff) {
-    case SQLITE_OK: case SQLITE_ROW: case SQLITE_DONE: return 0;
-    case SQLITE_NOMEM: return -ENOMEM;
-    case SQLITE_BUSY: case SQLITE_LOCKED: return -EBUSY;
-    case SQLITE_READONLY: case SQLITE_PERM: case SQLITE_AUTH: return -EACCES;
-    case SQLITE_CANTOPEN: return -ENOENT;
-    case SQLITE_FULL: return -ENOSPC;
-    case SQLITE_NOTADB: case SQLITE_CORRUPT: return -EILSEQ;
-    case SQLITE_IOERR: return -EIO;
-    default: return -EPROTO;
-    }
-}
-
-int tr_exec(sqlite3 *db, const char *sql)
-{
-    char *msg = NULL;
-    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-    if (rc != SQLITE_OK) {
-        tr_logf("sqlite: %s", msg ? msg : sqlite3_errstr(rc));
-        sqlite3_free(msg);
-    }
-    return tr_sqlite_err(rc);
-}
 
 int tr_meta_set(sqlite3 *db, const char *key, const char *text)
 {

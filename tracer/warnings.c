@@ -7,68 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-void tr_warning(tr_builder *b, const char *kind, uint64_t task, uint64_t task2, uint64_t res, int64_t ts,
-                int64_t dur, uint32_t loc, uint32_t loc2, const char *msg)
-{
-    sqlite3_stmt *st = b->ins_warning;
-    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-    tr_bind_opt(st, 2, (int64_t)task);
-    tr_bind_opt(st, 3, (int64_t)res);
-    sqlite3_bind_int64(st, 4, ts);
-    sqlite3_bind_int64(st, 5, dur);
-    tr_bind_opt(st, 6, loc);
-    tr_bind_opt(st, 7, loc2);
-    sqlite3_bind_text(st, 8, msg, -1, SQLITE_TRANSIENT);
-    tr_bind_opt(st, 9, (int64_t)task2);
-    const char *stack = b->warn_stack;
-    if (stack) sqlite3_bind_text(st, 10, stack, -1, SQLITE_TRANSIENT); else sqlite3_bind_null(st, 10);
-    b->warn_stack = NULL;
-    tr_bstep(b, st);
-}
-
-/* "'name' (#id)" for a task, ended or not. */
-void tr_task_label(tr_builder *b, uint64_t id, char *out, size_t cap)
-{
-    uint64_t *name_id = tr_map_find(&b->names, id);
-    const char *name = name_id ? tr_string_of(b, *name_id) : NULL;
-    snprintf(out, cap, "'%s' (#%llu)", name ? name : "?", (unsigned long long)id);
-}
-
-
-
-/* What a task waits for, in words: "lock 'db' (#3)", "an item from queue
- * 'jobs' (#5)", "task 'worker' (#7)", "a timer (sleep)". */
-void tr_wait_label(tr_builder *b, int kind, uint64_t res, char *out, size_t cap)
-{
-    char name[160] = "?";
-    if (kind == CO_WAIT_TASK) {
-        char t[160];
-        tr_task_label(b, res, t, sizeof t);
-        snprintf(out, cap, "task %s", t);
-        return;
-    }
-    if (res) {
-        sqlite3_bind_int64(b->sel_res, 1, (int64_t)res);
-        if (sqlite3_step(b->sel_res) == SQLITE_ROW && sqlite3_column_text(b->sel_res, 1))
-            snprintf(name, sizeof name, "%s", (const char *)sqlite3_column_text(b->sel_res, 1));
-        sqlite3_reset(b->sel_res);
-    }
-    switch (kind) {
-    case CO_WAIT_LOCK: snprintf(out, cap, "lock '%s' (#%llu)", name, (unsigned long long)res); break;
-    case CO_WAIT_SEM: snprintf(out, cap, "semaphore '%s' (#%llu)", name, (unsigned long long)res); break;
-    case CO_WAIT_EVENT: snprintf(out, cap, "event '%s' (#%llu) to be set", name, (unsigned long long)res); break;
-    case CO_WAIT_COND: snprintf(out, cap, "condition '%s' (#%llu) to be notified", name, (unsigned long long)res); break;
-    case CO_WAIT_FUTURE: snprintf(out, cap, "future '%s' (#%llu)", name, (unsigned long long)res); break;
-    case CO_WAIT_QUEUE_GET: snprintf(out, cap, "an item from queue '%s' (#%llu)", name, (unsigned long long)res); break;
-    case CO_WAIT_QUEUE_PUT: snprintf(out, cap, "room in queue '%s' (#%llu)", name, (unsigned long long)res); break;
-    case CO_WAIT_QUEUE_JOIN: snprintf(out, cap, "queue '%s' (#%llu) to be drained", name, (unsigned long long)res); break;
-    case CO_WAIT_SLEEP: snprintf(out, cap, "a timer (sleep)"); break;
-    case CO_WAIT_NONE: snprintf(out, cap, "nothing (it was ready to run)"); break;
-    case CO_WAIT_TASKS: snprintf(out, cap, "tasks (gather/wait)"); break;
-    case CO_WAIT_GROUP: snprintf(out, cap, "the tasks of a task group"); break;
-    default: snprintf(out, cap, "%s #%llu", tr_wait_name(kind), (unsigned long long)res); break;
-    }
-}
 
 void tr_on_warn(tr_builder *b, const tr_rec *e, int64_t ts, uint32_t loc)
 {
