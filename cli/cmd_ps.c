@@ -31,7 +31,7 @@ static int yama_scope(void)
     return v;
 }
 
-static void refuse(const char *cmd, int pid, int err, const tr_ps_info *info)
+void cli_ps_refuse(const char *cmd, int pid, int err, const tr_ps_info *info)
 {
     switch (err) {
     case TR_PS_ENOPROC:
@@ -64,6 +64,10 @@ static void refuse(const char *cmd, int pid, int err, const tr_ps_info *info)
         break;
     case TR_PS_EBADTABLE:
         fprintf(stderr, "coscope %s: process %d has a damaged coscope layout table (%s)\n", cmd, pid, info->object);
+        break;
+    case TR_PS_ENOATTACH:
+        fprintf(stderr, "coscope %s: process %d runs a libcoscope older than coscope attach (%s): "
+                        "rebuild it, or use coscope ps/tree\n", cmd, pid, info->object);
         break;
     case TR_PS_EEXITED:
         fprintf(stderr, "coscope %s: process %d exited during the read\n", cmd, pid);
@@ -111,7 +115,7 @@ int cli_ps_read(const char *cmd, int argc, char **argv, tr_ps_snap **snap, int *
     tr_ps_info info;
     int r = tr_ps_snapshot(pid, flags, snap, &info);
     if (r < 0) {
-        refuse(cmd, pid, r, &info);
+        cli_ps_refuse(cmd, pid, r, &info);
         return 1;
     }
     if (*timing)

@@ -27,6 +27,8 @@ static const char USAGE[] =
     "                  what each awaits, since when, who holds it, where it was spawned\n"
     "  tree PID [--json] [--no-pause]\n"
     "                  the await tree of a running program: cycles named, stuck chains marked\n"
+    "  attach PID [-o FILE] [--for DURATION] [--tui]\n"
+    "                  record a running program from a snapshot of its state on; detach leaves it running\n"
     "\n"
     "Every command takes --help.  Traces are SQLite databases: see docs/schema.md.\n";
 
@@ -66,6 +68,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "tui")) return tui_cmd(argc - 1, argv + 1);
     if (!strcmp(cmd, "ps")) return cli_ps(argc - 1, argv + 1);
     if (!strcmp(cmd, "tree")) return cli_tree(argc - 1, argv + 1);
+    if (!strcmp(cmd, "attach")) return cli_attach(argc - 1, argv + 1);
     fprintf(stderr, "coscope: unknown command '%s' (see coscope --help)\n", cmd);
     return 2;
 }

@@ -15,6 +15,12 @@ int cli_tree(int argc, char **argv);
  * and *timing tell the flags seen. */
 int cli_ps_read(const char *cmd, int argc, char **argv, tr_ps_snap **snap, int *json, int *timing);
 
+/* The one-line refusal for a failed read (TR_PS_* err) of process pid,
+ * as "coscope CMD: ..." on stderr (cmd_attach.c shares it). */
+void cli_ps_refuse(const char *cmd, int pid, int err, const tr_ps_info *info);
+/* `coscope attach PID` (cmd_attach.c). */
+int cli_attach(int argc, char **argv);
+
 /* What t awaits, in words: "lock 'db_lock' #3", "sleep (wakes in 2.0 s)". */
 void cli_ps_awaits(const tr_ps_snap *s, const tr_ps_task *t, char *buf, size_t size);
 /* "name #id" of the task with that id, or "#id" if not read. */

@@ -23,6 +23,7 @@ typedef struct loop_slot {
 } loop_slot;
 
 static loop_slot loops[LOOPS_MAX];
+extern co_debug_attach co__attach_pub; /* attach.c */
 static _Atomic uint64_t loops_dropped;
 
 #define F(type, member) { offsetof(type, member), sizeof(((type *)0)->member) }
@@ -123,6 +124,10 @@ const co_debug_offsets_t co_debug_offsets = {
     .cond_id = F(co_cond_t, id),
     .cond_name = F(co_cond_t, name),
     .cond_lock = F(co_cond_t, lock),
+
+    .attach = (uint64_t)(uintptr_t)&co__attach_pub,
+    .attach_signo = F(co_debug_attach, signo),
+    .attach_peer = F(co_debug_attach, peer),
 };
 
 void co__debug_loop_register(co__loop *l)
@@ -152,3 +157,10 @@ void co__debug_loop_unregister(co__loop *l)
         }
     }
 }
+
+co__loop *co__debug_loop_at(size_t i)
+{
+    return i < LOOPS_MAX ? atomic_load_explicit(&loops[i].loop, memory_order_acquire) : NULL;
+}
+
+size_t co__debug_loops_max(void) { return LOOPS_MAX; }

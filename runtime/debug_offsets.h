@@ -27,6 +27,7 @@
 #ifndef CO_DEBUG_OFFSETS_H
 #define CO_DEBUG_OFFSETS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define CO_DEBUG_MAGIC "coscope\x7f"   /* 8 bytes, no terminator in the table */
@@ -100,6 +101,42 @@ typedef struct co_debug_offsets_t {
     co_debug_field event_magic, event_id, event_name, event_is_set;
     co_debug_field future_magic, future_id, future_state;
     co_debug_field cond_magic, cond_id, cond_name, cond_lock;
+
+    /* Appended for `coscope attach` (a table without them is older: size
+     * tells).  `attach` is the address of a co_debug_attach: the signal
+     * that asks the program to attach (0: none armed yet, or disabled with
+     * COSCOPE_ATTACH_SIGNAL=0), and the pid of the coscope attached now. */
+    uint64_t attach;
+    co_debug_field attach_signo, attach_peer;
 } co_debug_offsets_t;
+
+/* The runtime's attach state as readers see it (runtime/attach.c).  Written
+ * with atomics by the runtime. */
+typedef struct co_debug_attach {
+    int32_t signo;   /* armed: a handler for it is installed; 0 = attach not possible */
+    int32_t peer;    /* coscope attached now, 0 = none */
+} co_debug_attach;
+
+/* The conversation of `coscope attach` (cli/cmd_attach.c) with the
+ * runtime (runtime/attach.c).  coscope listens on the abstract unix socket
+ * CO_ATTACH_SOCKET (with the target's pid) and sends the target
+ * co_debug_attach.signo.  A loop of the target, woken, connects, checks the
+ * listener is its own user or root, and reads one co_attach_hello with the
+ * trace region's memfd (SCM_RIGHTS).  It answers an int32: 0 (recording:
+ * each loop writes its snapshot, then its events) or a negative errno
+ * (-EBUSY: it records already).  Later, a byte 'd' from coscope detaches
+ * (answered by an int32 0 once no more events are written), and the end of
+ * the socket (coscope gone) detaches too. */
+#define CO_ATTACH_SOCKET "coscope-attach-%d"
+#define CO_ATTACH_MAGIC 0x54415443u /* "CTAT" */
+typedef struct co_attach_hello {
+    uint32_t magic;     /* CO_ATTACH_MAGIC */
+    uint32_t version;   /* CO_DEBUG_VERSION */
+    int32_t pid;        /* coscope's */
+    uint32_t flags;     /* 0 */
+} co_attach_hello;
+
+/* The size of a version-1 table before the attach fields. */
+#define CO_DEBUG_SIZE_V1_BASE offsetof(co_debug_offsets_t, attach)
 
 #endif

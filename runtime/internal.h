@@ -259,12 +259,37 @@ typedef struct co__loop {
     void *sched_fake;
     int sched_learn;          /* the next switch-in learns the loop stack's bounds */
     struct co__xthread *xthread; /* cross-thread calls (thread.c), made lazily; NULL if unused */
+    /* attach.c: woken by the attach signal (from any thread, through the
+     * loop registry); attach_on (atomic) while the handle may be sent to.
+     * snap_epoch: the trace session this loop's snapshot was written for
+     * (co__tr_snap_gate). */
+    uv_async_t attach_async;
+    int attach_on;
+    uint32_t snap_epoch;
     uv_loop_t uv_own;         /* valid only if owns_uv */
 } co__loop;
 void co__xthread_free(co__loop *l); /* thread.c: co_loop_free's teardown of l->xthread */
 /* debug_offsets.c: the registry of live loops that `coscope ps PID` reads. */
 void co__debug_loop_register(co__loop *l);
 void co__debug_loop_unregister(co__loop *l);
+/* The registry's slot i (< co__debug_loops_max), NULL if free; safe in a
+ * signal handler.  What it returns may be freed at any time after: see
+ * attach.c for how the attach signal uses it. */
+co__loop *co__debug_loop_at(size_t i);
+size_t co__debug_loops_max(void);
+/* attach.c: `coscope attach PID`.  init in co_loop_new on the loop's thread
+ * (arms the attach signal once per process); free in co_loop_free after the
+ * loop left the registry (a detach if this loop holds the attachment). */
+void co__attach_loop_init(co__loop *l);
+void co__attach_loop_free(co__loop *l);
+/* snapshot.c: write loop l's state into this thread's ring (l must be this
+ * thread's loop, and a session recording): every live task with its
+ * parent, spawn site, name, state and await, the resources their waits
+ * and holds reach, lock holders, semaphore values, queue depths
+ * (TR_SNAP_* in trace.h).  Opens co__tr_snap_gate for this loop.  Returns
+ * the number of tasks written.  Never suspends; call it on the loop's
+ * scheduler stack or from a task (which is then written as running). */
+size_t co__snapshot_write(co__loop *l);
 
 #define CO__CHUNK 1024u
 

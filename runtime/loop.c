@@ -155,6 +155,7 @@ int co_loop_new(co_loop_t **out, const co_loop_opts *opts)
         return -ENOMEM;
     }
     co__tl_loop = l;
+    co__attach_loop_init(l); /* before the registry: the attach signal wakes it from then on */
     co__debug_loop_register(l);
     *out = (co_loop_t *)l;
     return 0;
@@ -266,6 +267,7 @@ int co_loop_free(co_loop_t *loop)
     if (l->current || l->running) return -EBUSY;
     l->closing = 1;
     co__debug_loop_unregister(l); /* before anything is freed: a reader never follows it into freed memory */
+    co__attach_loop_free(l);      /* no attach signal wakes it now; detaches if it holds the attachment */
     co__log_report(co__report_pending, l);
     co__warn_loop(l, TR_WARN_PENDING_AT_EXIT);
     for (uint32_t s = 0; s < l->nslots; s++) {

@@ -9,6 +9,7 @@
 #include "internal.h"
 #include "trace.h"
 #include <linux/futex.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -22,7 +23,9 @@ int co__tracing;
 uint32_t co__tr_epoch;
 __thread tr_ring *co__tr_ring CO__TLS_MODEL;
 __thread uint32_t co__tr_ring_epoch CO__TLS_MODEL;
+int co__tr_snap_gate;
 static tr_shm *g_shm;
+static _Atomic int g_consumer_fd = -1; /* co__tr_set_consumer_fd */
 
 static uint64_t mono_ns(void)
 {
@@ -35,6 +38,10 @@ tr_ring *co__tr_claim(void)
 {
     tr_shm *s = g_shm;
     if (!s) return NULL;
+    /* Mid-run: this loop's state goes first (co__tr_snap_gate); until its
+     * snapshot is written, what happens on it is in the snapshot. */
+    co__loop *l = co__tl_loop;
+    if (co__tr_snap_gate && l && l->snap_epoch != co__tr_epoch) return NULL;
     uint32_t tid = (uint32_t)syscall(SYS_gettid);
     tr_ring *rings = tr_rings(s);
     for (uint32_t i = 0; i < s->nrings; i++) {
@@ -71,8 +78,24 @@ static void wake_consumer(tr_shm *s)
 /* Full: sleep until the recorder has freed slots, 1 ms at the most, so a
  * recorder that died meanwhile (or a wake-up lost to the race with its
  * check of room_waiters) is noticed. */
+void co__tr_set_consumer_fd(int fd) { atomic_store(&g_consumer_fd, fd); }
+
+/* The recorder at the other end of the control socket is gone (killed):
+ * nobody will free room again. */
+static int consumer_hung_up(void)
+{
+    int fd = atomic_load(&g_consumer_fd);
+    if (fd < 0) return 0;
+    struct pollfd p = { .fd = fd, .events = POLLRDHUP };
+    return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
 static void wait_for_room(tr_shm *s, tr_ring *r)
 {
+    if (consumer_hung_up()) {
+        atomic_store(&s->consumer_alive, 0);
+        return;
+    }
     uint32_t seq = atomic_load(&s->room_wake);
     atomic_fetch_add(&s->room_waiters, 1);
     if (r->head_local - atomic_load(&r->tail) >= TR_RING_RECS) {

@@ -102,7 +102,26 @@ typedef struct tr_rec {
     X(WORK_QUEUED, "work_queued")  /* thread-pool work submitted: res = request id (as WORK_BEGIN), \
                                       task = submitter, loc = the co_to_thread call */              \
     X(MODULE, "module")            /* an object mapped in the program: res = string id of its path, \
-                                      arg = its load bias; before a crash's frames */
+                                      arg = its load bias; before a crash's frames */                 \
+    /* A snapshot (snapshot.c): the state of one loop when recording begins    \
+     * mid-run (coscope attach, a flight-recorder period), on that loop's      \
+     * ring, before any of its other events of the session. */                \
+    X(SNAP_BEGIN, "snapshot_begin") /* res = live tasks of the loop, arg = the loop thread's OS tid */ \
+    X(SNAP_TASK, "snapshot_task")  /* a live task: res = parent task, arg = name string id |         \
+                                      co_task_state << 32 | TR_SNAP_F_* << 40; loc = spawn site */   \
+    X(SNAP_AWAIT, "snapshot_await") /* its await (waiting), or the one it last woke from (ready):    \
+                                      res = awaited object id, arg = wait kind; loc = the await */  \
+    X(SNAP_RES, "snapshot_resource") /* a resource made before: res = id, arg = wait kind |           \
+                                      name string id << 8 (as TR_RES_NEW) */                         \
+    X(SNAP_HOLD, "snapshot_hold")  /* task holds lock res (arg = wait kind of res) */                \
+    X(SNAP_VALUE, "snapshot_value") /* res = resource, arg = its wait kind << 56 | value (56 bits):  \
+                                      semaphore value, queue depth, event set (0/1); task = a       \
+                                      semaphore's last taker */                                      \
+    X(SNAP_END, "snapshot_end")    /* res = tasks written, arg = resources written */
+
+/* TR_SNAP_TASK's flags (arg bits 40-47). */
+enum { TR_SNAP_F_STARTED = 1, TR_SNAP_F_DETACHED = 2, TR_SNAP_F_CANCEL_PENDING = 4 };
+#define TR_SNAP_VALUE_MASK ((1ull << 56) - 1) /* TR_SNAP_VALUE's value bits */
 
 typedef enum tr_kind {
 #define TR__KIND_ENUM(id, name) TR_##id,
@@ -318,6 +337,15 @@ static inline void co__tr_emit(unsigned kind, co_loc *loc, uint64_t task, uint64
 /* Session control (trace.c). */
 int co__tr_attach(tr_shm *shm);             /* start producing into shm */
 void co__tr_detach(void);
+/* Recording that begins mid-run (coscope attach): while set, a loop
+ * thread's events are not recorded until its loop has written its
+ * snapshot for this session (co__snapshot_write), so its ring starts with
+ * the state and every later event applies to it.  Set before co__tr_attach. */
+extern CO__HIDDEN int co__tr_snap_gate;
+/* The recorder's end of a control socket, or -1: a producer waiting for
+ * room gives up (drops, counted) once that socket has hung up, so a killed
+ * `coscope attach` never leaves the program blocked on a full ring. */
+void co__tr_set_consumer_fd(int fd);
 tr_shm *co__tr_create_shm(int *fd_out);     /* a fresh region (memfd), initialised */
 void co__tr_modules(void);                  /* crash.c: TR_MODULE for the program and each library */
 

@@ -294,8 +294,11 @@ static int read_table(reader *r, uint64_t addr, tr_ps_info *info)
     if (info) info->version = head.version;
     r->s->version = head.version;
     if (head.version != CO_DEBUG_VERSION) return TR_PS_EVERSION;
-    if (head.size < sizeof r->T || head.size > 65536) return TR_PS_EBADTABLE;
-    e = rd(r, addr, &r->T, sizeof r->T);
+    /* Fields appended since (attach) are not needed here: an older,
+     * shorter table reads with them zero. */
+    if (head.size < CO_DEBUG_SIZE_V1_BASE || head.size > 65536) return TR_PS_EBADTABLE;
+    memset(&r->T, 0, sizeof r->T);
+    e = rd(r, addr, &r->T, head.size < sizeof r->T ? head.size : sizeof r->T);
     if (e < 0) return e == -ESRCH ? TR_PS_ENOPROC : TR_PS_EBADTABLE;
     return table_ok(&r->T) ? 0 : TR_PS_EBADTABLE;
 }

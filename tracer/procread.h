@@ -34,6 +34,7 @@ enum {
 #define TR_PS_EVERSION  (-EPROTONOSUPPORT) /* a table of a version this reader does not know */
 #define TR_PS_EBADTABLE (-EBADMSG)         /* a table that fails its own checks */
 #define TR_PS_EEXITED   (-ECHILD)          /* it exited during the read */
+#define TR_PS_ENOATTACH (-ENOTSUP)         /* attach: its runtime predates `coscope attach` */
 
 /* A source location, strings owned by the snapshot (NULL: unknown). */
 typedef struct tr_ps_loc {
@@ -126,5 +127,12 @@ const tr_ps_task *tr_ps_find(const tr_ps_snap *s, uint64_t id);
  * file, the executable first.  0 and *addr, or TR_PS_ENOTCO, TR_PS_EPERM,
  * TR_PS_ENOPROC.  object gets the file's path. */
 int tr_ps_find_table(int pid, uint64_t *addr, char *object, size_t objsize);
+
+/* For `coscope attach` (procattach.c): the signal process pid's runtime
+ * armed for attaching (0: none: disabled, no loop made yet, or the program
+ * handles that signal itself) and the pid of the coscope attached now (0:
+ * none).  Read without pausing.  0, or an error above (TR_PS_ENOATTACH: a
+ * runtime older than attach). */
+int tr_ps_attach_state(int pid, int *signo, int *peer, tr_ps_info *info);
 
 #endif

@@ -278,6 +278,7 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
         t->step_loc = 0;
         t->in_step = 1;
         break;
+    case TR_SNAP_AWAIT: /* a snapshot's task in its await: the await, begun at the snapshot */
     case TR_AWAIT:
         if (!t) break;
         close_step(b, task, t, ts, loc);
@@ -349,6 +350,7 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
         tr_map_del(&b->tasks, task);
         break;
     }
+    case TR_SNAP_RES: /* made before the snapshot: the same row */
     case TR_RES_NEW: {
         st = b->ins_res;
         sqlite3_bind_int64(st, 1, (int64_t)e->res);
@@ -361,9 +363,16 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
         tr_bstep(b, st);
         break;
     }
+    case TR_SNAP_TASK:
+        tr_snap_task(b, ring, e, ts, loc);
+        break;
+    case TR_SNAP_VALUE:
+        tr_snap_value(b, e);
+        break;
+    case TR_SNAP_HOLD: /* a lock held at the snapshot: a hold from then */
     case TR_LOCK_ACQ:
     case TR_SEM_ACQ:
-        open_hold_owned(b, 'h', e->res, task, ts, loc, kind == TR_LOCK_ACQ);
+        open_hold_owned(b, 'h', e->res, task, ts, loc, kind != TR_SEM_ACQ);
         if (t) tr_lod_state(b, task, &t->lod, ts, t->lod.state, t->nheld);
         break;
     case TR_LOCK_REL:

@@ -75,7 +75,8 @@ enum tr_task_state {
     X(EXIT, "exit")              /* exited: meta.exit_code */                \
     X(SIGNAL, "signal")          /* killed: meta.signal, signal_name */      \
     X(STOPPED, "stopped")        /* co_trace_stop */                         \
-    X(VANISHED, "vanished")      /* the program went away unseen */
+    X(VANISHED, "vanished")      /* the program went away unseen */         \
+    X(DETACHED, "detached")      /* coscope attach let go; it runs on */
 enum tr_ending {
 #define TR__ENDING_ENUM(id, name) TR_ENDED_##id,
     TR_ENDINGS(TR__ENDING_ENUM)

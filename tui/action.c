@@ -53,7 +53,7 @@ void tui_app_init(tui_app *a, tui_model *m)
  * stop it, or let it run on (still recorded) until it exits. */
 static int act_quit(tui_app *a)
 {
-    if (a->live && a->ls.running) {
+    if (a->live && a->ls.running && !a->ls.attached) { /* attached: q detaches, the program runs on */
         a->asking = 1;
         return TUI_REDRAW_ALL;
     }

@@ -171,6 +171,10 @@ static const char *ended_text(tui_app *a, char *b, size_t cap)
     const tui_info *in = a->info;
     int sig = 0;
     if (a->live && !a->ls.running) {
+        if (a->ls.attached) {
+            snprintf(b, cap, "detached from pid %lld", (long long)a->ls.pid);
+            return b;
+        }
         if (a->ls.exited) {
             snprintf(b, cap, "exit %d", a->ls.exit_code);
             return b;
@@ -204,6 +208,7 @@ static void draw_status(tui_app *a)
     int live_now = (a->live && a->ls.running) || (!a->live && in->recording);
     if (live_now) {
         /* LIVE, what was recorded, how fast, how far behind the program. */
+        if (a->live && a->ls.attached) ADD("ATTACHED to %lld ", (long long)a->ls.pid);
         ADD("%s %zu tasks %lld %s %.0f/s", a->follow ? "LIVE" : "LIVE (paused: F follows)", in->ntasks,
             (long long)(a->live ? (int64_t)a->ls.events : in->events), COLS >= 100 ? "events" : "ev", a->rate);
         if (a->live) {
@@ -395,13 +400,14 @@ int tui_main(const char *path, const tui_live *live, int *quit)
 
     int flags = TUI_REDRAW_ALL | TUI_REDRAW_RESIZE;
     int64_t last_tick = 0;
+    int told_first = 0;
     for (;;) {
         if (g_stop) {
             /* Ctrl-C while the program runs asks as q does (a second one
              * stops it); SIGTERM and SIGHUP mean the user is gone: stop it. */
             int sig = g_stop;
             g_stop = 0;
-            if (a->live && a->ls.running) {
+            if (a->live && a->ls.running && !a->ls.attached) {
                 if (sig == SIGINT && !a->asking) {
                     a->asking = 1;
                     flags |= TUI_REDRAW_ALL;
@@ -420,6 +426,10 @@ int tui_main(const char *path, const tui_live *live, int *quit)
         WINDOW *in = w_line;
         if (flags & (TUI_REDRAW_ALL | TUI_REDRAW_RESIZE) || a->too_small) in = draw_all(a, flags);
         else in = draw_all(a, flags & TUI_REDRAW_BARS ? TUI_REDRAW_BARS : 0);
+        if (a->live && a->live->first_frame && !told_first) { /* on the screen now (doupdate) */
+            told_first = 1;
+            a->live->first_frame(a->live->ctx);
+        }
         flags = TUI_REDRAW_NONE;
         /* Live: a tick every 100 ms, so new events show within 250 ms. */
         int live_now = a->info->recording || (a->live && !a->final_done);

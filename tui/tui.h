@@ -20,6 +20,7 @@ typedef struct tui_live_status {
     int64_t now_ns;           /* the trace's clock now: how far the recording has got */
     int64_t pid;
     const char *failure;      /* NULL, or why recording stopped */
+    int attached;             /* coscope attach: running means attached; q and Ctrl-C detach, never stop it */
 } tui_live_status;
 
 /* The recording side of `coscope run --tui`.  The callbacks are called on
@@ -29,6 +30,7 @@ typedef struct tui_live {
     void *ctx;
     void (*status)(void *ctx, tui_live_status *out);
     void (*stop)(void *ctx);  /* stop the program: SIGTERM, then SIGKILL if it lingers */
+    void (*first_frame)(void *ctx); /* may be NULL: told once, when the first frame is on the screen */
 } tui_live;
 
 /* What the user chose when quitting a live session. */

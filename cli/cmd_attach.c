@@ -1,0 +1,506 @@
+/* cmd_attach.c -- `coscope attach PID`: record a running coscope program
+ * without restarting it, from a snapshot of its state on.
+ *
+ * coscope makes the trace region (a memfd, as `coscope run` does) and the
+ * database, listens on the abstract socket named after PID, and sends PID
+ * the signal its runtime armed (read from its layout table, so nothing is
+ * sent to a program that would die of it).  A loop of the program connects,
+ * takes the region (SCM_RIGHTS), and every loop writes its snapshot, then
+ * its events; coscope is the recorder meanwhile.  Detaching (Ctrl-C, the
+ * end of --for, q in the TUI) sends 'd' and waits for the program's word
+ * that it stopped writing, so the trace holds everything up to then; if
+ * coscope dies instead, the program sees the socket end and stops by
+ * itself.  The protocol: runtime/debug_offsets.h; the program's side:
+ * runtime/attach.c.
+ *
+ * Holding the socket's name for the whole attachment is what refuses a
+ * second coscope (it cannot bind it); the program refuses too if it
+ * records already (coscope run, co_trace_start).
+ */
+#define _GNU_SOURCE
+#include "cli.h"
+#include "ps.h"
+#include "../runtime/debug_offsets.h"
+#include "../tracer/tracer.h"
+#include "../tui/tui.h"
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char USAGE[] =
+    "usage: coscope attach PID [-o FILE] [--force] [--for DURATION] [--tui] [--signal N] [--timing]\n"
+    "\n"
+    "Record running coscope program PID without restarting it: the trace opens\n"
+    "with a snapshot of every live task (parent, spawn site, state, await), lock\n"
+    "holders and waiters, semaphore values and queue depths, then records until\n"
+    "Ctrl-C, the end of --for, or q in the TUI; the program runs on, untraced.\n"
+    "\n"
+    "  -o, --output FILE   trace file (default: coscope-attach-PID-DATE.db)\n"
+    "  -f, --force         overwrite FILE if it exists\n"
+    "      --for DURATION  detach after DURATION (500ms, 10s, 2m; a number is seconds)\n"
+    "      --tui           follow it live in the terminal UI\n"
+    "      --signal N      send signal N instead of the one the program armed\n"
+    "                      (COSCOPE_ATTACH_SIGNAL in its environment)\n"
+    "      --timing        print how long attaching took on stderr\n"
+    "  -h, --help          this text\n";
+
+#define ANSWER_MS 2000 /* how long a loop of the program has to answer */
+
+static volatile sig_atomic_t g_stop;
+static void on_stop(int sig) { g_stop = sig; }
+
+static int64_t mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* "500ms", "10s", "2m", "1h", or seconds; -1 if not a duration. */
+static int64_t parse_duration(const char *s)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || v < 0) return -1;
+    double mul = 1e9;
+    if (!strcmp(end, "ms")) mul = 1e6;
+    else if (!strcmp(end, "s") || !*end) mul = 1e9;
+    else if (!strcmp(end, "m")) mul = 60e9;
+    else if (!strcmp(end, "h")) mul = 3600e9;
+    else return -1;
+    return (int64_t)(v * mul);
+}
+
+/* An attachment in progress.  As in cmd_run.c: the recording side owns
+ * rec and db; the UI reads the atomics. */
+typedef struct att {
+    int pid;
+    int sock;                     /* to the program */
+    sqlite3 *db;
+    tr_shm *shm;
+    tr_recorder *rec;
+    int64_t until;                /* mono ns to detach at, 0 = none */
+    int64_t mono0, t_signal, t_answer, t_snapshot, t_frame;
+    _Atomic int want_detach;
+    _Atomic int running, finishing, finished;
+    _Atomic int64_t built, total;
+    _Atomic uint64_t events;
+    int vanished;                 /* the program's end of the socket went away unasked */
+    int acked;                    /* it said it stopped writing */
+    int record_err;
+    int finish_err;
+} att;
+
+static int pid_alive(int pid) { return kill(pid, 0) == 0 || errno == EPERM; }
+
+/* Wait for the program's int32 answer, recording meanwhile if rec (its
+ * events may fill a ring while it answers).  0 and *v, or -ETIMEDOUT, -EPIPE. */
+static int read_answer(int sock, tr_recorder *rec, int timeout_ms, int32_t *v)
+{
+    int64_t end = mono_now() + (int64_t)timeout_ms * 1000000;
+    size_t got = 0;
+    while (got < sizeof *v) {
+        int64_t left = (end - mono_now()) / 1000000;
+        if (left <= 0) return -ETIMEDOUT;
+        struct pollfd p = { .fd = sock, .events = POLLIN };
+        int n = poll(&p, 1, rec ? 5 : (int)left);
+        if (n < 0 && errno != EINTR) return -errno;
+        if (n > 0) {
+            ssize_t k = recv(sock, (char *)v + got, sizeof *v - got, MSG_DONTWAIT);
+            if (k == 0) return -EPIPE;
+            if (k < 0 && errno != EAGAIN && errno != EINTR) return -EPIPE;
+            if (k > 0) got += (size_t)k;
+        }
+        if (rec) tr_recorder_poll(rec);
+    }
+    return 0;
+}
+
+/* Record until told to detach, the deadline, or the program's end of the
+ * socket; then detach and finish the trace. */
+static void record(att *a)
+{
+    for (;;) {
+        if (g_stop) atomic_store(&a->want_detach, 1);
+        if (a->until && mono_now() >= a->until) atomic_store(&a->want_detach, 1);
+        if (atomic_load(&a->want_detach)) break;
+        int64_t got = tr_recorder_turn(a->rec);
+        atomic_store(&a->events, tr_recorder_events(a->rec));
+        if (!a->t_snapshot && tr_recorder_events(a->rec) > 0) a->t_snapshot = mono_now();
+        if (got < 0) {
+            a->record_err = (int)-got;
+            atomic_store(&a->shm->consumer_alive, 0);
+            break;
+        }
+        struct pollfd p = { .fd = a->sock, .events = POLLIN | POLLRDHUP };
+        if (poll(&p, 1, 0) > 0) { /* the program let go: its controlling loop closed, or it exited */
+            a->vanished = 1;
+            break;
+        }
+    }
+    if (!a->vanished) {
+        char d = 'd';
+        int32_t v;
+        if (send(a->sock, &d, 1, MSG_NOSIGNAL) == 1 && read_answer(a->sock, a->rec, ANSWER_MS, &v) == 0) a->acked = 1;
+        else a->vanished = 1;
+    }
+    int gone = a->vanished && !pid_alive(a->pid);
+    tr_meta_set(a->db, TR_META_ENDED, tr_ending_name(gone ? TR_ENDED_VANISHED : TR_ENDED_DETACHED));
+    atomic_store(&a->finishing, 1);
+    atomic_store(&a->running, 0);
+    a->finish_err = tr_recorder_finish(a->rec, NULL, NULL);
+    atomic_store(&a->events, tr_recorder_events(a->rec));
+    atomic_store(&a->finishing, 0);
+    atomic_store(&a->finished, 1);
+}
+
+static void *record_thread(void *arg)
+{
+    record(arg);
+    return NULL;
+}
+
+static void live_status(void *ctx, tui_live_status *s)
+{
+    att *a = ctx;
+    memset(s, 0, sizeof *s);
+    s->attached = 1;
+    s->running = atomic_load(&a->running);
+    s->finishing = atomic_load(&a->finishing);
+    s->finished = atomic_load(&a->finished);
+    s->built = atomic_load(&a->built);
+    s->total = atomic_load(&a->total);
+    s->events = atomic_load(&a->events);
+    s->now_ns = mono_now() - a->mono0;
+    s->pid = a->pid;
+    s->exited = 1;
+    if (a->record_err) s->failure = "recording failed; detached";
+}
+
+static void live_stop(void *ctx) { atomic_store(&((att *)ctx)->want_detach, 1); }
+static void live_first_frame(void *ctx)
+{
+    att *a = ctx;
+    if (!a->t_frame) a->t_frame = mono_now();
+}
+
+/* Program name and argv (JSON) from /proc, for meta. */
+static void meta_program(sqlite3 *db, int pid)
+{
+    char path[64], exe[4096];
+    snprintf(path, sizeof path, "/proc/%d/exe", pid);
+    ssize_t n = readlink(path, exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        tr_meta_set(db, TR_META_PROGRAM, exe);
+    }
+    snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
+    FILE *f = fopen(path, "re");
+    if (!f) return;
+    char buf[4096], out[8192];
+    size_t len = fread(buf, 1, sizeof buf - 1, f), o = 0;
+    fclose(f);
+    buf[len] = 0;
+    out[o++] = '[';
+    for (size_t i = 0; i < len && o + 16 < sizeof out;) {
+        if (o > 1) out[o++] = ',';
+        out[o++] = '"';
+        for (; i < len && buf[i] && o + 8 < sizeof out; i++) {
+            unsigned char c = (unsigned char)buf[i];
+            if (c == '"' || c == '\\') { out[o++] = '\\'; out[o++] = (char)c; }
+            else if (c < 0x20) o += (size_t)snprintf(out + o, sizeof out - o, "\\u%04x", c);
+            else out[o++] = (char)c;
+        }
+        out[o++] = '"';
+        i++;
+    }
+    out[o++] = ']';
+    out[o] = 0;
+    tr_meta_set(db, TR_META_ARGV, out);
+}
+
+/* Listen on the program's attach socket; -EADDRINUSE if another coscope does. */
+static int listen_for(int pid)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    int len = snprintf(sa.sun_path + 1, sizeof sa.sun_path - 1, CO_ATTACH_SOCKET, pid);
+    socklen_t alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)len);
+    if (bind(fd, (struct sockaddr *)&sa, alen) != 0 || listen(fd, 4) != 0) {
+        int e = -errno;
+        close(fd);
+        return e;
+    }
+    return fd;
+}
+
+/* The program's connection (checked to come from pid), or -ETIMEDOUT. */
+static int accept_from(int lfd, int pid, int timeout_ms)
+{
+    int64_t end = mono_now() + (int64_t)timeout_ms * 1000000;
+    for (;;) {
+        int64_t left = (end - mono_now()) / 1000000;
+        if (left <= 0 || g_stop) return -ETIMEDOUT;
+        struct pollfd p = { .fd = lfd, .events = POLLIN };
+        if (poll(&p, 1, (int)(left < 50 ? left : 50)) <= 0) continue;
+        int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0) continue;
+        struct ucred c;
+        socklen_t cl = sizeof c;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c, &cl) == 0 && c.pid == pid) return fd;
+        close(fd); /* someone else */
+    }
+}
+
+static int send_region(int sock, int shmfd)
+{
+    co_attach_hello h = { .magic = CO_ATTACH_MAGIC, .version = CO_DEBUG_VERSION, .pid = (int32_t)getpid() };
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    memset(cbuf, 0, sizeof cbuf);
+    struct iovec iov = { &h, sizeof h };
+    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &shmfd, sizeof(int));
+    return sendmsg(sock, &m, MSG_NOSIGNAL) == (ssize_t)sizeof h ? 0 : -errno;
+}
+
+int cli_attach(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "output", required_argument, NULL, 'o' }, { "force", no_argument, NULL, 'f' },
+        { "for", required_argument, NULL, 'F' },    { "tui", no_argument, NULL, 't' },
+        { "signal", required_argument, NULL, 'S' }, { "timing", no_argument, NULL, 'T' },
+        { "help", no_argument, NULL, 'h' },         { 0, 0, 0, 0 },
+    };
+    const char *out = NULL;
+    int force = 0, tui = 0, timing = 0, sig_opt = 0;
+    int64_t dur = 0;
+    int c;
+    opterr = 0;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "o:fh", opts, NULL)) != -1) { /* PID anywhere */
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 'f': force = 1; break;
+        case 't': tui = 1; break;
+        case 'T': timing = 1; break;
+        case 'F':
+            if ((dur = parse_duration(optarg)) <= 0) {
+                fprintf(stderr, "coscope attach: --for wants a duration (500ms, 10s, 2m), got '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 'S': {
+            char *end;
+            long n = strtol(optarg, &end, 10);
+            if (!*optarg || *end || n <= 0 || n > SIGRTMAX) {
+                fprintf(stderr, "coscope attach: --signal wants a signal number, got '%s'\n", optarg);
+                return 2;
+            }
+            sig_opt = (int)n;
+            break;
+        }
+        case 'h': fputs(USAGE, stdout); return 0;
+        default:
+            fprintf(stderr, "coscope attach: %s '%s' (see coscope attach --help)\n",
+                    optopt == 'o' ? "missing value for" : "unknown option", argv[optind - 1]);
+            return 2;
+        }
+    }
+    char *end = NULL;
+    long lpid = optind == argc - 1 ? strtol(argv[optind], &end, 10) : 0;
+    if (optind != argc - 1 || !end || *end || lpid <= 0 || lpid > 0x3fffffff) {
+        fprintf(stderr, "coscope attach: one PID wanted (usage: coscope attach PID [-o FILE] [--for DURATION] [--tui])\n");
+        return 2;
+    }
+    int pid = (int)lpid;
+    if (tui && !(isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))) {
+        fprintf(stderr, "coscope attach: --tui needs a terminal (stdin and stdout)\n");
+        return 2;
+    }
+    int64_t t0 = mono_now();
+    /* Can it be attached, and is it already? */
+    int signo, peer;
+    tr_ps_info info;
+    int r = tr_ps_attach_state(pid, &signo, &peer, &info);
+    if (r < 0) {
+        cli_ps_refuse("attach", pid, r, &info);
+        return 1;
+    }
+    if (peer) {
+        fprintf(stderr, "coscope attach: process %d is already attached by coscope (pid %d): one at a time\n", pid, peer);
+        return 1;
+    }
+    if (sig_opt) signo = sig_opt;
+    if (!signo) {
+        fprintf(stderr, "coscope attach: process %d has no attach signal armed: it runs no loop yet, was started "
+                        "with COSCOPE_ATTACH_SIGNAL=0, or handles that signal itself\n", pid);
+        return 1;
+    }
+    int lfd = listen_for(pid);
+    if (lfd < 0) {
+        if (lfd == -EADDRINUSE)
+            fprintf(stderr, "coscope attach: process %d is already being attached by another coscope: one at a time\n", pid);
+        else
+            fprintf(stderr, "coscope attach: cannot listen for process %d: %s\n", pid, strerror(-lfd));
+        return 1;
+    }
+    char defname[256];
+    if (!out) {
+        time_t now = time(NULL);
+        struct tm tm;
+        localtime_r(&now, &tm);
+        char date[32];
+        strftime(date, sizeof date, "%Y%m%d-%H%M%S", &tm);
+        snprintf(defname, sizeof defname, "coscope-attach-%d-%s.db", pid, date);
+        out = defname;
+    }
+    sqlite3 *db;
+    const char *why = NULL;
+    if ((r = tr_db_create(&db, out, force, &why)) < 0) {
+        fprintf(stderr, "coscope attach: cannot create %s: %s\n", out, why);
+        close(lfd);
+        return 2;
+    }
+    int shmfd;
+    tr_shm *shm = co__tr_create_shm(&shmfd);
+    tr_recorder *rec = NULL;
+    if (!shm || (r = tr_recorder_new(&rec, db, shm)) < 0) {
+        fprintf(stderr, "coscope attach: cannot start the recorder: %s\n", strerror(shm ? -r : errno));
+        sqlite3_close(db);
+        unlink(out);
+        close(lfd);
+        return 2;
+    }
+    if (tui) tr_recorder_set_live(rec, 50 * 1000000ll);
+    meta_program(db, pid);
+    tr_meta_set_int(db, TR_META_PID, pid);
+    tr_meta_set(db, TR_META_ENDED, tr_ending_name(TR_ENDED_RUNNING));
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    char iso[64];
+    struct tm tm;
+    gmtime_r(&wall.tv_sec, &tm);
+    strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    tr_meta_set(db, TR_META_START_TIME, iso);
+    tr_meta_set_int(db, TR_META_START_UNIX_NS, (int64_t)wall.tv_sec * 1000000000 + wall.tv_nsec);
+
+    static att A;
+    A = (att){ .pid = pid, .db = db, .shm = shm, .rec = rec, .sock = -1 };
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+
+    tr_recorder_start_clock(rec); /* ts 0 = the attach */
+    A.mono0 = mono_now();
+    A.t_signal = A.mono0;
+    const char *fail = NULL;
+    char failbuf[256];
+    if (kill(pid, signo) != 0) {
+        cli_ps_refuse("attach", pid, errno == ESRCH ? TR_PS_ENOPROC : errno == EPERM ? TR_PS_EPERM : -errno, &info);
+        fail = "";
+    }
+    if (!fail && (A.sock = accept_from(lfd, pid, ANSWER_MS)) < 0) {
+        snprintf(failbuf, sizeof failbuf,
+                 pid_alive(pid) ? "process %d did not answer within %d ms: its loops are busy or blocked "
+                                  "(coscope ps %d shows where)"
+                                : "process %d exited before it answered (%d ms, ps %d)",
+                 pid, ANSWER_MS, pid);
+        fail = failbuf;
+    }
+    int32_t ans = 0;
+    if (!fail && (send_region(A.sock, shmfd) < 0 || read_answer(A.sock, NULL, ANSWER_MS, &ans) < 0)) {
+        snprintf(failbuf, sizeof failbuf, "process %d went away while attaching", pid);
+        fail = failbuf;
+    }
+    close(shmfd);
+    if (!fail && ans < 0) {
+        if (ans == -EBUSY)
+            snprintf(failbuf, sizeof failbuf, "process %d records already (coscope run, co_trace_start or another attach)", pid);
+        else
+            snprintf(failbuf, sizeof failbuf, "process %d refused: %s", pid, strerror(-ans));
+        fail = failbuf;
+    }
+    if (fail) {
+        if (*fail) fprintf(stderr, "coscope attach: %s\n", fail);
+        if (A.sock >= 0) close(A.sock);
+        close(lfd);
+        tr_recorder_free(rec);
+        sqlite3_close(db);
+        unlink(out);
+        return 1;
+    }
+    A.t_answer = mono_now();
+    if (dur) A.until = A.t_answer + dur;
+    atomic_store(&A.running, 1);
+    if (!tui) {
+        if (isatty(STDERR_FILENO))
+            fprintf(stderr, "coscope: attached to %d, recording into %s; Ctrl-C detaches\n", pid, out);
+        record(&A);
+    } else {
+        pthread_t th;
+        if ((r = pthread_create(&th, NULL, record_thread, &A)) != 0) {
+            record(&A);
+        } else {
+            /* The UI reads the tables through its own connection: wait for
+             * the snapshot to be recorded and its first slice built. */
+            while (!A.t_snapshot && mono_now() - A.t_answer < 500000000) usleep(5000);
+            usleep(120000);
+            tui_live live = { .ctx = &A, .status = live_status, .stop = live_stop, .first_frame = live_first_frame };
+            int quit;
+            tui_main(out, &live, &quit);
+            atomic_store(&A.want_detach, 1);
+            pthread_join(th, NULL);
+        }
+    }
+    close(A.sock);
+    close(lfd);
+    uint64_t events = tr_recorder_events(rec);
+    tr_recorder_free(rec);
+    int64_t tasks = 0, snap = 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT COUNT(*), (SELECT COUNT(*) FROM events WHERE kind = 'snapshot_task') FROM tasks",
+                           -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            tasks = sqlite3_column_int64(st, 0);
+            snap = sqlite3_column_int64(st, 1);
+        }
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    if (A.finish_err < 0)
+        fprintf(stderr, "coscope attach: finishing the trace failed: %s (the next coscope command on it retries)\n",
+                strerror(-A.finish_err));
+    if (A.record_err) fprintf(stderr, "coscope attach: recording failed: %s\n", strerror(A.record_err));
+    if (timing) {
+        fprintf(stderr, "coscope attach: timing: table read %.1f ms, signal to answer %.1f ms, to the snapshot recorded %.1f ms",
+                (A.t_signal - t0) / 1e6, (A.t_answer - A.t_signal) / 1e6,
+                A.t_snapshot ? (A.t_snapshot - A.t_signal) / 1e6 : -1.0);
+        if (A.t_frame) fprintf(stderr, ", to the first live frame %.1f ms (from the command's start %.1f ms)",
+                               (A.t_frame - A.t_signal) / 1e6, (A.t_frame - t0) / 1e6);
+        fputc('\n', stderr);
+    }
+    fprintf(stderr, "coscope: trace in %s: %llu events, %lld tasks (%lld in the snapshot); %s\n", out,
+            (unsigned long long)events, (long long)tasks, (long long)snap,
+            A.vanished && !pid_alive(pid) ? "the program ended while attached"
+            : A.acked                     ? "detached, the program runs on"
+                                          : "the program let go (its loop closed)");
+    return A.record_err || A.finish_err < 0 ? 1 : 0;
+}
