@@ -1,13 +1,19 @@
 #!/bin/sh
-# run.sh -- run the coscope benchmarks and their Python baselines and print
-# one table: figure, measured, target, PASS/MISS, and for workloads (a)(b)(c)
-# the asyncio and uvloop times measured in this same run and our speed-up
-# over each.  `make bench` builds everything and calls this.
+# run.sh -- run the coscope benchmarks and their baselines and print one
+# table: figure, measured, target, PASS/MISS, and for workloads (a)(b)(c) the
+# asyncio, uvloop, Tokio, Go and Node times measured in this same run and our
+# speed-up over each.  `make bench` builds everything and calls this; the
+# Tokio and Go baselines are built here (bench/tokio, bench/go), their
+# toolchains installed from Debian's packages when we are root.
 #
 # Usage: sh bench/run.sh [BUILD]          (binaries in BUILD/bench, default build)
 # Environment:
 #   PYTHON=/path/python3   interpreter for the baselines (default /usr/bin/python3)
-#   BENCH_NO_PYTHON=1      skip the baselines (printed as n/a)
+#   BENCH_NO_PYTHON=1      skip the Python baselines (printed as n/a)
+#   BENCH_NO_NATIVE=1      skip the Tokio, Go and Node baselines (n/a)
+#   CARGO=/path/cargo      for the Tokio baseline (default Debian's /usr/bin/cargo,
+#                          which builds offline against librust-tokio-dev)
+#   GO=/path/go  NODE=/path/node   (default: from $PATH)
 #   BENCH_TRACER=1         also run BUILD/bench/tracer (the tracer's own figures,
 #                          about a minute; printed as-is, no targets here)
 # Exit status: 0 if every benchmark ran (targets missed or not), 1 if one failed.
@@ -69,6 +75,56 @@ py() {
     echo "${v:-n/a}"
 }
 
+# Tokio, Go and Node: the same three workloads (bench/tokio, bench/go,
+# bench/node), best of 3 each.  Their toolchains come from Debian's packages
+# (cargo + librust-tokio-dev, golang-go), installed like uvloop when we are
+# root (scripts/ensure-deps.sh); Node is used if it is on the machine.  A
+# toolchain missing or a build failing reads n/a, never an error.
+CARGO=${CARGO:-/usr/bin/cargo}
+GO=${GO:-$(command -v go 2>/dev/null || echo /usr/bin/go)}
+NODE=${NODE:-$(command -v node 2>/dev/null || echo node)}
+TOKIO_BIN= GO_BIN= NODE_JS= TOKIO_VER= GO_VER= NODE_VER=
+NATIVE_ERR=$TMP/native-build.err
+if [ "${BENCH_NO_NATIVE:-0}" != 1 ]; then
+    progress "baselines:"
+    sh "$HERE/../scripts/ensure-deps.sh" cargo librust-tokio-dev >/dev/null 2>>"$NATIVE_ERR" ||
+        echo "no cargo/librust-tokio-dev: the Tokio baseline reads n/a" >>"$NATIVE_ERR"
+    sh "$HERE/../scripts/ensure-deps.sh" golang-go >/dev/null 2>>"$NATIVE_ERR" ||
+        echo "no golang-go: the Go baseline reads n/a" >>"$NATIVE_ERR"
+    ABSBIN=$(mkdir -p "$BIN" && cd "$BIN" && pwd)
+    if [ -x "$CARGO" ]; then
+        progress tokio
+        # Offline, crates from /usr/share/cargo/registry (bench/tokio/.cargo/config.toml).
+        if (cd "$HERE/tokio" && CARGO_TARGET_DIR="$ABSBIN/tokio-target" $TIMEOUT "$CARGO" build --release -q) 2>>"$NATIVE_ERR"; then
+            TOKIO_BIN=$ABSBIN/tokio-target/release/coscope-bench-tokio
+            TOKIO_VER=$(sed -n '/^name = "tokio"$/{n;s/^version = "\(.*\)"/\1/p;}' "$HERE/tokio/Cargo.lock" 2>/dev/null)
+        fi
+    fi
+    if [ -x "$GO" ]; then
+        progress go
+        if (cd "$HERE/go" && GOCACHE="$ABSBIN/go-cache" GOPROXY=off GOFLAGS=-mod=mod $TIMEOUT "$GO" build -o "$ABSBIN/coscope-bench-go" .) 2>>"$NATIVE_ERR"; then
+            GO_BIN=$ABSBIN/coscope-bench-go
+            GO_VER=$("$GO" version 2>/dev/null | awk '{print $3}')
+        fi
+    fi
+    if "$NODE" --version >/dev/null 2>&1; then
+        NODE_JS=$HERE/node/bench.js
+        NODE_VER=$("$NODE" --version)
+    fi
+fi
+
+# native KIND WORKLOAD: seconds from the Tokio, Go or Node baseline, or n/a.
+native() {
+    v=
+    case $1 in
+    tokio) [ -n "$TOKIO_BIN" ] && v=$($TIMEOUT "$TOKIO_BIN" "$2" 2>>"$NATIVE_ERR") ;;
+    go) [ -n "$GO_BIN" ] && v=$(GOMAXPROCS=1 $TIMEOUT "$GO_BIN" "$2" 2>>"$NATIVE_ERR") ;;
+    node) [ -n "$NODE_JS" ] && v=$($TIMEOUT "$NODE" "$NODE_JS" "$2" 2>>"$NATIVE_ERR") ;;
+    esac
+    v=$(echo "$v" | sed -n 's/^seconds=//p' | head -n 1)
+    echo "${v:-n/a}"
+}
+
 # Other work on the machine skews every figure: say so.
 NCPU=$(nproc 2>/dev/null || echo 1)
 LOAD0=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo 0)
@@ -117,6 +173,18 @@ progress "| uvloop"
 A_UVLOOP=$(progress a; py spawn_yield --uvloop)
 B_UVLOOP=$(progress b; py pingpong --uvloop)
 C_UVLOOP=$(progress c; py lock --uvloop)
+progress "| tokio"
+A_TOKIO=$(progress a; native tokio spawn_yield)
+B_TOKIO=$(progress b; native tokio pingpong)
+C_TOKIO=$(progress c; native tokio lock)
+progress "| go"
+A_GO=$(progress a; native go spawn_yield)
+B_GO=$(progress b; native go pingpong)
+C_GO=$(progress c; native go lock)
+progress "| node"
+A_NODE=$(progress a; native node spawn_yield)
+B_NODE=$(progress b; native node pingpong)
+C_NODE=$(progress c; native node lock)
 echo >&2
 
 # ------------------------------------------------------------------------
@@ -143,12 +211,17 @@ elif [ $have_py = 1 ]; then
 else
     echo "baselines: n/a ($PYTHON with asyncio not found)"
 fi
+if [ "${BENCH_NO_NATIVE:-0}" = 1 ]; then
+    echo "           Tokio, Go, Node: skipped (BENCH_NO_NATIVE=1)"
+else
+    echo "           Tokio ${TOKIO_VER:-n/a} current_thread, Go ${GO_VER:-n/a} GOMAXPROCS=1, Node ${NODE_VER:-n/a}: best of 3 each, in this run"
+fi
 echo
 
 {
-    echo "a|(a) spawn 100k x 10 co_yield, co_gather|$(get spawn_yield seconds)|s|0.25|$A_ASYNCIO|$A_UVLOOP"
-    echo "b|(b) queue ping-pong, 1M messages|$(get pingpong seconds)|s|0.02|$B_ASYNCIO|$B_UVLOOP"
-    echo "c|(c) lock, 100 tasks x 10k, yield held|$(get lock seconds)|s|0.05|$C_ASYNCIO|$C_UVLOOP"
+    echo "a|(a) spawn 100k x 10 co_yield, co_gather|$(get spawn_yield seconds)|s|0.25|$A_ASYNCIO|$A_UVLOOP|$A_TOKIO|$A_GO|$A_NODE"
+    echo "b|(b) queue ping-pong, 1M messages|$(get pingpong seconds)|s|0.02|$B_ASYNCIO|$B_UVLOOP|$B_TOKIO|$B_GO|$B_NODE"
+    echo "c|(c) lock, 100 tasks x 10k, yield held|$(get lock seconds)|s|0.05|$C_ASYNCIO|$C_UVLOOP|$C_TOKIO|$C_GO|$C_NODE"
     echo "s|switch: 2 tasks co_yield, one way|$(get switch yield_pair_ns)|ns|6|-|-"
     echo "s|switch: raw co__switch, one way|$(get switch raw_ns)|ns|6|-|-"
     echo "s|spawn+run+exit, pooled stack|$(get spawn ns_per_task)|ns|30|-|-"
@@ -203,17 +276,19 @@ function targ(t, u, k) {
     return sprintf("<= %g KiB", t / 1024)
 }
 function base(b) { return b == "-" ? "" : num(b) ? sprintf("%.3f s", b) : "n/a" }
-function ratio(b, v) { return b == "-" ? "" : (num(b) && num(v) && v > 0) ? sprintf("%.0fx", b / v) : "n/a" }
+function ratio(b, v) { return b == "-" ? "" : (num(b) && num(v) && v > 0) ? sprintf(b / v < 10 ? "%.1fx" : "%.0fx", b / v) : "n/a" }
 BEGIN {
-    fmt = "%-40s %11s %12s  %-6s %9s %7s %9s %7s\n"
-    printf fmt, "figure", "measured", "target", "status", "asyncio", "speedup", "uvloop", "speedup"
-    printf fmt, "------", "--------", "------", "------", "-------", "-------", "------", "-------"
+    fmt = "%-40s %11s %12s  %-6s %9s %6s %9s %6s %9s %6s %9s %6s %9s %6s\n"
+    printf fmt, "figure", "measured", "target", "status", "asyncio", "x", "uvloop", "x", "tokio", "x", "go", "x", "node", "x"
+    printf fmt, "------", "--------", "------", "------", "-------", "--", "------", "--", "-----", "--", "--", "--", "----", "--"
 }
 {
     higher = ($1 == "r" || $1 == "e")   # rows where more is better
     st = !num($3) ? "ERROR" : (higher ? ($3 + 0 >= $5 + 0) : ($3 + 0 <= $5 + 0)) ? "PASS" : "MISS"
     if (st == "PASS") pass++; else if (st == "MISS") miss++; else err++
-    line = sprintf(fmt, $2, meas($3, $4), targ($5, $4, $1), st, base($6), ratio($6, $3), base($7), ratio($7, $3))
+    if (NF < 10) $8 = $9 = $10 = "-"
+    line = sprintf(fmt, $2, meas($3, $4), targ($5, $4, $1), st, base($6), ratio($6, $3), base($7), ratio($7, $3),
+                   base($8), ratio($8, $3), base($9), ratio($9, $3), base($10), ratio($10, $3))
     sub(/ +\n$/, "\n", line)
     printf "%s", line
 }
@@ -232,7 +307,9 @@ details:
   (b) $(get pingpong ns_per_message) ns/message    (c) $(get lock ns_per_acquisition) ns/acquisition
   idle memory: RSS $(get idle_mem rss_before) -> $(get idle_mem rss_after) bytes for $(get idle_mem tasks) tasks
 notes:
-  (a)(b)(c) time spawn + run + gather, like the Python scripts; speedup = baseline / measured.
+  (a)(b)(c) time spawn + run + gather, like the baselines; x = baseline / measured (>1: coscope faster).
+  Tokio: a fresh current_thread runtime per repetition; Go: GOMAXPROCS=1, one process (its
+  goroutine stacks stay cached between repetitions); Node: a yield is setImmediate.
   (a) is best of fresh loops: it pays for mapping, guarding and faulting in 100k stacks.
   "2 tasks co_yield": each co_yield is one task-to-task switch, scheduler included
   (co__suspend, ready FIFO, co__switch) plus a trip through uv_run every 4096 switches.

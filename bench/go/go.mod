@@ -1,0 +1,3 @@
+module coscope/bench/go
+
+go 1.19
