@@ -169,7 +169,7 @@ deps:
 
 test: deps
 	@$(MAKE) --no-print-directory lib $(BUILD)/coscope $(TEST_BIN) $(E2E_PROG) $(SAMPLE_BIN) $(BUILD)/tests/asyncio/parity
-	@BUILD=$(BUILD) SANITIZE='$(SANITIZE)' COSCOPE_BIN=$(abspath $(BUILD))/coscope sh scripts/run-tests.sh $(BUILD) $(TEST_BIN) tests/link/link.sh tests/tracer/e2e.sh tests/tracer/cli.sh tests/tracer/warnings.sh tests/tracer/ps.sh tests/tracer/hostile.sh tests/samples.sh tests/tui/tui.sh tests/tui/live.sh tests/asyncio/run.sh
+	@BUILD=$(BUILD) SANITIZE='$(SANITIZE)' COSCOPE_BIN=$(abspath $(BUILD))/coscope sh scripts/run-tests.sh $(BUILD) $(TEST_BIN) tests/link/link.sh tests/tracer/e2e.sh tests/tracer/cli.sh tests/tracer/warnings.sh tests/tracer/ps.sh tests/tracer/attach.sh tests/tracer/hostile.sh tests/samples.sh tests/tui/tui.sh tests/tui/live.sh tests/asyncio/run.sh
 
 check: deps
 	@$(MAKE) --no-print-directory BUILD=build/check CFLAGS='-O1 -g' \
