@@ -100,7 +100,13 @@ typedef struct co_loop_opts {
 
 /* Create a loop for the calling thread.  One loop per thread: a second
  * co_loop_new() on the same thread returns -EBUSY.  `opts` may be NULL.
- * On success *out owns the loop until co_loop_free(). */
+ * On success *out owns the loop until co_loop_free().
+ * The first loop of a process arms `coscope attach PID`: a handler for the
+ * signal $COSCOPE_ATTACH_SIGNAL (SIGUSR1, SIGUSR2 or a real-time signal;
+ * default SIGRTMIN+8; 0 = never attachable), installed with SA_RESTART and
+ * never over a handler the program installed first (then attaching is off,
+ * said once through the log hook).  Nothing else runs until coscope asks:
+ * the handler wakes the loops, which answer between tasks (runtime/attach.c). */
 int co_loop_new(co_loop_t **out, const co_loop_opts *opts);
 
 /* Run `main(arg)` as the loop's main task, driving the loop until that task
