@@ -178,6 +178,7 @@ static void stop(int ack)
         madvise(A.addr, tr_shm_size(), MADV_DONTNEED);
     if (ack) answer(A.fd, 0);
     close_ctl();
+    wake_all(); /* each loop lets go of what the trace needed (on_async) */
 }
 
 /* Under mu, CONNECTING: coscope's hello with the region. */
@@ -281,6 +282,7 @@ static void on_async(uv_async_t *h)
     co__loop *l = h->data;
     if (atomic_exchange(&pending, 0)) connect_ctl(l);
     if (co__tracing && co__tr_snap_gate && l->snap_epoch != co__tr_epoch && !l->closing) co__snapshot_write(l);
+    if (!co__tracing && l->dbg) co__debug_trace_off(l); /* detached: the watchdog the trace started goes */
 }
 
 void co__attach_loop_init(co__loop *l)

@@ -121,6 +121,19 @@ void co__debug_loop_init(co__loop *l, const co_loop_opts *opts)
 
 static void free_dbg(uv_handle_t *h) { free(h->data); }
 
+/* A trace that began mid-run (coscope attach) has stopped: outside debug
+ * mode the step state and the watchdog were only for it, so they go, and
+ * the loop is back to the cost of tracing off (the next trace makes them
+ * again at its first step).  On the loop's thread, between steps. */
+void co__debug_trace_off(co__loop *l)
+{
+    co__dbg *d = l->dbg;
+    if (!d || l->debug || co__tracing) return;
+    l->dbg = NULL;
+    if (d->wd) co__watchdog_stop(d->wd);
+    free(d);
+}
+
 void co__debug_loop_free(co__loop *l)
 {
     if (l->quit) {

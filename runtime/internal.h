@@ -578,6 +578,7 @@ void co__step_end(co__loop *l, co__task *t, co_loc *at);     /* at: await suspen
 void co__debug_loop_init(co__loop *l, const co_loop_opts *opts); /* co_loop_new, on the loop thread */
 void co__debug_loop_free(co__loop *l); /* co_loop_free, before its last uv_run (closes handles) */
 void co__debug_quiet(co__loop *l, int on); /* bracket a dump: its time is neither stall nor slow step */
+void co__debug_trace_off(co__loop *l); /* a trace stopped: outside debug mode, free the step state and watchdog */
 
 /* A loop's debug state.  The step fields are written on the loop thread and
  * read by the watchdog thread as a seqlock: seq is odd while a task runs a
