@@ -142,7 +142,7 @@ co__syms *co__syms_new(void)
 {
     co__syms *s = calloc(1, sizeof *s);
     if (!s) return NULL;
-    s->r = co__symr_new();
+    s->r = co__symr_new(0); /* in a running program: no separate debug files (symbols.h) */
     if (!s->r) {
         free(s);
         return NULL;

@@ -79,11 +79,18 @@ static struct {
 #define X(f) __typeof__(f) *f;
     LIBDW_FUNCS(X)
 #undef X
-    Dwfl_Callbacks cb;
+    Dwfl_Callbacks cb, cb_inline; /* with separate debug files, without */
     char *debuginfo_path;
     int ok;
 } libdw_api;
 static pthread_once_t libdw_once = PTHREAD_ONCE_INIT;
+
+static int no_separate_debuginfo(Dwfl_Module *m, void **user, const char *name, Dwarf_Addr base,
+                                 const char *file, const char *debuglink, GElf_Word crc, char **path)
+{
+    (void)m; (void)user; (void)name; (void)base; (void)file; (void)debuglink; (void)crc; (void)path;
+    return -1;
+}
 
 static void load_libdw(void)
 {
@@ -96,6 +103,8 @@ static void load_libdw(void)
     libdw_api.cb.find_debuginfo = libdw_api.dwfl_standard_find_debuginfo;
     libdw_api.cb.section_address = libdw_api.dwfl_offline_section_address;
     libdw_api.cb.debuginfo_path = &libdw_api.debuginfo_path;
+    libdw_api.cb_inline = libdw_api.cb;
+    libdw_api.cb_inline.find_debuginfo = no_separate_debuginfo;
     libdw_api.ok = 1;
     return;
 fail:
@@ -126,16 +135,18 @@ struct co__symr {
     obj *objs;
     size_t nobjs;
     int use_libdw;
+    int flags;
 #ifdef CO_HAVE_LIBDW
     Dwfl *dwfl;
     int reported;
 #endif
 };
 
-co__symr *co__symr_new(void)
+co__symr *co__symr_new(int flags)
 {
     co__symr *r = calloc(1, sizeof *r);
     if (!r) return NULL;
+    r->flags = flags;
 #ifdef CO_HAVE_LIBDW
     const char *e = getenv("CO_LIBDW");
     if (!e || strcmp(e, "0") != 0) {
@@ -317,7 +328,7 @@ static Dwfl *libdw_session(co__symr *r)
 {
     if (r->reported) return r->dwfl;
     r->reported = 1;
-    Dwfl *d = L(dwfl_begin)(&libdw_api.cb);
+    Dwfl *d = L(dwfl_begin)((r->flags & CO__SYMR_DEBUG_FILES) ? &libdw_api.cb : &libdw_api.cb_inline);
     if (!d) return NULL;
     L(dwfl_report_begin)(d);
     for (size_t i = 0; i < r->nobjs; i++) {

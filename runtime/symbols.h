@@ -20,8 +20,14 @@ typedef struct {
 
 /* An empty symbolizer.  libdw (loaded with dlopen on first use) when it is
  * there and $CO_LIBDW is not "0"; otherwise the objects' ELF symbol tables
- * (names, no lines).  NULL if out of memory. */
-co__symr *co__symr_new(void);
+ * (names, no lines).  CO__SYMR_DEBUG_FILES: also read separate debug files
+ * (found by build id, /usr/lib/debug): libc's take libdw 100-300 ms to
+ * decompress and index, fine after the fact (the tracer), too slow inside
+ * a running program (the watchdog's report would come after the step it
+ * describes), so the runtime reads only the DWARF inside the objects, as
+ * addr2line did.  NULL if out of memory. */
+enum { CO__SYMR_DEBUG_FILES = 1 };
+co__symr *co__symr_new(int flags);
 /* An object loaded at bias (runtime address = bias + ELF address).  path is
  * opened to read it; name (or path if NULL) is how frames name it.  0, or -1
  * if out of memory. */

@@ -29,7 +29,7 @@ void tr_sym_module(tr_builder *b, uint64_t path_id, uint64_t bias)
 
 static co__symr *open_symr(tr_builder *b)
 {
-    co__symr *r = co__symr_new();
+    co__symr *r = co__symr_new(CO__SYMR_DEBUG_FILES); /* after the fact: the time is there */
     for (size_t i = 0; r && i < b->nmods; i++) {
         const char *path = tr_string_of(b, b->mods[i].path);
         if (path) co__symr_add(r, path, NULL, b->mods[i].bias);
