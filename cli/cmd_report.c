@@ -281,9 +281,18 @@ static int64_t warnings_section(sqlite3 *db, int top)
     /* A crash first: it is how the run ended. */
     sqlite3_stmt *kinds = query(db, "SELECT kind, COUNT(*) FROM warnings GROUP BY kind"
                                     " ORDER BY kind = 'crash' DESC, COUNT(*) DESC, kind");
-    sqlite3_stmt *rows = query(db,
+    /* cause_loc: the line that caused it (traces before it have none). */
+    int has_cause = scalar(db, "SELECT COUNT(*) FROM pragma_table_info('warnings') WHERE name = 'cause_loc'", 0) > 0;
+    sqlite3_stmt *rows = query(db, has_cause ?
         "SELECT w.task, t.name, w.ts, w.dur, w.message, l.file || ':' || l.line, l.func,"
-        "  l2.file || ':' || l2.line, l2.func, w.resource, r.name, w.stack"
+        "  l2.file || ':' || l2.line, l2.func, w.resource, r.name, w.stack, l3.file || ':' || l3.line, l3.func"
+        " FROM warnings w LEFT JOIN tasks t ON t.id = w.task"
+        " LEFT JOIN locations l ON l.id = w.loc LEFT JOIN locations l2 ON l2.id = w.loc2"
+        " LEFT JOIN locations l3 ON l3.id = w.cause_loc"
+        " LEFT JOIN resources r ON r.id = w.resource"
+        " WHERE w.kind = ? ORDER BY w.dur DESC, w.ts LIMIT ?" :
+        "SELECT w.task, t.name, w.ts, w.dur, w.message, l.file || ':' || l.line, l.func,"
+        "  l2.file || ':' || l2.line, l2.func, w.resource, r.name, w.stack, NULL, NULL"
         " FROM warnings w LEFT JOIN tasks t ON t.id = w.task"
         " LEFT JOIN locations l ON l.id = w.loc LEFT JOIN locations l2 ON l2.id = w.loc2"
         " LEFT JOIN resources r ON r.id = w.resource"
@@ -325,6 +334,17 @@ static int64_t warnings_section(sqlite3 *db, int top)
                     else printf("      %sfrom %s\n      to   %s%s\n", C(C_DIM), a, b, C(C_OFF));
                 } else {
                     printf("      %sat %s%s\n", C(C_DIM), a, C(C_OFF));
+                }
+            }
+            /* The line that caused it, beside where it waits. */
+            if (sqlite3_column_type(rows, 12) != SQLITE_NULL) {
+                char a[2 * WIDTH], c[2 * WIDTH];
+                where(c, col(rows, 12), col(rows, 13), WIDTH - 20);
+                if (sqlite3_column_type(rows, 5) != SQLITE_NULL) {
+                    where(a, col(rows, 5), col(rows, 6), WIDTH - 20);
+                    printf("      %swaiting at %s\n      caused at  %s%s\n", C(C_DIM), a, c, C(C_OFF));
+                } else {
+                    printf("      %scaused at %s%s\n", C(C_DIM), c, C(C_OFF));
                 }
             }
             /* Slow steps: where the watchdog caught the loop thread; a

@@ -32,7 +32,8 @@
 #include <unistd.h>
 
 static const char USAGE[] =
-    "usage: coscope run [-o FILE] [--force] [--slow-ms N] [--drop] [--tui] -- PROGRAM [ARGS...]\n"
+    "usage: coscope run [-o FILE] [--force] [--slow-ms N] [--sustain-ms N] [--fail-rate N] [--queue-min N]\n"
+    "                   [--drop] [--tui] -- PROGRAM [ARGS...]\n"
     "\n"
     "Run PROGRAM (linked with libcoscope) and record what its tasks do into a\n"
     "SQLite trace.  PROGRAM's stdin/stdout/stderr are its own; its exit status is\n"
@@ -42,6 +43,12 @@ static const char USAGE[] =
     "                     it exists\n"
     "  -f, --force        overwrite FILE if it exists\n"
     "      --slow-ms N    slow-step threshold in milliseconds (default 100)\n"
+    "      --sustain-ms N how long a queue must keep growing, or awaits at one line keep\n"
+    "                     failing fast, to be warned of (default 1000; $COSCOPE_SUSTAIN_MS)\n"
+    "      --fail-rate N  failures a second that make a failure loop (default 100;\n"
+    "                     $COSCOPE_FAIL_RATE)\n"
+    "      --queue-min N  items a growing queue must hold at the end (default 256;\n"
+    "                     $COSCOPE_QUEUE_MIN)\n"
     "      --drop         when a ring is full, drop events (counted in meta 'lost')\n"
     "                     instead of making the program wait for the recorder\n"
     "      --tui          follow the program live in the terminal UI (its stdout and\n"
@@ -221,6 +228,9 @@ int cli_run(int argc, char **argv)
         { "output", required_argument, NULL, 'o' },
         { "force", no_argument, NULL, 'f' },
         { "slow-ms", required_argument, NULL, 's' },
+        { "sustain-ms", required_argument, NULL, 'S' },
+        { "fail-rate", required_argument, NULL, 'R' },
+        { "queue-min", required_argument, NULL, 'Q' },
         { "drop", no_argument, NULL, 'd' },
         { "tui", no_argument, NULL, 't' },
         { "help", no_argument, NULL, 'h' },
@@ -229,6 +239,18 @@ int cli_run(int argc, char **argv)
     const char *out = NULL;
     int force = 0, drop = 0, tui = 0;
     long slow_ms = 100;
+    /* Issue 22's thresholds: the option, else the environment, else the default. */
+    struct { const char *opt, *env, *key; long v, max; } lim[] = {
+        { "--sustain-ms", "COSCOPE_SUSTAIN_MS", TR_META_SUSTAIN_MS, 1000, 3600000 },
+        { "--fail-rate", "COSCOPE_FAIL_RATE", TR_META_FAIL_RATE, 100, 100000000 },
+        { "--queue-min", "COSCOPE_QUEUE_MIN", TR_META_QUEUE_MIN, 256, 1000000000 },
+    };
+    for (size_t i = 0; i < sizeof lim / sizeof lim[0]; i++) {
+        const char *v = getenv(lim[i].env);
+        char *end;
+        long n = v && *v ? strtol(v, &end, 10) : -1;
+        if (v && *v && !*end && n >= 0 && n <= lim[i].max) lim[i].v = n;
+    }
     int c;
     opterr = 0;
     optind = 0; /* 0, not 1: glibc then forgets a previous parse (found by tests/fuzz) */
@@ -247,9 +269,22 @@ int cli_run(int argc, char **argv)
             }
             break;
         }
+        case 'S':
+        case 'R':
+        case 'Q': {
+            int i = c == 'S' ? 0 : c == 'R' ? 1 : 2;
+            char *end;
+            long n = strtol(optarg, &end, 10);
+            if (!*optarg || *end || n < 0 || n > lim[i].max) {
+                fprintf(stderr, "coscope run: %s wants a number from 0 to %ld, got '%s'\n", lim[i].opt, lim[i].max, optarg);
+                return 2;
+            }
+            lim[i].v = n;
+            break;
+        }
         case 'h': fputs(USAGE, stdout); return 0;
         default:
-            if (optopt == 'o' || optopt == 's') /* known, but its value is missing */
+            if (optopt == 'o' || optopt == 's' || optopt == 'S' || optopt == 'R' || optopt == 'Q') /* known, but its value is missing */
                 fprintf(stderr, "coscope run: %s needs a value (see coscope run --help)\n", argv[optind - 1]);
             else
                 fprintf(stderr, "coscope run: unknown option '%s' (see coscope run --help)\n", argv[optind - 1]);
@@ -340,6 +375,7 @@ int cli_run(int argc, char **argv)
     tr_meta_set(db, TR_META_ARGV, argvj);
     tr_meta_set(db, TR_META_START_TIME, iso);
     tr_meta_set_int(db, TR_META_START_UNIX_NS, (int64_t)wall.tv_sec * 1000000000 + wall.tv_nsec);
+    for (size_t i = 0; i < sizeof lim / sizeof lim[0]; i++) tr_meta_set_int(db, lim[i].key, lim[i].v);
 
     char fdbuf[16], slowbuf[16];
     snprintf(fdbuf, sizeof fdbuf, "%d", fd);
@@ -371,6 +407,10 @@ int cli_run(int argc, char **argv)
         }
         setenv("COSCOPE_TRACE_FD", fdbuf, 1);
         setenv("COSCOPE_SLOW_MS", slowbuf, 1);
+        /* The runtime prints nothing unless asked; under coscope its
+         * reports (all asleep, never awaited, ...) are wanted beside the
+         * trace, as the program's own stderr.  The user's CO_LOG wins. */
+        setenv("CO_LOG", "stderr", 0);
         execvp(prog[0], prog);
         fprintf(stderr, "coscope run: %s: %s\n", prog[0], strerror(errno));
         _exit(127);

@@ -14,6 +14,7 @@
  * then each of its tasks with its stack (dump.c).  The trace's all_asleep
  * rows tell the same groups (tracer/asleep.c, from the TR_WARN events). */
 #include "internal.h"
+#include "endpoint.h"
 
 #define NAMES_MAX 8
 
@@ -63,6 +64,11 @@ static void each_target(groups *g, co__task *x, void (*fn)(groups *, co__task *,
         break;
     case CO_WAIT_SEM: {
         co__task *y = co__sem_last_taker((co_sem_t *)x->wait_obj);
+        if (y) fn(g, x, y);
+        break;
+    }
+    case CO_WAIT_TCP_READ: { /* the other end is ours: its user could write */
+        co__task *y = co__ep_peer_user(x);
         if (y) fn(g, x, y);
         break;
     }
@@ -171,6 +177,19 @@ static void put_wait(groups *g, FILE *out, co__task *x, bool ing)
     case CO_WAIT_QUEUE_JOIN:
         fprintf(out, "queue '%s' (#%llu) to be drained, and nothing left will take its items", shown(name), id);
         break;
+    case CO_WAIT_TCP_READ: {
+        char conn[300];
+        uint64_t peer = 0;
+        if (co__ep_describe(x, conn, sizeof conn, &peer)) {
+            co__task *o = co__ep_peer_user(x);
+            fprintf(out, "a read on connection %s (#%llu), whose other end (#%llu) is this process's own", conn, id,
+                    (unsigned long long)peer);
+            if (o) fprintf(out, ": only '%s' (#%llu) could write to it", o->name, (unsigned long long)o->id);
+            else fprintf(out, ", and no task left will write to it");
+            break;
+        }
+    }
+        /* fall through */
     default:
         fprintf(out, "%s", co_wait_kind_name(x->wait_kind));
         if (id) fprintf(out, " (#%llu)", id);

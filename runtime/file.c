@@ -1,6 +1,7 @@
-/* file.c -- file I/O as awaits: open/read/write/close run as uv_fs_*
- * requests on libuv's thread pool while the task waits as CO_WAIT_FILE on
- * the file's resource id.
+/* file.c -- file I/O as awaits: open/read/write/close run as synchronous
+ * uv_fs_* calls on libuv's thread pool, through the runtime's recorded pool
+ * path (pool.h: the trace sees them queued, started and done, as file
+ * work), while the task waits as CO_WAIT_FILE on the file's resource id.
  *
  * Cancellation.  A request cannot be interrupted once a pool thread runs it,
  * and the task must not wait for it (co_cancel means "stop now").  So every
@@ -12,7 +13,7 @@
  * its call returns.  The copy costs a memcpy per call; a pool round trip
  * costs far more.
  */
-#include "internal.h"
+#include "pool.h"
 #include <fcntl.h>
 
 #define CO__MAGIC_FILE 0x46494c45u    /* "FILE" */
@@ -20,14 +21,20 @@
 
 enum { OP_OPEN, OP_READ, OP_WRITE, OP_CLOSE };
 
-/* One uv_fs request in flight.  Loop thread only.  waiter is the task
- * suspended on it, NULL once that task stopped waiting (then the callback
- * owns the request).  dst is the reader's buffer, valid only while waiter is
- * set. */
+/* One file operation in flight.  Loop thread only, but for the uv_fs_t
+ * and the parameters the pool thread uses while it runs.  waiter is the task
+ * suspended on it, NULL once that task stopped waiting (then the request
+ * owns itself).  dst is the reader's buffer, valid only while waiter is
+ * set.  path is a copy (open). */
 typedef struct fs_req {
+    co__pool_req pool;  /* first */
     uv_fs_t req;
+    uv_loop_t *uv;
     co__task *waiter;
     int op;
+    int fd, flags, mode, ran;
+    int64_t offset;
+    char *path;
     char *dst;
     size_t len;
     char buf[];  /* bounce buffer, len bytes (reads and writes) */
@@ -37,15 +44,29 @@ static void fs_cancel(co__task *t)
 {
     fs_req *r = t->wake_value;
     r->waiter = NULL;
-    /* A request no pool thread took yet is dropped (its callback runs with
+    /* A request no pool thread took yet is dropped (done runs with
      * UV_ECANCELED).  Never for close: the descriptor must go regardless. */
-    if (r->op != OP_CLOSE) uv_cancel((uv_req_t *)&r->req);
+    if (r->op != OP_CLOSE) co__pool_cancel(&r->pool);
 }
 
-static void on_fs(uv_fs_t *req)
+/* On a pool thread: the operation, synchronously (no callback). */
+static void fs_run(co__pool_req *p)
 {
-    fs_req *r = req->data;
-    ssize_t res = req->result;
+    fs_req *r = (fs_req *)p;
+    uv_buf_t b = uv_buf_init(r->buf, (unsigned)r->len);
+    r->ran = 1;
+    switch (r->op) {
+    case OP_OPEN: uv_fs_open(r->uv, &r->req, r->path, r->flags, r->mode, NULL); break;
+    case OP_READ: uv_fs_read(r->uv, &r->req, r->fd, &b, 1, r->offset, NULL); break;
+    case OP_WRITE: uv_fs_write(r->uv, &r->req, r->fd, &b, 1, r->offset, NULL); break;
+    case OP_CLOSE: uv_fs_close(r->uv, &r->req, r->fd, NULL); break;
+    }
+}
+
+static void fs_done(co__pool_req *p, int status)
+{
+    fs_req *r = (fs_req *)p;
+    ssize_t res = status == UV_ECANCELED || !r->ran ? UV_ECANCELED : r->req.result;
     co__task *t = r->waiter;
     if (t) {
         if (r->op == OP_READ && res > 0) memcpy(r->dst, r->buf, (size_t)res);
@@ -54,10 +75,11 @@ static void on_fs(uv_fs_t *req)
     } else if (r->op == OP_OPEN && res >= 0) {
         /* Nobody will ever see this descriptor. */
         uv_fs_t c;
-        uv_fs_close(req->loop, &c, (uv_file)res, NULL);
+        uv_fs_close(r->uv, &c, (uv_file)res, NULL);
         uv_fs_req_cleanup(&c);
     }
-    uv_fs_req_cleanup(req);
+    if (r->ran) uv_fs_req_cleanup(&r->req);
+    free(r->path);
     free(r);
 }
 
@@ -65,19 +87,25 @@ static fs_req *req_new(co__task *self, int op, size_t bounce)
 {
     fs_req *r = malloc(sizeof *r + bounce);
     if (!r) return NULL;
-    r->req.data = r;
+    memset(r, 0, sizeof *r);
+    r->pool.run = fs_run;
+    r->pool.done = fs_done;
+    r->uv = self->loop->uv;
     r->waiter = self;
     r->op = op;
-    r->dst = NULL;
+    r->fd = -1;
+    r->offset = -1;
     r->len = bounce;
     return r;
 }
 
-/* Wait for the request `start` submitted (start's result < 0: it was never
- * submitted, free it).  See tcp.c's io_wait for the wait_cancel protocol. */
-static int fs_wait(co__task *self, co_loc *loc, void *obj, uint64_t id, fs_req *r, int start)
+/* Submit r and wait for it.  See tcp.c's io_wait for the wait_cancel
+ * protocol. */
+static int fs_wait(co__task *self, co_loc *loc, void *obj, uint64_t id, fs_req *r)
 {
+    int start = co__pool_submit(r->uv, &r->pool, loc, TR_WORK_FILE, self->id);
     if (start < 0) {
+        free(r->path);
         free(r);
         return start;
     }
@@ -105,8 +133,13 @@ int co_file_open_at(co_loc *loc, co_file_t *f, const char *path, int flags, int 
     fs_req *r = req_new(self, OP_OPEN, 0);
     if (!r) return -ENOMEM;
     /* O_CLOEXEC: a descriptor of ours must not leak into co_exec'd children. */
-    int rc = fs_wait(self, loc, f, f->id, r,
-                     uv_fs_open(self->loop->uv, &r->req, path, flags | O_CLOEXEC, mode, on_fs));
+    r->flags = flags | O_CLOEXEC;
+    r->mode = mode;
+    if (!(r->path = strdup(path))) {
+        free(r);
+        return -ENOMEM;
+    }
+    int rc = fs_wait(self, loc, f, f->id, r);
     if (rc < 0) return rc;
     f->fd = rc;
     f->magic = CO__MAGIC_FILE;
@@ -123,9 +156,9 @@ int co_file_read_at(co_loc *loc, co_file_t *f, void *buf, size_t len, int64_t of
     fs_req *r = req_new(self, OP_READ, len);
     if (!r) return -ENOMEM;
     r->dst = buf;
-    uv_buf_t b = uv_buf_init(r->buf, (unsigned)len);
-    return fs_wait(self, loc, f, f->id, r,
-                   uv_fs_read(self->loop->uv, &r->req, f->fd, &b, 1, offset < 0 ? -1 : offset, on_fs));
+    r->fd = f->fd;
+    r->offset = offset < 0 ? -1 : offset;
+    return fs_wait(self, loc, f, f->id, r);
 }
 
 int co_file_write_at(co_loc *loc, co_file_t *f, const void *buf, size_t len, int64_t offset)
@@ -140,10 +173,9 @@ int co_file_write_at(co_loc *loc, co_file_t *f, const void *buf, size_t len, int
         fs_req *r = req_new(self, OP_WRITE, n);
         if (!r) return -ENOMEM;
         memcpy(r->buf, p + done, n);
-        uv_buf_t b = uv_buf_init(r->buf, (unsigned)n);
-        int rc = fs_wait(self, loc, f, f->id, r,
-                         uv_fs_write(self->loop->uv, &r->req, f->fd, &b, 1,
-                                     offset < 0 ? -1 : offset + (int64_t)done, on_fs));
+        r->fd = f->fd;
+        r->offset = offset < 0 ? -1 : offset + (int64_t)done;
+        int rc = fs_wait(self, loc, f, f->id, r);
         if (rc < 0) return rc;
         if (rc == 0) return -EIO; /* write(2) made no progress: do not spin */
         done += (size_t)rc;
@@ -167,7 +199,8 @@ int co_file_close_at(co_loc *loc, co_file_t *f)
         uv_fs_req_cleanup(&c);
         return rc;
     }
-    return fs_wait(self, loc, f, f->id, r, uv_fs_close(self->loop->uv, &r->req, fd, on_fs));
+    r->fd = fd;
+    return fs_wait(self, loc, f, f->id, r);
 }
 
 int co_file_read_all_at(co_loc *loc, const char *path, void **data, size_t *len)

@@ -51,6 +51,7 @@ co_tcp_t *co__tcp_new(uv_loop_t *uv, co_loc *loc, co_wait_kind kind, const char 
     c->h.data = c;
     c->magic = CO__MAGIC_TCP;
     c->id = co__resource_new(loc, kind, what);
+    co__ep_add(c);
     return c;
 }
 
@@ -58,6 +59,7 @@ co_tcp_t *co__tcp_new(uv_loop_t *uv, co_loc *loc, co_wait_kind kind, const char 
 void co__tcp_begin_close(co_tcp_t *c, int reset)
 {
     c->closing = 1;
+    co__ep_remove(c);
     if (c->reader) {
         co__task *t = c->reader;
         c->reader = NULL;
@@ -235,6 +237,7 @@ static int read_some(co_loc *loc, co__task *self, co_tcp_t *c, char *buf, size_t
     c->reader = self;
     c->rdst = buf;
     c->rdst_len = len;
+    co__ep_used(c, self);
     c->refs++;
     int r = io_wait(self, CO_WAIT_TCP_READ, c, loc, read_cancel, c);
     co__tcp_unref(c);
@@ -318,6 +321,7 @@ int co_tcp_write_at(co_loc *loc, co_tcp_t *c, const void *buf, size_t len)
     if (e < 0) return e;
     if (CO_UNLIKELY(c->werr)) return c->werr;
     if (len == 0) return 0;
+    co__ep_used(c, self);
     size_t done = 0;
     /* uv_try_write refuses (EAGAIN) while earlier writes are queued, so
      * order is kept. */

@@ -85,6 +85,15 @@ struct co_tcp {
     co_waitq acceptors;      /* tasks in co_tcp_accept, FIFO */
     int accept_ready;        /* libuv holds an accepted fd for us */
     int accept_err;          /* an accept error no task was waiting to see */
+    /* Endpoints (endpoint.c): a connection's addresses once connected or
+     * accepted, the connection of this loop at its other end (same two
+     * addresses, swapped) if there is one, and the task that last read or
+     * wrote it (who could write to its peer). */
+    struct sockaddr_storage laddr, paddr;
+    uint8_t has_addr;
+    co_tcp_t *pair;
+    co_tcp_t *ep_next, *ep_prev; /* this thread's list of sockets */
+    co_task_t last_user;
 };
 
 /* A connect/write/shutdown in flight.  waiter is the suspended task, NULL
@@ -128,6 +137,14 @@ static inline void io_complete(co__task *t, int result)
     t->wait_cancel = NULL;
     co__wake(t, result);
 }
+
+/* endpoint.c: a socket's addresses and its pairing with the other end
+ * when that is a socket of the same loop (a client and a server in one
+ * process), and the all-asleep check that pairing allows. */
+void co__ep_add(co_tcp_t *c);                       /* co__tcp_new: on this thread's list */
+void co__ep_remove(co_tcp_t *c);                    /* closing: off the list, unpaired */
+void co__ep_connected(co_tcp_t *c, co_loc *loc, co__task *by); /* connected or accepted */
+static inline void co__ep_used(co_tcp_t *c, co__task *t) { c->last_user = co__handle(t); }
 
 /* tcp.c: lifetime, shared with tcp_conn.c. */
 co_tcp_t *co__tcp_new(uv_loop_t *uv, co_loc *loc, co_wait_kind kind, const char *what);

@@ -48,6 +48,7 @@ static int connect_one(co_loc *loc, co__task *self, const struct sockaddr *addr,
     }
     co__tcp_unref(c);
     uv_tcp_nodelay(&c->h, 1);
+    co__ep_connected(c, loc, self);
     *out = c;
     return 0;
 }
@@ -82,7 +83,7 @@ int co_tcp_connect_at(co_loc *loc, co_tcp_t **out, const char *host, int port)
 /* Listening and accepting                                                   */
 
 /* Take the connection libuv holds for us. */
-static int accept_now(co_tcp_t *srv, co_loc *loc, co_tcp_t **out)
+static int accept_now(co_tcp_t *srv, co_loc *loc, co__task *by, co_tcp_t **out)
 {
     co_tcp_t *c = co__tcp_new(srv->h.loop, loc, CO_WAIT_TCP_READ, "tcp accepted");
     if (!c) return -ENOMEM;
@@ -93,6 +94,7 @@ static int accept_now(co_tcp_t *srv, co_loc *loc, co_tcp_t **out)
         return e;
     }
     uv_tcp_nodelay(&c->h, 1);
+    co__ep_connected(c, loc, by);
     *out = c;
     return 0;
 }
@@ -109,7 +111,7 @@ static void on_connection(uv_stream_t *s, int status)
     srv->accept_ready = 1;
     if (!t) return; /* libuv stops accepting until we uv_accept: backpressure */
     co_tcp_t *c = NULL;
-    int e = accept_now(srv, t->wait_loc, &c);
+    int e = accept_now(srv, t->wait_loc, t, &c);
     t->wake_value = c;
     co__wake(t, e);
 }
@@ -150,7 +152,7 @@ int co_tcp_accept_at(co_loc *loc, co_tcp_t *srv, co_tcp_t **out)
             srv->accept_err = 0;
             return e;
         }
-        if (srv->accept_ready) return accept_now(srv, loc, out);
+        if (srv->accept_ready) return accept_now(srv, loc, self, out);
     }
     co__waitq_push(&srv->acceptors, self);
     srv->refs++;

@@ -17,6 +17,7 @@
  * loop thread never calls out (runs a queued call) while holding mu.
  */
 #include "xthread.h"
+#include "pool.h"
 #include <pthread.h>
 
 struct co__xthread {
@@ -292,34 +293,57 @@ int co_loop_unref(co_loop_t *loop)
 /* ------------------------------------------------------------------------ */
 /* co_to_thread                                                              */
 
+/* The pool's recorded path (pool.h): the work on the pool thread, on its
+ * own ring, so the trace shows when it really ran apart from how long the
+ * task waited for it. */
+static void pool_work_cb(uv_work_t *req)
+{
+    co__pool_req *p = req->data;
+    CO_TRACE(TR_WORK_BEGIN, p->loc, p->task_id, p->id, p->kind);
+    p->run(p);
+    CO_TRACE(TR_WORK_END, p->loc, p->task_id, p->id, p->kind);
+}
+
+static void pool_after_cb(uv_work_t *req, int status)
+{
+    co__pool_req *p = req->data;
+    p->done(p, status);
+}
+
+int co__pool_submit(uv_loop_t *uv, co__pool_req *p, co_loc *loc, unsigned kind, uint64_t task_id)
+{
+    p->req.data = p;
+    p->id = co__next_resource_id();
+    p->task_id = task_id;
+    p->loc = loc;
+    p->kind = kind;
+    /* When it was queued: with TR_WORK_BEGIN, how long it waited for a
+     * pool thread (libuv's pool is small: UV_THREADPOOL_SIZE, 4). */
+    CO_TRACE(TR_WORK_QUEUED, loc, task_id, p->id, kind);
+    return uv_queue_work(uv, &p->req, pool_work_cb, pool_after_cb);
+}
+
 /* One request.  Heap-allocated because it can outlive the task that made it
  * (a cancelled task returns while fn still runs); freed by the task once it
  * has its result, or by after_work if the task has gone. */
 typedef struct co__work {
-    uv_work_t req;
+    co__pool_req pool;   /* first: the request is the work */
     co_thread_fn fn;     /* immutable */
     void *arg;           /* immutable */
     void *result;        /* written on the pool thread; read on the loop thread after after_work */
     co__task *task;      /* loop thread only: the waiting task, NULL once it gave up */
     co__xthread *xt;     /* for the nwork count co_loop_free waits on */
-    uint64_t id;         /* resource id: the await's object, and the work span's */
-    uint64_t task_id;    /* immutable: the submitting task, for the trace */
-    co_loc *loc;         /* immutable */
 } co__work;
 
-static void work_cb(uv_work_t *req)
+static void work_run(co__pool_req *p)
 {
-    co__work *w = req->data;
-    /* On the pool thread: its own ring, so the trace shows when the work
-     * really ran, apart from how long the task waited for it. */
-    CO_TRACE(TR_WORK_BEGIN, w->loc, w->task_id, w->id, 0);
+    co__work *w = (co__work *)p;
     w->result = w->fn(w->arg);
-    CO_TRACE(TR_WORK_END, w->loc, w->task_id, w->id, 0);
 }
 
-static void after_work_cb(uv_work_t *req, int status)
+static void after_work(co__pool_req *p, int status)
 {
-    co__work *w = req->data;
+    co__work *w = (co__work *)p;
     w->xt->nwork--;
     co__task *t = w->task;
     if (!t) { /* abandoned: ran to completion (or was cancelled) in the background */
@@ -340,7 +364,7 @@ static void abandon_work(co__task *t)
 {
     co__work *w = t->wake_value;
     w->task = NULL;
-    uv_cancel((uv_req_t *)&w->req);
+    co__pool_cancel(&w->pool);
 }
 
 int co_to_thread_at(co_loc *loc, co_thread_fn fn, void *arg, void **out)
@@ -353,19 +377,14 @@ int co_to_thread_at(co_loc *loc, co_thread_fn fn, void *arg, void **out)
     if (!xt) return -ENOMEM;
     co__work *w = malloc(sizeof *w);
     if (!w) return -ENOMEM;
-    w->req.data = w;
+    w->pool.run = work_run;
+    w->pool.done = after_work;
     w->fn = fn;
     w->arg = arg;
     w->result = NULL;
     w->task = self;
     w->xt = xt;
-    w->id = co__next_resource_id();
-    w->task_id = self->id;
-    w->loc = loc;
-    /* When it was queued: with TR_WORK_BEGIN, how long it waited for a
-     * pool thread (libuv's pool is small: UV_THREADPOOL_SIZE, 4). */
-    CO_TRACE(TR_WORK_QUEUED, loc, self->id, w->id, 0);
-    int r = uv_queue_work(l->uv, &w->req, work_cb, after_work_cb);
+    int r = co__pool_submit(l->uv, &w->pool, loc, TR_WORK_THREAD, self->id);
     if (r < 0) {
         free(w);
         return r;
@@ -373,7 +392,7 @@ int co_to_thread_at(co_loc *loc, co_thread_fn fn, void *arg, void **out)
     xt->nwork++;
     self->wake_value = w;
     self->wait_cancel = abandon_work;
-    r = co__suspend(self, CO_WAIT_THREAD, w, w->id, loc, NULL);
+    r = co__suspend(self, CO_WAIT_THREAD, w, w->pool.id, loc, NULL);
     /* co__interrupt clears wait_cancel before calling it: still set means
      * the request is still ours. */
     int ours = self->wait_cancel != NULL;

@@ -117,7 +117,10 @@ typedef struct tr_rec {
     X(SNAP_VALUE, "snapshot_value") /* res = resource, arg = its wait kind << 56 | value (56 bits):  \
                                       semaphore value, queue depth, event set (0/1); task = a       \
                                       semaphore's last taker */                                      \
-    X(SNAP_END, "snapshot_end")    /* res = tasks written, arg = resources written */
+    X(SNAP_END, "snapshot_end")    /* res = tasks written, arg = resources written */               \
+    X(ENDPOINT, "endpoint")        /* a connected socket's addresses: res = its resource id, arg =  \
+                                      local address string id | peer address string id << 32;      \
+                                      task = the task that connected or accepted it, loc = there */
 
 /* TR_SNAP_TASK's flags (arg bits 40-47). */
 enum { TR_SNAP_F_STARTED = 1, TR_SNAP_F_DETACHED = 2, TR_SNAP_F_CANCEL_PENDING = 4 };
@@ -149,7 +152,10 @@ typedef enum tr_kind {
     X(LOCK_HELD, "lock_held_across_await")   /* a lock held across an await longer than slow_ms */   \
     X(CRASH, "crash")                        /* a fatal signal (above) */                            \
     X(POOL_STARVED, "thread_pool_starved")   /* pool work waited longer than slow_ms to start */     \
-    X(CANCEL_IGNORED, "cancel_ignored")      /* a cancelled task went on awaiting > slow_ms */
+    X(CANCEL_IGNORED, "cancel_ignored")      /* a cancelled task went on awaiting > slow_ms */      \
+    X(QUEUE_GROWTH, "queue_growth")          /* a queue's depth grew for sustain_ms and stayed up */ \
+    X(FAIL_LOOP, "failure_loop")             /* awaits at one line failed fast, fail_rate a second, \
+                                                for sustain_ms */
 
 enum tr_warn {
 #define TR__WARN_ENUM(id, name) TR_WARN_##id,
@@ -165,6 +171,16 @@ enum tr_cancel_how {
     TR_CANCEL_PENDING = 0,   /* not started, running, or woken with nothing: next await, start, or return */
     TR_CANCEL_INTERRUPTS,    /* it was waiting: that await returns -ECANCELED now */
     TR_CANCEL_AFTER_HANDOFF, /* woken with something in hand: kept; delivered at its next await, if any */
+};
+
+/* What thread-pool work is: TR_WORK_QUEUED's and TR_WORK_BEGIN's arg.
+ * Every request the runtime puts on libuv's pool goes through one
+ * recorded path (thread.c: co__pool_submit), so starvation can be told
+ * by kind: a lookup queued behind file reads. */
+enum tr_work_kind {
+    TR_WORK_THREAD = 0, /* co_to_thread */
+    TR_WORK_DNS = 1,    /* co_getaddrinfo, co_resolve, co_tcp_connect's lookup */
+    TR_WORK_FILE = 2,   /* co_file_* */
 };
 
 /* Span kinds: the `kind` of a row of `spans`. */

@@ -5,13 +5,17 @@
  * not say whether it is a lock, a task or a queue being filled or drained)
  * and the task that could have released it. */
 #include "internal.h"
+#include "endpoint.h"
 
 /* The task that could end x's wait, if there is a single one: the edge of
- * the deadlock check, or for a semaphore its last taker. */
+ * the deadlock check, for a semaphore its last taker, for a read on a
+ * connection whose other end is this loop's the task using that end. */
 static co__task *blocker(co__task *x)
 {
     if (x->state == CO_TASK_WAITING && x->wait_kind == CO_WAIT_SEM)
         return co__sem_last_taker((co_sem_t *)x->wait_obj);
+    if (x->state == CO_TASK_WAITING && x->wait_kind == CO_WAIT_TCP_READ)
+        return co__ep_peer_user(x); /* the other end is ours: only its user could write */
     return co__waits_for(x);
 }
 

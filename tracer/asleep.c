@@ -92,6 +92,7 @@ typedef struct {
     sbuf s;
     uint64_t first_res; /* the chain's first resource, and the line that waits on it */
     uint32_t res_loc;
+    uint32_t cause;     /* the first line found that caused a wait (diag_cause.c), 0: none */
 } story;
 
 static ent *of_task(story *st, uint64_t id)
@@ -184,6 +185,22 @@ static void put_wait(story *st, const ent *x, int ing)
         if (x->kind == CO_WAIT_GROUP && n) put(&st->s, " (a task group)");
         return;
     }
+    char why[1200];
+    uint32_t cause = tr_dx_why(b, x->kind, x->res, x->other, why, sizeof why);
+    if (cause && !st->cause) st->cause = cause;
+    if (x->kind == CO_WAIT_TCP_READ && why[0]) { /* a connection within the process: its two ends */
+        put(&st->s, "%s a read%s", ing ? "waiting for" : "waits for", why);
+        if (x->other) {
+            tr_task_label(b, x->other, o, sizeof o);
+            put(&st->s, ", and the task using that end, %s, %s", o,
+                ended(b, x->other) ? "ended" : of_task(st, x->other) ? "is asleep too" : "is stuck elsewhere");
+        }
+        if (!st->first_res) {
+            st->first_res = x->res;
+            st->res_loc = x->loc;
+        }
+        return;
+    }
     tr_wait_label(b, x->kind, x->res, what, sizeof what);
     put(&st->s, "%s %s", ing ? "waiting for" : "waits for", what);
     if (!st->first_res && x->res) {
@@ -224,6 +241,7 @@ static void put_wait(story *st, const ent *x, int ing)
     case CO_WAIT_QUEUE_JOIN: put(&st->s, ", and nothing left will take its items"); break;
     default: put(&st->s, ", and nothing left can wake it"); break;
     }
+    if (why[0]) put(&st->s, "%s", why);
 }
 
 static void tell_below(story *st, ent **kids, size_t n);
@@ -302,6 +320,7 @@ static void tell_group(story *st, uint32_t g, const uint8_t *awaited)
     st->s.n = 0;
     st->first_res = 0;
     st->res_loc = 0;
+    st->cause = 0;
     tr_task_label(b, r->task, l, sizeof l);
     put(&st->s, "every task is asleep: %s ", l);
     put_wait(st, r, 0);
@@ -328,6 +347,7 @@ static void tell_group(story *st, uint32_t g, const uint8_t *awaited)
         tell_targets(st, set, m);
     }
     uint64_t task2 = r->kind == CO_WAIT_TASK ? r->res : r->other ? r->other : r->nwf ? r->wf[0] : 0;
+    b->warn_cause = st->cause;
     tr_warning(b, tr_warning_name(TR_WARN_ALL_ASLEEP), r->task, task2, st->first_res, r->ts, 0, r->loc,
                st->res_loc != r->loc ? st->res_loc : 0, st->s.p ? st->s.p : "every task is asleep");
 }

@@ -80,6 +80,7 @@ typedef struct hold {
     uint64_t res;  /* the resource; 0 for loop idle (keyed by ring) */
     uint64_t live_id; /* span id of the open row a live slice wrote; 0: none */
     int64_t queue_ns; /* work: how long it waited for a pool thread, -1 if unknown */
+    uint8_t wkind;    /* work: enum tr_work_kind */
 } hold;
 
 /* A span waiting in spanrows.c to be written in (task, start) order. */
@@ -127,6 +128,8 @@ struct tr_builder {
     size_t fetch_cap;
     struct { int64_t seq; size_t off, len; } fetched[16]; /* valid only up to fetch_chunks' count */
     const char *warn_stack;   /* stack text for the next warning row only */
+    uint32_t warn_cause;      /* the line that caused the next warning row only (its cause_loc), 0: none */
+    struct tr_dx *dx;         /* diag_queue.c, diag_fail.c, diag_cause.c: their state */
     uint64_t wf_task, wf[16]; /* TR_WAITS_FOR: the tasks wf_task's next warning waits for */
     int nwf;
     struct tr_asleep_ent *asleep; /* asleep.c: this all-asleep's TR_WARNs, told once the ring moves on */
@@ -135,7 +138,7 @@ struct tr_builder {
     sqlite3_stmt *sel_chunks, *ins_res, *ins_thread, *sel_string, *ins_warning, *sel_res, *upd_detached;
     tr_map queued;            /* diagnose.c: pool work queued, not started: request id -> when, where */
 #define TR_DG_RECENT 64
-    struct tr_dg_work { int64_t start, end; uint32_t loc; uint64_t task; } workdone[TR_DG_RECENT];
+    struct tr_dg_work { int64_t start, end; uint32_t loc; uint64_t task; uint8_t wkind; } workdone[TR_DG_RECENT];
     size_t nworkdone;         /* work ended so far; the last TR_DG_RECENT are in workdone */
     sqlite3_stmt *sel_loc, *upd_stack, *upd_message;
     uint64_t dl_requester;    /* the task whose wait closed the last deadlock cycle seen (its rows come together) */
@@ -212,6 +215,27 @@ const char *tr_dg_step_stack(tr_builder *b, tstate *t, int64_t start, int64_t en
 void tr_dg_frame(tr_builder *b, uint32_t ring, const tr_rec *e);
 void tr_dg_loop_event(tr_builder *b, uint32_t ring, unsigned kind, int64_t ts);
 void tr_dg_crash(tr_builder *b, uint32_t ring, const tr_rec *e, int64_t ts, uint32_t loc);
+
+/* diag_queue.c: queues whose depth keeps growing (queue_growth) */
+void tr_dq_event(tr_builder *b, const tr_rec *e, int64_t ts, uint32_t loc, int put);
+/* diag_fail.c: awaits at one line failing fast for a sustained period (failure_loop) */
+void tr_fl_resume(tr_builder *b, uint64_t task, tstate *t, int64_t ts, int64_t result);
+void tr_fl_end(tr_builder *b, uint64_t task, tstate *t, int64_t ts, int64_t result);
+/* diag_cause.c: the thresholds (meta sustain_ms, fail_rate, queue_min), the
+ * endpoints of connections, and what the all_asleep stories name as the
+ * line that caused a wait (a lock or semaphore unit never given back, a
+ * wakeup dropped by a cancellation, a timeout that left a resource held) */
+int tr_dx_init(tr_builder *b);
+void tr_dx_free(tr_builder *b);
+void tr_dx_close(tr_builder *b);                        /* the trace ended: growth and loops still open */
+void tr_dx_cancel(tr_builder *b, const tr_rec *e, int64_t ts);
+void tr_dx_endpoint(tr_builder *b, const tr_rec *e, int64_t ts, uint32_t loc);
+typedef struct tr_dx_limits { int64_t sustain_ns, fail_rate, queue_min; } tr_dx_limits;
+const tr_dx_limits *tr_dx_limits_of(tr_builder *b);
+/* asleep.c asks: why the wait x->kind on res, with other the task that could
+ * end it, will not end; appends words to out, returns the cause's location
+ * (0: none found). */
+uint32_t tr_dx_why(tr_builder *b, int kind, uint64_t res, uint64_t other, char *out, size_t cap);
 
 /* symbolize.c: a crash's program counters to function (file:line), with libdw */
 void tr_sym_module(tr_builder *b, uint64_t path_id, uint64_t bias);

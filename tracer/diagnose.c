@@ -14,7 +14,19 @@
 typedef struct queued {
     int64_t ts;
     uint32_t loc;
+    uint8_t wkind;
 } queued;
+
+/* What pool work is, in the starvation story (enum tr_work_kind). */
+static const char *work_kind_name(unsigned k)
+{
+    switch (k) {
+    case TR_WORK_THREAD: return "co_to_thread";
+    case TR_WORK_DNS: return "dns";
+    case TR_WORK_FILE: return "file";
+    default: return "pool";
+    }
+}
 
 int tr_dg_init(tr_builder *b)
 {
@@ -27,7 +39,8 @@ int tr_dg_init(tr_builder *b)
                                 -1, &b->upd_stack, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(b->db, "UPDATE warnings SET message = message || ?2 WHERE id = ?1", -1, &b->upd_message, NULL);
-    return rc == SQLITE_OK ? 0 : tr_sqlite_err(rc);
+    if (rc != SQLITE_OK) return tr_sqlite_err(rc);
+    return tr_dx_init(b);
 }
 
 void tr_dg_free(tr_builder *b)
@@ -39,6 +52,7 @@ void tr_dg_free(tr_builder *b)
     sqlite3_finalize(b->upd_stack);
     sqlite3_finalize(b->upd_message);
     tr_map_free(&b->queued);
+    tr_dx_free(b);
 }
 
 
@@ -51,6 +65,7 @@ void tr_dg_work_queued(tr_builder *b, const tr_rec *e, int64_t ts, uint32_t loc)
     if (!q) return;
     q->ts = ts;
     q->loc = loc;
+    q->wkind = (uint8_t)e->arg;
 }
 
 /* The work e->res starts on a pool thread: how long it waited (-1 if its
@@ -64,6 +79,7 @@ int64_t tr_dg_work_begin(tr_builder *b, const tr_rec *e, int64_t ts, uint32_t lo
     if (!q) return -1;
     int64_t qts = q->ts, delay = ts - q->ts;
     uint32_t qloc = q->loc;
+    unsigned qkind = q->wkind;
     tr_map_del(&b->queued, e->res);
     if (delay < 0) delay = 0;
     if (b->slow_ns <= 0 || delay <= b->slow_ns) return delay;
@@ -71,23 +87,26 @@ int64_t tr_dg_work_begin(tr_builder *b, const tr_rec *e, int64_t ts, uint32_t lo
      * one task): work that ran while this one waited, still running or
      * ended meanwhile.  Pool threads have rings of their own, so either
      * may be replayed first. */
-    struct { uint32_t loc; int n; uint64_t task; } site[6];
+    struct { uint32_t loc; int n; uint64_t task; uint8_t wkind; } site[6];
     int nsite = 0, others = 0;
     size_t nrecent = b->nworkdone < TR_DG_RECENT ? b->nworkdone : TR_DG_RECENT;
     for (size_t i = 0; i < b->holds.cap + nrecent; i++) {
         uint32_t hloc;
         uint64_t htask;
+        uint8_t hkind;
         if (i < b->holds.cap) {
             if (!b->holds.keys[i]) continue;
             const hold *h = (const hold *)(b->holds.vals + i * b->holds.vsize);
             if (h->kind != 'w' || h->res == e->res || h->start >= ts) continue;
             hloc = h->loc;
             htask = h->task;
+            hkind = h->wkind;
         } else {
             const struct tr_dg_work *w = &b->workdone[i - b->holds.cap];
             if (w->end <= qts || w->start >= ts) continue;
             hloc = w->loc;
             htask = w->task;
+            hkind = w->wkind;
         }
         int k = 0;
         while (k < nsite && site[k].loc != hloc) k++;
@@ -96,6 +115,7 @@ int64_t tr_dg_work_begin(tr_builder *b, const tr_rec *e, int64_t ts, uint32_t lo
             site[nsite].loc = hloc;
             site[nsite].n = 0;
             site[nsite].task = htask;
+            site[nsite].wkind = hkind;
             nsite++;
         }
         site[k].n++;
@@ -103,15 +123,16 @@ int64_t tr_dg_work_begin(tr_builder *b, const tr_rec *e, int64_t ts, uint32_t lo
     char who[160], where[160], msg[1200];
     tr_task_label(b, e->task, who, sizeof who);
     tr_loc_label(b, qloc ? qloc : loc, where, sizeof where);
-    size_t n = (size_t)snprintf(msg, sizeof msg, "work queued by task %s at %s waited %.1f ms for a thread of libuv's pool "
-                                "(UV_THREADPOOL_SIZE)", who, where, delay / 1e6);
+    size_t n = (size_t)snprintf(msg, sizeof msg, "%s work queued by task %s at %s waited %.1f ms for a thread of libuv's pool "
+                                "(UV_THREADPOOL_SIZE)", work_kind_name(qkind), who, where, delay / 1e6);
     int best = -1;
     for (int k = 0; k < nsite && n < sizeof msg; k++) {
         char l[160], t[160];
         tr_loc_label(b, site[k].loc, l, sizeof l);
         tr_task_label(b, site[k].task, t, sizeof t);
-        n += (size_t)snprintf(msg + n, sizeof msg - n, "%s%d job%s from %s (%s%s)", k ? ", " : "; the threads were held by ",
-                              site[k].n, site[k].n > 1 ? "s" : "", l, site[k].n > 1 ? "e.g. task " : "task ", t);
+        n += (size_t)snprintf(msg + n, sizeof msg - n, "%s%d %s job%s from %s (%s%s)", k ? ", " : "; the threads were held by ",
+                              site[k].n, work_kind_name(site[k].wkind), site[k].n > 1 ? "s" : "", l,
+                              site[k].n > 1 ? "e.g. task " : "task ", t);
         if (best < 0 || site[k].n > site[best].n) best = k;
     }
     if (others && n < sizeof msg) snprintf(msg + n, sizeof msg - n, ", and jobs from %d other sites", others);
@@ -129,6 +150,7 @@ void tr_dg_work_end(tr_builder *b, const hold *h, int64_t end)
     w->end = end;
     w->loc = h->loc;
     w->task = h->task;
+    w->wkind = h->wkind;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -13,6 +13,7 @@
 void tr_replay_close(tr_builder *b)
 {
     tr_asleep_flush(b);
+    tr_dx_close(b);
     int64_t end = b->max_ts;
     for (size_t i = 0; i < b->holds.cap; i++) {
         if (!b->holds.keys[i]) continue;

@@ -299,6 +299,7 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
         int64_t result = (int64_t)e->arg;
         if (t->in_await) {
             tr_dg_resume(b, task, t, ts, result);
+            tr_fl_resume(b, task, t, ts, result);
             tr_step_row(b, task, t, ts, result, 0);
             t->wait += ts - t->await_start;
             t->awaits++;
@@ -342,6 +343,7 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
         }
         close_step(b, task, t, ts, 0);
         tr_step_row(b, task, t, 0, 0, 0);
+        tr_fl_end(b, task, t, ts, result);
         t->ended = 1;
         const char *state = result >= 0 ? "done" : result == -ECANCELED ? "cancelled" : "failed";
         tr_task_row(b, task, t, ts, state, result, 1);
@@ -410,9 +412,11 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
         int64_t delay = tr_dg_work_begin(b, e, ts, loc);
         hold *h = tr_map_find(&b->holds, hold_key(e->res, task, 'w'));
         if (h) h->queue_ns = delay;
+        if (h) h->wkind = (uint8_t)e->arg;
         break;
     }
     case TR_CANCEL:
+        tr_dx_cancel(b, e, ts);
         tr_dg_cancel(b, e, ts);
         break;
     case TR_WORK_END:
@@ -425,6 +429,7 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
         r->seen_depth = 1;
         if ((int64_t)e->arg > r->max_depth) r->max_depth = (int64_t)e->arg;
         if (task) *(kind == TR_Q_PUT ? &r->last_put : &r->last_get) = task;
+        tr_dq_event(b, e, ts, loc, kind == TR_Q_PUT);
         /* Items taken out: every get, and every put handed straight to a
          * waiting getter (the queue stays empty: depth 0 after the put). */
         if (kind == TR_Q_GET || e->arg == 0) r->acquisitions++;
@@ -471,6 +476,9 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
         break;
     case TR_STACK_TEXT:
         tr_dg_stack_text(b, task, t, ts, e->res);
+        break;
+    case TR_ENDPOINT:
+        tr_dx_endpoint(b, e, ts, loc);
         break;
     case TR_SLOW_CB: /* debug mode's own measure: the warning comes from the loop's events (tr_dg_loop_event) */
         break;

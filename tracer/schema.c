@@ -65,7 +65,15 @@ static const char *SCHEMA =
     "    FROM spans WHERE kind = 'step' AND wait IS NOT NULL AND open = 0;"
     "CREATE TABLE warnings(id INTEGER PRIMARY KEY, kind TEXT NOT NULL, task INTEGER, task2 INTEGER,"
     "  resource INTEGER, ts INTEGER, dur INTEGER, loc INTEGER, loc2 INTEGER, message TEXT NOT NULL,"
-    "  stack TEXT);"
+    "  stack TEXT, cause_loc INTEGER);"
+    /* Connected sockets with their addresses (TR_ENDPOINT); two rows whose
+     * addresses are each other's swapped are the two ends of one
+     * connection within the process (view connections). */
+    "CREATE TABLE endpoints(resource INTEGER PRIMARY KEY, local TEXT, peer TEXT, task INTEGER, ts INTEGER,"
+    "  loc INTEGER);"
+    "CREATE VIEW connections AS SELECT a.resource AS resource, b.resource AS peer_resource, a.local, a.peer,"
+    "  a.task, b.task AS peer_task, a.loc, b.loc AS peer_loc FROM endpoints a JOIN endpoints b"
+    "  ON a.local = b.peer AND a.peer = b.local AND a.resource <> b.resource;"
     /* Per task: the figures the Tasks view and reports sort on. */
     "CREATE VIEW task_summary AS SELECT t.id AS task, t.name, t.state, t.result,"
     "  t.busy_ns, t.wait_ns, COALESCE(t.end_ts, (SELECT value FROM meta WHERE key = 'duration_ns'),"

@@ -111,11 +111,15 @@ enum tr_ending {
 #define TR_META_DURATION_NS "duration_ns"
 #define TR_META_BUILT "built"
 #define TR_META_BUILT_SEQ "built_seq"
+#define TR_META_SUSTAIN_MS "sustain_ms"
+#define TR_META_FAIL_RATE "fail_rate"
+#define TR_META_QUEUE_MIN "queue_min"
 #define TR_META_KEYS(X)                                                                     \
     X(SCHEMA_VERSION) X(PROGRAM) X(ARGV) X(PID) X(RECORDER_PID) X(START_TIME)               \
     X(START_UNIX_NS) X(CLOCK) X(CLOCK_KIND) X(CLOCK_ORIGIN) X(NS_PER_TICK) X(SLOW_MS)       \
     X(ENDED) X(EXIT_CODE) X(SIGNAL) X(SIGNAL_NAME) X(EVENTS) X(LOST) X(LOST_TEXT)           \
-    X(UNTRACED_PROCESSES) X(COMPLETE) X(INCOMPLETE) X(DURATION_NS) X(BUILT) X(BUILT_SEQ)
+    X(UNTRACED_PROCESSES) X(COMPLETE) X(INCOMPLETE) X(DURATION_NS) X(BUILT) X(BUILT_SEQ)   \
+    X(SUSTAIN_MS) X(FAIL_RATE) X(QUEUE_MIN)
 enum tr_meta_key {
 #define TR__META_ENUM(id) TR_META_KEY_##id,
     TR_META_KEYS(TR__META_ENUM)

@@ -23,6 +23,8 @@ void tr_warning(tr_builder *b, const char *kind, uint64_t task, uint64_t task2, 
     const char *stack = b->warn_stack;
     if (stack) sqlite3_bind_text(st, 10, stack, -1, SQLITE_TRANSIENT); else sqlite3_bind_null(st, 10);
     b->warn_stack = NULL;
+    tr_bind_opt(st, 11, b->warn_cause);
+    b->warn_cause = 0;
     tr_bstep(b, st);
 }
 

@@ -181,6 +181,7 @@ typedef struct tui_warning {
     int64_t task, task2, resource; /* 0: none */
     int64_t ts, dur;
     const char *at, *at2;       /* "file:line" or "" */
+    const char *cause;          /* "file:line" of the line that caused it (warnings.cause_loc), or "" */
     const char *message;
     const char *stack;          /* one frame a line, or "" */
 } tui_warning;

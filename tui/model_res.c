@@ -447,9 +447,13 @@ static int cmp_warning(const void *a, const void *b)
 int tui__load_warnings(tui_model *m)
 {
     sqlite3_stmt *st;
-    /* At most 100k: a trace with more is one bug repeated, and the view lists them anyway. */
+    /* At most 100k: a trace with more is one bug repeated, and the view lists them anyway.
+     * cause_loc is newer than schema 3's first traces: NULL for those. */
     if (sqlite3_prepare_v2(m->db,
-                           "SELECT id, kind, task, task2, resource, ts, dur, loc, loc2, message, stack FROM warnings"
+                           "SELECT id, kind, task, task2, resource, ts, dur, loc, loc2, message, stack, cause_loc FROM warnings"
+                           " WHERE id > ? ORDER BY id LIMIT 100000", -1, &st, NULL) != SQLITE_OK &&
+        sqlite3_prepare_v2(m->db,
+                           "SELECT id, kind, task, task2, resource, ts, dur, loc, loc2, message, stack, NULL FROM warnings"
                            " WHERE id > ? ORDER BY id LIMIT 100000", -1, &st, NULL) != SQLITE_OK)
         return -EILSEQ;
     /* Warnings are only ever added: a refresh reads the new ones. */
@@ -482,6 +486,7 @@ int tui__load_warnings(tui_model *m)
         w->dur = tui__col_int(st, 6, 0);
         w->at = tui__where(m, tui__col_int(st, 7, 0));
         w->at2 = tui__where(m, tui__col_int(st, 8, 0));
+        w->cause = tui__where(m, tui__col_int(st, 11, 0));
         w->message = tui__intern(m, tui__col_text(st, 9));
         /* A stack keeps its lines: sanitize each on its own. */
         const char *stack = tui__col_text(st, 10);

@@ -97,7 +97,10 @@ static void draw(tui_app *a, WINDOW *w)
         tui_put(w, y, 2, mw, A_NORMAL, s);
     }
     y++;
-    if (x->at[0] || x->at2[0])
+    if (x->cause[0]) /* the line that caused it, beside where it waits */
+        tui_putf(w, y, 2, 0, tui_attr(TUI_L_DIM), "waiting at %s%s%s  caused at %s", x->at[0] ? x->at : "?",
+                 x->at2[0] ? "  and " : "", x->at2, x->cause);
+    else if (x->at[0] || x->at2[0])
         tui_putf(w, y, 2, 0, tui_attr(TUI_L_DIM), "at %s%s%s", x->at[0] ? x->at : "?", x->at2[0] ? "  and " : "",
                  x->at2);
     y++;
