@@ -302,7 +302,8 @@ END {
 cat <<EOF
 
 details:
-  (a) warm stack pool (same loop, 2nd run):   $(get spawn_yield warm_seconds) s   [(a) itself: best of $(get spawn_yield reps) fresh loops]
+  (a) warm stack pool (same loop, 2nd run):   $(get spawn_yield warm_seconds) s   [(a) itself: best of $(get spawn_yield reps) fresh loops;
+      the process's first loop, which also maps and guards the stack slabs: $(get spawn_yield first_seconds) s]
   co_yield with nothing else ready (no switch): $(get switch yield_self_ns) ns
   (b) $(get pingpong ns_per_message) ns/message    (c) $(get lock ns_per_acquisition) ns/acquisition
   idle memory: RSS $(get idle_mem rss_before) -> $(get idle_mem rss_after) bytes for $(get idle_mem tasks) tasks
@@ -310,7 +311,8 @@ notes:
   (a)(b)(c) time spawn + run + gather, like the baselines; x = baseline / measured (>1: coscope faster).
   Tokio: a fresh current_thread runtime per repetition; Go: GOMAXPROCS=1, one process (its
   goroutine stacks stay cached between repetitions); Node: a yield is setImmediate.
-  (a) is best of fresh loops: it pays for mapping, guarding and faulting in 100k stacks.
+  (a) is best of fresh loops: each faults in 100k stack pages; the slabs and their guard
+  pages are mapped by the first loop and kept by the runtime for the next ones (runtime/stack.c).
   "2 tasks co_yield": each co_yield is one task-to-task switch, scheduler included
   (co__suspend, ready FIFO, co__switch) plus a trip through uv_run every 4096 switches.
   "raw co__switch": the assembly primitive alone between two stacks, no scheduler.

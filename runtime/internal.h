@@ -133,7 +133,7 @@ struct co__watch {
 struct co__task {
     /* Line 0: scheduler and await state. */
     void *sp;                 /* valid only while not RUNNING */
-    co__task *next_ready;     /* valid only while READY (in loop->ready) or on the slot free list */
+    co__task *next_ready;     /* valid only while on the slot free list */
     struct co__loop *loop;
     uint8_t state;            /* co_task_state */
     uint8_t started;          /* has run at least once */
@@ -221,7 +221,13 @@ static inline bool co__task_ended(const co__task *t) { return t->state >= CO_TAS
 typedef struct co__loop {
     /* The scheduler's hot fields first, together. */
     co__task *current;        /* running task, NULL on the scheduler stack */
-    co__task *ready_head, *ready_tail;
+    /* The ready FIFO: a ring of task pointers, not a list through the tasks,
+     * so that the scheduler can see several tasks ahead without touching
+     * them (co__prefetch_ready).  Indices run free; the ring holds
+     * ready_mask + 1 >= every slot ever made (co__ready_reserve, at each new
+     * chunk), and a task is in it at most once, so an append never overflows. */
+    co__task **ready;
+    uint32_t ready_head, ready_tail, ready_mask;
     int budget;               /* switches left before returning to libuv */
     int idle_on;              /* idle is started (cheaper than asking libuv) */
     co__task *dead;           /* ended task whose stack must be released after the switch */
@@ -327,15 +333,13 @@ void co__group_child_ended(co__task *t);
 
 /* Scheduler (loop.c). */
 void co__idle_start(co__loop *l);
+/* Make the ready ring hold n tasks (a new chunk of slots); -ENOMEM. */
+int co__ready_reserve(co__loop *l, uint32_t n);
+static inline bool co__ready_empty(const co__loop *l) { return l->ready_head == l->ready_tail; }
 /* Append t to the ready FIFO (no call: fast paths stay leaf functions). */
 static inline void co__ready_append(co__loop *l, co__task *t)
 {
-    t->next_ready = NULL;
-    if (l->ready_tail)
-        l->ready_tail->next_ready = t;
-    else
-        l->ready_head = t;
-    l->ready_tail = t;
+    l->ready[l->ready_tail++ & l->ready_mask] = t;
 }
 /* t: WAITING/new -> READY, at the tail of the ready FIFO. */
 static inline void co__ready_link(co__loop *l, co__task *t)
@@ -350,12 +354,8 @@ static inline void co__ready(co__loop *l, co__task *t)
 }
 static inline co__task *co__pop_ready(co__loop *l)
 {
-    co__task *t = l->ready_head;
-    if (t) {
-        l->ready_head = t->next_ready;
-        if (!l->ready_head) l->ready_tail = NULL;
-    }
-    return t;
+    if (co__ready_empty(l)) return NULL;
+    return l->ready[l->ready_head++ & l->ready_mask];
 }
 
 /* ------------------------------------------------------------------------ */
@@ -427,27 +427,34 @@ static inline void co__stack_check(co__loop *l, co__task *self)
         co__canary_smashed(self);
 }
 
-/* Called as `next` is about to run: warm the caches for the ready tasks
- * after it.  With many tasks (100k yielding round-robin) each switch would
- * otherwise wait on two cache misses in a row -- the next task's struct, then
- * the stack its sp points to -- plus a TLB miss.  So, one switch ahead:
- * the stack top of the task that runs after `next` (its struct was
- * prefetched by the previous switch, so reading its sp is cheap), and the
- * struct of the one after that.  Prefetches never fault, even if a fresh
- * task's frame is near the top of its stack. */
+/* Called as the task just popped is about to run: warm the caches for the
+ * ready tasks after it.  With many tasks (100k yielding round-robin) each
+ * switch would otherwise wait on a cache miss for the next task's struct,
+ * then on another (and a TLB miss) for the stack its sp points to.  A miss
+ * outlasts several switches, so one switch ahead is not enough: the struct
+ * (its first two lines: the await state and the deadline a yield checks) of
+ * the task CO__PF_TASK places ahead, and the stack top of the one
+ * CO__PF_STACK ahead, whose struct an earlier switch brought in.  Behind
+ * fewer ready tasks the nearest is taken: all of them are in cache anyway.
+ * Prefetches never fault, even if a fresh task's frame is near the top of
+ * its stack. */
+#define CO__PF_TASK 12
+#define CO__PF_STACK 6
 /* always_inline: a function holding only prefetches looks pure to GCC's IPA
  * passes, which then delete the call (and the prefetches with it). */
-static inline __attribute__((always_inline)) void co__prefetch_ready(co__loop *l, co__task *self)
+static inline __attribute__((always_inline)) void co__prefetch_ready(co__loop *l)
 {
-    co__task *h = l->ready_head;
-    if (h && h != self) { /* self: a yield between two tasks, all in cache */
-        const char *sp = h->sp;
-        __builtin_prefetch(sp, 1);
-        __builtin_prefetch(sp + 64, 1);
-        __builtin_prefetch(sp + 128, 1);
-        __builtin_prefetch(sp + 192, 1);
-        if (h->next_ready) __builtin_prefetch(h->next_ready, 1);
-    }
+    uint32_t h = l->ready_head, n = l->ready_tail - h;
+    if (n < 4) return; /* a yield between a few tasks: all in cache */
+    co__task *far = l->ready[(h + (n > CO__PF_TASK ? CO__PF_TASK : n - 1)) & l->ready_mask];
+    __builtin_prefetch(far, 1);
+    __builtin_prefetch((char *)far + 64, 1);
+    co__task *near = l->ready[(h + (n > CO__PF_STACK ? CO__PF_STACK : n - 1)) & l->ready_mask];
+    const char *sp = near->sp;
+    __builtin_prefetch(sp, 1);
+    __builtin_prefetch(sp + 64, 1);
+    __builtin_prefetch(sp + 128, 1);
+    __builtin_prefetch(sp + 192, 1);
 }
 
 /* self (RUNNING) has suspended: it is WAITING, or READY at the tail of the
@@ -468,7 +475,7 @@ static inline void co__switch_away(co__loop *l, co__task *self)
     }
     if (next) {
         next->state = CO_TASK_RUNNING;
-        co__prefetch_ready(l, self);
+        co__prefetch_ready(l);
     }
     co__transfer(l, self, next);
     CO_ASSERT(l->current == self && !co__task_ended(self));

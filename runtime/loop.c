@@ -50,15 +50,32 @@ static void on_idle(uv_idle_t *h)
 {
     co__loop *l = h->data;
     l->budget = CO__BUDGET;
+    CO_ASSERT(l->ready_tail - l->ready_head <= l->ready_mask + 1); /* the ring never overflowed */
     co__task *next = co__pop_ready(l);
     if (next) {
         next->state = CO_TASK_RUNNING;
         co__transfer(l, NULL, next);
     }
-    if (!l->ready_head) {
+    if (co__ready_empty(l)) {
         uv_idle_stop(&l->idle);
         l->idle_on = 0;
     }
+}
+
+int co__ready_reserve(co__loop *l, uint32_t n)
+{
+    uint32_t cap = l->ready ? l->ready_mask + 1 : 0;
+    if (n <= cap) return 0;
+    uint32_t ncap = cap ? cap : CO__CHUNK;
+    while (ncap < n) ncap *= 2;
+    co__task **ring = malloc(ncap * sizeof *ring);
+    if (!ring) return -ENOMEM;
+    /* The entries keep their free-running indices; only the mask changes. */
+    for (uint32_t i = l->ready_head; i != l->ready_tail; i++) ring[i & (ncap - 1)] = l->ready[i & l->ready_mask];
+    free(l->ready);
+    l->ready = ring;
+    l->ready_mask = ncap - 1;
+    return 0;
 }
 
 void co__idle_start(co__loop *l)
@@ -71,13 +88,13 @@ static void on_prepare(uv_prepare_t *h)
 {
     co__loop *l = h->data;
     /* About to block in poll: a good moment to give back idle stack pages. */
-    if (!l->ready_head) co__stackpool_trim(&l->pool);
+    if (co__ready_empty(l)) co__stackpool_trim(&l->pool);
     if (CO__STEP_HOOKS(l)) co__debug_iter_end(l);
     /* Nothing ready: the loop may block in poll.  (Not uv_backend_timeout:
      * it answers 0 whenever libuv has fd changes to hand to epoll, as at
      * the first poll after a handle starts, though that poll blocks too; an
      * idle period missing there made the time look like a slow callback.) */
-    if (CO_UNLIKELY(co__tracing) && !l->ready_head && (l->idle_on == 0 || uv_backend_timeout(l->uv) != 0)) {
+    if (CO_UNLIKELY(co__tracing) && co__ready_empty(l) && (l->idle_on == 0 || uv_backend_timeout(l->uv) != 0)) {
         CO_TRACE(TR_LOOP_IDLE, NULL, 0, 0, 0);
         l->idle_traced = 1;
     }
@@ -164,7 +181,7 @@ int co_loop_new(co_loop_t **out, const co_loop_opts *opts)
 co_loop_t *co_loop_current(void) { return (co_loop_t *)co__tl_loop; }
 void *co_loop_uv(co_loop_t *loop) { return ((co__loop *)loop)->uv; }
 
-static bool anything_ready(co__loop *l) { return l->ready_head != NULL; }
+static bool anything_ready(co__loop *l) { return !co__ready_empty(l); }
 
 int co_loop_run_at(co_loc *loc, co_loop_t *loop, int (*main_fn)(void *), void *arg)
 {
@@ -323,6 +340,7 @@ int co_loop_free(co_loop_t *loop)
         co__chunk_free(l->chunks[c]);
     }
     free(l->chunks);
+    free(l->ready);
     free(l->heap);
     co__stackpool_destroy(&l->pool);
     if (co__tl_loop == l) co__tl_loop = NULL;

@@ -22,6 +22,14 @@
  * task that never goes deep touches one page.  Free stacks stay resident in
  * LIFO order for reuse; co__stackpool_trim() returns the pages of all but
  * CO__HOT_STACKS of them to the kernel before the loop blocks.
+ *
+ * Slabs outlive their loop.  Mapping a slab and installing its guards costs
+ * about a microsecond per stack, as much as the task's whole run, so a freed
+ * loop's MADV_GUARD_INSTALL slabs go to a process-wide cache (pages given
+ * back first: the cache holds address space and guards, no memory; guard
+ * regions survive MADV_DONTNEED) and the next loop's pool takes them before
+ * mapping new ones.  Bounded by CO__SLAB_CACHE_MAX: the page tables that
+ * hold the guards are the one thing a cached slab still costs.
  */
 #include "internal.h"
 #include <pthread.h>
@@ -46,14 +54,49 @@
 
 #define CO__HOT_STACKS 64
 #define CO__SLAB_BYTES (4u << 20)
+#define CO__SLAB_CACHE_MAX 2048 /* 8 GiB of address space, about 150k stacks of 64 KiB */
 
 struct co__slab {
     struct co__slab *next;
     char *base;
     size_t len;
     size_t n;
+    size_t stride;  /* usable + guard of its stacks */
+    bool cacheable; /* every stack guarded by MADV_GUARD_INSTALL */
     co__stack stacks[];
 };
+
+/* The process-wide cache of slabs whose loops were freed (see the top). */
+static pthread_mutex_t slab_cache_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct co__slab *slab_cache;
+static size_t slab_cache_n;
+
+static struct co__slab *slab_cache_take(size_t stride)
+{
+    pthread_mutex_lock(&slab_cache_mu);
+    struct co__slab **pp = &slab_cache, *s;
+    while ((s = *pp) && s->stride != stride) pp = &s->next;
+    if (s) {
+        *pp = s->next;
+        slab_cache_n--;
+    }
+    pthread_mutex_unlock(&slab_cache_mu);
+    return s;
+}
+
+/* Keep s for the next loop; false if the cache is full. */
+static bool slab_cache_put(struct co__slab *s)
+{
+    pthread_mutex_lock(&slab_cache_mu);
+    bool room = slab_cache_n < CO__SLAB_CACHE_MAX;
+    if (room) {
+        s->next = slab_cache;
+        slab_cache = s;
+        slab_cache_n++;
+    }
+    pthread_mutex_unlock(&slab_cache_mu);
+    return room;
+}
 
 static size_t page_size(void)
 {
@@ -174,8 +217,28 @@ static size_t guard_batch(char *base, size_t stride, size_t guard, size_t n)
     return done;
 }
 
+/* A freed loop's slab: its stacks, guards and Valgrind ids are as they were. */
+static bool slab_reuse(co__stackpool *p)
+{
+    if (p->guard_mode != CO__GUARD_MADVISE) return false;
+    struct co__slab *s = slab_cache_take(p->usable + p->guard);
+    if (!s) return false;
+    for (size_t i = 0; i < s->n; i++) {
+        co__stack *st = &s->stacks[i];
+        CO_ASSERT(st->canary == NULL && st->hi - st->lo == (ptrdiff_t)p->usable);
+        st->next_free = p->free;
+        p->free = st;
+        p->nfree++;
+    }
+    p->ncold = p->nfree; /* the cache gave their pages back */
+    s->next = p->slabs;
+    p->slabs = s;
+    return true;
+}
+
 static int slab_new(co__stackpool *p)
 {
+    if (slab_reuse(p)) return 0;
     size_t stride = p->usable + p->guard;
     size_t n = CO__SLAB_BYTES / stride;
     if (n < 1) n = 1;
@@ -191,6 +254,8 @@ static int slab_new(co__stackpool *p)
     s->base = base;
     s->len = len;
     s->n = n;
+    s->stride = stride;
+    s->cacheable = p->guard_mode == CO__GUARD_MADVISE;
     size_t batched = p->guard_mode == CO__GUARD_MADVISE ? guard_batch(base, stride, p->guard, n) : 0;
     for (size_t i = 0; i < n; i++) {
         char *g = base + i * stride;
@@ -199,8 +264,10 @@ static int slab_new(co__stackpool *p)
         st->hi = st->lo + p->usable;
         st->canary = NULL;
         st->vg_id = 0;
-        if (p->guard_mode == CO__GUARD_MADVISE && i >= batched && madvise(g, p->guard, MADV_GUARD_INSTALL) != 0)
+        if (p->guard_mode == CO__GUARD_MADVISE && i >= batched && madvise(g, p->guard, MADV_GUARD_INSTALL) != 0) {
             p->guard_mode = CO__GUARD_MPROTECT;
+            s->cacheable = false;
+        }
         if (p->guard_mode == CO__GUARD_MPROTECT) {
             if (p->guarded_budget > 0 && mprotect(g, p->guard, PROT_NONE) == 0)
                 p->guarded_budget--;
@@ -263,6 +330,11 @@ void co__stackpool_destroy(co__stackpool *p)
     struct co__slab *s = p->slabs;
     while (s) {
         struct co__slab *next = s->next;
+        /* To the cache, holding no memory: MADV_DONTNEED keeps the guards. */
+        if (s->cacheable && madvise(s->base, s->len, MADV_DONTNEED) == 0 && slab_cache_put(s)) {
+            s = next;
+            continue;
+        }
 #ifdef CO_HAVE_VALGRIND
         for (size_t i = 0; i < s->n; i++)
             if (s->stacks[i].vg_id) VALGRIND_STACK_DEREGISTER(s->stacks[i].vg_id);

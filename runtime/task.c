@@ -72,6 +72,8 @@ static co__task *slot_alloc(co__loop *l)
     }
     if (l->nslots % CO__CHUNK == 0) {
         uint32_t c = l->nslots / CO__CHUNK;
+        /* Room in the ready ring for every task of the new chunk. */
+        if (co__ready_reserve(l, (c + 1) * CO__CHUNK) != 0) return NULL;
         if (c == l->nchunks) {
             uint32_t n = l->nchunks ? l->nchunks * 2 : 16;
             co__task **chunks = realloc(l->chunks, n * sizeof *chunks);
@@ -271,7 +273,7 @@ _Noreturn void co__task_main(void *arg)
     if (next) {
         l->budget--;
         next->state = CO_TASK_RUNNING;
-        co__prefetch_ready(l, t);
+        co__prefetch_ready(l);
     }
 #ifdef CO_ASAN
     co__transfer(l, t, next); /* tells ASan this fiber is gone */

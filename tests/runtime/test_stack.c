@@ -109,6 +109,54 @@ static void test_overflow_guard_late_stack(void **state)
     if (!strstr(err, "stack overflow in task 'deep_recursion'")) fprintf(stderr, "stderr was: %s\n", err);
     assert_non_null(strstr(err, "stack overflow in task 'deep_recursion'"));
 }
+/* A freed loop's slabs go to the runtime's process-wide cache with their
+ * guards, pages given back: a later loop's stacks come from there (150
+ * tasks: into the third slab) and must still be guarded. */
+static int spawn_many_main(void *arg)
+{
+    co_task_t h[150];
+    for (int i = 0; i < 150; i++) h[i] = co_spawn(wait_hold, NULL);
+    co_yield();
+    co_event_set(&hold);
+    return co_gather(h, 150, NULL, 0);
+}
+
+static int second_loop_main(void *arg)
+{
+    co_event_init(&hold);
+    if (co_run(spawn_many_main, NULL) != 0) return -EPROTO;
+    return 0;
+}
+
+static void test_overflow_guard_cached_slab(void **state)
+{
+    char err[4096];
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        dup2(fds[1], 2);
+        setenv("ASAN_OPTIONS", "detect_stack_use_after_return=0", 1);
+        if (second_loop_main(NULL) != 0) _exit(3); /* the first loop: its slabs go to the cache */
+        co_run(overflow_late_main, NULL); /* a second loop, on cached slabs */
+        _exit(0);
+    }
+    close(fds[1]);
+    size_t n = 0;
+    ssize_t k;
+    while (n + 1 < sizeof err && (k = read(fds[0], err + n, sizeof err - 1 - n)) > 0) n += (size_t)k;
+    err[n] = 0;
+    close(fds[0]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGSEGV);
+    if (!strstr(err, "stack overflow in task 'deep_recursion'")) fprintf(stderr, "stderr was: %s\n", err);
+    assert_non_null(strstr(err, "stack overflow in task 'deep_recursion'"));
+}
+
 static void test_overflow_guard_mprotect(void **state) { check_overflow("mprotect"); }
 
 static void test_overflow_canary(void **state)
@@ -162,6 +210,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_overflow_guard_default),
         cmocka_unit_test(test_overflow_guard_late_stack),
+        cmocka_unit_test(test_overflow_guard_cached_slab),
         cmocka_unit_test(test_overflow_guard_mprotect),
         cmocka_unit_test(test_overflow_canary),
         cmocka_unit_test(test_deep_but_legal),
