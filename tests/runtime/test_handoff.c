@@ -56,6 +56,7 @@ struct hctx {
     int handed;            /* D's hand-off went through (a channel's try can find nobody) */
     int did;               /* W's body completed its operation */
     int next_await;        /* what W's next await returned */
+    int w_started;         /* W's body began (and ran on into its blocking call) */
     int w_returned;        /* W's body returned */
     co_timeout_t scope;
 };
@@ -63,13 +64,36 @@ struct hctx {
 /* ------------------------------------------------------------------------ */
 /* The primitives                                                            */
 
-/* When the hand-off and the cause happen, from the start (ms).  A tie at T
- * hands over first (D's lower id); the scope's own deadline cannot tie
- * (W's timer and D's would fire in one pass, W's interrupting it first), so
- * there D hands over just before T and holds the loop past it. */
-static int handoff_at(const hctx *c) { return c->moment == BEFORE_WAKE ? 2 * T : c->cause == BY_SCOPE && c->moment == AFTER_WAKE ? T / 2 : T; }
-static int cause_at(const hctx *c) { return c->moment == BEFORE_WAKE || c->moment == AFTER_WAKE ? T : 2 * T; }
+/* When the hand-off and the cause happen.  Only the two moments that need
+ * the cause to act within the same instant as the hand-off use timers:
+ * before the wake (cause at T, hand-off at 2T: a late loop that fires both
+ * in one pass still pops T first) and after the wake (both at T: a tie
+ * wakes D first, its id being lower).  The others hand over as soon as W
+ * is blocked, with no timer, so that a loaded machine that wakes late
+ * cannot reorder them: the cause at T then comes long after the hand-off.
+ * The scope's own deadline cannot tie with D (W's timer and D's would fire
+ * in one pass, W's interrupting it first): there D hands over at once and
+ * holds the loop past the deadline. */
+#define AT_ONCE (-1)
+static int handoff_at(const hctx *c)
+{
+    if (c->moment == BEFORE_WAKE) return 2 * T;
+    if (c->moment == AFTER_WAKE && c->cause != BY_SCOPE) return T;
+    return AT_ONCE;
+}
+static int cause_at(const hctx *c) { (void)c; return T; }
 
+/* Wait for the hand-off's moment: a timer, or W blocked in its call (W's
+ * first step runs until it suspends there). */
+static void until_handoff(hctx *c)
+{
+    int at = handoff_at(c);
+    if (at != AT_ONCE) {
+        co_sleep(at);
+        return;
+    }
+    while (!c->w_started) co_yield();
+}
 
 static void q_get_init(hctx *c) { EXPECT_INT(co_queue_init(&c->q, 0), 0); }
 static int q_get_op(hctx *c)
@@ -213,7 +237,7 @@ static void chan_send_settle(hctx *c)
 /* co_await: the hand-off is the child's end, its result consumed. */
 static int child_body(void *arg)
 {
-    co_sleep(handoff_at(arg)); /* spawned before D: at a tie, it ends first */
+    until_handoff(arg); /* spawned before D: at a tie, it ends first */
     return ITEM;
 }
 static void await_init(hctx *c) { c->child = co_spawn(child_body, c); } /* before D: its end is the hand-off at T */
@@ -256,7 +280,7 @@ static int driver(void *arg)
 {
     hctx *c = arg;
     if (c->p->hold) c->p->hold(c);
-    co_sleep(handoff_at(c));
+    until_handoff(c);
     if (c->p->handoff) c->p->handoff(c);
     if (c->cause == BY_SCOPE && c->moment == AFTER_WAKE) usleep((T + 5) * 1000); /* W runs after its deadline */
     return 0;
@@ -266,6 +290,7 @@ static int waiter(void *arg)
 {
     hctx *c = arg;
     if (c->cause == BY_SCOPE) co_timeout_begin(&c->scope, cause_at(c));
+    c->w_started = 1;
     int r = c->p->op(c);
     if (r == 0) {
         c->did = 1;
