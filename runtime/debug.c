@@ -32,7 +32,7 @@ static int env_ms(const char *name, int *out)
     char *end;
     long ms = strtol(v, &end, 10);
     if (*end || ms < 0 || ms > 3600000) {
-        fprintf(stderr, "coscope: ignoring %s=%s (milliseconds, 0 to 3600000)\n", name, v);
+        co__logf("ignoring %s=%s (milliseconds, 0 to 3600000)", name, v);
         return 0;
     }
     *out = (int)ms;
@@ -175,8 +175,8 @@ void co__step_begin(co__loop *l, co__task *t, co_loc *from)
         !(t->wait_kind == CO_WAIT_LOCK && t->wait_obj == t->last_lock)) {
         const char *name = t->last_lock->name;
         if (name && name[0] == '&') name++;
-        fprintf(stderr, "coscope: lock held across await: task '%s' (#%llu) held lock '%s' #%llu for %.1f ms "
-                        "while awaiting %s at %s:%d\n", t->name, (unsigned long long)t->id, name ? name : "?",
+        co__logf("lock held across await: task '%s' (#%llu) held lock '%s' #%llu for %.1f ms "
+                 "while awaiting %s at %s:%d", t->name, (unsigned long long)t->id, name ? name : "?",
                 (unsigned long long)t->last_lock->id, (double)(now - t->await_t0) / 1e6,
                 co_wait_kind_name(t->wait_kind), from->file ? from->file : "?", from->line);
     }
@@ -214,7 +214,7 @@ void co__step_end(co__loop *l, co__task *t, co_loc *at)
     char a[512], b[512];
     loc_str(a, sizeof a, from ? "await" : "start", from);
     loc_str(b, sizeof b, at ? "await" : "end", at);
-    fprintf(stderr, "coscope: slow step: task '%s' (#%llu) ran %.1f ms between %s and %s\n", t->name,
+    co__logf("slow step: task '%s' (#%llu) ran %.1f ms between %s and %s", t->name,
             (unsigned long long)t->id, (double)ns / 1e6, a, b);
 }
 
@@ -257,6 +257,6 @@ void co__debug_iter_end(co__loop *l)
     if (other < d->slow_ns) return;
     CO_TRACE(TR_SLOW_CB, NULL, 0, 0, other);
     if (l->debug)
-        fprintf(stderr, "coscope: slow callback: libuv callbacks (not tasks) ran %.1f ms in one loop iteration\n",
+        co__logf("slow callback: libuv callbacks (not tasks) ran %.1f ms in one loop iteration",
                 (double)other / 1e6);
 }

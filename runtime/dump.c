@@ -264,9 +264,8 @@ void co__report_asleep(co__loop *l, FILE *out)
     stacks_free(&st);
 }
 
-void co__report_deadlock(co__task *self, co_lock_t *want, co__task *target, co_loc *loc)
+static void deadlock_text(FILE *out, co__task *self, co_lock_t *want, co__task *target, co_loc *loc)
 {
-    FILE *out = stderr;
     fprintf(out, "coscope: deadlock: task '%s' (#%llu) at %s:%d wants lock", self->name,
             (unsigned long long)self->id, loc_file(loc), loc_line(loc));
     print_obj(out, want->name, want->id);
@@ -283,6 +282,19 @@ void co__report_deadlock(co__task *self, co_lock_t *want, co__task *target, co_l
         fprintf(out, "\n");
         x = co__waits_for(x);
     }
+}
+
+/* A refused lock acquire (lock.c): the cycle it would close, to the log. */
+void co__report_deadlock(co__task *self, co_lock_t *want, co__task *target, co_loc *loc)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    if (!out) return;
+    deadlock_text(out, self, want, target, loc);
+    fclose(out);
+    co__log_text(self->loop, text);
+    free(text);
 }
 
 static void task_intro(FILE *out, const co__task *t)

@@ -233,6 +233,7 @@ typedef struct co__loop {
     co__task *dead;           /* ended task whose stack must be released after the switch */
     void *sched_sp;           /* the loop thread's own stack while a task runs */
     int debug;
+    int log_stderr;           /* CO_LOG=stderr when the loop was made: reports go to stderr (log.c) */
     int slow_ms;              /* slow-step threshold (debug.c), 0 = off; set by co_loop_new */
     co__task *free_tasks;     /* free slots, linked through next_ready */
     co__task **chunks;        /* slot table: chunks of CO__CHUNK tasks */
@@ -641,8 +642,13 @@ void co__dump(co__loop *l, FILE *out, uintptr_t self_fp);
 void co__report_pending(co__loop *l, FILE *out);   /* unended tasks, before the loop cancels them */
 void co__report_leftovers(co__loop *l, FILE *out); /* ended, never awaited / error unread */
 void co__report_asleep(co__loop *l, FILE *out);
-/* log.c: the runtime's reports, to the program's hook or stderr. */
+/* log.c: the runtime's reports, to the program's hook, or to stderr when
+ * the program asked (debug mode, CO_LOG=stderr); co__log_fatal always, just
+ * before the process dies; co__log_text for text of several lines. */
 void co__logf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void co__log_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void co__log_text(const co__loop *l, const char *text);
+int co__log_env_stderr(void); /* CO_LOG=stderr: read by co_loop_new */
 void co__log_report(void (*report)(co__loop *, FILE *), co__loop *l);
 /* asleep.c: tell each group of waiting tasks stuck together (one line), then
  * call each(out, t, arg) on its tasks; returns the number of groups (0:

@@ -22,7 +22,7 @@ __thread co__loop *co__tl_loop;
 
 _Noreturn void co__assert_fail(const char *expr, const char *file, int line, const char *func)
 {
-    co__logf("internal invariant broken: %s (%s:%d in %s)", expr, file, line, func);
+    co__log_fatal("internal invariant broken: %s (%s:%d in %s)", expr, file, line, func);
     fflush(stderr);
     abort();
 }
@@ -35,7 +35,7 @@ _Noreturn void co__assert_fail(const char *expr, const char *file, int line, con
 
 _Noreturn void co__canary_smashed(co__task *self)
 {
-    co__logf("stack overflow in task '%s' (#%llu, spawned at %s:%d): the canary at the "
+    co__log_fatal("stack overflow in task '%s' (#%llu, spawned at %s:%d): the canary at the "
              "bottom of its unguarded stack was overwritten; raise the stack size",
             self->name, (unsigned long long)self->id,
             self->spawn_loc ? self->spawn_loc->file : "?",
@@ -152,6 +152,7 @@ int co_loop_new(co_loop_t **out, const co_loop_opts *opts)
     co__stackpool_init(&l->pool, opts ? opts->stack_size : 0);
     l->shutdown_grace_ms = grace_ms(opts);
     l->debug = (!opts || opts->debug < 0) ? co__debug_from_env() : opts->debug;
+    l->log_stderr = co__log_env_stderr();
     uv_idle_init(l->uv, &l->idle);
     l->idle.data = l;
     uv_prepare_init(l->uv, &l->prepare);

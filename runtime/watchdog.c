@@ -400,8 +400,7 @@ static void report(struct co__watchdog *w, co__loop *l, uint64_t task_id, const 
                 if (guessed) fprintf(out, "    (frames marked ? were found by scanning the stack, not by the frame chain)\n");
             }
             fclose(out);
-            fputs(text, stderr);
-            fflush(stderr);
+            co__log_text(w->d->loop, text);
             free(text);
         }
     }

@@ -335,6 +335,9 @@ static void test_misuse_outside_task(void **state)
 
 int main(void)
 {
+    /* The reports these tests read go to stderr when asked for
+     * (test_log.c checks that they do not otherwise). */
+    setenv("CO_LOG", "stderr", 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wrap_existing_uv_loop),
         cmocka_unit_test(test_one_loop_per_thread),
