@@ -14,8 +14,9 @@
  *     (global when no task);
  *   - wake-ups are flow events from the step of the task that did the
  *     waking ('s') to the step the woken task resumed in ('f', binding to
- *     the enclosing slice; see flow() for where exactly they sit).  Only
- *     wake-ups the data states soundly:
+ *     the enclosing slice; see flow() for where exactly they sit): the
+ *     reader's edges (tracer/reader_wake.c), the ones the data states
+ *     soundly:
  *       task end        -> the task awaiting it (wait kind task),
  *       lock release    -> the task it was handed to (event arg),
  *       semaphore release -> likewise,
@@ -33,6 +34,7 @@
 #define _GNU_SOURCE
 #include "cli.h"
 #include "../tracer/tracer.h"
+#include "../tracer/reader.h"
 #include <errno.h>
 #include <getopt.h>
 #include <stdint.h>
@@ -65,7 +67,7 @@ typedef struct ex {
     int64_t flows;
     int failed;             /* a query failed: message printed */
     const char *path;
-    sqlite3_stmt *step_at, *step_from;
+    tr_at *q;               /* the reader's questions at t: a task's step */
 } ex;
 
 /* ---- JSON helpers (strings: cli_json_string) -------------------------- */
@@ -88,7 +90,6 @@ static int64_t slice_dur(int64_t start, int64_t end)
     return d > 0 ? d - 1 : 0;
 }
 
-static int64_t sat_dec(int64_t v) { return v == INT64_MIN ? v : v - 1; }
 
 /* Start an event object: separator, phase, pid/tid, ts. */
 static void ev(ex *x, const char *ph, int64_t tid, int64_t ts)
@@ -148,7 +149,7 @@ static void loc_arg(ex *x, const char *key, sqlite3_stmt *st, int file_col, int 
 
 static void metadata(ex *x)
 {
-    sqlite3_stmt *st = prep(x, "SELECT (SELECT value FROM meta WHERE key = 'program')");
+    sqlite3_stmt *st = prep(x, "SELECT (SELECT value FROM meta WHERE key = '" TR_META_PROGRAM "')");
     if (row(x, st)) {
         char name[1024];
         snprintf(name, sizeof name, "%s (coscope)", is_null(st, 0) ? "program" : text(st, 0));
@@ -206,9 +207,9 @@ static void slices(ex *x)
         "SELECT s.task, s.start, s.end, s.wait, s.resource, s.result, s.open, s.resumed,"
         "  l.file, l.line, l2.file, l2.line, r.kind, r.name, t.name"
         " FROM spans s LEFT JOIN locations l ON l.id = s.loc LEFT JOIN locations l2 ON l2.id = s.end_loc"
-        " LEFT JOIN resources r ON r.id = s.resource AND s.wait <> 'task'"
-        " LEFT JOIN tasks t ON t.id = s.resource AND s.wait = 'task'"
-        " WHERE s.kind = 'step' AND s.task <> 0 ORDER BY s.task, s.start");
+        " LEFT JOIN resources r ON r.id = s.resource AND s.wait <> '" CO_WAIT_NAME_TASK "'"
+        " LEFT JOIN tasks t ON t.id = s.resource AND s.wait = '" CO_WAIT_NAME_TASK "'"
+        " WHERE s.kind = '" TR_NAME_STEP "' AND s.task <> 0 ORDER BY s.task, s.start");
     while (row(x, st)) {
         int64_t task = sqlite3_column_int64(st, 0), start = sqlite3_column_int64(st, 1), end = sqlite3_column_int64(st, 2);
         int awaited = !is_null(st, 3), open = sqlite3_column_int(st, 6);
@@ -231,17 +232,18 @@ static void async_spans(ex *x)
 {
     sqlite3_stmt *st = prep(x,
         "SELECT s.id, s.kind, s.task, s.resource, s.start, s.end, s.open, r.kind, r.name, str.text, l.file, l.line"
-        " FROM spans s LEFT JOIN resources r ON r.id = s.resource AND s.kind = 'hold'"
-        " LEFT JOIN strings str ON str.id = s.resource AND s.kind = 'region'"
+        " FROM spans s LEFT JOIN resources r ON r.id = s.resource AND s.kind = '" TR_NAME_HOLD "'"
+        " LEFT JOIN strings str ON str.id = s.resource AND s.kind = '" TR_NAME_REGION "'"
         " LEFT JOIN locations l ON l.id = s.loc"
-        " WHERE s.kind IN ('hold', 'region', 'work') ORDER BY s.start");
+        " WHERE s.kind IN ('" TR_NAME_HOLD "', '" TR_NAME_REGION "', '" TR_NAME_WORK "') ORDER BY s.start");
     while (row(x, st)) {
         const char *kind = text(st, 1);
         int64_t id = sqlite3_column_int64(st, 0), task = is_null(st, 2) ? 0 : sqlite3_column_int64(st, 2);
         char name[600];
-        if (!strcmp(kind, "hold"))
+        int sk = tr_span_from_name(kind);
+        if (sk == TR_SPAN_HOLD)
             snprintf(name, sizeof name, "hold %s", !is_null(st, 8) ? text(st, 8) : is_null(st, 7) ? "?" : text(st, 7));
-        else if (!strcmp(kind, "region")) snprintf(name, sizeof name, "%s", is_null(st, 9) ? "region" : text(st, 9));
+        else if (sk == TR_SPAN_REGION) snprintf(name, sizeof name, "%s", is_null(st, 9) ? "region" : text(st, 9));
         else snprintf(name, sizeof name, "thread pool work");
         for (int k = 0; k < 2; k++) {
             ev(x, k ? "e" : "b", task, sqlite3_column_int64(st, k ? 5 : 4));
@@ -302,25 +304,21 @@ static void instants(ex *x)
 /* The step of `task` running at ts: [*s, *e].  0 if none. */
 static int step_at(ex *x, int64_t task, int64_t ts, int64_t *s, int64_t *e)
 {
-    sqlite3_stmt *st = x->step_at;
-    sqlite3_bind_int64(st, 1, task);
-    sqlite3_bind_int64(st, 2, ts);
-    int ok = row(x, st);
-    if (ok) { *s = sqlite3_column_int64(st, 0); *e = sqlite3_column_int64(st, 1); }
-    sqlite3_reset(st);
-    return ok && *e >= ts;
+    tr_step st;
+    if (tr_step_at(x->q, task, ts, &st) <= 0) return 0;
+    *s = st.start;
+    *e = st.end;
+    return *e >= ts;
 }
 
 /* The step of `task` that begins at ts (the resume after an await). */
 static int step_from(ex *x, int64_t task, int64_t ts, int64_t *s, int64_t *e)
 {
-    sqlite3_stmt *st = x->step_from;
-    sqlite3_bind_int64(st, 1, task);
-    sqlite3_bind_int64(st, 2, ts);
-    int ok = row(x, st);
-    if (ok) { *s = sqlite3_column_int64(st, 0); *e = sqlite3_column_int64(st, 1); }
-    sqlite3_reset(st);
-    return ok && *s == ts;
+    tr_step st;
+    if (ts == INT64_MIN || tr_step_after(x->q, task, ts - 1, &st) <= 0) return 0;
+    *s = st.start;
+    *e = st.end;
+    return *s == ts;
 }
 
 /* One flow from the step of `from` running at ts to the step of `to` that
@@ -330,127 +328,63 @@ static int step_from(ex *x, int64_t task, int64_t ts, int64_t *s, int64_t *e)
  * slice, which is that step too (slices are 1 ns short, so the slice before
  * it does not reach ts).  Arrows are drawn between slices, so where inside
  * the waker's step the wake-up happened is not lost: it is in the step. */
-static void flow(ex *x, const char *name, int64_t from, int64_t ts, int64_t to, int64_t resume)
+static int flow(void *ctx, const tr_wake *w)
 {
+    ex *x = ctx;
+    const char *name;
+    switch (w->kind) {
+    case TR_END: name = "task end"; break;
+    case TR_LOCK_REL: name = "lock handoff"; break;
+    case TR_SEM_REL: name = "semaphore handoff"; break;
+    case TR_EV_SET: name = "event set"; break;
+    case TR_COND_NOTIFY: name = "notify"; break;
+    case TR_FUT_SET: name = "future set"; break;
+    case TR_Q_PUT: name = "queue put"; break;
+    case TR_Q_GET: name = "queue get"; break;
+    default: name = tr_event_name((unsigned)w->kind); break;
+    }
     int64_t s1, e1, s2, e2;
-    if (!step_at(x, from, ts, &s1, &e1) || !step_from(x, to, resume, &s2, &e2)) return;
+    if (!step_at(x, w->from, w->ts, &s1, &e1) || !step_from(x, w->to, w->resume, &s2, &e2)) return 0;
     int64_t id = ++x->flows;
-    ev(x, "s", from, s1);
+    ev(x, "s", w->from, s1);
     fprintf(x->f, ",\"cat\":\"step\",\"id\":%lld,\"name\":", (long long)id);
     cli_json_string(x->f, name);
     fputc('}', x->f);
-    ev(x, "f", to, s2);
+    ev(x, "f", w->to, s2);
     fprintf(x->f, ",\"bp\":\"e\",\"cat\":\"step\",\"id\":%lld,\"name\":", (long long)id);
     cli_json_string(x->f, name);
     fputc('}', x->f);
+    return 0;
 }
 
-typedef struct wait { int64_t task, start, end; int wait, claimed; } wait;
-
-/* Wait kinds a wake-up event can end, by event kind. */
-enum { W_LOCK, W_SEM, W_EVENT, W_COND, W_FUTURE, W_QGET, W_QPUT, W_OTHER };
-static int wait_code(const char *w)
-{
-    static const char *const names[] = { "lock", "semaphore", "event", "condition", "future", "queue_get", "queue_put" };
-    for (int i = 0; i < W_OTHER; i++) if (!strcmp(w, names[i])) return i;
-    return W_OTHER;
-}
-
+/* Wake-ups as flows: the reader's edges (tracer/reader_wake.c says which
+ * the trace states soundly), each drawn between the two steps. */
 static void flows(ex *x)
 {
-    /* Task end -> its awaiter: the await must span the end (a timeout or
-     * cancellation that returned earlier was not a wake-up by the end). */
-    sqlite3_stmt *st = prep(x,
-        "SELECT t.id, t.end_ts, a.task, a.end FROM awaits a JOIN tasks t ON t.id = a.resource"
-        " WHERE a.wait = 'task' AND a.open = 0 AND t.end_ts IS NOT NULL"
-        " AND t.end_ts BETWEEN a.start AND a.end ORDER BY t.end_ts");
-    while (row(x, st))
-        flow(x, "task end", sqlite3_column_int64(st, 0), sat_dec(sqlite3_column_int64(st, 1)), sqlite3_column_int64(st, 2),
-             sqlite3_column_int64(st, 3));
-    sqlite3_finalize(st);
-
-    /* Object wake-ups: merge, per resource, the waking events (by time) with
-     * the awaits on it (by start), all FIFO as the runtime is. */
-    sqlite3_stmt *evs = prep(x,
-        "SELECT resource, ts, task, kind, arg FROM events WHERE kind IN ('lock_release', 'sem_release',"
-        " 'event_set', 'cond_notify', 'future_set', 'queue_put', 'queue_get')"
-        " AND task IS NOT NULL AND resource IS NOT NULL ORDER BY resource, ts, id");
-    sqlite3_stmt *ws = prep(x,
-        "SELECT resource, task, start, end, wait FROM awaits WHERE open = 0"
-        " AND wait IN ('lock', 'semaphore', 'event', 'condition', 'future', 'queue_get', 'queue_put')"
-        " ORDER BY resource, start, id");
-    wait *w = NULL;
-    size_t nw = 0, cap = 0, lo = 0;
-    int64_t cur = -1;
-    int have_w = row(x, ws);
-    while (row(x, evs)) {
-        int64_t res = sqlite3_column_int64(evs, 0), ts = sqlite3_column_int64(evs, 1);
-        int64_t task = sqlite3_column_int64(evs, 2), arg = sqlite3_column_int64(evs, 4);
-        const char *kind = text(evs, 3);
-        if (res != cur) {
-            /* Load this resource's awaits (both cursors go by resource). */
-            cur = res;
-            nw = lo = 0;
-            while (have_w && sqlite3_column_int64(ws, 0) < res) have_w = row(x, ws);
-            while (have_w && sqlite3_column_int64(ws, 0) == res) {
-                if (nw == cap) {
-                    cap = cap ? cap * 2 : 64;
-                    wait *n = realloc(w, cap * sizeof *w);
-                    if (!n) {
-                        fprintf(stderr, "coscope export: out of memory\n");
-                        x->failed = 1;
-                        goto out;
-                    }
-                    w = n;
-                }
-                w[nw++] = (wait){ sqlite3_column_int64(ws, 1), sqlite3_column_int64(ws, 2), sqlite3_column_int64(ws, 3),
-                                  wait_code(text(ws, 4)), 0 };
-                have_w = row(x, ws);
-            }
-        }
-        int want, limit = 1;
-        int64_t only = 0;
-        const char *name = kind;
-        if (!strcmp(kind, "lock_release")) { want = W_LOCK; only = arg; name = "lock handoff"; }
-        else if (!strcmp(kind, "sem_release")) { want = W_SEM; only = arg; name = "semaphore handoff"; }
-        else if (!strcmp(kind, "event_set")) { want = W_EVENT; limit = (int)arg; name = "event set"; }
-        else if (!strcmp(kind, "cond_notify")) { want = W_COND; limit = (int)arg; name = "notify"; }
-        else if (!strcmp(kind, "future_set")) { want = W_FUTURE; limit = 1 << 30; name = "future set"; }
-        else if (!strcmp(kind, "queue_put")) { want = W_QGET; name = "queue put"; if (arg != 0) continue; }
-        else { want = W_QPUT; name = "queue get"; }
-        if ((want == W_LOCK || want == W_SEM) && !only) continue; /* released to nobody */
-        /* Waits open at ts, oldest first (the array is by start).  Events come
-         * in time order, so waits already used or over are skipped for good:
-         * linear overall for FIFO objects. */
-        while (lo < nw && (w[lo].claimed || w[lo].end < ts)) lo++;
-        for (size_t i = lo; i < nw && limit > 0 && w[i].start <= ts; i++) {
-            wait *c = &w[i];
-            if (c->claimed || c->wait != want || c->end < ts) continue;
-            if (only && (int64_t)c->task != only) continue;
-            c->claimed = 1;
-            limit--;
-            if (c->task != task) flow(x, name, task, ts, c->task, c->end);
-            if (only) break;
-        }
+    if (x->failed) return;
+    int r = tr_wakeups(x->db, flow, x);
+    if (r < 0) {
+        fprintf(stderr, "coscope export: %s: %s (%s)\n", x->path,
+                r == -ENOMEM ? "out of memory" : "damaged or truncated database", tr_db_errmsg(x->db));
+        x->failed = 1;
     }
-out:
-    free(w);
-    sqlite3_finalize(evs);
-    sqlite3_finalize(ws);
 }
 
 /* ---- command ----------------------------------------------------------- */
 
 static int export_chrome(sqlite3 *db, FILE *f, const char *path)
 {
-    ex x = { db, f, 1, 0, 0, path, NULL, NULL };
-    x.step_at = prep(&x, "SELECT start, end FROM spans WHERE task = ?1 AND kind = 'step' AND start <= ?2"
-                         " ORDER BY start DESC LIMIT 1");
-    x.step_from = prep(&x, "SELECT start, end FROM spans WHERE task = ?1 AND kind = 'step' AND start >= ?2"
-                           " ORDER BY start LIMIT 1");
+    ex x = { db, f, 1, 0, 0, path, NULL };
+    if (tr_at_open(&x.q, db) < 0) {
+        fprintf(stderr, "coscope export: %s: unexpected trace layout (%s); is it from another coscope version?\n", path,
+                tr_db_errmsg(db));
+        return 2;
+    }
     fputs("{\"displayTimeUnit\":\"ns\",\"otherData\":{\"exporter\":\"coscope\"", f);
-    sqlite3_stmt *st = prep(&x, "SELECT key, value FROM meta WHERE key IN ('program', 'argv', 'ended', 'exit_code',"
-                                " 'signal', 'start_time', 'pid', 'events', 'lost', 'duration_ns') ORDER BY key");
+    sqlite3_stmt *st = prep(&x, "SELECT key, value FROM meta WHERE key IN ('" TR_META_PROGRAM "', '" TR_META_ARGV "', '"
+                                TR_META_ENDED "', '" TR_META_EXIT_CODE "', '" TR_META_SIGNAL "', '" TR_META_START_TIME
+                                "', '" TR_META_PID "', '" TR_META_EVENTS "', '" TR_META_LOST "', '" TR_META_DURATION_NS
+                                "') ORDER BY key");
     while (row(&x, st)) {
         fputc(',', f);
         cli_json_string(f, text(st, 0));
@@ -465,8 +399,7 @@ static int export_chrome(sqlite3 *db, FILE *f, const char *path)
     instants(&x);
     flows(&x);
     fputs("\n]}\n", f);
-    sqlite3_finalize(x.step_at);
-    sqlite3_finalize(x.step_from);
+    tr_at_close(x.q);
     return x.failed ? 2 : 0;
 }
 

@@ -190,20 +190,20 @@ static void heading(const char *fmt, ...)
 static void run_section(sqlite3 *db, const char *path)
 {
     char b1[16];
-    char *program = scalar_text(db, "SELECT value FROM meta WHERE key = 'program'");
+    char *program = scalar_text(db, "SELECT value FROM meta WHERE key = '" TR_META_PROGRAM "'");
     /* argv is a JSON array: json_each renders it shell-like, quoting what needs it. */
     char *args = scalar_text(db, "SELECT group_concat(CASE WHEN value = '' OR value GLOB '*[^A-Za-z0-9_./=:,+@%-]*'"
                                  " THEN quote(value) ELSE value END, ' ')"
-                                 " FROM json_each((SELECT value FROM meta WHERE key = 'argv'))");
-    char *ended = scalar_text(db, "SELECT value FROM meta WHERE key = 'ended'");
-    char *start = scalar_text(db, "SELECT value FROM meta WHERE key = 'start_time'");
-    char *signame = scalar_text(db, "SELECT value FROM meta WHERE key = 'signal_name'");
-    int64_t pid = tr_meta_int(db, "pid", 0);
-    int64_t duration = tr_meta_int(db, "duration_ns", -1);
+                                 " FROM json_each((SELECT value FROM meta WHERE key = '" TR_META_ARGV "'))");
+    char *ended = scalar_text(db, "SELECT value FROM meta WHERE key = '" TR_META_ENDED "'");
+    char *start = scalar_text(db, "SELECT value FROM meta WHERE key = '" TR_META_START_TIME "'");
+    char *signame = scalar_text(db, "SELECT value FROM meta WHERE key = '" TR_META_SIGNAL_NAME "'");
+    int64_t pid = tr_meta_int(db, TR_META_PID, 0);
+    int64_t duration = tr_meta_int(db, TR_META_DURATION_NS, -1);
     if (duration < 0) duration = scalar(db, "SELECT MAX(ts) FROM events", 0);
-    int64_t events = tr_meta_int(db, "events", -1);
+    int64_t events = tr_meta_int(db, TR_META_EVENTS, -1);
     if (events < 0) events = scalar(db, "SELECT COUNT(*) FROM events", 0);
-    int64_t lost = tr_meta_int(db, "lost", 0);
+    int64_t lost = tr_meta_int(db, TR_META_LOST, 0);
 
     const char *start_fit = NULL;
     printf("%scoscope report%s %s\n\n", C(C_BOLD), C(C_OFF), safe(path));
@@ -217,21 +217,22 @@ static void run_section(sqlite3 *db, const char *path)
         printf("\n");
     }
     printf("  ended     ");
-    if (!ended) printf("unknown (no 'ended' in meta)\n");
-    else if (!strcmp(ended, "exit")) {
-        int64_t code = tr_meta_int(db, "exit_code", 0);
+    int how = ended ? tr_ending_from_name(ended) : -1;
+    if (!ended) printf("unknown (no '" TR_META_ENDED "' in meta)\n");
+    else if (how == TR_ENDED_EXIT) {
+        int64_t code = tr_meta_int(db, TR_META_EXIT_CODE, 0);
         printf("%sexited with status %lld%s\n", C(code ? C_YEL : C_GRN), (long long)code, C(C_OFF));
-    } else if (!strcmp(ended, "signal"))
-        printf("%skilled by signal %lld (SIG%s)%s\n", C(C_RED), (long long)tr_meta_int(db, "signal", 0),
+    } else if (how == TR_ENDED_SIGNAL)
+        printf("%skilled by signal %lld (SIG%s)%s\n", C(C_RED), (long long)tr_meta_int(db, TR_META_SIGNAL, 0),
                signame ? tr_fit(gb, sizeof gb, signame, 16) : "?", C(C_OFF));
-    else if (!strcmp(ended, "stopped")) printf("tracing stopped by co_trace_stop()\n");
-    else if (!strcmp(ended, "running"))
+    else if (how == TR_ENDED_STOPPED) printf("tracing stopped by co_trace_stop()\n");
+    else if (how == TR_ENDED_RUNNING)
         printf("%sstill running, or the recorder stopped before the end%s\n", C(C_YEL), C(C_OFF));
     else printf("%s\n", tr_fit(eb, sizeof eb, ended, WIDTH - 12));
     printf("  duration  %s\n", tr_fmt_dur(b1, duration));
     printf("  events    %lld recorded, %s%lld lost%s\n", (long long)events, C(lost ? C_RED : ""), (long long)lost,
            C(lost ? C_OFF : ""));
-    int64_t lost_text = tr_meta_int(db, "lost_text", 0), untraced = tr_meta_int(db, "untraced_processes", 0);
+    int64_t lost_text = tr_meta_int(db, TR_META_LOST_TEXT, 0), untraced = tr_meta_int(db, TR_META_UNTRACED_PROCESSES, 0);
     if (lost_text > 0)
         printf("  %stexts     %lld events without their text (the string store was full)%s\n", C(C_YEL),
                (long long)lost_text, C(C_OFF));
@@ -240,8 +241,8 @@ static void run_section(sqlite3 *db, const char *path)
                (long long)untraced, untraced > 1 ? "es" : "", C(C_OFF));
     /* A recording that stopped short (meta.complete 0): whatever the
      * figures above say, events are missing. */
-    if (tr_meta_int(db, "complete", 1) == 0 && !(ended && !strcmp(ended, "running"))) {
-        char *why = scalar_text(db, "SELECT value FROM meta WHERE key = 'incomplete'");
+    if (tr_meta_int(db, TR_META_COMPLETE, 1) == 0 && how != TR_ENDED_RUNNING) {
+        char *why = scalar_text(db, "SELECT value FROM meta WHERE key = '" TR_META_INCOMPLETE "'");
         char wb[WIDTH];
         printf("  %sINCOMPLETE%s %s; events are missing\n", C(C_RED), C(C_OFF),
                tr_fit(wb, sizeof wb, why ? why : "the recorder stopped before the end", WIDTH - 40));
@@ -250,7 +251,8 @@ static void run_section(sqlite3 *db, const char *path)
 
     /* Tasks by state, in the order a reader cares about. */
     sqlite3_stmt *st = query(db, "SELECT state, COUNT(*) FROM tasks GROUP BY state ORDER BY CASE state"
-                                 " WHEN 'done' THEN 0 WHEN 'failed' THEN 1 WHEN 'cancelled' THEN 2 ELSE 3 END, state");
+                                 " WHEN '" TR_NAME_DONE "' THEN 0 WHEN '" TR_NAME_FAILED "' THEN 1 WHEN '" TR_NAME_CANCELLED "' THEN 2"
+                                 " ELSE 3 END, state");
     int64_t total = 0;
     char line[512];
     size_t n = 0;

@@ -159,11 +159,12 @@ typedef enum co_task_state {
  * also gives the name co_wait_kind_name() returns and traces store (one
  * list, so a kind and its name cannot drift apart).  Stable numbers and
  * names: the tracer stores them; append only. */
+#define CO_WAIT_NAME_TASK "task"   /* a name SQL uses: written once, here */
 #define CO_WAIT_KINDS(X)                                                          \
     X(NONE, "none")                                                               \
     X(YIELD, "yield")                /* co_yield: ready again at once */          \
     X(SLEEP, "sleep")                /* co_sleep */                               \
-    X(TASK, "task")                  /* co_await / co_wait_for on one task */     \
+    X(TASK, CO_WAIT_NAME_TASK)       /* co_await / co_wait_for on one task */     \
     X(TASKS, "tasks")                /* co_gather / co_wait on several */         \
     X(GROUP, "group")                /* co_group_wait */                          \
     X(FUTURE, "future")                                                           \

@@ -70,6 +70,7 @@ int tr_builder_new(tr_builder **out, sqlite3 *db)
     r = r ? r : tr_batch_init(&b->sp, db, b->writer, "OR REPLACE INTO spans(id, kind, task, resource, start, end, wait, resumed, result, loc, "
                                           "end_loc, open, bin, ring, queue_dur)", NULL, 15, 1 << 14);
     r = r ? r : tr_waits_init(b);
+    r = r ? r : tr_series_init(b);
     if (r < 0) {
         tr_builder_free(b);
         return r;
@@ -110,6 +111,7 @@ void tr_builder_free(tr_builder *b)
     tr_batch_free(&b->tk);
     tr_batch_free(&b->lod);
     tr_batch_free(&b->wt);
+    tr_series_free(b);
     tr_writer_free(b->writer);
     free(b->spans);
     free(b->waits);
@@ -199,7 +201,7 @@ int tr_builder_finish(tr_builder *b)
     int64_t end = b->max_ts;
     tr_replay_close(b);
     flush_batches(b, 1);
-    if (tr_write_rstats(b) < 0) return b->err;
+    if (tr_write_rstats(b) < 0 || tr_series_finish(b) < 0) return b->err;
     /* Statistics, from a sample (a tenth of a second on 10M events): without
      * them SQLite would rather scan spans than probe it once per task. */
     int r = tr_exec(b->db, "PRAGMA analysis_limit=1000; ANALYZE;");
@@ -235,7 +237,8 @@ int tr_build_complete(sqlite3 *db, tr_progress_fn *progress, void *ctx)
     /* Interrupted build (or a recorder that died): redo it from the chunks. */
     int r = tr_exec(db, "BEGIN; DELETE FROM events; DELETE FROM spans; DELETE FROM tasks; DELETE FROM resources;"
                         "DELETE FROM threads; DELETE FROM warnings; DELETE FROM resource_stats;" TR_TIMELINE_TABLE "; DELETE FROM timeline;"
-                        "DELETE FROM meta WHERE key = 'built_seq';");
+                        "DELETE FROM waits; DELETE FROM wait_counts; DELETE FROM queue_depth; DELETE FROM task_hist;"
+                        "DELETE FROM meta WHERE key = '" TR_META_BUILT_SEQ "';");
     if (r < 0) return r;
     tr_builder *b;
     r = tr_builder_new(&b, db);

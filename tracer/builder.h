@@ -70,6 +70,8 @@ typedef struct rstat {
     size_t nwaits, capwaits;
     int seen_depth;
     uint64_t last_put, last_get;   /* queues: the tasks that last put and got (asleep.c names them) */
+    int64_t dq_bucket, dq_depth, dq_max; /* seriesrows.c: queues, the depth bucket not written yet (valid if dq_have) */
+    int dq_have;
 } rstat;
 
 typedef struct hold {
@@ -99,7 +101,7 @@ typedef struct tr_span_row {
 /* An await written to `waits` too (waitrows.c): one that names what it
  * waits on, kept until the spans of its window go in. */
 typedef struct tr_wait_row {
-    int64_t bin, start, end;  /* [start, end]: the await; end = the trace's end while open */
+    int64_t rkey, bin, start, end; /* [start, end]: the await; end = the trace's end while open; rkey: waits.rkey */
     uint64_t id, task, res;   /* id: the step row's span id */
     uint32_t loc;             /* the await's line */
     uint8_t wait, open;       /* wait: the kind (not + 1) */
@@ -119,6 +121,9 @@ struct tr_builder {
     tr_batch ev, st, sp, tk;  /* rows written in bulk: events, step spans, other spans, tasks */
     tr_batch lod;             /* timeline rows (lod.c) */
     tr_batch wt;              /* waits rows (waitrows.c) */
+    tr_batch qd;              /* queue_depth rows (seriesrows.c) */
+    tr_map hists;             /* seriesrows.c: task id -> tr_hist_acc, busy tasks only */
+    tr_map crowds;            /* seriesrows.c: resource id -> waiters now and most, for kinds rstats does not count */
     tr_wait_row *waits;       /* waits not written yet, flushed with the spans */
     size_t nwaits, capwaits;
     tr_span_row *spans;       /* spans not written yet (spanrows.c) */
@@ -248,7 +253,20 @@ int tr_spans_flush(tr_builder *b);
 /* waitrows.c: awaits that name what they wait on, binned by time */
 int tr_waits_init(tr_builder *b);                          /* the batch; on the builder's connection */
 void tr_wait_add(tr_builder *b, const tr_span_row *step); /* the await that ended a final step row */
-int tr_waits_flush(tr_builder *b);                         /* sorted by (bin, start); with the spans */
+int tr_waits_flush(tr_builder *b);                         /* sorted by (rkey, bin, start); with the spans */
+
+/* seriesrows.c: the summaries a reader's first frame asks (schema.c). */
+#define TR_HIST_MIN 1024  /* steps from which a task's histograms are written */
+#define TR_CROWD 32       /* waiters at once from which a resource's count is written */
+int tr_series_init(tr_builder *b);
+void tr_series_free(tr_builder *b);
+void tr_depth_note(tr_builder *b, uint64_t res, rstat *r, int64_t ts, int64_t depth); /* a queue's put or get */
+/* An await of kind on res began (delta 1) or resumed (-1): events,
+ * conditions, futures (locks, semaphores and queues count in rstat). */
+void tr_crowd_note(tr_builder *b, int kind, uint64_t res, int delta);
+/* The step rows rows[order[0..n)] of one task, as they go in. */
+int tr_hist_rows(tr_builder *b, uint64_t task, const tr_span_row *rows, const uint32_t *order, size_t n);
+int tr_series_finish(tr_builder *b);                       /* after the last rows went in */
 
 /* contention.c: per resource figures, into resource_stats */
 rstat *tr_rs_of(tr_builder *b, uint64_t res);

@@ -34,18 +34,18 @@ int tr_reader_still_recording(sqlite3 *db)
 {
     sqlite3_stmt *st;
     int running = 0;
-    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'ended'", -1, &st, NULL) != SQLITE_OK) return 0;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = '" TR_META_ENDED "'", -1, &st, NULL) != SQLITE_OK) return 0;
     if (sqlite3_step(st) == SQLITE_ROW) {
         const char *v = (const char *)sqlite3_column_text(st, 0);
-        running = v && !strcmp(v, "running");
+        running = v && tr_ending_from_name(v) == TR_ENDED_RUNNING;
     }
     sqlite3_finalize(st);
-    int64_t recorder = tr_meta_int(db, "recorder_pid", 0);
+    int64_t recorder = tr_meta_int(db, TR_META_RECORDER_PID, 0);
     /* The program, or the recorder: between the trace's creation and the
      * fork, only the recorder (coscope run) has a pid to check; after the
      * program's end, the recorder is finishing the tables until `built`. */
-    if (running) return alive(tr_meta_int(db, "pid", 0)) || alive(recorder);
-    return !tr_meta_int(db, "built", 0) && alive(recorder);
+    if (running) return alive(tr_meta_int(db, TR_META_PID, 0)) || alive(recorder);
+    return !tr_meta_int(db, TR_META_BUILT, 0) && alive(recorder);
 }
 
 /* A file cut short (a copy that stopped, a full disk) loses its last pages,
@@ -94,7 +94,7 @@ static int open_trace(tr_reader *r, const char *path, tr_progress_fn *progress, 
     if (truncated(path, r->side_wal, r->why, sizeof r->why)) return -EILSEQ;
     int e = tr_db_open(&r->db, path, 0, &why);
     if (e < 0) return fail(r, e, why);
-    if (tr_meta_int(r->db, "built", 0)) return 0;
+    if (tr_meta_int(r->db, TR_META_BUILT, 0)) return 0;
     r->side_ours = 0; /* a trace not finished: its side files are the writer's business */
     if (tr_reader_still_recording(r->db)) {
         r->recording = 1;
@@ -123,7 +123,7 @@ static int open_trace(tr_reader *r, const char *path, tr_progress_fn *progress, 
     r->side_ours = !exists(r->side_wal) && !exists(r->side_shm);
     e = tr_db_open(&r->db, path, 0, &why);
     if (e < 0) return fail(r, e, why);
-    if (!tr_meta_int(r->db, "built", 0)) r->side_ours = 0;
+    if (!tr_meta_int(r->db, TR_META_BUILT, 0)) r->side_ours = 0;
     return 0;
 }
 
@@ -134,10 +134,10 @@ int tr_reader_open(tr_reader *r, const char *path, tr_progress_fn *progress, voi
     /* A recording that stopped short (a full disk, a killed recorder) is
      * missing events, whatever its tables say once built: every reader
      * says so, every time (meta.complete is 0; older traces have none). */
-    if (tr_meta_int(r->db, "complete", 1) == 0) {
+    if (tr_meta_int(r->db, TR_META_COMPLETE, 1) == 0) {
         sqlite3_stmt *st;
         char why[200] = "the recorder stopped before the end";
-        if (sqlite3_prepare_v2(r->db, "SELECT value FROM meta WHERE key = 'incomplete'", -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_prepare_v2(r->db, "SELECT value FROM meta WHERE key = '" TR_META_INCOMPLETE "'", -1, &st, NULL) == SQLITE_OK) {
             if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
                 tr_sanitize(why, sizeof why, (const char *)sqlite3_column_text(st, 0));
             sqlite3_finalize(st);

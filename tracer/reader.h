@@ -11,9 +11,12 @@
  * question "which overlap t" asks the TR_NBINS bins tr_bins_at names.
  *
  * The state of the run at t (reader_at.c): what a task was doing (its step
- * row at t), the holders and the waiters of every resource in one pass
- * each (holds through spans' bins, awaits through the `waits` table's), so
- * that a front end asks for what it shows, not a probe per live task.
+ * row at t), the holds open at t in one pass, and the waiters of a
+ * resource (through the `waits` table's bins, by resource; how many from
+ * the builder's count for a crowded one), so that a front end asks for
+ * what it shows, not a probe per live task nor a read of every await.
+ * A run's summaries (reader_series.c): a queue's depth over a range, a
+ * task's histograms, from what the builder wrote for them.
  */
 #ifndef TR_READER_H
 #define TR_READER_H
@@ -75,14 +78,60 @@ typedef struct tr_wait {
     int open;
     int64_t loc;                      /* the await's line, 0 if unknown */
 } tr_wait;
-/* Every such await open at t, each once, in one pass (nine range reads);
- * fn returns non-zero to stop.  Yields and sleeps are not among them.
+/* Every such await open at t on resource res (res 0: the awaits on a
+ * task, a gather or a group), each once, in one pass (nine range reads
+ * of waits' (rkey, bin, start) key), the longest of each bin first; fn
+ * returns non-zero to stop.  Yields and sleeps are not among them.
  * Returns 0 or a negative errno. */
-int tr_waits_at(tr_at *q, int64_t t, int (*fn)(void *ctx, const tr_wait *w), void *ctx);
+int tr_waits_on(tr_at *q, int64_t res, int64_t t, int (*fn)(void *ctx, const tr_wait *w), void *ctx);
+/* The waiters of resource res at t: returns how many there are (or a
+ * negative errno), and puts the cap longest waiting (earliest since
+ * first, ties by task) into out.  A crowded resource's count is one probe
+ * of wait_counts and its list the first cap rows of each bin; another's
+ * are its few rows. */
+int64_t tr_waiters_of(tr_at *q, int64_t res, int64_t t, tr_wait *out, int cap);
 /* Every hold open at t (a lock's holder, a semaphore's), in one pass. */
 int tr_holds_at(tr_at *q, int64_t t, int (*fn)(void *ctx, int64_t res, int64_t task, int64_t since), void *ctx);
 /* The holders of res at t (task ids into out, up to cap, earliest first);
  * returns how many there are, or a negative errno. */
 int tr_holders_of(tr_at *q, int64_t res, int64_t t, int64_t *out, int cap);
+
+/* ---- reader_series.c: a run's summaries --------------------------------- */
+
+/* Histograms of durations: log2 buckets, [0] < 1 us, [i] in [2^(i-1),
+ * 2^i) us, the last open-ended. */
+#define TR_HIST_BUCKETS 24
+static inline int tr_hist_bucket(int64_t ns)
+{
+    int64_t us = ns / 1000;
+    if (us <= 0) return 0;
+    int b = 64 - __builtin_clzll((unsigned long long)us);
+    return b < TR_HIST_BUCKETS - 1 ? b : TR_HIST_BUCKETS - 1;
+}
+/* A task's step durations (out[0], its finished steps) and await
+ * durations (out[1], its awaits that resumed), with their counts in n:
+ * from task_hist for a busy task, else from its step rows.  0 or a
+ * negative errno. */
+int tr_task_hist(tr_at *q, int64_t task, int64_t out[2][TR_HIST_BUCKETS], int64_t n[2]);
+/* Queue res's depth at n evenly spaced times over [from, to], each to
+ * within 2^20 ns (queue_depth: where it changed in that bucket, the most
+ * it held there), in n probes whatever the run's length.  0 or a
+ * negative errno.  A trace being recorded has the buckets built so far. */
+int tr_queue_depths(tr_at *q, int64_t res, int64_t from, int64_t to, int64_t *out, int n);
+
+/* ---- reader_wake.c: wake-up edges ---------------------------------------- */
+
+/* A wake-up: task `from`, at ts, woke task `to`, which resumed at resume.
+ * kind: the tr_kind of what woke it (TR_END: from ended; TR_LOCK_REL,
+ * TR_SEM_REL: handed over; TR_EV_SET, TR_COND_NOTIFY, TR_FUT_SET; TR_Q_PUT,
+ * TR_Q_GET: an item or a slot handed over). */
+typedef struct tr_wake {
+    int kind;
+    int64_t from, ts, to, resume;
+} tr_wake;
+typedef int tr_wake_fn(void *ctx, const tr_wake *w);  /* non-zero: stop */
+/* Every wake-up the trace states soundly (reader_wake.c says which), task
+ * ends first by time, then per resource by time.  0 or a negative errno. */
+int tr_wakeups(sqlite3 *db, tr_wake_fn *fn, void *ctx);
 
 #endif

@@ -7,11 +7,11 @@
 
 void tr_clock_load(sqlite3 *db, tr_clock *c)
 {
-    c->kind = (int)tr_meta_int(db, "clock_kind", TR_CLOCK_MONO);
-    c->origin = (uint64_t)tr_meta_int(db, "clock_origin", 0);
+    c->kind = (int)tr_meta_int(db, TR_META_CLOCK_KIND, TR_CLOCK_MONO);
+    c->origin = (uint64_t)tr_meta_int(db, TR_META_CLOCK_ORIGIN, 0);
     c->ns_per_tick = 1.0;
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'ns_per_tick'", -1, &st, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = '" TR_META_NS_PER_TICK "'", -1, &st, NULL) == SQLITE_OK) {
         if (sqlite3_step(st) == SQLITE_ROW) c->ns_per_tick = sqlite3_column_double(st, 0);
         sqlite3_finalize(st);
     }

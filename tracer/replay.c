@@ -292,6 +292,8 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
         if (tr_contended_kind(t->await_kind)) {
             rstat *r = tr_rs_of(b, e->res);
             if (r && ++r->waiters > r->max_waiters) r->max_waiters = r->waiters;
+        } else {
+            tr_crowd_note(b, t->await_kind, e->res, 1);
         }
         break;
     case TR_RESUME: {
@@ -309,6 +311,8 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
                 tr_site_wait(b, t->await_res, t->await_loc, ts - t->await_start);
                 rstat *r = tr_rs_of(b, t->await_res);
                 if (r && !t->handed) r->waiters--;
+            } else {
+                tr_crowd_note(b, t->await_kind, t->await_res, -1);
             }
             t->handed = 0;
             /* A lock held while awaiting something else, for long: others queue behind it. */
@@ -428,6 +432,7 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
         if (!r) break;
         r->seen_depth = 1;
         if ((int64_t)e->arg > r->max_depth) r->max_depth = (int64_t)e->arg;
+        tr_depth_note(b, e->res, r, ts, (int64_t)e->arg);
         if (task) *(kind == TR_Q_PUT ? &r->last_put : &r->last_get) = task;
         tr_dq_event(b, e, ts, loc, kind == TR_Q_PUT);
         /* Items taken out: every get, and every put handed straight to a

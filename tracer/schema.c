@@ -46,11 +46,23 @@ static const char *SCHEMA =
     "  queue_dur INTEGER, PRIMARY KEY (task, start, id)) WITHOUT ROWID;"
     "CREATE INDEX spans_bin ON spans(bin, start) WHERE bin IS NOT NULL;"
     /* Every await that names what it waits on (not yields, not sleeps),
-     * binned by time: who waits on what at t is nine range reads, not a
-     * probe per live task (waitrows.c).  id is the step row's. */
-    "CREATE TABLE waits(bin INTEGER NOT NULL, start INTEGER NOT NULL, id INTEGER NOT NULL, task INTEGER NOT NULL,"
-    "  end INTEGER NOT NULL, wait TEXT NOT NULL, resource INTEGER, loc INTEGER, open INTEGER NOT NULL DEFAULT 0,"
-    "  PRIMARY KEY (bin, start, id)) WITHOUT ROWID;"
+     * binned by time and clustered by what it waits on (rkey: the
+     * resource, 0 for tasks, gathers and groups): who waits on a resource
+     * at t is nine range reads, not a probe per live task (waitrows.c).
+     * id is the step row's. */
+    "CREATE TABLE waits(rkey INTEGER NOT NULL, bin INTEGER NOT NULL, start INTEGER NOT NULL, id INTEGER NOT NULL,"
+    "  task INTEGER NOT NULL, end INTEGER NOT NULL, wait TEXT NOT NULL, resource INTEGER, loc INTEGER,"
+    "  open INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (rkey, bin, start, id)) WITHOUT ROWID;"
+    /* Summaries the builder writes so that a view's first frame does not
+     * read what a whole run holds (seriesrows.c): how many wait on a
+     * crowded resource, from each change on; a queue's depth per 2^20-ns
+     * bucket; the histograms of a busy task's steps and awaits. */
+    "CREATE TABLE wait_counts(resource INTEGER NOT NULL, ts INTEGER NOT NULL, n INTEGER NOT NULL,"
+    "  PRIMARY KEY (resource, ts)) WITHOUT ROWID;"
+    "CREATE TABLE queue_depth(resource INTEGER NOT NULL, ts INTEGER NOT NULL, depth INTEGER NOT NULL,"
+    "  max INTEGER NOT NULL, PRIMARY KEY (resource, ts)) WITHOUT ROWID;"
+    "CREATE TABLE task_hist(task INTEGER NOT NULL, which INTEGER NOT NULL, bucket INTEGER NOT NULL,"
+    "  n INTEGER NOT NULL, PRIMARY KEY (task, which, bucket)) WITHOUT ROWID;"
     "CREATE INDEX spans_hold ON spans(resource, start) WHERE kind = 'hold';"
     "CREATE INDEX tasks_parent ON tasks(parent);"
     /* Every await as an interval of its own (a plain view: joins stay
@@ -309,7 +321,10 @@ int tr_db_open(sqlite3 **out, const char *path, int writable, const char **why)
         return -EILSEQ;
     }
     sqlite3 *db;
-    int flags = (writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) | SQLITE_OPEN_FULLMUTEX;
+    /* A reading connection belongs to one thread (a command, the TUI's
+     * model): no mutex, which serialized mode takes at every column read
+     * (a tenth of a pass over 100k rows). */
+    int flags = writable ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX : SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
     int rc = sqlite3_open_v2(path, &db, flags, NULL);
     if (rc != SQLITE_OK) {
         snprintf(buf, sizeof buf, "%s: %s", path, sqlite3_errstr(rc));
@@ -358,7 +373,9 @@ int tr_db_open(sqlite3 **out, const char *path, int writable, const char **why)
     }
     if (version < TR_SCHEMA_VERSION) {
         /* Schema 1 had one row per await and per resume, schema 2 no
-         * `waits` table: readers ask it, so nothing reads them now.  (A
+         * `waits` table, schema 3 no summaries (wait_counts, queue_depth,
+         * task_hist) and its waits not by resource: readers ask them, so
+         * nothing reads those now.  (A
          * rebuild could make one from its chunks, but that would write to
          * a file the user gave to be read.) */
         snprintf(buf, sizeof buf, "%s: made by an older coscope (schema %lld; this one reads %d); record it again",

@@ -141,6 +141,7 @@ int tr_spans_flush(tr_builder *b)
                     qsort(order + from, to - from, sizeof *order, cmp_start);
                     break;
                 }
+            if (r == 0) r = tr_hist_rows(b, tasks[i], b->spans, order + from, to - from);
             from = to;
         }
         for (size_t i = 0; i < n && r == 0; i++) r = write_row(b, &b->spans[order[i]]);

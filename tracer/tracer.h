@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include "../runtime/trace.h"
 
-#define TR_SCHEMA_VERSION 3
+#define TR_SCHEMA_VERSION 4
 
 /* ---- log.c: diagnostics --------------------------------------------------- */
 

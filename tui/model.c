@@ -1,7 +1,8 @@
 /* model.c -- the model's lifetime: opening a trace through the tracer's
  * reader, loading what is small enough to hold whole (the run's facts,
- * locations, tasks and their tree), the string pool every model string
- * lives in, and the refresh of a trace still being recorded.
+ * tasks and their tree, resources, warnings, through the files below it),
+ * and the refresh of a trace still being recorded.  Lookups and the string
+ * pool every model string lives in are model_find.c's.
  *
  * A trace is input: every text read here goes through tr_sanitize before
  * anything can draw it, every id read from a row is checked before it
@@ -16,135 +17,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const STATE_NAMES[] = { "not yet", "ready", "running", "waiting", "done", "failed", "cancelled" };
-_Static_assert(sizeof STATE_NAMES / sizeof STATE_NAMES[0] == TUI_STATE_COUNT, "a name per task state");
-
-const char *tui_state_name(int s)
-{
-    return s >= 0 && s < TUI_STATE_COUNT ? STATE_NAMES[s] : "?";
-}
-
-/* ---- strings ----------------------------------------------------------- */
-
-static char *pool_alloc(tui_model *m, size_t n)
-{
-    tui_pool_block *b = m->pool;
-    if (!b || b->cap - b->used < n) {
-        size_t cap = n > 60000 ? n : 60000;
-        b = malloc(sizeof *b + cap);
-        if (!b) return NULL;
-        b->next = m->pool;
-        b->used = 0;
-        b->cap = cap;
-        m->pool = b;
-    }
-    char *p = b->data + b->used;
-    b->used += n;
-    return p;
-}
-
-const char *tui__intern(tui_model *m, const char *s)
-{
-    if (!s || !*s) return "";
-    size_t n = strlen(s);
-    if (n > 4000) n = 4000; /* a name or a message, not a novel */
-    char *out = pool_alloc(m, n * 1 + 1);
-    if (!out) return "";
-    /* sanitizing never makes text longer: '?' and ' ' replace one byte each */
-    char tmp[4001];
-    memcpy(tmp, s, n);
-    tmp[n] = 0;
-    tr_sanitize(out, n + 1, tmp);
-    return out;
-}
-
-const char *tui__intern_lines(tui_model *m, const char *s)
-{
-    size_t n = strlen(s);
-    char *out = pool_alloc(m, n + 1);
-    if (!out) return "";
-    memcpy(out, s, n + 1);
-    return out;
-}
-
-/* ---- locations --------------------------------------------------------- */
-
-static int cmp_loc(const void *a, const void *b)
-{
-    int64_t x = ((const tui_loc *)a)->id, y = ((const tui_loc *)b)->id;
-    return x < y ? -1 : x > y;
-}
-
-static int load_locations(tui_model *m)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(m->db, "SELECT id, file, line, func FROM locations ORDER BY id", -1, &st, NULL) != SQLITE_OK)
-        return -EILSEQ;
-    size_t cap = 0;
-    free(m->locs);
-    m->locs = NULL;
-    m->nlocs = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (m->nlocs == cap) {
-            cap = cap ? 2 * cap : 256;
-            tui_loc *n = realloc(m->locs, cap * sizeof *n);
-            if (!n) break;
-            m->locs = n;
-        }
-        char where[600];
-        snprintf(where, sizeof where, "%s:%lld", tui__col_text(st, 1), (long long)tui__col_int(st, 2, 0));
-        tui_loc *l = &m->locs[m->nlocs++];
-        l->id = sqlite3_column_int64(st, 0);
-        l->where = tui__intern(m, where);
-        l->func = tui__intern(m, tui__col_text(st, 3));
-    }
-    sqlite3_finalize(st);
-    if (m->nlocs > 1) qsort(m->locs, m->nlocs, sizeof *m->locs, cmp_loc); /* ORDER BY is the file's word; check */
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -EILSEQ;
-}
-
-const tui_loc *tui__loc(tui_model *m, int64_t id)
-{
-    if (id <= 0) return NULL;
-    tui_loc key = { .id = id };
-    return bsearch(&key, m->locs, m->nlocs, sizeof *m->locs, cmp_loc);
-}
-
-const char *tui__where(tui_model *m, int64_t id)
-{
-    const tui_loc *l = tui__loc(m, id);
-    return l ? l->where : "";
-}
-
 /* ---- tasks --------------------------------------------------------------- */
 
+/* A task's final state from the name the tasks table stores (the
+ * tracer's list, tracer/tracer.h), as the model's states say it. */
 static int state_of(const char *s)
 {
-    if (!strcmp(s, "done")) return TUI_DONE;
-    if (!strcmp(s, "failed")) return TUI_FAILED;
-    if (!strcmp(s, "cancelled")) return TUI_CANCELLED;
-    if (!strcmp(s, "waiting")) return TUI_WAITING;
-    if (!strcmp(s, "ready")) return TUI_RUNNING; /* never ended, was running or runnable at the end */
-    return TUI_READY;
+    switch (tr_task_state_from_name(s)) {
+    case TR_TASK_DONE: return TUI_DONE;
+    case TR_TASK_FAILED: return TUI_FAILED;
+    case TR_TASK_CANCELLED: return TUI_CANCELLED;
+    case TR_TASK_WAITING: return TUI_WAITING;
+    case TR_TASK_READY: return TUI_RUNNING; /* never ended, was running or runnable at the end */
+    default: return TUI_READY;
+    }
 }
 
 static int cmp_task(const void *a, const void *b)
 {
     int64_t x = ((const tui_task *)a)->id, y = ((const tui_task *)b)->id;
     return x < y ? -1 : x > y;
-}
-
-int tui_model_task_index(tui_model *m, int64_t id)
-{
-    /* Ids are mostly dense (1, 2, 3 ...): a pass over the awaits at t asks
-     * this for every row, so the direct guess goes first. */
-    if (m->ntasks && id >= m->tasks[0].id && id - m->tasks[0].id < (int64_t)m->ntasks &&
-        m->tasks[id - m->tasks[0].id].id == id)
-        return (int)(id - m->tasks[0].id);
-    tui_task key = { .id = id };
-    const tui_task *t = bsearch(&key, m->tasks, m->ntasks, sizeof *m->tasks, cmp_task);
-    return t ? (int)(t - m->tasks) : -1;
 }
 
 /* Read the tasks table.  The first time, every row.  On a refresh of a
@@ -277,7 +169,7 @@ static const char *argv_text(tui_model *m)
     sqlite3_stmt *st;
     const char *v = "";
     if (sqlite3_prepare_v2(m->db,
-                           "SELECT group_concat(value, ' ') FROM json_each((SELECT value FROM meta WHERE key = 'argv'))",
+                           "SELECT group_concat(value, ' ') FROM json_each((SELECT value FROM meta WHERE key = '" TR_META_ARGV "'))",
                            -1, &st, NULL) != SQLITE_OK)
         return v;
     if (sqlite3_step(st) == SQLITE_ROW) v = tui__intern(m, tui__col_text(st, 0));
@@ -288,22 +180,22 @@ static const char *argv_text(tui_model *m)
 static void load_run(tui_model *m)
 {
     tui_info *i = &m->info;
-    i->program = meta_text(m, "program");
+    i->program = meta_text(m, TR_META_PROGRAM);
     i->argv = argv_text(m);
-    i->start_time = meta_text(m, "start_time");
-    const char *ended = meta_text(m, "ended");
+    i->start_time = meta_text(m, TR_META_START_TIME);
+    int ended = tr_ending_from_name(meta_text(m, TR_META_ENDED));
     char buf[128];
     i->recording = m->rd.recording = m->rd.recording && tr_reader_still_recording(m->db);
-    if (!strcmp(ended, "exit")) {
+    if (ended == TR_ENDED_EXIT) {
         i->end_kind = TUI_END_EXIT;
-        i->exit_code = (int)tr_meta_int(m->db, "exit_code", 0);
+        i->exit_code = (int)tr_meta_int(m->db, TR_META_EXIT_CODE, 0);
         snprintf(buf, sizeof buf, "exit %d", i->exit_code);
-    } else if (!strcmp(ended, "signal")) {
+    } else if (ended == TR_ENDED_SIGNAL) {
         i->end_kind = TUI_END_SIGNAL;
-        i->signal = (int)tr_meta_int(m->db, "signal", 0);
-        const char *name = meta_text(m, "signal_name");
+        i->signal = (int)tr_meta_int(m->db, TR_META_SIGNAL, 0);
+        const char *name = meta_text(m, TR_META_SIGNAL_NAME);
         snprintf(buf, sizeof buf, "killed by SIG%s", *name ? name : "?");
-    } else if (!strcmp(ended, "stopped")) {
+    } else if (ended == TR_ENDED_STOPPED) {
         i->end_kind = TUI_END_STOPPED;
         snprintf(buf, sizeof buf, "stopped (co_trace_stop)");
     } else {
@@ -311,15 +203,15 @@ static void load_run(tui_model *m)
         snprintf(buf, sizeof buf, i->recording ? "running" : "unfinished (the recorder stopped)");
     }
     i->ended = tui__intern(m, buf);
-    m->built = (int)tr_meta_int(m->db, "built", 0);
+    m->built = (int)tr_meta_int(m->db, TR_META_BUILT, 0);
     /* Said at every open and refresh, for good (meta.complete: 1 once every
      * published event is in the file; traces from before have none). */
-    i->incomplete = !i->recording && tr_meta_int(m->db, "complete", 1) == 0;
-    i->events = tr_meta_int(m->db, "events", 0);
-    i->lost = tr_meta_int(m->db, "lost", 0);
+    i->incomplete = !i->recording && tr_meta_int(m->db, TR_META_COMPLETE, 1) == 0;
+    i->events = tr_meta_int(m->db, TR_META_EVENTS, 0);
+    i->lost = tr_meta_int(m->db, TR_META_LOST, 0);
     /* duration_ns is written at the end of a build; while recording (or
      * for a build that never finished) the chunks say how far it got. */
-    int64_t d = tr_meta_int(m->db, "duration_ns", -1);
+    int64_t d = tr_meta_int(m->db, TR_META_DURATION_NS, -1);
     int64_t from_chunks = 0, events = 0;
     for (size_t c = 0; c < m->nchunks; c++) {
         if (m->chunks[c].last > from_chunks) from_chunks = m->chunks[c].last;
@@ -331,7 +223,7 @@ static void load_run(tui_model *m)
 
 int tui__load(tui_model *m)
 {
-    int r = load_locations(m);
+    int r = tui__load_locations(m);
     if (r == 0) r = tui__load_chunks(m);
     if (r == 0) load_run(m);
     if (r == 0) r = load_tasks(m);

@@ -135,7 +135,7 @@ typedef struct tui_at {
 typedef struct tui_resource {
     int64_t id;
     int kind;                   /* co_wait_kind of the object (lock, semaphore, queue_get for a queue, ...) */
-    const char *kind_name;      /* "lock", "semaphore", "queue", "event", ... */
+    const char *kind_name;      /* "lock", "semaphore", "queue" (TUI_KIND_QUEUE), "event", ... */
     const char *name;
     const char *created_at;     /* "file:line", "" if unknown */
     uint32_t ring;              /* the thread it was created on (its events are in that ring's chunks) */
@@ -145,6 +145,10 @@ typedef struct tui_resource {
     int64_t hold_total_ns, hold_max_ns, max_waiters, max_depth;
     int64_t longest_waiter, longest_holder;   /* task ids, 0: none */
 } tui_resource;
+
+/* A queue's kind_name: one name for its gets, puts and joins (its kind is
+ * CO_WAIT_QUEUE_GET, the name of the wait its getters are in). */
+#define TUI_KIND_QUEUE "queue"
 
 #define TUI_MAX_LISTED 32
 /* A resource at a time t. */

@@ -381,8 +381,8 @@ static int cmp_interval(const void *x, const void *y)
 static size_t step_intervals(tui_model *m, const tui_task *k, int64_t t, int lim, interval *out)
 {
     static const char *const sql[2] = {
-        "SELECT start, end FROM spans WHERE task = ?1 AND kind = 'step' AND start <= ?2 ORDER BY start DESC LIMIT ?3",
-        "SELECT start, end FROM spans WHERE task = ?1 AND kind = 'step' AND start > ?2 ORDER BY start LIMIT ?3",
+        "SELECT start, end FROM spans WHERE task = ?1 AND kind = '" TR_NAME_STEP "' AND start <= ?2 ORDER BY start DESC LIMIT ?3",
+        "SELECT start, end FROM spans WHERE task = ?1 AND kind = '" TR_NAME_STEP "' AND start > ?2 ORDER BY start LIMIT ?3",
     };
     size_t n = 0;
     out[n++] = (interval){ k->spawn_ts, k->spawn_ts };
@@ -400,6 +400,13 @@ static size_t step_intervals(tui_model *m, const tui_task *k, int64_t t, int lim
     return n;
 }
 
+/* An event found for the list, described only if it is kept. */
+typedef struct found {
+    tr_rec rec;
+    int64_t ns;
+    uint32_t ring;
+} found;
+
 size_t tui_model_task_events(tui_model *m, int idx, int64_t t, size_t cap, const tui_event **out, size_t *at_cursor)
 {
     *out = NULL;
@@ -412,37 +419,62 @@ size_t tui_model_task_events(tui_model *m, int idx, int64_t t, size_t cap, const
      * cap/2 steps a side cover the window. */
     int lim = (int)(cap / 2 + 1);
     interval *iv = malloc(((size_t)lim * 2 + 1) * sizeof *iv);
-    if (!iv) return 0;
+    size_t *cand = malloc(m->nchunks * sizeof *cand + 1);
+    found *fb = malloc(2 * cap * sizeof *fb), *fa = fb ? fb + cap : NULL;
+    if (!iv || !cand || !fb) {
+        free(iv);
+        free(cand);
+        free(fb);
+        return 0;
+    }
     size_t niv = step_intervals(m, k, t, lim, iv);
-    /* Every matching event of the chunks under those intervals, in time order. */
-    size_t n = 0;
-    size_t last_ci = SIZE_MAX;
-    for (size_t v = 0; v < niv; v++) {
-        for (size_t ci = 0; ci < m->nchunks; ci++) {
-            const tui_chunk *c = &m->chunks[ci];
-            if (c->ring != k->ring || c->last < iv[v].a || c->first > iv[v].b) continue;
-            if (last_ci != SIZE_MAX && ci <= last_ci) continue; /* decoded for an earlier interval */
-            last_ci = ci;
-            const tui_decoded *d = tui__decode(m, ci);
-            for (size_t i = 0; d && i < d->n; i++) {
-                if (!of_task(&d->recs[i], id)) continue;
-                if (!grow_events(m, n + 1)) break;
-                tui__describe(m, &m->events[n++], &d->recs[i], d->ns[i], d->ring);
+    /* The chunks of its ring under those intervals, in order. */
+    size_t nc = 0;
+    for (size_t ci = 0; ci < m->nchunks; ci++) {
+        const tui_chunk *c = &m->chunks[ci];
+        if (c->ring != k->ring) continue;
+        for (size_t v = 0; v < niv; v++)
+            if (c->last >= iv[v].a && c->first <= iv[v].b) {
+                cand[nc++] = ci;
+                break;
             }
-        }
     }
     free(iv);
-    /* Chunks of one ring are in time order, and so are their events. */
-    size_t first = 0;
-    while (first < n && m->events[first].ts < t) first++;
-    size_t from = first > cap / 2 ? first - cap / 2 : 0;
-    if (n - from < cap && n >= cap) from = n - cap;
-    if (n < cap) from = 0;
-    size_t count = n - from < cap ? n - from : cap;
-    if (count) memmove(m->events, m->events + from, count * sizeof *m->events);
+    /* From t outwards, up to cap events each way: a task that did 200k
+     * things in one step (spawned them) costs the chunks near t, and only
+     * the events kept are put in words. */
+    size_t split = 0;
+    while (split < nc && m->chunks[cand[split]].last < t) split++;
+    size_t nb = 0, na = 0;
+    for (size_t c = split < nc ? split + 1 : nc; c-- > 0 && nb < cap;) {
+        const tui_decoded *d = tui__decode(m, cand[c]);
+        for (size_t i = d ? d->n : 0; i-- > 0 && nb < cap;)
+            if (d->ns[i] < t && of_task(&d->recs[i], id)) fb[nb++] = (found){ d->recs[i], d->ns[i], d->ring };
+    }
+    for (size_t c = split; c < nc && na < cap; c++) {
+        const tui_decoded *d = tui__decode(m, cand[c]);
+        for (size_t i = 0; d && i < d->n && na < cap; i++)
+            if (d->ns[i] >= t && of_task(&d->recs[i], id)) fa[na++] = (found){ d->recs[i], d->ns[i], d->ring };
+    }
+    free(cand);
+    /* About half before t, more on a side when the other has fewer. */
+    size_t before = nb < cap / 2 ? nb : cap / 2;
+    size_t after = na < cap - before ? na : cap - before;
+    if (before + after < cap) before = nb < cap - after ? nb : cap - after;
+    size_t n = before + after;
+    if (!grow_events(m, n ? n : 1)) {
+        free(fb);
+        return 0;
+    }
+    for (size_t i = 0; i < before; i++) {
+        const found *f = &fb[before - 1 - i]; /* fb is newest first */
+        tui__describe(m, &m->events[i], &f->rec, f->ns, f->ring);
+    }
+    for (size_t i = 0; i < after; i++) tui__describe(m, &m->events[before + i], &fa[i].rec, fa[i].ns, fa[i].ring);
+    free(fb);
     *out = m->events;
-    *at_cursor = first - from;
-    return count;
+    *at_cursor = before;
+    return n;
 }
 
 /* ---- queue depth ------------------------------------------------------------ */
@@ -517,6 +549,16 @@ int tui_model_queue_depth(tui_model *m, int idx, int64_t from, int64_t to, int64
         m->spark_n = m->nres;
     }
     tui_spark *sp = &m->spark[idx];
+    if (m->built) {
+        /* A finished trace: the builder's depth per bucket, n probes. */
+        int r2 = tr_queue_depths(m->q, r->id, from, to, out, n);
+        if (r2 < 0) return r2;
+        for (int i = 0; i < n; i++) {
+            int64_t t = n > 1 ? from + (int64_t)((double)(to - from) * i / (n - 1)) : from;
+            if (t < r->create_ts) out[i] = -1;
+        }
+        return 0;
+    }
     if (sp->gen != m->gen || sp->from != from || sp->to != to || sp->n != n || !sp->v) {
         /* The line is asked again every frame with the same range; and
          * the queues of one thread share the chunks it decodes, so the

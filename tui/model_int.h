@@ -138,6 +138,8 @@ struct tui_model {
     int64_t hist[2][TUI_HIST_BUCKETS], hist_n[2];
 };
 
+_Static_assert(TUI_HIST_BUCKETS == TR_HIST_BUCKETS, "the model's histograms are the reader's");
+
 /* A column's text ("" for NULL) and integer (dflt for NULL). */
 static inline const char *tui__col_text(sqlite3_stmt *st, int i)
 {
@@ -149,18 +151,23 @@ static inline int64_t tui__col_int(sqlite3_stmt *st, int i, int64_t dflt)
     return sqlite3_column_type(st, i) == SQLITE_NULL ? dflt : sqlite3_column_int64(st, i);
 }
 
-/* model.c */
+/* model_find.c: lookups and strings, below every other model file */
 const char *tui__intern(tui_model *m, const char *s);    /* sanitized copy, lives until close */
 const char *tui__intern_lines(tui_model *m, const char *sanitized); /* a copy, newlines kept */
+int tui__load_locations(tui_model *m);                    /* (re)read the locations table */
 const tui_loc *tui__loc(tui_model *m, int64_t id);        /* NULL if unknown */
 const char *tui__where(tui_model *m, int64_t loc_id);     /* "file:line" or "" */
-int tui__load(tui_model *m);                              /* (re)read tasks, resources, warnings */
-int tui__load_warnings(tui_model *m);                     /* model_res.c */
-int tui__load_resources(tui_model *m);                    /* model_res.c */
-void tui__free_res(tui_model *m);                         /* model_res.c */
-int tui__mark_stacks(tui_model *m);                       /* model_res.c: has_stack from the warnings */
 /* Holders of resource id at t (tasks ids into out, up to cap); returns the total. */
 int tui__holders_at(tui_model *m, int64_t res, int64_t t, int64_t *out, int cap);
+
+/* model.c: loading, which calls the files below */
+int tui__load(tui_model *m);                              /* (re)read tasks, resources, warnings */
+
+/* model_res.c */
+int tui__load_warnings(tui_model *m);
+int tui__load_resources(tui_model *m);
+void tui__free_res(tui_model *m);
+int tui__mark_stacks(tui_model *m);                       /* has_stack from the warnings */
 
 /* model_events.c */
 int tui__load_chunks(tui_model *m);                       /* the directory; again on refresh */

@@ -3,9 +3,9 @@
  * and who waits on a resource at t; its history of holds and waits.
  *
  * Holders at t come from `hold` spans through the time bins (nine index
- * probes, whatever the trace's size).  Waiters at t are the tasks whose
- * state at t is "waiting on it": steps have no index by resource, and a
- * scan of every await would grow with the trace.  Waits in the history are
+ * probes, whatever the trace's size); waiters at t from the reader
+ * (tr_waiters_of: the `waits` table by resource, a crowd's count from the
+ * builder's series), asked only for the rows a frame draws.  Waits in the history are
  * found from the holds they led to: a wait that ended in a hold ended at
  * that hold's start, in the waiter's step row just before it.
  */
@@ -21,12 +21,6 @@ static int cmp_res(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-int tui_model_resource_index(tui_model *m, int64_t id)
-{
-    tui_resource key = { .id = id };
-    const tui_resource *r = bsearch(&key, m->res, m->nres, sizeof *m->res, cmp_res);
-    return r ? (int)(r - m->res) : -1;
-}
 
 int tui__load_resources(tui_model *m)
 {
@@ -57,7 +51,7 @@ int tui__load_resources(tui_model *m)
         const char *kind = tui__col_text(st, 1);
         int k = tr_wait_from_name(kind);
         r.kind = k >= 0 ? k : CO_WAIT_NONE;
-        r.kind_name = same ? res[n].kind_name : tui__intern(m, !strcmp(kind, "queue_get") ? "queue" : kind);
+        r.kind_name = same ? res[n].kind_name : tui__intern(m, k == CO_WAIT_QUEUE_GET ? TUI_KIND_QUEUE : kind);
         r.name = same ? res[n].name : tui__intern(m, tui__col_text(st, 2));
         r.created_at = tui__where(m, tui__col_int(st, 3, 0));
         r.create_ts = tui__col_int(st, 4, 0);
@@ -92,16 +86,12 @@ size_t tui_model_resources(tui_model *m, const tui_resource **out)
     return m->nres;
 }
 
-int tui__holders_at(tui_model *m, int64_t res, int64_t t, int64_t *out, int cap)
-{
-    int n = tr_holders_of(m->q, res, t, out, cap);
-    return n < 0 ? 0 : n;
-}
 
-/* Waiters of every resource at t, in one pass over the tasks (their states
+/* Waiters of a resource at t.  A finished trace: the reader's, asked per
+ * resource when its row is drawn.  A trace still recording (its open
+ * awaits are not in `waits`): one pass over the live tasks (their states
  * at t are what a task_at answers, kept per task over the interval they
- * hold): after a seek the pass probes only tasks whose state changed, and
- * the rows of a frame read what it found. */
+ * hold), which probes only tasks whose state changed. */
 /* Longest waiting first: insertion of (task, since) into o's list. */
 static void add_waiter(tui_res_at *o, int64_t *s, int64_t task, int64_t since)
 {
@@ -123,20 +113,6 @@ static void add_waiter(tui_res_at *o, int64_t *s, int64_t task, int64_t since)
     o->waiters[pos] = task;
 }
 
-typedef struct pass_ctx {
-    tui_model *m;
-    int64_t *since;
-} pass_ctx;
-
-static int pass_wait(void *ctx, const tr_wait *w)
-{
-    pass_ctx *p = ctx;
-    if (w->wait == CO_WAIT_TASK || !w->res) return 0;
-    int ri = tui_model_resource_index(p->m, w->res);
-    if (ri >= 0) add_waiter(&p->m->rc.at[ri], p->since + (size_t)ri * TUI_MAX_LISTED, w->task, w->since);
-    return 0;
-}
-
 static int res_pass(tui_model *m, int64_t t)
 {
     tui_res_cache *c = &m->rc;
@@ -151,13 +127,10 @@ static int res_pass(tui_model *m, int64_t t)
     memset(c->at, 0, nr * sizeof *c->at);
     memset(c->have, 0, nr);
     for (size_t i = 0; i < m->nres; i++) c->at[i].depth = -1;
-    if (m->built && m->nres) {
-        /* A finished trace has its awaits binned (`waits`): one pass over
-         * the ones open at t, whatever the number of tasks. */
-        pass_ctx p = { m, since };
-        int r = tr_waits_at(m->q, t, pass_wait, &p);
+    if (m->built) {
+        /* A finished trace has its awaits by resource (`waits`): each
+         * row asks for its own when first drawn (tui_model_resource_at). */
         free(since);
-        if (r < 0) return r;
         c->t = t;
         c->gen = m->gen;
         return 0;
@@ -190,6 +163,16 @@ int tui_model_resource_at(tui_model *m, int idx, int64_t t, tui_res_at *out)
         /* What is asked of this row alone: the bins for its holders, the
          * chunks at t for a queue's depth. */
         const tui_resource *x = &m->res[idx];
+        if (m->built) {
+            /* Its waiters: how many, and the longest waiting, from the
+             * reader (a count and at most TUI_MAX_LISTED rows a bin). */
+            tr_wait w[TUI_MAX_LISTED];
+            int64_t n = tr_waiters_of(m->q, x->id, t, w, TUI_MAX_LISTED);
+            if (n < 0) return (int)n;
+            o->nwaiters_total = n > INT32_MAX ? INT32_MAX : (int)n;
+            o->nwaiters = o->nwaiters_total < TUI_MAX_LISTED ? o->nwaiters_total : TUI_MAX_LISTED;
+            for (int i = 0; i < o->nwaiters; i++) o->waiters[i] = w[i].task;
+        }
         o->nholders_total = tui__holders_at(m, x->id, t, o->holders, TUI_MAX_LISTED);
         o->nholders = o->nholders_total < TUI_MAX_LISTED ? o->nholders_total : TUI_MAX_LISTED;
         if (x->kind == CO_WAIT_QUEUE_GET) {
@@ -338,17 +321,17 @@ static size_t uses_of(tui_model *m, int idx, int64_t t, size_t cap)
     sqlite3_stmt *holds[2], *wst;
     /* Holds by the (resource, start) index: the last ones before t, the first ones after. */
     if (sqlite3_prepare_v2(m->db,
-                           "SELECT task, start, end, open, loc FROM spans WHERE kind = 'hold' AND resource = ?1"
+                           "SELECT task, start, end, open, loc FROM spans WHERE kind = '" TR_NAME_HOLD "' AND resource = ?1"
                            " AND start <= ?2 ORDER BY start DESC LIMIT ?3", -1, &holds[0], NULL) != SQLITE_OK)
         return 0;
     if (sqlite3_prepare_v2(m->db,
-                           "SELECT task, start, end, open, loc FROM spans WHERE kind = 'hold' AND resource = ?1"
+                           "SELECT task, start, end, open, loc FROM spans WHERE kind = '" TR_NAME_HOLD "' AND resource = ?1"
                            " AND start > ?2 ORDER BY start LIMIT ?3", -1, &holds[1], NULL) != SQLITE_OK) {
         sqlite3_finalize(holds[0]);
         return 0;
     }
     if (sqlite3_prepare_v2(m->db,
-                           "SELECT end, resource, resumed, end_loc, result FROM spans WHERE task = ?1 AND kind = 'step'"
+                           "SELECT end, resource, resumed, end_loc, result FROM spans WHERE task = ?1 AND kind = '" TR_NAME_STEP "'"
                            " AND start < ?2 AND wait IS NOT NULL ORDER BY start DESC LIMIT 1", -1, &wst, NULL) != SQLITE_OK) {
         sqlite3_finalize(holds[0]);
         sqlite3_finalize(holds[1]);

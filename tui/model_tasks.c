@@ -508,11 +508,18 @@ size_t tui_model_await_tree(tui_model *m, int64_t t, const tui_tree_row **out)
             if (k >= 0) p.refuses[k] = 1;
         }
     if (m->built) {
-        /* A finished trace: the awaits and the holds open at t, one pass each. */
-        if (tr_waits_at(m->q, t, tree_wait, &p) < 0) goto done;
+        /* A finished trace: the holds open at t, then the awaits that can
+         * be edges -- on tasks, gathers and groups, and on the resources
+         * held at t (an await on something nobody holds, an event, a
+         * queue, leads nowhere: its task's state is asked when drawn). */
         if (tr_holds_at(m->q, t, tree_hold, &p) < 0 || (!p.held && !(p.held = malloc(sizeof *p.held)))) goto done;
         /* holders of a resource earliest first, as tui__holders_at gives them */
         if (p.nheld > 1) qsort(p.held, p.nheld, sizeof *p.held, cmp_held);
+        if (tr_waits_on(m->q, 0, t, tree_wait, &p) < 0) goto done;
+        for (size_t i = 0; i < p.nheld; i++)
+            if ((i == 0 || p.held[i][0] != p.held[i - 1][0]) && p.held[i][0] &&
+                tr_waits_on(m->q, p.held[i][0], t, tree_wait, &p) < 0)
+                goto done;
     } else {
         /* Still recording: open awaits are not in `waits` yet. */
         for (size_t i = 0; i < nt; i++) {
@@ -561,42 +568,15 @@ const tui_tree_row *tui_model_tree_row(tui_model *m, size_t i)
 
 /* ---- histograms and stacks ----------------------------------------------------- */
 
-static int bucket_of(int64_t ns)
-{
-    int64_t us = ns / 1000;
-    int b = 0;
-    while (us > 0 && b < TUI_HIST_BUCKETS - 1) {
-        us >>= 1;
-        b++;
-    }
-    return b;
-}
-
 int64_t tui_model_task_hist(tui_model *m, int idx, int which, int64_t buckets[TUI_HIST_BUCKETS])
 {
     if (idx < 0 || (size_t)idx >= m->ntasks) return -EINVAL;
     which = which != 0;
     if (m->hist_idx != idx) {
-        /* Both at once, in one read of the task's step rows: the detail
-         * draws both every frame. */
-        sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(m->db, "SELECT end - start, open, resumed - end FROM spans WHERE task = ? AND kind = 'step'",
-                               -1, &st, NULL) != SQLITE_OK)
-            return -EILSEQ;
-        sqlite3_bind_int64(st, 1, m->tasks[idx].id);
-        memset(m->hist, 0, sizeof m->hist);
-        memset(m->hist_n, 0, sizeof m->hist_n);
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            if (!sqlite3_column_int(st, 1)) {
-                m->hist[0][bucket_of(sqlite3_column_int64(st, 0))]++;
-                m->hist_n[0]++;
-            }
-            if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
-                m->hist[1][bucket_of(sqlite3_column_int64(st, 2))]++;
-                m->hist_n[1]++;
-            }
-        }
-        sqlite3_finalize(st);
+        /* Both at once (the detail draws both every frame): a busy task's
+         * from what the builder wrote, another's from its few step rows. */
+        int r = tr_task_hist(m->q, m->tasks[idx].id, m->hist, m->hist_n);
+        if (r < 0) return r;
         m->hist_idx = idx;
     }
     memcpy(buckets, m->hist[which], sizeof m->hist[which]);

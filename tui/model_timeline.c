@@ -174,8 +174,8 @@ static int prepare_once(tui_model *m)
                            " WHERE task = ?1 AND level = ?2 AND bucket BETWEEN ?3 AND ?4 ORDER BY bucket";
     const char *lod_before = "SELECT last FROM timeline WHERE task = ?1 AND level = ?2 AND bucket < ?3"
                              " ORDER BY bucket DESC LIMIT 1";
-    const char *spans = "SELECT start, end, wait, resumed, open FROM spans WHERE task = ?1 AND kind = 'step'"
-                        " AND start >= COALESCE((SELECT MAX(start) FROM spans WHERE task = ?1 AND kind = 'step'"
+    const char *spans = "SELECT start, end, wait, resumed, open FROM spans WHERE task = ?1 AND kind = '" TR_NAME_STEP "'"
+                        " AND start >= COALESCE((SELECT MAX(start) FROM spans WHERE task = ?1 AND kind = '" TR_NAME_STEP "'"
                         " AND start <= ?2), 0) AND start < ?3 ORDER BY start";
     /* The table may appear later (a live trace's build): checked again then. */
     if (!m->st_lod_rows && has_lod(m) &&

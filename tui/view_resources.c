@@ -27,7 +27,7 @@ static const char *ids(const int64_t *v, int n, int total, char *buf, size_t cap
     return buf;
 }
 
-static int is_queue(const tui_resource *r) { return !strcmp(r->kind_name, "queue"); }
+static int is_queue(const tui_resource *r) { return !strcmp(r->kind_name, TUI_KIND_QUEUE); }
 
 /* The depth of a queue over the whole run in width cells, the cursor marked. */
 static void depth_line(tui_app *a, WINDOW *w, int y, int x, int width, int idx)

@@ -1,0 +1,159 @@
+/* reader_wake.c -- wake-up edges: who woke whom, and when, as far as the
+ * trace states it soundly.  Every front end that draws causality (the
+ * Chrome export's flow arrows; any view that follows a wake-up) asks
+ * here, so the inference is written once:
+ *   task end            -> the task awaiting it (an await on it that spans
+ *                          the end: one that returned earlier, by timeout
+ *                          or cancellation, was not woken by it);
+ *   lock / semaphore release -> the task it was handed to (the event's arg);
+ *   event set / future set   -> every waiter open at that instant (an
+ *                          event's arg caps it: the waiters it woke);
+ *   condition notify     -> the N longest waiters (N = woken, FIFO);
+ *   queue put handed to a getter / get that let a putter in -> the longest
+ *                          waiting getter / putter (FIFO).
+ * Gathers carry no per-task edge in the data: none.  The SQL is built from
+ * the kinds' names (runtime/trace.h, coscope.h), not literals. */
+#include "reader.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct wait {
+    int64_t task, start, end;
+    int wait, claimed;
+} wait;
+
+static int step_rows(sqlite3_stmt *st, int *err)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) return 1;
+    if (rc != SQLITE_DONE) *err = -EILSEQ;
+    return 0;
+}
+
+static int task_ends(sqlite3 *db, tr_wake_fn *fn, void *ctx)
+{
+    sqlite3_stmt *st;
+    char sql[600];
+    snprintf(sql, sizeof sql,
+             "SELECT t.id, t.end_ts, s.task, s.resumed FROM spans s JOIN tasks t ON t.id = s.resource"
+             " WHERE s.kind = '%s' AND s.wait = '%s' AND s.open = 0 AND t.end_ts IS NOT NULL"
+             " AND t.end_ts BETWEEN s.end AND s.resumed ORDER BY t.end_ts",
+             tr_span_name(TR_SPAN_STEP), tr_wait_name(CO_WAIT_TASK));
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) return -EILSEQ;
+    int err = 0;
+    while (!err && step_rows(st, &err)) {
+        int64_t end = sqlite3_column_int64(st, 1);
+        tr_wake w = { TR_END, sqlite3_column_int64(st, 0), end == INT64_MIN ? end : end - 1, sqlite3_column_int64(st, 2),
+                      sqlite3_column_int64(st, 3) };
+        if (fn(ctx, &w)) break;
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
+/* The wait kind an event kind ends, -1 for an event that wakes nobody. */
+static int wait_of(int kind)
+{
+    switch (kind) {
+    case TR_LOCK_REL: return CO_WAIT_LOCK;
+    case TR_SEM_REL: return CO_WAIT_SEM;
+    case TR_EV_SET: return CO_WAIT_EVENT;
+    case TR_COND_NOTIFY: return CO_WAIT_COND;
+    case TR_FUT_SET: return CO_WAIT_FUTURE;
+    case TR_Q_PUT: return CO_WAIT_QUEUE_GET;
+    case TR_Q_GET: return CO_WAIT_QUEUE_PUT;
+    default: return -1;
+    }
+}
+
+static const int WAKERS[] = { TR_LOCK_REL, TR_SEM_REL, TR_EV_SET, TR_COND_NOTIFY, TR_FUT_SET, TR_Q_PUT, TR_Q_GET };
+#define NWAKERS (sizeof WAKERS / sizeof WAKERS[0])
+
+int tr_wakeups(sqlite3 *db, tr_wake_fn *fn, void *ctx)
+{
+    int err = task_ends(db, fn, ctx);
+    if (err) return err;
+    /* Object wake-ups: merge, per resource, the waking events (by time)
+     * with the awaits on it (by start), all FIFO as the runtime is. */
+    char kinds[400] = "", waits[400] = "", sql[1200];
+    for (size_t i = 0; i < NWAKERS; i++) {
+        size_t n = strlen(kinds), m = strlen(waits);
+        snprintf(kinds + n, sizeof kinds - n, "%s'%s'", i ? ", " : "", tr_event_name((unsigned)WAKERS[i]));
+        snprintf(waits + m, sizeof waits - m, "%s'%s'", i ? ", " : "", tr_wait_name((unsigned)wait_of(WAKERS[i])));
+    }
+    sqlite3_stmt *evs = NULL, *ws = NULL;
+    snprintf(sql, sizeof sql, "SELECT resource, ts, task, kind, arg FROM events WHERE kind IN (%s)"
+             " AND task IS NOT NULL AND resource IS NOT NULL ORDER BY resource, ts, id", kinds);
+    if (sqlite3_prepare_v2(db, sql, -1, &evs, NULL) != SQLITE_OK) return -EILSEQ;
+    snprintf(sql, sizeof sql, "SELECT resource, task, end, resumed, wait FROM spans WHERE kind = '%s' AND open = 0"
+             " AND wait IN (%s) ORDER BY resource, end, id", tr_span_name(TR_SPAN_STEP), waits);
+    if (sqlite3_prepare_v2(db, sql, -1, &ws, NULL) != SQLITE_OK) {
+        sqlite3_finalize(evs);
+        return -EILSEQ;
+    }
+    wait *w = NULL;
+    size_t nw = 0, cap = 0, lo = 0;
+    int64_t cur = -1;
+    int have_w = step_rows(ws, &err), stop = 0;
+    while (!err && !stop && step_rows(evs, &err)) {
+        int64_t res = sqlite3_column_int64(evs, 0), ts = sqlite3_column_int64(evs, 1);
+        int64_t task = sqlite3_column_int64(evs, 2), arg = sqlite3_column_int64(evs, 4);
+        const char *kname = (const char *)sqlite3_column_text(evs, 3);
+        int kind = kname ? tr_event_from_name(kname) : -1;
+        if (res != cur) {
+            /* This resource's awaits (both cursors go by resource). */
+            cur = res;
+            nw = lo = 0;
+            while (have_w && sqlite3_column_int64(ws, 0) < res) have_w = step_rows(ws, &err);
+            while (have_w && sqlite3_column_int64(ws, 0) == res) {
+                if (nw == cap) {
+                    cap = cap ? cap * 2 : 64;
+                    wait *n = realloc(w, cap * sizeof *n);
+                    if (!n) {
+                        err = -ENOMEM;
+                        break;
+                    }
+                    w = n;
+                }
+                const char *wn = (const char *)sqlite3_column_text(ws, 4);
+                w[nw++] = (wait){ sqlite3_column_int64(ws, 1), sqlite3_column_int64(ws, 2), sqlite3_column_int64(ws, 3),
+                                  wn ? tr_wait_from_name(wn) : -1, 0 };
+                have_w = step_rows(ws, &err);
+            }
+            if (err) break;
+        }
+        int want = wait_of(kind), limit = 1;
+        int64_t only = 0;
+        if (want < 0) continue;
+        if (kind == TR_LOCK_REL || kind == TR_SEM_REL) only = arg;
+        else if (kind == TR_EV_SET || kind == TR_COND_NOTIFY) limit = (int)arg;
+        else if (kind == TR_FUT_SET) limit = 1 << 30;
+        else if (kind == TR_Q_PUT && arg != 0) continue; /* not handed to a getter: it stayed in the queue */
+        if ((kind == TR_LOCK_REL || kind == TR_SEM_REL) && !only) continue; /* released to nobody */
+        /* Waits open at ts, oldest first (the array is by start).  Events
+         * come in time order, so waits already used or over are skipped for
+         * good: linear overall for FIFO objects. */
+        while (lo < nw && (w[lo].claimed || w[lo].end < ts)) lo++;
+        for (size_t i = lo; i < nw && limit > 0 && w[i].start <= ts; i++) {
+            wait *c = &w[i];
+            if (c->claimed || c->wait != want || c->end < ts) continue;
+            if (only && c->task != only) continue;
+            c->claimed = 1;
+            limit--;
+            if (c->task != task) {
+                tr_wake e = { kind, task, ts, c->task, c->end };
+                if (fn(ctx, &e)) {
+                    stop = 1;
+                    break;
+                }
+            }
+            if (only) break;
+        }
+    }
+    free(w);
+    sqlite3_finalize(evs);
+    sqlite3_finalize(ws);
+    return err;
+}
