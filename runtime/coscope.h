@@ -1046,10 +1046,15 @@ int co_trace_stop(void);
 
 /* Where the runtime's own reports go (what asyncio logs: tasks never
  * awaited, errors never retrieved, all tasks asleep, a task abandoned at
- * shutdown; debug mode's lines): fn(ctx, line) for each line, without the
- * newline, from whichever thread reports.  fn NULL: stderr, as
- * "coscope: LINE" (the default).  A hook that drops the lines silences the
- * runtime; co_dump and the SIGQUIT dump still write where they are asked. */
+ * shutdown, a refused wait cycle; debug mode's lines): fn(ctx, line) for
+ * each line, without the newline, from whichever thread reports.  Like
+ * libuv, the runtime does not print by itself: with fn NULL (the default)
+ * the lines go to stderr, as "coscope: LINE", only in debug mode
+ * (co_loop_opts.debug, CO_DEBUG=1) or with CO_LOG=stderr in the
+ * environment when the loop is made (`coscope run` sets it), and nowhere
+ * otherwise.  Exceptions: a broken internal invariant or a stack overflow
+ * is written just before the process aborts, and co_dump / the SIGQUIT
+ * dump write where they are asked.  Does not suspend; fn must not either. */
 typedef void co_log_fn(void *ctx, const char *line);
 void co_set_log_hook(co_log_fn *fn, void *ctx);
 
