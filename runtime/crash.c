@@ -22,6 +22,23 @@
 #define CRASH_FRAMES 48
 #define CRASH_GUESSES 8
 
+/* The executable segments of the objects co__tr_modules saw, so that the
+ * handler records as guesses only stack words that point into code: a
+ * word of data took one of the CRASH_FRAMES slots the reader then dropped,
+ * and a deep recursion's stack came out short by as many. */
+#define CODE_RANGES 128
+static struct { uintptr_t lo, hi; } code[CODE_RANGES];
+static _Atomic size_t ncode;
+
+static int in_code(uintptr_t w)
+{
+    size_t n = atomic_load_explicit(&ncode, memory_order_acquire);
+    if (n == 0) return 1; /* no map: keep every word, as before */
+    for (size_t i = 0; i < n; i++)
+        if (w >= code[i].lo && w < code[i].hi) return 1;
+    return 0;
+}
+
 static int module_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)size;
@@ -35,6 +52,15 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *arg)
         exe[n] = 0;
         name = exe;
     }
+    size_t n = atomic_load_explicit(&ncode, memory_order_relaxed);
+    for (int i = 0; i < info->dlpi_phnum && n < CODE_RANGES; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X)) continue;
+        code[n].lo = info->dlpi_addr + ph->p_vaddr;
+        code[n].hi = code[n].lo + ph->p_memsz;
+        n++;
+    }
+    atomic_store_explicit(&ncode, n, memory_order_release);
     if (!name || name[0] != '/') return 0; /* the vDSO: no file to read */
     co__tr_emit(TR_MODULE, NULL, 0, co__tr_intern(name, strlen(name)), (uint64_t)info->dlpi_addr);
     return 0;
@@ -49,6 +75,7 @@ void co__tr_modules(void)
     static _Atomic uint32_t done_epoch;
     if (!co__tracing || atomic_exchange(&done_epoch, co__tr_epoch) == co__tr_epoch) return;
     int first = 1;
+    atomic_store_explicit(&ncode, 0, memory_order_release);
     dl_iterate_phdr(module_cb, &first);
 }
 
@@ -83,12 +110,15 @@ void co__crash_record(int sig, siginfo_t *si, void *uctx, co__task *t, int overf
      * leaf function keeps no frame pointer (GCC's default on x86-64 even
      * with -fno-omit-frame-pointer), so the chain from fp starts at its
      * caller's caller: the words just above sp are recorded too, marked
-     * as guesses (bit 32), for the reader to keep those that are code. */
+     * as guesses (bit 32) when they point into code (in_code), for the
+     * reader to keep those that have a line. */
     size_t guesses = 0;
     if (t && t->stack && sp >= (uintptr_t)t->stack->lo && sp < (uintptr_t)t->stack->hi) {
         uintptr_t hi = (uintptr_t)t->stack->hi, a = sp & ~(uintptr_t)7;
-        for (; guesses < CRASH_GUESSES && a + 8 <= hi && (fp < sp || a < fp); a += 8)
-            pcs[n + guesses++] = *(volatile uintptr_t *)a;
+        for (size_t k = 0; k < CRASH_GUESSES && guesses < CRASH_GUESSES && a + 8 <= hi && (fp < sp || a < fp); a += 8, k++) {
+            uintptr_t w = *(volatile uintptr_t *)a;
+            if (in_code(w)) pcs[n + guesses++] = w;
+        }
         n += guesses;
         n += co__walk_fp(fp, sp, hi, pcs + n, CRASH_FRAMES - n);
     } else if (t && t->stack) { /* an overflow: sp is in the guard page, the frames above it are not */
