@@ -334,20 +334,17 @@ static int64_t warnings_section(sqlite3 *db, int top)
                     snprintf(line, sizeof line, "%s -> %s", a, b);
                     if (strlen(line) <= WIDTH - 6) printf("      %s%s%s\n", C(C_DIM), line, C(C_OFF));
                     else printf("      %sfrom %s\n      to   %s%s\n", C(C_DIM), a, b, C(C_OFF));
-                } else {
+                } else if (sqlite3_column_type(rows, 12) == SQLITE_NULL) {
                     printf("      %sat %s%s\n", C(C_DIM), a, C(C_OFF));
+                } else { /* with the line that caused it, below */
+                    printf("      %swaiting at %s%s\n", C(C_DIM), a, C(C_OFF));
                 }
             }
             /* The line that caused it, beside where it waits. */
             if (sqlite3_column_type(rows, 12) != SQLITE_NULL) {
-                char a[2 * WIDTH], c[2 * WIDTH];
+                char c[2 * WIDTH];
                 where(c, col(rows, 12), col(rows, 13), WIDTH - 20);
-                if (sqlite3_column_type(rows, 5) != SQLITE_NULL) {
-                    where(a, col(rows, 5), col(rows, 6), WIDTH - 20);
-                    printf("      %swaiting at %s\n      caused at  %s%s\n", C(C_DIM), a, c, C(C_OFF));
-                } else {
-                    printf("      %scaused at %s%s\n", C(C_DIM), c, C(C_OFF));
-                }
+                printf("      %scaused at  %s%s\n", C(C_DIM), c, C(C_OFF));
             }
             /* Slow steps: where the watchdog caught the loop thread; a
              * crash: the stack at the fault. */

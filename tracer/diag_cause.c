@@ -235,11 +235,15 @@ uint32_t tr_dx_why(tr_builder *b, int kind, uint64_t res, uint64_t other, char *
         tr_dx_end *en = tr_map_find(&x->ended, task);
         tr_task_label(b, task, who, sizeof who);
         at(b, took, l1, sizeof l1);
-        at(b, en->last_loc, l2, sizeof l2);
-        int n = snprintf(out, cap, "; %s %s took %s at %s and ended (%s, after %s) without releasing it",
+        char after[200] = "";
+        if (en->last_loc) { /* the line its last step began at: it returned from there */
+            at(b, en->last_loc, l2, sizeof l2);
+            snprintf(after, sizeof after, ", after %s", l2);
+        }
+        int n = snprintf(out, cap, "; %s %s took %s at %s and ended (%s%s) without releasing it",
                          kind == CO_WAIT_LOCK ? "its holder" : "a unit never came back:", who,
                          kind == CO_WAIT_LOCK ? "it" : "one", l1,
-                         en->result >= 0 ? "returned" : en->result == -ECANCELED ? "cancelled" : "failed", l2);
+                         en->result >= 0 ? "returned" : en->result == -ECANCELED ? "cancelled" : "failed", after);
         uint32_t cause = took;
         if (en->cancel_loc) {
             at(b, en->cancel_loc, l3, sizeof l3);

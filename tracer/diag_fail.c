@@ -7,8 +7,9 @@
  * Each task keeps, per await line (up to four), its run of fast failures:
  * an await that ended with an error other than -ETIMEDOUT (a timeout is a
  * wait, not a spin) after less than FAST_NS.  The run goes on while the
- * failures come less than 10 / fail_rate apart; a success at that line, a
- * slow failure, a longer pause or the task's end closes it, and a closed
+ * failures come less than 10 / fail_rate (or sustain_ms / 4) apart; a
+ * success or a timeout at that line, a longer pause or the task's end
+ * closes it, and a closed
  * run that lasted sustain_ms at fail_rate a second or more is told: the
  * line, the error, the rate, and the time the task's own steps took
  * meanwhile.  Retries with exponential backoff never qualify: their pauses
@@ -58,19 +59,23 @@ void tr_fl_resume(tr_builder *b, uint64_t task, tstate *t, int64_t ts, int64_t r
     const tr_dx_limits *lim = tr_dx_limits_of(b);
     tr_fl_task *ft = tr_map_find(&x->fails, task);
     int64_t took = ts - t->await_start;
-    int fast = result < 0 && result != -ETIMEDOUT && took < FAST_NS;
-    if (!fast) { /* a success or a real wait at this line ends its run */
+    if (result >= 0 || result == -ETIMEDOUT) { /* a success or a timed wait at this line ends its run */
         for (int i = 0; ft && i < 4; i++)
             if (ft->site[i].n && ft->site[i].loc == t->await_loc) close_site(b, task, t, &ft->site[i]);
         return;
     }
+    if (took >= FAST_NS) return; /* a failure that took its time: not counted (a stall of the loop may cause one) */
     if (!ft && !(ft = tr_map_put(&x->fails, task))) return;
     tr_fl_site *s = NULL, *oldest = &ft->site[0];
     for (int i = 0; i < 4; i++) {
         if (ft->site[i].n && ft->site[i].loc == t->await_loc) s = &ft->site[i];
         if (ft->site[i].last < oldest->last) oldest = &ft->site[i];
     }
+    /* The longest pause a run survives: 10 / fail_rate s, at least a quarter
+     * of sustain_ms (a loop stalled by the recorder is still spinning);
+     * exponential backoff still never qualifies, by its rate. */
     int64_t gap = lim->fail_rate > 0 ? 10 * 1000000000ll / lim->fail_rate : 100000000ll;
+    if (gap < lim->sustain_ns / 4) gap = lim->sustain_ns / 4;
     if (s && ts - s->last > gap) close_site(b, task, t, s);
     if (!s || !s->n) {
         if (!s) {

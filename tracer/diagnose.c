@@ -120,6 +120,13 @@ int64_t tr_dg_work_begin(tr_builder *b, const tr_rec *e, int64_t ts, uint32_t lo
         }
         site[k].n++;
     }
+    /* A batch waiting its turn: every job that held the threads came from
+     * the same call site as this one (CPU work moved to threads, many file
+     * reads at once).  The pool did what it is for; starvation is other
+     * work -- a lookup, a health check's read -- stuck behind it. */
+    int batch = nsite > 0 && !others;
+    for (int k = 0; k < nsite; k++) batch &= site[k].loc == (qloc ? qloc : loc);
+    if (batch) return delay;
     char who[160], where[160], msg[1200];
     tr_task_label(b, e->task, who, sizeof who);
     tr_loc_label(b, qloc ? qloc : loc, where, sizeof where);

@@ -26,8 +26,8 @@
  *   timeoutclean  `worker` holds `cache_lock` across a sleep; main's
  *                 co_wait_for cancels it after 100 ms, and its cleanup
  *                 releases the lock; main then takes it.
- *   threads       16 CPU jobs of ~15 ms each moved to threads with
- *                 co_to_thread.
+ *   threads       8 CPU jobs of ~10 ms each moved to threads with
+ *                 co_to_thread (at most one round of waiting for a thread).
  *   group         a task group of 10 children that finish.
  *
  * Prints "ok" and exits 0 when the program did what it should.
@@ -310,7 +310,7 @@ static void *crunch(void *arg)
     do {
         for (int i = 0; i < 10000; i++) x += (unsigned long)i * i;
         clock_gettime(CLOCK_MONOTONIC, &t);
-    } while ((t.tv_sec - t0.tv_sec) * 1000000000l + (t.tv_nsec - t0.tv_nsec) < 15000000l);
+    } while ((t.tv_sec - t0.tv_sec) * 1000000000l + (t.tv_nsec - t0.tv_nsec) < 10000000l);
     return (void *)x;
 }
 
@@ -322,10 +322,10 @@ static int cpu_job(void *arg)
 
 static int run_threads(void)
 {
-    co_task_t t[16];
-    for (int i = 0; i < 16; i++) t[i] = co_spawn(cpu_job, NULL);
+    co_task_t t[8];
+    for (int i = 0; i < 8; i++) t[i] = co_spawn(cpu_job, NULL);
     int bad = 0;
-    for (int i = 0; i < 16; i++) bad |= co_await(t[i]) != 0;
+    for (int i = 0; i < 8; i++) bad |= co_await(t[i]) != 0;
     return bad;
 }
 
