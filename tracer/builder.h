@@ -178,8 +178,9 @@ void tr_step_row(tr_builder *b, uint64_t task, tstate *t, int64_t resumed, int64
 void tr_snap_task(tr_builder *b, uint32_t ring, const tr_rec *e, int64_t ts, uint32_t loc);
 void tr_snap_value(tr_builder *b, const tr_rec *e);
 /* The task's row as far as it is known (end_ts < 0: not ended). */
-void tr_task_row(tr_builder *b, uint64_t id, const tstate *t, int64_t end_ts, const char *state, int64_t result,
-                 int has_result);
+tr_cell *tr_next_row(tr_builder *b, tr_batch *batch); /* taskrow.c: NULL once a flush failed (reported) */
+void tr_task_row(tr_builder *b, uint64_t id, const tstate *t, int64_t end_ts, unsigned state /* TR_TASK_* */,
+                 int64_t result, int has_result);
 
 /* replay.c: events -> rows */
 void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e); /* ctx: the builder; tr_chunk_decode's callback */

@@ -39,7 +39,7 @@ void tr_replay_close(tr_builder *b)
             t->wait += end - t->await_start;
             if (tr_contended_kind(t->await_kind)) tr_rs_wait(b, t->await_res, id, end - t->await_start);
         }
-        tr_task_row(b, id, t, -1, t->in_await ? "waiting" : t->start_ts ? "ready" : "pending", 0, 0);
+        tr_task_row(b, id, t, -1, t->in_await ? TR_TASK_WAITING : t->start_ts ? TR_TASK_READY : TR_TASK_PENDING, 0, 0);
         tr_lod_flush(b, id, &t->lod, end);
     }
 }
@@ -83,7 +83,7 @@ void tr_replay_live(tr_builder *b)
         tr_lod_flush(b, id, &t->lod, -1); /* not advanced: other rings may be behind max_ts */
         if (!t->live_dirty) continue;
         t->live_dirty = 0;
-        tr_task_row(b, id, t, -1, t->in_await ? "waiting" : t->start_ts ? "ready" : "pending", 0, 0);
+        tr_task_row(b, id, t, -1, t->in_await ? TR_TASK_WAITING : t->start_ts ? TR_TASK_READY : TR_TASK_PENDING, 0, 0);
         if (t->in_step || t->in_await) live_step_row(b, id, t);
     }
     for (size_t i = 0; i < b->holds.cap; i++) {

@@ -22,18 +22,6 @@
 
 
 
-/* The next row of a batch; NULL once a flush has failed (reported here). */
-static tr_cell *next_row(tr_builder *b, tr_batch *batch)
-{
-    int r = 0;
-    tr_cell *row = tr_batch_next(batch, &r);
-    if (r < 0 && !b->err) {
-        tr_logf("sqlite: %s", tr_writer_errmsg(b->writer, b->db));
-        b->err = r;
-    }
-    return row;
-}
-
 static inline int64_t to_ns(tr_builder *b, uint64_t raw) { return tr_clock_ns(&b->clk, raw); }
 
 /* A span row (a hold, region, work or idle span); live_id != 0: it replaces the open row a live slice wrote
@@ -147,31 +135,6 @@ static void close_hold(tr_builder *b, int kind, int name, uint64_t res, uint64_t
     tr_map_del(&b->holds, key);
 }
 
-/* The task's row, as far as it is known: at its spawn (state 'pending',
- * no figures yet), and again at its end or at the end of the trace (it
- * replaces the first; see tr_builder_new).  end_ts < 0: not ended. */
-void tr_task_row(tr_builder *b, uint64_t id, const tstate *t, int64_t end_ts, const char *state, int64_t result,
-                 int has_result)
-{
-    tr_cell *c = next_row(b, &b->tk);
-    if (!c) return;
-    cell_int(&c[0], (int64_t)id);
-    cell_text(&c[1], tr_string_of(b, t->name_id));
-    cell_opt(&c[2], (int64_t)t->parent);
-    cell_int(&c[3], t->ring);
-    cell_opt(&c[4], t->spawn_loc);
-    cell_int(&c[5], t->spawn_ts);
-    cell_opt(&c[6], t->start_ts);
-    if (end_ts >= 0) cell_int(&c[7], end_ts); else cell_text(&c[7], NULL);
-    cell_text(&c[8], state);
-    if (has_result) cell_int(&c[9], result); else cell_text(&c[9], NULL);
-    cell_int(&c[10], t->detached);
-    cell_int(&c[11], t->steps);
-    cell_int(&c[12], t->awaits);
-    cell_int(&c[13], t->busy);
-    cell_int(&c[14], t->wait);
-}
-
 /* The running step ends (at an await or the task's end): its figures and
  * slow-step check now; its row is written once we know how the await
  * that ended it went (step_row). */
@@ -219,7 +182,7 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
      * never seen (tracing began while the task waited) has no step row to
      * be part of, so it stays an event. */
     int in_step_row = kind == TR_AWAIT || (kind == TR_RESUME && t && t->in_await);
-    tr_cell *c = in_step_row ? NULL : next_row(b, &b->ev);
+    tr_cell *c = in_step_row ? NULL : tr_next_row(b, &b->ev);
     if (c) {
         cell_int(&c[0], ts);
         cell_int(&c[1], ring);
@@ -243,7 +206,7 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
             }
             t->lod.ts = ts;
             t->lod.state = kind == TR_RESUME ? TR_LOD_WAIT + CO_WAIT_NONE : kind == TR_START ? TR_LOD_NONE : TR_LOD_RUN;
-            tr_task_row(b, task, t, -1, "pending", 0, 0);
+            tr_task_row(b, task, t, -1, TR_TASK_PENDING, 0, 0);
         }
     }
     if (kind == TR_START || kind == TR_RESUME || kind == TR_AWAIT || kind == TR_END || kind == TR_LOOP_IDLE ||
@@ -267,7 +230,7 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
         t->lod.ts = ts;
         uint64_t *name = e->arg ? tr_map_put(&b->names, task) : NULL;
         if (name) *name = e->arg;
-        tr_task_row(b, task, t, -1, "pending", 0, 0);
+        tr_task_row(b, task, t, -1, TR_TASK_PENDING, 0, 0);
         break;
     }
     case TR_START:
@@ -349,7 +312,7 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
         tr_step_row(b, task, t, 0, 0, 0);
         tr_fl_end(b, task, t, ts, result);
         t->ended = 1;
-        const char *state = result >= 0 ? "done" : result == -ECANCELED ? "cancelled" : "failed";
+        unsigned state = result >= 0 ? TR_TASK_DONE : result == -ECANCELED ? TR_TASK_CANCELLED : TR_TASK_FAILED;
         tr_task_row(b, task, t, ts, state, result, 1);
         tr_lod_state(b, task, &t->lod, ts, TR_LOD_NONE, 0);
         tr_lod_flush(b, task, &t->lod, -1);
@@ -444,7 +407,7 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
         tstate *d = tr_map_find(&b->tasks, e->res);
         if (d) { /* alive: its row says so now, and again at its end */
             d->detached = 1;
-            tr_task_row(b, e->res, d, -1, "pending", 0, 0);
+            tr_task_row(b, e->res, d, -1, TR_TASK_PENDING, 0, 0);
             break;
         }
         /* Detached after it ended (rare): its last row may still wait in

@@ -36,7 +36,7 @@ void tr_snap_task(tr_builder *b, uint32_t ring, const tr_rec *e, int64_t ts, uin
         t->step_loc = 0;
         tr_lod_state(b, task, &t->lod, ts, TR_LOD_RUN, t->nheld);
     }
-    tr_task_row(b, task, t, -1, "pending", 0, 0);
+    tr_task_row(b, task, t, -1, TR_TASK_PENDING, 0, 0);
 }
 
 /* A semaphore's value, a queue's depth, an event's flag at the snapshot.
