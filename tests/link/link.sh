@@ -39,11 +39,10 @@ check_includes tui cli
 # No two files of tracer/, tui/, cli/ call each other, directly or round a
 # circle (calls.py, from the objects' symbols): a file that drives calls
 # helpers, which live apart.  Circles through files still being written by
-# others are reported, not failed: tracer/replay.c <-> tracer/snaprows.c
-# (coscope attach), tracer/diag_cause.c <-> diag_fail.c, diag_queue.c
-# (issue 22's diagnoses).
+# others are reported, not failed: tracer/diag_cause.c <-> diag_fail.c,
+# diag_queue.c (issue 22's diagnoses).
 if command -v python3 >/dev/null 2>&1 && command -v nm >/dev/null 2>&1; then
-    python3 "$ROOT/tests/link/calls.py" "$B" tracer/replay.c tracer/snaprows.c tracer/diag_cause.c ||
+    python3 "$ROOT/tests/link/calls.py" "$B" tracer/diag_cause.c ||
         fails=$((fails + 1))
 else
     echo "skip the call graph (no python3 or nm)"
