@@ -36,7 +36,7 @@ static int run_query(void *arg)
     if (r < 0) return r;
     co_timeout_t deadline;
     co_timeout_begin(&deadline, 30);
-    r = co_sleep(q->slow ? 100 : 10); /* the query */
+    r = co_sleep(q->slow ? 100 : 10); /* QUERY_SLEEP: the query */
     co_timeout_end(&deadline);
     if (r == -ETIMEDOUT) {
         printf("query %d: timed out\n", q->id);

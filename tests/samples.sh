@@ -335,7 +335,10 @@ check "sem_leak: output" "$(cat "$out")" "$(printf 'query 1: ok\nquery 2: timed 
 check "sem_leak: warning kinds" "$(kinds)" "all_asleep=1"
 check "sem_leak: all_asleep row" "$(rows all_asleep)" "main|query 4|$(line_of QUERIES_GATHER)|$(line_of POOL_ACQUIRE)"
 check "sem_leak: the story names the last taker" "$(q "SELECT message FROM warnings WHERE kind = 'all_asleep'")" \
-    "\"every task is asleep: 'main' (#1) awaits 'query 4' (#5), which waits for semaphore 'db_pool' (#1) last taken by 'query 3' (#4), since ended\""
+    "\"every task is asleep: 'main' (#1) awaits 'query 4' (#5), which waits for semaphore 'db_pool' (#1) last taken by 'query 3' (#4), since ended; a unit never came back: 'query 3' (#4) took one at sem_leak.c:$(line_of POOL_ACQUIRE) and ended (failed, after sem_leak.c:$(line_of QUERY_SLEEP)) without releasing it: its await at sem_leak.c:$(line_of QUERY_SLEEP) timed out and it left without releasing (caused at sem_leak.c:$(line_of QUERY_SLEEP))\""
+# The line that caused it (issue 22): the query's timed-out await, after which it left holding its unit.
+check "sem_leak: caused at the timed-out await" \
+    "$(q "SELECT l.line FROM warnings w JOIN locations l ON l.id = w.cause_loc WHERE w.kind = 'all_asleep'")" "$(line_of QUERY_SLEEP)"
 
 # crashed NAME SIGNAL: the run ended by SIGNAL (128 + N), as meta says.
 crashed() {
