@@ -11,12 +11,8 @@
 #include "map.h"
 #include <stdbool.h>
 
-/* lod.c: a task's timeline summary (table `timeline`) as it is built. */
-#define TR_LOD_LEVELS 6
-#define TR_LOD_SHIFT0 14          /* level L: buckets of 2^(14 + 4L) ns */
-enum { TR_LOD_NONE = 0, TR_LOD_RUN = 1, TR_LOD_WAIT = 2 /* + the wait kind */ };
-#define TR_LOD_HOLDING 0x80       /* in `last`: it held a lock at the bucket's end */
-enum { TR_LOD_F_LOG = 1, TR_LOD_F_MARK = 2, TR_LOD_F_REGION = 4, TR_LOD_F_WARN = 8, TR_LOD_F_HOLD = 16 };
+/* lod.c: a task's timeline summary (table `timeline`) as it is built;
+ * its format (TR_LOD_*) is in reader.h, which reads it back. */
 typedef struct tr_lod_acc {
     int64_t bucket;           /* valid only if used */
     int64_t busy, waited;     /* ns of the bucket spent running, waiting */

@@ -17,11 +17,25 @@
  * what it shows, not a probe per live task nor a read of every await.
  * A run's summaries (reader_series.c): a queue's depth over a range, a
  * task's histograms, from what the builder wrote for them.
+ *
+ * The recording itself (reader_chunks.c): the chunk directory and the last
+ * few decoded chunks, through the tracer's one decoder and the clock
+ * above; on it, a task's events near t (reader_events.c), the next or
+ * previous event (reader_next.c), a queue's depth and awaits near t
+ * (reader_queue.c).  A task's timeline at a resolution (reader_timeline.c)
+ * reads the builder's levels of detail or the step rows.
+ *
+ * Ownership: a tr_at or tr_chunks belongs to its caller, one thread, on a
+ * connection that outlives it (close it before the connection); what a
+ * function fills belongs to the caller, except decoded chunks (owned by
+ * the tr_chunks, valid as said at tr_chunk_events_of).  Costs are given
+ * per function: each is a bounded read whatever the trace's length.
  */
 #ifndef TR_READER_H
 #define TR_READER_H
 
 #include "tracer.h"
+#include <stddef.h>
 #include <stdint.h>
 
 /* ---- reader_clock.c: raw timestamps to ns --------------------------------- */
@@ -133,5 +147,128 @@ typedef int tr_wake_fn(void *ctx, const tr_wake *w);  /* non-zero: stop */
 /* Every wake-up the trace states soundly (reader_wake.c says which), task
  * ends first by time, then per resource by time.  0 or a negative errno. */
 int tr_wakeups(sqlite3 *db, tr_wake_fn *fn, void *ctx);
+
+/* ---- reader_chunks.c: the recording itself --------------------------------- */
+
+/* The events table has no time index and awaits and resumes are not in it
+ * (they are the edges of step rows); the chunks are the whole recording,
+ * each the events of one thread (ring) over a time range, in order.  A
+ * tr_chunks keeps their directory in memory (a few thousand rows: only the
+ * header columns are read, the blobs stay on their pages) and the last
+ * TR_CHUNK_SLOTS decoded chunks, because a cursor moves by small steps.
+ * Decoding is the tracer's one decoder (encode.c) and times are the
+ * reader's clock (reader_clock.c, clamped): a hostile chunk decodes to
+ * nothing or to clamped times, never to undefined behaviour.  One thread. */
+typedef struct tr_chunk {
+    int64_t seq;
+    int64_t first, last;     /* ns; last >= first */
+    uint32_t ring, n;        /* ring < TR_NRINGS */
+} tr_chunk;
+/* A decoded chunk: recs[i] happened at ns[i].  Owned by the tr_chunks;
+ * valid until TR_CHUNK_SLOTS other chunks have been decoded, or the close. */
+typedef struct tr_chunk_events {
+    int64_t seq;
+    uint32_t ring;
+    size_t n;
+    const tr_rec *recs;
+    const int64_t *ns;
+} tr_chunk_events;
+#define TR_CHUNK_SLOTS 6
+typedef struct tr_chunks tr_chunks;
+/* The clock is read at open; the directory is empty until tr_chunks_load.
+ * 0 or a negative errno. */
+int tr_chunks_open(tr_chunks **out, sqlite3 *db);
+void tr_chunks_close(tr_chunks *c);
+/* Read the directory rows written since the last load (a live trace grows):
+ * one query over the new rows.  0 or a negative errno. */
+int tr_chunks_load(tr_chunks *c);
+/* The directory, in seq order (each ring's chunks in time order); valid
+ * until the next load. */
+const tr_chunk *tr_chunks_dir(const tr_chunks *c, size_t *n);
+/* The events of directory entry ci (one blob read and decode unless it is
+ * among the last decoded); NULL for a damaged chunk or ci out of range. */
+const tr_chunk_events *tr_chunk_events_of(tr_chunks *c, size_t ci);
+
+/* ---- reader_events.c: a task's events ------------------------------------- */
+
+/* Whether a record is an event a person steps through and reads: not the
+ * records that only carry another one's detail (a stack's frames, a
+ * crash's mapped objects, the tasks a warning names). */
+int tr_event_shown(const tr_rec *r);
+/* An event found in the recording. */
+typedef struct tr_found {
+    tr_rec rec;
+    int64_t ns;
+    uint32_t ring;
+} tr_found;
+/* What the readers of a task's events need of it (from its tasks row). */
+typedef struct tr_task_life {
+    int64_t id;
+    uint32_t ring;           /* where its events are */
+    int64_t spawn, end;      /* ns; end -1: it had not ended */
+} tr_task_life;
+/* Task k's events around t, from t outwards: up to cap before t into
+ * before[] (newest first) and up to cap at or after t into after[]
+ * (oldest first), with their counts.  Its own events and the
+ * cancellations aimed at it.  Cost: two probes of its step rows (cap/2+1
+ * each way: its events happen only while it runs) and the chunks of its
+ * ring under them, from t outwards until cap are found -- a task that did
+ * 200k things in one step costs the chunks near t.  0 or a negative errno. */
+int tr_task_events(tr_at *q, tr_chunks *c, const tr_task_life *k, int64_t t, size_t cap, tr_found *before,
+                   size_t *nb, tr_found *after, size_t *na);
+/* The time of event id (the events table's row; an id from a query), one
+ * probe of its key: 0, or -ENOENT if there is none. */
+int tr_event_time(sqlite3 *db, int64_t event_id, int64_t *ts);
+
+/* ---- reader_next.c: event stepping ----------------------------------------- */
+
+/* The time of the next (dir > 0) or previous event strictly after / before
+ * t: of anyone (k NULL: each ring's chunks from t until one is found), or
+ * of task k (the edges of its step rows at and next to t, its spawn and
+ * end, and the events inside the step at t: two probes and the chunks
+ * under one step).  end_of_trace bounds a step still open.  0 with *ts
+ * set, -ENOENT if there is none. */
+int tr_next_event(tr_at *q, tr_chunks *c, const tr_task_life *k, int64_t t, int dir, int64_t end_of_trace, int64_t *ts);
+
+/* ---- reader_queue.c: a queue from the recording ------------------------- */
+
+/* Queue res's depth at t (created on ring): the depth after its last put
+ * or get at or before t, looking back at most 4 chunks of the ring; -1 if
+ * none was found there.  For a trace whose summaries are not built yet
+ * (tr_queue_depths reads those). */
+int64_t tr_queue_depth_near(tr_chunks *c, uint32_t ring, int64_t res, int64_t t);
+/* The awaits on queue res (gets on an empty queue, puts on a full one,
+ * joins) around t: up to cap/2 before t and the rest from t on, at most 8
+ * chunks of its ring each way, into out in that order (before t newest
+ * first).  Returns how many, and *nbefore how many of them are before t. */
+size_t tr_queue_awaits(tr_chunks *c, uint32_t ring, int64_t res, int64_t t, size_t cap, tr_found *out, size_t *nbefore);
+
+/* ---- reader_timeline.c: a task's timeline at a resolution ------------------ */
+
+/* Table `timeline` (the builder's lod.c): per task, a summary of its life
+ * at TR_LOD_LEVELS resolutions, buckets of 2^(TR_LOD_SHIFT0 + 4L) ns, a
+ * row only where something happened; a bucket without one continues the
+ * state `last` of the row before it. */
+#define TR_LOD_LEVELS 6
+#define TR_LOD_SHIFT0 14          /* level L: buckets of 2^(14 + 4L) ns */
+enum { TR_LOD_NONE = 0, TR_LOD_RUN = 1, TR_LOD_WAIT = 2 /* + the wait kind */ };
+#define TR_LOD_HOLDING 0x80       /* in `last`: it held a lock at the bucket's end */
+enum { TR_LOD_F_LOG = 1, TR_LOD_F_MARK = 2, TR_LOD_F_REGION = 4, TR_LOD_F_WARN = 8, TR_LOD_F_HOLD = 16 };
+/* One cell of a row: ns run and waited in it, the kind of its longest wait
+ * part (co_wait_kind), what happened there (TR_LOD_F_*). */
+typedef struct tr_tl_cell {
+    int64_t run, wait, best;
+    int kind, flags;
+} tr_tl_cell;
+/* Task's row over [from, to) in n cells into out (zeroed first).  Zoomed
+ * out, from the level whose buckets are just finer than a cell (at most
+ * 16 rows a cell: the cost of a redraw does not grow with the trace);
+ * finer than 16 us a cell, from its step rows over the window (and the
+ * finest level's flags).  end_of_trace ends an open await.  Prepared on
+ * first use; a trace without the table (not built yet) reads the spans.
+ * 0 or a negative errno. */
+int tr_timeline(tr_at *q, int64_t task, int64_t from, int64_t to, int n, int64_t end_of_trace, tr_tl_cell *out);
+/* A live trace's build may have written the table since: look again. */
+void tr_timeline_recheck(tr_at *q);
 
 #endif

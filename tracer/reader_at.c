@@ -71,6 +71,11 @@ void tr_at_close(tr_at *q)
     sqlite3_finalize(q->hist);
     sqlite3_finalize(q->hist_steps);
     sqlite3_finalize(q->depth);
+    sqlite3_finalize(q->steps_near[0]);
+    sqlite3_finalize(q->steps_near[1]);
+    sqlite3_finalize(q->lod_rows);
+    sqlite3_finalize(q->lod_before);
+    sqlite3_finalize(q->tl_spans);
     free(q);
 }
 

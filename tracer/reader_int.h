@@ -10,7 +10,29 @@ struct tr_at {
     sqlite3_stmt *step_at, *step_after, *waits, *holds, *holders;  /* reader_at.c */
     sqlite3_stmt *count_at, *count_any;                            /* reader_at.c: tr_waiters_of */
     sqlite3_stmt *hist, *hist_steps, *depth;                       /* reader_series.c */
-    sqlite3_stmt *steps_near[2], *hold_near[2], *wait_before;      /* reader_task.c, reader_uses.c */
+    sqlite3_stmt *steps_near[2];                                   /* reader_events.c, prepared on first use */
+    sqlite3_stmt *lod_rows, *lod_before, *tl_spans;                /* reader_timeline.c, prepared on first use */
+    int lod_checked, lod_present;                                  /* reader_timeline.c: the trace has `timeline` */
+};
+
+/* A decoded chunk in its cache slot (tr_chunk_events is its public face). */
+typedef struct tr__slot {
+    tr_chunk_events ev;
+    size_t cap;
+    tr_rec *recs;
+    int64_t *ns;
+    uint64_t used;           /* LRU stamp; ev.seq 0: empty */
+} tr__slot;
+
+struct tr_chunks {
+    sqlite3 *db;
+    tr_clock clk;            /* the builder's conversion */
+    tr_chunk *dir;           /* seq order */
+    size_t n, cap;
+    int64_t max_seq;
+    sqlite3_stmt *blob, *dir_since;
+    tr__slot slot[TR_CHUNK_SLOTS];
+    uint64_t stamp;
 };
 
 #include <errno.h>

@@ -213,9 +213,11 @@ static void load_run(tui_model *m)
      * for a build that never finished) the chunks say how far it got. */
     int64_t d = tr_meta_int(m->db, TR_META_DURATION_NS, -1);
     int64_t from_chunks = 0, events = 0;
-    for (size_t c = 0; c < m->nchunks; c++) {
-        if (m->chunks[c].last > from_chunks) from_chunks = m->chunks[c].last;
-        events += m->chunks[c].n;
+    size_t nch;
+    const tr_chunk *ch = tr_chunks_dir(m->ch, &nch);
+    for (size_t c = 0; c < nch; c++) {
+        if (ch[c].last > from_chunks) from_chunks = ch[c].last;
+        events += ch[c].n;
     }
     i->duration_ns = d >= 0 && d >= from_chunks ? d : from_chunks;
     if (i->events < events) i->events = events;
@@ -263,7 +265,6 @@ int tui_model_open(tui_model **out, const char *path, void (*progress)(void *ctx
      * one probe of spans' (task, start) key; holders of a resource at t
      * go through the time bins (docs/schema.md, "Time bins"). */
     r = tr_at_open(&m->q, m->db);
-    if (r == 0) r = prepare(m, &m->st_chunk, "SELECT ring, data FROM chunks WHERE seq = ?");
     if (r == 0) r = prepare(m, &m->st_string, "SELECT text FROM strings WHERE id = ?");
     /* One read transaction for everything the model asks: without it each
      * statement takes and drops SQLite's file lock (two fcntl and an fstat
@@ -288,15 +289,18 @@ int tui_model_refresh(tui_model *m)
      * built; until then (the recorder finishing after the program's end),
      * read on. */
     if (!m->info.recording && m->built) return 0;
-    int64_t seq = m->max_seq;
+    size_t nch;
+    tr_chunks_dir(m->ch, &nch);
     size_t ntasks = m->ntasks, nwarn = m->nwarn;
     int was_recording = m->info.recording, was_built = m->built;
     int r = tr_exec(m->db, "COMMIT; BEGIN");
     if (r == 0) r = tui__load(m);
     if (r < 0) return r;
     /* The levels of detail may have appeared with the build. */
-    if (m->built && !m->lod_present) m->lod_checked = 0;
-    return m->max_seq != seq || m->ntasks != ntasks || m->nwarn != nwarn || m->info.recording != was_recording ||
+    if (m->built) tr_timeline_recheck(m->q);
+    size_t nch2;
+    tr_chunks_dir(m->ch, &nch2);
+    return nch2 != nch || m->ntasks != ntasks || m->nwarn != nwarn || m->info.recording != was_recording ||
            m->built != was_built;
 }
 
@@ -309,14 +313,10 @@ void tui_model_close(tui_model *m)
 {
     if (!m) return;
     tr_at_close(m->q);
-    sqlite3_finalize(m->st_chunk);
     sqlite3_finalize(m->st_string);
-    sqlite3_finalize(m->st_lod_rows);
-    sqlite3_finalize(m->st_lod_before);
-    sqlite3_finalize(m->st_tl_spans);
-    free(m->tl_acc);
+    free(m->tl_cells);
+    tui__free_events(m);          /* the chunks' statements, before their connection */
     tr_reader_close(&m->rd);
-    tui__free_events(m);
     tui__free_res(m);
     free(m->locs);
     free(m->tasks);

@@ -15,7 +15,10 @@
  *   - the holders of a lock at t: holds through the time bins;
  *   - events (the next one after t, a task's events near t, a queue's depth):
  *     the chunks themselves, the recording's own time-ordered index --
- *     the one or two chunks (about 16k events) around t are decoded.
+ *     the one or two chunks (about 16k events) around t are decoded, by
+ *     the reader (tracer/reader.h: reader_chunks.c, reader_events.c,
+ *     reader_next.c, reader_queue.c; the timeline, reader_timeline.c),
+ *     which works the format out; the model puts the answers in words.
  * So the cursor can move anywhere without rescanning the trace.
  *
  * What each question costs (n: tasks; k: tasks whose state changed since

@@ -1,15 +1,11 @@
-/* model_events.c -- events, read from the recording itself.
+/* model_events.c -- a task's events and stepping by event, in words.
  *
- * The events table has no time index, and awaits and resumes are not in it
- * at all (they are the edges of step rows).  An index on events(task, ts)
- * would cost a 10M-event trace 2.5 s more to build and 75 MB more on disk.
- * The chunks need neither: each is the events of one thread over a time
- * range, in order, and there are only a few thousand of them.  The model
- * keeps the chunk directory (seq, ring, first and last time) in memory and
- * decodes the one or two chunks around a time (about 16k events each) to
- * answer "the next event after t", "this task's events near t" or "the
- * queue's depth at t".  The last few decoded chunks are kept, because a
- * cursor moves by small steps.
+ * The reader finds them in the recording (tracer/reader.h: reader_chunks.c
+ * keeps the chunk directory and the last decoded chunks, reader_events.c a
+ * task's events near t, reader_next.c the next event, reader_queue.c a
+ * queue's depth from its puts and gets); this file keeps what is shown:
+ * the events put in words (only those kept), the list handed to the
+ * views, and a queue's depth line as last drawn.
  */
 #include "model_int.h"
 #include <errno.h>
@@ -19,97 +15,16 @@
 
 int tui__load_chunks(tui_model *m)
 {
-    if (m->nchunks == 0) tr_clock_load(m->db, &m->clk);
-    sqlite3_stmt *st;
-    /* Only the header columns: the blob stays on its overflow pages. */
-    if (sqlite3_prepare_v2(m->db, "SELECT seq, ring, n, first_ts, last_ts FROM chunks WHERE seq > ? ORDER BY seq", -1,
-                           &st, NULL) != SQLITE_OK)
-        return -EILSEQ;
-    sqlite3_bind_int64(st, 1, m->max_seq);
-    size_t cap = m->nchunks;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (m->nchunks >= cap) {
-            cap = cap < 64 ? 64 : 2 * cap;
-            tui_chunk *n = realloc(m->chunks, cap * sizeof *n);
-            if (!n) {
-                sqlite3_finalize(st);
-                return -ENOMEM;
-            }
-            m->chunks = n;
-        }
-        tui_chunk *c = &m->chunks[m->nchunks];
-        c->seq = sqlite3_column_int64(st, 0);
-        int64_t ring = sqlite3_column_int64(st, 1), n = sqlite3_column_int64(st, 2);
-        if (ring < 0 || ring >= TR_NRINGS || n < 0 || n > 1 << 26) continue; /* not a chunk we could have written */
-        c->ring = (uint32_t)ring;
-        c->n = (uint32_t)n;
-        c->first = tr_clock_ns(&m->clk, (uint64_t)sqlite3_column_int64(st, 3));
-        c->last = tr_clock_ns(&m->clk, (uint64_t)sqlite3_column_int64(st, 4));
-        if (c->last < c->first) c->last = c->first;
-        m->max_seq = c->seq;
-        m->nchunks++;
+    if (!m->ch) {
+        int r = tr_chunks_open(&m->ch, m->db);
+        if (r < 0) return r;
     }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : -EILSEQ;
-}
-
-static void collect(void *ctx, uint32_t ring, const tr_rec *e)
-{
-    tui_decoded *d = ctx;
-    if (d->n == d->cap) {
-        size_t cap = d->cap ? 2 * d->cap : 4096;
-        tr_rec *r = realloc(d->recs, cap * sizeof *r);
-        if (!r) return;
-        d->recs = r;
-        int64_t *ns = realloc(d->ns, cap * sizeof *ns);
-        if (!ns) return;
-        d->ns = ns;
-        d->cap = cap;
-    }
-    d->recs[d->n++] = *e;
-}
-
-const tui_decoded *tui__decode(tui_model *m, size_t ci)
-{
-    if (ci >= m->nchunks) return NULL;
-    int64_t seq = m->chunks[ci].seq;
-    tui_decoded *slot = &m->dec[0];
-    for (int i = 0; i < TUI_DECODED_SLOTS; i++) {
-        if (m->dec[i].seq == seq) {
-            m->dec[i].used = ++m->dec_clock;
-            return &m->dec[i];
-        }
-        if (m->dec[i].used < slot->used) slot = &m->dec[i];
-    }
-    sqlite3_stmt *st = m->st_chunk;
-    sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, seq);
-    slot->seq = 0;
-    slot->n = 0;
-    if (sqlite3_step(st) != SQLITE_ROW) return NULL;
-    const void *blob = sqlite3_column_blob(st, 1);
-    int len = sqlite3_column_bytes(st, 1);
-    uint32_t ring = 0;
-    if (!blob || tr_chunk_decode(blob, (size_t)len, &ring, collect, slot) < 0) {
-        sqlite3_reset(st);
-        return NULL; /* damaged: as if it held nothing */
-    }
-    sqlite3_reset(st);
-    for (size_t i = 0; i < slot->n; i++) slot->ns[i] = tr_clock_ns(&m->clk, slot->recs[i].ts);
-    slot->seq = seq;
-    slot->ring = m->chunks[ci].ring;
-    slot->used = ++m->dec_clock;
-    return slot;
+    return tr_chunks_load(m->ch);
 }
 
 void tui__free_events(tui_model *m)
 {
-    for (int i = 0; i < TUI_DECODED_SLOTS; i++) {
-        free(m->dec[i].recs);
-        free(m->dec[i].ns);
-    }
-    free(m->chunks);
+    tr_chunks_close(m->ch);
     free(m->events);
 }
 
@@ -215,133 +130,22 @@ void tui__describe(tui_model *m, tui_event *ev, const tr_rec *r, int64_t ns, uin
 
 /* ---- moving by event ---------------------------------------------------- */
 
-/* Events a person steps through and reads: not the records that only carry
- * another one's detail (a stack's frames, a crash's mapped objects, the
- * tasks a warning names), which the views show with what they belong to. */
-static int shown(const tr_rec *r)
+static tr_task_life life_of(const tui_task *k)
 {
-    unsigned k = r->kind_loc & 0xff;
-    return k != TR_STACK && k != TR_STACK_TEXT && k != TR_WAITS_FOR && k != TR_MODULE && k != TR_NONE;
-}
-
-/* The next (dir > 0) or previous event strictly after / before t on one
- * ring, over its chunks; events of task id only if id != 0 (and then only
- * those strictly between t and limit, which bounds the search). */
-static int ring_step(tui_model *m, uint32_t ring, int64_t t, int dir, uint64_t id, int64_t limit, int64_t *best)
-{
-    int found = 0;
-    if (dir > 0) {
-        for (size_t ci = 0; ci < m->nchunks; ci++) {
-            const tui_chunk *c = &m->chunks[ci];
-            if (c->ring != ring || c->last <= t) continue;
-            if (c->first >= *best || (id && c->first >= limit)) break;
-            const tui_decoded *d = tui__decode(m, ci);
-            for (size_t i = 0; d && i < d->n; i++) {
-                int64_t ns = d->ns[i];
-                if (ns <= t || ns >= *best || (id && (d->recs[i].task != id || ns >= limit)) || !shown(&d->recs[i]))
-                    continue;
-                *best = ns;
-                found = 1;
-            }
-            if (found) break; /* chunks of a ring are in time order */
-        }
-    } else {
-        for (size_t ci = m->nchunks; ci-- > 0;) {
-            const tui_chunk *c = &m->chunks[ci];
-            if (c->ring != ring || c->first >= t) continue;
-            if (c->last <= *best || (id && c->last <= limit)) break;
-            const tui_decoded *d = tui__decode(m, ci);
-            for (size_t i = 0; d && i < d->n; i++) {
-                int64_t ns = d->ns[i];
-                if (ns >= t || ns <= *best || (id && (d->recs[i].task != id || ns <= limit)) || !shown(&d->recs[i]))
-                    continue;
-                *best = ns;
-                found = 1;
-            }
-            if (found) break;
-        }
-    }
-    return found;
-}
-
-/* The edges of a step row (start, end, resumed; -1: none), from the
- * reader's row at t (after: the first row after t). */
-static int step_row(tui_model *m, int after, int64_t task, int64_t t, int64_t b[3])
-{
-    tr_step s;
-    int got = (after ? tr_step_after(m->q, task, t, &s) : tr_step_at(m->q, task, t, &s)) > 0;
-    if (got) {
-        b[0] = s.start;
-        b[1] = s.wait >= 0 || !s.open ? s.end : -1;
-        b[2] = s.has_resumed ? s.resumed : -1;
-    }
-    return got;
+    return (tr_task_life){ .id = k->id, .ring = k->ring, .spawn = k->spawn_ts, .end = k->end_ts };
 }
 
 int tui_model_step_event(tui_model *m, int64_t t, int dir, int task_idx, int64_t *ts)
 {
-    if (task_idx < 0) {
-        int64_t best = dir > 0 ? INT64_MAX : INT64_MIN;
-        int found = 0;
-        uint32_t seen[TR_NRINGS] = { 0 };
-        for (size_t ci = 0; ci < m->nchunks; ci++) {
-            uint32_t r = m->chunks[ci].ring;
-            if (seen[r]) continue;
-            seen[r] = 1;
-            found |= ring_step(m, r, t, dir, 0, 0, &best);
-        }
-        if (!found) return -ENOENT;
-        *ts = best;
-        return 0;
-    }
-    if ((size_t)task_idx >= m->ntasks) return -EINVAL;
-    const tui_task *k = &m->tasks[task_idx];
-    /* A task's life is cut by its spawn, its end and its step rows' edges
-     * (start, await, resume); between those, its other events happen only
-     * while it runs, so the chunks are read only inside the step at t. */
-    int64_t cand[8], n = 0, row[3], nxt[3];
-    cand[n++] = k->spawn_ts;
-    if (k->end_ts >= 0) cand[n++] = k->end_ts;
-    int have = step_row(m, 0, k->id, t, row);
-    if (have) for (int i = 0; i < 3; i++) cand[n++] = row[i];
-    /* and the row next to it in the direction of the move */
-    if (dir > 0 ? step_row(m, 1, k->id, t, nxt) : have && step_row(m, 0, k->id, row[0] - 1, nxt))
-        for (int i = 0; i < 3; i++) cand[n++] = nxt[i];
-    int64_t best = dir > 0 ? INT64_MAX : INT64_MIN;
-    for (int i = 0; i < n; i++) {
-        if (cand[i] < 0) continue;
-        if (dir > 0 && cand[i] > t && cand[i] < best) best = cand[i];
-        if (dir < 0 && cand[i] < t && cand[i] > best) best = cand[i];
-    }
-    /* Instant events inside the step running at t (or, going back, the step
-     * the cursor is in or just after). */
-    if (have) {
-        int64_t lo = row[0], hi = row[1] >= 0 ? row[1] : m->info.duration_ns + 1;
-        if (dir > 0 && t < hi) {
-            int64_t b = best;
-            if (ring_step(m, k->ring, t, 1, (uint64_t)k->id, hi, &b)) best = b;
-        } else if (dir < 0 && t > lo) {
-            int64_t b = best;
-            if (ring_step(m, k->ring, t, -1, (uint64_t)k->id, lo, &b)) best = b;
-        }
-    }
-    if (best == INT64_MAX || best == INT64_MIN) return -ENOENT;
-    *ts = best;
-    return 0;
+    if (task_idx >= 0 && (size_t)task_idx >= m->ntasks) return -EINVAL;
+    if (task_idx < 0) return tr_next_event(m->q, m->ch, NULL, t, dir, m->info.duration_ns, ts);
+    tr_task_life k = life_of(&m->tasks[task_idx]);
+    return tr_next_event(m->q, m->ch, &k, t, dir, m->info.duration_ns, ts);
 }
 
 int tui_model_event_time(tui_model *m, int64_t event_id, int64_t *ts)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(m->db, "SELECT ts FROM events WHERE id = ?", -1, &st, NULL) != SQLITE_OK) return -EILSEQ;
-    sqlite3_bind_int64(st, 1, event_id);
-    int r = -ENOENT;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        *ts = sqlite3_column_int64(st, 0);
-        r = 0;
-    }
-    sqlite3_finalize(st);
-    return r;
+    return tr_event_time(m->db, event_id, ts);
 }
 
 /* ---- a task's events ------------------------------------------------------ */
@@ -358,106 +162,21 @@ static tui_event *grow_events(tui_model *m, size_t n)
     return e;
 }
 
-/* Whether an event belongs in task id's list: its own, and cancellations
- * aimed at it (recorded by the task that asked). */
-static int of_task(const tr_rec *r, uint64_t id)
-{
-    return (r->task == id || ((r->kind_loc & 0xff) == TR_CANCEL && r->res == id)) && shown(r);
-}
-
-typedef struct interval {
-    int64_t a, b;
-} interval;
-
-static int cmp_interval(const void *x, const void *y)
-{
-    int64_t p = ((const interval *)x)->a, q = ((const interval *)y)->a;
-    return p < q ? -1 : p > q;
-}
-
-/* The task's steps nearest t (up to k each side), plus its spawn: a task's
- * own events happen only while it runs, so only the chunks under these
- * intervals can hold them. */
-static size_t step_intervals(tui_model *m, const tui_task *k, int64_t t, int lim, interval *out)
-{
-    static const char *const sql[2] = {
-        "SELECT start, end FROM spans WHERE task = ?1 AND kind = '" TR_NAME_STEP "' AND start <= ?2 ORDER BY start DESC LIMIT ?3",
-        "SELECT start, end FROM spans WHERE task = ?1 AND kind = '" TR_NAME_STEP "' AND start > ?2 ORDER BY start LIMIT ?3",
-    };
-    size_t n = 0;
-    out[n++] = (interval){ k->spawn_ts, k->spawn_ts };
-    for (int side = 0; side < 2; side++) {
-        sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(m->db, sql[side], -1, &st, NULL) != SQLITE_OK) continue;
-        sqlite3_bind_int64(st, 1, k->id);
-        sqlite3_bind_int64(st, 2, t);
-        sqlite3_bind_int(st, 3, lim);
-        while (sqlite3_step(st) == SQLITE_ROW)
-            out[n++] = (interval){ sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1) };
-        sqlite3_finalize(st);
-    }
-    if (n > 1) qsort(out, n, sizeof *out, cmp_interval);
-    return n;
-}
-
-/* An event found for the list, described only if it is kept. */
-typedef struct found {
-    tr_rec rec;
-    int64_t ns;
-    uint32_t ring;
-} found;
-
 size_t tui_model_task_events(tui_model *m, int idx, int64_t t, size_t cap, const tui_event **out, size_t *at_cursor)
 {
     *out = NULL;
     *at_cursor = 0;
     if (idx < 0 || (size_t)idx >= m->ntasks || cap == 0) return 0;
     if (cap > 4096) cap = 4096;
-    const tui_task *k = &m->tasks[idx];
-    uint64_t id = (uint64_t)k->id;
-    /* Each step gives at least two events (its resume, its await), so
-     * cap/2 steps a side cover the window. */
-    int lim = (int)(cap / 2 + 1);
-    interval *iv = malloc(((size_t)lim * 2 + 1) * sizeof *iv);
-    size_t *cand = malloc(m->nchunks * sizeof *cand + 1);
-    found *fb = malloc(2 * cap * sizeof *fb), *fa = fb ? fb + cap : NULL;
-    if (!iv || !cand || !fb) {
-        free(iv);
-        free(cand);
+    tr_task_life k = life_of(&m->tasks[idx]);
+    tr_found *fb = malloc(2 * cap * sizeof *fb), *fa = fb ? fb + cap : NULL;
+    size_t nb = 0, na = 0;
+    if (!fb || tr_task_events(m->q, m->ch, &k, t, cap, fb, &nb, fa, &na) < 0) {
         free(fb);
         return 0;
     }
-    size_t niv = step_intervals(m, k, t, lim, iv);
-    /* The chunks of its ring under those intervals, in order. */
-    size_t nc = 0;
-    for (size_t ci = 0; ci < m->nchunks; ci++) {
-        const tui_chunk *c = &m->chunks[ci];
-        if (c->ring != k->ring) continue;
-        for (size_t v = 0; v < niv; v++)
-            if (c->last >= iv[v].a && c->first <= iv[v].b) {
-                cand[nc++] = ci;
-                break;
-            }
-    }
-    free(iv);
-    /* From t outwards, up to cap events each way: a task that did 200k
-     * things in one step (spawned them) costs the chunks near t, and only
+    /* About half before t, more on a side when the other has fewer; only
      * the events kept are put in words. */
-    size_t split = 0;
-    while (split < nc && m->chunks[cand[split]].last < t) split++;
-    size_t nb = 0, na = 0;
-    for (size_t c = split < nc ? split + 1 : nc; c-- > 0 && nb < cap;) {
-        const tui_decoded *d = tui__decode(m, cand[c]);
-        for (size_t i = d ? d->n : 0; i-- > 0 && nb < cap;)
-            if (d->ns[i] < t && of_task(&d->recs[i], id)) fb[nb++] = (found){ d->recs[i], d->ns[i], d->ring };
-    }
-    for (size_t c = split; c < nc && na < cap; c++) {
-        const tui_decoded *d = tui__decode(m, cand[c]);
-        for (size_t i = 0; d && i < d->n && na < cap; i++)
-            if (d->ns[i] >= t && of_task(&d->recs[i], id)) fa[na++] = (found){ d->recs[i], d->ns[i], d->ring };
-    }
-    free(cand);
-    /* About half before t, more on a side when the other has fewer. */
     size_t before = nb < cap / 2 ? nb : cap / 2;
     size_t after = na < cap - before ? na : cap - before;
     if (before + after < cap) before = nb < cap - after ? nb : cap - after;
@@ -467,7 +186,7 @@ size_t tui_model_task_events(tui_model *m, int idx, int64_t t, size_t cap, const
         return 0;
     }
     for (size_t i = 0; i < before; i++) {
-        const found *f = &fb[before - 1 - i]; /* fb is newest first */
+        const tr_found *f = &fb[before - 1 - i]; /* fb is newest first */
         tui__describe(m, &m->events[i], &f->rec, f->ns, f->ring);
     }
     for (size_t i = 0; i < after; i++) tui__describe(m, &m->events[before + i], &fa[i].rec, fa[i].ns, fa[i].ring);
@@ -479,30 +198,11 @@ size_t tui_model_task_events(tui_model *m, int idx, int64_t t, size_t cap, const
 
 /* ---- queue depth ------------------------------------------------------------ */
 
-/* The depth of queue res at t on its ring: the depth after its last put or
- * get at or before t, looking back a few chunks; -1 if none was found. */
-static int64_t depth_at(tui_model *m, uint32_t ring, uint64_t res, int64_t t)
-{
-    int looked = 0;
-    for (size_t ci = m->nchunks; ci-- > 0 && looked < 4;) {
-        const tui_chunk *c = &m->chunks[ci];
-        if (c->ring != ring || c->first > t) continue;
-        const tui_decoded *d = tui__decode(m, ci);
-        looked++;
-        for (size_t i = d ? d->n : 0; i-- > 0;) {
-            unsigned kind = d->recs[i].kind_loc & 0xff;
-            if (d->ns[i] > t || d->recs[i].res != res || (kind != TR_Q_PUT && kind != TR_Q_GET)) continue;
-            return (int64_t)d->recs[i].arg;
-        }
-    }
-    return -1;
-}
-
 int tui__queue_depth_at(tui_model *m, int idx, int64_t t, int64_t *out)
 {
     const tui_resource *r = &m->res[idx];
     if (r->kind != CO_WAIT_QUEUE_GET || t < r->create_ts) return -ENOENT;
-    int64_t d = depth_at(m, r->ring, (uint64_t)r->id, t);
+    int64_t d = tr_queue_depth_near(m->ch, r->ring, r->id, t);
     *out = d >= 0 ? d : 0; /* no put or get near t: as the depth line reads it, none since its creation */
     return 0;
 }
@@ -523,7 +223,7 @@ static int sample_depth(tui_model *m, int idx, int64_t from, int64_t to, int n, 
             sp->v[i] = -1;
             continue;
         }
-        int64_t d = depth_at(m, r->ring, (uint64_t)r->id, t);
+        int64_t d = tr_queue_depth_near(m->ch, r->ring, r->id, t);
         sp->v[i] = d >= 0 ? (last = d) : last; /* nothing near: unchanged since the last sample */
     }
     sp->from = from;

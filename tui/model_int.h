@@ -22,24 +22,6 @@ typedef struct tui_loc {
     const char *func;
 } tui_loc;
 
-/* One chunk of the recording: the events of one ring over [first, last]. */
-typedef struct tui_chunk {
-    int64_t seq;
-    int64_t first, last;     /* ns */
-    uint32_t ring, n;
-} tui_chunk;
-
-/* A decoded chunk, kept while it is among the last few used. */
-typedef struct tui_decoded {
-    int64_t seq;             /* 0: empty slot */
-    uint32_t ring;
-    size_t n, cap;
-    tr_rec *recs;
-    int64_t *ns;             /* recs[i]'s time in ns */
-    uint64_t used;           /* LRU stamp */
-} tui_decoded;
-#define TUI_DECODED_SLOTS 6
-
 /* A task's state, cached with the interval [lo, hi) over which it holds:
  * views ask the same thing of the same task many times per frame, and a
  * state lasts (a task waits for seconds while the cursor moves by
@@ -92,19 +74,11 @@ struct tui_model {
     tui_warning *warn;       /* time order */
     size_t nwarn;
 
-    tui_chunk *chunks;       /* seq order */
-    size_t nchunks;
-    int64_t max_seq;
-    tr_clock clk;            /* the reader's conversion of chunk times (the builder's) */
-    tui_decoded dec[TUI_DECODED_SLOTS];
-    uint64_t dec_clock;
-
+    tr_chunks *ch;           /* the recording: the reader's chunk directory and decoded chunks */
     tr_at *q;                /* the reader's questions at t (tracer/reader.h) */
-    sqlite3_stmt *st_chunk, *st_string;
-    sqlite3_stmt *st_lod_rows, *st_lod_before, *st_tl_spans; /* model_timeline.c, prepared on first use */
-    int lod_checked, lod_present;  /* the trace has a timeline table */
+    sqlite3_stmt *st_string;
     int built;                     /* meta.built at the last load: the tables are complete */
-    struct acc *tl_acc;            /* model_timeline.c: per-cell sums */
+    tr_tl_cell *tl_cells;          /* model_timeline.c: the reader's row */
     size_t tl_cap;
 
     /* Answers kept until the cursor or the trace changes: what a frame
@@ -171,8 +145,6 @@ int tui__mark_stacks(tui_model *m);                       /* has_stack from the 
 
 /* model_events.c */
 int tui__load_chunks(tui_model *m);                       /* the directory; again on refresh */
-/* The decoded chunk at index ci of m->chunks, NULL on failure. */
-const tui_decoded *tui__decode(tui_model *m, size_t ci);
 void tui__free_events(tui_model *m);
 void tui__describe(tui_model *m, tui_event *ev, const tr_rec *r, int64_t ns, uint32_t ring);
 /* Queue idx's depth at t: 0, or -ENOENT if it is not a queue or not created yet at t. */

@@ -227,62 +227,26 @@ static int wait_before(tui_model *m, sqlite3_stmt *st, int64_t task, int64_t ts,
 }
 
 /* A queue has no holds: its history is the waits on it (gets on an empty
- * queue, puts on a full one, joins), found in the chunks around t -- the
- * awaits, then each one's end from the waiter's step row. */
+ * queue, puts on a full one, joins), found by the reader in the chunks
+ * around t -- the awaits, then each one's end from the waiter's step row. */
 static size_t queue_uses(tui_model *m, int idx, int64_t t, size_t cap)
 {
-    int64_t id = m->res[idx].id;
-    uint32_t ring = m->res[idx].ring;
-    size_t mid = m->nchunks;
-    for (size_t ci = 0; ci < m->nchunks; ci++)
-        if (m->chunks[ci].ring == ring && m->chunks[ci].last >= t) {
-            mid = ci;
-            break;
-        }
-    size_t n = 0, before = 0;
-    int read = 0;
-    /* Back from t, then forward, at most 8 chunks each way: "around the
-     * cursor" is what the detail shows, and a queue little used near t
-     * must not make it read the whole run. */
-    for (int dir = -1; dir <= 1; dir += 2) {
-        read = 0;
-        size_t want = dir < 0 ? cap / 2 : cap - before;
-        size_t got = 0;
-        for (size_t ci = dir < 0 ? (mid < m->nchunks ? mid + 1 : m->nchunks) : mid; read < 8 && got < want;) {
-            if (dir < 0) {
-                if (ci == 0) break;
-                ci--;
-            } else if (ci >= m->nchunks) {
-                break;
-            }
-            size_t at = ci;
-            if (dir > 0) ci++;
-            if (m->chunks[at].ring != ring) continue;
-            const tui_decoded *d = tui__decode(m, at);
-            read++;
-            size_t i0 = 0, i1 = d ? d->n : 0;
-            for (size_t k = 0; k < i1 - i0 && got < want; k++) {
-                size_t i = dir < 0 ? i1 - 1 - k : i0 + k;
-                const tr_rec *r = &d->recs[i];
-                unsigned kind = r->kind_loc & 0xff, wk = (unsigned)(r->arg & 0xff);
-                if (kind != TR_AWAIT || r->res != (uint64_t)id ||
-                    (wk != CO_WAIT_QUEUE_GET && wk != CO_WAIT_QUEUE_PUT && wk != CO_WAIT_QUEUE_JOIN))
-                    continue;
-                if ((dir < 0 && d->ns[i] >= t) || (dir > 0 && d->ns[i] < t)) continue;
-                tui_use *u = use_slot(m, n);
-                if (!u) break;
-                memset(u, 0, sizeof *u);
-                u->is_wait = 1;
-                u->task = r->task;
-                u->start = d->ns[i];
-                u->end = -1;
-                u->at = tui__where(m, r->kind_loc >> 8);
-                n++;
-                got++;
-            }
-        }
-        if (dir < 0) before = got;
+    tr_found *f = malloc((cap ? cap : 1) * sizeof *f);
+    if (!f) return 0;
+    size_t nbefore, nf = tr_queue_awaits(m->ch, m->res[idx].ring, m->res[idx].id, t, cap, f, &nbefore);
+    size_t n = 0;
+    for (size_t i = 0; i < nf; i++) {
+        tui_use *u = use_slot(m, n);
+        if (!u) break;
+        memset(u, 0, sizeof *u);
+        u->is_wait = 1;
+        u->task = (int64_t)f[i].rec.task;
+        u->start = f[i].ns;
+        u->end = -1;
+        u->at = tui__where(m, f[i].rec.kind_loc >> 8);
+        n++;
     }
+    free(f);
     /* How each wait ended: the waiter's step row that the await closed. */
     for (size_t i = 0; i < n; i++) {
         tui_use *u = &m->uses[i];
