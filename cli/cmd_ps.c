@@ -234,10 +234,11 @@ void cli_ps_json_loc(FILE *f, const tr_ps_loc *l)
     fputc('}', f);
 }
 
+/* The runtime's own names of its states (co_task_state_name), as the
+ * runtime's dumps print them. */
 static const char *state_word(int st)
 {
-    static const char *const W[] = { "ready", "running", "waiting", "done", "failed", "cancelled" };
-    return st >= 0 && st < 6 ? W[st] : "?";
+    return co_task_state_name(st);
 }
 
 static void since(const tr_ps_snap *s, const tr_ps_task *t, char *buf, size_t size)

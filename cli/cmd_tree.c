@@ -147,10 +147,10 @@ static void describe(const tree *tr, size_t i, char *buf, size_t size)
         snprintf(w + l, sizeof w - l, " at %s", at);
         cli_ps_holder(s, t, h, sizeof h);
     } else if (t->state == CO_TASK_RUNNING) {
-        snprintf(w, sizeof w, "running");
+        snprintf(w, sizeof w, "%s", co_task_state_name(CO_TASK_RUNNING));
         if (t->wait_loc.file) {
             cli_ps_loc(&t->wait_loc, at, sizeof at);
-            snprintf(w, sizeof w, "running (last await at %s)", at);
+            snprintf(w, sizeof w, "%s (last await at %s)", co_task_state_name(CO_TASK_RUNNING), at);
         }
     } else {
         snprintf(w, sizeof w, "%s", co_task_state_name(t->state));

@@ -141,6 +141,7 @@ typedef enum tr_kind {
  * << 8, loc = the task's last await; its stack is the TR_STACK records just
  * before it on that ring (after TR_MODULEs). */
 #define TR_NAME_SLOW_STEP "slow_step"
+#define TR_NAME_CRASH "crash"
 #define TR_WARN_KINDS(X)                                                                             \
     X(NONE, "unknown")                                                                               \
     X(DEADLOCK, "deadlock")                  /* a wait that would close a cycle: each task in it */  \
@@ -150,7 +151,7 @@ typedef enum tr_kind {
     X(UNRETRIEVED, "unretrieved_error")      /* failed, error never read: res = the error */         \
     X(SLOW_STEP, TR_NAME_SLOW_STEP)          /* a step longer than slow_ms (or a slow callback) */   \
     X(LOCK_HELD, "lock_held_across_await")   /* a lock held across an await longer than slow_ms */   \
-    X(CRASH, "crash")                        /* a fatal signal (above) */                            \
+    X(CRASH, TR_NAME_CRASH)                  /* a fatal signal (above) */                            \
     X(POOL_STARVED, "thread_pool_starved")   /* pool work waited longer than slow_ms to start */     \
     X(CANCEL_IGNORED, "cancel_ignored")      /* a cancelled task went on awaiting > slow_ms */      \
     X(QUEUE_GROWTH, "queue_growth")          /* a queue's depth grew for sustain_ms and stayed up */ \

@@ -60,7 +60,7 @@ int tr_builder_new(tr_builder **out, sqlite3 *db)
     /* Step rows, most of the spans of a trace, leave out what is the same for all of
      * them: 11 cells a row instead of 14 (8% of a build). */
     r = r ? r : tr_batch_init(&b->st, db, b->writer, "OR REPLACE INTO spans(id, task, resource, start, end, wait, resumed, result, loc, "
-                                          "end_loc, open, kind)", "c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, 'step'",
+                                          "end_loc, open, kind)", "c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, '" TR_NAME_STEP "'",
                               11, 1 << 14);
     /* A task's row goes in at its spawn (the live view shows it) and again,
      * replaced, complete, at its end: in one batch, so in that order. */

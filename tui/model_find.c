@@ -12,12 +12,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const STATE_NAMES[] = { "not yet", "ready", "running", "waiting", "done", "failed", "cancelled" };
-_Static_assert(sizeof STATE_NAMES / sizeof STATE_NAMES[0] == TUI_STATE_COUNT, "a name per task state");
+/* A spawned task's states are the runtime's, one after: their names are
+ * the runtime's (co_task_state_name), as coscope ps prints them live. */
+_Static_assert(TUI_READY - 1 == CO_TASK_READY && TUI_RUNNING - 1 == CO_TASK_RUNNING &&
+                   TUI_WAITING - 1 == CO_TASK_WAITING && TUI_DONE - 1 == CO_TASK_DONE &&
+                   TUI_FAILED - 1 == CO_TASK_FAILED && TUI_CANCELLED - 1 == CO_TASK_CANCELLED &&
+                   TUI_STATE_COUNT - 1 == CO_TASK_CANCELLED + 1,
+               "the TUI's task states are the runtime's after TUI_UNBORN");
 
 const char *tui_state_name(int s)
 {
-    return s >= 0 && s < TUI_STATE_COUNT ? STATE_NAMES[s] : "?";
+    if (s == TUI_UNBORN) return "not yet";
+    return s > TUI_UNBORN && s < TUI_STATE_COUNT ? co_task_state_name(s - 1) : "?";
 }
 
 /* ---- strings ----------------------------------------------------------- */

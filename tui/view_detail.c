@@ -12,6 +12,7 @@
  */
 #include "view.h"
 #include "../runtime/coscope.h"   /* co_wait_kind_name */
+#include "../runtime/trace.h"     /* TR_NAME_*: the warning kinds a stack comes with */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -298,8 +299,8 @@ static void stack(tui_app *a, int idx)
     const char *s = tui_model_task_stack(a->m, idx, a->t, &why);
     if (!s || !s[0]) return;
     char title[96];
-    snprintf(title, sizeof title, "Recorded stack (%s)", !strcmp(why, "crash") ? "at the crash"
-                                                        : !strcmp(why, "slow_step") ? "slow step, seen by the watchdog" : why);
+    snprintf(title, sizeof title, "Recorded stack (%s)", !strcmp(why, TR_NAME_CRASH) ? "at the crash"
+                                                        : !strcmp(why, TR_NAME_SLOW_STEP) ? "slow step, seen by the watchdog" : why);
     section(title);
     while (*s) {
         const char *nl = strchr(s, '\n');
