@@ -291,8 +291,45 @@ static inline tr_ring *tr_rings(tr_shm *s) { return (tr_ring *)(tr_arena(s) + s-
 #define CO__HIDDEN __attribute__((visibility("hidden")))
 extern CO__HIDDEN int co__tracing;                  /* nonzero while a session records */
 extern CO__HIDDEN uint32_t co__tr_epoch;            /* session number, never 0; ids are per session */
-extern CO__HIDDEN __thread tr_ring *co__tr_ring;    /* this thread's ring, NULL until the first event */
-extern CO__HIDDEN __thread uint32_t co__tr_ring_epoch; /* session co__tr_ring belongs to */
+/* Inside the runtime, its thread-locals' model (CO__TLS_MODEL, internal.h:
+ * initial-exec in the static archive, a load off %fs instead of a call
+ * the compiler must save registers around); elsewhere the default. */
+#ifdef CO__TLS_MODEL
+#define CO__TR_TLS CO__TLS_MODEL
+#else
+#define CO__TR_TLS
+#endif
+extern CO__HIDDEN __thread tr_ring *co__tr_ring CO__TR_TLS;    /* this thread's ring, NULL until the first event */
+extern CO__HIDDEN __thread uint32_t co__tr_ring_epoch CO__TR_TLS; /* session co__tr_ring belongs to */
+
+/* Timestamps.  Reading the clock is most of an event's cost (rdtsc takes
+ * several times as long as the rest of the record: bench/tracer's clock_ns
+ * and hot_ns), so one reading serves a task's step: the events whose time
+ * bounds a duration (an await, an end, a lock or semaphore taken or given
+ * back, a region, pool work, idle, every event outside a task's step) read
+ * the clock; a step's own point events (CO__TR_STEP_KINDS: a spawn, a queue
+ * put or get, an event set, ...) and the resume or start that follows a
+ * task-to-task switch take the last stamp of their thread plus about a
+ * nanosecond (CO__TR_NS_TICKS: distinct once the builder rounds to ns).
+ * Each thread's stamps strictly increase, so they order its events exactly;
+ * a point event is early by at most the time its step had run (docs/schema.md,
+ * "Timestamps"), and a step begun by a switch begins at the await that
+ * switched to it (the switch itself, a few ns, counts as the new step).
+ * co__tr_step: the last stamp may be shared, i.e. a task's step runs on this
+ * thread; the scheduler clears it as control comes back to it (loop.c). */
+extern CO__HIDDEN __thread uint64_t co__tr_last CO__TR_TLS; /* this thread's last stamp */
+extern CO__HIDDEN __thread int co__tr_step CO__TR_TLS;
+#if defined(__x86_64__)
+#define CO__TR_NS_TICKS 4 /* TSC ticks: at least 1 ns up to 4 GHz */
+#else
+#define CO__TR_NS_TICKS 1 /* cntvct (<= 1 GHz) or ns */
+#endif
+#define CO__TR_STEP_KINDS                                                                          \
+    (1ull << TR_SPAWN | 1ull << TR_START | 1ull << TR_RESUME | 1ull << TR_Q_PUT | 1ull << TR_Q_GET | \
+     1ull << TR_EV_SET | 1ull << TR_COND_NOTIFY | 1ull << TR_RES_NEW | 1ull << TR_DETACH)
+/* Step boundaries: a task's step runs from these on (its end, or an await,
+ * leaves the stamp for a switch to the next task). */
+#define CO__TR_STEP_SETS (1ull << TR_START | 1ull << TR_RESUME | 1ull << TR_AWAIT | 1ull << TR_END)
 
 tr_ring *co__tr_claim(void);                /* slow path: take a ring for this thread */
 int co__tr_room(tr_ring *r);                 /* slow path: ring half full; 0 if the event is dropped */
@@ -324,28 +361,54 @@ static inline uint32_t co__tr_loc(co_loc *loc)
     return co__tr_intern_loc(loc);
 }
 
-/* Record one event.  Call only under `if (CO_UNLIKELY(co__tracing))`. */
-static inline void co__tr_emit(unsigned kind, co_loc *loc, uint64_t task, uint64_t res, uint64_t arg)
+/* Write the record at h of r and publish it (no calls: see co__tr_emit). */
+static inline __attribute__((always_inline)) void co__tr_put(tr_ring *r, uint64_t h, unsigned kind, uint32_t loc_id,
+                                                             uint64_t task, uint64_t res, uint64_t arg)
 {
-    tr_ring *r = co__tr_ring;
-    if (__builtin_expect(r == NULL || co__tr_ring_epoch != co__tr_epoch, 0)) {
-        r = co__tr_claim();
-        if (!r) return;
-    }
-    uint64_t h = r->head_local;
-    if (__builtin_expect(h - r->tail_cached >= TR_RING_RECS / 2, 0) && !co__tr_room(r)) return; /* dropped (counted) */
     tr_rec *e = &r->recs[h & (TR_RING_RECS - 1)];
     /* The next record's line, for writing: it arrives while the program
      * goes on, so the next event does not wait for it (a traced echo
      * server: 1.028 -> 1.010 of untraced). */
     __builtin_prefetch(&r->recs[(h + 2) & (TR_RING_RECS - 1)], 1, 3);
-    e->ts = co__tr_now();
-    e->kind_loc = kind | (co__tr_loc(loc) << 8);
+    uint64_t ts = co__tr_last + CO__TR_NS_TICKS;
+    if (!(kind < 64 && (CO__TR_STEP_KINDS >> kind & 1) && co__tr_step)) {
+        uint64_t now = co__tr_now();
+        if (__builtin_expect(now > ts, 1)) ts = now; /* else: a coarse clock; order wins */
+    }
+    co__tr_last = ts;
+    if (kind < 64 && (CO__TR_STEP_SETS >> kind & 1)) co__tr_step = 1;
+    e->ts = ts;
+    e->kind_loc = kind | (loc_id << 8);
     e->task = (uint32_t)task;
     e->res = res;
     e->arg = arg;
     r->head_local = h + 1;
     atomic_store_explicit(&r->head, h + 1, memory_order_release);
+}
+
+/* The same with whatever the hot path leaves out: taking a ring for the
+ * thread, waiting for room, interning a new location (trace.c). */
+void co__tr_emit_slow(unsigned kind, co_loc *loc, uint64_t task, uint64_t res, uint64_t arg);
+
+/* Record one event.  Call only under `if (CO_UNLIKELY(co__tracing))`.  The
+ * common case calls nothing, so it needs no registers saved nor arguments
+ * spilled around calls; anything else goes to co__tr_emit_slow.  Inlined
+ * even into cold code (the await path's trace hooks are cold functions):
+ * an out-of-line copy costs a call and a frame per event. */
+static inline __attribute__((always_inline)) void co__tr_emit(unsigned kind, co_loc *loc, uint64_t task, uint64_t res, uint64_t arg)
+{
+    tr_ring *r = co__tr_ring;
+    uint32_t epoch = co__tr_epoch;
+    if (__builtin_expect(r == NULL || co__tr_ring_epoch != epoch || (loc && loc->epoch != epoch), 0)) {
+        co__tr_emit_slow(kind, loc, task, res, arg);
+        return;
+    }
+    uint64_t h = r->head_local;
+    if (__builtin_expect(h - r->tail_cached >= TR_RING_RECS / 2, 0)) {
+        co__tr_emit_slow(kind, loc, task, res, arg);
+        return;
+    }
+    co__tr_put(r, h, kind, loc ? loc->id : 0, task, res, arg);
 }
 
 #define CO_TRACE(kind, loc, task, res, arg) \
