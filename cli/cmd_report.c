@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include "cli.h"
 #include "../tracer/tracer.h"
+#include "../tracer/reader.h"
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -128,16 +129,6 @@ static const char *safe(const char *s)
     return buf;
 }
 
-/* Text of a one-value query, sanitized, or NULL (caller frees). */
-static char *scalar_text(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = query(db, sql);
-    char *v = NULL;
-    if (next(db, st) && sqlite3_column_type(st, 0) != SQLITE_NULL) v = strdup(safe((const char *)sqlite3_column_text(st, 0)));
-    sqlite3_finalize(st);
-    return v;
-}
-
 static const char *col_raw(sqlite3_stmt *st, int i)
 {
     const char *s = (const char *)sqlite3_column_text(st, i);
@@ -187,89 +178,73 @@ static void heading(const char *fmt, ...)
 
 /* ---- sections ---------------------------------------------------------- */
 
+/* The run as the reader sums it up (tr_run_summary, tr_tasks_by_state:
+ * what the TUI's header shows too); this prints it, its texts sanitized. */
 static void run_section(sqlite3 *db, const char *path)
 {
     char b1[16];
-    char *program = scalar_text(db, "SELECT value FROM meta WHERE key = '" TR_META_PROGRAM "'");
-    /* argv is a JSON array: json_each renders it shell-like, quoting what needs it. */
-    char *args = scalar_text(db, "SELECT group_concat(CASE WHEN value = '' OR value GLOB '*[^A-Za-z0-9_./=:,+@%-]*'"
-                                 " THEN quote(value) ELSE value END, ' ')"
-                                 " FROM json_each((SELECT value FROM meta WHERE key = '" TR_META_ARGV "'))");
-    char *ended = scalar_text(db, "SELECT value FROM meta WHERE key = '" TR_META_ENDED "'");
-    char *start = scalar_text(db, "SELECT value FROM meta WHERE key = '" TR_META_START_TIME "'");
-    char *signame = scalar_text(db, "SELECT value FROM meta WHERE key = '" TR_META_SIGNAL_NAME "'");
-    int64_t pid = tr_meta_int(db, TR_META_PID, 0);
-    int64_t duration = tr_meta_int(db, TR_META_DURATION_NS, -1);
-    if (duration < 0) duration = scalar(db, "SELECT MAX(ts) FROM events", 0);
-    int64_t events = tr_meta_int(db, TR_META_EVENTS, -1);
-    if (events < 0) events = scalar(db, "SELECT COUNT(*) FROM events", 0);
-    int64_t lost = tr_meta_int(db, TR_META_LOST, 0);
-
-    const char *start_fit = NULL;
+    tr_run run;
+    tr_run_summary(db, 1, &run);
+    const char *program = run.argv[0] ? run.argv : run.program[0] ? run.program : "?";
     printf("%scoscope report%s %s\n\n", C(C_BOLD), C(C_OFF), safe(path));
     char pb[WIDTH];
-    printf("  program   %s\n", tr_fit(pb, sizeof pb, args ? args : program ? program : "?", WIDTH - 12));
+    printf("  program   %s\n", tr_fit(pb, sizeof pb, safe(program), WIDTH - 12));
     char sb[40], eb[WIDTH], gb[24];
-    if (start) start_fit = tr_fit(sb, sizeof sb, start, 32);
-    if (start || pid) {
-        printf("  started   %s", start ? start_fit : "");
-        if (pid) printf("%spid %lld", start ? "  " : "", (long long)pid);
+    const char *start = run.start_time[0] ? tr_fit(sb, sizeof sb, safe(run.start_time), 32) : NULL;
+    if (start || run.pid) {
+        printf("  started   %s", start ? start : "");
+        if (run.pid) printf("%spid %lld", start ? "  " : "", (long long)run.pid);
         printf("\n");
     }
     printf("  ended     ");
-    int how = ended ? tr_ending_from_name(ended) : -1;
-    if (!ended) printf("unknown (no '" TR_META_ENDED "' in meta)\n");
-    else if (how == TR_ENDED_EXIT) {
-        int64_t code = tr_meta_int(db, TR_META_EXIT_CODE, 0);
-        printf("%sexited with status %lld%s\n", C(code ? C_YEL : C_GRN), (long long)code, C(C_OFF));
-    } else if (how == TR_ENDED_SIGNAL)
-        printf("%skilled by signal %lld (SIG%s)%s\n", C(C_RED), (long long)tr_meta_int(db, TR_META_SIGNAL, 0),
-               signame ? tr_fit(gb, sizeof gb, signame, 16) : "?", C(C_OFF));
+    int how = run.ending;
+    if (!run.has_ended) printf("unknown (no '" TR_META_ENDED "' in meta)\n");
+    else if (how == TR_ENDED_EXIT)
+        printf("%sexited with status %lld%s\n", C(run.exit_code ? C_YEL : C_GRN), (long long)run.exit_code, C(C_OFF));
+    else if (how == TR_ENDED_SIGNAL)
+        printf("%skilled by signal %lld (SIG%s)%s\n", C(C_RED), (long long)run.signal,
+               run.signal_name[0] ? tr_fit(gb, sizeof gb, safe(run.signal_name), 16) : "?", C(C_OFF));
     else if (how == TR_ENDED_STOPPED) printf("tracing stopped by co_trace_stop()\n");
     else if (how == TR_ENDED_RUNNING)
         printf("%sstill running, or the recorder stopped before the end%s\n", C(C_YEL), C(C_OFF));
-    else printf("%s\n", tr_fit(eb, sizeof eb, ended, WIDTH - 12));
-    printf("  duration  %s\n", tr_fmt_dur(b1, duration));
-    printf("  events    %lld recorded, %s%lld lost%s\n", (long long)events, C(lost ? C_RED : ""), (long long)lost,
-           C(lost ? C_OFF : ""));
-    int64_t lost_text = tr_meta_int(db, TR_META_LOST_TEXT, 0), untraced = tr_meta_int(db, TR_META_UNTRACED_PROCESSES, 0);
-    if (lost_text > 0)
+    else printf("%s\n", tr_fit(eb, sizeof eb, safe(run.ended), WIDTH - 12));
+    printf("  duration  %s\n", tr_fmt_dur(b1, run.duration_ns));
+    printf("  events    %lld recorded, %s%lld lost%s\n", (long long)run.events, C(run.lost ? C_RED : ""),
+           (long long)run.lost, C(run.lost ? C_OFF : ""));
+    if (run.lost_text > 0)
         printf("  %stexts     %lld events without their text (the string store was full)%s\n", C(C_YEL),
-               (long long)lost_text, C(C_OFF));
-    if (untraced > 0)
+               (long long)run.lost_text, C(C_OFF));
+    if (run.untraced > 0)
         printf("  %suntraced  %lld more process%s of this run (one traced process per run)%s\n", C(C_YEL),
-               (long long)untraced, untraced > 1 ? "es" : "", C(C_OFF));
+               (long long)run.untraced, run.untraced > 1 ? "es" : "", C(C_OFF));
     /* A recording that stopped short (meta.complete 0): whatever the
      * figures above say, events are missing. */
-    if (tr_meta_int(db, TR_META_COMPLETE, 1) == 0 && how != TR_ENDED_RUNNING) {
-        char *why = scalar_text(db, "SELECT value FROM meta WHERE key = '" TR_META_INCOMPLETE "'");
+    if (!run.complete && how != TR_ENDED_RUNNING) {
         char wb[WIDTH];
         printf("  %sINCOMPLETE%s %s; events are missing\n", C(C_RED), C(C_OFF),
-               tr_fit(wb, sizeof wb, why ? why : "the recorder stopped before the end", WIDTH - 40));
-        free(why);
+               tr_fit(wb, sizeof wb, run.incomplete_why[0] ? safe(run.incomplete_why) : "the recorder stopped before the end",
+                      WIDTH - 40));
     }
 
-    /* Tasks by state, in the order a reader cares about. */
-    sqlite3_stmt *st = query(db, "SELECT state, COUNT(*) FROM tasks GROUP BY state ORDER BY CASE state"
-                                 " WHEN '" TR_NAME_DONE "' THEN 0 WHEN '" TR_NAME_FAILED "' THEN 1 WHEN '" TR_NAME_CANCELLED "' THEN 2"
-                                 " ELSE 3 END, state");
-    int64_t total = 0;
+    /* Tasks by state, in the order a reader cares about: how they ended,
+     * then where the others were. */
+    static const int order[] = { TR_TASK_DONE, TR_TASK_FAILED, TR_TASK_CANCELLED, TR_TASK_PENDING, TR_TASK_READY,
+                                 TR_TASK_WAITING };
+    _Static_assert(sizeof order / sizeof order[0] == TR_TASK_STATE_COUNT, "every task state has its place");
+    int64_t by[TR_TASK_STATE_COUNT], other = 0, total = 0;
     char line[512];
     size_t n = 0;
     line[0] = 0;
-    while (next(db, st)) {
-        int64_t c = sqlite3_column_int64(st, 1);
+    if (tr_tasks_by_state(db, by, &other) < 0) g_failed = 1;
+    for (int i = 0; i <= TR_TASK_STATE_COUNT; i++) {
+        int64_t c = i < TR_TASK_STATE_COUNT ? by[order[i]] : other;
+        if (c == 0) continue;
         total += c;
-        n += (size_t)snprintf(line + n, sizeof line - n, "%s%lld %s", n ? ", " : "", (long long)c, col(st, 0));
+        n += (size_t)snprintf(line + n, sizeof line - n, "%s%lld %s", n ? ", " : "", (long long)c,
+                              i < TR_TASK_STATE_COUNT ? tr_task_state_name((unsigned)order[i]) : "other");
         if (n >= sizeof line) n = sizeof line - 1;
     }
-    sqlite3_finalize(st);
     printf("  tasks     %lld%s%s%s\n", (long long)total, n ? " (" : "", line, n ? ")" : "");
-    free(program);
-    free(args);
-    free(ended);
-    free(start);
-    free(signame);
 }
 
 static int64_t warnings_section(sqlite3 *db, int top)

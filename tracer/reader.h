@@ -23,7 +23,9 @@
  * above; on it, a task's events near t (reader_events.c), the next or
  * previous event (reader_next.c), a queue's depth and awaits near t
  * (reader_queue.c).  A task's timeline at a resolution (reader_timeline.c)
- * reads the builder's levels of detail or the step rows.
+ * reads the builder's levels of detail or the step rows.  The run as a
+ * whole -- how it ended, its length, its tasks by state (reader_run.c) --
+ * for the report's head and the TUI's header alike.
  *
  * Ownership: a tr_at or tr_chunks belongs to its caller, one thread, on a
  * connection that outlives it (close it before the connection); what a
@@ -270,5 +272,30 @@ typedef struct tr_tl_cell {
 int tr_timeline(tr_at *q, int64_t task, int64_t from, int64_t to, int n, int64_t end_of_trace, tr_tl_cell *out);
 /* A live trace's build may have written the table since: look again. */
 void tr_timeline_recheck(tr_at *q);
+
+/* ---- reader_run.c: the run as a whole --------------------------------------- */
+
+/* What the meta table says of the run.  Texts are the file's, raw and cut
+ * to fit: sanitize before printing them. */
+typedef struct tr_run {
+    char program[512], argv[1024];   /* argv: shell-like, quoted where needed; "" if none */
+    char start_time[64];
+    char ended[64];                  /* meta.ended as written; has_ended 0: none */
+    int has_ended;
+    int ending;                      /* TR_ENDED_*, -1 unknown or none */
+    int64_t pid, exit_code, signal;
+    char signal_name[32];
+    int64_t duration_ns, events;     /* -1: meta lacks them (and count was 0) */
+    int64_t lost, lost_text, untraced;
+    int complete, built;             /* complete 0: events are missing (incomplete_why says why) */
+    char incomplete_why[256];
+} tr_run;
+/* A dozen probes of meta; with count, what meta lacks (a trace built by an
+ * older coscope) is counted from the events table -- a scan, for a report,
+ * not a live view (which counts its chunks).  0 or a negative errno. */
+int tr_run_summary(sqlite3 *db, int count, tr_run *out);
+/* How many tasks are in each state (tasks.state, TR_TASK_*); a state this
+ * coscope does not know counts in *other.  One GROUP BY over the tasks. */
+int tr_tasks_by_state(sqlite3 *db, int64_t n[TR_TASK_STATE_COUNT], int64_t *other);
 
 #endif

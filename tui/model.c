@@ -152,48 +152,28 @@ size_t tui_model_tasks(tui_model *m, const tui_task **out)
 
 /* ---- the run ------------------------------------------------------------- */
 
-static const char *meta_text(tui_model *m, const char *key)
-{
-    sqlite3_stmt *st;
-    const char *v = "";
-    if (sqlite3_prepare_v2(m->db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL) != SQLITE_OK) return v;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) v = tui__intern(m, tui__col_text(st, 0));
-    sqlite3_finalize(st);
-    return v;
-}
-
-/* "a b c" from the JSON array meta.argv, without trusting it to be one. */
-static const char *argv_text(tui_model *m)
-{
-    sqlite3_stmt *st;
-    const char *v = "";
-    if (sqlite3_prepare_v2(m->db,
-                           "SELECT group_concat(value, ' ') FROM json_each((SELECT value FROM meta WHERE key = '" TR_META_ARGV "'))",
-                           -1, &st, NULL) != SQLITE_OK)
-        return v;
-    if (sqlite3_step(st) == SQLITE_ROW) v = tui__intern(m, tui__col_text(st, 0));
-    sqlite3_finalize(st);
-    return v;
-}
-
+/* What the run says of itself: the reader's summary (tracer/reader_run.c),
+ * which the report heads its output with too. */
 static void load_run(tui_model *m)
 {
     tui_info *i = &m->info;
-    i->program = meta_text(m, TR_META_PROGRAM);
-    i->argv = argv_text(m);
-    i->start_time = meta_text(m, TR_META_START_TIME);
-    int ended = tr_ending_from_name(meta_text(m, TR_META_ENDED));
+    tr_run run;
+    tr_run_summary(m->db, 0, &run); /* never fails: what is missing reads as none */
+    i->program = tui__intern(m, run.program);
+    i->argv = tui__intern(m, run.argv);
+    i->start_time = tui__intern(m, run.start_time);
+    int ended = run.ending;
     char buf[128];
     i->recording = m->rd.recording = m->rd.recording && tr_reader_still_recording(m->db);
     if (ended == TR_ENDED_EXIT) {
         i->end_kind = TUI_END_EXIT;
-        i->exit_code = (int)tr_meta_int(m->db, TR_META_EXIT_CODE, 0);
+        i->exit_code = (int)run.exit_code;
         snprintf(buf, sizeof buf, "exit %d", i->exit_code);
     } else if (ended == TR_ENDED_SIGNAL) {
         i->end_kind = TUI_END_SIGNAL;
-        i->signal = (int)tr_meta_int(m->db, TR_META_SIGNAL, 0);
-        const char *name = meta_text(m, TR_META_SIGNAL_NAME);
+        i->signal = (int)run.signal;
+        char name[40];
+        tr_sanitize(name, sizeof name, run.signal_name);
         snprintf(buf, sizeof buf, "killed by SIG%s", *name ? name : "?");
     } else if (ended == TR_ENDED_STOPPED) {
         i->end_kind = TUI_END_STOPPED;
@@ -203,15 +183,15 @@ static void load_run(tui_model *m)
         snprintf(buf, sizeof buf, i->recording ? "running" : "unfinished (the recorder stopped)");
     }
     i->ended = tui__intern(m, buf);
-    m->built = (int)tr_meta_int(m->db, TR_META_BUILT, 0);
+    m->built = run.built;
     /* Said at every open and refresh, for good (meta.complete: 1 once every
      * published event is in the file; traces from before have none). */
-    i->incomplete = !i->recording && tr_meta_int(m->db, TR_META_COMPLETE, 1) == 0;
-    i->events = tr_meta_int(m->db, TR_META_EVENTS, 0);
-    i->lost = tr_meta_int(m->db, TR_META_LOST, 0);
+    i->incomplete = !i->recording && !run.complete;
+    i->events = run.events > 0 ? run.events : 0;
+    i->lost = run.lost;
     /* duration_ns is written at the end of a build; while recording (or
      * for a build that never finished) the chunks say how far it got. */
-    int64_t d = tr_meta_int(m->db, TR_META_DURATION_NS, -1);
+    int64_t d = run.duration_ns;
     int64_t from_chunks = 0, events = 0;
     size_t nch;
     const tr_chunk *ch = tr_chunks_dir(m->ch, &nch);
