@@ -219,7 +219,8 @@ fi
 echo
 
 {
-    echo "a|(a) spawn 100k x 10 co_yield, co_gather|$(get spawn_yield seconds)|s|0.25|$A_ASYNCIO|$A_UVLOOP|$A_TOKIO|$A_GO|$A_NODE"
+    echo "a|(a) spawn 100k x 10 co_yield, co_gather|$(get spawn_yield seconds)|s|0.06|$A_ASYNCIO|$A_UVLOOP|$A_TOKIO|$A_GO|$A_NODE"
+    echo "a|(a) the same, warm stack pool|$(get spawn_yield warm_seconds)|s|0.04|-|-"
     echo "b|(b) queue ping-pong, 1M messages|$(get pingpong seconds)|s|0.02|$B_ASYNCIO|$B_UVLOOP|$B_TOKIO|$B_GO|$B_NODE"
     echo "c|(c) lock, 100 tasks x 10k, yield held|$(get lock seconds)|s|0.05|$C_ASYNCIO|$C_UVLOOP|$C_TOKIO|$C_GO|$C_NODE"
     echo "s|switch: 2 tasks co_yield, one way|$(get switch yield_pair_ns)|ns|6|-|-"
@@ -233,7 +234,8 @@ echo
     echo "e|tracer: sustained recording, ping-pong|$(get tracer rec_evps)|ev|10000000|-|-"
     echo "o|tracer: events lost|$(get tracer lost)|n|0|-|-"
     echo "s|tracer: exit to complete tables, 10M ev|$(get tracer build_s)|s|5|-|-"
-    echo "o|tracer: echo traced / untraced|$(get echo trace_overhead)|x|1.03|-|-"
+    echo "o|tracer: echo traced / untraced|$(get echo trace_overhead)|x|1.01|-|-"
+    echo "o|tracer: ping-pong traced / untraced|$(get tracer pp_overhead)|x|1.5|-|-"
     echo "u|tui 15M ev: open to first frame|$(get tui_pp open_ms)|ms|1000|-|-"
     echo "u|tui 15M ev: seek, view redrawn (max)|$(get tui_pp seek_max_ms)|ms|100|-|-"
     echo "u|tui 15M ev: timeline, any zoom (max)|$(get tui_pp timeline_max_ms)|ms|50|-|-"
