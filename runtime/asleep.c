@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* asleep.c -- "all tasks are asleep", one story per stuck group, from the
  * live tasks.
  *
@@ -114,6 +115,16 @@ static void describe(co__loop *l, co__task *x, co__story_task *d, uint64_t *ids,
     }
     default: break;
     }
+}
+
+void co__wait_what(co__task *x, char *out, size_t cap)
+{
+    co__story_task d;
+    uint64_t ids[AWAITS_MAX];
+    const char *names[AWAITS_MAX];
+    char conn[CONN_CAP];
+    describe(x->loop, x, &d, ids, names, conn);
+    co__story_wait_what(d.kind, d.res, d.res_name, &d.other, out, cap);
 }
 
 typedef struct {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dump.c -- human-readable reports: co_dump (and the SIGQUIT dump, the
  * same), the deadlock and all-asleep reports, and the leftovers printed when
  * a loop closes.
@@ -11,6 +12,7 @@
  * once, not per frame.
  */
 #include "internal.h"
+#include "story.h"
 
 #define DUMP_FRAMES 32
 
@@ -297,10 +299,18 @@ void co__report_deadlock(co__task *self, co_lock_t *want, co__task *target, co_l
     free(text);
 }
 
-static void task_intro(FILE *out, const co__task *t)
+/* "'x' (#7, spawned at file:line)": who, in the loop's close sentences. */
+static void who_of(const co__task *t, char *out, size_t cap)
 {
-    fprintf(out, "coscope: task '%s' (#%llu, spawned at %s:%d)", t->name, (unsigned long long)t->id,
-            loc_file(t->spawn_loc), loc_line(t->spawn_loc));
+    snprintf(out, cap, "'%s' (#%llu, spawned at %s:%d)", t->name, (unsigned long long)t->id, loc_file(t->spawn_loc),
+             loc_line(t->spawn_loc));
+}
+
+/* One of story.c's sentences, as a report line. */
+static void say(FILE *out, co__story_text *s)
+{
+    fprintf(out, "coscope: %s\n", s->p ? s->p : "");
+    s->n = 0;
 }
 
 void co__report_pending(co__loop *l, FILE *out)
@@ -310,32 +320,40 @@ void co__report_pending(co__loop *l, FILE *out)
         stacks_collect(&st, l, 0, is_pending);
         sp = &st;
     }
+    co__story_text s = { 0 };
     FOR_EACH_TASK(l, t) {
         if (!co__task_ended(t) && !(t->asleep_told && t->state == CO_TASK_WAITING)) {
-            task_intro(out, t);
-            fprintf(out, " was still pending when the loop closed");
-            if (t->state == CO_TASK_WAITING) {
-                fprintf(out, ", waiting on ");
-                describe_wait(out, t);
+            char who[300], what[400], at[300];
+            who_of(t, who, sizeof who);
+            bool waiting = t->state == CO_TASK_WAITING;
+            if (waiting) {
+                co__wait_what(t, what, sizeof what);
+                snprintf(at, sizeof at, "%s:%d", loc_file(t->wait_loc), loc_line(t->wait_loc));
             }
-            fprintf(out, "\n");
+            co__story_pending(&s, who, waiting ? what : NULL, waiting ? at : NULL);
+            say(out, &s);
             print_stack(out, sp, t);
         }
     }
+    free(s.p);
     if (sp) stacks_free(sp);
 }
 
 void co__report_leftovers(co__loop *l, FILE *out)
 {
+    co__story_text s = { 0 };
     FOR_EACH_TASK(l, t) {
         if (co__task_ended(t) && !t->detached && !t->awaited && !t->closing_cancelled) {
+            char who[300];
+            who_of(t, who, sizeof who);
             if (t->state == CO_TASK_FAILED) {
-                task_intro(out, t);
-                fprintf(out, " failed with '%s' and nobody retrieved the error\n", co_strerror(t->result));
+                co__story_unretrieved(&s, who, t->result);
+                say(out, &s);
             } else if (t->cancel_count == 0) {
-                task_intro(out, t);
-                fprintf(out, " was never awaited nor detached\n");
+                co__story_never_awaited(&s, who);
+                say(out, &s);
             }
         }
     }
+    free(s.p);
 }

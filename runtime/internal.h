@@ -642,6 +642,8 @@ void co__dump(co__loop *l, FILE *out, uintptr_t self_fp);
 void co__report_pending(co__loop *l, FILE *out);   /* unended tasks, before the loop cancels them */
 void co__report_leftovers(co__loop *l, FILE *out); /* ended, never awaited / error unread */
 void co__report_asleep(co__loop *l, FILE *out);
+/* asleep.c: what the waiting task x waits on, in the story's words (story.h). */
+void co__wait_what(co__task *x, char *out, size_t cap);
 /* log.c: the runtime's reports, to the program's hook, or to stderr when
  * the program asked (debug mode, CO_LOG=stderr); co__log_fatal always, just
  * before the process dies; co__log_text for text of several lines. */

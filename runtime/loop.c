@@ -13,6 +13,7 @@
  * itself in loop->dead and whoever runs next releases it (co__post_switch).
  */
 #include "internal.h"
+#include "story.h"
 #include "xthread.h"
 #include <pthread.h>
 
@@ -54,9 +55,7 @@ static void on_idle(uv_idle_t *h)
     co__task *next = co__pop_ready(l);
     if (next) {
         next->state = CO_TASK_RUNNING;
-        co__tr_step = 0; /* the next step's first stamp reads the clock (trace.h) */
         co__transfer(l, NULL, next);
-        co__tr_step = 0; /* back on the scheduler: what runs here reads the clock */
     }
     if (co__ready_empty(l)) {
         uv_idle_stop(&l->idle);
@@ -260,11 +259,16 @@ static void abandon_leftovers(co__loop *l)
     for (uint32_t s = 0; s < l->nslots; s++) {
         co__task *t = &l->chunks[s / CO__CHUNK][s % CO__CHUNK];
         if (!(t->gen & 1) || co__task_ended(t)) continue;
-        co__logf("task '%s' (#%llu, spawned at %s:%d) did not end within the shutdown grace period "
-                 "(%d ms) after its cancellation%s%s:%d; abandoned", t->name, (unsigned long long)t->id,
-                t->spawn_loc ? t->spawn_loc->file : "?", t->spawn_loc ? t->spawn_loc->line : 0, l->shutdown_grace_ms,
-                t->state == CO_TASK_WAITING ? ", still awaiting " : ", last at ",
-                t->wait_loc ? t->wait_loc->file : "?", t->wait_loc ? t->wait_loc->line : 0);
+        char who[300], what[400], at[300];
+        snprintf(who, sizeof who, "'%s' (#%llu, spawned at %s:%d)", t->name, (unsigned long long)t->id,
+                 t->spawn_loc ? t->spawn_loc->file : "?", t->spawn_loc ? t->spawn_loc->line : 0);
+        snprintf(at, sizeof at, "%s:%d", t->wait_loc ? t->wait_loc->file : "?", t->wait_loc ? t->wait_loc->line : 0);
+        bool waiting = t->state == CO_TASK_WAITING;
+        if (waiting) co__wait_what(t, what, sizeof what);
+        co__story_text s = { 0 };
+        co__story_abandoned(&s, who, waiting ? what : NULL, at);
+        co__logf("%s (the shutdown grace period is %d ms)", s.p ? s.p : "", l->shutdown_grace_ms);
+        free(s.p);
         co__warn_abandoned(t);
         if (t->state == CO_TASK_WAITING && t->wait_cancel) {
             void (*fn)(co__task *) = t->wait_cancel;

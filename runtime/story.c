@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* story.c -- the one wording of what stuck tasks wait for (story.h): the
  * groups they form, and each group told as one sentence from its root
  * down, tasks that wait alike told once ("each waiting for ...").
@@ -69,7 +70,45 @@ void co__story_wait_label(int kind, uint64_t res, const char *name, char *out, s
     }
 }
 
+void co__story_wait_what(int kind, uint64_t res, const char *name, const co__story_ref *other, char *out, size_t cap)
+{
+    co__story_wait_label(kind, res, name, out, cap);
+    if (!other || !other->id || (kind != CO_WAIT_LOCK && kind != CO_WAIT_SEM)) return;
+    size_t n = strlen(out);
+    const char *rel = kind == CO_WAIT_LOCK ? "held by" : "last taken by";
+    if (other->name) snprintf(out + n, cap - n, " %s '%s' (#%llu)", rel, other->name, (unsigned long long)other->id);
+    else snprintf(out + n, cap - n, " %s task #%llu", rel, (unsigned long long)other->id);
+}
+
 /* ------------------------------------------------------------------------ */
+/* The loop's close                                                          */
+
+void co__story_pending(co__story_text *s, const char *who, const char *what, const char *at)
+{
+    if (what) co__story_put(s, "task %s was still waiting for %s%s%s when the loop closed", who, what, at ? " at " : "",
+                            at ? at : "");
+    else co__story_put(s, "task %s had not ended when the loop closed", who);
+}
+
+void co__story_never_awaited(co__story_text *s, const char *who)
+{
+    co__story_put(s, "task %s was never awaited nor detached", who);
+}
+
+void co__story_unretrieved(co__story_text *s, const char *who, int err)
+{
+    co__story_put(s, "task %s failed with '%s' and nobody retrieved the error", who, co_strerror(err));
+}
+
+void co__story_abandoned(co__story_text *s, const char *who, const char *what, const char *at)
+{
+    co__story_put(s, "task %s ignored its cancellation at the loop's close: still waiting for %s%s%s when the shutdown "
+                  "grace period ended, it was abandoned", who, what ? what : "nothing (it kept running)",
+                  at ? " at " : "", at ? at : "");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Stuck groups                                                              */
 
 typedef struct { uint64_t key; size_t ix; } keyed;
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* story.h -- one wording for what stuck tasks wait for: the runtime's
  * "all tasks are asleep" report (asleep.c, from the live tasks) and the
  * trace's all_asleep rows (tracer/asleep.c, from the recorded events) are
@@ -56,6 +57,19 @@ typedef struct co__story_task {
 /* "lock 'db' (#3)", "an item from queue 'jobs' (#5)", "task 'w' (#7)": what
  * a task waits on, as every report words it. */
 void co__story_wait_label(int kind, uint64_t res, const char *name, char *out, size_t cap);
+
+/* What a task waits on and who stands in the way: the label, then " held
+ * by 'o' (#7)" for a lock, " last taken by ..." for a semaphore. */
+void co__story_wait_what(int kind, uint64_t res, const char *name, const co__story_ref *other, char *out, size_t cap);
+
+/* The sentences of the loop's close, about task `who` ("'x' (#7)", or
+ * with its spawn site), as the runtime reports them and the trace keeps
+ * them.  what: co__story_wait_what of its wait, NULL if it was not
+ * waiting; at: its await's "file:line", NULL if unknown. */
+void co__story_pending(co__story_text *s, const char *who, const char *what, const char *at);
+void co__story_never_awaited(co__story_text *s, const char *who);
+void co__story_unretrieved(co__story_text *s, const char *who, int err);
+void co__story_abandoned(co__story_text *s, const char *who, const char *what, const char *at);
 
 /* Split t[0..n) into groups of tasks stuck together (a task with what it
  * awaits, a lock's holder and a semaphore's last taker when they are stuck

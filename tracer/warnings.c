@@ -1,9 +1,12 @@
+/* SPDX-License-Identifier: MIT */
 /* warnings.c -- the `warnings` rows: the runtime's detections (TR_WARN
  * events) turned into sentences that name tasks, resources and what each
  * task waited for, and the row writer the builder's own detections (slow
  * steps, locks held across awaits) use too. */
 #include "builder.h"
+#include "../runtime/story.h"
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -61,20 +64,23 @@ void tr_on_warn(tr_builder *b, const tr_rec *e, int64_t ts, uint32_t loc)
     case TR_WARN_ALL_ASLEEP:
         snprintf(msg, sizeof msg, "task %s waits for %s%s, and nothing left can wake it", who, what, by);
         break;
+    /* The loop's close: the runtime's own sentences (runtime/story.c). */
     case TR_WARN_PENDING_AT_EXIT:
-        snprintf(msg, sizeof msg, "task %s was still waiting for %s%s when the loop closed", who, what, by);
-        break;
     case TR_WARN_NEVER_AWAITED:
-        snprintf(msg, sizeof msg, "task %s was neither awaited nor detached", who);
-        break;
     case TR_WARN_UNRETRIEVED:
-        snprintf(msg, sizeof msg, "task %s failed with '%s' and nobody read the error", who,
-                 co_strerror((int)(int64_t)e->res));
+    case TR_WARN_CANCEL_IGNORED: {
+        co__story_text s = { 0 };
+        char full[600], at[160];
+        snprintf(full, sizeof full, "%s%s", what, by);
+        tr_loc_label(b, loc, at, sizeof at);
+        if (code == TR_WARN_PENDING_AT_EXIT) co__story_pending(&s, who, full, loc ? at : NULL);
+        else if (code == TR_WARN_NEVER_AWAITED) co__story_never_awaited(&s, who);
+        else if (code == TR_WARN_UNRETRIEVED) co__story_unretrieved(&s, who, (int)(int64_t)e->res);
+        else co__story_abandoned(&s, who, wk == CO_WAIT_NONE ? NULL : full, loc ? at : NULL);
+        snprintf(msg, sizeof msg, "%s", s.p ? s.p : "");
+        free(s.p);
         break;
-    case TR_WARN_CANCEL_IGNORED:
-        snprintf(msg, sizeof msg, "task %s ignored its cancellation at the loop's close: still waiting for %s%s "
-                 "when the shutdown grace period ended, it was abandoned", who, what, by);
-        break;
+    }
     default:
         snprintf(msg, sizeof msg, "task %s: detection %d", who, code);
     }

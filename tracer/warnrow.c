@@ -1,9 +1,11 @@
+/* SPDX-License-Identifier: MIT */
 /* warnrow.c -- a row of `warnings` (tr_warning), and the labels its
  * message words tasks, waits and source lines with.  Every detection
  * writes through these: the runtime's (warnings.c), the builder's own
  * (diagnose.c, asleep.c, spanrows.c).
  */
 #include "builder.h"
+#include "../runtime/story.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -42,34 +44,20 @@ void tr_task_label(tr_builder *b, uint64_t id, char *out, size_t cap)
  * 'jobs' (#5)", "task 'worker' (#7)", "a timer (sleep)". */
 void tr_wait_label(tr_builder *b, int kind, uint64_t res, char *out, size_t cap)
 {
-    char name[160] = "?";
+    char name[160];
+    const char *n = NULL;
     if (kind == CO_WAIT_TASK) {
-        char t[160];
-        tr_task_label(b, res, t, sizeof t);
-        snprintf(out, cap, "task %s", t);
-        return;
-    }
-    if (res) {
+        uint64_t *name_id = res ? tr_map_find(&b->names, res) : NULL;
+        n = name_id ? tr_string_of(b, *name_id) : NULL;
+    } else if (res) {
         sqlite3_bind_int64(b->sel_res, 1, (int64_t)res);
-        if (sqlite3_step(b->sel_res) == SQLITE_ROW && sqlite3_column_text(b->sel_res, 1))
+        if (sqlite3_step(b->sel_res) == SQLITE_ROW && sqlite3_column_text(b->sel_res, 1)) {
             snprintf(name, sizeof name, "%s", (const char *)sqlite3_column_text(b->sel_res, 1));
+            n = name;
+        }
         sqlite3_reset(b->sel_res);
     }
-    switch (kind) {
-    case CO_WAIT_LOCK: snprintf(out, cap, "lock '%s' (#%llu)", name, (unsigned long long)res); break;
-    case CO_WAIT_SEM: snprintf(out, cap, "semaphore '%s' (#%llu)", name, (unsigned long long)res); break;
-    case CO_WAIT_EVENT: snprintf(out, cap, "event '%s' (#%llu) to be set", name, (unsigned long long)res); break;
-    case CO_WAIT_COND: snprintf(out, cap, "condition '%s' (#%llu) to be notified", name, (unsigned long long)res); break;
-    case CO_WAIT_FUTURE: snprintf(out, cap, "future '%s' (#%llu)", name, (unsigned long long)res); break;
-    case CO_WAIT_QUEUE_GET: snprintf(out, cap, "an item from queue '%s' (#%llu)", name, (unsigned long long)res); break;
-    case CO_WAIT_QUEUE_PUT: snprintf(out, cap, "room in queue '%s' (#%llu)", name, (unsigned long long)res); break;
-    case CO_WAIT_QUEUE_JOIN: snprintf(out, cap, "queue '%s' (#%llu) to be drained", name, (unsigned long long)res); break;
-    case CO_WAIT_SLEEP: snprintf(out, cap, "a timer (sleep)"); break;
-    case CO_WAIT_NONE: snprintf(out, cap, "nothing (it was ready to run)"); break;
-    case CO_WAIT_TASKS: snprintf(out, cap, "tasks (gather/wait)"); break;
-    case CO_WAIT_GROUP: snprintf(out, cap, "the tasks of a task group"); break;
-    default: snprintf(out, cap, "%s #%llu", tr_wait_name(kind), (unsigned long long)res); break;
-    }
+    co__story_wait_label(kind, res, n, out, cap); /* the runtime's words (runtime/story.c) */
 }
 
 /* "file:line" (the file's last component) of a location, "?" if unknown. */

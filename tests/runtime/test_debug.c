@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_debug.c -- debug mode and "where is it stuck": co_dump with call
  * stacks, slow-step reports naming the awaits around the blocking code,
  * the watchdog naming the function that blocks the loop (blocked in a
@@ -425,7 +426,8 @@ static void test_pending_at_close(void **state)
     assert_int_equal(r, 0);
     assert_contains(o, "coscope: task 'waiter' (#");
     assert_contains(o, "spawned at " __FILE__);
-    assert_contains(o, "was still pending when the loop closed, waiting on event");
+    assert_contains(o, "was still waiting for event");
+    assert_contains(o, "when the loop closed");
     assert_contains(o, "wait_here_for_event");
 }
 

@@ -256,7 +256,7 @@ check "never: exit status" "$rc" 0
 check "never: warning kinds" "$(kinds)" "never_awaited=1"
 check "never: rows" "$(rows never_awaited)" "forgotten|-|-|$f:$(line_of LK_FORGOTTEN $f)|-"
 check "never: message" "$(wcol never_awaited forgotten message)" \
-      "task 'forgotten' (#$(tid forgotten)) was neither awaited nor detached"
+      "task 'forgotten' (#$(tid forgotten)) was never awaited nor detached"
 check "never: detached, before and after the end" "$(q "SELECT group_concat(x, ' ') FROM (SELECT name || '=' || detached
     AS x FROM tasks WHERE name IN ('fire_and_forget', 'detached_late', 'forgotten') ORDER BY name)")" \
       "detached_late=1 fire_and_forget=1 forgotten=0"
@@ -268,7 +268,7 @@ check "error: rows" "$(rows unretrieved_error)" "failing|-|-|$f:$(line_of LK_FAI
 eio=$(sed -n 's/^failing_awaited returned -5 (\(.*\))$/\1/p' "$tmp/error.out")
 check "error: the awaited failure was returned" "$([ -n "$eio" ] && echo yes)" yes
 check "error: message names the error" "$(wcol unretrieved_error failing message)" \
-      "task 'failing' (#$(tid failing)) failed with '$eio' and nobody read the error"
+      "task 'failing' (#$(tid failing)) failed with '$eio' and nobody retrieved the error"
 check "error: failing's result" "$(q "SELECT state || ' ' || result FROM tasks WHERE name = 'failing'")" "failed -5"
 
 # ---- slow_step, lock_held_across_await ---------------------------------------
@@ -345,7 +345,7 @@ check "sn_all: the story" "$(wcol all_asleep main message)" \
       "every task is asleep: $story: its producer 'producer' (#$(tid producer)) ended"
 check "sn_all: stderr tells the group once" "$(grep -c "^coscope: $story\$" "$tmp/sn_all.err")" 1
 check "sn_all: stderr lists each task once" "$(grep -c "^  task #" "$tmp/sn_all.err")" 5
-check "sn_all: stderr does not repeat them at the close" "$(grep -c "still pending" "$tmp/sn_all.err")" 0
+check "sn_all: stderr does not repeat them at the close" "$(grep -c "when the loop closed" "$tmp/sn_all.err")" 0
 "$coscope" report "$db" > "$tmp/sn_all.report" 2>&1
 has "sn_all: report tells the story" "$tmp/sn_all.report" "each waiting for"
 has "sn_all: report: where main waits" "$tmp/sn_all.report" "at tests/tracer/progs/$f:$(line_of SN_GATHER $f) (main_task)"
@@ -384,7 +384,7 @@ check "dg_ignore: warning kinds" "$(kinds)" "cancel_ignored=1 pending_at_exit=1"
 check "dg_ignore: cancel_ignored row" "$(rows cancel_ignored)" "stubborn|main|-|$f:$swallow|$f:$swallow"
 check "dg_ignore: message" "$(wcol cancel_ignored stubborn message | sed 's/ [0-9.]* ms ago/ N ms ago/')" \
       "task 'stubborn' (#$(tid stubborn)) was cancelled by task 'main' (#$(tid main)) N ms ago but goes on: it got -ECANCELED at $f:$swallow and now awaits a timer (sleep) at $f:$swallow"
-has "dg_ignore: stderr says it was abandoned" "$tmp/dg_ignore.err" "did not end within the shutdown grace period (200 ms)"
+has "dg_ignore: stderr says it was abandoned" "$tmp/dg_ignore.err" "when the shutdown grace period ended, it was abandoned (the shutdown grace period is 200 ms)"
 "$coscope" report "$db" > "$tmp/dg_ignore.report" 2>&1
 has "dg_ignore: report names the line" "$tmp/dg_ignore.report" "$f:$swallow"
 # The default grace period (2 s) bounds it too.
@@ -398,7 +398,7 @@ CO_SHUTDOWN_GRACE_MS=30 run dg_ignore_shutdown -- warn_diag ignore_shutdown
 check "dg_ignore_shutdown: exit status" "$rc" 0
 check "dg_ignore_shutdown: cancel_ignored row" "$(rows cancel_ignored)" "stubborn|-|-|$f:$swallow|-"
 check "dg_ignore_shutdown: message" "$(wcol cancel_ignored stubborn message)" \
-      "task 'stubborn' (#$(tid stubborn)) ignored its cancellation at the loop's close: still waiting for a timer (sleep) when the shutdown grace period ended, it was abandoned"
+      "task 'stubborn' (#$(tid stubborn)) ignored its cancellation at the loop's close: still waiting for a timer (sleep) at $f:$swallow when the shutdown grace period ended, it was abandoned"
 # Correct: cancelled, it awaits its cleanup for a moment and ends.
 run dg_cancel_clean -- warn_diag cancel_clean
 check "dg_cancel_clean: exit status" "$rc" 0
@@ -522,7 +522,7 @@ has "debug asleep sem: last taker" "$err" "last taken by"
 has "debug asleep sem: waiter's line" "$err" "warn_asleep.c:$(line_of AS_SEM_WAIT warn_asleep.c)"
 debug pending warn_leaks pending
 has "debug pending: napper" "$err" "'napper'"
-has "debug pending: still pending" "$err" "was still pending when the loop closed, waiting on sleep at"
+has "debug pending: still waiting" "$err" "was still waiting for a timer (sleep) at tests/tracer/progs/warn_leaks.c:"
 debug never warn_leaks never
 has "debug never: never awaited" "$err" "task 'forgotten'"
 has "debug never: wording" "$err" "was never awaited nor detached"
