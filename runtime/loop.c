@@ -55,7 +55,9 @@ static void on_idle(uv_idle_t *h)
     co__task *next = co__pop_ready(l);
     if (next) {
         next->state = CO_TASK_RUNNING;
+        co__tr_step = 0; /* the next step's first stamp reads the clock (trace.h) */
         co__transfer(l, NULL, next);
+        co__tr_step = 0; /* back on the scheduler: what runs here reads the clock */
     }
     if (co__ready_empty(l)) {
         uv_idle_stop(&l->idle);
