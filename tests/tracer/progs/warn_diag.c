@@ -140,7 +140,8 @@ static int pool_ok_main(void)
 
 static void on_slow_timer(uv_timer_t *h)
 {
-    usleep(300 * 1000); /* DG_SLOW_CB */
+    usleep(900 * 1000); /* DG_SLOW_CB: long beside the 100 ms threshold, so a loaded machine still
+                         * lets the watchdog see it and take its stack while it lasts */
     uv_close((uv_handle_t *)h, NULL);
 }
 
@@ -150,7 +151,7 @@ static int slow_cb_main(void)
     uv_loop_t *uv = co_loop_uv(co_loop_current());
     uv_timer_init(uv, &timer);
     uv_timer_start(&timer, on_slow_timer, 10, 0);
-    return co_sleep(400);
+    return co_sleep(1000);
 }
 
 static co_lock_t lock;
@@ -217,7 +218,7 @@ static void *nothing(void *arg) { return arg; }
 static int blocker(void *arg)
 {
     co_to_thread(nothing, NULL, NULL); /* DG_WD_BEFORE */
-    usleep(300 * 1000);
+    usleep(900 * 1000); /* long beside the threshold: the watchdog gets its stack even on a loaded machine */
     return co_sleep(1); /* DG_WD_AFTER */
 }
 
