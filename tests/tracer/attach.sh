@@ -153,7 +153,9 @@ if start echo "$echo_prog" "$tmp/stop" 8; then
     while [ $i -lt $loops ]; do
         i=$((i + 1))
         db=$tmp/echo.db
-        if ! "$coscope" attach $p -o "$db" -f --for 50ms > /dev/null 2> "$tmp/e.err"; then
+        # 200 ms: time for the second loop's thread to wake and write its
+        # snapshot even on a loaded machine (50 ms missed it now and then).
+        if ! "$coscope" attach $p -o "$db" -f --for 200ms > /dev/null 2> "$tmp/e.err"; then
             bad=$((bad + 1)); no "echo attach $i: status $?"; cat "$tmp/e.err"; continue
         fi
         # Complete: a snapshot per loop, every resume after its await, nothing lost, finished, detached.
