@@ -88,7 +88,7 @@ $(BUILD)/obj/runtime/%.o: runtime/%.c $(wildcard runtime/*.h)
 	$(CC) $(CO_CFLAGS) $(CFLAGS) -c $< -o $@
 
 # co_trace_start's helper, where `make install` puts it ($COSCOPE_BIN first, then $PATH).
-$(BUILD)/obj/runtime/record.o $(BUILD)/obj-so/runtime/record.o: CFLAGS += -DCO_COSCOPE_BIN='"$(PREFIX)/bin/coscope"'
+$(BUILD)/obj/runtime/record.o $(BUILD)/obj-so/runtime/record.o $(BUILD)/obj/runtime/flight.o $(BUILD)/obj-so/runtime/flight.o: CFLAGS += -DCO_COSCOPE_BIN='"$(PREFIX)/bin/coscope"'
 
 $(BUILD)/obj-so/runtime/%.o: runtime/%.c $(wildcard runtime/*.h)
 	@mkdir -p $(dir $@)
@@ -169,7 +169,7 @@ deps:
 
 test: deps
 	@$(MAKE) --no-print-directory lib $(BUILD)/coscope $(TEST_BIN) $(E2E_PROG) $(SAMPLE_BIN) $(BUILD)/tests/asyncio/parity
-	@BUILD=$(BUILD) SANITIZE='$(SANITIZE)' COSCOPE_BIN=$(abspath $(BUILD))/coscope sh scripts/run-tests.sh $(BUILD) $(TEST_BIN) tests/link/link.sh tests/tracer/e2e.sh tests/tracer/cli.sh tests/tracer/warnings.sh tests/tracer/ps.sh tests/tracer/attach.sh tests/tracer/hostile.sh tests/samples.sh tests/tui/tui.sh tests/tui/live.sh tests/asyncio/run.sh
+	@BUILD=$(BUILD) SANITIZE='$(SANITIZE)' COSCOPE_BIN=$(abspath $(BUILD))/coscope sh scripts/run-tests.sh $(BUILD) $(TEST_BIN) tests/link/link.sh tests/tracer/e2e.sh tests/tracer/cli.sh tests/tracer/warnings.sh tests/tracer/ps.sh tests/tracer/attach.sh tests/tracer/flight.sh tests/tracer/hostile.sh tests/samples.sh tests/tui/tui.sh tests/tui/live.sh tests/asyncio/run.sh
 
 check: deps
 	@$(MAKE) --no-print-directory BUILD=build/check CFLAGS='-O1 -g' \

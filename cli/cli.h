@@ -13,6 +13,8 @@ int cli_report(int argc, char **argv);
 int cli_sql(int argc, char **argv);
 int cli_export(int argc, char **argv);
 int cli_record(int argc, char **argv);   /* the helper co_trace_start starts */
+int cli_flight(int argc, char **argv);   /* the helper co_flight_start starts */
+int cli_dump(int argc, char **argv);     /* coscope dump PID */
 
 /* Open a trace for a command (cmd_report.c): tr_reader_open, with the
  * failure or the note printed as one line "coscope CMD: ..." and, on a

@@ -29,6 +29,8 @@ static const char USAGE[] =
     "                  the await tree of a running program: cycles named, stuck chains marked\n"
     "  attach PID [-o FILE] [--for DURATION] [--tui]\n"
     "                  record a running program from a snapshot of its state on; detach leaves it running\n"
+    "  dump PID [-o FILE]\n"
+    "                  write the flight recorder's last window of a running program (COSCOPE_FLIGHT=30s)\n"
     "\n"
     "Every command takes --help.  Traces are SQLite databases: see docs/schema.md.\n";
 
@@ -69,6 +71,8 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "ps")) return cli_ps(argc - 1, argv + 1);
     if (!strcmp(cmd, "tree")) return cli_tree(argc - 1, argv + 1);
     if (!strcmp(cmd, "attach")) return cli_attach(argc - 1, argv + 1);
+    if (!strcmp(cmd, "flight")) return cli_flight(argc - 1, argv + 1);
+    if (!strcmp(cmd, "dump")) return cli_dump(argc - 1, argv + 1);
     fprintf(stderr, "coscope: unknown command '%s' (see coscope --help)\n", cmd);
     return 2;
 }

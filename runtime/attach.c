@@ -73,6 +73,8 @@ static void wake_all(void)
     atomic_fetch_sub(&in_wake, 1);
 }
 
+void co__attach_wake_loops(void) { wake_all(); }
+
 static void on_signal(int sig, siginfo_t *si, void *uc)
 {
     (void)sig, (void)si, (void)uc;
@@ -281,6 +283,7 @@ static void on_async(uv_async_t *h)
 {
     co__loop *l = h->data;
     if (atomic_exchange(&pending, 0)) connect_ctl(l);
+    co__flight_wake(l); /* a flight-recorder period: this loop's snapshot */
     if (co__tracing && co__tr_snap_gate && l->snap_epoch != co__tr_epoch && !l->closing) co__snapshot_write(l);
     if (!co__tracing && l->dbg) co__debug_trace_off(l); /* detached: the watchdog the trace started goes */
 }
@@ -292,6 +295,7 @@ void co__attach_loop_init(co__loop *l)
     l->attach_async.data = l;
     uv_unref((uv_handle_t *)&l->attach_async);
     __atomic_store_n(&l->attach_on, 1, __ATOMIC_RELEASE);
+    co__flight_loop_init(l);
 }
 
 void co__attach_loop_free(co__loop *l)

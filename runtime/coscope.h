@@ -1041,6 +1041,74 @@ int co_trace_start(const char *path);
  * the tables are complete.  Returns 0, or -ENOENT if not recording. */
 int co_trace_stop(void);
 
+/* The flight recorder: always-on tracing that keeps the most recent window
+ * of events in memory, at most max_bytes of it, and writes it as an
+ * ordinary trace file when something goes wrong -- Go's FlightRecorder and
+ * Java's JFR for coscope programs.  Without recompiling:
+ * COSCOPE_FLIGHT=30s[,64MB] (also 500ms, 2m; KB, MB, GB) starts it when the
+ * first loop is made.
+ *
+ * co_flight_start keeps the last window_ms of events (max_bytes, 0 for
+ * 64 MiB, at least 1 MiB: the rings of the traced threads, 512 KiB each,
+ * the interned texts and the kept events all count).  The window is held
+ * by a helper process, the `coscope` binary (`coscope flight`, found as
+ * co_trace_start finds it), so the program links no SQLite, a crash loses
+ * nothing, and a hung program can be dumped from outside.  The recording
+ * is cut into periods (a quarter of the window, or sooner under a flood),
+ * each opening with a snapshot of every loop (live tasks with parents,
+ * spawn sites, states and awaits; lock holders; semaphore values; queue
+ * depths), and the oldest periods are dropped whole: a window always opens
+ * with every live task at its await.  A full ring drops events (counted)
+ * rather than slowing the program.
+ *
+ * A dump is a complete trace, coscope-flight-PID-TIME.db (mode 0600) in
+ * $COSCOPE_FLIGHT_DIR, else the program's working directory; meta
+ * flight_trigger names what asked for it.  Triggers: co_flight_dump; the
+ * dump signal (COSCOPE_FLIGHT_SIGNAL, default SIGRTMIN+9, 0 for none; not
+ * over a handler of the program's); `coscope dump PID [-o FILE]`; a crash
+ * (the window up to the fault, with its stack); and the runtime's
+ * detections: deadlock, all_asleep, slow_step (a step longer than
+ * $COSCOPE_FLIGHT_SLOW_MS, default 1000, finished or still running),
+ * cancel_ignored (at shutdown).  $COSCOPE_FLIGHT_TRIGGERS lists those
+ * switched on (default "deadlock,all_asleep,slow_step,cancel_ignored,crash",
+ * "none" for none).  At most one dump per trigger kind per
+ * $COSCOPE_FLIGHT_RATE seconds (default 60, 0 for no limit); `coscope dump`
+ * is never limited.  A dump that fails (a full disk) is counted, and the
+ * program never hears of it otherwise.
+ *
+ * Returns 0, -EBUSY if a trace or the flight recorder records already
+ * (coscope run, co_trace_start, coscope attach), -EINVAL for a zero window
+ * or a budget under 1 MiB, -ENOENT if the coscope binary is not found.
+ * Does not suspend (it waits for the helper to start, about 20 ms). */
+int co_flight_start(uint64_t window_ms, uint64_t max_bytes);
+/* Stop the flight recorder and let its memory go (nothing is written).
+ * Returns 0, or -ENOENT if it was not running.  Does not suspend. */
+int co_flight_stop(void);
+/* Ask for the window to be written now, into path (NULL or "": the default
+ * name above).  Returns once the request is handed to the recorder: the
+ * file appears complete (written aside, then renamed) a moment later;
+ * rate-limited as the other triggers (trigger "api").  Returns 0, -ENOENT
+ * if the recorder is not running, -EAGAIN if requests are coming faster
+ * than it writes.  Async-signal-safe apart from the rate limit; does not
+ * suspend. */
+int co_flight_dump(const char *path);
+/* The recorder's figures, as of its last report (every period and after
+ * each dump). */
+typedef struct co_flight_stats {
+    uint64_t window_ms, max_bytes; /* as started */
+    uint64_t bytes;                /* held now: kept events, texts, rings */
+    uint64_t bytes_peak;           /* the most ever held (<= max_bytes) */
+    uint64_t events;               /* events in the window now */
+    uint64_t periods_dropped;      /* periods dropped as they left the window or the budget */
+    uint64_t lost;                 /* events dropped by a full ring */
+    uint64_t dumps, dumps_failed, dumps_limited; /* written; failed (counted, never raised); rate-limited */
+} co_flight_stats_t;
+/* Fills *out; returns 0, or -ENOENT if the recorder is not running (*out
+ * then holds its last figures). */
+int co_flight_stats(co_flight_stats_t *out);
+/* The dump signal's number, 0 if none is installed. */
+int co_flight_signal(void);
+
 /* ------------------------------------------------------------------------ */
 /* Debugging                                                                 */
 

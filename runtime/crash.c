@@ -73,6 +73,10 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *arg)
 void co__tr_modules(void)
 {
     static _Atomic uint32_t done_epoch;
+    /* A loop not yet recording (its snapshot first: co__tr_snap_gate)
+     * would lose them: its snapshot calls again (snapshot.c). */
+    co__loop *l = co__tl_loop;
+    if (co__tr_snap_gate && l && l->snap_epoch != co__tr_epoch) return;
     if (!co__tracing || atomic_exchange(&done_epoch, co__tr_epoch) == co__tr_epoch) return;
     int first = 1;
     atomic_store_explicit(&ncode, 0, memory_order_release);

@@ -273,6 +273,7 @@ typedef struct co__loop {
     uv_async_t attach_async;
     int attach_on;
     uint32_t snap_epoch;
+    uint32_t flight_period;   /* flight.c: the period this loop's last snapshot was for */
     uv_loop_t uv_own;         /* valid only if owns_uv */
 } co__loop;
 void co__xthread_free(co__loop *l); /* thread.c: co_loop_free's teardown of l->xthread */
@@ -289,6 +290,13 @@ size_t co__debug_loops_max(void);
  * loop left the registry (a detach if this loop holds the attachment). */
 void co__attach_loop_init(co__loop *l);
 void co__attach_loop_free(co__loop *l);
+/* Wake every loop (its attach_async): attach.c's signal handler, and the
+ * flight recorder's periods.  Async-signal-safe. */
+void co__attach_wake_loops(void);
+/* flight.c: on a loop's wake-up, write the snapshot of a new flight period;
+ * at a loop's creation, start COSCOPE_FLIGHT once per process. */
+void co__flight_wake(co__loop *l);
+void co__flight_loop_init(co__loop *l);
 /* snapshot.c: write loop l's state into this thread's ring (l must be this
  * thread's loop, and a session recording): every live task with its
  * parent, spawn site, name, state and await, the resources their waits

@@ -156,5 +156,6 @@ size_t co__snapshot_write(co__loop *l)
     }
     free(set.slot);
     co__tr_emit(TR_SNAP_END, NULL, 0, ntasks, nres);
+    co__tr_modules(); /* where the code is, for a crash's stack: once per session, now that this ring records */
     return ntasks;
 }

@@ -76,7 +76,8 @@ enum tr_task_state {
     X(SIGNAL, "signal")          /* killed: meta.signal, signal_name */      \
     X(STOPPED, "stopped")        /* co_trace_stop */                         \
     X(VANISHED, "vanished")      /* the program went away unseen */         \
-    X(DETACHED, "detached")      /* coscope attach let go; it runs on */
+    X(DETACHED, "detached")      /* coscope attach let go; it runs on */  \
+    X(DUMPED, "dumped")          /* a flight recorder's window; it ran on */
 enum tr_ending {
 #define TR__ENDING_ENUM(id, name) TR_ENDED_##id,
     TR_ENDINGS(TR__ENDING_ENUM)
@@ -114,12 +115,22 @@ enum tr_ending {
 #define TR_META_SUSTAIN_MS "sustain_ms"
 #define TR_META_FAIL_RATE "fail_rate"
 #define TR_META_QUEUE_MIN "queue_min"
+#define TR_META_FLIGHT_TRIGGER "flight_trigger"
+#define TR_META_FLIGHT_WINDOW_MS "flight_window_ms"
+#define TR_META_FLIGHT_MAX_BYTES "flight_max_bytes"
+#define TR_META_FLIGHT_BYTES "flight_bytes"
+#define TR_META_FLIGHT_BYTES_PEAK "flight_bytes_peak"
+#define TR_META_FLIGHT_PERIODS_DROPPED "flight_periods_dropped"
+#define TR_META_FLIGHT_DUMPS_FAILED "flight_dumps_failed"
+#define TR_META_FLIGHT_DUMPS_LIMITED "flight_dumps_limited"
 #define TR_META_KEYS(X)                                                                     \
     X(SCHEMA_VERSION) X(PROGRAM) X(ARGV) X(PID) X(RECORDER_PID) X(START_TIME)               \
     X(START_UNIX_NS) X(CLOCK) X(CLOCK_KIND) X(CLOCK_ORIGIN) X(NS_PER_TICK) X(SLOW_MS)       \
     X(ENDED) X(EXIT_CODE) X(SIGNAL) X(SIGNAL_NAME) X(EVENTS) X(LOST) X(LOST_TEXT)           \
     X(UNTRACED_PROCESSES) X(COMPLETE) X(INCOMPLETE) X(DURATION_NS) X(BUILT) X(BUILT_SEQ)   \
-    X(SUSTAIN_MS) X(FAIL_RATE) X(QUEUE_MIN)
+    X(SUSTAIN_MS) X(FAIL_RATE) X(QUEUE_MIN) X(FLIGHT_TRIGGER) X(FLIGHT_WINDOW_MS)           \
+    X(FLIGHT_MAX_BYTES) X(FLIGHT_BYTES) X(FLIGHT_BYTES_PEAK) X(FLIGHT_PERIODS_DROPPED)      \
+    X(FLIGHT_DUMPS_FAILED) X(FLIGHT_DUMPS_LIMITED)
 enum tr_meta_key {
 #define TR__META_ENUM(id) TR_META_KEY_##id,
     TR_META_KEYS(TR__META_ENUM)

@@ -1,0 +1,184 @@
+#!/bin/sh
+# flight.sh -- the flight recorder (COSCOPE_FLIGHT, co_flight_start) on
+# tests/tracer/progs/flight_prog.c, whose long-lived tasks (holder, blocked,
+# consumer, keeper) are spawned before any kept window begins:
+#
+#   - deadlock: a service ticking for 3 s under COSCOPE_FLIGHT=1s deadlocks
+#     (the issue says 20 s; the mechanism is the same at 3 s: the window is
+#     1 s, so periods have been dropped before the hang).  One dump, by the
+#     runtime's deadlock detection: trigger 'deadlock', mode 0600, the last
+#     window only (no spawn of the early tasks), both deadlock warnings, and
+#     the await tree at the hang: alpha waits on lock_b at FL_ALPHA_WAIT,
+#     beta on never_set at FL_BETA_HANG, each holding its lock;
+#   - crash: the window up to the fault: the marks before it, the crash
+#     warning and its stack symbolized to FL_FAULT, ended 'signal' 11;
+#   - flood: a 4 MB budget under a flood of marks and yields stays within
+#     4 MB (the recorder's peak and the dump's meta), periods dropped;
+#   - API: co_flight_dump(PATH) writes PATH; the window opens with the
+#     early tasks at their awaits (lines FL_*_WAIT), the lock's hold open,
+#     none of their spawns; the next two requests of the same kind are
+#     rate-limited; a dump into a missing directory is counted as failed
+#     and the program runs on;
+#   - signal: two dump signals give one file (rate limit), trigger
+#     'signal'; `coscope dump PID -o FILE` twice gives two (never limited);
+#     `coscope dump` of a program without a recorder: one-line refusal.
+#
+# Run by `make test` from the top directory; BUILD names the build directory.
+cd "$(dirname "$0")/../.." || exit 1
+build=${BUILD:-build}
+[ -d "$build" ] || { echo "flight: no build directory $build (make test builds it)"; exit 1; }
+build=$(cd "$build" && pwd)
+coscope=$build/coscope
+prog=$build/tests/tracer/progs/flight_prog
+src=tests/tracer/progs/flight_prog.c
+tmp=$(mktemp -d)
+export COSCOPE_BIN="$coscope"
+pids=""
+pass=0; fail=0
+cleanup() { for p in $pids; do kill -9 "$p" 2>/dev/null; done; rm -rf "$tmp"; }
+trap cleanup EXIT INT TERM
+
+ok() { pass=$((pass + 1)); }
+no() { fail=$((fail + 1)); echo "FAIL: $*"; }
+line() { grep -n "/\* $1" "$src" | head -1 | cut -d: -f1; }
+q() { sqlite3 -batch -noheader -separator '|' "$1" "$2"; }
+eq() { if [ "$2" = "$3" ]; then ok; else no "$1: got '$2', want '$3'"; fi; }
+has() { # label file pattern
+    if grep -q -- "$3" "$2"; then ok; else no "$1: no '$3' in:"; sed 's/^/    /' "$2" | head -40; fi
+}
+wait_for() { # file seconds
+    i=0
+    while [ ! -e "$1" ] && [ $i -lt $(($2 * 20)) ]; do sleep 0.05; i=$((i + 1)); done
+    [ -e "$1" ]
+}
+one_db() { ls "$1"/coscope-flight-*.db 2>/dev/null | head -1; }
+mode() { stat -c %a "$1"; }
+awaits="SELECT t.name, s.wait, COALESCE(r.name, ''), l.line, s.open FROM spans s JOIN tasks t ON t.id = s.task
+        JOIN locations l ON l.id = s.end_loc LEFT JOIN resources r ON r.id = s.resource
+        WHERE s.kind = 'step' AND s.open = 1 ORDER BY t.id"
+holds="SELECT t.name, r.name FROM spans s JOIN tasks t ON t.id = s.task JOIN resources r ON r.id = s.resource
+       WHERE s.kind = 'hold' AND s.open = 1 ORDER BY t.id"
+early="'holder', 'blocked', 'consumer', 'keeper'"
+
+# ---- deadlock ----------------------------------------------------------------------
+mkdir "$tmp/dl"
+COSCOPE_FLIGHT=1s COSCOPE_FLIGHT_DIR="$tmp/dl" "$prog" deadlock 3000 > "$tmp/dl.out" 2> "$tmp/dl.err" &
+p=$!; pids="$pids $p"
+i=0; while [ -z "$(one_db "$tmp/dl")" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+db=$(one_db "$tmp/dl")
+if [ -n "$db" ]; then
+    sleep 0.3
+    eq "deadlock: one dump" "$(ls "$tmp/dl" | wc -l)" 1
+    eq "deadlock: mode" "$(mode "$db")" 600
+    eq "deadlock: trigger" "$(q "$db" "SELECT value FROM meta WHERE key = 'flight_trigger'")" deadlock
+    eq "deadlock: ended" "$(q "$db" "SELECT value FROM meta WHERE key = 'ended'")" dumped
+    eq "deadlock: warnings" "$(q "$db" "SELECT COUNT(*) FROM warnings WHERE kind = 'deadlock'")" 2
+    # The last window: at least the window, not the whole run.
+    eq "deadlock: window" "$(q "$db" "SELECT value BETWEEN 1000000000 AND 2600000000 FROM meta WHERE key = 'duration_ns'")" 1
+    eq "deadlock: periods dropped" "$(q "$db" "SELECT value > 0 FROM meta WHERE key = 'flight_periods_dropped'")" 1
+    eq "deadlock: early tasks not spawned in the window" \
+       "$(q "$db" "SELECT COUNT(*) FROM events e JOIN tasks t ON t.id = e.task WHERE e.kind = 'spawn' AND t.name IN ($early)")" 0
+    q "$db" "$awaits" > "$tmp/dl.awaits"
+    for want in "alpha|lock|&\\?lock_b|$(line FL_ALPHA_WAIT)|1" "beta|event|&never_set|$(line FL_BETA_HANG)|1" \
+                "holder|event|&never_set|$(line FL_HOLDER_WAIT)|1" "blocked|lock|&db_lock|$(line FL_BLOCKED_WAIT)|1"; do
+        has "deadlock: await at the hang" "$tmp/dl.awaits" "^$want\$"
+    done
+    q "$db" "$holds" > "$tmp/dl.holds"
+    for want in "holder|&\\?db_lock" "alpha|&\\?lock_a" "beta|&\\?lock_b"; do has "deadlock: hold at the hang" "$tmp/dl.holds" "^$want\$"; done
+    "$coscope" report "$db" > "$tmp/dl.report" 2>&1
+    has "deadlock: report" "$tmp/dl.report" "got -EDEADLK"
+else
+    no "deadlock: no dump in 10 s"; cat "$tmp/dl.err"
+fi
+kill -9 $p 2>/dev/null
+
+# ---- crash ---------------------------------------------------------------------------
+mkdir "$tmp/cr"
+COSCOPE_FLIGHT=1s COSCOPE_FLIGHT_DIR="$tmp/cr" "$prog" crash 1500 > "$tmp/cr.out" 2> "$tmp/cr.err"
+eq "crash: killed by SIGSEGV" $? 139
+i=0; while [ -z "$(one_db "$tmp/cr")" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+db=$(one_db "$tmp/cr")
+if [ -n "$db" ]; then
+    eq "crash: trigger" "$(q "$db" "SELECT value FROM meta WHERE key = 'flight_trigger'")" crash
+    eq "crash: ended" "$(q "$db" "SELECT value || ' ' || (SELECT value FROM meta WHERE key = 'signal') FROM meta WHERE key = 'ended'")" "signal 11"
+    eq "crash: marks before the fault" "$(q "$db" "SELECT COUNT(*) FROM events e JOIN strings s ON s.id = e.resource
+                                                   WHERE e.kind = 'mark' AND s.text = 'before fault'")" 2
+    eq "crash: jobs' marks in the window" "$(q "$db" "SELECT COUNT(*) > 100 FROM events WHERE kind = 'mark'")" 1
+    eq "crash: warning" "$(q "$db" "SELECT COUNT(*) FROM warnings WHERE kind = 'crash'")" 1
+    "$coscope" report "$db" > "$tmp/cr.report" 2>&1
+    has "crash: stack" "$tmp/cr.report" "#0 faulty (tests/tracer/progs/flight_prog.c:$(line FL_FAULT))"
+else
+    no "crash: no dump"; cat "$tmp/cr.err"
+fi
+
+# ---- flood under 4 MB ------------------------------------------------------------------
+FL_WINDOW_MS=30000 FL_BYTES=4194304 "$prog" flood 2000 "$tmp/flood.db" > "$tmp/fl.out" 2> "$tmp/fl.err"
+get() { sed -n "s/^$1=//p" "$2"; }
+peak=$(get bytes_peak "$tmp/fl.out")
+eq "flood: peak within 4 MB ($peak)" "$([ -n "$peak" ] && [ "$peak" -gt 1000000 ] && [ "$peak" -le 4194304 ] && echo y)" y
+eq "flood: periods dropped" "$([ "$(get periods_dropped "$tmp/fl.out")" -gt 0 ] 2>/dev/null && echo y)" y
+if [ -f "$tmp/flood.db" ]; then
+    eq "flood: dump's peak within 4 MB" "$(q "$tmp/flood.db" "SELECT value <= 4194304 FROM meta WHERE key = 'flight_bytes_peak'")" 1
+    eq "flood: flood in the dump" "$(q "$tmp/flood.db" "SELECT COUNT(*) > 10000 FROM events WHERE kind = 'mark'")" 1
+    eq "flood: the window opens with the early tasks" "$(q "$tmp/flood.db" "SELECT COUNT(*) FROM tasks WHERE name IN ($early)")" 4
+else
+    no "flood: no dump"; cat "$tmp/fl.err" "$tmp/fl.out"
+fi
+
+# ---- API, window start, rate limit, failure ---------------------------------------------
+FL_WINDOW_MS=1000 "$prog" api 2500 "$tmp/api.db" > "$tmp/api.out" 2> "$tmp/api.err" &
+p=$!; pids="$pids $p"
+wait_for "$tmp/api.db" 10 || no "api: no dump"
+i=0; while ! grep -q dumped "$tmp/api.out" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+eq "api: requests taken" "$(get api "$tmp/api.out")" "0 0 0"
+eq "api: one written" "$(get dumps "$tmp/api.out")" 1
+eq "api: two rate-limited" "$(get dumps_limited "$tmp/api.out")" 2
+kill -9 $p 2>/dev/null
+if [ -f "$tmp/api.db" ]; then
+    db=$tmp/api.db
+    eq "api: mode" "$(mode "$db")" 600
+    eq "api: trigger" "$(q "$db" "SELECT value FROM meta WHERE key = 'flight_trigger'")" api
+    eq "api: periods dropped" "$(q "$db" "SELECT value > 0 FROM meta WHERE key = 'flight_periods_dropped'")" 1
+    eq "window start: no spawn of the early tasks" \
+       "$(q "$db" "SELECT COUNT(*) FROM events e JOIN tasks t ON t.id = e.task WHERE e.kind = 'spawn' AND t.name IN ($early)")" 0
+    q "$db" "$awaits" > "$tmp/api.awaits"
+    for want in "keeper|sleep||$(line FL_KEEPER_WAIT)|1" "holder|event|&never_set|$(line FL_HOLDER_WAIT)|1" \
+                "blocked|lock|&db_lock|$(line FL_BLOCKED_WAIT)|1" "consumer|queue_get|&jobs|$(line FL_CONSUMER_WAIT)|1"; do
+        has "window start: at its await" "$tmp/api.awaits" "^$want\$"
+    done
+    eq "window start: spawn sites" "$(q "$db" "SELECT COUNT(spawn_loc) FROM tasks WHERE name IN ($early)")" 4
+    q "$db" "$holds" > "$tmp/api.holds"
+    has "window start: holder holds" "$tmp/api.holds" "^holder|&\\?db_lock\$"
+fi
+"$prog" api 300 "$tmp/missing/x.db" > "$tmp/apif.out" 2> "$tmp/apif.err"
+eq "api: failed dump counted, program fine" "$?|$(get dumps_failed "$tmp/apif.out")|$(get dumps "$tmp/apif.out")" "0|1|0"
+
+# ---- signal, coscope dump -----------------------------------------------------------------
+mkdir "$tmp/sig"
+FL_WINDOW_MS=1000 COSCOPE_FLIGHT_DIR="$tmp/sig" "$prog" serve 0 > "$tmp/sv.out" 2> "$tmp/sv.err" &
+p=$!; pids="$pids $p"
+i=0; while ! grep -q ready "$tmp/sv.out" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+sleep 0.5
+kill -s RTMIN+9 $p
+sleep 0.2
+kill -s RTMIN+9 $p
+i=0; while [ -z "$(one_db "$tmp/sig")" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+sleep 0.5
+eq "signal: one dump (rate limit)" "$(ls "$tmp/sig" | grep -c '\.db$')" 1
+db=$(one_db "$tmp/sig")
+[ -n "$db" ] && eq "signal: trigger" "$(q "$db" "SELECT value FROM meta WHERE key = 'flight_trigger'")" signal
+for n in 1 2; do
+    "$coscope" dump $p -o "$tmp/out$n.db" > "$tmp/d$n.out" 2> "$tmp/d$n.err" && ok || { no "coscope dump $n: status $?"; cat "$tmp/d$n.err"; }
+    [ -f "$tmp/out$n.db" ] && eq "coscope dump $n: trigger" "$(q "$tmp/out$n.db" "SELECT value FROM meta WHERE key = 'flight_trigger'")" dump
+done
+kill -0 $p 2>/dev/null && ok || no "serve: the program died"
+kill -9 $p 2>/dev/null
+sleep 30 &
+s=$!; pids="$pids $s"
+"$coscope" dump $s > "$tmp/r.out" 2> "$tmp/r.err"
+if [ $? -ne 0 ] && [ "$(wc -l < "$tmp/r.err")" -eq 1 ] && grep -q "has no flight recorder" "$tmp/r.err"; then ok
+else no "dump refused: $(cat "$tmp/r.err")"; fi
+kill -9 $s
+
+echo "flight: $pass passed, $fail failed"
+[ $fail -eq 0 ]
