@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cmd_export.c -- `coscope export --format chrome`: the trace as Chrome
  * Trace Event JSON (the JSON Object Format, {"traceEvents": [...]}), which
  * Perfetto UI, chrome://tracing and DevTools open.
@@ -33,6 +34,7 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "export_perfetto.h"
 #include "../tracer/tracer.h"
 #include "../tracer/reader.h"
 #include <errno.h>
@@ -45,7 +47,7 @@
 #include <unistd.h>
 
 static const char USAGE[] =
-    "usage: coscope export [--format chrome] FILE [-o OUT]\n"
+    "usage: coscope export [--format chrome|perfetto] FILE [-o OUT]\n"
     "\n"
     "Write the trace FILE as Chrome Trace Event JSON, for Perfetto UI\n"
     "(ui.perfetto.dev), chrome://tracing or DevTools: one track per task with its\n"
@@ -53,7 +55,9 @@ static const char USAGE[] =
     "warnings as instants, and wake-ups (task end -> awaiter, lock release -> next\n"
     "holder, ...) as flow arrows.\n"
     "\n"
-    "  -f, --format FMT  output format; only 'chrome' (the default) for now\n"
+    "  -f, --format FMT  'chrome' (the default) or 'perfetto': Perfetto's own\n"
+    "                    protobuf trace, the same picture for traces of any size\n"
+    "                    (interned names, written as it goes; progress on a terminal)\n"
     "  -o, --output OUT  write to OUT (replaced atomically) instead of stdout\n"
     "  -h, --help        this text\n"
     "\n"
@@ -428,12 +432,13 @@ int cli_export(int argc, char **argv)
             return 2;
         }
     }
-    if (strcmp(format, "chrome") != 0) {
-        fprintf(stderr, "coscope export: unknown format '%s' (known: chrome)\n", format);
+    int perfetto = !strcmp(format, "perfetto");   /* export_perfetto.c */
+    if (strcmp(format, "chrome") != 0 && !perfetto) {
+        fprintf(stderr, "coscope export: unknown format '%s' (known: chrome, perfetto)\n", format);
         return 2;
     }
     if (argc - optind != 1) {
-        fprintf(stderr, "coscope export: %s (usage: coscope export --format chrome FILE [-o OUT])\n",
+        fprintf(stderr, "coscope export: %s (usage: coscope export --format chrome|perfetto FILE [-o OUT])\n",
                 argc - optind < 1 ? "no trace file given" : "one trace file at a time");
         return 2;
     }
@@ -483,7 +488,12 @@ int cli_export(int argc, char **argv)
     }
     static char buf[1 << 16];
     setvbuf(f, buf, _IOFBF, sizeof buf);
-    int status = export_chrome(db, f, path);
+    if (perfetto && f == stdout && isatty(1)) {
+        fprintf(stderr, "coscope export: a Perfetto trace is binary; write it with -o FILE or redirect stdout\n");
+        tr_reader_close(&rd);
+        return 2;
+    }
+    int status = perfetto ? cli_export_perfetto(db, f, path) : export_chrome(db, f, path);
     tr_reader_close(&rd);
     /* errno right after the call that failed: later calls change it (a
      * full disk read "No such file or directory"). */
