@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cmd_report.c -- `coscope report`: a text summary of a trace for people and
  * CI: how the run ended, the warnings (grouped by kind, with source lines),
  * the tasks that were busiest and that waited most, and the lock contention
@@ -363,14 +364,15 @@ static void tasks_table(sqlite3 *db, const char *title, const char *order_col, i
             printf("  %s%6s %-20s %-9s %8s %8s %8s %6s %6s  %s%s\n", C(C_DIM), "task", "name", "state", "busy", "waiting",
                    "total", "steps", "awaits", "spawned at", C(C_OFF));
         }
-        char nb[32], b1[16], b2[16], b3[16], lb[64];
+        char nb[128], b1[16], b2[16], b3[16], lb[64];
         const char *state = col(st, 2);
         const char *sc = !strcmp(state, "failed") ? C_RED : !strcmp(state, "done") ? "" : C_YEL;
         /* The file's base name is enough to find it and keeps the row narrow. */
         const char *at = col(st, 8);
         const char *slash = strrchr(at, '/');
-        printf("  %6lld %-20s %s%-9s%s %8s %8s %8s %6lld %6lld  %s\n", (long long)sqlite3_column_int64(st, 0),
-               tr_fit(nb, sizeof nb, col(st, 1), 20), C(sc), state, C(sc[0] ? C_OFF : ""),
+        /* Names pad to display columns (tr_pad): %-20s counts bytes. */
+        printf("  %6lld %s %s%-9s%s %8s %8s %8s %6lld %6lld  %s\n", (long long)sqlite3_column_int64(st, 0),
+               tr_pad(nb, sizeof nb, col(st, 1), 20), C(sc), state, C(sc[0] ? C_OFF : ""),
                tr_fmt_dur(b1, sqlite3_column_int64(st, 3)), tr_fmt_dur(b2, sqlite3_column_int64(st, 4)),
                tr_fmt_dur(b3, sqlite3_column_int64(st, 5)), (long long)sqlite3_column_int64(st, 6),
                (long long)sqlite3_column_int64(st, 7), tr_fit_left(lb, sizeof lb, slash ? slash + 1 : at, 18));
@@ -387,7 +389,7 @@ static void sites_section(sqlite3 *db, int top)
     char sql[1024];
     snprintf(sql, sizeof sql,
              "SELECT c.resource, COALESCE(r.name, '#' || c.resource), l.file || ':' || l.line, l.func, c.acquisitions,"
-             " c.contended, c.wait_total_ns, c.wait_p99_ns, c.wait_max_ns FROM contention_sites c"
+             " c.contended, c.wait_total_ns, c.wait_p99_ns, c.wait_max_ns, r.kind LIKE 'queue%%' FROM contention_sites c"
              " JOIN (SELECT resource, wait_total_ns t FROM lock_contention WHERE contended > 0"
              "       ORDER BY wait_total_ns DESC LIMIT %d) k ON k.resource = c.resource"
              " LEFT JOIN resources r ON r.id = c.resource LEFT JOIN locations l ON l.id = c.loc"
@@ -405,9 +407,13 @@ static void sites_section(sqlite3 *db, int top)
             n = 0;
         }
         if (n++ >= 3) continue;
-        char b[3][16], w[2 * WIDTH];
+        char b[3][16], w[2 * WIDTH], wp[4 * WIDTH];
         where(w, col(st, 2), col(st, 3), 38);
-        printf("    %-38s %5lld acq %5lld contd wait %6s p99 %6s max %6s\n", w, (long long)sqlite3_column_int64(st, 4),
+        /* A queue's items taken are counted per queue, not per site (a get
+         * that finds an item records no line): "-", not a false 0. */
+        char acq[24] = "    -";
+        if (!sqlite3_column_int(st, 9)) snprintf(acq, sizeof acq, "%5lld", (long long)sqlite3_column_int64(st, 4));
+        printf("    %s %s acq %5lld contd wait %6s p99 %6s max %6s\n", tr_pad(wp, sizeof wp, w, 38), acq,
                (long long)sqlite3_column_int64(st, 5), tr_fmt_dur(b[0], sqlite3_column_int64(st, 6)),
                tr_fmt_dur(b[1], sqlite3_column_int64(st, 7)), tr_fmt_dur(b[2], sqlite3_column_int64(st, 8)));
     }
@@ -430,7 +436,7 @@ static void contention_section(sqlite3 *db, int top)
             printf("  %s%-14s %-5s %6s %6s %7s %7s %7s %7s %7s %4s %8s %8s%s\n", C(C_DIM), "resource", "kind", "acq",
                    "contd", "wait", "p50", "p99", "max", "holdmax", "wtrs", "waiter", "holder", C(C_OFF));
         }
-        char nb[32], kb[16], b[5][16], wb[16], hb[16];
+        char nb[128], kb[16], b[5][16], wb[16], hb[16];
         const char *kind = col(st, 1);
         const char *k = !strcmp(kind, "semaphore") ? "sem" : !strncmp(kind, "queue", 5) ? "queue" : kind;
         char name[40];
@@ -442,7 +448,7 @@ static void contention_section(sqlite3 *db, int top)
         if (sqlite3_column_type(st, 11) != SQLITE_NULL) snprintf(hb, sizeof hb, "#%lld", (long long)sqlite3_column_int64(st, 11));
         else snprintf(hb, sizeof hb, "-");
         int contended = sqlite3_column_int64(st, 3) > 0;
-        printf("  %-14s %-5s %6lld %s%6lld%s %7s %7s %7s %7s %7s %4lld %8s %8s\n", tr_fit(nb, sizeof nb, name, 14),
+        printf("  %s %-5s %6lld %s%6lld%s %7s %7s %7s %7s %7s %4lld %8s %8s\n", tr_pad(nb, sizeof nb, name, 14),
                tr_fit(kb, sizeof kb, k, 5), (long long)sqlite3_column_int64(st, 2), C(contended ? C_YEL : ""),
                (long long)sqlite3_column_int64(st, 3), C(contended ? C_OFF : ""), tr_fmt_dur(b[0], sqlite3_column_int64(st, 4)),
                tr_fmt_dur(b[1], sqlite3_column_int64(st, 5)), tr_fmt_dur(b[2], sqlite3_column_int64(st, 6)),

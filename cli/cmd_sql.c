@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cmd_sql.c -- `coscope sql`: run SQL on a trace and print the rows as an
  * aligned table (default), CSV or JSON.  The stock sqlite3 shell reads the
  * same files; this exists so nothing else needs installing, so output is
@@ -73,12 +74,11 @@ static const char *schema_page(void)
 /* Wider cells are cut (marked "...") in the table; --csv/--json never cut. */
 #define MAX_CELL 80
 
-/* Display width of UTF-8 text: code points (close enough for names and paths). */
+/* Display columns of UTF-8 text, as the report and the TUI count them
+ * (tr_width: a CJK character is two). */
 static size_t width_of(const char *s)
 {
-    size_t w = 0;
-    for (; *s; s++) w += ((unsigned char)*s & 0xc0) != 0x80;
-    return w;
+    return (size_t)tr_width(s);
 }
 
 /* Text for the table: control characters shown as escapes (\n, \t, \r,
@@ -159,6 +159,7 @@ static void print_row(table *t, char **cells)
 
 static void print_header(table *t, sqlite3_stmt *st)
 {
+    (void)st;
     for (int i = 0; i < t->ncol; i++) {
         if (i) fputs("  ", stdout);
         print_cell(t->names[i] ? t->names[i] : "", t->w[i], t->numeric[i], i == t->ncol - 1);
@@ -191,6 +192,18 @@ static void csv_field(const char *s, int is_null)
     putchar('"');
 }
 
+/* A BLOB as "hex" (lower case, quoted), the same in --json and --csv: JSON
+ * has no bytes type, CSV no way to mark one, and hex round-trips with
+ * X'..' in SQL. */
+static void blob_hex(sqlite3_stmt *st, int i)
+{
+    const unsigned char *b = sqlite3_column_blob(st, i);
+    int n = sqlite3_column_bytes(st, i);
+    putchar('"');
+    for (int k = 0; k < n; k++) printf("%02x", b[k]);
+    putchar('"');
+}
+
 static void json_value(sqlite3_stmt *st, int i)
 {
     switch (sqlite3_column_type(st, i)) {
@@ -201,15 +214,7 @@ static void json_value(sqlite3_stmt *st, int i)
         if (isfinite(v)) printf("%.17g", v); else fputs("null", stdout);
         break;
     }
-    case SQLITE_BLOB: {
-        /* Hex: JSON has no bytes type, and hex round-trips with X'..'. */
-        const unsigned char *b = sqlite3_column_blob(st, i);
-        int n = sqlite3_column_bytes(st, i);
-        putchar('"');
-        for (int k = 0; k < n; k++) printf("%02x", b[k]);
-        putchar('"');
-        break;
-    }
+    case SQLITE_BLOB: blob_hex(st, i); break;
     default: cli_json_string(stdout, (const char *)sqlite3_column_text(st, i));
     }
 }
@@ -237,6 +242,10 @@ static int run_stmt(sqlite3 *db, sqlite3_stmt *st, int fmt, int *json_rows, int 
             for (int i = 0; i < ncol; i++) {
                 if (i) putchar(',');
                 int is_null = sqlite3_column_type(st, i) == SQLITE_NULL;
+                if (sqlite3_column_type(st, i) == SQLITE_BLOB) {
+                    blob_hex(st, i);   /* as --json writes it */
+                    continue;
+                }
                 const char *s = is_null ? "" : (const char *)sqlite3_column_text(st, i);
                 csv_field(s ? s : "", is_null);
             }
@@ -436,7 +445,22 @@ int cli_sql(int argc, char **argv)
      * (tr_db_guard): no query text can write a file or hang for good. */
 
     int status = 0, json_rows = 0, printed_any = 0;
-    if (fmt == FMT_JSON) putchar('[');
+    /* --json is one document: a query that fails part way must print
+     * nothing on stdout (and exit 1), not "[]" or half an array that a
+     * script would take for the result.  So the document is written to a
+     * temporary file (any size) and copied out only when every statement
+     * ran; stdout points there meanwhile, so the writers stay the same. */
+    FILE *real_stdout = stdout, *json_tmp = NULL;
+    if (fmt == FMT_JSON) {
+        if (!(json_tmp = tmpfile())) {
+            fprintf(stderr, "coscope sql: no temporary file for --json: %s\n", strerror(errno));
+            tr_reader_close(&rd);
+            free(params);
+            return 1;
+        }
+        stdout = json_tmp;
+        putchar('[');
+    }
     const char *rest = sql;
     while (rest && *rest) {
         sqlite3_stmt *st = NULL;
@@ -454,7 +478,22 @@ int cli_sql(int argc, char **argv)
         sqlite3_finalize(st);
         if (status) break;
     }
-    if (fmt == FMT_JSON) fputs(json_rows ? "\n]\n" : "]\n", stdout);
+    if (fmt == FMT_JSON) {
+        fputs(json_rows ? "\n]\n" : "]\n", stdout);
+        stdout = real_stdout;
+        int terr = fflush(json_tmp) != 0 || ferror(json_tmp) ? errno : 0;
+        if (terr && !status) {
+            fprintf(stderr, "coscope sql: writing the temporary --json file failed: %s\n", strerror(terr));
+            status = 1;
+        }
+        if (!status) {
+            rewind(json_tmp);
+            char buf[1 << 16];
+            size_t n;
+            while ((n = fread(buf, 1, sizeof buf, json_tmp)) > 0) fwrite(buf, 1, n, stdout);
+        }
+        fclose(json_tmp);
+    }
     tr_reader_close(&rd);
     free(params);
     int werr = fflush(stdout) != 0 ? errno : ferror(stdout) ? EIO : 0;

@@ -1,11 +1,16 @@
+/* SPDX-License-Identifier: MIT */
 /* fmt.c -- how coscope writes times and trace text for people, shared by
  * `coscope report` and the TUI so that the two say the same thing the same
  * way: durations in at most 7 characters, text fitted to a column, control
  * characters from a trace neutralised before they reach a terminal, and the
  * inverse of the durations for times people type ("1.5s", "230ms").
  */
+#define _GNU_SOURCE   /* wcwidth, uselocale */
 #include "tracer.h"
 #include <errno.h>
+#include <locale.h>
+#include <pthread.h>
+#include <wchar.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,14 +32,79 @@ char *tr_fmt_dur(char buf[TR_DUR_LEN], int64_t ns)
     return buf;
 }
 
+/* The code point at s (n bytes left) and its length; -1 for an invalid
+ * sequence (its first byte then counts as one column). */
+static int32_t decode(const unsigned char *s, size_t n, size_t *len)
+{
+    unsigned c = s[0];
+    size_t k;
+    int32_t cp;
+    if (c < 0x80) { *len = 1; return (int32_t)c; }
+    if (c >= 0xc2 && c <= 0xdf) { k = 2; cp = c & 0x1f; }
+    else if (c >= 0xe0 && c <= 0xef) { k = 3; cp = c & 0x0f; }
+    else if (c >= 0xf0 && c <= 0xf4) { k = 4; cp = c & 0x07; }
+    else { *len = 1; return -1; }
+    if (n < k) { *len = 1; return -1; }
+    for (size_t i = 1; i < k; i++) {
+        if ((s[i] & 0xc0) != 0x80) { *len = 1; return -1; }
+        cp = cp << 6 | (s[i] & 0x3f);
+    }
+    *len = k;
+    return cp;
+}
+
+/* wcwidth under C.UTF-8, made once: the CLI never calls setlocale, and the
+ * TUI's locale may not be UTF-8 even when the text is. */
+static locale_t utf8_loc;
+static void utf8_make(void) { utf8_loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0); }
+
+static locale_t utf8_locale(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, utf8_make);
+    return utf8_loc;
+}
+
+/* Columns of one character (see tr_width). */
+static int char_cols(int32_t cp)
+{
+    if (cp < 0) return 1;
+    if (cp < 0x7f) return 1;   /* ASCII, controls included (callers escape them) */
+    locale_t l = utf8_locale();
+    if (!l) return 1;
+    locale_t old = uselocale(l);
+    int w = wcwidth((wchar_t)cp);
+    uselocale(old);
+    return w < 0 ? 1 : w;
+}
+
+int tr_width(const char *s)
+{
+    int w = 0;
+    size_t n = strlen(s), len;
+    for (const unsigned char *p = (const unsigned char *)s; n; p += len, n -= len)
+        w += char_cols(decode(p, n, &len));
+    return w;
+}
+
+/* Bytes of the longest prefix of s within cols columns and max bytes. */
+static size_t prefix_within(const char *s, size_t cols, size_t max)
+{
+    size_t n = strlen(s), at = 0, used = 0, len;
+    while (at < n) {
+        int c = char_cols(decode((const unsigned char *)s + at, n - at, &len));
+        if (used + (size_t)c > cols || at + len > max) break;
+        used += (size_t)c;
+        at += len;
+    }
+    return at;
+}
+
 const char *tr_fit(char *buf, size_t cap, const char *s, size_t w)
 {
-    size_t n = strlen(s);
-    if (w >= cap) w = cap - 1;
-    if (n <= w) return s;
     if (w < 2) w = 2;
-    size_t k = w - 1; /* bytes kept; s[k] is the first one dropped */
-    while (k > 0 && ((unsigned char)s[k] & 0xc0) == 0x80) k--;
+    if ((size_t)tr_width(s) <= w && strlen(s) < cap) return s;
+    size_t k = prefix_within(s, w - 1, cap - 2); /* room for '~' and the NUL */
     memcpy(buf, s, k);
     buf[k] = '~';
     buf[k + 1] = 0;
@@ -44,10 +114,29 @@ const char *tr_fit(char *buf, size_t cap, const char *s, size_t w)
 const char *tr_fit_left(char *buf, size_t cap, const char *s, size_t w)
 {
     size_t n = strlen(s);
-    if (n <= w || w < 4 || w >= cap) return s;
-    const char *tail = s + n - (w - 3);
-    while (*tail && ((unsigned char)*tail & 0xc0) == 0x80) tail++; /* not mid-character */
-    snprintf(buf, cap, "...%s", tail);
+    if ((size_t)tr_width(s) <= w || w < 4 || cap < 5) return s;
+    /* The shortest tail within w - 3 columns: walk from the front. */
+    size_t total = (size_t)tr_width(s), at = 0, len;
+    while (at < n && total > w - 3) {
+        total -= (size_t)char_cols(decode((const unsigned char *)s + at, n - at, &len));
+        at += len;
+    }
+    if (n - at + 4 > cap) at = n - (cap - 4);
+    while (at < n && ((unsigned char)s[at] & 0xc0) == 0x80) at++; /* not mid-character */
+    snprintf(buf, cap, "...%s", s + at);
+    return buf;
+}
+
+const char *tr_pad(char *buf, size_t cap, const char *s, size_t w)
+{
+    if (cap < 4) return "";
+    const char *f = tr_fit(buf, cap, s, w);
+    size_t n = strlen(f);
+    if (f != buf) {
+        memmove(buf, f, n + 1);
+    }
+    for (int c = tr_width(buf); (size_t)c < w && n + 1 < cap; c++) buf[n++] = ' ';
+    buf[n] = 0;
     return buf;
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* names.c -- the names a trace stores on disk for the numbers the ring
  * carries (event, wait, warning and span kinds) and for what only the
  * database holds (task states, how a run ended, meta keys).
@@ -62,8 +63,16 @@ static int lookup(const char *const *names, size_t n, const char *s)
     return -1;
 }
 
+const char *tr_resource_kind_name(unsigned kind)
+{
+    return kind == CO_WAIT_QUEUE_GET ? TR_RES_KIND_QUEUE : tr_wait_name(kind);
+}
+
 int tr_wait_from_name(const char *s)
 {
+    /* resources.kind's name for a queue (tr_resource_kind_name) reads back
+     * as its wait kind; traces before 0.1.0 say "queue_get" there. */
+    if (s && !strcmp(s, TR_RES_KIND_QUEUE)) return CO_WAIT_QUEUE_GET;
     for (int k = 0; s && k < CO_WAIT_KIND_COUNT; k++)
         if (!strcmp(co_wait_kind_name(k), s)) return k;
     return -1;

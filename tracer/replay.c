@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* replay.c -- the builder's replay: events in order, with a little state
  * per task (the open step, the open await) and per held resource, become
  * rows.  Every span is written once, complete, with an INSERT (no UPDATE
@@ -323,7 +324,7 @@ void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
     case TR_RES_NEW: {
         st = b->ins_res;
         sqlite3_bind_int64(st, 1, (int64_t)e->res);
-        sqlite3_bind_text(st, 2, tr_wait_name((unsigned)(e->arg & 0xff)), -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, tr_resource_kind_name((unsigned)(e->arg & 0xff)), -1, SQLITE_STATIC);
         const char *name = tr_string_of(b, e->arg >> 8);
         if (name) sqlite3_bind_text(st, 3, name, -1, SQLITE_TRANSIENT); else sqlite3_bind_null(st, 3);
         sqlite3_bind_int64(st, 4, ring);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tracer.h -- internal interfaces of the tracer: chunk encoding, the
  * database schema, the recorder that drains rings into the database, and
  * the builder that turns persisted chunks into relational tables.
@@ -36,6 +37,11 @@ void tr_logf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * a name they do not know. */
 const char *tr_event_name(unsigned kind);
 const char *tr_wait_name(unsigned kind);
+/* The kind of a resource as resources.kind holds it: the wait kind's name,
+ * except "queue" for a queue (whose getters wait in "queue_get"), the name
+ * the report and the TUI use. */
+#define TR_RES_KIND_QUEUE "queue"
+const char *tr_resource_kind_name(unsigned kind);
 const char *tr_warning_name(unsigned code);
 const char *tr_span_name(unsigned kind);
 int tr_event_from_name(const char *s);

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # warnings.sh -- end-to-end tests of the detections: for every warning kind a
 # small buggy program (tests/tracer/progs/warn_*.c) runs under the real
 # `coscope run`, and SQL on the trace checks the exact `warnings` rows: kind,
@@ -222,8 +223,8 @@ asleep() {
           "$(echo "$msg" | grep -c "'main' (#$(tid main)) awaits '$task' (#$(tid "$task")), which waits for")" 1
 }
 asleep event waiter ready_ev event event AS_EVENT_WAIT
-asleep qget consumer jobs queue_get queue_get AS_QGET_WAIT
-asleep qput producer jobs queue_get queue_put AS_QPUT_WAIT
+asleep qget consumer jobs queue queue_get AS_QGET_WAIT
+asleep qput producer jobs queue queue_put AS_QPUT_WAIT
 # The put waiter waits for room, not for an item.
 check "asleep qput: the story says the producer waits for room" "$(wcol all_asleep main message)" \
       "every task is asleep: 'main' (#$(tid main)) awaits 'producer' (#$(tid producer)), which waits for room in queue 'jobs' (#$(rid jobs)) that nobody will make"
@@ -580,7 +581,7 @@ run d3_queue -- warn_diag3 queue
 left=$(sed -n 's/^left //p' "$tmp/d3_queue.out")
 check "d3_queue: warning kinds" "$(kinds)" "queue_growth=1"
 check "d3_queue: row (producer, a consumer, the put site)" "$(crow queue_growth)" "producer|consumer|$(d3 QG_PUT)|-|-"
-check "d3_queue: the queue" "$(wres queue_growth producer)" "queue_get:jobs"
+check "d3_queue: the queue" "$(wres queue_growth producer)" "queue:jobs"
 check "d3_queue: thousands left" "$([ "${left:-0}" -ge 1000 ] && echo yes)" yes
 check "d3_queue: depth at the end, rates, consumers in the message" \
     "$(wcol queue_growth producer message | grep -c "to $left items at the end: [0-9]* puts/s in (put at $(d3 QG_PUT), by 'producer' (#2)), [0-9]* gets/s out by 1 consumer 'consumer' (#3)")" 1
