@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* coscope.h -- the one public header of libcoscope.
  *
  * libcoscope is a coroutine runtime for C on top of libuv with the model that
@@ -52,8 +53,18 @@ typedef struct co_loc {
     uint32_t epoch; /* the trace session id was interned for; 0 = never */
 } co_loc;
 
-/* The current call site as a `co_loc *` (GNU statement expression). */
-#define CO_LOC ({ static co_loc co__here = { __FILE__, __func__, __LINE__, 0, 0 }; &co__here; })
+/* The current call site as a `co_loc *`: a static per call site, so the
+ * tracer interns it once (id, epoch) and a task can keep the pointer.  ISO C
+ * has no expression that defines a static (a compound literal in a function
+ * is automatic; C23's `(static T){...}` is not C11), so this is a GNU
+ * statement expression, marked __extension__: a program built with
+ * -std=c11 -Wpedantic -Werror compiles clean with gcc and clang
+ * (tests/pkg/pedantic.c). */
+#if defined(__GNUC__) || defined(__clang__)
+#define CO_LOC (__extension__({ static co_loc co__here = { __FILE__, __func__, __LINE__, 0, 0 }; &co__here; }))
+#else
+#error "coscope.h needs GNU C statement expressions (gcc, clang, or a compiler that has them)"
+#endif
 
 /* ------------------------------------------------------------------------ */
 /* Errors                                                                    */
