@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* main.c -- the `coscope` command: dispatch to subcommands. */
 #include "cli.h"
 #include "../tui/tui.h"   /* tui_cmd: the CLI starts the TUI */
@@ -20,8 +21,8 @@ static const char USAGE[] =
     "  sql FILE QUERY [--csv|--json] [-p NAME=VALUE]...\n"
     "                  run a SQL query on the trace (read-only), aligned table output\n"
     "  tui FILE        browse the trace in the terminal UI (replay; live while recorded)\n"
-    "  export --format chrome FILE [-o OUT]\n"
-    "                  Chrome Trace Event JSON for Perfetto UI / chrome://tracing\n"
+    "  export [--format chrome|perfetto] FILE [-o OUT]\n"
+    "                  Chrome Trace Event JSON, or Perfetto's protobuf trace (any size)\n"
     "  ps PID [--json] [--no-pause]\n"
     "                  every loop and task of a running coscope program, read from outside:\n"
     "                  what each awaits, since when, who holds it, where it was spawned\n"
@@ -32,7 +33,8 @@ static const char USAGE[] =
     "  dump PID [-o FILE]\n"
     "                  write the flight recorder's last window of a running program (COSCOPE_FLIGHT=30s)\n"
     "\n"
-    "Every command takes --help.  Traces are SQLite databases: see docs/schema.md.\n";
+    "Every command takes --help; coscope --version prints the version.  Traces are\n"
+    "SQLite databases: see coscope-sql(7) or docs/schema.md.\n";
 
 /* The tracer library's diagnostics (tracer/log.c), as every command's own. */
 static void print_log(void *ctx, const char *line)
