@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cmd_ps.c -- `coscope ps PID [--json] [--no-pause]`: every loop of a
  * running coscope program, then every task with what it awaits, since
  * when, who holds what it waits for, and where it was spawned.  Read from
@@ -344,7 +345,7 @@ int cli_ps(int argc, char **argv)
                "SINCE", "SPAWNED AT / HOLDER");
         for (size_t i = 0; i < s->ntasks; i++) {
             const tr_ps_task *t = &s->tasks[i];
-            char aw[512] = "", at[300], sp[300], h[400], sn[32];
+            char aw[1024] = "", at[300], sp[300], h[400], sn[32];
             cli_ps_loc(&t->spawn_loc, sp, sizeof sp);
             cli_ps_holder(s, t, h, sizeof h);
             since(s, t, sn, sizeof sn);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tcp.c -- TCP connections: object lifetime, reading and writing, as
  * awaits on libuv streams.  The design (buffering, backpressure, lifetime,
  * SIGPIPE) is described in tcp.h; connecting and accepting are in
@@ -94,6 +95,7 @@ int co_tcp_close_reset(co_tcp_t *c)
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
+    (void)suggested; /* the buffer is the waiting task's or ours, sized by us */
     co_tcp_t *c = h->data;
     if (c->reader && c->rdst_len >= RBUF_DIRECT) {
         /* rlen == 0: read straight into the waiting task's buffer. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* action.c -- what keys do (see action.h): the global actions (views,
  * the time cursor, play/pause, the prompts) and the one-line editor of the
  * bottom line.  Moving between views is nav.c's, which the views call too.
@@ -177,7 +178,7 @@ static int act_filter(tui_app *a)
 static int act_goto(tui_app *a) { return open_prompt(a, TUI_P_TIME, ""); }
 static int act_sql(tui_app *a) { return open_prompt(a, TUI_P_SQL, ""); }
 
-static int act_redraw(tui_app *a) { return TUI_REDRAW_ALL | TUI_REDRAW_RESIZE; }
+static int act_redraw(tui_app *a) { (void)a; return TUI_REDRAW_ALL | TUI_REDRAW_RESIZE; }
 
 const tui_action tui_actions[] = {
     { '?', act_help, "?", "this help" },

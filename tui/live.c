@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* live.c -- following a trace that is still being written: every ~100 ms
  * the program's state (coscope run --tui), what the recorder added (the
  * model's refresh), the events' rate, what the program printed; and the
@@ -75,6 +76,7 @@ int tui_live_tick(tui_app *a)
  * second. */
 void tui_progress(void *ctx, int64_t done, int64_t total)
 {
+    (void)ctx;
     static int64_t last;
     int64_t now = tui_mono_ns();
     if (!isatty(2) || (now - last < 100000000 && done < total)) return;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* view_output.c -- the Output view (key 6 or o): the program's stdout and
  * stderr, which `coscope run --tui` captures into FILE.out so they never
  * smear the screen.  The file is tailed: read from where the last poll
@@ -162,6 +163,7 @@ static void draw(tui_app *a, WINDOW *w)
 
 static int key(tui_app *a, int ch)
 {
+    (void)a;
     int n = total_lines(), page = body_h > 1 ? body_h - 1 : 1, was = top, wasf = following;
     switch (ch) {
     case KEY_UP: case 'k': top--; following = 0; break;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* view_sql.c -- the SQL view: the result of the `:` prompt as a table
  * (the query runs through the model, read-only, with :t bound to the
  * cursor and :task to the selected task), scrolled by rows (j/k, arrows,
@@ -52,6 +53,7 @@ static int colw(int c)
 
 static void draw(tui_app *a, WINDOW *w)
 {
+    (void)a;
     int h, wd;
     getmaxyx(w, h, wd);
     if (!have) {
