@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench.h -- what the benchmark programs share: the clock, the --reps and
  * --scale options, and "the best of N fresh loops". */
 #ifndef CO_BENCH_H

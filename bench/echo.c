@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* echo.c -- TCP echo over loopback, coroutines against plain libuv.
  *
  * One server and CONNS client connections on 127.0.0.1; each client does

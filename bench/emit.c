@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* emit.c -- a program that records events at a steady rate, for the live
  * view's lag (bench/tui --live): four tasks yield in turn, paced to about
  * --rate events per second (an await and a resume per yield) for --seconds.

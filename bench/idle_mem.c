@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* idle_mem.c -- resident bytes per idle task.  Spawn 100,000 tasks that
  * each block on one co_event_t; once all of them are blocked, the growth of
  * the resident set (/proc/self/statm, field 2) divided by the task count is

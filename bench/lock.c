@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lock.c -- workload (c): 100 tasks x 10,000 acquisitions of one co_lock_t,
  * each holding it across one co_yield().  Mirrors bench/python/lock.py: the
  * clock covers spawning, the contention and gathering.  Best of --reps fresh

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pingpong.c -- workload (b): ping-pong over two unbounded co_queue_t,
  * 1,000,000 messages = 500,000 round trips (one message = one put + one
  * get).  Mirrors bench/python/pingpong.py: the clock covers spawning the two

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ps_many.c -- the subject for `coscope ps PID` at scale (issue 20: ps
  * within 1 s and the process paused at most 100 ms on 100k tasks).
  * 100,000 tasks under distinct names wait on 100 events, 100 locks held

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # run.sh -- run the coscope benchmarks and their baselines and print one
 # table: figure, measured, target, PASS/MISS, and for workloads (a)(b)(c) the
 # asyncio, uvloop, Tokio, Go and Node times measured in this same run and our

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* spawn.c -- spawn + run + exit of one task with a pooled stack, in ns per
  * task.  The main task loops { co_spawn(a task that returns at once);
  * co_await it }: per iteration that is the spawn (slot, pooled stack, first

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* spawn_yield.c -- workload (a): spawn 100,000 tasks that each co_yield()
  * 10 times, awaited together with one co_gather.  Mirrors
  * bench/python/spawn_yield.py: the clock covers spawning, running and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* switch.c -- context-switch costs, three ways (best of --reps each):
  *
  *  yield_pair_ns  Two tasks co_yield() back and forth N times each; the main

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tracer.c -- the tracer's figures (issue: lossless, low-overhead
  * recording):
  *   clock_ns     ns per read of the trace clock alone (rdtsc on x86-64):

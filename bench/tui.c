@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tui.c -- what the terminal UI costs on a big trace, measured through its
  * model (tui/model.h: everything a frame asks), with the targets of issues
  * 11 and 19 beside each figure.

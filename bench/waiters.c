@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* waiters.c -- not a figure of its own: the program whose trace bench/tui
  * reads for the views that list resources.  100,000 tasks wait on 40
  * events, which main sets one by one, 1 ms apart: at most cursor times

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cli.h -- the subcommands of the `coscope` command.  Each takes argv
  * starting at its own name and returns the process exit status. */
 #ifndef TR_CLI_H

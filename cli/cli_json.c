@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cli_json.c -- a JSON string writer for the commands that print JSON
  * (`coscope sql --json`, `coscope export`).  Bytes that are not valid UTF-8
  * become U+FFFD, so the output always parses: names, log lines and query

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cmd_attach.c -- `coscope attach PID`: record a running coscope program
  * without restarting it, from a snapshot of its state on.
  *

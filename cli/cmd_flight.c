@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cmd_flight.c -- the flight recorder's two commands:
  *
  *   coscope flight --fd N --sock N --pid N --window MS --bytes N

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cmd_info.c -- `coscope info`: every fact the trace's meta table holds
  * about the run (how it ended, the clock, the events recorded and lost),
  * one per line, after the same checks and finishing as every command, and

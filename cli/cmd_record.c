@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cmd_record.c -- `coscope record --fd N --sock N --pid N -- FILE`: the
  * helper process a program's co_trace_start starts (runtime/record.c), not
  * a command for people.  It records the program's region into FILE until

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cmd_run.c -- `coscope run`: run a program under the tracer.
  *
  * The parent creates the shared trace region and the database, forks the

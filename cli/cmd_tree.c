@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cmd_tree.c -- `coscope tree PID [--json]`: the await tree of a running
  * coscope program.  Each task sits under the task that awaits it (co_await,
  * co_gather, co_wait, a group), or, if none does, under the task that

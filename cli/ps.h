@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ps.h -- `coscope ps PID` and `coscope tree PID` (cmd_ps.c, cmd_tree.c):
  * a snapshot of a running coscope program read from outside
  * (tracer/procread.h), and the wording both commands share. */

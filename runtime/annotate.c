@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* annotate.c -- user annotations: co_log lines attached to the current task,
  * co_mark instants and named regions.  Their texts are interned through a
  * per-thread cache (co__tr_intern_cached): a mark made a million times is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* attach.c -- `coscope attach PID`: a running program starts recording when
  * asked, and stops when told or when coscope goes away, at no cost while
  * nobody asks.

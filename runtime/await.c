@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* await.c -- the one await path.  Every point where a task can suspend ends
  * in co__suspend(), which records what the task waits on and where (for the
  * tracer, co_dump and the deadlock checks), arms its timeout, and switches

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* channel.c -- co_chan: a FIFO of void * values shared by tasks on any number
  * of loops and threads (Go's channels), with Go's close semantics mapped to
  * -EPIPE.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* combinators.c -- co_gather, co_wait and co_wait_for: waiting on several
  * tasks, or on one with a deadline.
  *

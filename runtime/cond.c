@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cond.c -- co_cond (asyncio.Condition): wait releases the lock, sleeps until
  * notified and takes the lock back before returning, on every path. */
 #include "internal.h"

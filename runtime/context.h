@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* context.h -- lays out the first frame of a new task's stack so that the
  * first co__switch into it lands in co__trampoline, then co__task_main.  The
  * frame layouts are the register maps documented in switch_<arch>.S; the

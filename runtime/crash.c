@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* crash.c -- a crash (SIGSEGV, SIGBUS, SIGFPE, SIGILL) written into the
  * trace by the signal handler, before the process dies: the signal, the
  * faulting address, the running task and its last await, and the stack at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* debug.c -- debug mode: timing of task steps and slow-step reports, the
  * SIGQUIT dump, and the per-loop state the watchdog reads.
  *

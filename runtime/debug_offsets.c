@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* debug_offsets.c -- the layout table and the registry of live loops that
  * `coscope ps PID` reads from outside the process (debug_offsets.h).
  *

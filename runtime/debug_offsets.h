@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* debug_offsets.h -- the layout table the runtime exports for readers
  * outside the process (`coscope ps PID`, `coscope tree PID`).
  *

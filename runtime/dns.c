@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dns.c -- name resolution as an await: co_getaddrinfo runs getaddrinfo(3)
  * on libuv's thread pool (the runtime's recorded pool path, pool.h) while the task waits as
  * CO_WAIT_DNS, and co_resolve picks one TCP address, parsing numeric hosts

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* endpoint.c -- sockets as endpoints with addresses, paired within a loop.
  *
  * A client and a server in one program talk over a connection whose two

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* endpoint.h -- what the all-asleep report and the trace's warnings need
  * from endpoint.c: who could wake a task reading a connection whose other
  * end is a connection of the same loop. */

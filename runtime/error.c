@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* error.c -- co_strerror: names for the negative errno values every co_
  * function returns.  libuv's errors are negative errno on Unix, so its
  * static, thread-safe table covers most; it lacks some errnos a program's

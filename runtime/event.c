@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* event.c -- co_event (asyncio.Event): a flag tasks wait for; set wakes all
  * of them, and later waits pass until it is cleared. */
 #include "internal.h"

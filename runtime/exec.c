@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* exec.c -- co_exec: run a child process with uv_spawn and wait for it,
  * optionally capturing its stdout/stderr, with cwd and environment.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* file.c -- file I/O as awaits: open/read/write/close run as synchronous
  * uv_fs_* calls on libuv's thread pool, through the runtime's recorded pool
  * path (pool.h: the trace sees them queued, started and done, as file

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* flight.c -- the flight recorder, the program's side: always-on tracing
  * whose last window is kept in memory and written as a trace file when
  * something goes wrong (COSCOPE_FLIGHT=30s[,64MB], co_flight_start).

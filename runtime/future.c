@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* future.c -- co_future: a one-shot result set by plain code (a libuv
  * callback, another task) and awaited by any number of tasks. */
 #include "internal.h"

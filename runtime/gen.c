@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gen.c -- generators (Python's async generators): a body task that yields
  * values one at a time to a consumer pulling them with co_gen_next.
  *

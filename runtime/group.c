@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* group.c -- task groups (asyncio.TaskGroup, trio's nursery): children
  * owned by the group, awaited together; the first failure cancels the rest.
  *

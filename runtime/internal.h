@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* internal.h -- the runtime's private structures, shared by its files only.
  *
  * Threading: a co__loop and everything reachable from it (tasks, stacks,

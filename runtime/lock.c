@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lock.c -- co_lock: a FIFO-fair mutex that knows its owner task.
  *
  * Fairness by hand-off: release gives the lock straight to the longest

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* log.c -- where the runtime's own reports go: what asyncio logs (tasks
  * never awaited, errors never retrieved, all tasks asleep, a task abandoned
  * at shutdown, a refused wait cycle), debug mode's lines, and the few

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* loop.c -- the loop: creation and teardown, the ready queue, and the
  * scheduler that switches between tasks.
  *

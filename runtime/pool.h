@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pool.h -- one recorded path onto libuv's thread pool (thread.c).
  *
  * libuv runs getaddrinfo, file operations and uv_queue_work on one small

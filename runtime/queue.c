@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* queue.c -- co_queue (asyncio.Queue): a FIFO of void * items, bounded or
  * not, with task_done/join accounting.
  *

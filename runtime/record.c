@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* record.c -- in-process recording: co_trace_start / co_trace_stop.
  *
  * The runtime does not record anything itself.  co_trace_start makes the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sem.c -- co_sem: FIFO-fair counting semaphore, and the bounded variant
  * that refuses a release above the initial value.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* snapshot.c -- a loop's state written into its ring, so that a recording
  * that begins mid-run (coscope attach, each period of the flight recorder)
  * reads as if it had recorded from the start: every task alive with its

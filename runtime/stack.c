@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stack.c -- task stacks: mmap'd slabs, guard pages, a per-loop pool, and
  * the SIGSEGV handler that turns a guard-page hit into a report naming the
  * task.

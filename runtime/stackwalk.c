@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stackwalk.c -- where is a task: frame-pointer walks of task stacks and
  * their symbolization, for co_dump, the reports and the watchdog.
  *

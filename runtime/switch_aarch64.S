@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* switch_aarch64.S -- the context switch on AArch64 (AAPCS64).
  *
  * void co__switch(void **save_sp, void *load_sp)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* switch_ucontext.c -- portable fallback for architectures without a
  * hand-written switch: each suspended side keeps a ucontext_t, and the
  * "stack pointer" the scheduler stores is the address of that ucontext_t. */

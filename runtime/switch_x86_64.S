@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* switch_x86_64.S -- the context switch on x86-64 (System V ABI).
  *
  * void co__switch(void **save_sp, void *load_sp)

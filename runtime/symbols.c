@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* symbols.c -- the one symbolizer: a program counter to "function (file:line)",
  * for both places coscope shows a stack:
  *  - the runtime's own reports, in the program (co_dump, debug mode's slow

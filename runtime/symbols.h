@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* symbols.h -- the one symbolizer (symbols.c): a program counter to function,
  * file and line, for the runtime's own reports (co_dump, debug mode, the
  * watchdog's stacks) and for the crash stacks the tracer reads out of a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* task.c -- task lifecycle: the slot table behind handles, spawn, end,
  * await/detach ownership, cancellation requests and introspection.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tcp.h -- private to tcp.c and tcp_conn.c: the co_tcp_t object, its
  * requests, and the helpers both files use.  The design notes are here,
  * with the struct they are about. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tcp_conn.c -- making TCP connections: connect (with name resolution),
  * listen, accept, and the address getters.  See tcp.h for the object. */
 #include "tcp.h"

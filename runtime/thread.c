@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* thread.c -- the ways between a loop and other threads: co_to_thread
  * (blocking work on libuv's thread pool), co_call_threadsafe (run a function
  * on a loop from any thread), co_loop_ref/unref, and the per-loop co__xthread

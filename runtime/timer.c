@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* timer.c -- time: one uv_timer per loop armed for the earliest deadline of
  * a binary min-heap of tasks, co_sleep, co_yield and timeout scopes.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* trace.c -- the producer side of tracing: the shared region, per-thread
  * rings, interning of strings and call sites, and attaching to a region
  * that `coscope run` created (passed as $COSCOPE_TRACE_FD).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* trace.h -- the tracing hot path and the shared-memory format it writes.
  *
  * This is the contract between a traced program (producer, runtime/trace.c)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* wait_names.c -- the name of each co_wait_kind, as co_wait_kind_name()
  * gives it to programs and as traces store it on disk (docs/schema.md; the
  * tracer's tr_wait_name reads this table through co_wait_kind_name).  Part

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* warn.c -- the runtime's own detections, as TR_WARN events for the trace
  * (the stderr reports are in dump.c).  A deadlock names every task of the
  * cycle; the loop-wide detections name every task concerned, with what it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* watchdog.c -- the blocked-loop watchdog: a thread per loop (in debug mode,
  * or while a trace records) that notices when a task has run longer than the
  * slow-step threshold without reaching an await, and reports where the loop

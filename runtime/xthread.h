@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* xthread.h -- private plumbing for talking to a loop from other threads,
  * shared by thread.c (which owns it) and channel.c.
  *

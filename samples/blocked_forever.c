@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* blocked_forever.c -- FAILURE CASE: a task waits forever on an event.
  *
  * The bug: load_config sets `config_ready` when it has loaded the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* contention.c -- FAILURE CASE: heavy contention on one lock.
  *
  * The bug: 50 workers record their results through one `stats_lock`, and

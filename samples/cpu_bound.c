@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cpu_bound.c -- CPU-bound work in a subprocess and in the thread pool.
  *
  * What it shows: counting the primes below 3,000,000 takes a few hundred

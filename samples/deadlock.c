@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* deadlock.c -- the lock-order deadlock coscope exists to name.
  *
  * Two tellers move money between the same two accounts in opposite

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* debug_mode.c -- debug mode on: the runtime explains problems on stderr
  * as they happen (asyncio's debug=True, PYTHONASYNCIODEBUG=1).
  *

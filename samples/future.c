@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* future.c -- a future one task awaits and another task sets.
  *
  * What it shows: a co_future_t is a one-shot slot for a result.  main

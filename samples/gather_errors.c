@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gather_errors.c -- gathering results and errors without failing fast.
  *
  * What it shows: asyncio.gather(..., return_exceptions=True).  Four

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* generator.c -- sample: an async generator walking a paginated API.
  *
  * fetch_page() stands in for a slow remote service (20 ms per round trip).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* greet_gather.c -- two greetings running at the same time, with co_gather.
  *
  * What it shows: asyncio.gather(greet("Alice", 0.2), greet("Bob", 0.1)).

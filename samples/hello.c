@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hello.c -- the smallest coscope program: asyncio's say_hello.
  *
  * What it shows: co_run() makes a loop, runs one task (named "main") to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* leak.c -- FAILURE CASE: a leaked task.
  *
  * The bug: main starts a `heartbeat` task that pings every 30 ms, does its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* loops_threads.c -- several loops on several threads, exchanging values
  * over channels.
  *

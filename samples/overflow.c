@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* overflow.c -- FAILURE CASE: a stack overflow in a task.
  *
  * The bug: category_path() walks a category tree up to its root,

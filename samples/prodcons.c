@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* prodcons.c -- producer/consumer over a bounded queue, with a sentinel and
  * co_queue_join.
  *

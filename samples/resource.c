@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* resource.c -- an async resource with setup and teardown around a block
  * (Python's `async with`).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* segfault.c -- FAILURE CASE: a crash in the middle of the work.
  *
  * The bug: three packers process orders, logging each one (co_log) and

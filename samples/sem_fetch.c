@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sem_fetch.c -- a fetcher limited to 3 requests at a time by a
  * semaphore, against a small HTTP server the program starts itself.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sem_leak.c -- FAILURE CASE: a semaphore permit never released.
  *
  * The bug: `db_pool` allows 2 connections at once.  run_query takes a

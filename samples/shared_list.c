@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* shared_list.c -- a lock around a shared list.
  *
  * What it shows: five writer tasks each append four entries to one list.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* showcase.c -- a small crawler service, for a tour of the TUI.
  *
  * What it is: a site of 72 pages served by an HTTP server this program

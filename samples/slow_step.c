@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* slow_step.c -- FAILURE CASE: a blocking call inside a task.
  *
  * The bug: handle_login "hashes the password" with a blocking 250 ms call

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stalled_producer.c -- FAILURE CASE: a producer stalled because its
  * consumer died.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* timeouts.c -- co_wait_for and a timeout scope, with the cancellation
  * handled.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* to_thread.c -- a blocking call moved off the loop with co_to_thread.
  *
  * What it shows: legacy_lookup() stands for a library call that blocks

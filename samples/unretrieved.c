@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* unretrieved.c -- FAILURE CASE: a task fails and nobody reads the error.
  *
  * The bug: main fires off send_receipt, which connects to the mail relay

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* workers.c -- two workers with different paces, gathered.
  *
  * What it shows: worker A does 3 jobs of 60 ms, worker B 4 jobs of 25 ms.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # run-tests.sh BUILD TEST... -- run each test (a binary or a script), print
 # its output as it comes, then one line naming it with its result and time,
 # and finish with one total line over all of them.

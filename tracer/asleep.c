@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* asleep.c -- the `all_asleep` rows: one story per stuck group.
  *
  * When every task is asleep the runtime writes one TR_WARN per waiting task

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* batch.c -- bulk inserts for the builder.  Rows are collected in C arrays
  * and written with one `INSERT INTO t SELECT * FROM tr_rows(?)` per batch:
  * tr_rows is a virtual table over the array (bound with

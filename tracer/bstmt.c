@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bstmt.c -- what every part of the builder writes its rows with: a step
  * that keeps the build's first error, a bind that makes 0 NULL, and the
  * interned strings by id (cached once persisted).  Apart from build.c,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* build.c -- the builder: turns persisted chunks into the relational tables
  * (events, spans, tasks, resources, threads) that reports, SQL users and
  * the TUI read.  This file drives it: the builder's lifetime, chunks read

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* builder.h -- private to the builder (build.c, replay.c, spanrows.c,
  * warnings.c, contention.c): its state while it replays events, and the
  * helpers these files share.  Everything here belongs to the one thread

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* contention.c -- per lock, semaphore and queue figures (the
  * resource_stats table behind the lock_contention view), accumulated while
  * the builder replays the events: waits, holds, percentiles, the most

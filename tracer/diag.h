@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* diag.h -- private to diag_queue.c, diag_fail.c and diag_cause.c (issue
  * 22's detections): their state in the builder (b->dx), made by
  * tr_dx_init. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* diag_cause.c -- the line that caused a wait, for the all_asleep stories;
  * the thresholds of issue 22's detections; connections' endpoints.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* diag_fail.c -- failure_loop: a task whose awaits at one line keep
  * failing fast.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* diag_queue.c -- queue_growth: a queue whose depth keeps growing.
  *
  * A producer that outpaces its consumers on an unbounded queue grows it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* diagnose.c -- the builder's detections that follow a task or a request
  * over time (issue 13): thread-pool work that waited to start (libuv's
  * pool is UV_THREADPOOL_SIZE threads, 4 by default, and a blocking job

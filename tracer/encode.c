@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* encode.c -- chunk blobs: the compact form events are persisted in first.
  *
  * Blob: varint version, varint ring, varint count, then per event

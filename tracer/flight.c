@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* flight.c -- the flight recorder's helper (`coscope flight`): keeps the
  * most recent window of a program's events in memory, within a byte
  * budget, and writes it as a trace when a trigger fires.  The program's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* flight.h -- the flight recorder's helper (`coscope flight`, started by a
  * program's co_flight_start, runtime/flight.c): the window it keeps
  * (flight.c) and how a window becomes a trace file (flightdump.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* flightdump.c -- a flight recorder's window written as an ordinary trace:
  * the same chunks, strings and meta a recorder writes, then the builder's
  * tables, so `coscope report`, `sql` and `tui` read it like any trace.

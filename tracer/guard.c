@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* guard.c -- a trace is input: the limits every connection to one runs
  * under.  Traces are files people send each other, and a SQLite file
  * carries code (views, triggers, index expressions) that runs when it is

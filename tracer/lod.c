@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lod.c -- the timeline's levels of detail: table `timeline`.
  *
  * A terminal timeline zoomed out to the whole run gives each cell

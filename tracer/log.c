@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* log.c -- where the tracer library's diagnostics go.  The library never
  * writes to stdout or stderr itself (it runs inside whatever links it: the
  * coscope binary, a test, a tool); failures return a negative errno, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* map.c -- a small open-addressing hash map from nonzero uint64 keys to
  * fixed-size values, for the builder's per-task and per-resource state:
  * linear probing, power-of-two capacity at most half full, and

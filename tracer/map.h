@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* map.h -- the builder's hash map (map.c): uint64 key -> fixed-size value.
  * Keys are never 0 (0 marks an empty slot).  Values move when the map
  * grows or an entry is deleted: a pointer from find/put is valid only until

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* openrows.c -- rows for what is still open: at the end of a trace
  * (tr_replay_close: steps, awaits and holds that never ended, every task's
  * figures) and at the end of a live slice (tr_replay_live: what a view of

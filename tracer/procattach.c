@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* procattach.c -- what `coscope attach PID` reads from outside before it
  * signals: whether the program can be attached (the signal its runtime
  * armed) and whether a coscope is attached already.  Read from the layout

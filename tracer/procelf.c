@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* procelf.c -- where the runtime's layout table is in a running process:
  * the objects /proc/PID/maps lists, their ELF symbol tables, and the load
  * bias of each.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* procread.c -- read a snapshot of a running coscope program from outside
  * (procread.h): pause it, walk the registry of loops and every loop's task
  * slots through the layout table it exports, read what each waiting task

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* procread.h -- a snapshot of a running coscope program, read from outside
  * (`coscope ps PID`, `coscope tree PID`).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reader.c -- opening a trace to read it: the one way every command and
  * the TUI open a trace file.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reader.h -- the one trace reader: what every front end (the TUI's model,
  * the CLI's commands) and the builder share about reading the format, so
  * that each fact about it is worked out in one place.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reader_at.c -- the state of the run at a time t, for every front end:
  * a task's step row at t, the awaits open at t on one resource (or on
  * tasks), the waiters of a resource (how many, and the longest waiting),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reader_bins.c -- hierarchical time bins (as in genome browsers): spans
  * that may overlap carry the bin the builder gave them, and "which of them
  * overlap t" is a lookup on (bin, start) over the 9 bins that can hold

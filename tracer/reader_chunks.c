@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reader_chunks.c -- the recording itself: the chunk directory and the
  * last few decoded chunks.
  *

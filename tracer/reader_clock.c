@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reader_clock.c -- a trace's raw timestamps to ns from the start of the
  * run: the one conversion the builder (rows) and every reader of chunks
  * (the TUI's events) use, so a time read from a chunk and the same time

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reader_events.c -- a task's events near t, read from the recording.
  *
  * A task's own events happen only while it runs, so only the chunks of its

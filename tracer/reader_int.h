@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reader_int.h -- what the reader's files (reader_*.c) share: the
  * statements behind tr_at.  Not for front ends: they see tracer/reader.h. */
 #ifndef TR_READER_INT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reader_next.c -- stepping by event: the next or previous event after t,
  * of anyone or of one task.
  *

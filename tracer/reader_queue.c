@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reader_queue.c -- a queue as the recording tells it: its depth at t
  * (each put and get records the depth after it) and the awaits on it near
  * t.  For a trace whose summaries are not built yet (a live one) and for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reader_run.c -- the run as a whole: how it ended, how long it ran, how
  * many events, and its tasks by state.  What `coscope report` heads its
  * output with and the TUI's header shows, read once here so the two say

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reader_series.c -- what a view shows for a whole run, read from the
  * summaries the builder wrote (seriesrows.c) instead of from everything
  * behind them: a queue's depth over a range, a task's histograms of step

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reader_timeline.c -- a task's row of the timeline at any resolution.
  *
  * A cell stands for (to - from) / n of time.  Zoomed out, the row is read

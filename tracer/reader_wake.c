@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reader_wake.c -- wake-up edges: who woke whom, and when, as far as the
  * trace states it soundly.  Every front end that draws causality (the
  * Chrome export's flow arrows; any view that follows a wake-up) asks

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* recorder.c -- the consumer: drains every ring of a shared trace region
  * into compact chunk rows, persists interned strings and locations, and
  * drives the builder behind it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* schema.c -- the trace database: its tables and views, creation with the
  * right mode and pragmas, and opening with the checks that turn a wrong
  * file into one clear line (missing, not SQLite, not a trace, newer schema,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* seriesrows.c -- the summaries the builder writes so that what a view
  * shows for a whole run, or for a crowd, costs a few probes instead of a
  * read of everything behind it (schema.c, docs/schema.md):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* session.c -- the recorder's side of in-process recording.  A program's
  * co_trace_start (runtime/record.c) starts `coscope record`, which calls
  * tr_session_record: the same recorder as `coscope run`, on the region the

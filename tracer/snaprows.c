@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* snaprows.c -- the builder's side of a snapshot (runtime/snapshot.c): the
  * TR_SNAP_* records that open a ring recorded from the middle of a run
  * (coscope attach, a flight-recorder period) become the state the trace

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* spanrows.c -- spans reach the database in (task, start) order.
  *
  * `spans` is a WITHOUT ROWID table clustered on (task, start, id): "what was

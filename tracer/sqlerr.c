@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sqlerr.c -- SQLite at the boundary: its result codes as negative errno
  * (what the tracer's functions return), and statements run with SQLite's
  * message sent to the log hook.  Apart from schema.c so that the guard

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* symbolize.c -- a crash's stack to "function (file:line)", on the reading
  * side.  The signal handler could only record program counters
  * (runtime/crash.c); where each object was loaded came with the trace

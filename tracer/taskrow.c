@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* taskrow.c -- a row of `tasks` as far as the task is known, and the next
  * row of a batch: what every part of the replay writes rows with (the
  * events, the snapshot's tasks, what is still open at the end).  Apart

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* waitrows.c -- the `waits` table: every await that names what it waits
  * on (a resource, a task, the tasks of a gather or group), as an interval
  * with its time bin (reader_bins.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* action.h -- keys to actions (as htop's Action.c): each global key runs a
  * function on the shared state that returns redraw flags (view.h), and
  * the same table feeds the help overlay, so what `?` lists is what the

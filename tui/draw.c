@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* draw.c -- the TUI's drawing primitives (see draw.h): looks by role,
  * glyphs by locale, text fitted in display columns, lists, table headers,
  * sparklines and bars, popups, and times for people.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* draw.h -- how the TUI puts things on the terminal: colours and attributes
  * (by task state; monochrome attributes when the terminal has no colours or
  * NO_COLOR is set), line drawing and glyphs (Unicode only in a UTF-8

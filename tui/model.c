@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* model.c -- the model's lifetime: opening a trace through the tracer's
  * reader, loading what is small enough to hold whole (the run's facts,
  * tasks and their tree, resources, warnings, through the files below it),

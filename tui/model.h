@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* model.h -- the TUI's model: a trace read into plain structs, and every
  * question a view asks of it ("what was task 7 doing at t?", "who held the
  * lock it waited on?").  No curses here: the model is what the unit tests

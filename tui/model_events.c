@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* model_events.c -- a task's events and stepping by event, in words.
  *
  * The reader finds them in the recording (tracer/reader.h: reader_chunks.c

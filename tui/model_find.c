@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* model_find.c -- the model's lookups by id and the string pool, which
  * every other model file uses: a location, a task, a resource by its id;
  * a task state's name; the holders of a resource at t; sanitized copies

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* model_int.h -- what the model's files (model*.c) share: the struct
  * behind tui_model and the helpers each of them uses.  Not for views. */
 #ifndef TUI_MODEL_INT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* model_res.c -- resources (locks, semaphores, queues, events ...) and
  * warnings: loaded whole at open with their contention figures; who holds
  * and who waits on a resource at t; its history of holds and waits.

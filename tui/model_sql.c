@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* model_sql.c -- the SQL prompt's query: run what the user typed on the
  * trace, read-only, with the cursor time and the selected task bound as :t
  * and :task (so docs/schema.md's ready-made queries run as they are), and

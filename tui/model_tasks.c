@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* model_tasks.c -- tasks at a time t: what each was doing, the Tasks
  * view's sorted and filtered rows, what a task waits on in words, its await
  * chain (task -> lock -> holder -> ...), the await tree of every task at t,

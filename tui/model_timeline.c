@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* model_timeline.c -- a task's row of the timeline at any zoom, as cells.
  *
  * The reader sums the row (tr_timeline, tracer/reader_timeline.c: from the

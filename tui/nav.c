@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* nav.c -- moving between views with a way back for Esc, the time cursor,
  * and the message line: what both the global actions (action.c) and the
  * views' own keys call.  Apart from action.c so that a view (the SQL view

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tui.c -- `coscope tui FILE`: opens the trace (before the terminal is
  * taken, so a bad file is one line on stderr), sets up curses and the
  * signal handlers that give the terminal back, and runs the main loop:

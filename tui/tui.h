@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tui.h -- the terminal UI as the command line starts it: on a trace file
  * (`coscope tui FILE`), or on a program being recorded (`coscope run --tui`),
  * in which case the command that runs the program tells the UI how the

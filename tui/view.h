@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* view.h -- what every view of the TUI is, and the state they share.
  *
  * A view draws the model at the cursor into a WINDOW and handles the keys

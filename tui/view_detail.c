@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* view_detail.c -- the Task detail view (Enter on a task): who the task is
  * (spawn site, parent, life, figures), what it is doing at the cursor and
  * the await chain behind that (task -> lock held by task 7 -> what 7 waits

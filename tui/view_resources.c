@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* view_resources.c -- the Resources view (key 2) and a resource's detail
  * (Enter on one).  The list: locks, semaphores, queues, events ... with
  * who holds and who waits at the cursor and the contention figures of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* view_tasks.c -- the Tasks view (key 1, the first screen): one row per
  * task with its state at the cursor, its figures over the whole run and
  * its spawn site; sorted by any column, filtered by text, coloured by

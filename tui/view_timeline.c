@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* view_timeline.c -- the Timeline (key 4): one row per task against time,
  * children under their parent (foldable), a time axis with units, the
  * cursor as a column.  A cell is what the task did over its slice of the

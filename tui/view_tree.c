@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* view_tree.c -- the Await tree view (key 5): who awaits whom at the
  * cursor.  Roots are the tasks nobody alive awaits; under each task is
  * what it waits on (the task it awaits, the holder of the lock it wants,

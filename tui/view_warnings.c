@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* view_warnings.c -- the Warnings view (key 3): every detection of the
  * run in time order (deadlocks, slow steps, locks held across awaits, all
  * asleep, pending at exit ...), with the selected one told in full below:

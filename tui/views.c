@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* views.c -- the registry of views: which tui_view draws each TUI_V_* id.
  * Apart from tui.c (which drives the main loop and calls the actions) so
  * that action.c, which switches views, does not call back into the file

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The Go baseline of bench/run.sh: the workloads of bench/spawn_yield.c,
 // pingpong.c and lock.c written as Go programs would, with GOMAXPROCS=1 (one
 // thread runs goroutines, as coscope's loop runs tasks).  The clock covers

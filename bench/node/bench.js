@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The Node.js baseline of bench/run.sh: the workloads of bench/spawn_yield.c,
 // pingpong.c and lock.c as async functions.  A yield is
 // `await new Promise(setImmediate)`: back through the event loop, as

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Baseline: 100 tasks x 10,000 acquisitions of one asyncio.Lock, yielding while held."""
 import argparse
 import asyncio

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Baseline: ping-pong over two asyncio.Queues, 1,000,000 messages (500,000 round trips)."""
 import argparse
 import asyncio

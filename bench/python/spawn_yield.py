@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Baseline: spawn 100,000 tasks that each yield 10 times, gathered together."""
 import argparse
 import asyncio

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* parity.c -- the coscope side of the differential test (tests/asyncio/run.sh).
  *
  * Every scenario of parity.py, in the same order, printing the same lines:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """parity.py -- the asyncio side of the differential test (tests/asyncio/run.sh).
 
 Each scenario is one of CPython's own asyncio test cases (Lib/test/test_asyncio/

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # run.sh -- the differential check of coscope against asyncio (issue 15).
 #
 # parity.py runs a set of CPython's own asyncio test cases (locks,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz.h -- what the libFuzzer harnesses share: a scratch directory of
  * their own (the CLI may write files there: export -o) and a trace file
  * written from the fuzzer's bytes.  What the commands print is dropped by

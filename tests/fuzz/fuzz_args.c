@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_args.c -- libFuzzer over the CLI's argument parsing: the bytes are
  * NUL-separated arguments, the first byte picks the command (info, report,
  * sql, export; not run, which would execute what the fuzzer names); an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_chunks.c -- libFuzzer over the builder: the bytes are chunk blobs
  * (seeds: chunks of real traces), split at "\xffCHUNK\xff", stored in a
  * fresh trace as a recorder would and built into tables

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_file.c -- libFuzzer over whole trace files: the bytes are a SQLite
  * file (seeds: real traces with 512-byte pages), opened by every command
  * that reads one -- tr_reader_open (the checks, the build of an unfinished

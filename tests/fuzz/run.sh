@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # run.sh SECONDS -- build the libFuzzer harnesses (clang, ASan+UBSan) and run
 # each for a third of SECONDS: fuzz_file (whole trace files through every
 # reading command), fuzz_chunks (chunk blobs through the builder) and

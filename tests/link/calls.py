@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """calls.py -- no call circles between files (issue 19): every file of
 tracer/, tui/ and cli/ is a node, an edge goes from a file to each file
 defining a tr_/tui_/cli_ function it calls (from `nm` of the objects, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dlopen.c -- a plugin host or a language binding loads libcoscope.so at run
  * time (tests/link/link.sh): the library must load with dlopen (no
  * initial-exec thread-locals filling the static TLS block) and run a task.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # dlopen.py -- Python loads libcoscope.so with ctypes (dlopen) and runs a
 # task whose body is a Python callback that yields (tests/link/link.sh).
 # Usage: python3 dlopen.py PATH-TO-libcoscope.so

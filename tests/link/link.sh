@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # link.sh -- the layers as a program sees them (issue 19):
 #   - the README's build lines, static and shared, build and run a program on
 #     the runtime alone, and nothing of the tracer, SQLite or libdw is in it;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* prog.c -- what a new user builds first (tests/link/link.sh): a program
  * on the runtime alone, linked by the README's pkg-config lines. */
 #include <coscope.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* children.h -- what the tests of the combinators, timeout scopes and task
  * groups share (test_combinators.c, test_timeout.c, test_group.c): children
  * that sleep, fail or wait and record how they ended.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* leaked.h -- the teardown of tests that run assertions inside tasks.  A
  * failing cmocka assertion inside a task longjmps off the task's stack and
  * leaves its loop installed on the thread (it still thinks a task runs, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_channel.c -- co_chan: FIFO order, buffered and unbuffered hand-off,
  * close semantics, cancellation of waiters, and several loops on several
  * threads passing a million values through a pipeline of channels with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_combinators.c -- co_gather, co_wait and co_wait_for (runtime/
  * combinators.c).  Timeout scopes are in test_timeout.c, task groups in
  * test_group.c; the children they share are in children.h. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_cond.c -- co_cond against what asyncio's test_locks.py checks for
  * Condition: wait/notify(n)/notify_all in FIFO order, the lock requirement
  * (-EPERM), the lock held again on every return (cancellation and timeout

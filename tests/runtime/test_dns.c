@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_dns.c -- name resolution: localhost resolves to 127.0.0.1, numeric
  * hosts need no lookup (and no task), a bad name fails with a negative code
  * that co_strerror names, a cancelled lookup returns at once and frees its

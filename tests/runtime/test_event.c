@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_event.c -- co_event against what asyncio's test_locks.py checks for
  * Event: wait before and after set, set wakes every waiter in FIFO order,
  * clear, cancellation while waiting, timeouts, destroyed use, and calls

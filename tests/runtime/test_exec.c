@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_exec.c -- co_exec: exit status, captured stdout/stderr, cwd and env,
  * death by signal, program not found, and cancellation/timeouts killing and
  * reaping the child. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_file.c -- file I/O on the thread pool: write then read back (with
  * and without offsets, across the 1 MiB request size), read_all/write_all,
  * a missing file is -ENOENT, a closed file is dead, cancellation returns at

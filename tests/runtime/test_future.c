@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_future.c -- co_future, the bridge from callback code to tasks: await
  * before and after the result, failure, several awaiters, resolution from a
  * plain libuv callback, one-shot (a second set is -EINVAL), cancellation

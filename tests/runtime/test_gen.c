@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_gen.c -- generators: values arrive in order and lazily, bodies await
  * between yields, early close runs the body's cleanup, errors propagate
  * through next and close, cancellation and timeouts on either side, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_group.c -- task groups (runtime/group.c): waiting for all children,
  * the first failure cancelling the siblings, cancellation of the waiter. */
 #include "children.h"

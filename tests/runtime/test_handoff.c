@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_handoff.c -- conservation under cancellation (await.c: cancellation
  * after a wake): nothing handed over is lost or duplicated.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_handoff_random.c -- conservation under cancellation, with seeded
  * random schedules: producers, consumers and cancellers on a queue, a
  * channel, a semaphore, a lock and a future, collected by co_await,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_lock.c -- co_lock against what asyncio's test_locks.py checks for
  * Lock: FIFO hand-off, cancellation of waiters, try, ownership errors,
  * deadlock detection, destroyed use and timeout scopes.

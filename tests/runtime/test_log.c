@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_log.c -- where the runtime's reports go (runtime/log.c): nowhere by
  * default, as libuv; to the program's hook line by line; to stderr in debug
  * mode or with CO_LOG=stderr.  The report used is the all-asleep story of a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_pool.c -- the stack pool gives back the pages of idle stacks: once
  * the loop goes idle, all free stacks beyond the hot set are non-resident
  * (given back in batches), the hot ones are kept, and every stack still

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_queue.c -- co_queue against what asyncio's test_queues.py checks:
  * FIFO order, bounded put blocking until a get and get until a put, the
  * nowait variants, task_done/join accounting, cancellation of getters and

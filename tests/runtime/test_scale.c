@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_scale.c -- the runtime at volume: 100,000 tasks asleep at once, and
  * long runs of spawn/await that must recycle stacks instead of growing.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_sem.c -- co_sem against what asyncio's test_locks.py checks for
  * Semaphore and BoundedSemaphore: counting, FIFO hand-off, try, cancelling
  * a waiter, value accounting, the bounded variant's overflow, bad init,

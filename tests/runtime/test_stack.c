@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_stack.c -- stacks: an overflow is caught and reported naming the task,
  * in every guard mode; deep-but-legal use works; stacks are reused. */
 #include "testutil.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_task.c -- tasks: spawn order, await/detach ownership, cancellation,
  * introspection, sleeping and yielding.  The loop's lifecycle (co_run,
  * co_loop_free's leftovers, "all tasks are asleep") is in test_loop.c.

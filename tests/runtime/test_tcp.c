@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_tcp.c -- TCP over loopback: echo with 200 concurrent connections,
  * refused and reset connections, end of stream, read_exact, cancellation of
  * reads (no byte lost), of read_exact (rolled back), of writes (finished in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_thread.c -- co_to_thread (result, the loop runs on meanwhile,
  * cancellation before and after the work starts, timeouts) and
  * co_call_threadsafe / co_loop_ref from plain pthreads. */

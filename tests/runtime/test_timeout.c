@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_timeout.c -- timeout scopes (co_timeout_begin/end, runtime/timer.c):
  * expiry, nesting, one scope per task, and scopes around gather, wait,
  * wait_for and cleanup that awaits. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* testutil.h -- shared helpers for the runtime's cmocka tests. */
 #ifndef CO_TESTUTIL_H
 #define CO_TESTUTIL_H

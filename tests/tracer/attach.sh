@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # attach.sh -- `coscope attach PID` on running programs:
 #
 #   - hang (tests/tracer/progs/ps_target.c, deadlocked/hung on a lock, an

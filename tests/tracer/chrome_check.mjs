@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // chrome_check.mjs -- check a `coscope export --format chrome` file the way
 // its consumers will read it (used by tests/tracer/cli.sh).
 //

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # cli.sh -- tests of `coscope report`, `coscope sql` and `coscope export`, run
 # as a user would: the real build/coscope on traces that `coscope run` makes
 # of tests/tracer/progs/cli_prog.c (lock, semaphore and queue contention,
@@ -92,7 +93,7 @@ run "$coscope" report "$ok_db"
 expect_rc "report" 0
 for s in "coscope report" "program   $prog" "ended     exited with status 0" "duration  " "events    " \
          " 0 lost" "tasks     13 (13 done)" "warnings: none" "busiest tasks" "tasks waiting longest" \
-         "lock contention" "db_lock" "pool" "jobs" "worker" "cli_prog.c:103"; do
+         "lock contention" "db_lock" "pool" "jobs" "worker" "cli_prog.c:104"; do
     has "report ok.db" "$s"
 done
 same "report: lines fit 100 columns" "$(awk 'length > 100' "$out" | head -3)" ""
@@ -294,7 +295,7 @@ run "$coscope" export "$warn_db" -o "$tmp/warn.json"
 expect_rc "export (default format)" 0
 run "$coscope" export --format chrome "$crash_db" -o "$tmp/crash.json"
 expect_rc "export crash" 0
-run "$coscope" export --format perfetto "$ok_db"
+run "$coscope" export --format protobuf "$ok_db"
 expect_rc "export: unknown format" 2
 one_line_error "export: unknown format"
 run "$coscope" export --format chrome "$ok_db" -o "$tmp/no/such/dir/x.json"
@@ -408,7 +409,7 @@ one_line_error "export -o without a value"
 run "$coscope" --help
 has "coscope --help lists report" "report FILE"
 has "coscope --help lists sql" "sql FILE QUERY"
-has "coscope --help lists export" "export --format chrome"
+has "coscope --help lists export" "export [--format chrome|perfetto]"
 
 # An interrupted build (the recorder killed before finishing the tables) is
 # finished by the first command that reads the trace.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # e2e.sh -- end-to-end tests of the tracer: run the real `coscope run` on the
 # programs in tests/tracer/progs and check the trace with SQL.
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # flight.sh -- the flight recorder (COSCOPE_FLIGHT, co_flight_start) on
 # tests/tracer/progs/flight_prog.c, whose long-lived tasks (holder, blocked,
 # consumer, keeper) are spawned before any kept window begins:

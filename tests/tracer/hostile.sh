@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # hostile.sh -- a trace is input: files made to attack the tool, and SQL
 # typed to break its read-only promise, each against the real build/coscope.
 #

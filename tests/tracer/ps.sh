@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # ps.sh -- `coscope ps PID` and `coscope tree PID` on running programs
 # (tests/tracer/progs/ps_target.c), read from outside:
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_batch.c -- bulk inserts (tracer/batch.c), with and without the
  * writer thread: every row arrives with every cell as given (integers,
  * text, NULL) across many flushes; the builder's own statements on the same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_encode.c -- chunk blobs (tracer/encode.c): what tr_chunk_add and
  * tr_chunk_seal write, tr_chunk_decode gives back exactly, whatever the
  * values (deltas that go backwards, 64-bit extremes, kinds and locations at

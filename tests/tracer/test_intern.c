@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_intern.c -- the string arena (runtime/trace.c): co__tr_intern and
  * co__tr_intern_loc write complete entries (text, NUL, line, function,
  * ready flag last) at 8-byte-aligned offsets the recorder can walk; a call

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_names.c -- the names a trace stores (tracer/names.c): every kind,
  * state, ending and meta key has a distinct name, each name maps back to
  * its number, text a trace may hold that is no name maps to -1, and

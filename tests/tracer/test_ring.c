@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_ring.c -- the shared-memory rings (runtime/trace.h, trace.c) from
  * both ends, in one process: the test plays the recorder on a region made
  * with co__tr_create_shm(NULL).

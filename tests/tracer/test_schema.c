@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_schema.c -- the trace database file (tracer/schema.c): creation is
  * 0600 and never clobbers a file unless forced; the schema version is
  * recorded; and opening a wrong file fails with an errno and the one-line

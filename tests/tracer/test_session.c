@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_session.c -- in-process recording (tracer/session.c) end to end:
  * co_trace_start, a program with a known tree of tasks, co_trace_stop, then
  * the finished database is read back with plain SQL.

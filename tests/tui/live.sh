@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # live.sh -- end-to-end tests of `coscope run --tui`: the real binary in
 # tmux following a program as it runs, the screen read with capture-pane.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # screen.sh -- sourced by tests/tui/tui.sh and tests/tui/live.sh: a tmux
 # server of the suite's own (the user's sessions are never touched), a
 # temporary directory, the pass/fail counts, and reading the screen by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_hostile.c -- the TUI's model on traces that lie.  A trace is input:
  * people send each other files, and a file can say anything.  Each case
  * records a small real trace, damages it with SQL the way a hostile or

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tui.sh -- end-to-end tests of `coscope tui`: the real binary driven in
 # tmux (send-keys) at 120x40 and 80x24, on traces of real programs recorded
 # here with `coscope run`, the screen read back with capture-pane.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! The Tokio baseline of bench/run.sh: the workloads of bench/spawn_yield.c,
 //! pingpong.c and lock.c written for Tokio as its users would, on a
 //! current_thread runtime (one thread, as coscope's loop).  Each repetition

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* switch_test.c -- the AArch64 context switch (runtime/switch_aarch64.S) and
  * first-frame layout (runtime/context.h), checked without libuv so it can be
  * cross-built statically and run under qemu-user on an x86-64 machine

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* attach_echo.c -- the subject of tests/tracer/attach.sh's attach/detach
  * loop: a busy TCP echo server on the main thread's loop, and CONNS clients
  * on a second thread with a loop of its own (so an attachment has two

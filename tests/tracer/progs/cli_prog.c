@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cli_prog.c -- subject for tests/tracer/cli.sh: a small program whose trace
  * has a bit of everything the report, sql and export commands show, with
  * known names so the test can look for them.

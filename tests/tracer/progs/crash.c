@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* crash.c -- e2e subject for tests/tracer/e2e.sh: a program that dies
  * abruptly right after recording a marker, to check that `coscope run`
  * keeps everything the program recorded up to its last instant.

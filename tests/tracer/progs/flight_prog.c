@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* flight_prog.c -- subject for tests/tracer/flight.sh: a small service
  * under the flight recorder.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* handoff_cancel.c -- subject for tests/tracer/warnings.sh: cancellations
  * that land right after a hand-off (issue 18).  Each waiter is handed what
  * it waited for and cancelled before it runs; it returns what it got.  The

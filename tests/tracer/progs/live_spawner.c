@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* live_spawner.c -- subject for tests/tui/live.sh and tests/tui/tui.sh's
  * timeline: a program whose tasks appear over time, so a UI following it
  * live sees the task count grow by itself, and whose trace has waits at

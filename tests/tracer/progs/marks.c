@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* marks.c -- subject for tests/tracer/hostile.sh: texts made again and
  * again.  N (default 1500000) co_mark("tick") calls and N/1000 identical
  * co_log lines: each text used to be stored at every call, and after about

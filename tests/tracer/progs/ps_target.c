@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ps_target.c -- subject for tests/tracer/ps.sh: a program caught in a
  * state `coscope ps PID` and `coscope tree PID` must read from outside.
  * It prints "ready" once the state is set up, then stays in it until

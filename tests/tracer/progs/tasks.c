@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tasks.c -- e2e subject for tests/tracer/e2e.sh: a known tree of tasks in
  * which each task blocks on one kind of object, so the trace can be checked
  * against what the program itself knows.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* warn_asleep.c -- subject for tests/tracer/warnings.sh: programs in which
  * every task ends up blocked with nothing left (no timer, no I/O, no thread
  * work) that could wake one: Go's "all goroutines are asleep".  co_run must

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* warn_clean.c -- subject for tests/tracer/warnings.sh: correct programs
  * that must produce ZERO warnings (false-positive checks).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* warn_clean2.c -- subject for tests/tracer/warnings.sh: healthy programs
  * of the kinds issue 22's detections look at, which must raise NO warning
  * at all (false-alarm checks).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* warn_deadlock.c -- subject for tests/tracer/warnings.sh: the two cycles
  * the runtime refuses with -EDEADLK and records as `deadlock` warnings.
  *

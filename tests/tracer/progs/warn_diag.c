@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* warn_diag.c -- subjects of tests/tracer/warnings.sh for the detections of
  * "Diagnosis II" (issue 13), one mode each; marker comments (DG_*) name the
  * lines the warnings must point at.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* warn_diag3.c -- subject for tests/tracer/warnings.sh: issue 22's bugs,
  * each a small program of the kind real async services reported.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* warn_leaks.c -- subject for tests/tracer/warnings.sh: tasks leaked when
  * the loop closes.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* warn_sentinel.c -- subject for tests/tracer/warnings.sh: a producer that
  * forgets the sentinels.  One story per stuck group (issue 13).
  *

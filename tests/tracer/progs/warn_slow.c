@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* warn_slow.c -- subject for tests/tracer/warnings.sh: code that holds up
  * the loop or other tasks.  Run under `coscope run --slow-ms 50`.
  *
