@@ -367,6 +367,7 @@ int main(int argc, char **argv)
     double scale = 1.0;
     const char *trace = NULL, *only = NULL;
     int aa = 0; /* with --trace: the control, traced slots record nothing */
+    int flight = 0; /* with --trace: co_flight_start instead of co_trace_start */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--quick")) { cfg.rounds = 200; reps = 3; }
@@ -376,11 +377,12 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--rounds") && v) { cfg.rounds = atoi(v); i++; }
         else if (!strcmp(a, "--size") && v) { cfg.size = atoi(v); i++; }
         else if (!strcmp(a, "--trace") && v) { trace = v; i++; }
+        else if (!strcmp(a, "--flight")) flight = 1; /* the traced slot runs the flight recorder (30 s, 64 MB) */
         else if (!strcmp(a, "--aa")) aa = 1;
         else if (!strcmp(a, "--only") && v) { only = v; i++; }
         else {
             fprintf(stderr, "usage: echo [--quick] [--reps N] [--scale F] [--conns N] [--rounds N] "
-                            "[--size N] [--trace PATH [--aa]] [--only coscope|plain]\n");
+                            "[--size N] [--trace PATH [--aa] [--flight]] [--only coscope|plain]\n");
             return 2;
         }
     }
@@ -448,13 +450,13 @@ int main(int argc, char **argv)
                 char path[4096];
                 snprintf(path, sizeof path, "%s.%d", trace, i / 2);
                 unlink(path);
-                int r = aa ? 0 : co_trace_start(path);
+                int r = aa ? 0 : flight ? co_flight_start(30000, 64u << 20) : co_trace_start(path);
                 if (r < 0) {
                     fprintf(stderr, "echo: co_trace_start(%s): %s\n", path, co_strerror(r));
                     return 1;
                 }
                 t = run_coscope(&half);
-                if (!aa) co_trace_stop();
+                if (!aa) flight ? co_flight_stop() : co_trace_stop();
                 if (t.wall < best_tr.wall) best_tr.wall = t.wall;
                 if (t.cpu < best_tr.cpu) best_tr.cpu = t.cpu;
             } else {
@@ -463,8 +465,9 @@ int main(int argc, char **argv)
                 if (t.cpu < best_un.cpu) best_un.cpu = t.cpu;
             }
         }
-        printf("traced_rtps=%.0f\ntrace_overhead=%.3f\n", trips / 2 / best_tr.wall, best_tr.wall / best_un.wall);
-        printf("trace_overhead_cpu=%.3f\n", best_tr.cpu / best_un.cpu);
+        const char *what = flight ? "flight" : "trace";
+        printf("%sd_rtps=%.0f\n%s_overhead=%.3f\n", what, trips / 2 / best_tr.wall, what, best_tr.wall / best_un.wall);
+        printf("%s_overhead_cpu=%.3f\n", what, best_tr.cpu / best_un.cpu);
     }
     fprintf(stderr, "echo: %d conns x %d round trips of %d bytes, best of %d: coscope %.0f rt/s, plain libuv "
                     "%.0f rt/s, coroutine/plain %.2f (by CPU time %.2f; target >= 0.90)\n",

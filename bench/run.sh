@@ -138,6 +138,14 @@ if [ "${BENCH_QUICK:-0}" != 1 ]; then
     progress echo
     if ! $TIMEOUT "$BIN/echo" --trace "$TMP/echo-trace.db" >"$TMP/echo" 2>"$TMP/echo.err"; then : >"$TMP/echo"; failed=1; fi
     rm -f "$TMP"/echo-trace.db*
+    # The flight recorder (issue 21): echo with it on (alternating on/off, as
+    # --trace), ping-pong under COSCOPE_FLIGHT=30s beside the untraced run,
+    # and the dump of a full 30 s window (bench/flight, about 35 s).
+    progress flight
+    if ! $TIMEOUT "$BIN/echo" --trace "$TMP/echo-flight.db" --flight >"$TMP/echo_flight" 2>"$TMP/echo_flight.err"; then : >"$TMP/echo_flight"; failed=1; fi
+    if ! COSCOPE_FLIGHT=30s $TIMEOUT "$BIN/pingpong" >"$TMP/pingpong_flight" 2>"$TMP/pingpong_flight.err"; then : >"$TMP/pingpong_flight"; failed=1; fi
+    if ! $TIMEOUT "$BIN/flight" --out "$TMP/flight.db" >"$TMP/flight" 2>"$TMP/flight.err"; then : >"$TMP/flight"; failed=1; fi
+    rm -f "$TMP"/flight.db*
     progress tracer
     if ! $TIMEOUT "$BIN/tracer" --db "$TMP/trace.db" >"$TMP/tracer" 2>"$TMP/tracer.err"; then : >"$TMP/tracer"; failed=1; fi
     rm -f "$TMP"/trace.db*
@@ -236,6 +244,10 @@ echo
     echo "o|tracer: events lost|$(get tracer lost)|n|0|-|-"
     echo "s|tracer: exit to complete tables, 10M ev|$(get tracer build_s)|s|5|-|-"
     echo "o|tracer: echo traced / untraced|$(get echo trace_overhead)|x|1.01|-|-"
+    echo "o|flight recorder: echo on / off|$(get echo_flight flight_overhead)|x|1.02|-|-"
+    echo "o|flight recorder: ping-pong on / off|$(awk -v a="$(get pingpong_flight seconds)" -v b="$(get pingpong seconds)" 'BEGIN { if (b + 0 > 0 && a + 0 > 0) printf "%.3f", a / b; else print "n/a" }')|x|3|-|-"
+    echo "s|flight recorder: dump of a 30 s window|$(get flight dump_s)|s|2|-|-"
+    echo "m|flight recorder: peak held, 64 MB budget|$(get flight bytes_peak)|B|67108864|-|-"
     echo "o|tracer: ping-pong traced / untraced|$(get tracer pp_overhead)|x|1.5|-|-"
     echo "u|tui 15M ev: open to first frame|$(get tui_pp open_ms)|ms|1000|-|-"
     echo "u|tui 15M ev: seek, view redrawn (max)|$(get tui_pp seek_max_ms)|ms|100|-|-"
@@ -326,6 +338,9 @@ EOF
 if [ "${BENCH_QUICK:-0}" != 1 ]; then
     cat <<EOF
   echo: coscope $(get echo coscope_rtps) rt/s, plain libuv $(get echo plain_rtps) rt/s (by CPU time $(get echo ratio_cpu)); traced $(get echo traced_rtps) rt/s
+  flight recorder: echo $(get echo_flight flightd_rtps) rt/s with it on; ping-pong on $(get pingpong_flight seconds) s (every
+          event recorded, what a full ring cannot hold dropped); a 30 s window of $(get flight events) events
+          ($(get flight events_per_s) ev/s) written in $(get flight dump_s) s ($(get flight dump_mb) MB), helper RSS $(get flight helper_rss_mb) MB
   tracer: hot path $(get tracer hot_ns) ns per event; reading the clock alone (rdtsc) $(get tracer clock_ns) ns
           $(get tracer events) events of ping-pong recorded, $(get tracer chunk_bytes_ev) B/event as chunks,
           $(get tracer bytes_ev) B/event in the finished file (chunks + tables + indexes);
