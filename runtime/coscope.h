@@ -1100,8 +1100,8 @@ int co_flight_stop(void);
  * file appears complete (written aside, then renamed) a moment later;
  * rate-limited as the other triggers (trigger "api").  Returns 0, -ENOENT
  * if the recorder is not running, -EAGAIN if requests are coming faster
- * than it writes.  Async-signal-safe apart from the rate limit; does not
- * suspend. */
+ * than it writes.  Async-signal-safe (it only sends the request); does
+ * not suspend. */
 int co_flight_dump(const char *path);
 /* The recorder's figures, as of its last report (every period and after
  * each dump). */
