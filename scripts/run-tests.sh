@@ -17,7 +17,11 @@ for t in "$@"; do
     name=${t#"$build"/}
     start=$(date +%s)
     # A hang is a failure, not a stuck CI job.
-    if timeout 600 $unbuf "$t"; then
+    # A script committed without its x bit (a fresh clone has git's mode)
+    # still runs.
+    run=$t
+    case $t in *.sh) [ -x "$t" ] || run="sh $t" ;; esac
+    if timeout 600 $unbuf $run; then
         pass=$((pass + 1)); echo "== ok   $name ($(($(date +%s) - start)) s)"
     else
         rc=$?

@@ -177,6 +177,9 @@ static size_t next_char(const char *s, int *cols, int *bad)
 
 int tui_width(const char *s)
 {
+    /* On a UTF-8 terminal, the columns the report and coscope sql count
+     * (tr_width, tracer/fmt.c), so the three align alike. */
+    if (tui_utf8) return tr_width(s);
     int total = 0, cols, bad;
     while (*s) {
         s += next_char(s, &cols, &bad);

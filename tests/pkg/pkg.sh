@@ -42,7 +42,11 @@ SAN=${SANITIZE:-}
 
 # ---- the public header, pedantic -------------------------------------------
 libs="$B/libcoscope.a $(pkg-config --libs libuv 2>/dev/null || echo -luv) -ldl -pthread"
-for cc in gcc clang; do
+# Under the sanitizers the archive is instrumented for $CC's runtime, which
+# the other compiler's does not link with: that one compiler then.
+compilers="gcc clang"
+[ -n "$SAN" ] && compilers=${CC:-cc}
+for cc in $compilers; do
     command -v $cc >/dev/null || { echo "pkg: skip $cc (not installed)"; continue; }
     if $cc -std=c11 -Wall -Wextra -Wpedantic -Werror $SAN -Iruntime tests/pkg/pedantic.c -o "$T/ped_$cc" $libs \
         2>"$T/cc.err"; then
