@@ -40,6 +40,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -208,6 +209,7 @@ typedef struct helper {
     int64_t pending_at;
     int crash_signal;
     const char *dir;
+    pid_t child;                 /* writing a dump, 0 if none */
     int64_t last_period, last_seal, period_ns;
     uint64_t added_at_period;
 } helper;
@@ -369,13 +371,35 @@ static void default_path(helper *h, char *out, size_t cap)
     }
 }
 
-static int dump(helper *h, unsigned trig, const char *path, int gone, char *written, size_t wcap)
+/* A dump written by a child of ours has ended: count it. */
+static void reaped(helper *h, int status)
+{
+    h->child = 0;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) h->w.dumps++;
+    else h->w.dumps_failed++;
+    send_stats(h);
+}
+
+static void reap(helper *h, int block)
+{
+    int status;
+    if (h->child > 0 && waitpid(h->child, &status, block ? 0 : WNOHANG) == h->child) reaped(h, status);
+}
+
+/* Write the window into path (NULL: the default name).  While the program
+ * runs, a child of ours writes it from a copy-on-write image of the
+ * window, so the rings are drained meanwhile (a 30 s window takes seconds
+ * to build); reply (a `coscope dump` socket, or -1) hears the result from
+ * whoever writes.  Once the program is gone, here.  Returns 0 or a negative
+ * errno, or 1 if a child took it. */
+static int dump(helper *h, unsigned trig, const char *path, int gone, int reply)
 {
     char def[PATH_MAX + 64];
     if (!path || !*path) {
         default_path(h, def, sizeof def);
         path = def;
     }
+    reap(h, 1); /* one dump at a time */
     drain(h);
     /* A loop whose kept events have no snapshot to open them (the budget
      * let its only period go): a new period, and a moment for it. */
@@ -391,21 +415,32 @@ static int dump(helper *h, unsigned trig, const char *path, int gone, char *writ
         drain(h);
     }
     tr_fwindow_seal(&h->w);
+    h->last_dump[trig] = mono_ns();
     tr_fdump d = { .trigger = trig, .gone = gone, .signal = gone ? h->crash_signal : 0 };
+    pid_t c = gone ? -1 : fork();
+    if (c > 0) {
+        h->child = c;
+        return 1;
+    }
+    if (c == 0) { /* the child: the program's socket and ours are the parent's */
+        close(h->sock);
+        if (h->lsock >= 0) close(h->lsock);
+    }
     const char *why = "";
     int64_t t0 = mono_ns();
     int r = tr_flight_write(&h->w, &d, path, &why);
-    if (r < 0) {
-        h->w.dumps_failed++;
-        tr_logf("flight dump to %s failed: %s", path, why);
-    } else {
-        h->w.dumps++;
-        if (getenv("COSCOPE_FLIGHT_TIMES"))
-            tr_logf("flight dump (%s): %s in %.3f s", tr_flight_trigger_name(trig), path, (mono_ns() - t0) / 1e9);
+    if (r < 0) tr_logf("flight dump to %s failed: %s", path, why);
+    else if (getenv("COSCOPE_FLIGHT_TIMES"))
+        tr_logf("flight dump (%s): %s in %.3f s", tr_flight_trigger_name(trig), path, (mono_ns() - t0) / 1e9);
+    if (reply >= 0) {
+        char out[4 + PATH_MAX + 64];
+        int32_t v = r;
+        memcpy(out, &v, 4);
+        snprintf(out + 4, sizeof out - 4, "%s", path);
+        send(reply, out, 4 + strlen(out + 4), MSG_NOSIGNAL);
     }
-    h->last_dump[trig] = mono_ns();
-    if (written) snprintf(written, wcap, "%s", path);
-    send_stats(h);
+    if (c == 0) _exit(r < 0 ? 1 : 0);
+    reaped(h, r < 0 ? 1 << 8 : 0);
     return r;
 }
 
@@ -430,7 +465,7 @@ static int on_program(helper *h, int *gone)
         send_stats(h);
         return 0;
     }
-    dump(h, trig, buf[0] == 'A' ? buf + 1 : NULL, 0, NULL, 0);
+    dump(h, trig, buf[0] == 'A' ? buf + 1 : NULL, 0, -1);
     return 0;
 }
 
@@ -454,10 +489,7 @@ static void on_request(helper *h)
         return;
     }
     buf[n] = 0;
-    char out[4 + PATH_MAX + 64];
-    int32_t r = dump(h, TR_FT_DUMP, buf, 0, out + 4, sizeof out - 4);
-    memcpy(out, &r, 4);
-    send(c, out, 4 + strlen(out + 4), MSG_NOSIGNAL);
+    dump(h, TR_FT_DUMP, buf, 0, c);
     close(c);
 }
 
@@ -615,6 +647,7 @@ int tr_flight_run(int shm_fd, int sock, long pid, uint64_t window_ms, uint64_t m
             h->last_seal = now;
             tr_fwindow_seal(w);
         }
+        reap(h, 0);
         int forced = trim(w, co__tr_now());
         /* A period is a quarter of the window; sooner when the budget, not
          * the window, decides what is kept: a period takes at most an
@@ -635,7 +668,7 @@ int tr_flight_run(int shm_fd, int sock, long pid, uint64_t window_ms, uint64_t m
         if (h->pending >= 0 && now >= h->pending_at) {
             unsigned t = (unsigned)h->pending;
             h->pending = -1;
-            dump(h, t, NULL, 0, NULL, 0);
+            dump(h, t, NULL, 0, -1);
         }
         struct pollfd p[2] = { { .fd = sock, .events = POLLIN }, { .fd = h->lsock, .events = POLLIN } };
         if (poll(p, h->lsock >= 0 ? 2 : 1, 0) > 0) {
@@ -649,7 +682,8 @@ int tr_flight_run(int shm_fd, int sock, long pid, uint64_t window_ms, uint64_t m
          * a crash.  What it wrote last is in the rings: a crash's records
          * fire their trigger now. */
         drain(h);
-        if (h->pending >= 0) dump(h, (unsigned)h->pending, NULL, 1, NULL, 0);
+        if (h->pending >= 0) dump(h, (unsigned)h->pending, NULL, 1, -1);
+        reap(h, 1); /* a dump still being written finishes first */
     }
     if (h->lsock >= 0) close(h->lsock);
     munmap(m, tr_shm_size());
