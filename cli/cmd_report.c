@@ -206,9 +206,16 @@ static void run_section(sqlite3 *db, const char *path)
         printf("%skilled by signal %lld (SIG%s)%s\n", C(C_RED), (long long)run.signal,
                run.signal_name[0] ? tr_fit(gb, sizeof gb, safe(run.signal_name), 16) : "?", C(C_OFF));
     else if (how == TR_ENDED_STOPPED) printf("tracing stopped by co_trace_stop()\n");
+    else if (how == TR_ENDED_DUMPED) printf("a flight recorder's window, written while the program ran on\n");
     else if (how == TR_ENDED_RUNNING)
         printf("%sstill running, or the recorder stopped before the end%s\n", C(C_YEL), C(C_OFF));
     else printf("%s\n", tr_fit(eb, sizeof eb, safe(run.ended), WIDTH - 12));
+    sqlite3_stmt *ft; /* a flight recorder's dump: what asked for it */
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = '" TR_META_FLIGHT_TRIGGER "'", -1, &ft, NULL) == SQLITE_OK) {
+        if (sqlite3_step(ft) == SQLITE_ROW && sqlite3_column_text(ft, 0))
+            printf("  flight    the last window, dumped by %s\n", safe((const char *)sqlite3_column_text(ft, 0)));
+        sqlite3_finalize(ft);
+    }
     printf("  duration  %s\n", tr_fmt_dur(b1, run.duration_ns));
     printf("  events    %lld recorded, %s%lld lost%s\n", (long long)run.events, C(run.lost ? C_RED : ""),
            (long long)run.lost, C(run.lost ? C_OFF : ""));

@@ -92,6 +92,7 @@ if [ -n "$db" ]; then
     for want in "holder|&\\?db_lock" "alpha|&\\?lock_a" "beta|&\\?lock_b"; do has "deadlock: hold at the hang" "$tmp/dl.holds" "^$want\$"; done
     "$coscope" report "$db" > "$tmp/dl.report" 2>&1
     has "deadlock: report" "$tmp/dl.report" "got -EDEADLK"
+    has "deadlock: report names the trigger" "$tmp/dl.report" "dumped by deadlock"
 else
     no "deadlock: no dump in 10 s"; cat "$tmp/dl.err"
 fi
