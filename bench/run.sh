@@ -229,6 +229,7 @@ echo
 
 {
     echo "a|(a) spawn 100k x 10 co_yield, co_gather|$(get spawn_yield seconds)|s|0.06|$A_ASYNCIO|$A_UVLOOP|$A_TOKIO|$A_GO|$A_NODE"
+    echo "a|(a) the same, the process's first loop|$(get spawn_yield first_seconds)|s|0.06|-|-"
     echo "a|(a) the same, warm stack pool|$(get spawn_yield warm_seconds)|s|0.04|-|-"
     echo "b|(b) queue ping-pong, 1M messages|$(get pingpong seconds)|s|0.02|$B_ASYNCIO|$B_UVLOOP|$B_TOKIO|$B_GO|$B_NODE"
     echo "c|(c) lock, 100 tasks x 10k, yield held|$(get lock seconds)|s|0.05|$C_ASYNCIO|$C_UVLOOP|$C_TOKIO|$C_GO|$C_NODE"
@@ -326,8 +327,9 @@ notes:
   (a)(b)(c) time spawn + run + gather, like the baselines; x = baseline / measured (>1: coscope faster).
   Tokio: a fresh current_thread runtime per repetition; Go: GOMAXPROCS=1, one process (its
   goroutine stacks stay cached between repetitions); Node: a yield is setImmediate.
-  (a) is best of fresh loops: each faults in 100k stack pages; the slabs and their guard
-  pages are mapped by the first loop and kept by the runtime for the next ones (runtime/stack.c).
+  (a) is best of fresh loops; the first loop of the process maps the stack slabs, installs
+  their guard pages and faults in 100k stack pages; a freed loop's slabs stay in the process
+  (pages MADV_FREE'd: the kernel's to take back) for the next loops (runtime/stack.c).
   "2 tasks co_yield": each co_yield is one task-to-task switch, scheduler included
   (co__suspend, ready FIFO, co__switch) plus a trip through uv_run every 4096 switches.
   "raw co__switch": the assembly primitive alone between two stacks, no scheduler.

@@ -5,10 +5,11 @@
  * gathering.
  *
  * Each repetition runs in a fresh loop, so it pays for everything a first
- * run pays for (stack pages faulted in; the first loop of the process also
- * maps the stack slabs and installs their guard pages, which later loops
- * find in the runtime's process-wide slab cache): the best of them is
- * `seconds`, the first `first_seconds`.  The same loop then repeats the
+ * run pays for; but the first loop of the process also maps the stack slabs,
+ * installs their guard pages and faults their pages in, where later loops
+ * find the slabs of the freed ones in the runtime's process-wide cache,
+ * pages included unless the kernel took them back (runtime/stack.c): the
+ * best of them is `seconds`, the first `first_seconds`.  The same loop then repeats the
  * workload with its stack pool warm: `warm_seconds`, for information.
  *
  * Usage: spawn_yield [--reps N] [--scale F]

@@ -91,8 +91,10 @@ void co__idle_start(co__loop *l)
 static void on_prepare(uv_prepare_t *h)
 {
     co__loop *l = h->data;
-    /* About to block in poll: a good moment to give back idle stack pages. */
-    if (co__ready_empty(l)) co__stackpool_trim(&l->pool);
+    /* About to block in poll: a good moment to give back idle stack pages.
+     * Not once the main task has ended (co_loop_run returns, the loop is
+     * about to be freed): its stacks go to the next loop (stack.c). */
+    if (co__ready_empty(l) && !(l->main && co__task_ended(l->main))) co__stackpool_trim(&l->pool);
     if (CO__STEP_HOOKS(l)) co__debug_iter_end(l);
     /* Nothing ready: the loop may block in poll.  (Not uv_backend_timeout:
      * it answers 0 whenever libuv has fd changes to hand to epoll, as at

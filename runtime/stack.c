@@ -25,12 +25,14 @@
  * CO__HOT_STACKS of them to the kernel before the loop blocks.
  *
  * Slabs outlive their loop.  Mapping a slab and installing its guards costs
- * about a microsecond per stack, as much as the task's whole run, so a freed
- * loop's MADV_GUARD_INSTALL slabs go to a process-wide cache (pages given
- * back first: the cache holds address space and guards, no memory; guard
- * regions survive MADV_DONTNEED) and the next loop's pool takes them before
- * mapping new ones.  Bounded by CO__SLAB_CACHE_MAX: the page tables that
- * hold the guards are the one thing a cached slab still costs.
+ * about a microsecond per stack, and faulting in a fresh page several, far
+ * more than a task's whole run, so a freed loop's MADV_GUARD_INSTALL slabs
+ * go to a process-wide cache and the next loop's pool takes them before
+ * mapping new ones.  Their pages are handed to the kernel with MADV_FREE
+ * (guard regions survive it): it takes them back when it needs memory, and
+ * until then a later loop reuses them without a fault.  They count in the
+ * process's RSS meanwhile, as pages free()d to malloc do.  Bounded by
+ * CO__SLAB_CACHE_MAX.
  */
 #include "internal.h"
 #include <pthread.h>
@@ -218,6 +220,15 @@ static size_t guard_batch(char *base, size_t stride, size_t guard, size_t n)
     return done;
 }
 
+/* MADV_FREE where the kernel has it (4.5+), else MADV_DONTNEED. */
+static bool give_back(char *base, size_t len)
+{
+#ifdef MADV_FREE
+    if (madvise(base, len, MADV_FREE) == 0) return true;
+#endif
+    return madvise(base, len, MADV_DONTNEED) == 0;
+}
+
 /* A freed loop's slab: its stacks, guards and Valgrind ids are as they were. */
 static bool slab_reuse(co__stackpool *p)
 {
@@ -231,7 +242,7 @@ static bool slab_reuse(co__stackpool *p)
         p->free = st;
         p->nfree++;
     }
-    p->ncold = p->nfree; /* the cache gave their pages back */
+    p->ncold = p->nfree; /* their pages may be gone (MADV_FREE): trim treats them as given back */
     s->next = p->slabs;
     p->slabs = s;
     return true;
@@ -331,8 +342,8 @@ void co__stackpool_destroy(co__stackpool *p)
     struct co__slab *s = p->slabs;
     while (s) {
         struct co__slab *next = s->next;
-        /* To the cache, holding no memory: MADV_DONTNEED keeps the guards. */
-        if (s->cacheable && madvise(s->base, s->len, MADV_DONTNEED) == 0 && slab_cache_put(s)) {
+        /* To the cache, its pages the kernel's to take (see the top). */
+        if (s->cacheable && give_back(s->base, s->len) && slab_cache_put(s)) {
             s = next;
             continue;
         }
