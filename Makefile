@@ -265,7 +265,8 @@ check-tsan: auto-deps
 	  build/tsan/coscope $(TSAN_TESTS:%=build/tsan/%)
 	@TSAN_OPTIONS=halt_on_error=1 SANITIZE=thread COSCOPE_BIN=$(abspath build/tsan)/coscope sh scripts/run-tests.sh build/tsan $(TSAN_TESTS:%=build/tsan/%)
 
-# Valgrind on the runtime's tests (stacks are registered with it).  Not the
+# Valgrind on the runtime's tests (stacks are registered with it; what the
+# runtime does on purpose is in tests/valgrind/coscope.supp).  Not the
 # ones that crash on purpose, time signals, or run 100k tasks.
 # Nor the TUI model's, which asserts times read from a trace: under Valgrind
 # a trace's times do not match the program's clock (a co_sleep(40) read as
@@ -276,7 +277,8 @@ valgrind: auto-deps
 	@command -v valgrind >/dev/null || { echo "valgrind: not installed (apt-get install valgrind, or make deps as root)"; exit 1; }
 	@$(MAKE) --no-print-directory lib $(BUILD)/coscope $(VALGRIND_TESTS:%=$(BUILD)/%)
 	@for t in $(VALGRIND_TESTS:%=$(BUILD)/%); do \
-	  COSCOPE_BIN=$(abspath $(BUILD))/coscope valgrind -q --error-exitcode=9 $$t > $$t.valgrind.log 2>&1 && echo "ok   $$t" || { echo "FAIL $$t (see $$t.valgrind.log)"; exit 1; }; \
+	  COSCOPE_BIN=$(abspath $(BUILD))/coscope valgrind -q --error-exitcode=9 --suppressions=tests/valgrind/coscope.supp \
+	    $$t > $$t.valgrind.log 2>&1 && echo "ok   $$t" || { echo "FAIL $$t (see $$t.valgrind.log)"; exit 1; }; \
 	done
 
 # The AArch64 switch, cross-built and run under qemu-user, when the tools are
