@@ -114,11 +114,16 @@ static int beta(void *arg)
     return 0;
 }
 
+/* Below mmap_min_addr, so never mapped; not NULL, which UBSan (make
+ * check) would catch first; volatile, so the compiler cannot see the store
+ * is bad (as progs/crash.c). */
+static int *volatile nowhere = (int *)16;
+
 static int faulty(void *arg)
 {
     co_mark("before fault");
     co_yield();
-    *(volatile int *)arg = 1; /* FL_FAULT */
+    *nowhere = 1; /* FL_FAULT */
     return 0;
 }
 
