@@ -38,7 +38,8 @@ static const char USAGE[] =
     "\n"
     "Run PROGRAM (linked with libcoscope) and record what its tasks do into a\n"
     "SQLite trace.  PROGRAM's stdin/stdout/stderr are its own; its exit status is\n"
-    "passed through (128+N if killed by signal N).\n"
+    "passed through (128+N if killed by signal N); if the recording lost events\n"
+    "(a full disk) and PROGRAM exited 0, the status is 1.\n"
     "\n"
     "  -o, --output FILE  trace file (default: coscope-PROGRAM-DATE-PID.db); refused if\n"
     "                     it exists\n"
@@ -53,7 +54,8 @@ static const char USAGE[] =
     "      --drop         when a ring is full, drop events (counted in meta 'lost')\n"
     "                     instead of making the program wait for the recorder\n"
     "      --tui          follow the program live in the terminal UI (its stdout and\n"
-    "                     stderr go to FILE.out, shown in the UI's Output view)\n"
+    "                     stderr go to FILE.out, mode 0600, replaced with the trace,\n"
+    "                     shown in the UI's Output view)\n"
     "  -h, --help         this text\n";
 
 static volatile sig_atomic_t child_pid;
@@ -316,24 +318,34 @@ int cli_run(int argc, char **argv)
         snprintf(defname, sizeof defname, "coscope-%s-%s-%d.db", base, date, (int)getpid());
         out = defname;
     }
-    /* Under the UI, the program's output goes to a file beside the trace. */
-    char outpath[4200] = "";
-    int outfd = -1;
-    if (tui) {
-        snprintf(outpath, sizeof outpath, "%s.out", out);
-        outfd = open(outpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (outfd < 0) {
-            fprintf(stderr, "coscope run: cannot create %s for the program's output: %s\n", outpath, strerror(errno));
-            return 2;
-        }
-    }
     sqlite3 *db;
     const char *why = NULL;
     int r = tr_db_create(&db, out, force, &why);
     if (r < 0) {
+        /* Refused before anything else is touched: FILE.out, if any, is
+         * the earlier run's output and stays. */
         fprintf(stderr, "coscope run: cannot create %s: %s\n", out, why);
-        if (outfd >= 0) { close(outfd); unlink(outpath); }
         return 2;
+    }
+    /* Under the UI, the program's output goes to a file beside the trace,
+     * made only once the trace is ours.  A new file of our own under a
+     * temporary name, then renamed over FILE.out: whatever was at FILE.out
+     * (the output of the trace just replaced, a symlink to someone's file,
+     * a FIFO) is replaced, never followed, truncated or opened. */
+    char outpath[4200] = "";
+    int outfd = -1;
+    if (tui) {
+        char tmp[sizeof outpath + 16];
+        snprintf(outpath, sizeof outpath, "%s.out", out);
+        snprintf(tmp, sizeof tmp, "%s.XXXXXX", outpath);
+        outfd = mkostemp(tmp, O_CLOEXEC); /* O_EXCL, mode 0600 */
+        if (outfd < 0 || rename(tmp, outpath) < 0) {
+            fprintf(stderr, "coscope run: cannot create %s for the program's output: %s\n", outpath, strerror(errno));
+            if (outfd >= 0) { close(outfd); unlink(tmp); }
+            sqlite3_close(db);
+            unlink(out);
+            return 2;
+        }
     }
     int fd;
     tr_shm *shm = co__tr_create_shm(&fd);
@@ -483,5 +495,11 @@ int cli_run(int argc, char **argv)
     if (events == 0)
         fprintf(stderr, "coscope: nothing was recorded: is %s linked with libcoscope (and does it run a loop)?\n",
                 prog[0]);
+    /* A program that did well under a recording that lost events is not
+     * a success to a script: the trace it counts on is short. */
+    if ((!complete || R.record_err) && code == 0) {
+        fprintf(stderr, "coscope run: exit status 1: the recording lost events (the program exited 0)\n");
+        return 1;
+    }
     return code;
 }

@@ -16,6 +16,12 @@
  * sets anything -- and a time bound: a statement that runs longer than the
  * limit without producing a row is interrupted (a view that recurses
  * forever, a join of a million by a million), and tr_db_errmsg says why.
+ *
+ * A UI needs more than that: a view that drips a row a second never goes
+ * without a row for long, yet never ends.  tr_db_set_bounds adds a bound
+ * on a statement's total time and on its rows, and tr_db_set_cancel a
+ * check (a key, a signal) asked while a statement runs, so whoever watches
+ * can stop it.
  */
 #define _GNU_SOURCE
 #include "tracer.h"
@@ -34,7 +40,14 @@ typedef struct guard {
     int64_t limit_ns;        /* 0: no time bound */
     int64_t deadline;        /* valid only if !rearm */
     _Atomic int rearm;       /* a statement began or gave a row: a new deadline at the next check */
-    int tripped;             /* the last interrupt was ours */
+    int tripped;             /* the last interrupt was ours: one of STOP_* */
+    int64_t total_ns;        /* 0: no bound on a statement's whole time */
+    int64_t max_rows;        /* 0: no bound on a statement's rows */
+    int64_t started;         /* when the running statement began */
+    int64_t rows;            /* rows it gave so far */
+    int64_t next_poll;       /* when to ask cancel next */
+    int (*cancel)(void *ctx);
+    void *cancel_ctx;
     char denied[96];         /* what the authorizer refused last */
 } guard;
 
@@ -63,17 +76,33 @@ int64_t tr_query_limit_ns(void)
     return TR_QUERY_LIMIT_S * 1000000000ll;
 }
 
+enum { STOP_IDLE = 1, STOP_TOTAL, STOP_ROWS, STOP_CANCEL };
+
+static int stop(guard *g, int why)
+{
+    g->tripped = why;
+    return 1;
+}
+
 static int progress(void *ctx)
 {
     guard *g = ctx;
     int64_t t = now_ns();
+    if (g->max_rows > 0 && g->rows > g->max_rows) return stop(g, STOP_ROWS);
+    if (g->total_ns > 0 && g->started && t - g->started > g->total_ns) return stop(g, STOP_TOTAL);
+    /* The check may cost a system call (a look at the terminal): ten a
+     * second are enough for a key to feel instant. */
+    if (g->cancel && t >= g->next_poll) {
+        g->next_poll = t + 10000000;
+        if (g->cancel(g->cancel_ctx)) return stop(g, STOP_CANCEL);
+    }
+    if (g->limit_ns <= 0) return 0;
     if (atomic_exchange_explicit(&g->rearm, 0, memory_order_relaxed)) {
         g->deadline = t + g->limit_ns;
         return 0;
     }
     if (t < g->deadline) return 0;
-    g->tripped = 1;
-    return 1;
+    return stop(g, STOP_IDLE);
 }
 
 /* A statement starting, or one giving a row, restarts the clock: the bound
@@ -84,7 +113,13 @@ static int traced(unsigned what, void *ctx, void *p, void *x)
     guard *g = ctx;
     (void)p;
     (void)x;
-    if (what == SQLITE_TRACE_STMT) g->tripped = 0;
+    if (what == SQLITE_TRACE_STMT) {
+        g->tripped = 0;
+        g->rows = 0;
+        g->started = g->total_ns > 0 ? now_ns() : 0;
+    } else {
+        g->rows++;
+    }
     atomic_store_explicit(&g->rearm, 1, memory_order_relaxed);
     return 0;
 }
@@ -168,6 +203,18 @@ static void guard_gone(void *ctx)
     free(g);
 }
 
+/* The statement hooks, on while any bound or check is. */
+static void arm(guard *g)
+{
+    if (g->limit_ns > 0 || g->total_ns > 0 || g->max_rows > 0 || g->cancel) {
+        sqlite3_trace_v2(g->db, SQLITE_TRACE_STMT | SQLITE_TRACE_ROW, traced, g);
+        sqlite3_progress_handler(g->db, 1000, progress, g);
+    } else {
+        sqlite3_trace_v2(g->db, 0, NULL, NULL);
+        sqlite3_progress_handler(g->db, 0, NULL, NULL);
+    }
+}
+
 static void guard_fn(sqlite3_context *c, int n, sqlite3_value **v)
 {
     (void)n;
@@ -202,10 +249,7 @@ int tr_db_guard(sqlite3 *db, int readonly)
     g_guards = g;
     pthread_mutex_unlock(&g_lock);
     sqlite3_set_authorizer(db, authorize, g);
-    if (g->limit_ns > 0) {
-        sqlite3_trace_v2(db, SQLITE_TRACE_STMT | SQLITE_TRACE_ROW, traced, g);
-        sqlite3_progress_handler(db, 1000, progress, g);
-    }
+    arm(g);
     return 0;
 }
 
@@ -216,7 +260,13 @@ const char *tr_db_errmsg(sqlite3 *db)
     guard *g;
     pthread_mutex_lock(&g_lock);
     for (g = g_guards; g && g->db != db; g = g->next) {}
-    if (g && code == SQLITE_INTERRUPT && g->tripped)
+    if (g && code == SQLITE_INTERRUPT && g->tripped == STOP_CANCEL)
+        snprintf(buf, sizeof buf, "query cancelled");
+    else if (g && code == SQLITE_INTERRUPT && g->tripped == STOP_TOTAL)
+        snprintf(buf, sizeof buf, "query stopped after %.0f s (a hostile or very large trace?)", (double)g->total_ns / 1e9);
+    else if (g && code == SQLITE_INTERRUPT && g->tripped == STOP_ROWS)
+        snprintf(buf, sizeof buf, "query stopped after %lld rows (a hostile or very large trace?)", (long long)g->max_rows);
+    else if (g && code == SQLITE_INTERRUPT && g->tripped)
         snprintf(buf, sizeof buf, "query stopped: no result after %.0f s (a hostile or very large trace?"
                                   " COSCOPE_QUERY_TIMEOUT=SECONDS allows longer, 0 no limit)",
                  (double)g->limit_ns / 1e9);
@@ -237,15 +287,43 @@ int64_t tr_db_set_limit(sqlite3 *db, int64_t limit_ns)
             old = g->limit_ns;
             g->limit_ns = limit_ns > 0 ? limit_ns : 0;
             g->rearm = 1;
-            if (old == 0 && g->limit_ns > 0) {
-                sqlite3_trace_v2(db, SQLITE_TRACE_STMT | SQLITE_TRACE_ROW, traced, g);
-                sqlite3_progress_handler(db, 1000, progress, g);
-            } else if (g->limit_ns == 0) {
-                sqlite3_trace_v2(db, 0, NULL, NULL);
-                sqlite3_progress_handler(db, 0, NULL, NULL);
-            }
+            arm(g);
             break;
         }
     pthread_mutex_unlock(&g_lock);
     return old;
+}
+
+static guard *find(sqlite3 *db)
+{
+    guard *g;
+    for (g = g_guards; g && g->db != db; g = g->next) {}
+    return g;
+}
+
+int tr_db_set_bounds(sqlite3 *db, int64_t total_ns, int64_t max_rows)
+{
+    pthread_mutex_lock(&g_lock);
+    guard *g = find(db);
+    if (g) {
+        g->total_ns = total_ns > 0 ? total_ns : 0;
+        g->max_rows = max_rows > 0 ? max_rows : 0;
+        arm(g);
+    }
+    pthread_mutex_unlock(&g_lock);
+    return g ? 0 : -1;
+}
+
+int tr_db_set_cancel(sqlite3 *db, int (*cancel)(void *ctx), void *ctx)
+{
+    pthread_mutex_lock(&g_lock);
+    guard *g = find(db);
+    if (g) {
+        g->cancel = cancel;
+        g->cancel_ctx = ctx;
+        g->next_poll = 0;
+        arm(g);
+    }
+    pthread_mutex_unlock(&g_lock);
+    return g ? 0 : -1;
 }

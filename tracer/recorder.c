@@ -71,11 +71,17 @@ static int begin(tr_recorder *r)
     return e;
 }
 
+/* A failed commit lost what the transaction held (SQLite rolls it back
+ * on a full disk): the recording is incomplete for good, even if the disk
+ * has room again by the finish (the rollback freed it) -- r->err is
+ * sticky, so tr_recorder_finish never marks such a trace complete. */
 static int commit(tr_recorder *r)
 {
     if (!r->in_txn) return 0;
     r->in_txn = 0;
-    return tr_exec(r->db, "COMMIT");
+    int e = tr_exec(r->db, "COMMIT");
+    if (e < 0 && !r->err) r->err = e;
+    return e;
 }
 
 int tr_recorder_new(tr_recorder **out, sqlite3 *db, tr_shm *shm)
@@ -266,7 +272,14 @@ int64_t tr_recorder_build_some(tr_recorder *r, int64_t max_events)
 {
     if (begin(r) < 0) return -EIO;
     persist_arena(r, 0);
-    return tr_builder_step(r->builder, max_events);
+    int64_t n = tr_builder_step(r->builder, max_events);
+    /* A write that failed for want of room may have rolled back the whole
+     * transaction, and the chunks drained into it with it. */
+    if (r->in_txn && sqlite3_get_autocommit(r->db)) {
+        r->in_txn = 0;
+        if (!r->err) r->err = -EIO;
+    }
+    return n;
 }
 
 void tr_recorder_set_live(tr_recorder *r, int64_t every_ns)

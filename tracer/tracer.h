@@ -221,6 +221,14 @@ const char *tr_db_errmsg(sqlite3 *db);
 /* Change a guarded connection's time bound (ns, 0: none); returns the
  * previous one, or -1 if db has no guard. */
 int64_t tr_db_set_limit(sqlite3 *db, int64_t limit_ns);
+/* Bounds a UI wants on every statement of a guarded connection besides
+ * the time without a row: its whole time from its first step (ns) and the
+ * rows it may give (0: none); an endless or dripping view then ends too.
+ * Returns 0, or -1 if db has no guard. */
+int tr_db_set_bounds(sqlite3 *db, int64_t total_ns, int64_t max_rows);
+/* A check asked while a statement runs, at most every 10 ms: nonzero
+ * interrupts it (tr_db_errmsg: "query cancelled").  NULL: none. */
+int tr_db_set_cancel(sqlite3 *db, int (*cancel)(void *ctx), void *ctx);
 
 /* ---- batch.c: bulk inserts ---------------------------------------------- */
 

@@ -240,6 +240,15 @@ int tui_model_open(tui_model **out, const char *path, void (*progress)(void *ctx
     }
     m->db = m->rd.db;
     m->hist_idx = -1;
+    /* Someone watches: no statement may run long or give rows without
+     * end (a hostile view drips rows, each of which restarts the guard's
+     * clock without a row), so every one is bounded in total time and
+     * rows too -- the shorter of TUI_QUERY_TOTAL_S and the guard's bound
+     * ($COSCOPE_QUERY_TIMEOUT; 0 lifts both). */
+    int64_t lim = tr_query_limit_ns();
+    if (lim > 0)
+        tr_db_set_bounds(m->db, lim < TUI_QUERY_TOTAL_S * 1000000000ll ? lim : TUI_QUERY_TOTAL_S * 1000000000ll,
+                         TUI_QUERY_MAX_ROWS);
     m->info.path = tui__intern(m, path);
     m->info.note = tui__intern(m, m->rd.note);
     /* What views ask most often, prepared once.  A task's step at t is
@@ -262,6 +271,19 @@ int tui_model_open(tui_model **out, const char *path, void (*progress)(void *ctx
     }
     *out = m;
     return 0;
+}
+
+static int model_cancel(void *ctx)
+{
+    tui_model *m = ctx;
+    return m->cancel && m->cancel(m->cancel_ctx, m->in_sql);
+}
+
+void tui_model_set_cancel(tui_model *m, int (*cancel)(void *ctx, int sql), void *ctx)
+{
+    m->cancel = cancel;
+    m->cancel_ctx = ctx;
+    tr_db_set_cancel(m->db, cancel ? model_cancel : NULL, m);
 }
 
 int tui_model_refresh(tui_model *m)

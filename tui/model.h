@@ -270,6 +270,15 @@ enum tui_col { TUI_COL_ID, TUI_COL_NAME, TUI_COL_STATE, TUI_COL_BUSY, TUI_COL_WA
 int tui_model_open(tui_model **out, const char *path, void (*progress)(void *ctx, int64_t done, int64_t total),
                    void *ctx, char *why, size_t cap);
 void tui_model_close(tui_model *m);
+/* Every model statement is bounded: TUI_QUERY_TOTAL_S seconds in all (or
+ * $COSCOPE_QUERY_TIMEOUT if shorter) and TUI_QUERY_MAX_ROWS rows; a
+ * question cut short answers with what it read, or an error. */
+#define TUI_QUERY_TOTAL_S 10
+#define TUI_QUERY_MAX_ROWS 4000000
+/* A check asked while a statement runs (every 10 ms at most): nonzero
+ * stops it.  sql: the statement is the SQL prompt's (tui_model_sql), which
+ * Esc or Ctrl-C cancel without quitting. */
+void tui_model_set_cancel(tui_model *m, int (*cancel)(void *ctx, int sql), void *ctx);
 /* Live traces: read what the recorder added since the last call (new
  * tasks, warnings, chunks, the end of the run).  Returns 1 if anything
  * changed, 0 if not, a negative errno on failure.  Indices of tasks,

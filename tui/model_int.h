@@ -57,6 +57,9 @@ typedef struct tui_spark {
 struct tui_model {
     tr_reader rd;
     sqlite3 *db;             /* rd.db */
+    int (*cancel)(void *ctx, int sql); /* tui_model_set_cancel's check */
+    void *cancel_ctx;
+    int in_sql;              /* the SQL prompt's statement runs: a key may stop only it */
     tui_info info;
     tui_pool_block *pool;
 

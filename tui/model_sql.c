@@ -135,7 +135,9 @@ int tui_model_sql(tui_model *m, const char *sql, int64_t t, int64_t task_id, tui
         bind_named(st, "t", t, 0);
         bind_named(st, "task", task_id, task_id == 0);
         tui_table_free(out);
+        m->in_sql = 1;
         r = read_rows(m, st, out);
+        m->in_sql = 0;
         sqlite3_finalize(st);
         ran = 1;
         if (r < 0) break;

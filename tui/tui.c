@@ -14,6 +14,7 @@
 #include "action.h"   /* and through view.h, tui.h: tui_cmd */
 #include <errno.h>
 #include <locale.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,37 @@ static volatile sig_atomic_t g_stop;
 static int g_curses;
 
 static void on_stop(int sig) { g_stop = sig; }
+
+/* q was typed while a statement ran: every statement stops until the main
+ * loop has read it, so the frame it is in ends at once. */
+static int g_cut;
+
+/* Asked by the guard while a model statement runs (tracer/guard.c): a
+ * hostile trace can make any of them long, and the keys that end things
+ * must not wait for it.  A signal stops it (the main loop then ends the
+ * UI), except Ctrl-C during the SQL prompt's own query, which cancels just
+ * that query, as Esc does.  q stops it and is handed back to curses, so
+ * the main loop quits as ever; other keys are handed back untouched. */
+static int query_cancel(void *ctx, int sql)
+{
+    (void)ctx;
+    if (g_stop) {
+        if (sql && g_stop == SIGINT) g_stop = 0;
+        return 1;
+    }
+    if (g_cut) return 1;
+    struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+    if (poll(&p, 1, 0) != 1 || !(p.revents & POLLIN)) return 0;
+    unsigned char buf[64];
+    ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+    if (n <= 0) return 0;
+    int stop = 0;
+    if (sql && n == 1 && buf[0] == 27) return 1; /* Esc alone (not a key's sequence): cancel, consumed */
+    for (ssize_t i = 0; i < n; i++) stop |= buf[i] == 'q';
+    for (ssize_t i = n; i-- > 0;) ungetch(buf[i]);
+    if (stop) g_cut = 1;
+    return stop;
+}
 
 /* A crash of the UI itself: give the terminal back, then die of the same
  * signal (as htop's CRT.c does; endwin is not async-signal-safe, but the
@@ -398,6 +430,7 @@ int tui_main(const char *path, const tui_live *live, int *quit)
     nonl();
     curs_set(0);
     tui_draw_init();
+    tui_model_set_cancel(m, query_cancel, NULL);
 
     int flags = TUI_REDRAW_ALL | TUI_REDRAW_RESIZE;
     int64_t last_tick = 0;
@@ -438,6 +471,7 @@ int tui_main(const char *path, const tui_live *live, int *quit)
         int ch = wgetch(in);
         if (ch == '\r') ch = '\n';
         if (ch != ERR) {
+            g_cut = 0;
             flags = tui_handle_key(a, ch);
             if (flags & TUI_QUIT) break;
         }
@@ -451,6 +485,7 @@ int tui_main(const char *path, const tui_live *live, int *quit)
             if (tui_output_poll(a) && a->view == TUI_V_OUTPUT) flags |= TUI_REDRAW_VIEW;
         }
     }
+    tui_model_set_cancel(m, NULL, NULL);
     drop_windows();
     endwin();
     g_curses = 0;

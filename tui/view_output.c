@@ -80,10 +80,20 @@ int tui_output_poll(tui_app *a)
 {
     if (!a->output_path[0]) return 0;
     if (fd < 0) {
-        fd = open(a->output_path, O_RDONLY | O_CLOEXEC);
+        /* Non-blocking: a FIFO put there would block open() until a
+         * writer came, and the keys with it.  Only a regular file is read
+         * (a FIFO, a device or a directory is not output): never asked
+         * again. */
+        fd = open(a->output_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         if (fd < 0) return 0;
         struct stat st;
-        if (fstat(fd, &st) == 0 && st.st_size > TAIL_START) {
+        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+            close(fd);
+            fd = -1;
+            a->output_path[0] = 0;
+            return 0;
+        }
+        if (st.st_size > TAIL_START) {
             /* A long output: its end, from the first whole line. */
             at = st.st_size - TAIL_START;
             char c;

@@ -257,6 +257,8 @@ if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=3m tmpfs "$mnt" 2>/dev/null; the
     # 1.5M marks: about 9 MB of chunks, three times the disk.
     run "$coscope" run -o "$mnt/full.db" -- "$build/tests/tracer/progs/marks"
     has "run onto a full disk says recording failed" "recording failed" "$err"
+    expect_rc "run exits 1 after losing events to a full disk (the program exited 0)" 1
+    has "run says why its status is 1" "the recording lost events" "$err"
     has "run's last line says the trace is incomplete" "(INCOMPLETE: events are missing)" "$err"
     for cmd in info report; do
         run "$coscope" $cmd "$mnt/full.db"
