@@ -98,7 +98,7 @@ static int open_trace(tr_reader *r, const char *path, tr_progress_fn *progress, 
     if (tr_meta_int(r->db, TR_META_BUILT, 0)) return 0;
     r->side_ours = 0; /* a trace not finished: its side files are the writer's business */
     if (tr_reader_still_recording(r->db)) {
-        r->recording = 1;
+        r->recording = r->followed = 1;
         snprintf(r->note, sizeof r->note, "%s is still being recorded; its tables may be partial", path);
         return 0;
     }
@@ -128,9 +128,20 @@ static int open_trace(tr_reader *r, const char *path, tr_progress_fn *progress, 
     return 0;
 }
 
+/* What the file was when opened, for tr_reader_check. */
+static void remember(tr_reader *r, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) return;
+    r->size0 = (int64_t)st.st_size;
+    r->dev0 = (uint64_t)st.st_dev;
+    r->ino0 = (uint64_t)st.st_ino;
+}
+
 int tr_reader_open(tr_reader *r, const char *path, tr_progress_fn *progress, void *ctx)
 {
     int e = open_trace(r, path, progress, ctx);
+    if (e == 0) remember(r, path);
     if (e < 0 || r->recording) return e;
     /* A recording that stopped short (a full disk, a killed recorder) is
      * missing events, whatever its tables say once built: every reader
@@ -151,11 +162,59 @@ int tr_reader_open(tr_reader *r, const char *path, tr_progress_fn *progress, voi
     return 0;
 }
 
+int tr_reader_check(tr_reader *r)
+{
+    if (r->damage[0]) return 1;
+    if (!r->db || !r->ino0) return 0;
+    char path[sizeof r->side_wal];
+    snprintf(path, sizeof path, "%.*s", (int)(strlen(r->side_wal) - 4), r->side_wal);
+    struct stat st;
+    char why[640] = "";
+    if (stat(path, &st) != 0)
+        snprintf(why, sizeof why, "file removed");
+    else if ((uint64_t)st.st_ino != r->ino0 || (uint64_t)st.st_dev != r->dev0)
+        snprintf(why, sizeof why, "file replaced");
+    else if (truncated(path, r->side_wal, why, sizeof why) || (!r->recording && (int64_t)st.st_size < r->size0))
+        /* Fewer pages than the header says, or (a finished trace only ever
+         * stays its size; a recording grows) fewer bytes than at the open. */
+        snprintf(why, sizeof why, "file cut short (%lld of %lld bytes)", (long long)st.st_size,
+                 (long long)r->size0);
+    else
+        return 0;
+    snprintf(r->damage, sizeof r->damage, "%s", why);
+    return 1;
+}
+
+/* A follower outlives the recorder it followed: the recorder checkpointed
+ * the trace into the file (tr_recorder_finish) but could not remove the
+ * WAL while we read, and a read-only connection cannot.  The last one out
+ * of a finished trace does, with a connection of its own whose close
+ * checkpoints and removes the -wal and -shm when nobody else has them
+ * open (SQLite's own rule: it leaves them to anyone still reading).  No
+ * row changes: the file only becomes whole. */
+static void leave_one_file(const char *path)
+{
+    sqlite3 *w;
+    if (sqlite3_open_v2(path, &w, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK) {
+        sqlite3_busy_timeout(w, 200);
+        sqlite3_exec(w, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+    }
+    sqlite3_close(w);
+}
+
 void tr_reader_close(tr_reader *r)
 {
     if (!r->db) return;
+    /* Only a trace this reader watched being recorded, finished since. */
+    int tidy = !r->side_ours && r->followed && exists(r->side_wal) && tr_meta_int(r->db, TR_META_BUILT, 0) &&
+               !tr_reader_still_recording(r->db);
     sqlite3_close(r->db);
     r->db = NULL;
+    if (tidy) {
+        char path[sizeof r->side_wal];
+        snprintf(path, sizeof path, "%.*s", (int)(strlen(r->side_wal) - 4), r->side_wal);
+        leave_one_file(path);
+    }
     /* A read-only connection cannot checkpoint, so SQLite leaves the WAL
      * files it created next to the trace.  A finished trace has nothing in
      * them: remove them when this reader made them and they are empty. */

@@ -17,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,6 +38,11 @@ struct tr_recorder {
     tr_builder *builder;
     int64_t idle_since;      /* tr_recorder_turn: when events last came */
     int64_t live_every;      /* > 0: build tables, and commit, at least this often (ns), busy or not */
+    int64_t live_slice;      /* at most this many events built each time */
+    int live_asked;          /* tr_recorder_set_live: always live; else only while followed() */
+    uint64_t shm_ino;        /* the trace's -shm, to see followers by their locks (0: not known yet) */
+    unsigned shm_dev_major, shm_dev_minor;
+    int64_t last_probe;      /* when followed() last looked */
     int64_t last_build;      /* valid only if live_every: when tables were last built */
     int err;
 };
@@ -240,12 +247,15 @@ static void wait_for_events(tr_recorder *r, long ns)
     atomic_store(&s->consumer_sleeping, 0);
 }
 
+static void watch_followers(tr_recorder *r, int64_t now);
+
 int64_t tr_recorder_turn(tr_recorder *r)
 {
     int64_t got = tr_recorder_poll(r);
     if (got < 0) return got;
     int64_t now = mono_ns();
     if (got > 0 || r->idle_since == 0) r->idle_since = now;
+    watch_followers(r, now);
     /* Busy: drain again at once.  A trickle or nothing: let events
      * accumulate for 5 ms (a producer wakes us sooner if its ring gets
      * half full), since every poll pulls each ring's head line out of its
@@ -255,7 +265,7 @@ int64_t tr_recorder_turn(tr_recorder *r)
         /* Someone is watching: the tables follow the recording however
          * busy the program is, and are committed at once. */
         r->last_build = now;
-        int64_t built = tr_recorder_build_some(r, 1 << 20);
+        int64_t built = tr_recorder_build_some(r, r->live_slice);
         if (built > 0 && commit(r) < 0) return -EIO;
         if (built > 0) return got;
     }
@@ -284,8 +294,74 @@ int64_t tr_recorder_build_some(tr_recorder *r, int64_t max_events)
 
 void tr_recorder_set_live(tr_recorder *r, int64_t every_ns)
 {
+    r->live_asked = every_ns > 0;
     r->live_every = every_ns;
+    r->live_slice = 1 << 20;
     r->last_build = 0;
+}
+
+/* Any recording can be followed (`coscope tui FILE` from another terminal
+ * while `coscope run -o FILE` records, issue 23): while someone follows,
+ * the tables are built every 100 ms however busy the program is, as for
+ * `run --tui`, so the follower sees the tasks within a quarter second.
+ * Not always: building while a busy program runs takes the recorder from
+ * draining the rings, and on a two-core machine made a traced ping-pong
+ * 7x slower.  A follower only reads, so it cannot say it is there -- but a
+ * reader of a WAL database holds a shared lock on one of the read-mark
+ * bytes of the -shm file (SQLite's file format, "WAL-index format": bytes
+ * 120-127 are its locks, 123-127 the read marks) for as long as its read
+ * transaction lasts, and a follower is always in one.  POSIX record locks
+ * are per process, so F_GETLK sees only other processes': our own
+ * connection's never count.  Read from /proc/locks rather than with
+ * F_GETLK on a descriptor of our own: closing any descriptor of a file
+ * drops every POSIX lock the process holds on it, SQLite's included.  A
+ * look every 100 ms. */
+static int followed(tr_recorder *r)
+{
+    if (!r->shm_ino) {
+        const char *db = sqlite3_db_filename(r->db, "main");
+        if (!db || !*db) return 0;
+        char path[4200];
+        snprintf(path, sizeof path, "%s-shm", db);
+        struct stat st;
+        if (stat(path, &st) != 0) return 0;
+        r->shm_ino = (uint64_t)st.st_ino;
+        r->shm_dev_major = major(st.st_dev);
+        r->shm_dev_minor = minor(st.st_dev);
+    }
+    FILE *f = fopen("/proc/locks", "re");
+    if (!f) return 0;
+    char line[256];
+    int found = 0;
+    long me = (long)getpid();
+    while (!found && fgets(line, sizeof line, f)) {
+        char type[16];
+        long pid;
+        unsigned maj, min;
+        unsigned long long ino, start;
+        char end[24];
+        const char *p = strstr(line, "POSIX");
+        if (!p || sscanf(p, "POSIX %*s %15s %ld %x:%x:%llu %llu %23s", type, &pid, &maj, &min, &ino, &start, end) != 7)
+            continue;
+        unsigned long long last = strcmp(end, "EOF") ? strtoull(end, NULL, 10) : ~0ull;
+        found = pid != me && ino == r->shm_ino && maj == r->shm_dev_major && min == r->shm_dev_minor &&
+                start <= 127 && last >= 123;
+    }
+    fclose(f);
+    return found;
+}
+
+static void watch_followers(tr_recorder *r, int64_t now)
+{
+    if (r->live_asked || now - r->last_probe < 100 * 1000000ll) return;
+    r->last_probe = now;
+    if (followed(r)) {
+        if (!r->live_every) r->last_build = 0;
+        r->live_every = 100 * 1000000ll;
+        r->live_slice = 1 << 20;
+    } else {
+        r->live_every = 0;
+    }
 }
 
 /* Writing the trace failed (a full disk, an I/O error): events are
@@ -319,6 +395,25 @@ static int incomplete(tr_recorder *r, int err)
             sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
     }
     return err;
+}
+
+/* Whoever finishes a trace leaves it one file.  Without a reader the
+ * build ran with a rollback journal (tr_db_journal_for_build) and the WAL
+ * is gone; with one (a follower) the WAL stayed, holding most of the
+ * trace until its size reached SQLite's automatic checkpoint (1000 pages:
+ * 64 MB) -- a .db of 64 KB beside a -wal of 18 MB, useless copied alone.
+ * Copy every frame into the file now: TRUNCATE also empties the WAL, but
+ * waits for readers to leave it; FULL only needs them on the latest
+ * snapshot, which a follower is once it read the end. */
+static void one_file(sqlite3 *db)
+{
+    int log = 0, done = 0;
+    sqlite3_busy_timeout(db, 200);
+    if (sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done) != SQLITE_OK) {
+        sqlite3_busy_timeout(db, 2000);
+        sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_FULL, &log, &done);
+    }
+    sqlite3_busy_timeout(db, 5000);
 }
 
 int tr_recorder_finish(tr_recorder *r, tr_progress_fn *progress, void *ctx)
@@ -355,6 +450,7 @@ int tr_recorder_finish(tr_recorder *r, tr_progress_fn *progress, void *ctx)
         return e;
     }
     e = commit(r);
+    if (e == 0) one_file(r->db);
     if (getenv("COSCOPE_BUILD_TIMES"))
         tr_logf("build: rows %.3f s, finish (indexes) %.3f s, commit %.3f s", (t1 - t0) / 1e9,
                 (t2 - t1) / 1e9, (mono_ns() - t2) / 1e9);

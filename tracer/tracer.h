@@ -324,6 +324,10 @@ typedef struct tr_reader {
     char why[640];       /* valid only after a failed open: one line, "PATH: reason" */
     char side_wal[4200], side_shm[4200];
     int side_ours;       /* this reader made the -wal/-shm files: close removes them if empty */
+    int followed;        /* opened while being recorded: close leaves the finished trace one file */
+    int64_t size0;       /* the file as opened: tr_reader_check compares */
+    uint64_t dev0, ino0;
+    char damage[640];    /* "" or what tr_reader_check found happened to the file since it was opened */
 } tr_reader;
 
 /* Open the trace at path for reading: check it is a complete SQLite file,
@@ -338,6 +342,12 @@ void tr_reader_close(tr_reader *r);
 /* The run the trace records is still going: meta.ended is 'running' and
  * its pid is alive. */
 int tr_reader_still_recording(sqlite3 *db);
+/* Whether the file under an open reader was cut short, damaged, replaced
+ * or removed since it was opened -- SQLite only notices when a query
+ * reaches a missing page, and a reader caching what it read would answer
+ * wrongly and silently.  A cheap stat and a header read: call it on a
+ * timer.  Returns 1 (and r->damage says what) once it is, else 0. */
+int tr_reader_check(tr_reader *r);
 
 #include "fmt.h"
 

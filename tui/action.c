@@ -96,7 +96,16 @@ static int act_esc(tui_app *a)
 }
 
 static int act_start(tui_app *a) { return tui_set_cursor(a, 0); }
-static int act_end(tui_app *a) { return tui_set_cursor(a, a->info->duration_ns); }
+static int act_end(tui_app *a)
+{
+    int r = tui_set_cursor(a, a->info->duration_ns);
+    /* Live, the end is where following is: G there follows, as F does. */
+    if (a->info->recording || (a->live && !a->ls.finished)) {
+        a->follow = 1;
+        a->playing = 0;
+    }
+    return r;
+}
 
 static int step_event(tui_app *a, int dir, int task)
 {

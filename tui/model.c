@@ -251,6 +251,7 @@ int tui_model_open(tui_model **out, const char *path, void (*progress)(void *ctx
                          TUI_QUERY_MAX_ROWS);
     m->info.path = tui__intern(m, path);
     m->info.note = tui__intern(m, m->rd.note);
+    m->info.damaged = "";
     /* What views ask most often, prepared once.  A task's step at t is
      * one probe of spans' (task, start) key; holders of a resource at t
      * go through the time bins (docs/schema.md, "Time bins"). */
@@ -305,6 +306,14 @@ int tui_model_refresh(tui_model *m)
     tr_chunks_dir(m->ch, &nch2);
     return nch2 != nch || m->ntasks != ntasks || m->nwarn != nwarn || m->info.recording != was_recording ||
            m->built != was_built;
+}
+
+int tui_model_check(tui_model *m)
+{
+    if (m->info.damaged && m->info.damaged[0]) return 0;
+    if (!tr_reader_check(&m->rd)) return 0;
+    m->info.damaged = tui__intern(m, m->rd.damage);
+    return 1;
 }
 
 const tui_info *tui_model_info(tui_model *m)

@@ -99,6 +99,7 @@ typedef struct tui_info {
     size_t ntasks, nresources, nwarnings;
     const char *note;        /* "" or what the reader noted (partial tables) */
     int incomplete;          /* the recording stopped short (a full disk, a killed recorder): events are missing */
+    const char *damaged;     /* "" or what happened to the file since it was opened (tui_model_check) */
 } tui_info;
 
 /* One task, as the tasks table has it (its life as a whole). */
@@ -229,7 +230,8 @@ typedef struct tui_tree_row {
     tui_at at;                  /* its state at t */
     int via_holder;             /* it is here because it holds what its parent row waits on */
     int cycle;                  /* it already appears above on this path: the tree stops here */
-    const char *stack;          /* its recorded stack (slow-step watchdog), or "" */
+    const char *stack;          /* its recorded stack (slow-step watchdog), or "": only one taken at t's step or after its crash */
+    int64_t stack_ts;           /* when that stack's warning begins */
     int filled;                 /* at is set: else ask tui_model_tree_row, which sets it */
 } tui_tree_row;
 
@@ -286,6 +288,11 @@ void tui_model_set_cancel(tui_model *m, int (*cancel)(void *ctx, int sql), void 
 int tui_model_refresh(tui_model *m);
 
 const tui_info *tui_model_info(tui_model *m);
+/* Whether the file was cut short, damaged, replaced or removed since it was
+ * opened (tr_reader_check): from then on answers may be wrong, and
+ * info.damaged says why.  Cheap (a stat and a header read): call it on a
+ * timer.  Returns 1 the first time it finds it, else 0. */
+int tui_model_check(tui_model *m);
 
 /* ---- tasks ------------------------------------------------------------- */
 
@@ -321,6 +328,11 @@ size_t tui_model_task_events(tui_model *m, int idx, int64_t t, size_t cap, const
  * -- one frame a line, "" if none.  *why (may be NULL) gets that warning's
  * kind name ("slow_step", "crash", ...). */
 const char *tui_model_task_stack(tui_model *m, int idx, int64_t t, const char **why);
+/* The warning that stack comes from, NULL if none; and whether its stack
+ * belongs to time t (t in the slow step it was taken in, or at or after
+ * the crash): a stack from another moment must say when it was taken. */
+const tui_warning *tui_model_stack_warning(tui_model *m, int idx, int64_t t);
+int tui_model_stack_covers(const tui_warning *w, int64_t t);
 
 /* Task idx's row of the timeline over [from, to), cut into ncells equal
  * cells, into out.  Zoomed out, from the levels of detail the builder

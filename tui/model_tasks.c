@@ -462,7 +462,13 @@ static int push_row(tree_pass *p, size_t *n, int depth, int idx, int via_holder,
     if (m->has_stack && m->has_stack[idx]) {
         tui_model_task_at(m, idx, p->t, &r->at);
         r->filled = 1;
-        if (r->at.state == TUI_WAITING || r->at.state == TUI_RUNNING) r->stack = tui_model_task_stack(m, idx, p->t, NULL);
+        /* Only a stack of this moment: one taken at another time would
+         * read as what the task is doing now. */
+        const tui_warning *w = tui_model_stack_warning(m, idx, p->t);
+        if ((r->at.state == TUI_WAITING || r->at.state == TUI_RUNNING) && tui_model_stack_covers(w, p->t)) {
+            r->stack = w->stack;
+            r->stack_ts = w->ts;
+        }
     } else if (p->named[idx]) {
         r->at = m->at[idx].at; /* from the pass: no probe */
         r->filled = 1;
@@ -584,10 +590,9 @@ int64_t tui_model_task_hist(tui_model *m, int idx, int which, int64_t buckets[TU
     return m->hist_n[which];
 }
 
-const char *tui_model_task_stack(tui_model *m, int idx, int64_t t, const char **why)
+const tui_warning *tui_model_stack_warning(tui_model *m, int idx, int64_t t)
 {
-    if (why) *why = "";
-    if (idx < 0 || (size_t)idx >= m->ntasks || !m->has_stack || !m->has_stack[idx]) return "";
+    if (idx < 0 || (size_t)idx >= m->ntasks || !m->has_stack || !m->has_stack[idx]) return NULL;
     const tui_warning *first = NULL, *best = NULL;
     for (size_t i = 0; i < m->nwarn; i++) {
         const tui_warning *w = &m->warn[i];
@@ -595,7 +600,22 @@ const char *tui_model_task_stack(tui_model *m, int idx, int64_t t, const char **
         if (!first) first = w;
         if (w->ts <= t) best = w;
     }
-    const tui_warning *w = best ? best : first;
+    return best ? best : first;
+}
+
+int tui_model_stack_covers(const tui_warning *w, int64_t t)
+{
+    /* A slow step's stack was taken during the step [ts, ts + dur]; a
+     * crash's at the fault, after which the task runs no more. */
+    if (!w) return 0;
+    if (w->dur > 0) return t >= w->ts && t <= w->ts + w->dur;
+    return t >= w->ts;
+}
+
+const char *tui_model_task_stack(tui_model *m, int idx, int64_t t, const char **why)
+{
+    if (why) *why = "";
+    const tui_warning *w = tui_model_stack_warning(m, idx, t);
     if (!w) return "";
     if (why) *why = w->kind_name;
     return w->stack;

@@ -238,6 +238,8 @@ static void draw_status(tui_app *a)
     do { \
         if (n < sizeof left) n += (size_t)snprintf(left + n, sizeof left - n, __VA_ARGS__); \
     } while (0)
+    /* First: every answer on the screen may be wrong from then on. */
+    if (in->damaged && in->damaged[0]) ADD("DAMAGED: %s  ", in->damaged);
     int live_now = (a->live && a->ls.running) || (!a->live && in->recording);
     if (live_now) {
         /* LIVE, what was recorded, how fast, how far behind the program. */
@@ -433,7 +435,7 @@ int tui_main(const char *path, const tui_live *live, int *quit)
     tui_model_set_cancel(m, query_cancel, NULL);
 
     int flags = TUI_REDRAW_ALL | TUI_REDRAW_RESIZE;
-    int64_t last_tick = 0;
+    int64_t last_tick = 0, last_check = 0;
     int told_first = 0;
     for (;;) {
         if (g_stop) {
@@ -480,9 +482,14 @@ int tui_main(const char *path, const tui_live *live, int *quit)
         if (live_now && now - last_tick >= 90000000) {
             last_tick = now;
             flags |= tui_live_tick(a);
-        } else if (!live_now && a->output_path[0] && now - last_tick >= 1000000000) {
+        } else if (!live_now && now - last_tick >= 1000000000) {
             last_tick = now;   /* a file still written by someone else: its new lines, once a second */
-            if (tui_output_poll(a) && a->view == TUI_V_OUTPUT) flags |= TUI_REDRAW_VIEW;
+            if (a->output_path[0] && tui_output_poll(a) && a->view == TUI_V_OUTPUT) flags |= TUI_REDRAW_VIEW;
+        }
+        /* A trace cut short or damaged under us answers wrongly: say so. */
+        if (now - last_check >= 1000000000) {
+            last_check = now;
+            if (tui_model_check(a->m)) flags |= TUI_REDRAW_ALL;
         }
     }
     tui_model_set_cancel(m, NULL, NULL);

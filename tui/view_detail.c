@@ -296,12 +296,17 @@ static void events(tui_app *a, int idx)
 
 static void stack(tui_app *a, int idx)
 {
-    const char *why;
-    const char *s = tui_model_task_stack(a->m, idx, a->t, &why);
-    if (!s || !s[0]) return;
-    char title[96];
-    snprintf(title, sizeof title, "Recorded stack (%s)", !strcmp(why, TR_NAME_CRASH) ? "at the crash"
-                                                        : !strcmp(why, TR_NAME_SLOW_STEP) ? "slow step, seen by the watchdog" : why);
+    const tui_warning *w = tui_model_stack_warning(a->m, idx, a->t);
+    if (!w || !w->stack[0]) return;
+    const char *why = w->kind_name, *s = w->stack;
+    /* A stack belongs to the moment it was taken: say which, and whether
+     * the cursor is in it. */
+    char title[160], when[48];
+    snprintf(when, sizeof when, "%s", tui_fmt_time(w->ts));
+    snprintf(title, sizeof title, "Recorded stack (%s), taken at %s%s",
+             !strcmp(why, TR_NAME_CRASH) ? "at the crash"
+             : !strcmp(why, TR_NAME_SLOW_STEP) ? "slow step, seen by the watchdog" : why,
+             when, tui_model_stack_covers(w, a->t) ? "" : ": not the cursor's moment");
     section(title);
     while (*s) {
         const char *nl = strchr(s, '\n');

@@ -15,7 +15,7 @@
 
 typedef struct shown {
     int row;           /* index into the model's rows */
-    int frame;         /* -1: the task's own line; else this line is a frame of its stack */
+    int frame;         /* -1: the task's own line; -2: its stack's title (when it was taken); else a frame of its stack */
     const char *text;  /* the frame's text (not NUL-ended at the line's end) */
     int len;
 } shown;
@@ -45,6 +45,7 @@ static void build(tui_app *a)
     for (size_t i = 0; i < nrows && nlines < MAX_SHOWN; i++) {
         lines[nlines++] = (shown){ (int)i, -1, NULL, 0 };
         const char *s = rows[i].stack;
+        if (s && *s && nlines < MAX_SHOWN) lines[nlines++] = (shown){ (int)i, -2, NULL, 0 };
         for (int f = 0; s && *s && nlines < MAX_SHOWN; f++) {
             const char *nl = strchr(s, '\n');
             int len = nl ? (int)(nl - s) : (int)strlen(s);
@@ -91,7 +92,7 @@ static void draw(tui_app *a, WINDOW *w)
         return;
     }
     for (int i = 0; i < nlines; i++)
-        if (lines[i].frame < 0 && rows[lines[i].row].task_idx >= 0 && (size_t)rows[lines[i].row].task_idx < ntasks &&
+        if (lines[i].frame == -1 && rows[lines[i].row].task_idx >= 0 && (size_t)rows[lines[i].row].task_idx < ntasks &&
             tasks[rows[lines[i].row].task_idx].id == sel_id) {
             list.sel = i;
             break;
@@ -107,11 +108,17 @@ static void draw(tui_app *a, WINDOW *w)
         int y = r + 1;
         if (sel) tui_fill(w, y, 0, A_REVERSE);
         char pre[1024];
-        rails((size_t)s->row, s->frame < 0, pre, sizeof pre);
+        rails((size_t)s->row, s->frame == -1, pre, sizeof pre);
         int x = tui_put(w, y, 0, 0, base | tui_attr(TUI_L_DIM), pre);
+        if (s->frame == -2) {
+            /* The stack says when it was taken: a moment of the step the
+             * cursor is in, not necessarily the cursor's. */
+            tui_putf(w, y, x, wd - x, base | tui_attr(TUI_L_DIM), "stack at %s:", tui_fmt_time(rows[s->row].stack_ts));
+            continue;
+        }
         if (s->frame >= 0) {
             char f[512];
-            snprintf(f, sizeof f, "%s %.*s", s->frame == 0 ? "stack:" : "      ", s->len, s->text);
+            snprintf(f, sizeof f, "  %.*s", s->len, s->text);
             tui_put(w, y, x, wd - x, base | tui_attr(TUI_L_DIM), f);
             continue;
         }

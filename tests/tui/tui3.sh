@@ -1,0 +1,121 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# tui3.sh -- end-to-end checks of issue 23 (Terminal UI, part 3): what a
+# daily user tripped on, each driven in tmux as the user met it, at 120x40
+# and, where it is about layout, 80x24 in the C locale without colours.
+# Each check failed before its fix.
+#
+# Run by `make test` from the top directory; BUILD names the build directory
+# (default build); COSCOPE may name another coscope binary (to see a check
+# fail on an older one).  Needs tmux and the sqlite3 shell.
+cd "$(dirname "$0")/../.." || exit 1
+build=${BUILD:-build}
+[ -d "$build" ] || { echo "tui3: no build directory $build (make test builds it)"; exit 1; }
+build=$(cd "$build" && pwd)
+coscope=${COSCOPE:-$build/coscope}
+samples=$build/samples
+progs=$build/tests/tracer/progs
+ASAN_OPTIONS=${ASAN_OPTIONS:-handle_segv=0:handle_sigbus=0:handle_abort=0:detect_leaks=0}
+export ASAN_OPTIONS
+
+for f in "$coscope" "$samples/showcase" "$samples/leak" "$samples/sem_leak" "$progs/live_spawner" "$progs/busy_yield"; do
+    [ -x "$f" ] || { echo "tui3: $f is missing (make test builds it)"; exit 1; }
+done
+command -v tmux >/dev/null || { echo "tui3: tmux is missing (apt-get install tmux)"; exit 1; }
+command -v sqlite3 >/dev/null || { echo "tui3: the sqlite3 shell is missing (make deps)"; exit 1; }
+
+suite=tui3
+. tests/tui/screen.sh
+type_text() { tm send-keys -t t -l -- "$1"; }
+q() { sqlite3 -batch -noheader "$db" "$1"; }
+ms() { awk -v ns="$1" 'BEGIN { printf "%.6fms", ns / 1e6 }'; }
+
+# start W H DB [ENV...]: coscope tui DB in a new session of W x H.
+start() {
+    w=$1 h=$2 db=$3
+    shift 3
+    tm kill-session -t t 2>/dev/null
+    tm_new -d -s t -x "$w" -y "$h" "env $* $coscope tui $db; echo \"tui exited \$?\"; sleep 600"
+}
+# goto TIME: the t prompt.
+goto() { keys t; type_text "$1"; keys Enter; }
+# record NAME PROG ARGS...: a trace of PROG in $tmp/NAME.db.
+record() {
+    n=$1
+    shift
+    "$coscope" run --force -o "$tmp/$n.db" -- "$@" > /dev/null 2>&1
+    [ -s "$tmp/$n.db" ] || bad "$n recorded"
+}
+
+record showcase "$samples/showcase"
+record leak "$samples/leak"
+record sem_leak "$samples/sem_leak"
+
+# ---- 1. the Await tree shows a stack only of its moment, with its time ------
+db=$tmp/showcase.db
+# (the watchdog may miss the stack on a loaded machine: a warning with one)
+slow_ts=$(q "SELECT ts FROM warnings WHERE kind = 'slow_step' AND stack <> '' ORDER BY ts LIMIT 1")
+slow_dur=$(q "SELECT dur FROM warnings WHERE kind = 'slow_step' AND stack <> '' ORDER BY ts LIMIT 1")
+[ -n "$slow_ts" ] || echo "tui3: the showcase's slow step has no stack this run: its half of check 1 is skipped"
+start 120 40 "$db"
+see "1: tree opens" "STATE AT CURSOR"
+keys 5
+goto 100ms
+see "1: at 100ms" "Who awaits whom at t=100.000000ms"
+gone "1: no stack from another moment at 100ms" "usleep"
+if [ -n "$slow_ts" ]; then
+    goto "$(awk -v a="$slow_ts" -v d="$slow_dur" 'BEGIN { printf "%dus", (a + d / 2) / 1000 }')"
+    see "1: the slow step's stack within the step" "usleep"
+    see "1: ... labelled with its time" "stack at $(ms "$slow_ts"):"
+fi
+
+# ---- 3. a trace cut short while open says so on the status line ----------
+cp "$tmp/showcase.db" "$tmp/cut.db"
+start 120 40 "$tmp/cut.db"
+see "3: opens" "STATE AT CURSOR"
+truncate -s 100000 "$tmp/cut.db"
+goto 20s
+see "3: the status line says the file was damaged" "DAMAGED:" 30
+see "3: ... cut short" "DAMAGED: file cut short (100000 of"
+
+# ---- 4, 5, 6. following a plain `coscope run` from another terminal ----------
+# busy_yield is never idle: its recorder never had the quiet moment in which
+# it built the tables, so a follower saw "LIVE 0 tasks" to the end.
+db=$tmp/follow.db
+"$coscope" run -o "$db" -- "$progs/busy_yield" 5 > /dev/null 2>&1 &
+rec=$!
+i=0
+while [ ! -s "$db" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 0.3
+start 120 40 "$db"
+see "4: following a plain run: LIVE" " LIVE "
+# The tasks within a second and a half of following (a new task every
+# 100 ms, the tables built every 100 ms while followed), not at the end.
+i=0
+while [ $i -lt 15 ]; do
+    screen | tail -1 | grep -q ' LIVE [1-9][0-9]* tasks' && break
+    sleep 0.1
+    i=$((i + 1))
+done
+if [ $i -lt 15 ]; then ok; else bad "4: a follower sees the tasks while the program runs" "$(screen)"; fi
+keys g
+see "6: g pauses following" "LIVE (paused"
+keys G
+sleep 0.5
+case $(screen | tail -1) in
+*"LIVE (paused"*) bad "6: G, the end, follows again (LIVE, not paused)" "$(screen)" ;;
+*" LIVE "*) ok ;;
+*) bad "6: G, the end, follows again (LIVE, not paused)" "$(screen)" ;;
+esac
+wait $rec
+see "5: the follower sees the end" "exit 0" 80
+# The recorder finished with the follower still reading: the .db alone
+# is the whole trace.
+cp "$db" "$tmp/alone.db"
+check "5: the .db copied alone is the trace" "$(sqlite3 -batch -noheader "$tmp/alone.db" "SELECT COUNT(*) FROM tasks" 2>&1)" 5
+keys q
+see "5: the follower quits" "tui exited 0"
+if [ -s "$db-wal" ]; then bad "5: no -wal left beside the finished trace ($(ls -l "$db-wal"))"; else ok; fi
+
+echo "tui3: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
