@@ -16,7 +16,7 @@ void tr_on_warn(tr_builder *b, const tr_rec *e, int64_t ts, uint32_t loc)
     int code = (int)(e->arg & 0xff);
     int wk = (int)((e->arg >> 8) & 0xff);
     uint64_t other = e->arg >> 16;
-    char who[160], what[240], by[200], msg[800];
+    char who[160], what[240], by[200], msg[1024]; /* msg: room for all four and the words (gcc -O1 -Wformat-truncation) */
     tr_task_label(b, e->task, who, sizeof who);
     const char *kind = (code > 0 && code <= TR_WARN_UNRETRIEVED) || code == TR_WARN_CANCEL_IGNORED
                            ? tr_warning_name(code) : "unknown";
