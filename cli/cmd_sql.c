@@ -105,8 +105,8 @@ static char *shown(const char *s, int cut)
         else esc[o++] = (char)c;
     }
     esc[o] = 0;
-    char *out = malloc(o + 1);
-    if (out) tr_sanitize(out, o + 1, esc);
+    char *out = malloc(3 * o + 1); /* tr_sanitize spells a bidi control as <U+202E>: 8 bytes for 3 */
+    if (out) tr_sanitize(out, 3 * o + 1, esc);
     free(esc);
     return out;
 }

@@ -163,6 +163,22 @@ static size_t utf8_len(const unsigned char *p, size_t n)
     return len;
 }
 
+/* Invisible format characters that reorder or hide text: the bidi
+ * embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069), the
+ * marks (U+200E, U+200F, U+061C), the zero-width ones (U+200B-U+200D,
+ * U+2060, U+FEFF) and the line and paragraph separators (U+2028, U+2029).
+ * A name holding them can make a line read as something else (the Trojan
+ * Source class), so they are shown, not obeyed. */
+static int invisible(const unsigned char *p, size_t len, unsigned *cp)
+{
+    if (len == 2) *cp = (unsigned)(p[0] & 0x1f) << 6 | (p[1] & 0x3f);
+    else if (len == 3) *cp = (unsigned)(p[0] & 0x0f) << 12 | (unsigned)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
+    else return 0;
+    unsigned c = *cp;
+    return c == 0x061c || (c >= 0x200b && c <= 0x200f) || (c >= 0x2028 && c <= 0x202e) || c == 0x2060 ||
+           (c >= 0x2066 && c <= 0x2069) || c == 0xfeff;
+}
+
 size_t tr_sanitize(char *out, size_t cap, const char *s)
 {
     size_t o = 0;
@@ -180,6 +196,13 @@ size_t tr_sanitize(char *out, size_t cap, const char *s)
             put = (*p == '\t' || *p == '\n' || *p == '\r') ? " " : "?";
             plen = 1;
             len = 1;
+        }
+        char esc[12];
+        unsigned cp;
+        if (len > 1 && invisible(p, len, &cp)) {
+            /* Visibly escaped, as <U+202E>: never obeyed, never lost. */
+            plen = (size_t)snprintf(esc, sizeof esc, "<U+%04X>", cp);
+            put = esc;
         }
         if (o + plen >= cap) break;
         memcpy(out + o, put, plen);

@@ -27,7 +27,11 @@ const char *tr_fit_left(char *buf, size_t cap, const char *s, size_t w);
 const char *tr_pad(char *buf, size_t cap, const char *s, size_t w);
 /* Trace text made safe for a terminal, into out (cap bytes, NUL always
  * written): control characters (C0, DEL, C1) and invalid UTF-8 become '?',
- * tab and newline a space.  Returns the bytes written.  s may be NULL. */
+ * tab and newline a space, and the invisible format characters (bidi
+ * overrides, embeddings, isolates and marks, zero-width ones, U+FEFF,
+ * U+2028/9) their code as <U+202E> -- so out can be up to 8/3 of s's
+ * length; what does not fit is cut.  Returns the bytes written.  s may be
+ * NULL. */
 size_t tr_sanitize(char *out, size_t cap, const char *s);
 /* A time typed by a person: "1.5s", "230ms", "40us", "12ns", "2m" or a bare
  * number of seconds.  Returns 0 with *ns set, or -EINVAL / -ERANGE. */

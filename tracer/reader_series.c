@@ -64,7 +64,10 @@ int tr_queue_depths(tr_at *q, int64_t res, int64_t from, int64_t to, int64_t *ou
 {
     sqlite3_stmt *st = q->depth;
     for (int i = 0; i < n; i++) {
-        int64_t t = n > 1 ? from + (int64_t)((double)(to - from) * i / (n - 1)) : from;
+        /* In doubles, clamped: to - from and its scaled share overflow on
+         * a hostile trace's times (clang's UBSan). */
+        double x = n > 1 ? (double)from + ((double)to - (double)from) * i / (n - 1) : (double)from;
+        int64_t t = x >= 9.2e18 ? INT64_MAX : x <= -9.2e18 ? INT64_MIN : (int64_t)x;
         sqlite3_reset(st);
         sqlite3_bind_int64(st, 1, res);
         sqlite3_bind_int64(st, 2, t);

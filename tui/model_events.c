@@ -69,7 +69,11 @@ void tui__describe(tui_model *m, tui_event *ev, const tr_rec *r, int64_t ns, uin
     char *t = ev->text;
     size_t cap = sizeof ev->text;
     switch (kind) {
-    case TR_SPAWN: snprintf(t, cap, "spawned by #%llu", (unsigned long long)r->res); break;
+    case TR_SPAWN:
+        /* Task 0 is no task: main is spawned by co_run, outside any. */
+        if (r->res) snprintf(t, cap, "spawned by #%llu", (unsigned long long)r->res);
+        else snprintf(t, cap, "spawned outside any task");
+        break;
     case TR_START: snprintf(t, cap, "first run"); break;
     case TR_AWAIT: {
         unsigned wk = (unsigned)(r->arg & 0xff);
@@ -219,7 +223,8 @@ static int sample_depth(tui_model *m, int idx, int64_t from, int64_t to, int n, 
     const tui_resource *r = &m->res[idx];
     int64_t last = 0;
     for (int i = 0; i < n; i++) {
-        int64_t t = n > 1 ? from + (int64_t)((double)(to - from) * i / (n - 1)) : from;
+        double x = n > 1 ? (double)from + ((double)to - (double)from) * i / (n - 1) : (double)from;
+        int64_t t = x >= 9.2e18 ? INT64_MAX : x <= -9.2e18 ? INT64_MIN : (int64_t)x; /* no overflow on hostile times */
         if (t < r->create_ts) {
             sp->v[i] = -1;
             continue;
@@ -255,8 +260,9 @@ int tui_model_queue_depth(tui_model *m, int idx, int64_t from, int64_t to, int64
         int r2 = tr_queue_depths(m->q, r->id, from, to, out, n);
         if (r2 < 0) return r2;
         for (int i = 0; i < n; i++) {
-            int64_t t = n > 1 ? from + (int64_t)((double)(to - from) * i / (n - 1)) : from;
-            if (t < r->create_ts) out[i] = -1;
+            /* In doubles, as tr_queue_depths: to - from overflows on a hostile trace's times. */
+            double x = n > 1 ? (double)from + ((double)to - (double)from) * i / (n - 1) : (double)from;
+            if (x < (double)r->create_ts) out[i] = -1;
         }
         return 0;
     }

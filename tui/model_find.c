@@ -51,13 +51,13 @@ const char *tui__intern(tui_model *m, const char *s)
     if (!s || !*s) return "";
     size_t n = strlen(s);
     if (n > 4000) n = 4000; /* a name or a message, not a novel */
-    char *out = pool_alloc(m, n * 1 + 1);
-    if (!out) return "";
-    /* sanitizing never makes text longer: '?' and ' ' replace one byte each */
-    char tmp[4001];
+    char tmp[4001], clean[3 * 4000 + 1]; /* an escape (<U+202E>) is 8 bytes for 3 */
     memcpy(tmp, s, n);
     tmp[n] = 0;
-    tr_sanitize(out, n + 1, tmp);
+    size_t len = tr_sanitize(clean, sizeof clean, tmp);
+    char *out = pool_alloc(m, len + 1);
+    if (!out) return "";
+    memcpy(out, clean, len + 1);
     return out;
 }
 
@@ -110,6 +110,7 @@ int tui__load_locations(tui_model *m)
 const tui_loc *tui__loc(tui_model *m, int64_t id)
 {
     if (id <= 0) return NULL;
+    if (!m->nlocs) return NULL; /* bsearch on a NULL array is undefined, even of 0 elements */
     tui_loc key = { .id = id };
     return bsearch(&key, m->locs, m->nlocs, sizeof *m->locs, cmp_loc);
 }
@@ -135,6 +136,7 @@ int tui_model_task_index(tui_model *m, int64_t id)
     if (m->ntasks && id >= m->tasks[0].id && id - m->tasks[0].id < (int64_t)m->ntasks &&
         m->tasks[id - m->tasks[0].id].id == id)
         return (int)(id - m->tasks[0].id);
+    if (!m->ntasks) return -1;
     tui_task key = { .id = id };
     const tui_task *t = bsearch(&key, m->tasks, m->ntasks, sizeof *m->tasks, cmp_task);
     return t ? (int)(t - m->tasks) : -1;
@@ -149,6 +151,7 @@ static int cmp_res(const void *a, const void *b)
 
 int tui_model_resource_index(tui_model *m, int64_t id)
 {
+    if (!m->nres) return -1; /* an empty resources table, spans naming resources anyway */
     tui_resource key = { .id = id };
     const tui_resource *r = bsearch(&key, m->res, m->nres, sizeof *m->res, cmp_res);
     return r ? (int)(r - m->res) : -1;

@@ -41,8 +41,8 @@ static char *cell_copy(const char *s)
     char tmp[2001];
     memcpy(tmp, s, n);
     tmp[n] = 0;
-    char *out = malloc(n + 1);
-    if (out) tr_sanitize(out, n + 1, tmp);
+    char *out = malloc(3 * n + 1); /* an escape (<U+202E>) is 8 bytes for 3 */
+    if (out) tr_sanitize(out, 3 * n + 1, tmp);
     return out;
 }
 

@@ -30,7 +30,7 @@ static const char *res_name_of(tui_model *m, int64_t id, int *idx)
 static int probe(tui_model *m, const tui_task *k, int64_t t, tui_at *a, int64_t *lo, int64_t *hi)
 {
     *lo = t;
-    *hi = t + 1; /* the cases below that know better say so */
+    *hi = t < INT64_MAX ? t + 1 : t; /* the cases below that know better say so */
     tr_step s;
     int got = tr_step_at(m->q, k->id, t, &s);
     if (got < 0) return got;
@@ -121,7 +121,7 @@ int tui_model_task_at(tui_model *m, int idx, int64_t t, tui_at *out)
     /* Never wider than the task's life, whatever its rows said. */
     if (k->end_ts >= 0 && hi > k->end_ts && t < k->end_ts) hi = k->end_ts;
     if (lo > t) lo = t;
-    if (hi <= t) hi = t + 1;
+    if (hi <= t) hi = t < INT64_MAX ? t + 1 : t; /* t + 1 would overflow (a hostile time); nothing cached */
     c->t = t;
     c->lo = lo;
     c->hi = hi;

@@ -36,11 +36,15 @@ int tui_model_timeline(tui_model *m, int idx, int64_t from, int64_t to, int ncel
     int err = tr_timeline(m->q, k->id, from, to, ncells, m->info.duration_ns, cells);
     if (err < 0) return err;
     double w = ((double)to - (double)from) / ncells;
-    for (const tui_warning *x = m->warn; x < m->warn + m->nwarn; x++)
+    /* By index: m->warn is NULL on a trace without warnings, and NULL + 0
+     * is undefined (clang's UBSan says so). */
+    for (size_t i = 0; i < m->nwarn; i++) {
+        const tui_warning *x = &m->warn[i];
         if (x->task == k->id && x->ts >= from && x->ts < to) {
             double c = ((double)x->ts - (double)from) / w;
             cells[c < 0 ? 0 : c >= ncells ? ncells - 1 : (int)c].flags |= TUI_TICK_WARN;
         }
+    }
     for (int c = 0; c < ncells; c++) {
         const tr_tl_cell *x = &cells[c];
         int64_t run = (int64_t)(8.0 * (double)x->run / w + 0.5), wait = (int64_t)(8.0 * (double)x->wait / w + 0.5);

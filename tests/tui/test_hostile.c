@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 #include "coscope.h"
 #include "../../tui/model.h"
+#include "../../tracer/fmt.h"
 
 static char dir[256], clean[300];
 static co_lock_t lk;
@@ -73,10 +74,25 @@ static int teardown(void **state)
     return 0;
 }
 
+/* An invisible format character at p (UTF-8): bidi embeddings, overrides,
+ * isolates and marks, zero-width ones, U+FEFF, U+2028/9 -- text that can
+ * make a line read as something else (Trojan Source). */
+static int invisible(const unsigned char *p)
+{
+    if (p[0] == 0xd8 && p[1] == 0x9c) return 1; /* U+061C */
+    if (p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf) return 1;
+    if (p[0] != 0xe2) return 0;
+    if (p[1] == 0x80) return (p[2] >= 0x8b && p[2] <= 0x8f) || (p[2] >= 0xa8 && p[2] <= 0xae);
+    if (p[1] == 0x81) return p[2] == 0xa0 || (p[2] >= 0xa6 && p[2] <= 0xa9);
+    return 0;
+}
+
 static void no_controls(const char *s)
 {
-    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++)
+    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
         if (*p < 0x20 || *p == 0x7f) fail_msg("control character 0x%02x in \"%s\"", *p, s);
+        if (invisible(p)) fail_msg("invisible format character in \"%s\"", s);
+    }
 }
 
 /* A copy of the clean trace with sql applied to it. */
@@ -107,7 +123,8 @@ static int exercise(const char *path)
     no_controls(info->argv);
     no_controls(info->ended);
     int64_t d = info->duration_ns;
-    int64_t times[] = { INT64_MIN, -1, 0, d / 3, d / 2, d, d + 1, INT64_MAX };
+    int64_t d1 = d < INT64_MAX ? d + 1 : d; /* a hostile duration is INT64_MAX */
+    int64_t times[] = { INT64_MIN, -1, 0, d / 3, d / 2, d, d1, INT64_MAX };
     const tui_task *tasks;
     size_t nt = tui_model_tasks(m, &tasks);
     const tui_resource *res;
@@ -139,7 +156,7 @@ static int exercise(const char *path)
             tui_model_step_event(m, t, -1, (int)i, &ts);
             tui_cell cells[40];
             tui_model_timeline(m, (int)i, t, t < INT64_MAX - 1000000 ? t + 1000000 : INT64_MAX, 40, cells);
-            tui_model_timeline(m, (int)i, 0, d + 1, 40, cells);
+            tui_model_timeline(m, (int)i, 0, d1, 40, cells);
             const char *why;
             no_controls(tui_model_task_stack(m, (int)i, t, &why));
             no_controls(why);
@@ -204,6 +221,17 @@ static void test_hostile(void **state)
         { "escape-in-error", "DROP TABLE tasks; CREATE TABLE \"x\x1b[2J\"(a); CREATE VIEW tasks AS SELECT a FROM"
                              " \"x\x1b[2J\"; DROP TABLE \"x\x1b[2J\"", 0 },
         { "no-meta", "DROP TABLE meta", 0 },
+        /* bidi and invisible format characters in every text (issue 24) */
+        { "bidi", "UPDATE tasks SET name = 'ab' || char(0x202e) || 'cd' || char(0x2066) || char(0x200b) || char(0xfeff);"
+                  "UPDATE resources SET name = char(0x202a) || 'lock' || char(0x2069);"
+                  "UPDATE locations SET file = char(0x200f) || 'f.c', func = char(0x2067);"
+                  "UPDATE warnings SET message = char(0x202d) || 'm' || char(0x2028);"
+                  "UPDATE strings SET text = char(0x202e) || 'log'", 1 },
+        /* NULL arrays (issue 24, clang's UBSan): no warnings at all (NULL +
+         * 0 in the timeline), an empty resources table that spans still
+         * name (bsearch on NULL) */
+        { "no-warnings", "DELETE FROM warnings", 1 },
+        { "no-resources", "DELETE FROM resources", 1 },
         { "newer", "UPDATE meta SET value = 99 WHERE key = 'schema_version'", 0 },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -212,6 +240,39 @@ static void test_hostile(void **state)
         int opened = exercise(path);
         if (opened != cases[i].opens) fail_msg("%s: opened %d, expected %d", cases[i].name, opened, cases[i].opens);
     }
+}
+
+/* tr_sanitize shows what it does not obey: <U+202E>, not the override. */
+static void test_sanitize_bidi(void **state)
+{
+    (void)state;
+    char out[64];
+    tr_sanitize(out, sizeof out, "a\u202eb\u2066c\u200bd\ufeff");
+    assert_string_equal(out, "a<U+202E>b<U+2066>c<U+200B>d<U+FEFF>");
+    tr_sanitize(out, sizeof out, "caf\u00e9 \u4e2d");   /* letters stay letters */
+    assert_string_equal(out, "caf\u00e9 \u4e2d");
+    tr_sanitize(out, 6, "ab\u202e");                  /* an escape that does not fit is cut whole */
+    assert_string_equal(out, "ab");
+}
+
+/* Huge names: what the model keeps of a text is cut at 4000 bytes
+ * (tui__intern), so memory stays bounded by the number of names. */
+static void test_huge_names(void **state)
+{
+    (void)state;
+    char path[400], why[600];
+    damaged("huge", "UPDATE tasks SET name = printf('%.*c', 3000000, 'x');"
+                    "UPDATE resources SET name = printf('%.*c', 3000000, 'y')", path, sizeof path);
+    tui_model *m;
+    assert_int_equal(tui_model_open(&m, path, NULL, NULL, why, sizeof why), 0);
+    const tui_task *tasks;
+    size_t nt = tui_model_tasks(m, &tasks);
+    assert_true(nt > 0);
+    for (size_t i = 0; i < nt; i++) assert_true(strlen(tasks[i].name) <= 4000);
+    const tui_resource *res;
+    size_t nr = tui_model_resources(m, &res);
+    for (size_t i = 0; i < nr; i++) assert_true(strlen(res[i].name) <= 4000);
+    tui_model_close(m);
 }
 
 /* A recording that stopped short says so in the model, for good. */
@@ -237,6 +298,8 @@ int main(void)
         cmocka_unit_test(test_clean),
         cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_incomplete),
+        cmocka_unit_test(test_sanitize_bidi),
+        cmocka_unit_test(test_huge_names),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
