@@ -175,6 +175,31 @@ static size_t next_char(const char *s, int *cols, int *bad)
     return n;
 }
 
+size_t tui_wrap(const char *s, int width, const char **next)
+{
+    const char *p = s, *brk = NULL;
+    int cols = 0;
+    while (*p) {
+        const char *q = p + 1;
+        while (((unsigned char)*q & 0xc0) == 0x80) q++;
+        char one[8];
+        size_t n = (size_t)(q - p) < sizeof one ? (size_t)(q - p) : sizeof one - 1;
+        memcpy(one, p, n);
+        one[n] = 0;
+        int cw = tui_width(one);
+        if (cols + cw > width) break;
+        if (*p == ' ') brk = p;
+        cols += cw;
+        p = q;
+    }
+    if (*p == ' ') brk = p;            /* the line ends right at a space */
+    if (*p && brk && brk > s) p = brk; /* else all of it fits, or one word is longer than the line */
+    size_t len = (size_t)(p - s);
+    while (*p == ' ') p++;
+    *next = p;
+    return len;
+}
+
 int tui_width(const char *s)
 {
     /* On a UTF-8 terminal, the columns the report and coscope sql count

@@ -80,6 +80,11 @@ int tui_putf(WINDOW *w, int y, int x, int width, int attr, const char *fmt, ...)
 void tui_fill(WINDOW *w, int y, int x, int attr);
 /* Display columns of s. */
 int tui_width(const char *s);
+/* Wrapping at words: how many bytes of s make its first line of at most
+ * width columns, ending before a space (a word longer than the line is
+ * cut where it must); *next gets where the next line starts (spaces
+ * skipped). */
+size_t tui_wrap(const char *s, int width, const char **next);
 
 /* A scrollable list: the selected row and the first row shown. */
 typedef struct tui_list {

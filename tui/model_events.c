@@ -69,7 +69,11 @@ void tui__describe(tui_model *m, tui_event *ev, const tr_rec *r, int64_t ns, uin
     char *t = ev->text;
     size_t cap = sizeof ev->text;
     switch (kind) {
-    case TR_SPAWN: snprintf(t, cap, "spawned by #%llu", (unsigned long long)r->res); break;
+    case TR_SPAWN:
+        /* Task 0 is no task: main is spawned by co_run, outside any. */
+        if (r->res) snprintf(t, cap, "spawned by #%llu", (unsigned long long)r->res);
+        else snprintf(t, cap, "spawned outside any task");
+        break;
     case TR_START: snprintf(t, cap, "first run"); break;
     case TR_AWAIT: {
         unsigned wk = (unsigned)(r->arg & 0xff);

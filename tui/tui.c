@@ -199,7 +199,7 @@ static int draw_line(tui_app *a)
 }
 
 /* How the run ended, in words, with what a crash means for the trace. */
-static const char *ended_text(tui_app *a, char *b, size_t cap)
+static const char *ended_text(tui_app *a, char *b, size_t cap, int brief)
 {
     const tui_info *in = a->info;
     int sig = 0;
@@ -220,23 +220,24 @@ static const char *ended_text(tui_app *a, char *b, size_t cap)
     }
     const char *name = sig > 0 ? sigabbrev_np(sig) : NULL;
     int crash = sig == SIGSEGV || sig == SIGBUS || sig == SIGABRT || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP;
-    snprintf(b, cap, "killed by SIG%s %s everything before the %s is recorded", name ? name : "?",
-             tui_utf8 ? "—" : "-", crash ? "crash" : "signal");
+    if (brief) snprintf(b, cap, "killed by SIG%s", name ? name : "?");
+    else
+        snprintf(b, cap, "killed by SIG%s %s everything before the %s is recorded", name ? name : "?",
+                 tui_utf8 ? "—" : "-", crash ? "crash" : "signal");
     return b;
 }
 
-static void draw_status(tui_app *a)
+/* The status line's left part; brief 1: without the step, 2: nor what a
+ * crash means for the trace -- when the whole does not fit: the warning
+ * count comes after them and must not be cut. */
+static void status_text(tui_app *a, char *left, size_t cap, int brief)
 {
-    WINDOW *w = w_status;
-    int look = tui_attr(TUI_L_STATUS);
-    werase(w);
-    tui_fill(w, 0, 0, look);
     const tui_info *in = a->info;
-    char left[512], right[64], end[160];
-    size_t n = (size_t)snprintf(left, sizeof left, " t=%s / %s ", tui_fmt_time(a->t), tui_fmt_time(in->duration_ns));
+    char end[160];
+    size_t n = (size_t)snprintf(left, cap, " t=%s / %s ", tui_fmt_time(a->t), tui_fmt_time(in->duration_ns));
 #define ADD(...) \
     do { \
-        if (n < sizeof left) n += (size_t)snprintf(left + n, sizeof left - n, __VA_ARGS__); \
+        if (n < cap) n += (size_t)snprintf(left + n, cap - n, __VA_ARGS__); \
     } while (0)
     /* First: every answer on the screen may be wrong from then on. */
     if (in->damaged && in->damaged[0]) ADD("DAMAGED: %s  ", in->damaged);
@@ -251,22 +252,65 @@ static void draw_status(tui_app *a)
             ADD(" lag %lldms", (long long)(lag > 0 ? lag / 1000000 : 0));
         }
     } else if (a->live && a->ls.finishing) {
-        ADD("%s, finishing: %lld of %lld events", ended_text(a, end, sizeof end), (long long)a->ls.built,
+        ADD("%s, finishing: %lld of %lld events", ended_text(a, end, sizeof end, brief >= 2), (long long)a->ls.built,
             (long long)a->ls.total);
     } else {
-        ADD("%s %s", a->live ? "ENDED" : "REPLAY", ended_text(a, end, sizeof end));
+        ADD("%s %s", a->live ? "ENDED" : "REPLAY", ended_text(a, end, sizeof end, brief >= 2));
     }
     if (a->info->incomplete) ADD(" INCOMPLETE: events missing");
     if (a->live && a->ls.failure) ADD(" (%s)", a->ls.failure);
     ADD(" %zu warning%s", in->nwarnings, in->nwarnings == 1 ? "" : "s");
-    if (!live_now) ADD(" step %s", tui_fmt_dur(a->step));
+    if (!live_now && !brief) ADD(" step %s", tui_fmt_dur(a->step));
     if (a->playing) ADD(" %s %gx", tui_g->play, tui_speeds[a->speed]);
     else if (a->speed != 3) ADD(" speed %gx", tui_speeds[a->speed]);
 #undef ADD
+}
+
+static void draw_status(tui_app *a)
+{
+    WINDOW *w = w_status;
+    int look = tui_attr(TUI_L_STATUS);
+    werase(w);
+    tui_fill(w, 0, 0, look);
+    char left[512], right[64];
     snprintf(right, sizeof right, "%s", COLS >= 100 ? "? help  : sql  q quit " : "? help q quit ");
     int rw = tui_width(right);
+    /* Nothing cut: first the key hints shrink, then the step goes, then the
+     * crash's gloss, then the hints. */
+    status_text(a, left, sizeof left, 0);
+    if (tui_width(left) > COLS - rw - 1) {
+        snprintf(right, sizeof right, "? help ");
+        rw = tui_width(right);
+    }
+    if (tui_width(left) > COLS - rw - 1) status_text(a, left, sizeof left, 1);
+    if (tui_width(left) > COLS - rw - 1) status_text(a, left, sizeof left, 2);
+    if (tui_width(left) > COLS - rw - 1) {
+        right[0] = 0;   /* ? still opens the help */
+        rw = 0;
+    }
     tui_put(w, 0, 0, COLS - rw - 1, look | A_BOLD, left);
     tui_put(w, 0, COLS - rw, rw, look, right);
+}
+
+/* Keys that came while the last one was handled (a held key, a paste)
+ * are handled before one redraw, not a redraw each; the same key again,
+ * once they have taken 100 ms, is dropped: on a 200k-task trace 2,000
+ * queued keys took 6.6 s to replay, the screen behind all along. */
+static int queued_keys(tui_app *a, WINDOW *in, int ch)
+{
+    int flags = 0;
+    int64_t t0 = tui_mono_ns();
+    wtimeout(in, 0);
+    /* A quarter second at most between two frames, whatever keeps coming. */
+    for (int k = 0; k < 100000 && !(flags & TUI_QUIT) && tui_mono_ns() - t0 < 250000000; k++) {
+        int next = wgetch(in);
+        if (next == ERR) break;
+        if (next == '\r') next = '\n';
+        if (next == ch && !a->prompt && tui_mono_ns() - t0 > 100000000) continue;
+        flags |= tui_handle_key(a, next);
+        ch = next;
+    }
+    return flags;
 }
 
 /* Quitting while the program runs: stop it, or let it run on. */
@@ -475,6 +519,8 @@ int tui_main(const char *path, const tui_live *live, int *quit)
         if (ch != ERR) {
             g_cut = 0;
             flags = tui_handle_key(a, ch);
+            if (flags & TUI_QUIT) break;
+            flags |= queued_keys(a, in, ch);
             if (flags & TUI_QUIT) break;
         }
         flags |= tui_play_tick(a);

@@ -88,6 +88,15 @@ static void draw(tui_app *a, WINDOW *w)
         { "CONT", 5, 1 }, { "P50", wide ? 7 : -1, 1 }, { "P99", 7, 1 }, { "MAX", 7, 1 },
         { "HOLD MAX", wide ? 8 : -1, 1 }, { "CREATED AT", wide ? 24 : -1, 0 },
     };
+    /* Counts are never cut ("4999~" for 499,999): as wide as the largest. */
+    for (size_t i = 0; i < total; i++) {
+        if (!res[i].has_stats) continue;
+        char b[32];
+        int dw = snprintf(b, sizeof b, "%lld", (long long)res[i].acquisitions);
+        if (dw > c[C_ACQ].width) c[C_ACQ].width = dw;
+        dw = snprintf(b, sizeof b, "%lld", (long long)res[i].contended);
+        if (dw > c[C_CONT].width) c[C_CONT].width = dw;
+    }
     /* Narrow terminals drop P50, HOLD MAX and CREATED AT (the summary below has them). */
     tui_column lay[C_N];
     int map[C_N], nl = 0, xs[C_N];

@@ -35,18 +35,37 @@ static void find_sel(const int *rows, size_t n, const tui_task *tasks)
         }
 }
 
-static void layout(tui_column *c, int *xs, int total)
+static int digits(int64_t v)
 {
-    static const int fixed[TUI_COL_COUNT] = { 5, 0, 0, 7, 7, 7, 6, 6, 0 };
+    int d = 1;
+    while (v >= 10 || v <= -10) v /= 10, d++;
+    return d + (v < 0);
+}
+
+/* Columns by content and priority: a figure column is as wide as its
+ * title with room for the sort arrow (WAITING and AWAITS lost it) and as
+ * its widest number (never cut); NAME as wide as the longest name shown
+ * (at most 24), so STATE AT CURSOR, which says the most, gets the rest
+ * before SPAWNED AT (a path, cut from the left) takes up to 32. */
+static void layout(tui_column *c, int *xs, int total, int namew, int64_t maxid, int64_t maxsteps, int64_t maxawaits)
+{
+    int fixed[TUI_COL_COUNT] = { 5, 0, 0, 7, 7, 7, 6, 6, 0 };
+    int64_t most[TUI_COL_COUNT] = { [TUI_COL_ID] = maxid, [TUI_COL_STEPS] = maxsteps, [TUI_COL_AWAITS] = maxawaits };
     int used = 0;
     for (int i = 0; i < TUI_COL_COUNT; i++) {
+        if (fixed[i] > 0) {
+            int tw = tui_width(col_title[i]) + 1;
+            if (fixed[i] < tw) fixed[i] = tw;
+            if (most[i] && fixed[i] < digits(most[i])) fixed[i] = digits(most[i]);
+        }
         c[i] = (tui_column){ col_title[i], fixed[i], fixed[i] > 0 && i != TUI_COL_NAME };
         used += fixed[i] + 1;
     }
     int rest = total - used;
-    int name = rest * 35 / 100, spawn = rest * 30 / 100;
+    int name = namew, spawn = rest * 30 / 100;
     if (name < 8) name = 8;
     if (name > 24) name = 24;
+    if (name > rest / 2 && rest / 2 >= 8) name = rest / 2;
     if (spawn > 32) spawn = 32;
     if (spawn < 10) spawn = 0;
     int state = rest - name - spawn;
@@ -74,7 +93,17 @@ static void draw(tui_app *a, WINDOW *w)
 
     tui_column c[TUI_COL_COUNT];
     int xs[TUI_COL_COUNT];
-    layout(c, xs, wd);
+    int namew = 4;
+    int64_t maxid = 0, maxsteps = 0, maxawaits = 0;
+    for (int r = 0; r < body && list.top + r < (int)n; r++) {
+        const tui_task *tk = &tasks[rows[list.top + r]];
+        int nw = tui_width(tk->name);
+        if (nw > namew) namew = nw;
+        if (tk->id > maxid) maxid = tk->id;
+        if (tk->steps > maxsteps) maxsteps = tk->steps;
+        if (tk->awaits > maxawaits) maxawaits = tk->awaits;
+    }
+    layout(c, xs, wd, namew, maxid, maxsteps, maxawaits);
     tui_columns_header(w, 0, c, TUI_COL_COUNT, xs, sort_col, sort_desc);
 
     if (n == 0) {
@@ -128,9 +157,16 @@ static void draw(tui_app *a, WINDOW *w)
     else if (tk->spawn_at[0])
         tui_putf(w, y + 1, 0, 0, tui_attr(TUI_L_DIM), "  spawned at %s%s%s", tk->spawn_at,
                  tk->spawn_func[0] ? " in " : "", tk->spawn_func);
-    char cnt[48];
-    snprintf(cnt, sizeof cnt, "%d/%zu tasks", list.sel + 1, n);
-    tui_put_right(w, y + 1, wd - 20, 20, tui_attr(TUI_L_DIM), cnt);
+    /* BUSY, WAITING and TOTAL are the task's whole life, not the state at
+     * the cursor the column beside them shows: said under them. */
+    char cnt[80];
+    snprintf(cnt, sizeof cnt, "BUSY WAITING TOTAL: whole run  %d/%zu tasks", list.sel + 1, n);
+    int cw = tui_width(cnt);
+    if (cw > wd / 2) {
+        snprintf(cnt, sizeof cnt, "figures: whole run  %d/%zu", list.sel + 1, n);
+        cw = tui_width(cnt);
+    }
+    tui_put_right(w, y + 1, wd - cw, cw, tui_attr(TUI_L_DIM), cnt);
 }
 
 static int key(tui_app *a, int ch)

@@ -135,10 +135,13 @@ static void draw(tui_app *a, WINDOW *w)
         x += tui_put(w, y, x, wd - x, base, "  ");
         x += tui_put(w, y, x, wd - x, base | tui_attr(tui_state_look(row->at.state)),
                      tui_model_state_text(a->m, row->task_idx, &row->at));
-        if (row->at.at && row->at.at[0] && wd - x > 10) {
-            char fit[256];
+        /* A path is cut from the left, and only while its file name fits:
+         * "at ...:217" said nothing. */
+        const char *file = row->at.at ? strrchr(row->at.at, '/') : NULL;
+        file = file ? file + 1 : row->at.at;
+        if (row->at.at && row->at.at[0] && wd - x >= 5 + tui_width(file)) {
             x += tui_put(w, y, x, wd - x, base | tui_attr(TUI_L_DIM), "  at ");
-            tui_put(w, y, x, wd - x, base | tui_attr(TUI_L_DIM), tr_fit_left(fit, sizeof fit, row->at.at, (size_t)(wd - x)));
+            tui_put(w, y, x, wd - x, base | tui_attr(TUI_L_DIM), tui_width(row->at.at) <= wd - x ? row->at.at : file);
         }
     }
     const shown *s = &lines[list.sel];

@@ -84,19 +84,12 @@ static void draw(tui_app *a, WINDOW *w)
     y++;
     tui_putf(w, y++, 0, 0, tui_attr(TUI_L_WARN) | A_BOLD, "%s at %s%s%s", x->kind_name, tui_fmt_time(x->ts),
              x->dur > 0 ? " for " : "", x->dur > 0 ? tui_fmt_dur(x->dur) : "");
-    /* The message may be long: two lines of it. */
-    int mw = wd - 2, len = tui_width(x->message);
-    tui_put(w, y++, 2, mw, A_NORMAL, x->message);
-    if (len > mw) {
-        const char *s = x->message;
-        int cols = 0;
-        while (*s && cols < mw - 1) {   /* the first line showed mw - 1 columns and a '~' */
-            s++;
-            while (((unsigned char)*s & 0xc0) == 0x80) s++;
-            cols++;
-        }
-        tui_put(w, y, 2, mw, A_NORMAL, s);
-    }
+    /* The message may be long: two lines of it, wrapped at words. */
+    int mw = wd - 2;
+    const char *rest;
+    size_t first = tui_wrap(x->message, mw, &rest);
+    tui_putf(w, y++, 2, mw, A_NORMAL, "%.*s", (int)first, x->message);
+    if (*rest) tui_put(w, y, 2, mw, A_NORMAL, rest);
     y++;
     if (x->cause[0]) /* the line that caused it, beside where it waits */
         tui_putf(w, y, 2, 0, tui_attr(TUI_L_DIM), "waiting at %s%s%s  caused at %s", x->at[0] ? x->at : "?",

@@ -18,7 +18,7 @@ progs=$build/tests/tracer/progs
 ASAN_OPTIONS=${ASAN_OPTIONS:-handle_segv=0:handle_sigbus=0:handle_abort=0:detect_leaks=0}
 export ASAN_OPTIONS
 
-for f in "$coscope" "$samples/showcase" "$samples/leak" "$samples/sem_leak" "$progs/live_spawner" "$progs/busy_yield"; do
+for f in "$coscope" "$samples/showcase" "$samples/leak" "$samples/sem_leak" "$progs/live_spawner" "$progs/busy_yield" "$progs/crash"; do
     [ -x "$f" ] || { echo "tui3: $f is missing (make test builds it)"; exit 1; }
 done
 command -v tmux >/dev/null || { echo "tui3: tmux is missing (apt-get install tmux)"; exit 1; }
@@ -116,6 +116,64 @@ check "5: the .db copied alone is the trace" "$(sqlite3 -batch -noheader "$tmp/a
 keys q
 see "5: the follower quits" "tui exited 0"
 if [ -s "$db-wal" ]; then bad "5: no -wal left beside the finished trace ($(ls -l "$db-wal"))"; else ok; fi
+
+# ---- 10. after a crash the status line keeps the warning count ------------
+record crash "$progs/crash" segv
+db=$tmp/crash.db
+nw=$(q "SELECT COUNT(*) FROM warnings")
+[ "$nw" = 1 ] && words="1 warning" || words="$nw warnings"
+for size in "120 40" "80 24"; do
+    # shellcheck disable=SC2086
+    start $size "$db" $([ "$size" = "80 24" ] && echo LANG=C NO_COLOR=1)
+    see "10 ($size): opens" "killed by SIGSEGV"
+    case $(screen | tail -1) in
+    *"$words"*) ok ;;
+    *) bad "10 ($size): the status line keeps '$words'" "$(screen)" ;;
+    esac
+done
+
+# ---- 7. columns by content: the sort arrow, a path keeps its file name -----
+# ---- 15. the whole-run figures say so --------------------------------------
+db=$tmp/showcase.db
+start 120 40 "$db"
+see "7: opens" "STATE AT CURSOR"
+keys s s s s
+see "7: sorted by WAITING, the arrow shown" "WAITING▲"
+keys s s s
+see "7: sorted by AWAITS, the arrow shown" "AWAITS▲"
+see "15: BUSY WAITING TOTAL are said to be whole-run figures" "BUSY WAITING TOTAL: whole run"
+start 80 24 "$db" LANG=C NO_COLOR=1
+see "7 (80): opens" "STATE AT CURSOR"
+keys s s s s
+see "7 (80): sorted by WAITING, the arrow shown" "WAITING^"
+see "15 (80): whole-run figures said" "figures: whole run"
+keys 5
+goto 300ms
+see "7 (80): tree at 300ms" "Who awaits whom at t=300.000000ms"
+if screen | grep -q 'at \.\.\.'; then bad "7 (80): the tree cuts a path to no file name ('at ...')" "$(screen)"; else ok; fi
+
+# ---- 9. the warning panel wraps at words -------------------------------------
+start 80 24 "$tmp/leak.db" LANG=C NO_COLOR=1
+see "9: opens" "STATE AT CURSOR"
+keys 3
+see "9: the warning panel" "pending_at_exit at"
+first=$(screen | grep -A1 '^pending_at_exit at' | tail -1)
+case $first in
+*"~") bad "9: the message's first line ends at a word, not with '~'" "$(screen)" ;;
+*) ok ;;
+esac
+case $(screen | grep -A2 '^pending_at_exit at' | tail -1) in
+"  "[!\ ]*) ok ;;
+*) bad "9: its second line starts with a word, aligned" "$(screen)" ;;
+esac
+
+# ---- 16. main is spawned outside any task, not "by #0" -----------------------
+start 120 40 "$tmp/leak.db"
+see "16: opens" "STATE AT CURSOR"
+keys Enter
+see "16: main's detail" "Task #1 main"
+see "16: its spawn event says outside any task" "spawned outside any task"
+gone "16: not by #0" "spawned by #0"
 
 echo "tui3: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
