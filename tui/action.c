@@ -4,6 +4,7 @@
  * bottom line.  Moving between views is nav.c's, which the views call too.
  */
 #include "action.h"
+#include "../runtime/trace.h" /* TR_WARN_ALL_ASLEEP: a run that hung opens at the hang */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,19 @@ void tui_app_init(tui_app *a, tui_model *m)
      * run ended (what each task was left doing, what hung) is the first
      * question; g, the timeline and play go back from there. */
     a->t = a->info->duration_ns;
+    /* But a run that ended in a hang is best read at the hang: at the end
+     * the loop's shutdown has cancelled everything and the Await tree is
+     * empty.  The last all_asleep is when nothing could wake any task. */
+    if (!a->info->recording) {
+        const tui_warning *ws;
+        size_t nw = tui_model_warnings(m, &ws);
+        for (size_t i = nw; i-- > 0;)
+            if (ws[i].kind == TR_WARN_ALL_ASLEEP) {
+                a->t = ws[i].ts;
+                tui_msg(a, 0, "the run hung at %s: the cursor is there (G: the end)", tui_fmt_time(ws[i].ts));
+                break;
+            }
+    }
     if (a->info->note && a->info->note[0]) tui_msg(a, 0, "note: %s", a->info->note);
 }
 

@@ -167,6 +167,19 @@ case $(screen | grep -A2 '^pending_at_exit at' | tail -1) in
 *) bad "9: its second line starts with a word, aligned" "$(screen)" ;;
 esac
 
+# ---- 11. a run that hung opens at the hang, the Await tree full ----------------
+db=$tmp/sem_leak.db
+hang=$(q "SELECT ts FROM warnings WHERE kind = 'all_asleep' ORDER BY ts DESC LIMIT 1")
+if [ -n "$hang" ]; then
+    start 120 40 "$db"
+    see "11: opens at the hang" "t=$(ms "$hang") /"
+    keys 5
+    see "11: the tree: main gathers" "#1 main  gathering"
+    see "11: ... query 4 waits on the semaphore" "waiting on semaphore 'db_pool'"
+else
+    bad "11: sem_leak's trace has no all_asleep warning"
+fi
+
 # ---- 16. main is spawned outside any task, not "by #0" -----------------------
 start 120 40 "$tmp/leak.db"
 see "16: opens" "STATE AT CURSOR"
