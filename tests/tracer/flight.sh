@@ -11,6 +11,9 @@
 #     window only (no spawn of the early tasks), both deadlock warnings, and
 #     the await tree at the hang: alpha waits on lock_b at FL_ALPHA_WAIT,
 #     beta on never_set at FL_BETA_HANG, each holding its lock;
+#   - slow step (COSCOPE_FLIGHT_SLOW_MS=150, a 300 ms step) and all
+#     asleep: each dumped, named, with its warning; COSCOPE_FLIGHT_TRIGGERS=none:
+#     no dump;
 #   - crash: the window up to the fault: the marks before it, the crash
 #     warning and its stack symbolized to FL_FAULT, ended 'signal' 11;
 #   - flood: a 4 MB budget under a flood of marks and yields stays within
@@ -97,6 +100,24 @@ else
     no "deadlock: no dump in 10 s"; cat "$tmp/dl.err"
 fi
 kill -9 $p 2>/dev/null
+
+# ---- the other detections, and switching them off ---------------------------------------
+for m in slow:slow_step asleep:all_asleep; do
+    mkdir "$tmp/${m%%:*}"
+    COSCOPE_FLIGHT=1s COSCOPE_FLIGHT_SLOW_MS=150 COSCOPE_FLIGHT_DIR="$tmp/${m%%:*}" "$prog" ${m%%:*} 300 > /dev/null 2>&1
+    i=0; while [ -z "$(one_db "$tmp/${m%%:*}")" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+    db=$(one_db "$tmp/${m%%:*}")
+    if [ -n "$db" ]; then
+        eq "${m%%:*}: trigger" "$(q "$db" "SELECT value FROM meta WHERE key = 'flight_trigger'")" "${m#*:}"
+        eq "${m%%:*}: its warning" "$(q "$db" "SELECT COUNT(*) > 0 FROM warnings WHERE kind = '${m#*:}'")" 1
+    else
+        no "${m%%:*}: no dump"
+    fi
+done
+mkdir "$tmp/off"
+COSCOPE_FLIGHT=1s COSCOPE_FLIGHT_TRIGGERS=none COSCOPE_FLIGHT_DIR="$tmp/off" "$prog" asleep 300 > /dev/null 2>&1
+sleep 0.5
+eq "triggers off: no dump" "$(ls "$tmp/off" | wc -l)" 0
 
 # ---- crash ---------------------------------------------------------------------------
 mkdir "$tmp/cr"

@@ -16,7 +16,10 @@
  *             (-EDEADLK, the deadlock warning) and its task then waits on
  *             `never_set` for good (FL_BETA_HANG), `alpha` waits on
  *             `lock_b` (FL_ALPHA_WAIT): the service hangs.  Prints "hung".
- *   crash     marks "before fault", then `faulty` writes through NULL.
+ *   slow      `hog` blocks the loop for 300 ms in one step (FL_HOG).
+ *   asleep    `keeper` cancelled, main gets from `jobs` too: every task is
+ *             asleep, and the runtime says so and ends the run.
+ *   crash     marks "before fault", then `faulty` writes to address 16.
  *   flood     no ticker: `flooder` marks and yields as fast as it can for
  *             MS ms, then co_flight_dump(PATH); prints the stats.
  *   api       after MS ms of ticks: co_flight_dump(PATH), then two
@@ -32,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static co_lock_t db_lock, work, lock_a, lock_b;
@@ -119,6 +123,20 @@ static int beta(void *arg)
  * is bad (as progs/crash.c). */
 static int *volatile nowhere = (int *)16;
 
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int hog(void *arg)
+{
+    double end = now_s() + 0.3; /* not co_now_ms: the loop's clock stands still while it is blocked */
+    while (now_s() < end) {} /* FL_HOG: blocks the loop for 300 ms */
+    return 0;
+}
+
 static int faulty(void *arg)
 {
     co_mark("before fault");
@@ -177,6 +195,16 @@ static int main_task(void *arg)
         say("hung");
         co_await(a);
         co_await(b);
+    } else if (!strcmp(mode, "slow")) {
+        co_await(co_spawn(hog, NULL));
+        co_sleep(300);
+        say("slowed");
+        return 0;
+    } else if (!strcmp(mode, "asleep")) {
+        co_cancel(k); /* nothing left that can wake anyone */
+        co_await(k);
+        void *item;
+        return co_queue_get(&jobs, &item); /* FL_MAIN_ASLEEP */
     } else if (!strcmp(mode, "crash")) {
         co_mark("before fault");
         co_await(co_spawn(faulty, NULL));
@@ -197,7 +225,7 @@ static int main_task(void *arg)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: flight_prog deadlock|crash|flood|api|serve MS [PATH]\n");
+        fprintf(stderr, "usage: flight_prog deadlock|slow|asleep|crash|flood|api|serve MS [PATH]\n");
         return 2;
     }
     mode = argv[1];
