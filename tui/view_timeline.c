@@ -333,7 +333,8 @@ static void draw(tui_app *a, WINDOW *w)
 
     /* The selected task at the cursor, and the window. */
     char win[96];
-    snprintf(win, sizeof win, " %s..%s  %s/cell%s", tui_fmt_dur(from), tui_fmt_dur(from + span),
+    /* The ends at full precision: at us zoom "300ms..300ms" said nothing. */
+    snprintf(win, sizeof win, " %s..%s  %s/cell%s", tui_fmt_time(from), tui_fmt_time(from + span),
              tui_fmt_dur(span / ncells), fit ? "  fit" : "");
     int ww = tui_width(win);
     if (sel_idx >= 0) {
@@ -359,12 +360,19 @@ static int zoom(tui_app *a, double f)
     double frac = (double)(t - from) / (double)span;
     int64_t ns = (int64_t)((double)span * f);
     if (ns < MIN_SPAN) ns = MIN_SPAN;
-    if (ns > 4 * dur_of(a) + MIN_SPAN) ns = 4 * dur_of(a) + MIN_SPAN;
+    /* Zooming out stops at the whole run: past it the window showed time
+     * after the end (225-825 ms of a 600 ms run). */
+    if (ns >= dur_of(a)) {
+        if (fit) return TUI_REDRAW_NONE;
+        fit = 1;
+        return TUI_REDRAW_VIEW;
+    }
     if (ns == span) return TUI_REDRAW_NONE;
     from = t - (int64_t)(frac * (double)ns);
     span = ns;
     fit = 0;
     clamp_window(a);
+    if (f > 1 && from + span > dur_of(a)) from = dur_of(a) - span > 0 ? dur_of(a) - span : 0;
     return TUI_REDRAW_VIEW;
 }
 

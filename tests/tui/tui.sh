@@ -266,19 +266,19 @@ timeline_checks() {
     keys z
     gone "$tag: z leaves fit" "/cell  fit"
     half=$((tl_dur / 2))
-    see "$tag: z: half the run" "0ns..$(awk -v ns="$half" 'BEGIN { printf "%.0fms", ns / 1e6 }')"
+    see "$tag: z: half the run" "0ns..$(ms "$half")"
     cells_check "$tag: z: the lock wait, wider" "$W" 0 "$half" "$tl_wa" "$tl_wb" L
     cells_check "$tag: z: the sleep, wider (where in the window)" "$W" 0 "$half" "$tl_wb" "$tl_sb" "~" maybe
     # l: an eighth of the window later.
     keys l
     pan=$((half / 8))
-    see "$tag: l pans by an eighth" "$(awk -v ns="$pan" 'BEGIN { printf "%.1fms..", ns / 1e6 }')"
+    see "$tag: l pans by an eighth" "$(ms "$pan").."
     cells_check "$tag: l: the lock wait moved left" "$W" "$pan" "$half" "$tl_wa" "$tl_wb" L
     keys f
     see "$tag: f fits again" "/cell  fit"
     cells_check "$tag: f: the lock wait where it was" "$W" 0 "$tl_dur" "$tl_wa" "$tl_wb" L
     keys Z
-    gone "$tag: Z zooms out" "/cell  fit"
+    see "$tag: Z at the whole run stays there (never past the end)" "0ns..$(ms "$tl_dur")  "
     keys f j j Enter
     see "$tag: Enter on a row opens the task" "Task #3"
     keys Escape

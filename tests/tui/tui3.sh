@@ -152,6 +152,23 @@ goto 300ms
 see "7 (80): tree at 300ms" "Who awaits whom at t=300.000000ms"
 if screen | grep -q 'at \.\.\.'; then bad "7 (80): the tree cuts a path to no file name ('at ...')" "$(screen)"; else ok; fi
 
+# ---- 14. timeline zoom: the window's ends readable, never past the end -------
+db=$tmp/showcase.db
+dur=$(q "SELECT value FROM meta WHERE key = 'duration_ns'")
+for size in "120 40" "80 24"; do
+    # shellcheck disable=SC2086
+    start $size "$db" $([ "$size" = "80 24" ] && echo LANG=C NO_COLOR=1)
+    see "14 ($size): opens" "STATE AT CURSOR"
+    keys 4
+    goto 300ms
+    see "14 ($size): timeline at 300ms" "t=300.000000ms /"
+    keys z z z z z z z z z z z z z z z z
+    see "14 ($size): at us zoom the window's ends differ" "..300.0"
+    if screen | grep -q ' 300ms\.\.300ms '; then bad "14 ($size): '300ms..300ms'" "$(screen)"; else ok; fi
+    keys Z Z Z Z Z Z Z Z Z Z Z Z Z Z Z Z Z Z Z Z Z Z
+    see "14 ($size): zoomed out, the whole run, not past its end" "0ns..$(awk -v ns="$dur" 'BEGIN { printf "%.6fs", ns / 1e9 }')"
+done
+
 # ---- 9. the warning panel wraps at words -------------------------------------
 start 80 24 "$tmp/leak.db" LANG=C NO_COLOR=1
 see "9: opens" "STATE AT CURSOR"
