@@ -125,7 +125,10 @@ for mode in read spin; do
 done
 
 # ---- libcoscope.so, stripped ------------------------------------------------------
-if cc -std=gnu11 -Iruntime $(pkg-config --cflags libuv 2>/dev/null) "$src" -o "$tmp/ps_target_so" \
+# Built as the library was (make check: with the sanitizers, which a
+# sanitized libcoscope.so needs its program to carry too).
+# shellcheck disable=SC2086
+if cc -std=gnu11 ${SANITIZE:-} -Iruntime $(pkg-config --cflags libuv 2>/dev/null) "$src" -o "$tmp/ps_target_so" \
       -L"$build" -lcoscope $(pkg-config --libs libuv 2>/dev/null || echo -luv) -Wl,-rpath,"$build" 2> "$tmp/cc.err"; then
     if start so "$tmp/ps_target_so" hang; then
         "$coscope" ps $pid --json > "$tmp/so.json" 2>&1 && ok || no "ps (shared library) exited $?"

@@ -54,8 +54,9 @@ static int detached_main(void)
 /* Swallows every cancellation and goes back to sleep. */
 static int stubborn(void *arg)
 {
+    int64_t ms = arg ? (int64_t)(intptr_t)arg : 20;
     for (;;) {
-        int r = co_sleep(20); /* DG_SWALLOW */
+        int r = co_sleep(ms); /* DG_SWALLOW */
         if (r == -ECANCELED) continue; /* the bug: cancellation ignored */
     }
     return 0;
@@ -64,7 +65,9 @@ static int stubborn(void *arg)
 /* Only co_run's shutdown cancels it. */
 static int ignore_shutdown_main(void)
 {
-    co_detach(co_spawn(stubborn, NULL));
+    /* Asleep for longer than the grace period: it is surely in its sleep
+     * when the shutdown gives up on it, however late a loaded loop wakes. */
+    co_detach(co_spawn(stubborn, (void *)(intptr_t)1000));
     return co_sleep(10);
 }
 
