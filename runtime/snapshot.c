@@ -55,8 +55,12 @@ static int seen_add(seen *s, const void *p)
     return 1;
 }
 
+/* A resource's name as co__resource_new records it: co_X_init(&x) names it
+ * "&x", stored as "x", so a snapshot's lock reads as the one recorded when
+ * it was made. */
 static uint64_t name_id(const char *name)
 {
+    if (name && name[0] == '&') name++;
     return name ? co__tr_intern_cached(name, strlen(name)) : 0;
 }
 

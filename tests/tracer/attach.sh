@@ -82,20 +82,20 @@ if start hang "$target" hang; then
             JOIN locations l ON l.id = s.end_loc LEFT JOIN resources r ON r.id = s.resource
             WHERE s.kind = 'step' ORDER BY t.id"
     q "$db" "$awaits" > "$tmp/awaits"
-    for want in "main|tasks||$(line PS_MAIN_GATHER)|1" "holder|event|&never_set|$(line PS_HOLDER_WAIT)|1" \
-                "taker|sleep||$(line PS_TAKER_WAIT)|1" "blocked|lock|&db_lock|$(line PS_BLOCKED_WAIT)|1" \
-                "consumer|queue_get|&jobs|$(line PS_CONSUMER_WAIT)|1" "sem_waiter|semaphore|&slots|$(line PS_SEM_WAIT)|1"; do
+    for want in "main|tasks||$(line PS_MAIN_GATHER)|1" "holder|event|never_set|$(line PS_HOLDER_WAIT)|1" \
+                "taker|sleep||$(line PS_TAKER_WAIT)|1" "blocked|lock|db_lock|$(line PS_BLOCKED_WAIT)|1" \
+                "consumer|queue_get|jobs|$(line PS_CONSUMER_WAIT)|1" "sem_waiter|semaphore|slots|$(line PS_SEM_WAIT)|1"; do
         if grep -qx -- "$want" "$tmp/awaits"; then ok; else no "hang: no step row '$want' in:"; sed 's/^/    /' "$tmp/awaits"; fi
     done
     eq "hang: lock holder" "$(q "$db" "SELECT t.name FROM spans s JOIN tasks t ON t.id = s.task JOIN resources r ON r.id = s.resource
-                                    WHERE s.kind = 'hold' AND r.name = '&db_lock' AND s.open = 1")" "holder"
+                                    WHERE s.kind = 'hold' AND r.name = 'db_lock' AND s.open = 1")" "holder"
     eq "hang: tasks from the snapshot, with spawn sites" \
        "$(q "$db" "SELECT COUNT(*), COUNT(spawn_loc), SUM(parent = 1) FROM tasks")" "6|6|5"
     eq "hang: semaphore value and last taker" \
        "$(q "$db" "SELECT e.arg & 72057594037927935, t.name FROM events e JOIN resources r ON r.id = e.resource
-                   JOIN tasks t ON t.id = e.task WHERE e.kind = 'snapshot_value' AND r.name = '&slots'")" "0|taker"
+                   JOIN tasks t ON t.id = e.task WHERE e.kind = 'snapshot_value' AND r.name = 'slots'")" "0|taker"
     eq "hang: queue depth" "$(q "$db" "SELECT e.arg & 72057594037927935 FROM events e JOIN resources r ON r.id = e.resource
-                                       WHERE e.kind = 'snapshot_value' AND r.name = '&jobs'")" "0"
+                                       WHERE e.kind = 'snapshot_value' AND r.name = 'jobs'")" "0"
     eq "hang: ended" "$(q "$db" "SELECT value FROM meta WHERE key = 'ended'")" "detached"
     alive "hang after detach" $p
 

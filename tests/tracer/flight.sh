@@ -87,8 +87,8 @@ if [ -n "$db" ]; then
     eq "deadlock: early tasks not spawned in the window" \
        "$(q "$db" "SELECT COUNT(*) FROM events e JOIN tasks t ON t.id = e.task WHERE e.kind = 'spawn' AND t.name IN ($early)")" 0
     q "$db" "$awaits" > "$tmp/dl.awaits"
-    for want in "alpha|lock|&\\?lock_b|$(line FL_ALPHA_WAIT)|1" "beta|event|&never_set|$(line FL_BETA_HANG)|1" \
-                "holder|event|&never_set|$(line FL_HOLDER_WAIT)|1" "blocked|lock|&db_lock|$(line FL_BLOCKED_WAIT)|1"; do
+    for want in "alpha|lock|lock_b|$(line FL_ALPHA_WAIT)|1" "beta|event|never_set|$(line FL_BETA_HANG)|1" \
+                "holder|event|never_set|$(line FL_HOLDER_WAIT)|1" "blocked|lock|db_lock|$(line FL_BLOCKED_WAIT)|1"; do
         has "deadlock: await at the hang" "$tmp/dl.awaits" "^$want\$"
     done
     q "$db" "$holds" > "$tmp/dl.holds"
@@ -169,8 +169,8 @@ if [ -f "$tmp/api.db" ]; then
     eq "window start: no spawn of the early tasks" \
        "$(q "$db" "SELECT COUNT(*) FROM events e JOIN tasks t ON t.id = e.task WHERE e.kind = 'spawn' AND t.name IN ($early)")" 0
     q "$db" "$awaits" > "$tmp/api.awaits"
-    for want in "keeper|sleep||$(line FL_KEEPER_WAIT)|1" "holder|event|&never_set|$(line FL_HOLDER_WAIT)|1" \
-                "blocked|lock|&db_lock|$(line FL_BLOCKED_WAIT)|1" "consumer|queue_get|&jobs|$(line FL_CONSUMER_WAIT)|1"; do
+    for want in "keeper|sleep||$(line FL_KEEPER_WAIT)|1" "holder|event|never_set|$(line FL_HOLDER_WAIT)|1" \
+                "blocked|lock|db_lock|$(line FL_BLOCKED_WAIT)|1" "consumer|queue_get|jobs|$(line FL_CONSUMER_WAIT)|1"; do
         has "window start: at its await" "$tmp/api.awaits" "^$want\$"
     done
     eq "window start: spawn sites" "$(q "$db" "SELECT COUNT(spawn_loc) FROM tasks WHERE name IN ($early)")" 4
