@@ -144,7 +144,7 @@ $(BUILD)/obj/%.o: %.S $(FLAGS_STAMP)
 # install` puts it ($COSCOPE_BIN first, then $PATH).  Its own stamp: a
 # different bindir (make install prefix=/usr after a plain make) rebuilds
 # these objects and relinks, not everything.
-CO_BIN_OBJ := $(foreach d,obj obj-so,$(foreach f,record flight,$(BUILD)/$(d)/runtime/$(f).o))
+CO_BIN_OBJ := $(foreach d,obj obj-so,$(foreach f,helper,$(BUILD)/$(d)/runtime/$(f).o))
 $(CO_BIN_OBJ): CPPFLAGS += -DCO_COSCOPE_BIN='"$(bindir)/coscope"'
 $(CO_BIN_OBJ): $(BUILD)/.bindir
 ifneq ($(shell cat $(BUILD)/.bindir 2>/dev/null),$(bindir))

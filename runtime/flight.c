@@ -35,19 +35,12 @@
 #include "trace.h"
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#ifndef CO_COSCOPE_BIN
-#define CO_COSCOPE_BIN "/usr/local/bin/coscope"
-#endif
-
-extern char **environ;
 
 static struct {
     pthread_mutex_t mu;
@@ -133,36 +126,10 @@ static int spawn_helper(int shm_fd, int sock, uint64_t window_ms, uint64_t max_b
     snprintf(pidbuf, sizeof pidbuf, "%ld", (long)getpid());
     snprintf(winbuf, sizeof winbuf, "%llu", (unsigned long long)window_ms);
     snprintf(bytesbuf, sizeof bytesbuf, "%llu", (unsigned long long)max_bytes);
-    const char *bin = getenv("COSCOPE_BIN");
-    int search = 0;
-    if (!bin || !*bin) {
-        bin = CO_COSCOPE_BIN;
-        if (access(bin, X_OK) != 0) {
-            bin = "coscope";
-            search = 1;
-        }
-    }
-    char *argv[] = { (char *)bin, "flight", "--fd", fdbuf, "--sock", sockbuf, "--pid", pidbuf, "--window",
+    char *argv[] = { NULL, "flight", "--fd", fdbuf, "--sock", sockbuf, "--pid", pidbuf, "--window",
                      winbuf, "--bytes", bytesbuf, NULL };
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t at;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawnattr_init(&at);
-    posix_spawn_file_actions_adddup2(&fa, sock, sock);
-    posix_spawn_file_actions_adddup2(&fa, shm_fd, shm_fd);
-    /* Its own process group (a terminal's Ctrl-C is the program's) and
-     * every signal unblocked and at its default. */
-    posix_spawnattr_setpgroup(&at, 0);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&at, &none);
-    posix_spawnattr_setsigdefault(&at, &all);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    int r = search ? posix_spawnp(pid, bin, &fa, &at, argv, environ) : posix_spawn(pid, bin, &fa, &at, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&at);
-    return -r;
+    int keep[] = { sock, shm_fd };
+    return co__spawn_helper(argv, keep, 2, pid);
 }
 
 /* Wake every loop: each writes the new period's snapshot (attach.c's

@@ -653,6 +653,9 @@ void co__report_leftovers(co__loop *l, FILE *out); /* ended, never awaited / err
 void co__report_asleep(co__loop *l, FILE *out);
 /* asleep.c: what the waiting task x waits on, in the story's words (story.h). */
 void co__wait_what(co__task *x, char *out, size_t cap);
+/* helper.c: start the coscope binary (argv[0] is filled in) with the fds
+ * keep[0..nkeep) open in it; 0 or a negative errno. */
+int co__spawn_helper(char *argv[], const int *keep, size_t nkeep, pid_t *pid);
 /* log.c: the runtime's reports, to the program's hook, or to stderr when
  * the program asked (debug mode, CO_LOG=stderr); co__log_fatal always, just
  * before the process dies; co__log_text for text of several lines. */

@@ -14,8 +14,8 @@
  *   - it is the shape `coscope attach` and the flight recorder need: a
  *     region in the program, a recorder outside it.
  *
- * The helper is found as $COSCOPE_BIN, else CO_COSCOPE_BIN (the installed
- * path, set by the Makefile), else `coscope` on $PATH.  The two talk over a
+ * helper.c starts it (found as $COSCOPE_BIN, the installed path, or on
+ * $PATH, as the flight recorder's).  The two talk over a
  * socket pair: the helper answers 0 or a negative errno once the database
  * exists (so -EEXIST reaches the caller); a byte from the program, or the
  * socket's end (the program died), tells it to finish; it answers the
@@ -26,18 +26,11 @@
 #include "trace.h"
 #include <fcntl.h>
 #include <pthread.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#ifndef CO_COSCOPE_BIN
-#define CO_COSCOPE_BIN "/usr/local/bin/coscope"
-#endif
-
-extern char **environ;
 
 static struct {
     pthread_mutex_t mu;
@@ -84,34 +77,9 @@ static int spawn_helper(const char *path, int shm_fd, int sock, pid_t *pid)
     snprintf(fdbuf, sizeof fdbuf, "%d", shm_fd);
     snprintf(sockbuf, sizeof sockbuf, "%d", sock);
     snprintf(pidbuf, sizeof pidbuf, "%ld", (long)getpid());
-    const char *bin = getenv("COSCOPE_BIN");
-    int search = 0;
-    if (!bin || !*bin) {
-        bin = CO_COSCOPE_BIN;
-        if (access(bin, X_OK) != 0) {
-            bin = "coscope";
-            search = 1;
-        }
-    }
-    char *argv[] = { (char *)bin, "record", "--fd", fdbuf, "--sock", sockbuf, "--pid", pidbuf, "--",
-                     (char *)path, NULL };
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t at;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawnattr_init(&at);
-    /* dup2 onto itself clears close-on-exec in the child only (glibc >= 2.29). */
-    posix_spawn_file_actions_adddup2(&fa, sock, sock);
-    /* Its own process group: the terminal's Ctrl-C stops the program, and
-     * the helper still finishes the trace of what it did. */
-    posix_spawnattr_setpgroup(&at, 0);
-    sigset_t none;
-    sigemptyset(&none);
-    posix_spawnattr_setsigmask(&at, &none);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK);
-    int r = search ? posix_spawnp(pid, bin, &fa, &at, argv, environ) : posix_spawn(pid, bin, &fa, &at, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&at);
-    return -r;
+    char *argv[] = { NULL, "record", "--fd", fdbuf, "--sock", sockbuf, "--pid", pidbuf, "--", (char *)path, NULL };
+    int keep[] = { sock, shm_fd };
+    return co__spawn_helper(argv, keep, 2, pid);
 }
 
 static void stop_at_exit(void) { co_trace_stop(); }
