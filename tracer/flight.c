@@ -343,7 +343,6 @@ static int64_t drain(helper *h)
 
 /* ---- dumps ---------------------------------------------------------------------- */
 
-static void wait_for_events(tr_shm *s, long ns);
 
 static void default_path(helper *h, char *out, size_t cap)
 {
@@ -411,7 +410,7 @@ static int dump(helper *h, unsigned trig, const char *path, int gone, int reply)
         }
         if (!unopened) break;
         if (mono_ns() - h->last_period > 50000000) request_period(h);
-        wait_for_events(h->w.shm, 2000000);
+        tr_wait_for_events(h->w.shm, 2000000, TR_RING_RECS / 4);
         drain(h);
     }
     tr_fwindow_seal(&h->w);
@@ -567,23 +566,6 @@ static int listen_socket(long pid)
     return fd;
 }
 
-/* Sleep up to ns, or until a producer finds its ring half full. */
-static void wait_for_events(tr_shm *s, long ns)
-{
-    uint32_t seq = atomic_load(&s->consumer_wake);
-    atomic_store(&s->consumer_sleeping, 1);
-    tr_ring *rings = tr_rings(s);
-    for (uint32_t i = 0; i < s->nrings; i++) {
-        uint64_t head = atomic_load_explicit(&rings[i].head, memory_order_acquire);
-        if (head - atomic_load_explicit(&rings[i].tail, memory_order_relaxed) >= TR_RING_RECS / 4) {
-            atomic_store(&s->consumer_sleeping, 0);
-            return;
-        }
-    }
-    struct timespec ts = { 0, ns };
-    syscall(SYS_futex, &s->consumer_wake, FUTEX_WAIT, seq, &ts, NULL, 0);
-    atomic_store(&s->consumer_sleeping, 0);
-}
 
 static void answer(int sock, int32_t v) { send(sock, &v, sizeof v, MSG_NOSIGNAL); }
 
@@ -675,7 +657,7 @@ int tr_flight_run(int shm_fd, int sock, long pid, uint64_t window_ms, uint64_t m
             if (p[0].revents) stop = on_program(h, &gone);
             if (!stop && h->lsock >= 0 && p[1].revents) on_request(h);
         }
-        if (!stop && got < 4096) wait_for_events(w->shm, 5000000);
+        if (!stop && got < 4096) tr_wait_for_events(w->shm, 5000000, TR_RING_RECS / 4);
     }
     if (gone) {
         /* The program ended without co_flight_stop: exit, _exit, a kill or

@@ -228,16 +228,14 @@ int64_t tr_recorder_poll(tr_recorder *r)
     return r->err ? r->err : drained;
 }
 
-/* Sleep up to ns, or until a producer finds its ring half full. */
-static void wait_for_events(tr_recorder *r, long ns)
+void tr_wait_for_events(tr_shm *s, long ns, uint64_t backlog)
 {
-    tr_shm *s = r->shm;
     uint32_t seq = atomic_load(&s->consumer_wake);
     atomic_store(&s->consumer_sleeping, 1);
     tr_ring *rings = tr_rings(s);
     for (uint32_t i = 0; i < s->nrings; i++) {
         uint64_t head = atomic_load_explicit(&rings[i].head, memory_order_acquire);
-        if (head - atomic_load_explicit(&rings[i].tail, memory_order_relaxed) >= TR_RING_RECS / 2) {
+        if (head - atomic_load_explicit(&rings[i].tail, memory_order_relaxed) >= backlog) {
             atomic_store(&s->consumer_sleeping, 0);
             return;
         }
@@ -274,7 +272,7 @@ int64_t tr_recorder_turn(tr_recorder *r)
         /* A failed slice is tried again by the build at the end. */
         if (tr_recorder_build_some(r, 2000) > 0) return got;
     }
-    wait_for_events(r, 5000000);
+    tr_wait_for_events(r->shm, 5000000, TR_RING_RECS / 2); /* or until a producer finds its ring half full */
     return got;
 }
 

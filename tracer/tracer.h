@@ -355,6 +355,10 @@ int tr_reader_check(tr_reader *r);
 
 typedef struct tr_recorder tr_recorder;
 int tr_recorder_new(tr_recorder **out, sqlite3 *db, tr_shm *shm);
+/* A consumer of the rings with nothing to do: sleep up to ns, or until a
+ * producer's ring holds `backlog` records (the producers wake it then).
+ * Shared by the recorder and the flight recorder. */
+void tr_wait_for_events(tr_shm *s, long ns, uint64_t backlog);
 /* Drain every ring once.  Returns events drained (>= 0) or a negative errno. */
 int64_t tr_recorder_poll(tr_recorder *r);
 /* One turn of a recorder's loop: drain every ring; if that found little,
