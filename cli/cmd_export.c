@@ -69,10 +69,22 @@ typedef struct ex {
     FILE *f;
     int first;              /* no event written yet */
     int64_t flows;
-    int failed;             /* a query failed: message printed */
+    int failed;             /* a read failed: message printed */
     const char *path;
     tr_at *q;               /* the reader's questions at t: a task's step */
 } ex;
+
+void cli_export_check(int *failed, const char *path, sqlite3 *db, int err)
+{
+    if (err >= 0 || *failed) return;
+    *failed = 1;
+    if (err == -ENOMEM) fprintf(stderr, "coscope export: %s: out of memory\n", path);
+    else if (err == -EPROTO)
+        fprintf(stderr, "coscope export: %s: unexpected trace layout (%s); is it from another coscope version?\n", path,
+                tr_db_errmsg(db));
+    else fprintf(stderr, "coscope export: %s: damaged or truncated database (%s)\n", path, tr_db_errmsg(db));
+}
+#define check(x, err) cli_export_check(&(x)->failed, (x)->path, (x)->db, (err))
 
 /* ---- JSON helpers (strings: cli_json_string) -------------------------- */
 
@@ -94,7 +106,6 @@ static int64_t slice_dur(int64_t start, int64_t end)
     return d > 0 ? d - 1 : 0;
 }
 
-
 /* Start an event object: separator, phase, pid/tid, ts. */
 static void ev(ex *x, const char *ph, int64_t tid, int64_t ts)
 {
@@ -104,225 +115,148 @@ static void ev(ex *x, const char *ph, int64_t tid, int64_t ts)
     jus(x->f, ts);
 }
 
-static const char *text(sqlite3_stmt *st, int i)
-{
-    return (const char *)sqlite3_column_text(st, i);
-}
-
-static int is_null(sqlite3_stmt *st, int i) { return sqlite3_column_type(st, i) == SQLITE_NULL; }
-
-static sqlite3_stmt *prep(ex *x, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    if (x->failed) return NULL;
-    if (sqlite3_prepare_v2(x->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        int e = sqlite3_errcode(x->db);
-        if (e == SQLITE_CORRUPT || e == SQLITE_NOTADB || e == SQLITE_IOERR)
-            fprintf(stderr, "coscope export: %s: damaged or truncated database (%s)\n", x->path, tr_db_errmsg(x->db));
-        else
-            fprintf(stderr, "coscope export: %s: unexpected trace layout (%s); is it from another coscope version?\n",
-                    x->path, tr_db_errmsg(x->db));
-        x->failed = 1;
-    }
-    return st;
-}
-
-static int row(ex *x, sqlite3_stmt *st)
-{
-    if (!st || x->failed) return 0;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) return 1;
-    if (rc != SQLITE_DONE) {
-        fprintf(stderr, "coscope export: %s: damaged or truncated database (%s)\n", x->path, tr_db_errmsg(x->db));
-        x->failed = 1;
-    }
-    return 0;
-}
-
 /* "file.c:12" args member, when the location is known. */
-static void loc_arg(ex *x, const char *key, sqlite3_stmt *st, int file_col, int line_col)
+static void loc_arg(ex *x, const char *key, tr_src at)
 {
-    if (is_null(st, file_col)) return;
+    if (!at.file) return;
     char buf[4096];
-    snprintf(buf, sizeof buf, "%s:%lld", text(st, file_col), (long long)sqlite3_column_int64(st, line_col));
+    snprintf(buf, sizeof buf, "%s:%lld", at.file, (long long)at.line);
     fprintf(x->f, ",\"%s\":", key);
     cli_json_string(x->f, buf);
 }
 
 /* ---- sections ---------------------------------------------------------- */
 
+static int meta_member(void *ctx, const char *key, const char *value)
+{
+    ex *x = ctx;
+    fputc(',', x->f);
+    cli_json_string(x->f, key);
+    fputc(':', x->f);
+    cli_json_string(x->f, value ? value : "");
+    return 0;
+}
+
+static int thread_name(void *ctx, int64_t id, const char *task)
+{
+    ex *x = ctx;
+    char name[1024];
+    snprintf(name, sizeof name, "%s #%lld", task ? task : "task", (long long)id);
+    ev(x, "M", id, 0);
+    fputs(",\"cat\":\"__metadata\",\"name\":\"thread_name\",\"args\":{\"name\":", x->f);
+    cli_json_string(x->f, name);
+    fputs("}}", x->f);
+    ev(x, "M", id, 0);
+    fprintf(x->f, ",\"cat\":\"__metadata\",\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":%lld}}", (long long)id);
+    return 0;
+}
+
 static void metadata(ex *x)
 {
-    sqlite3_stmt *st = prep(x, "SELECT (SELECT value FROM meta WHERE key = '" TR_META_PROGRAM "')");
-    if (row(x, st)) {
-        char name[1024];
-        snprintf(name, sizeof name, "%s (coscope)", is_null(st, 0) ? "program" : text(st, 0));
-        ev(x, "M", 0, 0);
-        fputs(",\"cat\":\"__metadata\",\"name\":\"process_name\",\"args\":{\"name\":", x->f);
-        cli_json_string(x->f, name);
-        fputs("}}", x->f);
-    }
-    sqlite3_finalize(st);
-    st = prep(x, "SELECT id, name FROM tasks ORDER BY id");
-    while (row(x, st)) {
-        int64_t id = sqlite3_column_int64(st, 0);
-        char name[1024];
-        snprintf(name, sizeof name, "%s #%lld", is_null(st, 1) ? "task" : text(st, 1), (long long)id);
-        ev(x, "M", id, 0);
-        fputs(",\"cat\":\"__metadata\",\"name\":\"thread_name\",\"args\":{\"name\":", x->f);
-        cli_json_string(x->f, name);
-        fputs("}}", x->f);
-        ev(x, "M", id, 0);
-        fprintf(x->f, ",\"cat\":\"__metadata\",\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":%lld}}", (long long)id);
-    }
-    sqlite3_finalize(st);
+    tr_run run;
+    tr_run_summary(x->db, 0, &run);
+    char name[1024];
+    snprintf(name, sizeof name, "%s (coscope)", *run.program ? run.program : "program");
+    ev(x, "M", 0, 0);
+    fputs(",\"cat\":\"__metadata\",\"name\":\"process_name\",\"args\":{\"name\":", x->f);
+    cli_json_string(x->f, name);
+    fputs("}}", x->f);
+    check(x, tr_walk_tasks(x->db, thread_name, x));
 }
 
 /* Steps and awaits: X slices, one after the other on each task's track.
  * A step row holds both: the step, then the await that ended it. */
-static void await_slice(ex *x, sqlite3_stmt *st, int64_t task, int64_t start, int64_t end, int open)
+static int slice(void *ctx, const tr_walk_step *r)
 {
-    const char *wait = text(st, 3);
-    char name[600];
-    if (!strcmp(wait, "task") && !is_null(st, 4))
-        snprintf(name, sizeof name, "task #%lld %s", (long long)sqlite3_column_int64(st, 4),
-                 is_null(st, 14) ? "" : text(st, 14));
-    else if (!is_null(st, 13) && *text(st, 13))
-        snprintf(name, sizeof name, "%s %s", wait, text(st, 13));
-    else if (!is_null(st, 12))
-        snprintf(name, sizeof name, "%s #%lld", wait, (long long)sqlite3_column_int64(st, 4));
-    else snprintf(name, sizeof name, "%s", wait);
-    ev(x, "X", task, start);
+    ex *x = ctx;
+    ev(x, "X", r->task, r->start);
     fputs(",\"dur\":", x->f);
-    jus(x->f, slice_dur(start, end));
-    fputs(",\"cat\":\"await\",\"name\":", x->f);
-    cli_json_string(x->f, name);
-    fprintf(x->f, ",\"args\":{\"start_ns\":%lld,\"end_ns\":%lld", (long long)start, (long long)end);
-    loc_arg(x, "at", st, 10, 11);
-    if (!is_null(st, 4)) fprintf(x->f, ",\"resource\":%lld", (long long)sqlite3_column_int64(st, 4));
-    if (!is_null(st, 5)) fprintf(x->f, ",\"result\":%lld", (long long)sqlite3_column_int64(st, 5));
-    if (open) fputs(",\"open\":true", x->f);
+    jus(x->f, slice_dur(r->start, r->end));
+    fputs(",\"cat\":\"step\",\"name\":\"run\",\"args\":{", x->f);
+    fprintf(x->f, "\"start_ns\":%lld,\"end_ns\":%lld", (long long)r->start, (long long)r->end);
+    loc_arg(x, "from", r->from);
+    loc_arg(x, "to", r->to);
+    if (r->open && !r->awaited) fputs(",\"open\":true", x->f);
     fputs("}}", x->f);
-}
-
-static void slices(ex *x)
-{
-    sqlite3_stmt *st = prep(x,
-        "SELECT s.task, s.start, s.end, s.wait, s.resource, s.result, s.open, s.resumed,"
-        "  l.file, l.line, l2.file, l2.line, r.kind, r.name, t.name"
-        " FROM spans s LEFT JOIN locations l ON l.id = s.loc LEFT JOIN locations l2 ON l2.id = s.end_loc"
-        " LEFT JOIN resources r ON r.id = s.resource AND s.wait <> '" CO_WAIT_NAME_TASK "'"
-        " LEFT JOIN tasks t ON t.id = s.resource AND s.wait = '" CO_WAIT_NAME_TASK "'"
-        " WHERE s.kind = '" TR_NAME_STEP "' AND s.task <> 0 ORDER BY s.task, s.start");
-    while (row(x, st)) {
-        int64_t task = sqlite3_column_int64(st, 0), start = sqlite3_column_int64(st, 1), end = sqlite3_column_int64(st, 2);
-        int awaited = !is_null(st, 3), open = sqlite3_column_int(st, 6);
-        ev(x, "X", task, start);
-        fputs(",\"dur\":", x->f);
-        jus(x->f, slice_dur(start, end));
-        fputs(",\"cat\":\"step\",\"name\":\"run\",\"args\":{", x->f);
-        fprintf(x->f, "\"start_ns\":%lld,\"end_ns\":%lld", (long long)start, (long long)end);
-        loc_arg(x, "from", st, 8, 9);
-        loc_arg(x, "to", st, 10, 11);
-        if (open && !awaited) fputs(",\"open\":true", x->f);
-        fputs("}}", x->f);
-        if (awaited) await_slice(x, st, task, end, sqlite3_column_int64(st, 7), open);
-    }
-    sqlite3_finalize(st);
+    if (!r->awaited) return 0;
+    ev(x, "X", r->task, r->end);
+    fputs(",\"dur\":", x->f);
+    jus(x->f, slice_dur(r->end, r->resumed));
+    fputs(",\"cat\":\"await\",\"name\":", x->f);
+    cli_json_string(x->f, r->what);
+    fprintf(x->f, ",\"args\":{\"start_ns\":%lld,\"end_ns\":%lld", (long long)r->end, (long long)r->resumed);
+    loc_arg(x, "at", r->to);
+    if (r->has_res) fprintf(x->f, ",\"resource\":%lld", (long long)r->res);
+    if (r->has_result) fprintf(x->f, ",\"result\":%lld", (long long)r->result);
+    if (r->open) fputs(",\"open\":true", x->f);
+    fputs("}}", x->f);
+    return 0;
 }
 
 /* Holds, regions, thread-pool work: async pairs (they straddle steps). */
-static void async_spans(ex *x)
+static int async_span(void *ctx, const tr_walk_span *r)
 {
-    sqlite3_stmt *st = prep(x,
-        "SELECT s.id, s.kind, s.task, s.resource, s.start, s.end, s.open, r.kind, r.name, str.text, l.file, l.line"
-        " FROM spans s LEFT JOIN resources r ON r.id = s.resource AND s.kind = '" TR_NAME_HOLD "'"
-        " LEFT JOIN strings str ON str.id = s.resource AND s.kind = '" TR_NAME_REGION "'"
-        " LEFT JOIN locations l ON l.id = s.loc"
-        " WHERE s.kind IN ('" TR_NAME_HOLD "', '" TR_NAME_REGION "', '" TR_NAME_WORK "') ORDER BY s.start");
-    while (row(x, st)) {
-        const char *kind = text(st, 1);
-        int64_t id = sqlite3_column_int64(st, 0), task = is_null(st, 2) ? 0 : sqlite3_column_int64(st, 2);
-        char name[600];
-        int sk = tr_span_from_name(kind);
-        if (sk == TR_SPAN_HOLD)
-            snprintf(name, sizeof name, "hold %s", !is_null(st, 8) ? text(st, 8) : is_null(st, 7) ? "?" : text(st, 7));
-        else if (sk == TR_SPAN_REGION) snprintf(name, sizeof name, "%s", is_null(st, 9) ? "region" : text(st, 9));
-        else snprintf(name, sizeof name, "thread pool work");
-        for (int k = 0; k < 2; k++) {
-            ev(x, k ? "e" : "b", task, sqlite3_column_int64(st, k ? 5 : 4));
-            fprintf(x->f, ",\"cat\":\"%s\",\"id\":\"0x%llx\",\"name\":", kind, (unsigned long long)id);
-            cli_json_string(x->f, name);
-            if (!k) {
-                fprintf(x->f, ",\"args\":{\"task\":%lld", (long long)task);
-                if (!is_null(st, 3)) fprintf(x->f, ",\"resource\":%lld", (long long)sqlite3_column_int64(st, 3));
-                loc_arg(x, "at", st, 10, 11);
-                if (sqlite3_column_int(st, 6)) fputs(",\"open\":true", x->f);
-                fputc('}', x->f);
-            }
+    ex *x = ctx;
+    for (int k = 0; k < 2; k++) {
+        ev(x, k ? "e" : "b", r->task, k ? r->end : r->start);
+        fprintf(x->f, ",\"cat\":\"%s\",\"id\":\"0x%llx\",\"name\":", tr_span_name((unsigned)r->kind),
+                (unsigned long long)r->id);
+        cli_json_string(x->f, r->name);
+        if (!k) {
+            fprintf(x->f, ",\"args\":{\"task\":%lld", (long long)r->task);
+            if (r->has_res) fprintf(x->f, ",\"resource\":%lld", (long long)r->res);
+            loc_arg(x, "at", r->at);
+            if (r->open) fputs(",\"open\":true", x->f);
             fputc('}', x->f);
         }
+        fputc('}', x->f);
     }
-    sqlite3_finalize(st);
+    return 0;
 }
 
-static void instant(ex *x, sqlite3_stmt *st, int task_col, int ts_col, const char *cat, const char *name,
-                    const char *msg_key, const char *msg, int file_col, int line_col)
+/* Logs and marks, named by their text (that is what shows on the track);
+ * warnings, named by their kind. */
+static int instant(void *ctx, const tr_walk_instant *r)
 {
-    int has_task = !is_null(st, task_col);
-    ev(x, "i", has_task ? sqlite3_column_int64(st, task_col) : 0, sqlite3_column_int64(st, ts_col));
-    fprintf(x->f, ",\"s\":\"%s\",\"cat\":\"%s\",\"name\":", has_task ? "t" : "g", cat);
-    cli_json_string(x->f, name);
-    fputs(",\"args\":{", x->f);
-    fprintf(x->f, "\"%s\":", msg_key);
+    ex *x = ctx;
+    char name[300];
+    const char *cat, *key, *msg;
+    if (r->kind == TR_WARN) {
+        snprintf(name, sizeof name, "warning: %s", r->warning);
+        cat = "warning";
+        key = "message";
+        msg = r->text ? r->text : "";
+    } else {
+        cat = tr_event_name((unsigned)r->kind);
+        key = r->kind == TR_LOG ? "line" : "mark";
+        msg = r->text ? r->text : "?";
+    }
+    ev(x, "i", r->has_task ? r->task : 0, r->ts);
+    fprintf(x->f, ",\"s\":\"%s\",\"cat\":\"%s\",\"name\":", r->has_task ? "t" : "g", cat);
+    cli_json_string(x->f, r->kind == TR_WARN ? name : msg);
+    fprintf(x->f, ",\"args\":{\"%s\":", key);
     cli_json_string(x->f, msg);
-    loc_arg(x, "at", st, file_col, line_col);
+    loc_arg(x, "at", r->at);
     fputs("}}", x->f);
-}
-
-static void instants(ex *x)
-{
-    sqlite3_stmt *st = prep(x,
-        "SELECT e.ts, e.task, e.kind, s.text, l.file, l.line FROM events e"
-        " LEFT JOIN strings s ON s.id = e.resource LEFT JOIN locations l ON l.id = e.loc"
-        " WHERE e.kind IN ('log', 'mark') ORDER BY e.ts");
-    while (row(x, st)) {
-        const char *kind = text(st, 2), *msg = is_null(st, 3) ? "?" : text(st, 3);
-        /* Named by their text: that is what shows on the track. */
-        instant(x, st, 1, 0, kind, msg, kind[0] == 'l' ? "line" : "mark", msg, 4, 5);
-    }
-    sqlite3_finalize(st);
-    st = prep(x,
-        "SELECT w.ts, w.task, w.kind, w.message, l.file, l.line, w.dur FROM warnings w"
-        " LEFT JOIN locations l ON l.id = w.loc ORDER BY w.ts");
-    while (row(x, st)) {
-        char name[300];
-        snprintf(name, sizeof name, "warning: %s", text(st, 2));
-        instant(x, st, 1, 0, "warning", name, "message", is_null(st, 3) ? "" : text(st, 3), 4, 5);
-    }
-    sqlite3_finalize(st);
+    return 0;
 }
 
 /* ---- flows ------------------------------------------------------------- */
 
-/* The step of `task` running at ts: [*s, *e].  0 if none. */
-static int step_at(ex *x, int64_t task, int64_t ts, int64_t *s, int64_t *e)
+/* The name of a wake-up's flow: what the waker did. */
+static const char *wake_name(int kind)
 {
-    tr_step st;
-    if (tr_step_at(x->q, task, ts, &st) <= 0) return 0;
-    *s = st.start;
-    *e = st.end;
-    return *e >= ts;
-}
-
-/* The step of `task` that begins at ts (the resume after an await). */
-static int step_from(ex *x, int64_t task, int64_t ts, int64_t *s, int64_t *e)
-{
-    tr_step st;
-    if (ts == INT64_MIN || tr_step_after(x->q, task, ts - 1, &st) <= 0) return 0;
-    *s = st.start;
-    *e = st.end;
-    return *s == ts;
+    switch (kind) {
+    case TR_END: return "task end";
+    case TR_LOCK_REL: return "lock handoff";
+    case TR_SEM_REL: return "semaphore handoff";
+    case TR_EV_SET: return "event set";
+    case TR_COND_NOTIFY: return "notify";
+    case TR_FUT_SET: return "future set";
+    case TR_Q_PUT: return "queue put";
+    case TR_Q_GET: return "queue get";
+    default: return tr_event_name((unsigned)kind);
+    }
 }
 
 /* One flow from the step of `from` running at ts to the step of `to` that
@@ -335,73 +269,45 @@ static int step_from(ex *x, int64_t task, int64_t ts, int64_t *s, int64_t *e)
 static int flow(void *ctx, const tr_wake *w)
 {
     ex *x = ctx;
-    const char *name;
-    switch (w->kind) {
-    case TR_END: name = "task end"; break;
-    case TR_LOCK_REL: name = "lock handoff"; break;
-    case TR_SEM_REL: name = "semaphore handoff"; break;
-    case TR_EV_SET: name = "event set"; break;
-    case TR_COND_NOTIFY: name = "notify"; break;
-    case TR_FUT_SET: name = "future set"; break;
-    case TR_Q_PUT: name = "queue put"; break;
-    case TR_Q_GET: name = "queue get"; break;
-    default: name = tr_event_name((unsigned)w->kind); break;
-    }
-    int64_t s1, e1, s2, e2;
-    if (!step_at(x, w->from, w->ts, &s1, &e1) || !step_from(x, w->to, w->resume, &s2, &e2)) return 0;
+    const char *name = wake_name(w->kind);
+    tr_step from, to;
+    /* The waker's step running at ts; the woken one's beginning at resume. */
+    if (tr_step_at(x->q, w->from, w->ts, &from) <= 0 || from.end < w->ts) return 0;
+    if (w->resume == INT64_MIN || tr_step_after(x->q, w->to, w->resume - 1, &to) <= 0 || to.start != w->resume) return 0;
     int64_t id = ++x->flows;
-    ev(x, "s", w->from, s1);
+    ev(x, "s", w->from, from.start);
     fprintf(x->f, ",\"cat\":\"step\",\"id\":%lld,\"name\":", (long long)id);
     cli_json_string(x->f, name);
     fputc('}', x->f);
-    ev(x, "f", w->to, s2);
+    ev(x, "f", w->to, to.start);
     fprintf(x->f, ",\"bp\":\"e\",\"cat\":\"step\",\"id\":%lld,\"name\":", (long long)id);
     cli_json_string(x->f, name);
     fputc('}', x->f);
     return 0;
 }
 
-/* Wake-ups as flows: the reader's edges (tracer/reader_wake.c says which
- * the trace states soundly), each drawn between the two steps. */
-static void flows(ex *x)
-{
-    if (x->failed) return;
-    int r = tr_wakeups(x->db, flow, x);
-    if (r < 0) {
-        fprintf(stderr, "coscope export: %s: %s (%s)\n", x->path,
-                r == -ENOMEM ? "out of memory" : "damaged or truncated database", tr_db_errmsg(x->db));
-        x->failed = 1;
-    }
-}
-
 /* ---- command ----------------------------------------------------------- */
 
 static int export_chrome(sqlite3 *db, FILE *f, const char *path)
 {
+    static const char *const keys[] = { TR_META_PROGRAM, TR_META_ARGV, TR_META_ENDED, TR_META_EXIT_CODE,
+                                        TR_META_SIGNAL, TR_META_START_TIME, TR_META_PID, TR_META_EVENTS,
+                                        TR_META_LOST, TR_META_DURATION_NS };
     ex x = { db, f, 1, 0, 0, path, NULL };
     if (tr_at_open(&x.q, db) < 0) {
-        fprintf(stderr, "coscope export: %s: unexpected trace layout (%s); is it from another coscope version?\n", path,
-                tr_db_errmsg(db));
+        check(&x, -EPROTO);
         return 2;
     }
     fputs("{\"displayTimeUnit\":\"ns\",\"otherData\":{\"exporter\":\"coscope\"", f);
-    sqlite3_stmt *st = prep(&x, "SELECT key, value FROM meta WHERE key IN ('" TR_META_PROGRAM "', '" TR_META_ARGV "', '"
-                                TR_META_ENDED "', '" TR_META_EXIT_CODE "', '" TR_META_SIGNAL "', '" TR_META_START_TIME
-                                "', '" TR_META_PID "', '" TR_META_EVENTS "', '" TR_META_LOST "', '" TR_META_DURATION_NS
-                                "') ORDER BY key");
-    while (row(&x, st)) {
-        fputc(',', f);
-        cli_json_string(f, text(st, 0));
-        fputc(':', f);
-        cli_json_string(f, is_null(st, 1) ? "" : text(st, 1));
-    }
-    sqlite3_finalize(st);
+    check(&x, tr_walk_meta(db, keys, sizeof keys / sizeof *keys, meta_member, &x));
     fputs("},\"traceEvents\":[", f);
-    metadata(&x);
-    slices(&x);
-    async_spans(&x);
-    instants(&x);
-    flows(&x);
+    if (!x.failed) metadata(&x);
+    if (!x.failed) check(&x, tr_walk_steps(db, 1, slice, &x));
+    if (!x.failed) check(&x, tr_walk_spans(db, 0, async_span, &x));
+    if (!x.failed) check(&x, tr_walk_instants(db, instant, &x));
+    /* Wake-ups: the reader's edges (tracer/reader_wake.c says which the
+     * trace states soundly), each drawn between the two steps. */
+    if (!x.failed) check(&x, tr_wakeups(db, flow, &x));
     fputs("\n]}\n", f);
     tr_at_close(x.q);
     return x.failed ? 2 : 0;

@@ -57,9 +57,6 @@ enum {
     IID = 1, IID_NAME = 2, SL_FILE = 2, SL_LINE = 4,
 };
 
-/* Wire types. */
-enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2 };
-
 /* The one sequence every packet is on. */
 #define SEQ_ID 1
 /* Track uuids: the process, a task, a task's lane of spans. */
@@ -67,149 +64,6 @@ enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2 };
 #define UUID_TASK(id) (((uint64_t)(id) << 8) | 2u)
 #define UUID_LANE(id, lane) (((uint64_t)(id) << 8) | (3u + (uint64_t)(lane)))
 #define MAX_LANES 250
-
-/* ---- a protobuf buffer --------------------------------------------------- */
-
-typedef struct pb {
-    uint8_t *b;
-    size_t n, cap;
-    int oom;
-} pb;
-
-static void pb_reserve(pb *p, size_t more)
-{
-    if (p->n + more <= p->cap) return;
-    size_t cap = p->cap ? p->cap : 256;
-    while (cap < p->n + more) cap *= 2;
-    uint8_t *b = realloc(p->b, cap);
-    if (!b) { p->oom = 1; p->n = 0; return; }
-    p->b = b;
-    p->cap = cap;
-}
-
-static size_t varint_len(uint64_t v)
-{
-    size_t n = 1;
-    while (v >= 0x80) { v >>= 7; n++; }
-    return n;
-}
-
-static void put_varint_at(uint8_t *b, uint64_t v)
-{
-    while (v >= 0x80) { *b++ = (uint8_t)(v | 0x80); v >>= 7; }
-    *b = (uint8_t)v;
-}
-
-static void pb_varint(pb *p, uint64_t v)
-{
-    pb_reserve(p, 10);
-    if (p->oom) return;
-    put_varint_at(p->b + p->n, v);
-    p->n += varint_len(v);
-}
-
-static void pb_tag(pb *p, unsigned field, unsigned wt) { pb_varint(p, (uint64_t)field << 3 | wt); }
-static void pb_uint(pb *p, unsigned field, uint64_t v) { pb_tag(p, field, WT_VARINT); pb_varint(p, v); }
-
-static void pb_fixed64(pb *p, unsigned field, uint64_t v)
-{
-    pb_tag(p, field, WT_I64);
-    pb_reserve(p, 8);
-    if (p->oom) return;
-    for (int i = 0; i < 8; i++) p->b[p->n++] = (uint8_t)(v >> (8 * i));
-}
-
-static void pb_str(pb *p, unsigned field, const char *s)
-{
-    size_t len = s ? strlen(s) : 0;
-    pb_tag(p, field, WT_LEN);
-    pb_varint(p, len);
-    pb_reserve(p, len);
-    if (p->oom || !len) return;
-    memcpy(p->b + p->n, s, len);
-    p->n += len;
-}
-
-/* A nested message: begin returns where its length goes (one byte kept),
- * end writes the length and moves the body if it needs more bytes. */
-static size_t pb_begin(pb *p, unsigned field)
-{
-    pb_tag(p, field, WT_LEN);
-    pb_reserve(p, 1);
-    if (p->oom) return 0;
-    p->b[p->n++] = 0;
-    return p->n;
-}
-
-static void pb_end(pb *p, size_t body)
-{
-    if (p->oom) return;
-    size_t len = p->n - body, extra = varint_len(len) - 1;
-    if (extra) {
-        pb_reserve(p, extra);
-        if (p->oom) return;
-        memmove(p->b + body + extra, p->b + body, len);
-        p->n += extra;
-    }
-    put_varint_at(p->b + body - 1, len);
-}
-
-/* ---- interning ----------------------------------------------------------- */
-
-/* name -> iid, open addressing; iids count from 1 per kind. */
-typedef struct intern {
-    char **key;
-    uint64_t *iid;
-    size_t cap, n;
-} intern;
-
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ull;
-    return h;
-}
-
-/* The iid of s, and whether it is new (then the caller emits it).  0 on
- * out of memory. */
-static uint64_t intern_get(intern *t, const char *s, int *fresh)
-{
-    *fresh = 0;
-    if (2 * (t->n + 1) > t->cap) {
-        size_t cap = t->cap ? 2 * t->cap : 1024;
-        char **key = calloc(cap, sizeof *key);
-        uint64_t *iid = calloc(cap, sizeof *iid);
-        if (!key || !iid) { free(key); free(iid); return 0; }
-        for (size_t i = 0; i < t->cap; i++) {
-            if (!t->key[i]) continue;
-            size_t j = hash_str(t->key[i]) & (cap - 1);
-            while (key[j]) j = (j + 1) & (cap - 1);
-            key[j] = t->key[i];
-            iid[j] = t->iid[i];
-        }
-        free(t->key);
-        free(t->iid);
-        t->key = key;
-        t->iid = iid;
-        t->cap = cap;
-    }
-    size_t j = hash_str(s) & (t->cap - 1);
-    while (t->key[j]) {
-        if (!strcmp(t->key[j], s)) return t->iid[j];
-        j = (j + 1) & (t->cap - 1);
-    }
-    if (!(t->key[j] = strdup(s))) return 0;
-    t->iid[j] = ++t->n;
-    *fresh = 1;
-    return t->iid[j];
-}
-
-static void intern_free(intern *t)
-{
-    for (size_t i = 0; i < t->cap; i++) free(t->key[i]);
-    free(t->key);
-    free(t->iid);
-}
 
 /* ---- wake-up edges, by the step they attach to --------------------------- */
 
@@ -233,9 +87,9 @@ typedef struct px {
     FILE *f;
     const char *path;
     int failed;
-    pb pkt;                 /* the packet being built */
-    pb interned;            /* its InternedData body, when it adds names */
-    intern names, cats, locs;
+    cli_pb pkt;                 /* the packet being built */
+    cli_pb interned;            /* its InternedData body, when it adds names */
+    cli_intern names, cats, locs;
     flow_end *flows;
     size_t nflows, capflows;
     uint64_t nflow_ids;
@@ -244,8 +98,12 @@ typedef struct px {
     int64_t done, total;
     int64_t last_ns;
     const char *phase;
-    /* what was written */
-    int64_t packets, slices, instants, tracks;
+    int64_t packets;        /* written so far */
+    /* walking */
+    size_t fi;              /* slice(): the flow ends before this step */
+    int64_t lane_task;      /* async_span(): whose lanes lane_end holds */
+    int nlanes;
+    int64_t lane_end[MAX_LANES];
 } px;
 
 static int64_t mono_ns(void)
@@ -274,15 +132,9 @@ static void step_done(px *x)
 /* Write the packet built in x->pkt (with x->interned, if any) to the file. */
 static void flush_packet(px *x)
 {
-    pb *p = &x->pkt;
+    cli_pb *p = &x->pkt;
     if (x->interned.n) {
-        size_t at = pb_begin(p, PKT_INTERNED);
-        pb_reserve(p, x->interned.n);
-        if (!p->oom) {
-            memcpy(p->b + p->n, x->interned.b, x->interned.n);
-            p->n += x->interned.n;
-        }
-        pb_end(p, at);
+        cli_pb_append(p, PKT_INTERNED, &x->interned);
         x->interned.n = 0;
     }
     if (p->oom || x->interned.oom) {
@@ -292,35 +144,30 @@ static void flush_packet(px *x)
         p->n = 0;
         return;
     }
-    uint8_t hdr[11];
-    hdr[0] = TRACE_PACKET << 3 | WT_LEN;
-    put_varint_at(hdr + 1, p->n);
-    fwrite(hdr, 1, 1 + varint_len(p->n), x->f);
-    fwrite(p->b, 1, p->n, x->f);
+    cli_pb_write(x->f, TRACE_PACKET, p);
     p->n = 0;
     x->packets++;
 }
-
 static void packet_start(px *x, int64_t ts, unsigned flags)
 {
     x->pkt.n = 0;
-    if (ts >= 0) pb_uint(&x->pkt, PKT_TIMESTAMP, (uint64_t)ts);
-    pb_uint(&x->pkt, PKT_SEQ_ID, SEQ_ID);
-    if (flags) pb_uint(&x->pkt, PKT_SEQ_FLAGS, flags);
+    if (ts >= 0) cli_pb_uint(&x->pkt, PKT_TIMESTAMP, (uint64_t)ts);
+    cli_pb_uint(&x->pkt, PKT_SEQ_ID, SEQ_ID);
+    if (flags) cli_pb_uint(&x->pkt, PKT_SEQ_FLAGS, flags);
 }
 
 /* An iid for s in table t, adding its InternedData entry (field) to the
  * packet under construction when it is new. */
-static uint64_t iid_of(px *x, intern *t, unsigned field, const char *s)
+static uint64_t iid_of(px *x, cli_intern *t, unsigned field, const char *s)
 {
     int fresh;
-    uint64_t iid = intern_get(t, s ? s : "", &fresh);
+    uint64_t iid = cli_intern_get(t, s ? s : "", &fresh);
     if (!iid) { x->interned.oom = 1; return 0; }
     if (fresh) {
-        size_t at = pb_begin(&x->interned, field);
-        pb_uint(&x->interned, IID, iid);
-        pb_str(&x->interned, IID_NAME, s ? s : "");
-        pb_end(&x->interned, at);
+        size_t at = cli_pb_begin(&x->interned, field);
+        cli_pb_uint(&x->interned, IID, iid);
+        cli_pb_str(&x->interned, IID_NAME, s ? s : "");
+        cli_pb_end(&x->interned, at);
     }
     return iid;
 }
@@ -332,14 +179,14 @@ static uint64_t loc_iid(px *x, const char *file, int64_t line)
     char key[4200];
     snprintf(key, sizeof key, "%s\n%lld", file, (long long)line);
     int fresh;
-    uint64_t iid = intern_get(&x->locs, key, &fresh);
+    uint64_t iid = cli_intern_get(&x->locs, key, &fresh);
     if (!iid) { x->interned.oom = 1; return 0; }
     if (fresh) {
-        size_t at = pb_begin(&x->interned, ID_SOURCE_LOCATIONS);
-        pb_uint(&x->interned, IID, iid);
-        pb_str(&x->interned, SL_FILE, file);
-        pb_uint(&x->interned, SL_LINE, line > 0 && line < UINT32_MAX ? (uint64_t)line : 0);
-        pb_end(&x->interned, at);
+        size_t at = cli_pb_begin(&x->interned, ID_SOURCE_LOCATIONS);
+        cli_pb_uint(&x->interned, IID, iid);
+        cli_pb_str(&x->interned, SL_FILE, file);
+        cli_pb_uint(&x->interned, SL_LINE, line > 0 && line < UINT32_MAX ? (uint64_t)line : 0);
+        cli_pb_end(&x->interned, at);
     }
     return iid;
 }
@@ -351,67 +198,33 @@ static void track_event(px *x, int64_t ts, uint64_t track, int type, const char 
     packet_start(x, ts < 0 ? 0 : ts, SEQ_NEEDS_INCREMENTAL_STATE);
     uint64_t cat_iid = cat ? iid_of(x, &x->cats, ID_EVENT_CATEGORIES, cat) : 0;
     uint64_t name_iid = name ? iid_of(x, &x->names, ID_EVENT_NAMES, name) : 0;
-    size_t at = pb_begin(&x->pkt, PKT_TRACK_EVENT);
-    pb_uint(&x->pkt, TE_TYPE, (uint64_t)type);
-    pb_uint(&x->pkt, TE_TRACK_UUID, track);
-    if (cat_iid) pb_uint(&x->pkt, TE_CATEGORY_IIDS, cat_iid);
-    if (name_iid) pb_uint(&x->pkt, TE_NAME_IID, name_iid);
-    if (loc) pb_uint(&x->pkt, TE_SOURCE_LOCATION_IID, loc);
+    size_t at = cli_pb_begin(&x->pkt, PKT_TRACK_EVENT);
+    cli_pb_uint(&x->pkt, TE_TYPE, (uint64_t)type);
+    cli_pb_uint(&x->pkt, TE_TRACK_UUID, track);
+    if (cat_iid) cli_pb_uint(&x->pkt, TE_CATEGORY_IIDS, cat_iid);
+    if (name_iid) cli_pb_uint(&x->pkt, TE_NAME_IID, name_iid);
+    if (loc) cli_pb_uint(&x->pkt, TE_SOURCE_LOCATION_IID, loc);
     for (size_t i = 0; i < nfl; i++)
-        pb_fixed64(&x->pkt, fl[i].id & 1 ? TE_TERMINATING_FLOW_IDS : TE_FLOW_IDS, fl[i].id >> 1);
-    pb_end(&x->pkt, at);
+        cli_pb_fixed64(&x->pkt, fl[i].id & 1 ? TE_TERMINATING_FLOW_IDS : TE_FLOW_IDS, fl[i].id >> 1);
+    cli_pb_end(&x->pkt, at);
     flush_packet(x);
 }
 
 static void track(px *x, uint64_t uuid, uint64_t parent, const char *name, int64_t rank)
 {
     packet_start(x, -1, 0);
-    size_t at = pb_begin(&x->pkt, PKT_TRACK_DESCRIPTOR);
-    pb_uint(&x->pkt, TD_UUID, uuid);
-    if (parent) pb_uint(&x->pkt, TD_PARENT, parent);
-    pb_str(&x->pkt, TD_NAME, name);
-    pb_uint(&x->pkt, TD_SIBLING_RANK, (uint64_t)(int64_t)(int32_t)rank);
-    pb_end(&x->pkt, at);
+    size_t at = cli_pb_begin(&x->pkt, PKT_TRACK_DESCRIPTOR);
+    cli_pb_uint(&x->pkt, TD_UUID, uuid);
+    if (parent) cli_pb_uint(&x->pkt, TD_PARENT, parent);
+    cli_pb_str(&x->pkt, TD_NAME, name);
+    cli_pb_uint(&x->pkt, TD_SIBLING_RANK, (uint64_t)(int64_t)(int32_t)rank);
+    cli_pb_end(&x->pkt, at);
     flush_packet(x);
-    x->tracks++;
 }
 
-/* ---- queries --------------------------------------------------------------- */
+/* ---- sections -------------------------------------------------------------- */
 
-static const char *text(sqlite3_stmt *st, int i) { return (const char *)sqlite3_column_text(st, i); }
-static int is_null(sqlite3_stmt *st, int i) { return sqlite3_column_type(st, i) == SQLITE_NULL; }
-
-static sqlite3_stmt *prep(px *x, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    if (x->failed) return NULL;
-    if (sqlite3_prepare_v2(x->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        fprintf(stderr, "coscope export: %s: unexpected trace layout (%s); is it from another coscope version?\n",
-                x->path, tr_db_errmsg(x->db));
-        x->failed = 1;
-    }
-    return st;
-}
-
-static int row(px *x, sqlite3_stmt *st)
-{
-    if (!st || x->failed) return 0;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) return 1;
-    if (rc != SQLITE_DONE) {
-        fprintf(stderr, "coscope export: %s: damaged or truncated database (%s)\n", x->path, tr_db_errmsg(x->db));
-        x->failed = 1;
-    }
-    return 0;
-}
-
-static int64_t count(px *x, const char *sql)
-{
-    sqlite3_stmt *st = prep(x, sql);
-    int64_t n = row(x, st) ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_finalize(st);
-    return n;
-}
+#define check(x, err) cli_export_check(&(x)->failed, (x)->path, (x)->db, (err))
 
 /* End of a slice that the next one on its track may begin at: 1 ns short
  * (see the top); never before its start. */
@@ -420,39 +233,38 @@ static int64_t end_ts(int64_t start, int64_t end)
     return end > start ? end - 1 : start;
 }
 
-/* ---- sections -------------------------------------------------------------- */
+static uint64_t src_iid(px *x, tr_src at)
+{
+    return at.file ? loc_iid(x, at.file, at.line) : 0;
+}
+
+static int task_track(void *ctx, int64_t id, const char *task)
+{
+    px *x = ctx;
+    char name[1024];
+    snprintf(name, sizeof name, "%s #%lld", task ? task : "task", (long long)id);
+    track(x, UUID_TASK(id), UUID_PROCESS, name, id);
+    return 0;
+}
 
 static void tracks(px *x)
 {
-    sqlite3_stmt *st = prep(x, "SELECT (SELECT value FROM meta WHERE key = '" TR_META_PROGRAM "'),"
-                               " (SELECT value FROM meta WHERE key = '" TR_META_PID "')");
-    char name[1024] = "program";
-    int64_t pid = 0;
-    if (row(x, st)) {
-        snprintf(name, sizeof name, "%s (coscope)", is_null(st, 0) ? "program" : text(st, 0));
-        pid = is_null(st, 1) ? 0 : sqlite3_column_int64(st, 1);
-    }
-    sqlite3_finalize(st);
+    tr_run run;
+    tr_run_summary(x->db, 0, &run);
+    char name[1024];
+    snprintf(name, sizeof name, "%s (coscope)", *run.program ? run.program : "program");
     /* The first packet clears the sequence's incremental state (interning). */
     packet_start(x, -1, SEQ_INCREMENTAL_STATE_CLEARED);
-    size_t at = pb_begin(&x->pkt, PKT_TRACK_DESCRIPTOR);
-    pb_uint(&x->pkt, TD_UUID, UUID_PROCESS);
-    size_t pd = pb_begin(&x->pkt, TD_PROCESS);
-    pb_uint(&x->pkt, PD_PID, (uint64_t)(pid > 0 && pid < INT32_MAX ? pid : 1));
-    pb_str(&x->pkt, PD_NAME, name);
-    pb_end(&x->pkt, pd);
-    pb_uint(&x->pkt, TD_CHILD_ORDERING, TD_ORDER_EXPLICIT);
-    pb_end(&x->pkt, at);
+    size_t at = cli_pb_begin(&x->pkt, PKT_TRACK_DESCRIPTOR);
+    cli_pb_uint(&x->pkt, TD_UUID, UUID_PROCESS);
+    size_t pd = cli_pb_begin(&x->pkt, TD_PROCESS);
+    cli_pb_uint(&x->pkt, PD_PID, (uint64_t)(run.pid > 0 && run.pid < INT32_MAX ? run.pid : 1));
+    cli_pb_str(&x->pkt, PD_NAME, name);
+    cli_pb_end(&x->pkt, pd);
+    cli_pb_uint(&x->pkt, TD_CHILD_ORDERING, TD_ORDER_EXPLICIT);
+    cli_pb_end(&x->pkt, at);
     flush_packet(x);
-    x->tracks++;
-
-    st = prep(x, "SELECT id, name FROM tasks ORDER BY id");
-    while (row(x, st)) {
-        int64_t id = sqlite3_column_int64(st, 0);
-        snprintf(name, sizeof name, "%s #%lld", is_null(st, 1) ? "task" : text(st, 1), (long long)id);
-        track(x, UUID_TASK(id), UUID_PROCESS, name, id);
-    }
-    sqlite3_finalize(st);
+    check(x, tr_walk_tasks(x->db, task_track, x));
 }
 
 static int add_end(px *x, int64_t task, int64_t start, uint64_t id)
@@ -473,16 +285,22 @@ static int add_end(px *x, int64_t task, int64_t start, uint64_t id)
  * (cmd_export.c's flow() says why steps, not instants).  Rather than two
  * indexed lookups per edge (tr_step_at, tr_step_after: most of the time of
  * a 10M-event export), the edges are sorted by each end and matched in one
- * scan of the step rows in (task, start) order; the ends found are then
- * sorted by step, for slices() to put on the steps' BEGINs. */
+ * walk of the step rows in (task, start) order; the ends found are then
+ * sorted by step, for slice() to put on the steps' BEGINs. */
 typedef struct edge {
     int64_t from, ts, to, resume;   /* ts becomes the waker's step start once found */
 } edge;
 
-typedef struct px_edges {
+typedef struct match {
+    px *x;
     edge *e;
     size_t n, cap;
-} px_edges;
+    uint32_t *of, *in;      /* edges by waker (from, ts), by woken (to, resume) */
+    uint8_t *ok;            /* bit 0: the waker's step found, bit 1: the woken one's */
+    size_t oi, ii;          /* how far each order is matched */
+    int have;
+    int64_t ct, cs, ce;     /* the step row before this one */
+} match;
 
 static edge *g_sort_edges;   /* qsort has no context argument */
 
@@ -502,16 +320,52 @@ static int by_to(const void *a, const void *b)
 
 static int on_wake(void *ctx, const tr_wake *w)
 {
-    px_edges *E = ctx;
+    match *m = ctx;
     if (w->resume == INT64_MIN) return 0;
-    if (E->n == E->cap) {
-        size_t cap = E->cap ? 2 * E->cap : 4096;
-        edge *e = cap < UINT32_MAX ? realloc(E->e, cap * sizeof *e) : NULL;
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? 2 * m->cap : 4096;
+        edge *e = cap < UINT32_MAX ? realloc(m->e, cap * sizeof *e) : NULL;
         if (!e) return 1;
-        E->e = e;
-        E->cap = cap;
+        m->e = e;
+        m->cap = cap;
     }
-    E->e[E->n++] = (edge){ w->from, w->ts, w->to, w->resume };
+    m->e[m->n++] = (edge){ w->from, w->ts, w->to, w->resume };
+    return 0;
+}
+
+/* The edges' ends at or before step row (task, start); the end of the
+ * walk passes INT64_MAX for both. */
+static void match_upto(match *m, int64_t task, int64_t start)
+{
+    /* Wakers at a time before this row: in the row before, if it is
+     * theirs and still running then (tr_step_at's answer). */
+    while (m->oi < m->n) {
+        edge *e = &m->e[m->of[m->oi]];
+        if (e->from > task || (e->from == task && e->ts >= start)) break;
+        if (m->have && m->ct == e->from && m->cs <= e->ts && m->ce >= e->ts) {
+            e->ts = m->cs;
+            m->ok[m->of[m->oi]] |= 1;
+        }
+        m->oi++;
+    }
+    /* Woken ones resuming exactly at this row's start. */
+    while (m->ii < m->n) {
+        edge *e = &m->e[m->in[m->ii]];
+        if (e->to > task || (e->to == task && e->resume > start)) break;
+        if (e->to == task && e->resume == start) m->ok[m->in[m->ii]] |= 2;
+        m->ii++;
+    }
+}
+
+static int match_step(void *ctx, const tr_walk_step *r)
+{
+    match *m = ctx;
+    match_upto(m, r->task, r->start);
+    m->have = 1;
+    m->ct = r->task;
+    m->cs = r->start;
+    m->ce = r->end;
+    step_done(m->x);
     return 0;
 }
 
@@ -519,215 +373,126 @@ static void flows(px *x)
 {
     x->phase = "flows";
     if (x->failed) return;
-    px_edges E = { 0 };
-    int r = tr_wakeups(x->db, on_wake, &E);
-    uint32_t *of = NULL, *in = NULL;
-    uint8_t *ok = NULL;
-    if (r == 0 && E.n) {
-        of = malloc(E.n * sizeof *of);
-        in = malloc(E.n * sizeof *in);
-        ok = calloc(E.n, 1);    /* bit 0: the waker's step found, bit 1: the woken one's */
+    match m = { .x = x };
+    int r = tr_wakeups(x->db, on_wake, &m);
+    if (r == 0 && m.n) {
+        m.of = malloc(m.n * sizeof *m.of);
+        m.in = malloc(m.n * sizeof *m.in);
+        m.ok = calloc(m.n, 1);
+        if (!m.of || !m.in || !m.ok) r = -ENOMEM;
     }
-    if (r == 0 && E.n && (!of || !in || !ok)) r = -ENOMEM;
-    if (r > 0 || r < 0) {
-        fprintf(stderr, "coscope export: %s: %s (%s)\n", x->path,
-                r > 0 || r == -ENOMEM ? "out of memory" : "damaged or truncated database", tr_db_errmsg(x->db));
-        x->failed = 1;
-        goto out;
-    }
-    for (size_t i = 0; i < E.n; i++) of[i] = in[i] = (uint32_t)i;
-    g_sort_edges = E.e;
-    qsort(of, E.n, sizeof *of, by_from);
-    qsort(in, E.n, sizeof *in, by_to);
-
-    sqlite3_stmt *st = prep(x, "SELECT task, start, end FROM spans WHERE kind = '" TR_NAME_STEP "' AND task <> 0"
-                               " ORDER BY task, start, id");
-    size_t oi = 0, ii = 0;
-    int have = 0;
-    int64_t ct = 0, cs = 0, ce = 0;   /* the step row before this one */
-    for (;;) {
-        int more = row(x, st);
-        int64_t task = more ? sqlite3_column_int64(st, 0) : INT64_MAX, start = more ? sqlite3_column_int64(st, 1) : INT64_MAX;
-        /* Wakers at a time before this row: in the row before, if it is
-         * theirs and still running then (tr_step_at's answer). */
-        while (oi < E.n) {
-            edge *e = &E.e[of[oi]];
-            if (e->from > task || (e->from == task && e->ts >= start)) break;
-            if (have && ct == e->from && cs <= e->ts && ce >= e->ts) {
-                e->ts = cs;
-                ok[of[oi]] |= 1;
-            }
-            oi++;
-        }
-        if (!more) break;
-        /* Woken ones resuming exactly at this row's start. */
-        while (ii < E.n) {
-            edge *e = &E.e[in[ii]];
-            if (e->to > task || (e->to == task && e->resume > start)) break;
-            if (e->to == task && e->resume == start) ok[in[ii]] |= 2;
-            ii++;
-        }
-        have = 1;
-        ct = task;
-        cs = start;
-        ce = sqlite3_column_int64(st, 2);
-        step_done(x);
-    }
-    sqlite3_finalize(st);
+    check(x, r > 0 ? -ENOMEM : r);
     if (x->failed) goto out;
-
-    for (size_t i = 0; i < E.n; i++) {
-        if (ok[i] != 3) continue;
+    for (size_t i = 0; i < m.n; i++) m.of[i] = m.in[i] = (uint32_t)i;
+    g_sort_edges = m.e;
+    qsort(m.of, m.n, sizeof *m.of, by_from);
+    qsort(m.in, m.n, sizeof *m.in, by_to);
+    check(x, tr_walk_steps(x->db, 0, match_step, &m));
+    if (x->failed) goto out;
+    match_upto(&m, INT64_MAX, INT64_MAX);
+    for (size_t i = 0; i < m.n; i++) {
+        if (m.ok[i] != 3) continue;
         uint64_t id = ++x->nflow_ids;
-        if (add_end(x, E.e[i].from, E.e[i].ts, id << 1) < 0 || add_end(x, E.e[i].to, E.e[i].resume, id << 1 | 1) < 0) {
-            fprintf(stderr, "coscope export: out of memory (%zu wake-ups)\n", E.n);
-            x->failed = 1;
+        if (add_end(x, m.e[i].from, m.e[i].ts, id << 1) < 0 || add_end(x, m.e[i].to, m.e[i].resume, id << 1 | 1) < 0) {
+            check(x, -ENOMEM);
             goto out;
         }
     }
     qsort(x->flows, x->nflows, sizeof *x->flows, flow_cmp);
 out:
-    free(E.e);
-    free(of);
-    free(in);
-    free(ok);
+    free(m.e);
+    free(m.of);
+    free(m.in);
+    free(m.ok);
 }
 
-static const char *wake_name(sqlite3_stmt *st, char *name, size_t size)
+/* Steps and awaits, task by task in time order (the same walk as the
+ * Chrome export's); the flows found above ride on the steps' BEGINs. */
+static int slice(void *ctx, const tr_walk_step *r)
 {
-    const char *wait = text(st, 3);
-    if (!strcmp(wait, CO_WAIT_NAME_TASK) && !is_null(st, 4))
-        snprintf(name, size, "task #%lld %s", (long long)sqlite3_column_int64(st, 4), is_null(st, 14) ? "" : text(st, 14));
-    else if (!is_null(st, 13) && *text(st, 13)) snprintf(name, size, "%s %s", wait, text(st, 13));
-    else if (!is_null(st, 12)) snprintf(name, size, "%s #%lld", wait, (long long)sqlite3_column_int64(st, 4));
-    else snprintf(name, size, "%s", wait);
-    return name;
-}
-
-/* Steps and awaits, task by task in time order (the same rows as the
- * Chrome export); the flows found above ride on the steps' BEGINs. */
-static void slices(px *x)
-{
-    x->phase = "slices";
-    sqlite3_stmt *st = prep(x,
-        "SELECT s.task, s.start, s.end, s.wait, s.resource, s.result, s.open, s.resumed,"
-        "  l.file, l.line, l2.file, l2.line, r.kind, r.name, t.name"
-        " FROM spans s LEFT JOIN locations l ON l.id = s.loc LEFT JOIN locations l2 ON l2.id = s.end_loc"
-        " LEFT JOIN resources r ON r.id = s.resource AND s.wait <> '" CO_WAIT_NAME_TASK "'"
-        " LEFT JOIN tasks t ON t.id = s.resource AND s.wait = '" CO_WAIT_NAME_TASK "'"
-        " WHERE s.kind = '" TR_NAME_STEP "' AND s.task <> 0 ORDER BY s.task, s.start");
-    size_t fi = 0;
-    char name[600];
-    while (row(x, st)) {
-        int64_t task = sqlite3_column_int64(st, 0), start = sqlite3_column_int64(st, 1),
-                end = sqlite3_column_int64(st, 2);
-        uint64_t tr = UUID_TASK(task);
-        /* This step's flow ends: the sorted list, walked alongside. */
-        while (fi < x->nflows && (x->flows[fi].task < task || (x->flows[fi].task == task && x->flows[fi].start < start)))
-            fi++;
-        size_t fe = fi;
-        while (fe < x->nflows && x->flows[fe].task == task && x->flows[fe].start == start) fe++;
-        uint64_t from = is_null(st, 8) ? 0 : loc_iid(x, text(st, 8), sqlite3_column_int64(st, 9));
-        track_event(x, start, tr, TYPE_SLICE_BEGIN, TR_NAME_STEP, "run", from, x->flows + fi, fe - fi);
-        track_event(x, end_ts(start, end), tr, TYPE_SLICE_END, NULL, NULL, 0, NULL, 0);
-        x->slices++;
-        fi = fe;
-        if (!is_null(st, 3)) {
-            int64_t resumed = sqlite3_column_int64(st, 7);
-            uint64_t at = is_null(st, 10) ? 0 : loc_iid(x, text(st, 10), sqlite3_column_int64(st, 11));
-            track_event(x, end, tr, TYPE_SLICE_BEGIN, "await", wake_name(st, name, sizeof name), at, NULL, 0);
-            track_event(x, end_ts(end, resumed), tr, TYPE_SLICE_END, NULL, NULL, 0, NULL, 0);
-            x->slices++;
-        }
-        step_done(x);
+    px *x = ctx;
+    uint64_t tr = UUID_TASK(r->task);
+    /* This step's flow ends: the sorted list, walked alongside. */
+    size_t fi = x->fi;
+    while (fi < x->nflows && (x->flows[fi].task < r->task || (x->flows[fi].task == r->task && x->flows[fi].start < r->start)))
+        fi++;
+    size_t fe = fi;
+    while (fe < x->nflows && x->flows[fe].task == r->task && x->flows[fe].start == r->start) fe++;
+    track_event(x, r->start, tr, TYPE_SLICE_BEGIN, TR_NAME_STEP, "run", src_iid(x, r->from), x->flows + fi, fe - fi);
+    track_event(x, end_ts(r->start, r->end), tr, TYPE_SLICE_END, NULL, NULL, 0, NULL, 0);
+    x->fi = fe;
+    if (r->awaited) {
+        track_event(x, r->end, tr, TYPE_SLICE_BEGIN, "await", r->what, src_iid(x, r->to), NULL, 0);
+        track_event(x, end_ts(r->end, r->resumed), tr, TYPE_SLICE_END, NULL, NULL, 0, NULL, 0);
     }
-    sqlite3_finalize(st);
+    step_done(x);
+    return 0;
 }
 
 /* Holds, regions, thread-pool work: on lanes under their task's track, the
  * first lane whose last span ended by this one's start. */
-static void async_spans(px *x)
+static int async_span(void *ctx, const tr_walk_span *r)
 {
-    x->phase = "spans";
-    sqlite3_stmt *st = prep(x,
-        "SELECT s.kind, s.task, s.start, s.end, r.kind, r.name, str.text, l.file, l.line"
-        " FROM spans s LEFT JOIN resources r ON r.id = s.resource AND s.kind = '" TR_NAME_HOLD "'"
-        " LEFT JOIN strings str ON str.id = s.resource AND s.kind = '" TR_NAME_REGION "'"
-        " LEFT JOIN locations l ON l.id = s.loc"
-        " WHERE s.kind IN ('" TR_NAME_HOLD "', '" TR_NAME_REGION "', '" TR_NAME_WORK "') ORDER BY s.task, s.start");
-    int64_t cur = INT64_MIN, lane_end[MAX_LANES];
-    int nlanes = 0;
-    char name[600], tname[700];
-    while (row(x, st)) {
-        const char *kind = text(st, 0);
-        int64_t task = is_null(st, 1) ? 0 : sqlite3_column_int64(st, 1), start = sqlite3_column_int64(st, 2),
-                end = sqlite3_column_int64(st, 3);
-        if (end < start) end = start;
-        if (task != cur) { cur = task; nlanes = 0; }
-        int lane = 0;
-        while (lane < nlanes && lane_end[lane] > start) lane++;
-        if (lane == MAX_LANES) lane = MAX_LANES - 1;   /* past 250 at once: overlap on the last */
-        if (lane == nlanes) {
-            nlanes++;
-            snprintf(tname, sizeof tname, "task #%lld spans %d", (long long)task, lane + 1);
-            track(x, UUID_LANE(task, lane), task ? UUID_TASK(task) : UUID_PROCESS, tname, lane);
-        }
-        lane_end[lane] = end;
-        int sk = tr_span_from_name(kind);
-        if (sk == TR_SPAN_HOLD)
-            snprintf(name, sizeof name, "hold %s", !is_null(st, 5) ? text(st, 5) : is_null(st, 4) ? "?" : text(st, 4));
-        else if (sk == TR_SPAN_REGION) snprintf(name, sizeof name, "%s", is_null(st, 6) ? "region" : text(st, 6));
-        else snprintf(name, sizeof name, "thread pool work");
-        uint64_t at = is_null(st, 7) ? 0 : loc_iid(x, text(st, 7), sqlite3_column_int64(st, 8));
-        track_event(x, start, UUID_LANE(task, lane), TYPE_SLICE_BEGIN, kind, name, at, NULL, 0);
-        track_event(x, end_ts(start, end), UUID_LANE(task, lane), TYPE_SLICE_END, NULL, NULL, 0, NULL, 0);
-        x->slices++;
-        step_done(x);
+    px *x = ctx;
+    int64_t task = r->task, start = r->start, end = r->end < r->start ? r->start : r->end;
+    if (task != x->lane_task) { x->lane_task = task; x->nlanes = 0; }
+    int lane = 0;
+    while (lane < x->nlanes && x->lane_end[lane] > start) lane++;
+    if (lane == MAX_LANES) lane = MAX_LANES - 1;   /* past 250 at once: overlap on the last */
+    if (lane == x->nlanes) {
+        char tname[700];
+        x->nlanes++;
+        snprintf(tname, sizeof tname, "task #%lld spans %d", (long long)task, lane + 1);
+        track(x, UUID_LANE(task, lane), task ? UUID_TASK(task) : UUID_PROCESS, tname, lane);
     }
-    sqlite3_finalize(st);
+    x->lane_end[lane] = end;
+    track_event(x, start, UUID_LANE(task, lane), TYPE_SLICE_BEGIN, tr_span_name((unsigned)r->kind), r->name,
+                src_iid(x, r->at), NULL, 0);
+    track_event(x, end_ts(start, end), UUID_LANE(task, lane), TYPE_SLICE_END, NULL, NULL, 0, NULL, 0);
+    step_done(x);
+    return 0;
 }
 
-static void instants(px *x)
+/* Logs and marks named by their text; warnings by kind and message. */
+static int instant(void *ctx, const tr_walk_instant *r)
 {
-    x->phase = "instants";
-    sqlite3_stmt *st = prep(x,
-        "SELECT e.ts, e.task, e.kind, s.text, l.file, l.line FROM events e"
-        " LEFT JOIN strings s ON s.id = e.resource LEFT JOIN locations l ON l.id = e.loc"
-        " WHERE e.kind IN ('log', 'mark')"
-        " UNION ALL SELECT w.ts, w.task, 'warning', 'warning: ' || w.kind || ': ' || coalesce(w.message, ''),"
-        "  l.file, l.line FROM warnings w LEFT JOIN locations l ON l.id = w.loc");
-    while (row(x, st)) {
-        uint64_t tr = is_null(st, 1) || sqlite3_column_int64(st, 1) == 0 ? UUID_PROCESS
-                                                                          : UUID_TASK(sqlite3_column_int64(st, 1));
-        uint64_t at = is_null(st, 4) ? 0 : loc_iid(x, text(st, 4), sqlite3_column_int64(st, 5));
-        track_event(x, sqlite3_column_int64(st, 0), tr, TYPE_INSTANT, text(st, 2), is_null(st, 3) ? "?" : text(st, 3),
-                    at, NULL, 0);
-        x->instants++;
-        step_done(x);
+    px *x = ctx;
+    char name[4200];
+    const char *cat = "warning", *text = name;
+    if (r->kind == TR_WARN) snprintf(name, sizeof name, "warning: %s: %s", r->warning, r->text ? r->text : "");
+    else {
+        cat = tr_event_name((unsigned)r->kind);
+        text = r->text ? r->text : "?";
     }
-    sqlite3_finalize(st);
+    uint64_t tr = !r->has_task || r->task == 0 ? UUID_PROCESS : UUID_TASK(r->task);
+    track_event(x, r->ts, tr, TYPE_INSTANT, cat, text, src_iid(x, r->at), NULL, 0);
+    step_done(x);
+    return 0;
 }
 
 int cli_export_perfetto(sqlite3 *db, FILE *f, const char *path)
 {
-    px x = { .db = db, .f = f, .path = path, .tty = isatty(2), .phase = "tracks" };
+    px x = { .db = db, .f = f, .path = path, .tty = isatty(2), .phase = "tracks", .lane_task = INT64_MIN };
     /* Progress counts rows: wake-ups are about as many as steps. */
-    x.total = 2 * count(&x, "SELECT count(*) FROM spans WHERE kind = '" TR_NAME_STEP "'") +
-              count(&x, "SELECT count(*) FROM spans WHERE kind <> '" TR_NAME_STEP "'") +
-              count(&x, "SELECT (SELECT count(*) FROM events WHERE kind IN ('log', 'mark')) + (SELECT count(*) FROM warnings)");
-    tracks(&x);
+    int64_t steps, spans, instants;
+    check(&x, tr_export_rows(db, &steps, &spans, &instants));
+    x.total = 2 * steps + spans + instants;
+    if (!x.failed) tracks(&x);
     flows(&x);
-    slices(&x);
-    async_spans(&x);
-    instants(&x);
+    x.phase = "slices";
+    if (!x.failed) check(&x, tr_walk_steps(db, 1, slice, &x));
+    x.phase = "spans";
+    if (!x.failed) check(&x, tr_walk_spans(db, 1, async_span, &x));
+    x.phase = "instants";
+    if (!x.failed) check(&x, tr_walk_instants(db, instant, &x));
     x.done = x.total;
     progress(&x, 1);
     if (x.tty) fputc('\n', stderr);
     free(x.flows);
     free(x.pkt.b);
     free(x.interned.b);
-    intern_free(&x.names);
-    intern_free(&x.cats);
-    intern_free(&x.locs);
+    cli_intern_free(&x.names);
+    cli_intern_free(&x.cats);
+    cli_intern_free(&x.locs);
     return x.failed ? 2 : 0;
 }

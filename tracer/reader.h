@@ -26,7 +26,8 @@
  * (reader_queue.c).  A task's timeline at a resolution (reader_timeline.c)
  * reads the builder's levels of detail or the step rows.  The run as a
  * whole -- how it ended, its length, its tasks by state (reader_run.c) --
- * for the report's head and the TUI's header alike.
+ * for the report's head and the TUI's header alike.  The whole run row by
+ * row (reader_export.c): the walks both exports draw from.
  *
  * Ownership: a tr_at or tr_chunks belongs to its caller, one thread, on a
  * connection that outlives it (close it before the connection); what a
@@ -298,5 +299,66 @@ int tr_run_summary(sqlite3 *db, int count, tr_run *out);
 /* How many tasks are in each state (tasks.state, TR_TASK_*); a state this
  * coscope does not know counts in *other.  One GROUP BY over the tasks. */
 int tr_tasks_by_state(sqlite3 *db, int64_t n[TR_TASK_STATE_COUNT], int64_t *other);
+
+/* ---- reader_export.c: the whole run, row by row ----------------------------- */
+
+/* For the exports (Chrome JSON, Perfetto), which draw every row.  Each walk
+ * is one scan in key order, nothing held; fn returns non-zero to stop.
+ * Texts are the file's, valid only during the call.  Each returns 0,
+ * -EPROTO (the trace's tables are another version's layout), -ENOMEM, or
+ * another negative errno (-EILSEQ: a damaged file). */
+typedef struct tr_src {
+    const char *file;        /* NULL: unknown */
+    int64_t line;
+} tr_src;
+/* The meta rows whose keys are among keys[0..n) (TR_META_*), by key;
+ * value NULL for an SQL NULL. */
+typedef int tr_walk_meta_fn(void *ctx, const char *key, const char *value);
+int tr_walk_meta(sqlite3 *db, const char *const *keys, size_t n, tr_walk_meta_fn *fn, void *ctx);
+/* Every task by id; name NULL: it has none. */
+typedef int tr_walk_task_fn(void *ctx, int64_t id, const char *name);
+int tr_walk_tasks(sqlite3 *db, tr_walk_task_fn *fn, void *ctx);
+/* A step row (a step, and the await that ended it) as the walk gives it. */
+typedef struct tr_walk_step {
+    int64_t task, start, end;
+    int awaited;             /* the step ended in an await over [end, resumed) */
+    int open;                /* its last part had not ended when the trace stopped */
+    int has_res, has_result;
+    int64_t res, result, resumed;
+    tr_src from, to;         /* where the step began, and the await's line */
+    char what[600];          /* awaited: what it waits on, "lock db_lock", "task #7 child", "sleep" */
+} tr_walk_step;
+typedef int tr_walk_step_fn(void *ctx, const tr_walk_step *r);
+/* Every task's step rows, task by task, each in time order (task 0's are
+ * not steps).  names 0: only task, start and end are read (no joins: the
+ * cheapest pass over a large trace); the rest reads zero. */
+int tr_walk_steps(sqlite3 *db, int names, tr_walk_step_fn *fn, void *ctx);
+/* A span that straddles steps: a hold, a region, pool work. */
+typedef struct tr_walk_span {
+    int64_t id, task, start, end;
+    int kind;                /* TR_SPAN_HOLD, TR_SPAN_REGION or TR_SPAN_WORK */
+    int has_res, open;
+    int64_t res;
+    tr_src at;
+    char name[600];          /* "hold db_lock", the region's text, "thread pool work" */
+} tr_walk_span;
+typedef int tr_walk_span_fn(void *ctx, const tr_walk_span *r);
+/* Every such span, by start (by_task: task by task, each by start). */
+int tr_walk_spans(sqlite3 *db, int by_task, tr_walk_span_fn *fn, void *ctx);
+/* A log line, a mark, or a warning (a row of warnings). */
+typedef struct tr_walk_instant {
+    int64_t ts, task;
+    int has_task;
+    int kind;                /* TR_LOG, TR_MARK, or TR_WARN for a warning */
+    const char *warning;     /* TR_WARN: its kind's name as stored */
+    const char *text;        /* the line or mark, the warning's message; NULL: none */
+    tr_src at;
+} tr_walk_instant;
+typedef int tr_walk_instant_fn(void *ctx, const tr_walk_instant *r);
+/* The logs and marks by time, then the warnings by time. */
+int tr_walk_instants(sqlite3 *db, tr_walk_instant_fn *fn, void *ctx);
+/* How many rows the walks above will visit (steps, spans, instants): three
+ * counts, for progress. */
+int tr_export_rows(sqlite3 *db, int64_t *steps, int64_t *spans, int64_t *instants);
 
 #endif
