@@ -49,7 +49,7 @@ int tr_at_open(tr_at **out, sqlite3 *db)
     if (r == 0) r = prep(db, &q->holds, sql);
     snprintf(sql, sizeof sql, "SELECT task, start FROM spans WHERE kind = '%s' AND resource = ?1 AND start <= ?2"
              " AND (end > ?2 OR (open AND end >= ?2)) AND bin IN (?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-             " ORDER BY start", hold);
+             " ORDER BY start DESC", hold);
     if (r == 0) r = prep(db, &q->holders, sql);
     if (r < 0) {
         tr_at_close(q);

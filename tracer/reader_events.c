@@ -126,7 +126,7 @@ int tr_task_events(tr_at *q, tr_chunks *c, const tr_task_life *k, int64_t t, siz
     return 0;
 }
 
-int tr_event_time(sqlite3 *db, int64_t event_id, int64_t *ts)
+int tr_event_time(sqlite3 *db, tr_chunks *c, int64_t event_id, int64_t *ts)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, "SELECT ts FROM events WHERE id = ?", -1, &st, NULL) != SQLITE_OK) return -EILSEQ;
@@ -137,5 +137,22 @@ int tr_event_time(sqlite3 *db, int64_t event_id, int64_t *ts)
         r = 0;
     }
     sqlite3_finalize(st);
-    return r;
+    if (r == 0 || !c || event_id < 1) return r;
+    /* Past the table: the event_id-th event of the recording, counted
+     * over the directory (each chunk's n), then one chunk decoded. */
+    size_t n;
+    const tr_chunk *dir = tr_chunks_dir(c, &n);
+    int64_t before = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (event_id > before + dir[i].n) {
+            before += dir[i].n;
+            continue;
+        }
+        const tr_chunk_events *ev = tr_chunk_events_of(c, i);
+        size_t k = (size_t)(event_id - before - 1);
+        if (!ev || k >= ev->n) return -EILSEQ; /* a damaged chunk, or one whose n lies */
+        *ts = ev->ns[k];
+        return 0;
+    }
+    return -ENOENT;
 }

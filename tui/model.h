@@ -207,7 +207,11 @@ typedef struct tui_event {
 } tui_event;
 
 /* A link of the await chain (tui_model_chain): tasks and what they wait
- * on, alternating: task -> resource -> holder task -> resource -> ... */
+ * on, alternating: task -> resource -> holder task -> resource -> ...
+ * A gather, wait or group branches: the links after it, one depth
+ * deeper, are each task it waits for followed by that task's own chain
+ * (depth first, in spawn order); a link back at the gather's depth or
+ * less continues an outer branch. */
 typedef struct tui_link {
     int is_task;                /* 1: a task (id, task_idx, state); 0: a resource or other awaitable */
     int64_t id;                 /* task id, or resource id; 0 for an unnamed wait (sleep, gather) */
@@ -215,12 +219,17 @@ typedef struct tui_link {
     int res_idx;                /* resources: index; -1 else */
     int state;                  /* tasks: tui_state at t */
     int wait;                   /* tasks waiting: co_wait_kind; resources: how the task before waits on it (queue_put ...), or for a refused wait the resource's kind */
-    const char *name;
+    const char *name;           /* "" for an unnamed wait (its kind names it: sleep, gather) */
     const char *at;             /* tasks: the await's line (waiting) */
     int64_t since;              /* tasks: since when in this state */
     int refused;                /* this wait was refused at t (a deadlock warning): it would have closed a cycle */
-    int cycle_to;               /* -1, or the index of the earlier link this one is again: the chain is a cycle */
-    int more_holders;           /* resources: holders besides the one followed */
+    int cycle_to;               /* -1, or the index of the earlier link on this branch this one is again: a cycle */
+    int shown_above;            /* tasks: already followed on another branch (two gathers wait for it): not again */
+    int branch;                 /* tasks: the first link of one of a gather's branches (depth > 0) */
+    int depth;                  /* 0 the task asked about; +1 under each gather */
+    int ntasks;                 /* resources: how many hold it (the first, the last to take it, is followed);
+                                 * a gather, wait or group: how many tasks it waits for at t */
+    int more;                   /* resources: holders besides the one followed; a gather: tasks not listed */
 } tui_link;
 
 /* A row of the await tree (tui_model_await_tree). */
@@ -249,13 +258,22 @@ typedef struct tui_table {
 #define TUI_SQL_MAX_ROWS 10000
 
 /* One cell of a task's row in the timeline: what the task did over the
- * cell's interval of time. */
+ * cell's interval of time.
+ *
+ * A cell draws one thing: running (a bar of busy8) or its wait (a glyph of
+ * its kind).  It draws running when the task ran a meaningful share of
+ * it: at least a quarter, to the nearest eighth (busy8 >= 2, so from 3/16
+ * of the cell), or at least as long as it waited.  A task that runs a
+ * third of every cell is a busy task, and a row of wait glyphs hid that;
+ * below a quarter the wait is what the cell is about, and its kind shows. */
 typedef struct tui_cell {
-    uint8_t busy8;              /* eighths of the cell's time it ran, 0..8 */
-    uint8_t wait8;              /* eighths of the cell's time it waited, 0..8 */
+    uint8_t busy8;              /* eighths of the cell's time it ran, 0..8 (1 if it ran at all) */
+    uint8_t wait8;              /* eighths of the cell's time it waited, 0..8 (1 if it waited at all) */
     uint8_t wait;               /* co_wait_kind of the longest wait in the cell; valid only if wait8 > 0 */
     uint8_t ticks;              /* TUI_TICK_*: what happened in the cell */
+    uint8_t runs;               /* 1: the cell draws as running (the rule above); 0: as its wait, or blank */
 } tui_cell;
+#define TUI_CELL_RUN_MIN8 2     /* the share of a cell that makes it running, in eighths: a quarter */
 enum { TUI_TICK_LOG = 1, TUI_TICK_MARK = 2, TUI_TICK_REGION = 4, TUI_TICK_WARN = 8, TUI_TICK_HOLD = 16 };
 
 /* Columns of the Tasks view, for sorting. */
@@ -312,8 +330,15 @@ size_t tui_model_task_rows(tui_model *m, int64_t t, int col, int desc, const cha
  * "waiting on lock 'db' (held by #7 worker)", "running", "done (0)". */
 const char *tui_model_state_text(tui_model *m, int idx, const tui_at *at);
 
-/* The await chain of task idx at t, into out (cap links).  Returns the
- * number of links. */
+/* How the holder a chain or a state text names is called, in the
+ * runtime's words (runtime/story.c): a lock is "held by" its holder, a
+ * semaphore "last taken by" the last of its holders to take it. */
+const char *tui_model_holder_word(int wait);
+/* The await chain of task idx at t, into out (cap links), branching at a
+ * gather into the tasks it waits for (its children alive at t: the trace
+ * records the await, not its list).  A resource held by several is
+ * followed through the last to take it, as the warnings name it
+ * (tr_holders_of).  Returns the number of links. */
 int tui_model_chain(tui_model *m, int idx, int64_t t, tui_link *out, int cap);
 /* Histogram of the task's step durations (which 0) or await durations
  * (which 1) into TUI_HIST_BUCKETS buckets.  Returns the count, or a
@@ -347,7 +372,9 @@ int tui_model_timeline(tui_model *m, int idx, int64_t from, int64_t to, int ncel
  * after / before t: of any task (task_idx -1) or of one task.  Returns 0
  * with *ts set, -ENOENT if there is none. */
 int tui_model_step_event(tui_model *m, int64_t t, int dir, int task_idx, int64_t *ts);
-/* The event with this id in the events table: its time. */
+/* The time of event number event_id: the events table's row, or past its
+ * last id the event_id-th event of the recording (tr_event_time), so
+ * every number up to the run's event count is an event.  0 or -ENOENT. */
 int tui_model_event_time(tui_model *m, int64_t event_id, int64_t *ts);
 
 /* ---- resources --------------------------------------------------------- */

@@ -150,7 +150,7 @@ int tui_model_step_event(tui_model *m, int64_t t, int dir, int task_idx, int64_t
 
 int tui_model_event_time(tui_model *m, int64_t event_id, int64_t *ts)
 {
-    return tr_event_time(m->db, event_id, ts);
+    return tr_event_time(m->db, m->ch, event_id, ts);
 }
 
 /* ---- a task's events ------------------------------------------------------ */

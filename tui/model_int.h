@@ -138,6 +138,10 @@ const char *tui__where(tui_model *m, int64_t loc_id);     /* "file:line" or "" *
 /* Holders of resource id at t (tasks ids into out, up to cap); returns the total. */
 int tui__holders_at(tui_model *m, int64_t res, int64_t t, int64_t *out, int cap);
 
+/* model_tasks.c: the tasks a gather of task idx waits for at t (its live
+ * children), the first cap into out; returns how many. */
+int tui__waited_children(tui_model *m, int idx, int64_t t, int *out, int cap);
+
 /* model.c: loading, which calls the files below */
 int tui__load(tui_model *m);                              /* (re)read tasks, resources, warnings */
 

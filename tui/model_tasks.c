@@ -146,7 +146,12 @@ const char *tui_model_state_text(tui_model *m, int idx, const tui_at *a)
             break;
         case CO_WAIT_SLEEP: snprintf(o, cap, "sleeping"); break;
         case CO_WAIT_YIELD: snprintf(o, cap, "yielded"); break;
-        case CO_WAIT_TASKS: snprintf(o, cap, "gathering tasks"); break;
+        case CO_WAIT_TASKS: {
+            int kids[1], n = idx >= 0 ? tui__waited_children(m, idx, m->at[idx].t, kids, 1) : 0;
+            if (n > 0) snprintf(o, cap, "gathering %d task%s", n, n == 1 ? "" : "s");
+            else snprintf(o, cap, "gathering tasks");
+            break;
+        }
         case CO_WAIT_GROUP: snprintf(o, cap, "waiting on its task group"); break;
         case CO_WAIT_THREAD: snprintf(o, cap, "waiting on a thread"); break;
         case CO_WAIT_PROCESS: snprintf(o, cap, "waiting on a process"); break;
@@ -157,7 +162,8 @@ const char *tui_model_state_text(tui_model *m, int idx, const tui_at *a)
                 if ((a->wait == CO_WAIT_LOCK || a->wait == CO_WAIT_SEM) && n > 0 && (size_t)n < cap &&
                     tui__holders_at(m, a->on, m->at[idx].t, &holder, 1) > 0) {
                     int h = tui_model_task_index(m, holder);
-                    snprintf(o + n, cap - (size_t)n, " held by #%lld %s", (long long)holder, h >= 0 ? m->tasks[h].name : "?");
+                    snprintf(o + n, cap - (size_t)n, " %s #%lld %s", tui_model_holder_word(a->wait), (long long)holder,
+                             h >= 0 ? m->tasks[h].name : "?");
                 }
             } else {
                 snprintf(o, cap, "waiting on %s", tr_wait_name((unsigned)a->wait));
@@ -175,6 +181,8 @@ const char *tui_model_state_text(tui_model *m, int idx, const tui_at *a)
     }
     return o;
 }
+
+const char *tui_model_holder_word(int wait) { return wait == CO_WAIT_SEM ? "last taken by" : "held by"; }
 
 /* ---- the Tasks view's rows -------------------------------------------------- */
 
@@ -253,6 +261,31 @@ static const tui_warning *refusal(tui_model *m, const tui_task *k, const tui_at 
     return NULL;
 }
 
+/* The tasks a gather, wait or group of task idx waits for at t: its
+ * children still alive at t (the trace records the await, not its list:
+ * a child that has ended no longer holds it up).  The first cap into out;
+ * returns how many there are.  The chain and the tree both ask here. */
+int tui__waited_children(tui_model *m, int idx, int64_t t, int *out, int cap)
+{
+    int n = 0;
+    for (int c = m->tasks[idx].first_child; c >= 0; c = m->tasks[c].next_sibling) {
+        const tui_task *k = &m->tasks[c];
+        if (t < k->spawn_ts || (k->end_ts >= 0 && t >= k->end_ts)) continue;
+        if (n < cap) out[n] = c;
+        n++;
+    }
+    return n;
+}
+
+typedef struct chain_pass {
+    tui_model *m;
+    int64_t t;
+    tui_link *out;
+    int n, cap;
+    int path[64];           /* task links of the branch being followed, by link index */
+    int npath;
+} chain_pass;
+
 static int find_task_link(const tui_link *l, int n, int idx)
 {
     for (int i = 0; i < n; i++)
@@ -260,18 +293,27 @@ static int find_task_link(const tui_link *l, int n, int idx)
     return -1;
 }
 
-int tui_model_chain(tui_model *m, int idx, int64_t t, tui_link *out, int cap)
+/* Task idx's chain at depth: the task, what it waits on, whoever holds
+ * that, and so on; a gather branches into the tasks it waits for, each
+ * followed one level deeper. */
+static void follow(chain_pass *p, int idx, int depth)
 {
-    int n = 0;
-    while (idx >= 0 && (size_t)idx < m->ntasks && n < cap) {
-        int again = find_task_link(out, n, idx);
+    tui_model *m = p->m;
+    int64_t t = p->t;
+    int path0 = p->npath, first = p->n;
+    while (idx >= 0 && (size_t)idx < m->ntasks && p->n < p->cap) {
+        int on_path = -1, before = find_task_link(p->out, p->n, idx);
+        for (int i = 0; i < p->npath; i++)
+            if (p->out[p->path[i]].task_idx == idx) on_path = p->path[i];
         const tui_task *k = &m->tasks[idx];
         tui_at a;
         if (tui_model_task_at(m, idx, t, &a) < 0) break;
-        tui_link *l = &out[n++];
+        tui_link *l = &p->out[p->n++];
         *l = (tui_link){ .is_task = 1, .id = k->id, .task_idx = idx, .res_idx = -1, .state = a.state, .wait = a.wait,
-                         .name = k->name, .at = a.at, .since = a.since, .cycle_to = again };
-        if (again >= 0 || n >= cap) break;
+                         .name = k->name, .at = a.at, .since = a.since, .cycle_to = on_path, .depth = depth,
+                         .shown_above = on_path < 0 && before >= 0, .branch = depth > 0 && p->n - 1 == first };
+        if (on_path >= 0 || before >= 0 || p->n >= p->cap) break;
+        if (p->npath < 64) p->path[p->npath++] = p->n - 1;
         int64_t res = 0;
         int refused = 0;
         if (a.state == TUI_WAITING && a.wait == CO_WAIT_TASK) {
@@ -287,18 +329,35 @@ int tui_model_chain(tui_model *m, int idx, int64_t t, tui_link *out, int cap)
         }
         int ri = -1;
         const char *name = res ? res_name_of(m, res, &ri) : "";
-        tui_link *r = &out[n++];
+        tui_link *r = &p->out[p->n++];
+        /* An unnamed wait (a sleep, a gather) has no name of its own: its
+         * kind says what it is ("sleep", not "sleep sleep"). */
         *r = (tui_link){ .is_task = 0, .id = res, .task_idx = -1, .res_idx = ri, .wait = refused && ri >= 0 ? m->res[ri].kind : a.wait,
-                         .name = *name ? name : tr_wait_name((unsigned)a.wait), .at = "", .refused = refused,
-                         .cycle_to = -1 };
-        if (!res) break; /* a sleep, a gather: nothing to follow */
+                         .name = name, .at = "", .refused = refused, .cycle_to = -1, .depth = depth };
+        if (a.state == TUI_WAITING && (a.wait == CO_WAIT_TASKS || a.wait == CO_WAIT_GROUP)) {
+            int kids[16];
+            int nk = tui__waited_children(m, idx, t, kids, 16);
+            r->ntasks = nk;
+            r->more = nk > 16 ? nk - 16 : 0;
+            for (int i = 0; i < nk && i < 16 && p->n < p->cap; i++) follow(p, kids[i], depth + 1);
+            break;
+        }
+        if (!res) break; /* a sleep, an I/O: nothing to follow */
         int64_t holders[2];
         int nh = tui__holders_at(m, res, t, holders, 2);
         if (nh <= 0) break;
-        r->more_holders = nh - 1;
+        r->more = nh - 1;
+        r->ntasks = nh;
         idx = tui_model_task_index(m, holders[0]);
     }
-    return n;
+    p->npath = path0;
+}
+
+int tui_model_chain(tui_model *m, int idx, int64_t t, tui_link *out, int cap)
+{
+    chain_pass p = { .m = m, .t = t, .out = out, .cap = cap };
+    if (cap > 0) follow(&p, idx, 0);
+    return p.n;
 }
 
 /* ---- the await tree ----------------------------------------------------------- */
@@ -337,12 +396,13 @@ static int tree_hold(void *ctx, int64_t res, int64_t task, int64_t since)
     return 0;
 }
 
+/* By resource, then the last to take it first (tr_holders_of's order). */
 static int cmp_held(const void *a, const void *b)
 {
     const int64_t *x = a, *y = b;
-    for (int i = 0; i < 3; i++)
-        if (x[i] != y[i]) return x[i] < y[i] ? -1 : 1;
-    return 0;
+    if (x[0] != y[0]) return x[0] < y[0] ? -1 : 1;
+    if (x[1] != y[1]) return x[1] > y[1] ? -1 : 1;
+    return x[2] < y[2] ? -1 : x[2] > y[2];
 }
 
 /* The holders of res at t from the pass (up to cap): a resource waited on
@@ -421,8 +481,8 @@ static int targets(tree_pass *p, int idx, const tui_at *a, int *out, int cap)
         return n;
     }
     if (a->state == TUI_WAITING && (a->wait == CO_WAIT_TASKS || a->wait == CO_WAIT_GROUP)) {
-        for (int c = m->tasks[idx].first_child; c >= 0 && n < cap; c = m->tasks[c].next_sibling)
-            if (p->alive[c]) out[n++] = c;
+        n = tui__waited_children(m, idx, t, out, cap);
+        if (n > cap) n = cap;
     }
     return n;
 }
@@ -520,7 +580,7 @@ size_t tui_model_await_tree(tui_model *m, int64_t t, const tui_tree_row **out)
          * held at t (an await on something nobody holds, an event, a
          * queue, leads nowhere: its task's state is asked when drawn). */
         if (tr_holds_at(m->q, t, tree_hold, &p) < 0 || (!p.held && !(p.held = malloc(sizeof *p.held)))) goto done;
-        /* holders of a resource earliest first, as tui__holders_at gives them */
+        /* holders of a resource the last to take it first, as tui__holders_at gives them */
         if (p.nheld > 1) qsort(p.held, p.nheld, sizeof *p.held, cmp_held);
         if (tr_waits_on(m->q, 0, t, tree_wait, &p) < 0) goto done;
         for (size_t i = 0; i < p.nheld; i++)

@@ -55,6 +55,7 @@ int tui_model_timeline(tui_model *m, int idx, int64_t from, int64_t to, int ncel
         out[c].wait8 = (uint8_t)(wait > 8 ? 8 : wait);
         out[c].wait = (uint8_t)(x->kind >= 0 && x->kind < CO_WAIT_KIND_COUNT ? x->kind : 0);
         out[c].ticks = (uint8_t)x->flags;
+        out[c].runs = out[c].busy8 && (out[c].busy8 >= TUI_CELL_RUN_MIN8 || out[c].busy8 >= out[c].wait8);
     }
     return 0;
 }

@@ -138,10 +138,25 @@ static void about(tui_app *a, int idx, const tui_task *tk)
         tk->detached ? "  detached" : "");
 }
 
+/* The lead of link i: how it follows the link before it on its branch. */
+static const char *chain_lead(const tui_link *links, int i)
+{
+    const tui_link *k = &links[i];
+    if (i == 0) return "";
+    if (k->branch) return NULL; /* a gather's task: a branch of its own */
+    int p = i - 1;
+    while (p > 0 && links[p].depth > k->depth) p--;  /* the link before it on its branch */
+    if (!k->is_task) return "waits on ";
+    if (links[p].is_task) return "awaits ";
+    static char word[32];
+    snprintf(word, sizeof word, "%s ", tui_model_holder_word(links[p].wait));
+    return word;
+}
+
 static void chain(tui_app *a, int idx)
 {
-    tui_link links[32];
-    int n = tui_model_chain(a->m, idx, a->t, links, 32);
+    tui_link links[64];
+    int n = tui_model_chain(a->m, idx, a->t, links, 64);
     section("Await chain at the cursor");
     if (n <= 1 && (n == 0 || links[0].state != TUI_WAITING)) {
         add(new_line(1), TUI_L_DIM, "(not waiting at the cursor)");
@@ -149,9 +164,19 @@ static void chain(tui_app *a, int idx)
     }
     for (int i = 0; i < n; i++) {
         const tui_link *k = &links[i];
-        line *l = new_line(1);
-        const char *lead = i == 0 ? "" : k->is_task ? (links[i - 1].is_task ? "awaits " : "held by ") : "waits on ";
-        if (i > 0) add(l, TUI_L_DIM, "%s %s", tui_g->arrow, lead);
+        line *l = new_line(1 + k->depth);
+        const char *lead = chain_lead(links, i);
+        /* A gather's branches hang from it with rails; a branch's later
+         * links go under its first, the rail down to the next branch kept. */
+        int later = 0;
+        for (int j = i + 1; j < n && links[j].depth >= k->depth; j++)
+            if (links[j].depth == k->depth && links[j].branch) later = 1;
+        if (!lead) {
+            add(l, TUI_L_DIM, "%s", later ? tui_g->tee : tui_g->corner);
+        } else if (i > 0) {
+            if (k->depth > 0) add(l, TUI_L_DIM, "%s", later ? tui_g->vbar : tui_g->blank);
+            add(l, TUI_L_DIM, "%s %s", tui_g->arrow, lead);
+        }
         if (k->cycle_to >= 0) {
             const tui_link *back = &links[k->cycle_to];
             if (back->is_task) add(l, TUI_L_WARN, "%s back to #%lld %s", tui_g->cycle, (long long)back->id, back->name);
@@ -161,14 +186,20 @@ static void chain(tui_app *a, int idx)
             add(l, tui_state_look(k->state), "#%lld %s", (long long)k->id, k->name);
             /* The line before the time: on a narrow screen the time is what gets cut. */
             add(l, TUI_L_DIM, "  %s", tui_state_name(k->state));
+            if (k->shown_above) add(l, TUI_L_DIM, "  (followed above)");
             add_at(l, TUI_L_DIM, k->at);
             if (k->state == TUI_WAITING || k->state == TUI_RUNNING) add(l, TUI_L_DIM, "  since %s", tui_fmt_time(k->since));
+        } else if (k->wait == CO_WAIT_TASKS || k->wait == CO_WAIT_GROUP) {
+            /* What a gather waits for is drawn under it, each followed. */
+            add(l, TUI_L_NORMAL, "%s of %d task%s", k->wait == CO_WAIT_GROUP ? "its task group" : "a gather/wait",
+                k->ntasks, k->ntasks == 1 ? "" : "s");
+            if (k->ntasks == 0) add(l, TUI_L_DIM, " (no child of it is alive at the cursor)");
+            else if (k->more) add(l, TUI_L_DIM, " (%d not listed)", k->more);
         } else if (k->id == 0 && k->res_idx < 0) {
-            add(l, TUI_L_NORMAL, "%s%s%s", co_wait_kind_name(k->wait), k->name && k->name[0] ? " " : "",
-                k->name ? k->name : "");
+            add(l, TUI_L_NORMAL, "%s", co_wait_kind_name(k->wait));   /* a sleep, an I/O: its kind names it */
         } else {
             add(l, TUI_L_NORMAL, "%s '%s'", co_wait_kind_name(k->wait), k->name ? k->name : "");
-            if (k->more_holders) add(l, TUI_L_DIM, " (+%d more holders)", k->more_holders);
+            if (k->more) add(l, TUI_L_DIM, " (%d hold it)", k->ntasks);
         }
         if (k->refused) add(l, TUI_L_WARN, "  REFUSED: would close a cycle (deadlock)");
         if (k->cycle_to < 0) {

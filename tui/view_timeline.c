@@ -72,7 +72,7 @@ static void cell_look(const tui_cell *c, const char **g, int *attr)
 {
     *g = " ";
     *attr = A_NORMAL;
-    if (c->busy8 && c->busy8 >= c->wait8) {
+    if (c->runs) {
         *g = (tui_utf8 ? run_utf8 : run_ascii)[c->busy8 > 8 ? 8 : c->busy8];
         *attr = tui_attr(TUI_L_RUNNING);
     } else if (c->wait8) {

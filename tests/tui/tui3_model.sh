@@ -1,0 +1,165 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# tui3_model.sh -- end-to-end checks of issue 23 (Terminal UI, part 3), the
+# parts the model answers: the await chain through gathers and the holder
+# it names, `t #N` to any event, the timeline's cells when zoomed, a
+# task's latency, where time went over a range, tasks grouped by spawn
+# site.  Each is driven in tmux as a user meets it; a defect's check
+# failed before its fix, a feature's runs at 120x40 and at 80x24 in the C
+# locale without colours.
+#
+# Run by `make test` from the top directory; BUILD names the build directory
+# (default build); COSCOPE may name another coscope binary (to see a check
+# fail on an older one).  Needs tmux and the sqlite3 shell.
+cd "$(dirname "$0")/../.." || exit 1
+build=${BUILD:-build}
+[ -d "$build" ] || { echo "tui3_model: no build directory $build (make test builds it)"; exit 1; }
+build=$(cd "$build" && pwd)
+coscope=${COSCOPE:-$build/coscope}
+samples=$build/samples
+progs=$build/tests/tracer/progs
+ASAN_OPTIONS=${ASAN_OPTIONS:-handle_segv=0:handle_sigbus=0:handle_abort=0:detect_leaks=0}
+export ASAN_OPTIONS
+
+for f in "$coscope" "$samples/leak" "$samples/sem_leak" "$samples/greet_gather" "$progs/live_spawner"; do
+    [ -x "$f" ] || { echo "tui3_model: $f is missing (make test builds it)"; exit 1; }
+done
+command -v tmux >/dev/null || { echo "tui3_model: tmux is missing (apt-get install tmux)"; exit 1; }
+command -v sqlite3 >/dev/null || { echo "tui3_model: the sqlite3 shell is missing (make deps)"; exit 1; }
+
+suite=tui3_model
+. tests/tui/screen.sh
+type_text() { tm send-keys -t t -l -- "$1"; }
+q() { sqlite3 -batch -noheader "$db" "$1"; }
+ms() { awk -v ns="$1" 'BEGIN { printf "%.6fms", ns / 1e6 }'; }
+
+# start W H DB [ENV...]: coscope tui DB in a new session of W x H.
+start() {
+    w=$1 h=$2 db=$3
+    shift 3
+    tm kill-session -t t 2>/dev/null
+    tm_new -d -s t -x "$w" -y "$h" "env $* $coscope tui $db; echo \"tui exited \$?\"; sleep 600"
+}
+# each_size: the two sizes a feature is checked at, the second in the C locale without colours.
+sizes="120x40 80x24"
+start_size() {
+    case $1 in
+    120x40) start 120 40 "$2" ;;
+    80x24) start 80 24 "$2" LANG=C NO_COLOR=1 ;;
+    esac
+}
+# goto TIME: the t prompt.
+goto() { keys t; type_text "$1"; keys Enter; }
+# record NAME PROG ARGS...: a trace of PROG in $tmp/NAME.db.
+record() {
+    n=$1
+    shift
+    "$coscope" run --force -o "$tmp/$n.db" -- "$@" > /dev/null 2>&1
+    [ -s "$tmp/$n.db" ] || bad "$n recorded"
+}
+
+record leak "$samples/leak"
+record sem_leak "$samples/sem_leak"
+record gather "$samples/greet_gather"
+
+# ---- 8. the chain lists what a gather waits for, and follows it ------------
+# sem_leak opens at the hang: main gathers, query 4 waits on the semaphore.
+db=$tmp/sem_leak.db
+start 120 40 "$db"
+see "8: opens" "STATE AT CURSOR"
+keys 3 Enter
+see "8: main's detail from its warning" "Task #1 main"
+see "8: the gather says how many it waits for" "waits on a gather/wait of 1 task"
+gone "8: not 'tasks tasks'" "tasks tasks"
+see "8: ... and follows them: query 4 under it" "└─ #5 query 4  waiting"
+see "8: ... on to the semaphore" "→ waits on semaphore 'db_pool'"
+# greet_gather: main gathers two greeters, both asleep at 100 ms
+db=$tmp/gather.db
+start 120 40 "$db"
+see "8: greet_gather opens" "STATE AT CURSOR"
+goto 100ms
+keys Enter
+see "8: main's detail" "Task #1 main"
+see "8: a gather of two" "waits on a gather/wait of 2 tasks"
+see "8: ... the first branch" "├─ #2 greet Alice"
+see "8: ... the second" "└─ #3 greet Bob"
+gone "8: not 'sleep sleep'" "sleep sleep"
+see "8: a sleep is a sleep" "→ waits on sleep"
+db=$tmp/leak.db
+start 120 40 "$db"
+see "8: leak opens" "STATE AT CURSOR"
+keys 3 Enter
+see "8: heartbeat's detail from its warning" "Task #2 heartbeat"
+see "8: its chain" "Await chain at the cursor"
+gone "8: not 'sleep sleep'" "sleep sleep"
+
+# ---- 12. the chain and the warning name the same holder ----------------------
+db=$tmp/sem_leak.db
+# The warning's words: "... last taken by 'NAME' (#ID) ..."
+taker=$(q "SELECT message FROM warnings WHERE kind = 'all_asleep' LIMIT 1" | sed -n "s/.*last taken by '\([^']*\)' (#\([0-9]*\)).*/#\2 \1/p")
+if [ -n "$taker" ]; then
+    start 120 40 "$db"
+    see "12: opens" "STATE AT CURSOR"
+    keys 3 Enter
+    see "12: the chain names the warning's holder" "→ last taken by $taker"
+    keys 5
+    see "12: the Await tree too" "waiting on semaphore 'db_pool' last taken by $taker"
+else
+    bad "12: sem_leak's all_asleep warning names who last took the semaphore" "$(q "SELECT message FROM warnings")"
+fi
+
+# ---- 13. `t #N` reaches every event the run counted ----------------------
+# greet_gather records on one thread: its events in recording order are in
+# time order, so the run's last event number is at the trace's end.
+db=$tmp/gather.db
+nev=$(q "SELECT value FROM meta WHERE key = 'events'")
+rows=$(q "SELECT MAX(id) FROM events")
+dur=$(q "SELECT value FROM meta WHERE key = 'duration_ns'")
+rings=$(q "SELECT COUNT(DISTINCT ring) FROM chunks")
+if [ "$rings" = 1 ] && [ "$nev" -gt "$rows" ]; then
+    start 120 40 "$db"
+    see "13: opens" "STATE AT CURSOR"
+    keys g
+    see "13: at the start" "t=0ns /"
+    goto "#$nev"
+    see "13: the run's last event number is an event" "event #$nev"
+    gone "13: ... not refused" "no event #$nev"
+    see "13: ... at the trace's end" "t=$(ms "$dur") /"
+    goto "#$((nev + 1))"
+    see "13: one past it is none" "no event #$((nev + 1))"
+    goto "#$rows"
+    see "13: the table's last row still by its id" "event #$rows"
+    check "13: ... at its time" "$(screen | tail -1 | sed -n 's/^ *t=\([^ ]*\) .*/\1/p')" "$(ms "$(q "SELECT ts FROM events WHERE id = $rows")")"
+else
+    bad "13: greet_gather on one thread, its run counting more events than its table ($rings rings, $nev events, $rows rows)"
+fi
+
+# ---- 14. a timeline cell shows running when the task ran a good share of it ---
+# duty runs 2 ms and sleeps 5 (about a third of the time, in turns far
+# shorter than a cell at the whole run's zoom): its row must read as
+# running, not as a row of sleep glyphs.
+record duty "$progs/duty" 2 5 2000
+db=$tmp/duty.db
+share=$(q "SELECT CAST(100.0 * SUM(end - start) / (MAX(resumed) - MIN(start)) AS INT) FROM spans s JOIN tasks t ON t.id = s.task
+           WHERE t.name = 'duty' AND s.kind = 'step' AND s.resumed IS NOT NULL")
+if [ -n "$share" ] && [ "$share" -ge 20 ] && [ "$share" -le 45 ]; then
+    for size in 120x40 80x24; do
+        start_size $size "$db"
+        see "14 ($size): opens" "STATE AT CURSOR"
+        keys 4
+        see "14 ($size): the timeline" "#2 duty"
+        row=$(screen | grep '#2 duty' | head -1)
+        case $size in
+        120x40) run=$(printf '%s' "$row" | grep -o '[▁▂▃▄▅▆▇█]' | wc -l); wait=$(printf '%s' "$row" | grep -o '░' | wc -l) ;;
+        # ASCII: the cells start after the name column (80 / 4 = 20, and a space)
+        80x24) cells=$(printf '%s' "$row" | cut -c22-); run=$(printf '%s' "$cells" | grep -o '[-.=#]' | wc -l); wait=$(printf '%s' "$cells" | grep -o '~' | wc -l) ;;
+        esac
+        if [ $((run + wait)) -gt 20 ] && [ "$run" -gt "$wait" ]; then ok; else
+            bad "14 ($size): duty ran $share% of its life: more cells run than sleep ($run run, $wait sleep)" "$(screen)"; fi
+    done
+else
+    bad "14: duty ran $share% of its life, not about a third (a machine too loaded to tell)"
+fi
+
+echo "tui3_model: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
