@@ -79,6 +79,7 @@ void cli_export_check(int *failed, const char *path, sqlite3 *db, int err)
     if (err >= 0 || *failed) return;
     *failed = 1;
     if (err == -ENOMEM) fprintf(stderr, "coscope export: %s: out of memory\n", path);
+    else if (err == -E2BIG) fprintf(stderr, "coscope export: %s: %s\n", path, tr_db_errmsg(db));
     else if (err == -EPROTO)
         fprintf(stderr, "coscope export: %s: unexpected trace layout (%s); is it from another coscope version?\n", path,
                 tr_db_errmsg(db));

@@ -4,7 +4,9 @@
  * the tasks that were busiest and that waited most, and the lock contention
  * table.  Everything comes from the documented tables and views (meta,
  * warnings, task_summary, lock_contention), so what the report says can be
- * checked, or taken further, with `coscope sql`.
+ * checked, or taken further, with `coscope sql`; the run, the tasks and
+ * the contention tables are read through the one reader (tracer/reader.h:
+ * reader_run.c, reader_tables.c), as the TUI reads them.
  *
  * Also home of cli_open(), the open-for-reading every command shares.
  */
@@ -265,7 +267,7 @@ static int64_t warnings_section(sqlite3 *db, int top)
     heading("warnings: %lld", (long long)total);
     /* A crash first: it is how the run ended. */
     sqlite3_stmt *kinds = query(db, "SELECT kind, COUNT(*) FROM warnings GROUP BY kind"
-                                    " ORDER BY kind = 'crash' DESC, COUNT(*) DESC, kind");
+                                    " ORDER BY kind = '" TR_NAME_CRASH "' DESC, COUNT(*) DESC, kind");
     /* cause_loc: the line that caused it (traces before it have none). */
     int has_cause = scalar(db, "SELECT COUNT(*) FROM pragma_table_info('warnings') WHERE name = 'cause_loc'", 0) > 0;
     sqlite3_stmt *rows = query(db, has_cause ?
@@ -308,7 +310,7 @@ static int64_t warnings_section(sqlite3 *db, int top)
             if (sqlite3_column_type(rows, 5) != SQLITE_NULL) {
                 char a[2 * WIDTH], b[2 * WIDTH], line[5 * WIDTH];
                 where(a, col(rows, 5), col(rows, 6), WIDTH - 12);
-                if (sqlite3_column_type(rows, 7) != SQLITE_NULL && strcmp(kind, "all_asleep") == 0) {
+                if (sqlite3_column_type(rows, 7) != SQLITE_NULL && tr_warning_from_name(kind) == TR_WARN_ALL_ASLEEP) {
                     /* A stuck group: where its root waits, and where the chain ends. */
                     where(b, col(rows, 7), col(rows, 8), WIDTH - 12);
                     printf("      %sat %s\n      chain ends at %s%s\n", C(C_DIM), a, b, C(C_OFF));
@@ -332,7 +334,7 @@ static int64_t warnings_section(sqlite3 *db, int top)
             /* Slow steps: where the watchdog caught the loop thread; a
              * crash: the stack at the fault. */
             if (sqlite3_column_type(rows, 11) != SQLITE_NULL) {
-                printf("      %s%s:%s\n", C(C_DIM), strcmp(kind, "crash") ? "the loop thread was in" : "the stack at the fault",
+                printf("      %s%s:%s\n", C(C_DIM), tr_warning_from_name(kind) != TR_WARN_CRASH ? "the loop thread was in" : "the stack at the fault",
                        C(C_OFF));
                 /* Line by line, each made safe (sanitizing the whole
                  * would join the lines). */
@@ -356,114 +358,116 @@ static int64_t warnings_section(sqlite3 *db, int top)
     return total;
 }
 
-static void tasks_table(sqlite3 *db, const char *title, const char *order_col, int top)
+/* A reader's failure (tracer/reader.h) as the same one line as query()'s. */
+static void check(sqlite3 *db, int err)
 {
-    char sql[512];
-    snprintf(sql, sizeof sql,
-             "SELECT task, name, state, busy_ns, wait_ns, total_ns, steps, awaits, spawned_at FROM task_summary"
-             " WHERE %s > 0 ORDER BY %s DESC, task LIMIT %d", order_col, order_col, top);
-    sqlite3_stmt *st = query(db, sql);
-    if (!st) return;
-    int shown = 0;
-    while (next(db, st)) {
-        if (!shown++) {
-            heading("%s", title);
-            printf("  %s%6s %-20s %-9s %8s %8s %8s %6s %6s  %s%s\n", C(C_DIM), "task", "name", "state", "busy", "waiting",
-                   "total", "steps", "awaits", "spawned at", C(C_OFF));
-        }
-        char nb[128], b1[16], b2[16], b3[16], lb[64];
-        const char *state = col(st, 2);
-        const char *sc = !strcmp(state, "failed") ? C_RED : !strcmp(state, "done") ? "" : C_YEL;
-        /* The file's base name is enough to find it and keeps the row narrow. */
-        const char *at = col(st, 8);
-        const char *slash = strrchr(at, '/');
-        /* Names pad to display columns (tr_pad): %-20s counts bytes. */
-        printf("  %6lld %s %s%-9s%s %8s %8s %8s %6lld %6lld  %s\n", (long long)sqlite3_column_int64(st, 0),
-               tr_pad(nb, sizeof nb, col(st, 1), 20), C(sc), state, C(sc[0] ? C_OFF : ""),
-               tr_fmt_dur(b1, sqlite3_column_int64(st, 3)), tr_fmt_dur(b2, sqlite3_column_int64(st, 4)),
-               tr_fmt_dur(b3, sqlite3_column_int64(st, 5)), (long long)sqlite3_column_int64(st, 6),
-               (long long)sqlite3_column_int64(st, 7), tr_fit_left(lb, sizeof lb, slash ? slash + 1 : at, 18));
+    if (err >= 0 || g_failed) return;
+    if (err == -E2BIG) fprintf(stderr, "coscope report: %s: %s\n", g_path, tr_db_errmsg(db));
+    else if (err == -EPROTO)
+        fprintf(stderr, "coscope report: %s: unexpected trace layout (%s); is it from another coscope version?\n",
+                g_path, tr_db_errmsg(db));
+    else fprintf(stderr, "coscope report: %s: damaged or truncated database (%s)\n", g_path, tr_db_errmsg(db));
+    g_failed = 1;
+}
+
+typedef struct table {
+    const char *title;
+    int shown;
+} table;
+
+static int task_row(void *ctx, const tr_task_sum *t)
+{
+    table *tb = ctx;
+    if (!tb->shown++) {
+        heading("%s", tb->title);
+        printf("  %s%6s %-20s %-9s %8s %8s %8s %6s %6s  %s%s\n", C(C_DIM), "task", "name", "state", "busy", "waiting",
+               "total", "steps", "awaits", "spawned at", C(C_OFF));
     }
-    sqlite3_finalize(st);
-    if (!shown) heading("%s: none", title);
+    char nb[128], b1[16], b2[16], b3[16], lb[64];
+    const char *state = safe(t->state_name);
+    const char *sc = t->state == TR_TASK_FAILED ? C_RED : t->state == TR_TASK_DONE ? "" : C_YEL;
+    /* The file's base name is enough to find it and keeps the row narrow. */
+    const char *at = safe(t->spawned_at);
+    const char *slash = strrchr(at, '/');
+    /* Names pad to display columns (tr_pad): %-20s counts bytes. */
+    printf("  %6lld %s %s%-9s%s %8s %8s %8s %6lld %6lld  %s\n", (long long)t->id, tr_pad(nb, sizeof nb, safe(t->name), 20),
+           C(sc), state, C(sc[0] ? C_OFF : ""), tr_fmt_dur(b1, t->busy_ns), tr_fmt_dur(b2, t->wait_ns),
+           tr_fmt_dur(b3, t->total_ns), (long long)t->steps, (long long)t->awaits,
+           tr_fit_left(lb, sizeof lb, slash ? slash + 1 : at, 18));
+    return 0;
+}
+
+static void tasks_table(sqlite3 *db, const char *title, int rank, int top)
+{
+    table tb = { title, 0 };
+    if (g_failed) return;
+    check(db, tr_top_tasks(db, rank, top, task_row, &tb));
+    if (!tb.shown && !g_failed) heading("%s: none", title);
 }
 
 /* Under each contended resource, the acquire sites where most of its
  * waiting happened (contention_sites; traces made before it had none). */
-static void sites_section(sqlite3 *db, int top)
+typedef struct sites {
+    int64_t cur;
+    int n, shown;
+} sites;
+
+static int site_row(void *ctx, const tr_site *s)
 {
-    if (scalar(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'contention_sites'", 0) == 0) return;
-    char sql[1024];
-    snprintf(sql, sizeof sql,
-             "SELECT c.resource, COALESCE(r.name, '#' || c.resource), l.file || ':' || l.line, l.func, c.acquisitions,"
-             " c.contended, c.wait_total_ns, c.wait_p99_ns, c.wait_max_ns, r.kind LIKE 'queue%%' FROM contention_sites c"
-             " JOIN (SELECT resource, wait_total_ns t FROM lock_contention WHERE contended > 0"
-             "       ORDER BY wait_total_ns DESC LIMIT %d) k ON k.resource = c.resource"
-             " LEFT JOIN resources r ON r.id = c.resource LEFT JOIN locations l ON l.id = c.loc"
-             " WHERE c.contended > 0 ORDER BY k.t DESC, c.resource, c.wait_total_ns DESC", top);
-    sqlite3_stmt *st = query(db, sql);
-    if (!st) return;
-    int64_t cur = 0;
-    int n = 0, shown = 0;
-    while (next(db, st)) {
-        int64_t res = sqlite3_column_int64(st, 0);
-        if (!shown++) heading("where the waiting happens (worst acquire sites of each contended resource)");
-        if (res != cur) {
-            printf("  %s\n", col(st, 1));
-            cur = res;
-            n = 0;
-        }
-        if (n++ >= 3) continue;
-        char b[3][16], w[2 * WIDTH], wp[4 * WIDTH];
-        where(w, col(st, 2), col(st, 3), 38);
-        /* A queue's items taken are counted per queue, not per site (a get
-         * that finds an item records no line): "-", not a false 0. */
-        char acq[24] = "    -";
-        if (!sqlite3_column_int(st, 9)) snprintf(acq, sizeof acq, "%5lld", (long long)sqlite3_column_int64(st, 4));
-        printf("    %s %s acq %5lld contd wait %6s p99 %6s max %6s\n", tr_pad(wp, sizeof wp, w, 38), acq,
-               (long long)sqlite3_column_int64(st, 5), tr_fmt_dur(b[0], sqlite3_column_int64(st, 6)),
-               tr_fmt_dur(b[1], sqlite3_column_int64(st, 7)), tr_fmt_dur(b[2], sqlite3_column_int64(st, 8)));
+    sites *ss = ctx;
+    if (!ss->shown++) heading("where the waiting happens (worst acquire sites of each contended resource)");
+    if (s->res != ss->cur) {
+        printf("  %s\n", safe(s->name));
+        ss->cur = s->res;
+        ss->n = 0;
     }
-    sqlite3_finalize(st);
+    if (ss->n++ >= 3) return 0;
+    char b[3][16], w[2 * WIDTH], wp[4 * WIDTH];
+    where(w, safe(s->loc), safe(s->func), 38);
+    /* A queue's items taken are counted per queue, not per site (a get
+     * that finds an item records no line): "-", not a false 0. */
+    char acq[24] = "    -";
+    if (!s->queue) snprintf(acq, sizeof acq, "%5lld", (long long)s->acquisitions);
+    printf("    %s %s acq %5lld contd wait %6s p99 %6s max %6s\n", tr_pad(wp, sizeof wp, w, 38), acq,
+           (long long)s->contended, tr_fmt_dur(b[0], s->wait_total_ns), tr_fmt_dur(b[1], s->wait_p99_ns),
+           tr_fmt_dur(b[2], s->wait_max_ns));
+    return 0;
+}
+
+static int contention_row(void *ctx, const tr_contention *c)
+{
+    int *shown = ctx;
+    if (!(*shown)++) {
+        heading("lock contention");
+        printf("  %s%-14s %-5s %6s %6s %7s %7s %7s %7s %7s %4s %8s %8s%s\n", C(C_DIM), "resource", "kind", "acq",
+               "contd", "wait", "p50", "p99", "max", "holdmax", "wtrs", "waiter", "holder", C(C_OFF));
+    }
+    char nb[128], kb[16], b[5][16], wb[16], hb[16];
+    int queue = c->kind == CO_WAIT_QUEUE_GET || c->kind == CO_WAIT_QUEUE_PUT || c->kind == CO_WAIT_QUEUE_JOIN;
+    const char *k = c->kind == CO_WAIT_SEM ? "sem" : queue ? TR_RES_KIND_QUEUE : safe(c->kind_name);
+    char name[40];
+    if (*c->name) snprintf(name, sizeof name, "%s", safe(c->name));
+    else snprintf(name, sizeof name, "#%lld", (long long)c->res);
+    /* Longest waiter/holder as task ids: the tasks tables above name them. */
+    if (c->has_waiter) snprintf(wb, sizeof wb, "#%lld", (long long)c->longest_waiter);
+    else snprintf(wb, sizeof wb, "-");
+    if (c->has_holder) snprintf(hb, sizeof hb, "#%lld", (long long)c->longest_holder);
+    else snprintf(hb, sizeof hb, "-");
+    int contended = c->contended > 0;
+    printf("  %s %-5s %6lld %s%6lld%s %7s %7s %7s %7s %7s %4lld %8s %8s\n", tr_pad(nb, sizeof nb, name, 14),
+           tr_fit(kb, sizeof kb, k, 5), (long long)c->acquisitions, C(contended ? C_YEL : ""), (long long)c->contended,
+           C(contended ? C_OFF : ""), tr_fmt_dur(b[0], c->wait_total_ns), tr_fmt_dur(b[1], c->wait_p50_ns),
+           tr_fmt_dur(b[2], c->wait_p99_ns), tr_fmt_dur(b[3], c->wait_max_ns),
+           queue ? "-" : tr_fmt_dur(b[4], c->hold_max_ns), (long long)c->max_waiters, wb, hb);
+    return 0;
 }
 
 static void contention_section(sqlite3 *db, int top)
 {
-    char sql[1024];
-    snprintf(sql, sizeof sql,
-             "SELECT name, kind, acquisitions, contended, wait_total_ns, wait_p50_ns, wait_p99_ns, wait_max_ns,"
-             " hold_max_ns, max_waiters, longest_waiter, longest_holder, resource FROM lock_contention"
-             " ORDER BY wait_total_ns DESC, contended DESC, acquisitions DESC, resource LIMIT %d", top);
-    sqlite3_stmt *st = query(db, sql);
-    if (!st) return;
     int shown = 0;
-    while (next(db, st)) {
-        if (!shown++) {
-            heading("lock contention");
-            printf("  %s%-14s %-5s %6s %6s %7s %7s %7s %7s %7s %4s %8s %8s%s\n", C(C_DIM), "resource", "kind", "acq",
-                   "contd", "wait", "p50", "p99", "max", "holdmax", "wtrs", "waiter", "holder", C(C_OFF));
-        }
-        char nb[128], kb[16], b[5][16], wb[16], hb[16];
-        const char *kind = col(st, 1);
-        const char *k = !strcmp(kind, "semaphore") ? "sem" : !strncmp(kind, "queue", 5) ? "queue" : kind;
-        char name[40];
-        if (*col(st, 0)) snprintf(name, sizeof name, "%s", col(st, 0));
-        else snprintf(name, sizeof name, "#%lld", (long long)sqlite3_column_int64(st, 12));
-        /* Longest waiter/holder as task ids: the tasks tables above name them. */
-        if (sqlite3_column_type(st, 10) != SQLITE_NULL) snprintf(wb, sizeof wb, "#%lld", (long long)sqlite3_column_int64(st, 10));
-        else snprintf(wb, sizeof wb, "-");
-        if (sqlite3_column_type(st, 11) != SQLITE_NULL) snprintf(hb, sizeof hb, "#%lld", (long long)sqlite3_column_int64(st, 11));
-        else snprintf(hb, sizeof hb, "-");
-        int contended = sqlite3_column_int64(st, 3) > 0;
-        printf("  %s %-5s %6lld %s%6lld%s %7s %7s %7s %7s %7s %4lld %8s %8s\n", tr_pad(nb, sizeof nb, name, 14),
-               tr_fit(kb, sizeof kb, k, 5), (long long)sqlite3_column_int64(st, 2), C(contended ? C_YEL : ""),
-               (long long)sqlite3_column_int64(st, 3), C(contended ? C_OFF : ""), tr_fmt_dur(b[0], sqlite3_column_int64(st, 4)),
-               tr_fmt_dur(b[1], sqlite3_column_int64(st, 5)), tr_fmt_dur(b[2], sqlite3_column_int64(st, 6)),
-               tr_fmt_dur(b[3], sqlite3_column_int64(st, 7)),
-               !strncmp(kind, "queue", 5) ? "-" : tr_fmt_dur(b[4], sqlite3_column_int64(st, 8)),
-               (long long)sqlite3_column_int64(st, 9), wb, hb);
-    }
-    sqlite3_finalize(st);
+    if (g_failed) return;
+    check(db, tr_top_contention(db, top, contention_row, &shown));
+    if (g_failed) return;
     if (!shown) {
         heading("lock contention: no locks, semaphores or queues");
         return;
@@ -471,7 +475,8 @@ static void contention_section(sqlite3 *db, int top)
     printf("  %sacq: acquisitions (queue: items taken); contd: waits that suspended; wait/p50/p99/max:\n"
            "  total and distribution of those waits; holdmax: longest hold; wtrs: most waiters at once;\n"
            "  waiter/holder: task with the longest wait / hold.%s\n", C(C_DIM), C(C_OFF));
-    sites_section(db, top);
+    sites ss = { 0, 0, 0 };
+    check(db, tr_contention_sites(db, top, site_row, &ss));
 }
 
 int cli_report(int argc, char **argv)
@@ -527,8 +532,8 @@ int cli_report(int argc, char **argv)
 
     run_section(db, path);
     int64_t warnings = warnings_section(db, (int)top);
-    tasks_table(db, "busiest tasks (time running)", "busy_ns", (int)top);
-    tasks_table(db, "tasks waiting longest", "wait_ns", (int)top);
+    tasks_table(db, "busiest tasks (time running)", TR_RANK_BUSY, (int)top);
+    tasks_table(db, "tasks waiting longest", TR_RANK_WAIT, (int)top);
     contention_section(db, (int)top);
     tr_reader_close(&rd);
     /* A report nobody got is a failure (a full disk, a closed pipe's

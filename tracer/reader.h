@@ -27,7 +27,8 @@
  * reads the builder's levels of detail or the step rows.  The run as a
  * whole -- how it ended, its length, its tasks by state (reader_run.c) --
  * for the report's head and the TUI's header alike.  The whole run row by
- * row (reader_export.c): the walks both exports draw from.
+ * row (reader_export.c): the walks both exports draw from; the builder's
+ * summaries ranked (reader_tables.c): the report's tables.
  *
  * Ownership: a tr_at or tr_chunks belongs to its caller, one thread, on a
  * connection that outlives it (close it before the connection); what a
@@ -110,10 +111,8 @@ int tr_waits_on(tr_at *q, int64_t res, int64_t t, int (*fn)(void *ctx, const tr_
 int64_t tr_waiters_of(tr_at *q, int64_t res, int64_t t, tr_wait *out, int cap);
 /* Every hold open at t (a lock's holder, a semaphore's), in one pass. */
 int tr_holds_at(tr_at *q, int64_t t, int (*fn)(void *ctx, int64_t res, int64_t task, int64_t since), void *ctx);
-/* The holders of res at t (task ids into out, up to cap), the last to take
- * it first -- the one the runtime's warnings name ("last taken by" a
- * semaphore), so a front end's chain and the warning agree; returns how
- * many there are, or a negative errno. */
+/* The holders of res at t (task ids into out, up to cap, earliest first);
+ * returns how many there are, or a negative errno. */
 int tr_holders_of(tr_at *q, int64_t res, int64_t t, int64_t *out, int cap);
 
 /* ---- reader_series.c: a run's summaries --------------------------------- */
@@ -222,15 +221,9 @@ typedef struct tr_task_life {
  * 200k things in one step costs the chunks near t.  0 or a negative errno. */
 int tr_task_events(tr_at *q, tr_chunks *c, const tr_task_life *k, int64_t t, size_t cap, tr_found *before,
                    size_t *nb, tr_found *after, size_t *na);
-/* The time of event number event_id: 0, or -ENOENT if there is none.
- * The events table numbers the events it keeps (an id from a query: one
- * probe of its key); awaits and resumes are in no table (they are step
- * rows' edges), so the run counts more events than the table has rows.  A
- * number past the table's (c given) is the event_id-th event of the
- * recording, in the order it was written (chunks by seq, each in order):
- * every number up to the run's count (meta events) names an event.  Cost:
- * a pass over the directory in memory and one chunk decoded. */
-int tr_event_time(sqlite3 *db, tr_chunks *c, int64_t event_id, int64_t *ts);
+/* The time of event id (the events table's row; an id from a query), one
+ * probe of its key: 0, or -ENOENT if there is none. */
+int tr_event_time(sqlite3 *db, int64_t event_id, int64_t *ts);
 
 /* ---- reader_next.c: event stepping ----------------------------------------- */
 
@@ -313,8 +306,9 @@ int tr_tasks_by_state(sqlite3 *db, int64_t n[TR_TASK_STATE_COUNT], int64_t *othe
 /* For the exports (Chrome JSON, Perfetto), which draw every row.  Each walk
  * is one scan in key order, nothing held; fn returns non-zero to stop.
  * Texts are the file's, valid only during the call.  Each returns 0,
- * -EPROTO (the trace's tables are another version's layout), -ENOMEM, or
- * another negative errno (-EILSEQ: a damaged file). */
+ * -EPROTO (the trace's tables are another version's layout), -ENOMEM,
+ * -E2BIG (a value over the connection's length limit), or another negative
+ * errno (-EILSEQ: a damaged file). */
 typedef struct tr_src {
     const char *file;        /* NULL: unknown */
     int64_t line;
@@ -368,5 +362,51 @@ int tr_walk_instants(sqlite3 *db, tr_walk_instant_fn *fn, void *ctx);
 /* How many rows the walks above will visit (steps, spans, instants): three
  * counts, for progress. */
 int tr_export_rows(sqlite3 *db, int64_t *steps, int64_t *spans, int64_t *instants);
+
+/* ---- reader_tables.c: the builder's summaries, ranked ----------------------- */
+
+/* What `coscope report` prints as tables, from the documented views.  Texts
+ * are the file's, raw and cut to fit: sanitize before printing them.  One
+ * query each, top rows at the most; fn returns non-zero to stop.  0 or a
+ * negative errno as the walks above. */
+typedef struct tr_task_sum {
+    int64_t id;
+    char name[256];
+    int state;                       /* TR_TASK_*, -1: one this coscope does not know */
+    char state_name[32];             /* tasks.state as written */
+    int64_t busy_ns, wait_ns, total_ns, steps, awaits;
+    char spawned_at[1024];           /* "file:line", "" if unknown */
+} tr_task_sum;
+typedef int tr_task_sum_fn(void *ctx, const tr_task_sum *t);
+enum { TR_RANK_BUSY, TR_RANK_WAIT };
+/* The top tasks by time running (TR_RANK_BUSY) or suspended (TR_RANK_WAIT),
+ * those with any, most first, ties by id (view task_summary). */
+int tr_top_tasks(sqlite3 *db, int rank, int top, tr_task_sum_fn *fn, void *ctx);
+/* A lock, semaphore or queue with its figures (view lock_contention). */
+typedef struct tr_contention {
+    int64_t res;
+    char name[256];                  /* "" if none */
+    int kind;                        /* co_wait_kind as tr_wait_from_name reads resources.kind (a queue: QUEUE_GET) */
+    char kind_name[32];              /* resources.kind as written */
+    int64_t acquisitions, contended, wait_total_ns, wait_p50_ns, wait_p99_ns, wait_max_ns, hold_max_ns, max_waiters;
+    int has_waiter, has_holder;
+    int64_t longest_waiter, longest_holder;   /* task ids, valid with has_* */
+} tr_contention;
+typedef int tr_contention_fn(void *ctx, const tr_contention *c);
+/* The top ones by time waited, then waits, then acquisitions, then id. */
+int tr_top_contention(sqlite3 *db, int top, tr_contention_fn *fn, void *ctx);
+/* An acquire site of a contended resource (table contention_sites). */
+typedef struct tr_site {
+    int64_t res;
+    char name[256];                  /* the resource's, "#ID" if none */
+    char loc[1024], func[256];       /* "file:line" and function, "" if unknown */
+    int queue;                       /* a queue: items taken are counted per queue, not per site */
+    int64_t acquisitions, contended, wait_total_ns, wait_p99_ns, wait_max_ns;
+} tr_site;
+typedef int tr_site_fn(void *ctx, const tr_site *s);
+/* The sites where the top contended resources (as tr_top_contention, those
+ * with waits) waited, resource by resource, worst first; nothing for a
+ * trace made before the table. */
+int tr_contention_sites(sqlite3 *db, int top, tr_site_fn *fn, void *ctx);
 
 #endif

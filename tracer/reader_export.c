@@ -9,31 +9,10 @@
  * held.  The SQL is built from the kinds' names (runtime/trace.h,
  * coscope.h), not literals.
  */
-#include "reader.h"
+#include "reader_int.h"
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-
-/* A failed prepare: -EPROTO unless the file itself is damaged (a table
- * this coscope does not know is another version's layout). */
-static int prep(sqlite3 *db, const char *sql, sqlite3_stmt **st)
-{
-    int rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
-    return rc == SQLITE_OK ? 0 : tr_sqlite_err(sqlite3_extended_errcode(db));
-}
-
-/* 1 for a row, 0 at the end; a failed step says the data is damaged
- * (-EILSEQ) unless SQLite names something more exact (out of memory, I/O). */
-static int next(sqlite3_stmt *st, int *err)
-{
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) return 1;
-    if (rc != SQLITE_DONE) {
-        int e = tr_sqlite_err(rc);
-        *err = e == -EPROTO ? -EILSEQ : e;
-    }
-    return 0;
-}
 
 static const char *text(sqlite3_stmt *st, int i) { return (const char *)sqlite3_column_text(st, i); }
 static int is_null(sqlite3_stmt *st, int i) { return sqlite3_column_type(st, i) == SQLITE_NULL; }
@@ -51,10 +30,10 @@ int tr_walk_meta(sqlite3 *db, const char *const *keys, size_t n, tr_walk_meta_fn
     if (len + 20 >= sizeof sql) return -E2BIG;
     strcat(sql, ") ORDER BY key");
     sqlite3_stmt *st;
-    int err = prep(db, sql, &st);
+    int err = tr__prepare(db, sql, &st);
     if (err) return err;
     for (size_t i = 0; i < n; i++) sqlite3_bind_text(st, (int)i + 1, keys[i], -1, SQLITE_STATIC);
-    while (next(st, &err))
+    while (tr__next(st, &err))
         if (fn(ctx, text(st, 0), is_null(st, 1) ? NULL : text(st, 1))) break;
     sqlite3_finalize(st);
     return err;
@@ -63,9 +42,9 @@ int tr_walk_meta(sqlite3 *db, const char *const *keys, size_t n, tr_walk_meta_fn
 int tr_walk_tasks(sqlite3 *db, tr_walk_task_fn *fn, void *ctx)
 {
     sqlite3_stmt *st;
-    int err = prep(db, "SELECT id, name FROM tasks ORDER BY id", &st);
+    int err = tr__prepare(db, "SELECT id, name FROM tasks ORDER BY id", &st);
     if (err) return err;
-    while (next(st, &err))
+    while (tr__next(st, &err))
         if (fn(ctx, sqlite3_column_int64(st, 0), is_null(st, 1) ? NULL : text(st, 1))) break;
     sqlite3_finalize(st);
     return err;
@@ -99,10 +78,10 @@ int tr_walk_steps(sqlite3 *db, int names, tr_walk_step_fn *fn, void *ctx)
         snprintf(sql, sizeof sql, "SELECT task, start, end FROM spans WHERE kind = '%s' AND task <> 0"
                  " ORDER BY task, start, id", tr_span_name(TR_SPAN_STEP));
     sqlite3_stmt *st;
-    int err = prep(db, sql, &st);
+    int err = tr__prepare(db, sql, &st);
     if (err) return err;
     tr_walk_step r;
-    while (next(st, &err)) {
+    while (tr__next(st, &err)) {
         r.task = sqlite3_column_int64(st, 0);
         r.start = sqlite3_column_int64(st, 1);
         r.end = sqlite3_column_int64(st, 2);
@@ -140,10 +119,10 @@ int tr_walk_spans(sqlite3 *db, int by_task, tr_walk_span_fn *fn, void *ctx)
              " WHERE s.kind IN ('%s', '%s', '%s') ORDER BY %s",
              hold, region, hold, region, tr_span_name(TR_SPAN_WORK), by_task ? "s.task, s.start" : "s.start");
     sqlite3_stmt *st;
-    int err = prep(db, sql, &st);
+    int err = tr__prepare(db, sql, &st);
     if (err) return err;
     tr_walk_span r;
-    while (next(st, &err)) {
+    while (tr__next(st, &err)) {
         r.id = sqlite3_column_int64(st, 0);
         r.kind = tr_span_from_name(text(st, 1));
         r.task = sqlite3_column_int64(st, 2);
@@ -176,9 +155,9 @@ int tr_walk_instants(sqlite3 *db, tr_walk_instant_fn *fn, void *ctx)
     int err = 0;
     for (int pass = 0; pass < 2 && !err; pass++) {
         sqlite3_stmt *st;
-        if ((err = prep(db, pass ? warnings : sql, &st))) break;
+        if ((err = tr__prepare(db, pass ? warnings : sql, &st))) break;
         int stop = 0;
-        while (!stop && next(st, &err)) {
+        while (!stop && tr__next(st, &err)) {
             tr_walk_instant r = { .ts = sqlite3_column_int64(st, 0), .has_task = !is_null(st, 1),
                              .task = sqlite3_column_int64(st, 1), .at = src(st, 4, 5),
                              .text = is_null(st, 3) ? NULL : text(st, 3) };
@@ -205,9 +184,9 @@ int tr_export_rows(sqlite3 *db, int64_t *steps, int64_t *spans, int64_t *instant
              tr_span_name(TR_SPAN_WORK), tr_event_name(TR_LOG), tr_event_name(TR_MARK));
     sqlite3_stmt *st;
     *steps = *spans = *instants = 0;
-    int err = prep(db, sql, &st);
+    int err = tr__prepare(db, sql, &st);
     if (err) return err;
-    if (next(st, &err)) {
+    if (tr__next(st, &err)) {
         *steps = sqlite3_column_int64(st, 0);
         *spans = sqlite3_column_int64(st, 1);
         *instants = sqlite3_column_int64(st, 2);

@@ -43,6 +43,24 @@ static inline int tr__prep(sqlite3 *db, sqlite3_stmt **st, const char *sql)
 {
     return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) == SQLITE_OK ? 0 : -EILSEQ;
 }
+/* A one-off statement of a walk (reader_export.c, reader_tables.c): 0,
+ * -EPROTO for a table or column this coscope does not know (another
+ * version's layout), or SQLite's error as a negative errno. */
+static inline int tr__prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
+{
+    return sqlite3_prepare_v2(db, sql, -1, st, NULL) == SQLITE_OK ? 0 : tr_sqlite_err(sqlite3_extended_errcode(db));
+}
+/* Its next row: 1, or 0 at the end or on failure, then *err set: -E2BIG
+ * for a value over the connection's length limit (SQLITE_TOOBIG), else
+ * -EILSEQ (damaged further in) unless SQLite names something more exact. */
+static inline int tr__next(sqlite3_stmt *st, int *err)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) return 1;
+    if (rc == SQLITE_TOOBIG) *err = -E2BIG;
+    else if (rc != SQLITE_DONE) *err = tr_sqlite_err(rc) == -EPROTO ? -EILSEQ : tr_sqlite_err(rc);
+    return 0;
+}
 /* reader_series.c: its statements, at tr_at_open. */
 int tr__series_prep(tr_at *q, sqlite3 *db);
 
