@@ -111,8 +111,10 @@ int tr_waits_on(tr_at *q, int64_t res, int64_t t, int (*fn)(void *ctx, const tr_
 int64_t tr_waiters_of(tr_at *q, int64_t res, int64_t t, tr_wait *out, int cap);
 /* Every hold open at t (a lock's holder, a semaphore's), in one pass. */
 int tr_holds_at(tr_at *q, int64_t t, int (*fn)(void *ctx, int64_t res, int64_t task, int64_t since), void *ctx);
-/* The holders of res at t (task ids into out, up to cap, earliest first);
- * returns how many there are, or a negative errno. */
+/* The holders of res at t (task ids into out, up to cap), the last to take
+ * it first -- the one the runtime's warnings name ("last taken by" a
+ * semaphore), so a front end's chain and the warning agree; returns how
+ * many there are, or a negative errno. */
 int tr_holders_of(tr_at *q, int64_t res, int64_t t, int64_t *out, int cap);
 
 /* ---- reader_series.c: a run's summaries --------------------------------- */
@@ -221,9 +223,15 @@ typedef struct tr_task_life {
  * 200k things in one step costs the chunks near t.  0 or a negative errno. */
 int tr_task_events(tr_at *q, tr_chunks *c, const tr_task_life *k, int64_t t, size_t cap, tr_found *before,
                    size_t *nb, tr_found *after, size_t *na);
-/* The time of event id (the events table's row; an id from a query), one
- * probe of its key: 0, or -ENOENT if there is none. */
-int tr_event_time(sqlite3 *db, int64_t event_id, int64_t *ts);
+/* The time of event number event_id: 0, or -ENOENT if there is none.
+ * The events table numbers the events it keeps (an id from a query: one
+ * probe of its key); awaits and resumes are in no table (they are step
+ * rows' edges), so the run counts more events than the table has rows.  A
+ * number past the table's (c given) is the event_id-th event of the
+ * recording, in the order it was written (chunks by seq, each in order):
+ * every number up to the run's count (meta events) names an event.  Cost:
+ * a pass over the directory in memory and one chunk decoded. */
+int tr_event_time(sqlite3 *db, tr_chunks *c, int64_t event_id, int64_t *ts);
 
 /* ---- reader_next.c: event stepping ----------------------------------------- */
 
