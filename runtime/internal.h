@@ -309,17 +309,20 @@ size_t co__snapshot_write(co__loop *l);
 
 #define CO__CHUNK 1024u
 
-/* Thread-locals on hot paths.  Initial-exec in the static archive: one
- * %fs-relative load (local-exec once linked).  Not in libcoscope.so
- * (CO__SHARED): an initial-exec library cannot be dlopen'ed once the static
- * TLS block is used up; there the default model, TLSDESC where the compiler
- * has it (Makefile), costs a call only when dlopen'ed (README, "Layers"). */
-#ifdef CO__SHARED
-#define CO__TLS_MODEL
-#else
+/* Thread-locals on hot paths: initial-exec, one %fs-relative load (local-exec
+ * once linked into a program), in libcoscope.so too.  An initial-exec library
+ * is loadable by dlopen only while its whole TLS block fits in the surplus
+ * glibc keeps in the static TLS area (a few hundred bytes to spare), so the
+ * runtime's thread-locals stay small: the hot ones are a few words, and a
+ * big per-thread table is a pointer to memory made at its first use
+ * (co__thread_table).  tests/link/link.sh dlopens the library. */
 #define CO__TLS_MODEL __attribute__((tls_model("initial-exec")))
-#endif
 extern __thread co__loop *co__tl_loop __attribute__((visibility("hidden"))) CO__TLS_MODEL;
+/* A zeroed per-thread table of `bytes`, kept in the thread-local *slot: made
+ * at the first call on a thread and freed as the thread exits (*slot is then
+ * NULL again).  Returns *slot, or NULL if out of memory (callers work
+ * without their cache then).  trace.c. */
+void *co__thread_table(void **slot, size_t bytes);
 
 /* Slot table. */
 static inline co__task *co__task_lookup(co__loop *l, co_task_t h)

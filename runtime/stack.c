@@ -28,10 +28,15 @@
  * about a microsecond per stack, and faulting in a fresh page several, far
  * more than a task's whole run, so a freed loop's MADV_GUARD_INSTALL slabs
  * go to a process-wide cache and the next loop's pool takes them before
- * mapping new ones.  Their pages are handed to the kernel with MADV_FREE
- * (guard regions survive it): it takes them back when it needs memory, and
- * until then a later loop reuses them without a fault.  They count in the
- * process's RSS meanwhile, as pages free()d to malloc do.  Bounded by
+ * mapping new ones.  Each cached stack keeps its top page, the one every
+ * task touches, resident and its page table entry unchanged; the pages below
+ * go back to the kernel (guard regions survive MADV_DONTNEED).  Handing the
+ * top pages back too, even with MADV_FREE, which leaves them in place, costs
+ * the next loop a fault on each: under a hypervisor that shadows the page
+ * tables, any change to an entry does, 15 us and more a page.  What stays
+ * resident is one page per cached stack, no more than the freed loop held,
+ * and the next loop that takes the slab gives it back at its first idle
+ * moment (co__stackpool_trim) if it does not use it.  Bounded by
  * CO__SLAB_CACHE_MAX.
  */
 #include "internal.h"
@@ -220,13 +225,24 @@ static size_t guard_batch(char *base, size_t stride, size_t guard, size_t n)
     return done;
 }
 
-/* MADV_FREE where the kernel has it (4.5+), else MADV_DONTNEED. */
-static bool give_back(char *base, size_t len)
+/* A freed loop's slab, for the cache: every stack's pages but its top one
+ * back to the kernel, a batch of ranges per call.  False if the kernel
+ * refused (the slab is then unmapped, not cached). */
+static bool give_back_below_tops(struct co__slab *s, size_t ps)
 {
-#ifdef MADV_FREE
-    if (madvise(base, len, MADV_FREE) == 0) return true;
-#endif
-    return madvise(base, len, MADV_DONTNEED) == 0;
+    for (size_t i = 0; i < s->n;) {
+        struct iovec iov[CO__ADVISE_BATCH];
+        size_t k = 0;
+        for (; k < CO__ADVISE_BATCH && i + k < s->n; k++) {
+            co__stack *st = &s->stacks[i + k];
+            iov[k].iov_base = st->lo;
+            iov[k].iov_len = (size_t)(st->hi - st->lo) - ps;
+        }
+        for (size_t j = advise_ranges(iov, k, MADV_DONTNEED); j < k; j++)
+            if (madvise(iov[j].iov_base, iov[j].iov_len, MADV_DONTNEED) != 0) return false;
+        i += k;
+    }
+    return true;
 }
 
 /* A freed loop's slab: its stacks, guards and Valgrind ids are as they were. */
@@ -242,7 +258,7 @@ static bool slab_reuse(co__stackpool *p)
         p->free = st;
         p->nfree++;
     }
-    p->ncold = p->nfree; /* their pages may be gone (MADV_FREE): trim treats them as given back */
+    p->ncold = 0; /* their top pages are resident: the first trim gives them back */
     s->next = p->slabs;
     p->slabs = s;
     return true;
@@ -343,7 +359,7 @@ void co__stackpool_destroy(co__stackpool *p)
     while (s) {
         struct co__slab *next = s->next;
         /* To the cache, its pages the kernel's to take (see the top). */
-        if (s->cacheable && give_back(s->base, s->len) && slab_cache_put(s)) {
+        if (s->cacheable && give_back_below_tops(s, page_size()) && slab_cache_put(s)) {
             s = next;
             continue;
         }

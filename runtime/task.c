@@ -12,13 +12,14 @@
  * collects it with co_await/co_gather, or at once if detached.
  */
 #include "internal.h"
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <sys/mman.h>
 
 static _Atomic uint64_t next_task_block = 1;
 static _Atomic uint64_t next_resource = 1;
-/* CO__TLS_MODEL: initial-exec in the static archive (internal.h). */
+/* CO__TLS_MODEL: initial-exec (internal.h). */
 static __thread uint64_t id_next CO__TLS_MODEL;
 static __thread uint64_t id_end CO__TLS_MODEL;
 
@@ -51,9 +52,24 @@ uint64_t co__resource_new(co_loc *loc, co_wait_kind kind, const char *name)
 }
 
 /* Chunks are mapped, not malloc'd: page-aligned, so every task sits in
- * four whole cache lines, and zero until touched. */
+ * four whole cache lines, and zero until touched.  A freed loop's chunks
+ * stay in the process for the next loop, as its stack slabs do (stack.c):
+ * mapping them again would cost a fault per page, 64 pages a chunk.  A
+ * cached chunk holds only free slots (even generations, no owned name); its
+ * slots' other fields are whatever their last task left, as a slot reused
+ * within a loop has them (spawn writes every field a task reads first). */
+#define CO__CHUNK_CACHE_MAX 128 /* 32 MiB, 131k tasks */
+static pthread_mutex_t chunk_cache_mu = PTHREAD_MUTEX_INITIALIZER;
+static co__task *chunk_cache[CO__CHUNK_CACHE_MAX];
+static size_t chunk_cache_n;
+
 static co__task *chunk_new(void)
 {
+    co__task *c = NULL;
+    pthread_mutex_lock(&chunk_cache_mu);
+    if (chunk_cache_n > 0) c = chunk_cache[--chunk_cache_n];
+    pthread_mutex_unlock(&chunk_cache_mu);
+    if (c) return c;
     void *p = mmap(NULL, CO__CHUNK * sizeof(co__task), PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     return p == MAP_FAILED ? NULL : p;
@@ -61,7 +77,21 @@ static co__task *chunk_new(void)
 
 void co__chunk_free(co__task *chunk)
 {
-    if (chunk) munmap(chunk, CO__CHUNK * sizeof(co__task));
+    if (!chunk) return;
+    /* A generation stays increasing across loops: the next loop's handles
+     * never match one of this loop's. */
+    for (uint32_t i = 0; i < CO__CHUNK; i++) {
+        co__task *t = &chunk[i];
+        if (t->gen & 1) {
+            t->gen++;
+            t->name_owned = 0; /* co_loop_free freed it */
+        }
+    }
+    pthread_mutex_lock(&chunk_cache_mu);
+    bool kept = chunk_cache_n < CO__CHUNK_CACHE_MAX;
+    if (kept) chunk_cache[chunk_cache_n++] = chunk;
+    pthread_mutex_unlock(&chunk_cache_mu);
+    if (!kept) munmap(chunk, CO__CHUNK * sizeof(co__task));
 }
 
 static co__task *slot_alloc(co__loop *l)
@@ -107,19 +137,28 @@ static inline void task_free(co__loop *l, co__task *t)
 void co__task_free(co__loop *l, co__task *t) { task_free(l, t); }
 
 /* Interned names of spawn sites: co_spawn's names are string literals, so
- * their address identifies them for the life of the process. */
-static __thread struct { const char *name; uint64_t id; uint32_t epoch; } name_cache[256];
+ * their address identifies them for the life of the process.  Made at the
+ * first traced spawn of a thread (co__thread_table: the runtime's
+ * thread-locals stay a few words). */
+struct name_slot {
+    const char *name;
+    uint64_t id;
+    uint32_t epoch;
+};
+static __thread struct name_slot *name_cache CO__TLS_MODEL; /* 256 slots */
 
 static uint64_t intern_name(const char *name, bool literal)
 {
-    if (!literal) return co__tr_intern(name, strlen(name));
-    size_t h = ((uintptr_t)name >> 3) & 255;
-    if (name_cache[h].name != name || name_cache[h].epoch != co__tr_epoch) {
-        name_cache[h].name = name;
-        name_cache[h].id = co__tr_intern(name, strlen(name));
-        name_cache[h].epoch = co__tr_epoch;
+    struct name_slot *c = name_cache;
+    if (CO_UNLIKELY(!c)) c = co__thread_table((void **)&name_cache, 256 * sizeof *c);
+    if (!literal || !c) return co__tr_intern(name, strlen(name));
+    struct name_slot *e = &c[((uintptr_t)name >> 3) & 255];
+    if (e->name != name || e->epoch != co__tr_epoch) {
+        e->name = name;
+        e->id = co__tr_intern(name, strlen(name));
+        e->epoch = co__tr_epoch;
     }
-    return name_cache[h].id;
+    return e->id;
 }
 
 static co_task_t spawn(co_loc *loc, const char *name, co_fn fn, void *arg, bool copy_name);
@@ -188,6 +227,7 @@ static co_task_t spawn(co_loc *loc, const char *name, co_fn fn, void *arg, bool 
     t->parent_id = parent ? parent->id : 0;
     t->parent = parent ? co__handle(parent) : none;
     t->group = NULL;
+    t->asleep_told = 0;
     if (copy_name && name) {
         char *copy = strdup(name);
         if (copy) {

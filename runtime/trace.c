@@ -168,28 +168,72 @@ uint64_t co__tr_intern(const char *str, size_t len)
     return off;
 }
 
+/* Per-thread tables (co__thread_table): one pthread key whose value is the
+ * thread's list of them, freed by the key's destructor as the thread exits. */
+struct thread_table {
+    struct thread_table *next;
+    void **slot; /* the owner's thread-local */
+    _Alignas(16) char mem[];
+};
+static pthread_key_t table_key;
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+static int table_key_ok;
+
+static void tables_free(void *head)
+{
+    for (struct thread_table *t = head, *next; t; t = next) {
+        next = t->next;
+        *t->slot = NULL;
+        free(t);
+    }
+}
+
+static void table_key_make(void) { table_key_ok = pthread_key_create(&table_key, tables_free) == 0; }
+
+void *co__thread_table(void **slot, size_t bytes)
+{
+    if (*slot) return *slot;
+    pthread_once(&table_once, table_key_make);
+    if (!table_key_ok) return NULL;
+    struct thread_table *t = calloc(1, sizeof *t + bytes);
+    if (!t) return NULL;
+    t->slot = slot;
+    t->next = pthread_getspecific(table_key);
+    if (pthread_setspecific(table_key, t) != 0) {
+        free(t);
+        return NULL;
+    }
+    return *slot = t->mem;
+}
+
 /* This thread's recent texts, by hash: an entry is reused only when the
  * arena still holds the same bytes (the arena is never rewritten within a
- * session, so the check is exact). */
-static __thread struct { uint64_t hash, id; uint32_t len, epoch; } text_cache[512];
+ * session, so the check is exact).  Made at the thread's first use. */
+struct text_slot {
+    uint64_t hash, id;
+    uint32_t len, epoch;
+};
+static __thread struct text_slot *text_cache CO__TLS_MODEL; /* 512 slots */
 
 uint64_t co__tr_intern_cached(const char *str, size_t len)
 {
     if (!g_shm || !str) return 0;
+    struct text_slot *c = text_cache;
+    if (CO_UNLIKELY(!c)) c = co__thread_table((void **)&text_cache, 512 * sizeof *c);
+    if (!c) return co__tr_intern(str, len);
     uint64_t h = 1469598103934665603ull; /* FNV-1a */
     for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)str[i]) * 1099511628211ull;
-    size_t slot = (size_t)(h ^ h >> 29) & 511;
-    if (text_cache[slot].epoch == co__tr_epoch && text_cache[slot].hash == h && text_cache[slot].len == len &&
-        text_cache[slot].id) {
-        tr_str *e = (tr_str *)(tr_arena(g_shm) + text_cache[slot].id);
-        if (e->len == len && !memcmp(e->text, str, len)) return text_cache[slot].id;
+    struct text_slot *s = &c[(h ^ h >> 29) & 511];
+    if (s->epoch == co__tr_epoch && s->hash == h && s->len == len && s->id) {
+        tr_str *e = (tr_str *)(tr_arena(g_shm) + s->id);
+        if (e->len == len && !memcmp(e->text, str, len)) return s->id;
     }
     uint64_t id = co__tr_intern(str, len);
     if (id) {
-        text_cache[slot].hash = h;
-        text_cache[slot].id = id;
-        text_cache[slot].len = (uint32_t)len;
-        text_cache[slot].epoch = co__tr_epoch;
+        s->hash = h;
+        s->id = id;
+        s->len = (uint32_t)len;
+        s->epoch = co__tr_epoch;
     }
     return id;
 }

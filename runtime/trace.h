@@ -293,8 +293,8 @@ static inline tr_ring *tr_rings(tr_shm *s) { return (tr_ring *)(tr_arena(s) + s-
 extern CO__HIDDEN int co__tracing;                  /* nonzero while a session records */
 extern CO__HIDDEN uint32_t co__tr_epoch;            /* session number, never 0; ids are per session */
 /* Inside the runtime, its thread-locals' model (CO__TLS_MODEL, internal.h:
- * initial-exec in the static archive, a load off %fs instead of a call
- * the compiler must save registers around); elsewhere the default. */
+ * initial-exec, a load off %fs instead of a call the compiler must save
+ * registers around); elsewhere the default. */
 #ifdef CO__TLS_MODEL
 #define CO__TR_TLS CO__TLS_MODEL
 #else
