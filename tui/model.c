@@ -334,6 +334,8 @@ void tui_model_close(tui_model *m)
     free(m->tasks);
     free(m->at);
     free(m->rows);
+    free(m->grp);
+    free(m->grp_members);
     free(m->tree);
     free(m->rc.at);
     free(m->rc.have);

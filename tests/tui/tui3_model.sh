@@ -161,5 +161,38 @@ else
     bad "14: duty ran $share% of its life, not about a third (a machine too loaded to tell)"
 fi
 
+# ---- 7. Tasks grouped by spawn site ---------------------------------------
+# The showcase spawns 72 serve_one tasks from one line: one row, unfolding.
+record showcase "$samples/showcase"
+db=$tmp/showcase.db
+nserve=$(q "SELECT COUNT(*) FROM tasks WHERE name = 'serve_one'")
+nsites=$(q "SELECT COUNT(DISTINCT spawn_loc) FROM tasks WHERE name = 'serve_one'")
+first=$(q "SELECT MIN(id) FROM tasks WHERE name = 'serve_one'")
+if [ "$nsites" = 1 ] && [ "$nserve" -gt 1 ]; then
+    for size in $sizes; do
+        start_size $size "$db"
+        see "7 ($size): opens" "STATE AT CURSOR"
+        keys a
+        see "7 ($size): grouped" "STATES AT CURSOR"
+        case $size in 120x40) fold="▸" open="▾" ;; *) fold="+" open="-" ;; esac
+        see "7 ($size): serve_one's tasks are one row, counted" "$fold $nserve serve_one"
+        see "7 ($size): ... with their states at the cursor (the end: all done)" "$nserve done"
+        check "7 ($size): ... listed once" "$(screen | grep -c ' serve_one')" 1
+        keys End
+        see "7 ($size): its spread under the list" "$nserve tasks: busy p50"
+        see "7 ($size): ... and its waiting" "waiting p50"
+        keys Enter
+        see "7 ($size): Enter unfolds it" "$open $nserve serve_one"
+        see "7 ($size): ... into its tasks" "#$first   serve_one"
+        keys Down Enter
+        see "7 ($size): a task of it opens its detail" "Task #$first serve_one"
+        keys Escape
+        keys a
+        see "7 ($size): a again: one row a task" "STATE AT CURSOR"
+    done
+else
+    bad "7: the showcase spawns its serve_one tasks from one site ($nserve tasks, $nsites sites)"
+fi
+
 echo "tui3_model: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
