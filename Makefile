@@ -248,7 +248,7 @@ auto-deps:
 
 test: auto-deps
 	@$(MAKE) --no-print-directory lib $(BUILD)/coscope $(TEST_BIN) $(E2E_PROG) $(SAMPLE_BIN) $(BUILD)/tests/asyncio/parity
-	@BUILD=$(BUILD) SANITIZE='$(SANITIZE)' COSCOPE_BIN=$(abspath $(BUILD))/coscope sh scripts/run-tests.sh $(BUILD) $(TEST_BIN) tests/link/link.sh tests/tracer/e2e.sh tests/tracer/cli.sh tests/tracer/warnings.sh tests/tracer/ps.sh tests/tracer/attach.sh tests/tracer/flight.sh tests/tracer/hostile.sh tests/samples.sh tests/tui/tui.sh tests/tui/live.sh tests/tui/tui3.sh tests/tui/tui3_model.sh tests/tui/hostile.sh tests/asyncio/run.sh tests/pkg/pkg.sh tests/perfetto/perfetto.sh
+	@BUILD=$(BUILD) SANITIZE='$(SANITIZE)' COSCOPE_BIN=$(abspath $(BUILD))/coscope sh scripts/run-tests.sh $(BUILD) $(TEST_BIN) tests/link/link.sh tests/tracer/e2e.sh tests/tracer/cli.sh tests/tracer/warnings.sh tests/tracer/ps.sh tests/tracer/attach.sh tests/tracer/flight.sh tests/tracer/hostile.sh tests/samples.sh tests/tui/tui.sh tests/tui/live.sh tests/tui/tui3.sh tests/tui/tui3_model.sh tests/tui/tui3_keys.sh tests/tui/hostile.sh tests/asyncio/run.sh tests/pkg/pkg.sh tests/perfetto/perfetto.sh
 
 check: auto-deps
 	@$(MAKE) --no-print-directory BUILD=build/check CFLAGS='-O1 -g' \

@@ -109,10 +109,10 @@ static int act_esc(tui_app *a)
     return TUI_REDRAW_NONE;
 }
 
-static int act_start(tui_app *a) { return tui_set_cursor(a, 0); }
+static int act_start(tui_app *a) { return tui_jump(a, 0); }
 static int act_end(tui_app *a)
 {
-    int r = tui_set_cursor(a, a->info->duration_ns);
+    int r = tui_jump(a, a->info->duration_ns);
     /* Live, the end is where following is: G there follows, as F does. */
     if (a->info->recording || (a->live && !a->ls.finished)) {
         a->follow = 1;
@@ -182,46 +182,74 @@ static int act_faster(tui_app *a)
     return TUI_REDRAW_BARS;
 }
 
-static int open_prompt(tui_app *a, int kind, const char *init)
-{
-    a->prompt = kind;
-    tui_edit_set(&a->edit, init);
-    a->msg[0] = 0;
-    return TUI_REDRAW_BARS;
-}
-
 static int act_filter(tui_app *a)
 {
-    if (a->view != TUI_V_TASKS && a->view != TUI_V_RESOURCES && a->view != TUI_V_WARNINGS) {
-        tui_msg(a, 1, "/ filters the Tasks, Resources and Warnings lists");
+    if (a->view >= TUI_V_TOP || a->view == TUI_V_OUTPUT) {
+        tui_msg(a, 1, "\\ filters the Tasks, Resources, Warnings, Timeline and Await tree");
         return TUI_REDRAW_BARS;
     }
-    return open_prompt(a, TUI_P_FILTER, a->filter[a->view]);
+    return tui_prompt_open(a, TUI_P_FILTER, a->filter[a->view]);
 }
-static int act_goto(tui_app *a) { return open_prompt(a, TUI_P_TIME, ""); }
-static int act_sql(tui_app *a) { return open_prompt(a, TUI_P_SQL, ""); }
+static int act_goto(tui_app *a) { return tui_prompt_open(a, TUI_P_TIME, ""); }
+static int act_sql(tui_app *a) { return tui_prompt_open(a, TUI_P_SQL, ""); }
+
+/* Search: `/` (F3) asks what, n and N find it again after and before the
+ * selection. */
+static int act_find(tui_app *a)
+{
+    if (!tui_view_get(a->view)->find) {
+        tui_msg(a, 1, "/ searches the Tasks, the Timeline and the Await tree");
+        return TUI_REDRAW_BARS;
+    }
+    return tui_prompt_open(a, TUI_P_FIND, "");
+}
+static int act_find_next(tui_app *a) { return tui_find_next(a, 1); }
+static int act_find_prev(tui_app *a) { return tui_find_next(a, -1); }
+
+/* H: a program that spawns forever stays readable with the ended tasks
+ * out of the way. */
+static int act_hide_done(tui_app *a)
+{
+    a->hide_done = !a->hide_done;
+    tui_msg(a, 0, "%s", a->hide_done ? "tasks ended at the cursor are hidden (H shows them)" : "ended tasks shown");
+    return TUI_REDRAW_ALL;
+}
+
+static int act_tree(tui_app *a) { return tui_go_view(a, TUI_V_TREE); }
 
 static int act_redraw(tui_app *a) { (void)a; return TUI_REDRAW_ALL | TUI_REDRAW_RESIZE; }
 
 const tui_action tui_actions[] = {
-    { '?', act_help, "?", "this help" },
-    { 'q', act_quit, "q", "quit" },
+    { '?', act_help, "? F1", "this help" },
+    { KEY_F(1), act_help, NULL, NULL },
+    { 'q', act_quit, "q F10", "quit" },
+    { KEY_F(10), act_quit, NULL, NULL },
     { KEY_ESC, act_esc, "Esc", "back, close, clear filter" },
     { '1', act_v1, "1", "Tasks" },
     { '2', act_v2, "2", "Resources" },
     { '3', act_v3, "3", "Warnings" },
     { '4', act_v4, "4", "Timeline" },
-    { '5', act_v5, "5", "Await tree" },
+    { '5', act_v5, "5 F5", "Await tree" },
+    { KEY_F(5), act_tree, NULL, NULL },
     { '6', act_v6, "6 o", "Output (the program's own)" },
     { 'o', act_v6, NULL, NULL },
     { 'F', tui_follow, "F", "live: follow the end" },
     { '\t', act_tab, "Tab", "next view (S-Tab: previous)" },
     { KEY_BTAB, act_backtab, NULL, NULL },
-    { '/', act_filter, "/", "filter the list" },
+    { '/', act_find, "/ F3", "search (then n, N: next, previous)" },
+    { KEY_F(3), act_find, NULL, NULL },
+    { 'n', act_find_next, "n N", "next / previous match" },
+    { 'N', act_find_prev, NULL, NULL },
+    { '\\', act_filter, "\\ F4", "filter the list" },
+    { KEY_F(4), act_filter, NULL, NULL },
+    { 'H', act_hide_done, "H", "hide / show ended tasks" },
+    { 'e', tui_edit_site, "e", "open the line in $EDITOR" },
+    { 'y', tui_copy_site, "y", "copy file:line (OSC 52)" },
     { ':', act_sql, ":", "SQL (:t cursor, :task task)" },
     { 't', act_goto, "t", "go to a time (1.5s) or #event" },
     { 'g', act_start, "g", "cursor to the start" },
     { 'G', act_end, "G", "cursor to the end" },
+    { '`', tui_jump_back, "`", "cursor back before the jump" },
     { ',', act_prev_event, ",", "previous event" },
     { '.', act_next_event, ".", "next event" },
     { '<', act_prev_task_event, "<", "selected task's prev. event" },
@@ -237,140 +265,6 @@ const tui_action tui_actions[] = {
     { CTRL('l'), act_redraw, "^L", "redraw" },
     { 0, NULL, NULL, NULL },
 };
-
-/* ---- the prompt line ---------------------------------------------------- */
-
-void tui_edit_set(tui_edit *e, const char *s)
-{
-    snprintf(e->buf, sizeof e->buf, "%s", s ? s : "");
-    e->len = e->pos = (int)strlen(e->buf);
-}
-
-static int is_cont(char c) { return ((unsigned char)c & 0xc0) == 0x80; }
-
-int tui_edit_key(tui_edit *e, int ch)
-{
-    switch (ch) {
-    case KEY_LEFT:
-        while (e->pos > 0 && is_cont(e->buf[--e->pos])) {}
-        return 1;
-    case KEY_RIGHT:
-        if (e->pos < e->len) e->pos++;
-        while (e->pos < e->len && is_cont(e->buf[e->pos])) e->pos++;
-        return 1;
-    case CTRL('a'): case KEY_HOME: e->pos = 0; return 1;
-    case CTRL('e'): case KEY_END: e->pos = e->len; return 1;
-    case CTRL('u'):
-        memmove(e->buf, e->buf + e->pos, (size_t)(e->len - e->pos + 1));
-        e->len -= e->pos;
-        e->pos = 0;
-        return 1;
-    case CTRL('k'): e->len = e->pos; e->buf[e->len] = 0; return 1;
-    case KEY_BACKSPACE: case 127: case CTRL('h'): {
-        if (e->pos == 0) return 1;
-        int from = e->pos;
-        while (e->pos > 0 && is_cont(e->buf[--e->pos])) {}
-        memmove(e->buf + e->pos, e->buf + from, (size_t)(e->len - from + 1));
-        e->len -= from - e->pos;
-        return 1;
-    }
-    case KEY_DC: {
-        if (e->pos >= e->len) return 1;
-        int to = e->pos + 1;
-        while (to < e->len && is_cont(e->buf[to])) to++;
-        memmove(e->buf + e->pos, e->buf + to, (size_t)(e->len - to + 1));
-        e->len -= to - e->pos;
-        return 1;
-    }
-    }
-    /* Printable bytes, UTF-8 sequences arriving byte by byte included. */
-    if (ch >= 0x20 && ch <= 0xff && ch != 0x7f) {
-        if (e->len + 1 >= TUI_EDIT_CAP) return 1;
-        memmove(e->buf + e->pos + 1, e->buf + e->pos, (size_t)(e->len - e->pos + 1));
-        e->buf[e->pos++] = (char)ch;
-        e->len++;
-        return 1;
-    }
-    return 0;
-}
-
-/* SQL history, in memory for the session. */
-#define HIST_MAX 64
-static char *hist[HIST_MAX];
-static int nhist, hist_at;
-
-static void hist_add(const char *s)
-{
-    if (!*s || (nhist && !strcmp(hist[nhist - 1], s))) return;
-    if (nhist == HIST_MAX) {
-        free(hist[0]);
-        memmove(hist, hist + 1, sizeof hist[0] * (HIST_MAX - 1));
-        nhist--;
-    }
-    hist[nhist] = strdup(s);
-    if (hist[nhist]) nhist++;
-}
-
-static int go_time(tui_app *a, const char *s)
-{
-    while (*s == ' ') s++;
-    int64_t ts;
-    if (*s == '#') {
-        char *end;
-        long long id = strtoll(s + 1, &end, 10);
-        if (end == s + 1 || *end) {
-            tui_msg(a, 1, "not an event id: %s", s);
-            return TUI_REDRAW_BARS;
-        }
-        if (tui_model_event_time(a->m, id, &ts) < 0) {
-            tui_msg(a, 1, "no event #%lld", id);
-            return TUI_REDRAW_BARS;
-        }
-        tui_msg(a, 0, "event #%lld", id);
-        return tui_set_cursor(a, ts);
-    }
-    if (!*s) return TUI_REDRAW_BARS;
-    if (tr_parse_time(s, &ts) < 0) {
-        tui_msg(a, 1, "not a time: '%s' (try 1.5s, 230ms, 40us or #ID)", s);
-        return TUI_REDRAW_BARS;
-    }
-    if (ts > a->info->duration_ns) tui_msg(a, 0, "the trace ends at %s", tui_fmt_time(a->info->duration_ns));
-    return tui_set_cursor(a, ts);
-}
-
-static int prompt_key(tui_app *a, int ch)
-{
-    int kind = a->prompt;
-    if (ch == KEY_ESC) {
-        a->prompt = TUI_P_NONE;
-        if (kind == TUI_P_FILTER) a->filter[a->view][0] = 0;   /* Esc clears the filter */
-        return TUI_REDRAW_ALL;
-    }
-    if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
-        a->prompt = TUI_P_NONE;
-        if (kind == TUI_P_FILTER) {
-            snprintf(a->filter[a->view], TUI_FILTER_CAP, "%s", a->edit.buf);
-            return TUI_REDRAW_ALL;
-        }
-        if (kind == TUI_P_TIME) return go_time(a, a->edit.buf) | TUI_REDRAW_BARS;
-        hist_add(a->edit.buf);
-        hist_at = nhist;
-        return tui_sql_run(a, a->edit.buf) | TUI_REDRAW_ALL;
-    }
-    if (kind == TUI_P_SQL && (ch == KEY_UP || ch == KEY_DOWN)) {
-        if (ch == KEY_UP && hist_at > 0) hist_at--;
-        else if (ch == KEY_DOWN && hist_at < nhist) hist_at++;
-        tui_edit_set(&a->edit, hist_at < nhist ? hist[hist_at] : "");
-        return TUI_REDRAW_BARS;
-    }
-    if (!tui_edit_key(&a->edit, ch)) return TUI_REDRAW_NONE;
-    if (kind == TUI_P_FILTER) {
-        /* The list narrows as one types. */
-        snprintf(a->filter[a->view], TUI_FILTER_CAP, "%s", a->edit.buf);
-        return TUI_REDRAW_ALL;
-    }
-    return TUI_REDRAW_BARS;
-}
 
 /* ---- dispatch ----------------------------------------------------------- */
 
@@ -395,10 +289,10 @@ int tui_handle_key(tui_app *a, int ch)
     if (ch == KEY_RESIZE) return TUI_REDRAW_ALL | TUI_REDRAW_RESIZE;
     if (a->asking) return ask_key(a, ch);
     if (a->too_small) return ch == 'q' ? act_quit(a) : TUI_REDRAW_NONE;
-    if (a->prompt != TUI_P_NONE) return prompt_key(a, ch);
+    if (a->prompt != TUI_P_NONE) return tui_prompt_key(a, ch);
     if (a->help) {
         a->help = 0;
-        return ch == 'q' ? act_quit(a) : TUI_REDRAW_ALL;
+        return ch == 'q' || ch == KEY_F(10) ? act_quit(a) : TUI_REDRAW_ALL;
     }
     if (a->msg[0] && ch != KEY_ESC) a->msg[0] = 0;   /* a message lasts one key */
     int r = TUI_REDRAW_BARS;

@@ -334,14 +334,13 @@ void tui_model_close(tui_model *m)
     free(m->tasks);
     free(m->at);
     free(m->rows);
-    free(m->grp);
-    free(m->grp_members);
     free(m->tree);
     free(m->rc.at);
     free(m->rc.have);
     for (size_t i = 0; i < m->spark_n; i++) free(m->spark[i].v);
     free(m->spark);
     free(m->has_stack);
+    free(m->warned);
     free(m->uses);
     while (m->pool) {
         tui_pool_block *next = m->pool->next;

@@ -96,6 +96,9 @@ struct tui_model {
     size_t tree_n;
     uint64_t tree_gen;             /* == gen: valid */
     unsigned char *has_stack;      /* per task: a warning with a stack names it */
+    unsigned *warned;              /* model_marks.c: per task, the warnings naming it; valid while warned_gen == gen and the counts match */
+    uint64_t warned_gen;
+    size_t warned_n, warned_nwarn;
     int uses_idx;                  /* resource_uses' answer in uses[0, uses_n) is for (uses_idx, uses_t, uses_cap) */
     int64_t uses_t;
     size_t uses_n, uses_want;
@@ -112,9 +115,6 @@ struct tui_model {
     size_t uses_cap;
     tui_site sites[16];
     char state_text[320];
-    tui_group *grp;            /* model_group.c: the last groups and their members */
-    size_t ngrp;
-    int *grp_members;
     int hist_idx;              /* the task both histograms are of; -1: nothing */
     int64_t hist[2][TUI_HIST_BUCKETS], hist_n[2];
 };

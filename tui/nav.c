@@ -81,3 +81,28 @@ int tui_set_cursor(tui_app *a, int64_t t)
     a->t = t;
     return TUI_REDRAW_ALL;
 }
+
+/* The cursor history: the times before the last jumps, a small stack
+ * (the oldest dropped), so ` undoes t, g, G or a warning's Enter. */
+int tui_jump(tui_app *a, int64_t t)
+{
+    if (!a->njumps || a->jumps[a->njumps - 1] != a->t) {
+        if (a->njumps == TUI_JUMPS_MAX) {
+            memmove(a->jumps, a->jumps + 1, sizeof a->jumps[0] * (TUI_JUMPS_MAX - 1));
+            a->njumps--;
+        }
+        a->jumps[a->njumps++] = a->t;
+    }
+    return tui_set_cursor(a, t);
+}
+
+int tui_jump_back(tui_app *a)
+{
+    if (!a->njumps) {
+        tui_msg(a, 1, "` goes back after a jump (t, g, G, Enter on a warning): there was none");
+        return TUI_REDRAW_BARS;
+    }
+    int64_t t = a->jumps[--a->njumps];
+    tui_msg(a, 0, "back to %s (%d more)", tui_fmt_time(t), a->njumps);
+    return tui_set_cursor(a, t);
+}

@@ -25,13 +25,15 @@
 #define MIN_LINES 15
 
 static const char USAGE[] =
-    "usage: coscope tui FILE\n"
+    "usage: coscope tui [--no-mouse] FILE\n"
     "\n"
     "Browse the trace FILE in the terminal: tasks, resources, warnings and the\n"
     "await tree at a time cursor you move by event, by step or by playing the\n"
     "run back; Enter opens a task or a resource; `:` runs SQL on the trace.\n"
     "Press ? in the UI for every key.  A trace still being recorded is followed\n"
     "live.  Colours unless NO_COLOR is set; line drawing in UTF-8 locales.\n"
+    "The mouse clicks tabs and rows and drags a range on the timeline, unless\n"
+    "--no-mouse is given or NO_MOUSE is set.\n"
     "\n"
     "Exit status: 0, or 2 for bad usage or a file that is not a readable trace.\n";
 
@@ -39,6 +41,7 @@ static const char USAGE[] =
 
 static volatile sig_atomic_t g_stop;
 static int g_curses;
+static int g_no_mouse;   /* --no-mouse */
 
 static void on_stop(int sig) { g_stop = sig; }
 
@@ -78,6 +81,7 @@ static int query_cancel(void *ctx, int sql)
  * process is going down either way and a raw terminal is worse). */
 static void on_crash(int sig)
 {
+    tui_mouse_off();
     if (g_curses) endwin();
     signal(sig, SIG_DFL);
     raise(sig);
@@ -137,12 +141,24 @@ static void draw_title(tui_app *a)
     WINDOW *w = w_title;
     werase(w);
     tui_fill(w, 0, 0, tui_attr(TUI_L_TITLE));
-    int x = tui_put(w, 0, 0, 0, tui_attr(TUI_L_TITLE) | A_BOLD, " coscope ");
+    /* The Warnings tab says how many there are: seen from any view. */
+    char tab[TUI_V_TOP][48];
+    int tabs_w = 0;
+    for (int i = 0; i < TUI_V_TOP; i++) {
+        const char *name = i == TUI_V_TREE && COLS >= 84 ? "Await tree" : i == TUI_V_TREE ? "Tree" : tui_view_get(i)->name;
+        if (i == TUI_V_WARNINGS && a->info->nwarnings)
+            snprintf(tab[i], sizeof tab[i], " %d %s (%zu) ", i + 1, name, a->info->nwarnings);
+        else snprintf(tab[i], sizeof tab[i], " %d %s ", i + 1, name);
+        tabs_w += tui_width(tab[i]);
+    }
+    int x = 0;
+    if (tabs_w + 9 <= COLS) x = tui_put(w, 0, 0, 0, tui_attr(TUI_L_TITLE) | A_BOLD, " coscope ");
     for (int i = 0; i < TUI_V_TOP; i++) {
         int cur = a->view == i;
-        x += tui_putf(w, 0, x, 0, tui_attr(cur ? TUI_L_TAB : TUI_L_TITLE), " %d %s ", i + 1,
-                      i == TUI_V_TREE && COLS >= 84 ? "Await tree" : i == TUI_V_TREE ? "Tree" : tui_view_get(i)->name);
+        a->tab_x[i] = x;
+        x += tui_put(w, 0, x, 0, tui_attr(cur ? TUI_L_TAB : TUI_L_TITLE) | (i == TUI_V_WARNINGS && a->info->nwarnings ? A_BOLD : 0), tab[i]);
     }
+    a->tab_x[TUI_V_TOP] = x;
     if (a->view >= TUI_V_TOP) {
         char extra[128];
         const tui_task *tasks;
@@ -165,7 +181,7 @@ static int draw_line(tui_app *a)
     WINDOW *w = w_line;
     werase(w);
     if (a->prompt != TUI_P_NONE) {
-        static const char *const what[] = { "", "filter: ", "go to (1.5s, 230ms, #event): ", ":" };
+        static const char *const what[] = { "", "filter: ", "go to (1.5s, 230ms, #event): ", ":", "find: " };
         const char *p = what[a->prompt];
         int x = tui_put(w, 0, 0, 0, A_BOLD, p);
         /* Scroll the text so the cursor stays in sight. */
@@ -306,8 +322,13 @@ static int queued_keys(tui_app *a, WINDOW *in, int ch)
         int next = wgetch(in);
         if (next == ERR) break;
         if (next == '\r') next = '\n';
-        if (next == ch && !a->prompt && tui_mono_ns() - t0 > 100000000) continue;
-        flags |= tui_handle_key(a, next);
+        if (next == ch && next != TUI_KEY_MOUSE && !a->prompt && tui_mono_ns() - t0 > 100000000) continue;
+        if (next == TUI_KEY_MOUSE) {
+            flags |= tui_mouse_key(a, in);
+            wtimeout(in, 0);
+        } else {
+            flags |= tui_handle_key(a, next);
+        }
         ch = next;
     }
     return flags;
@@ -337,11 +358,18 @@ static void draw_help(tui_app *a)
         if (x->keyname) nglob++;
     if (v->help)
         for (const char *const *h = v->help; h[0]; h += 2) nview++;
-    int rows = (nglob + nview + 1 + 1) / 2 + 1;   /* two columns; +1 for the view's heading */
+    /* Two columns, three when they would not fit the height (80x24); +1 for
+     * the view's heading. */
+    int n = nglob + nview + 1, ncols = 2;
+    int rows = (n + 1) / 2;
+    if (rows > LINES - 4) {
+        ncols = 3;
+        rows = (n + 2) / 3;
+    }
     int wd = COLS - 4 < 110 ? COLS - 4 : 110;
     WINDOW *p = tui_popup(rows + 2, wd, "keys (any key closes)");
     if (!p) return;
-    int colw = (wd - 4) / 2, kw = 7;
+    int colw = (wd - 4) / ncols, kw = 7;
     int i = 0;
     for (const tui_action *x = tui_actions; x->key; x++) {
         if (!x->keyname) continue;
@@ -412,11 +440,16 @@ int tui_cmd(int argc, char **argv)
         fputs(USAGE, stdout);
         return 0;
     }
-    if (argc != 2 || argv[1][0] == '-') {
+    int i = 1;
+    if (argc == 3 && !strcmp(argv[1], "--no-mouse")) {
+        g_no_mouse = 1;
+        i = 2;
+    }
+    if (argc != i + 1 || argv[i][0] == '-') {
         fputs(USAGE, stderr);
         return 2;
     }
-    return tui_main(argv[1], NULL, NULL);
+    return tui_main(argv[i], NULL, NULL);
 }
 
 int tui_main(const char *path, const tui_live *live, int *quit)
@@ -476,6 +509,7 @@ int tui_main(const char *path, const tui_live *live, int *quit)
     nonl();
     curs_set(0);
     tui_draw_init();
+    tui_mouse_init(a, g_no_mouse);
     tui_model_set_cancel(m, query_cancel, NULL);
 
     int flags = TUI_REDRAW_ALL | TUI_REDRAW_RESIZE;
@@ -518,7 +552,7 @@ int tui_main(const char *path, const tui_live *live, int *quit)
         if (ch == '\r') ch = '\n';
         if (ch != ERR) {
             g_cut = 0;
-            flags = tui_handle_key(a, ch);
+            flags = ch == TUI_KEY_MOUSE ? tui_mouse_key(a, in) : tui_handle_key(a, ch);
             if (flags & TUI_QUIT) break;
             flags |= queued_keys(a, in, ch);
             if (flags & TUI_QUIT) break;
@@ -539,6 +573,7 @@ int tui_main(const char *path, const tui_live *live, int *quit)
         }
     }
     tui_model_set_cancel(m, NULL, NULL);
+    tui_mouse_off();
     drop_windows();
     endwin();
     g_curses = 0;

@@ -32,7 +32,7 @@ enum tui_view_id {
 #define TUI_V_TOP 6    /* views 0..5 are the numbered tabs */
 
 /* What the bottom line is editing. */
-enum tui_prompt { TUI_P_NONE, TUI_P_FILTER, TUI_P_TIME, TUI_P_SQL };
+enum tui_prompt { TUI_P_NONE, TUI_P_FILTER, TUI_P_TIME, TUI_P_SQL, TUI_P_FIND };
 
 #define TUI_EDIT_CAP 512
 /* A one-line editor (action.c). */
@@ -48,6 +48,7 @@ typedef struct tui_place {
 
 #define TUI_BACK_MAX 32
 #define TUI_FILTER_CAP TUI_EDIT_CAP
+#define TUI_JUMPS_MAX 16       /* the cursor history (`): the times before the last jumps */
 
 /* The state the views, the actions and the main loop share. */
 typedef struct tui_app {
@@ -74,6 +75,12 @@ typedef struct tui_app {
     int prompt;               /* enum tui_prompt */
     tui_edit edit;
     char filter[TUI_V_COUNT][TUI_FILTER_CAP];   /* per view, "" for none */
+    char find[TUI_FILTER_CAP];  /* the last search (`/`, n, N), "" none */
+    int hide_done;            /* H: tasks ended at the cursor are left out of Tasks and the Timeline */
+    int64_t jumps[TUI_JUMPS_MAX]; /* where the cursor was before each jump, the latest last */
+    int njumps;
+    int tab_x[TUI_V_TOP + 1]; /* row 0: tab i spans columns [tab_x[i], tab_x[i + 1]) (mouse clicks) */
+    int mouse;                /* the terminal reports the mouse to us (off: NO_MOUSE, --no-mouse) */
 
     char msg[256];            /* one-shot message for the bottom line, "" none */
     int msg_err;
@@ -101,6 +108,15 @@ enum {
     TUI_NOT_MINE = 16         /* a view's key handler: not a key of this view */
 };
 
+/* A mouse button going down or up, in the view window's coordinates
+ * (mouse.c reads it; the wheel never reaches a view: it moves the
+ * selection as j/k do). */
+typedef struct tui_mouse {
+    int y, x;
+    int button;               /* 0 left, 1 middle, 2 right */
+    int press;                /* 1 down, 0 up (its button is the one last pressed) */
+} tui_mouse;
+
 typedef struct tui_view {
     const char *name;         /* for the tabs and the help overlay */
     /* Draw into w (its whole area, erased first by the caller). */
@@ -111,6 +127,18 @@ typedef struct tui_view {
     const char *const *help;
     /* One line of hints for the bottom line. */
     const char *hint;
+    /* The rest may be NULL. */
+    /* Search (`/`, n, N): select the first row after the selection (dir 1)
+     * or before it (dir -1), wrapping, whose task is marked in match (a
+     * byte per task index).  Returns 0 if none is, 1 if found, 2 if found
+     * after wrapping round. */
+    int (*find)(tui_app *a, const unsigned char *match, int dir);
+    /* A button down or up in the view: redraw flags, or TUI_NOT_MINE. */
+    int (*mouse)(tui_app *a, const tui_mouse *ev);
+    /* The source line of the selection ("file:line": an await, spawn or
+     * warning site) into buf for `e` and `y`: 0, or -ENOENT if it names
+     * none.  NULL: the selected task's (tui_task_site). */
+    int (*site)(tui_app *a, char *buf, size_t cap);
 } tui_view;
 
 extern const tui_view tui_view_tasks, tui_view_resources, tui_view_warnings, tui_view_timeline, tui_view_tree,
@@ -125,8 +153,29 @@ int tui_go_view(tui_app *a, int view);   /* a numbered view: forgets the way bac
 int tui_back(tui_app *a);
 /* Move the cursor (clamped to the trace); stops playing and following. */
 int tui_set_cursor(tui_app *a, int64_t t);
+/* The same as a jump (t, g, G, a warning's Enter, an event's): where the
+ * cursor was is remembered for ` (tui_jump_back). */
+int tui_jump(tui_app *a, int64_t t);
+int tui_jump_back(tui_app *a);
 /* Set the bottom line's message. */
 void tui_msg(tui_app *a, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* shown.c: which tasks the lists show.  tui_task_hidden: H hides task
+ * idx (it ended at the cursor).  tui_tasks_matching: a byte per task index,
+ * 1 where the task matches pattern as the Tasks filter has it (its name,
+ * its state at the cursor, its spawn site); valid until the next call.
+ * tui_tasks_kept: for a tree of tasks (the Timeline), a byte per task
+ * index: 1 shown (matches view's filter, not hidden), 2 shown only as the
+ * ancestor of one; NULL when nothing is left out.  tui_tree_kept: the same
+ * for the Await tree's rows into keep (n bytes): 0 if all are kept. */
+int tui_task_hidden(tui_app *a, int idx);
+const unsigned char *tui_tasks_matching(tui_app *a, const char *pattern);
+const unsigned char *tui_tasks_kept(tui_app *a, int view);
+int tui_tree_kept(tui_app *a, const tui_tree_row *rows, size_t n, unsigned char *keep);
+
+/* editor.c: the selected task's site (where it waits at the cursor, else
+ * where it was spawned): 0, or -ENOENT. */
+int tui_task_site(tui_app *a, int idx, char *buf, size_t cap);
 
 /* view_sql.c: run a query and show it (the `:` prompt's Enter). */
 int tui_sql_run(tui_app *a, const char *sql);

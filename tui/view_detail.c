@@ -404,11 +404,11 @@ static int key(tui_app *a, int ch)
         switch (l->go) {
         case GO_TASK: return tui_open_task(a, (int)l->arg);
         case GO_RES: return tui_open_resource(a, (int)l->arg);
-        case GO_TIME: return tui_set_cursor(a, l->arg);
+        case GO_TIME: return tui_jump(a, l->arg);
         }
         return TUI_REDRAW_NONE;
     }
-    if (ch == 'e') {   /* to the event at the cursor */
+    if (ch == 'c') {   /* to the event at the cursor (e is the editor's) */
         for (int i = 0; i < nlines; i++)
             if (lines[i].here) {
                 list.sel = i;
@@ -421,10 +421,23 @@ static int key(tui_app *a, int ch)
     return TUI_NOT_MINE;
 }
 
+/* `e` and `y`: the selected line's location, else the task's (editor.c). */
+static int site(tui_app *a, char *buf, size_t cap)
+{
+    if (list.sel >= 0 && list.sel < nlines)
+        for (int s = 0; s < lines[list.sel].nseg; s++)
+            if (lines[list.sel].seg[s].path) {
+                snprintf(buf, cap, "%s", lines[list.sel].seg[s].s);
+                return 0;
+            }
+    return tui_task_site(a, a->detail_task, buf, cap);
+}
+
 static const char *const help[] = {
     "j k", "move (PgUp PgDn Home End)",
     "Enter", "open task/resource; to event",
-    "e", "to the event at the cursor",
+    "c", "to the event at the cursor",
+    "e y", "open / copy the line selected",
     "< >", "this task's previous / next event",
     "Esc", "back",
     NULL,
@@ -432,5 +445,6 @@ static const char *const help[] = {
 
 const tui_view tui_view_detail = {
     "Task", draw, key, help,
-    "Enter open / go  e event at cursor  < > task's events  , . any event  Esc back",
+    "Enter open / go  c event at cursor  e edit  y copy  < > task's events  Esc back",
+    NULL, NULL, site,
 };

@@ -214,4 +214,5 @@ static const char *const help[] = {
 const tui_view tui_view_output = {
     "Output", draw, key, help,
     "j k PgUp PgDn scroll  g first  G End F follow the end  ? keys",
+    NULL, NULL, NULL,
 };

@@ -10,6 +10,7 @@
 #define _GNU_SOURCE   /* strcasestr */
 #include "view.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static tui_list list;
@@ -58,6 +59,61 @@ static int matches(tui_app *a, const tui_resource *r)
 
 enum { C_KIND, C_NAME, C_HOLD, C_WAIT, C_ACQ, C_CONT, C_P50, C_P99, C_MAX, C_HOLDMAX, C_CREATED, C_N };
 
+/* Sorting (s, S, as in Tasks): by a column, -1 the trace's order (by id). */
+#define WIDE 110   /* columns from which the list has all its columns */
+static int sort_col = -1, sort_desc;
+static const tui_resource *sort_res;
+static tui_app *sort_app;
+
+/* Holders and waiters are the cursor's (the model keeps them per t). */
+static int64_t at_count(int idx, int waiters)
+{
+    tui_res_at at;
+    if (tui_model_resource_at(sort_app->m, idx, sort_app->t, &at) < 0) return -1;
+    return waiters ? at.nwaiters_total : at.depth >= 0 ? at.depth : at.nholders_total;
+}
+
+static int64_t figure(const tui_resource *x, int col)
+{
+    if (!x->has_stats) return -1;   /* no figures: below every figure */
+    switch (col) {
+    case C_ACQ: return x->acquisitions;
+    case C_CONT: return x->contended;
+    case C_P50: return x->wait_p50_ns;
+    case C_P99: return x->wait_p99_ns;
+    case C_MAX: return x->wait_max_ns;
+    case C_HOLDMAX: return x->hold_max_ns;
+    }
+    return 0;
+}
+
+static int by_col(const void *pa, const void *pb)
+{
+    int ia = *(const int *)pa, ib = *(const int *)pb;
+    const tui_resource *x = &sort_res[ia], *y = &sort_res[ib];
+    int c = 0;
+    switch (sort_col) {
+    case C_KIND: c = strcmp(x->kind_name, y->kind_name); break;
+    case C_NAME: c = strcmp(x->name, y->name); break;
+    case C_CREATED: c = strcmp(x->created_at, y->created_at); break;
+    case C_HOLD: case C_WAIT: {
+        int64_t u = at_count(ia, sort_col == C_WAIT), v = at_count(ib, sort_col == C_WAIT);
+        c = (u > v) - (u < v);
+        break;
+    }
+    default: {
+        int64_t u = figure(x, sort_col), v = figure(y, sort_col);
+        c = (u > v) - (u < v);
+    }
+    }
+    if (sort_desc) c = -c;
+    return c ? c : (x->id > y->id) - (x->id < y->id);
+}
+
+/* The columns shown at this width (narrow terminals drop P50, HOLD MAX
+ * and CREATED AT): s goes round those. */
+static int shown_col(int col, int wide) { return wide || (col != C_P50 && col != C_HOLDMAX && col != C_CREATED); }
+
 static int rows_of(tui_app *a, int *rows, int cap)
 {
     const tui_resource *res;
@@ -65,6 +121,11 @@ static int rows_of(tui_app *a, int *rows, int cap)
     int k = 0;
     for (size_t i = 0; i < n && k < cap; i++)
         if (matches(a, &res[i])) rows[k++] = (int)i;
+    if (sort_col >= 0) {
+        sort_res = res;
+        sort_app = a;
+        qsort(rows, (size_t)k, sizeof rows[0], by_col);
+    }
     list.n = k;
     for (int i = 0; i < k; i++)
         if (res[rows[i]].id == sel_id) list.sel = i;
@@ -82,7 +143,7 @@ static void draw(tui_app *a, WINDOW *w)
     int body = h - 5;
     tui_list_fit(&list, body);
 
-    int wide = wd >= 110;
+    int wide = wd >= WIDE;
     tui_column c[C_N] = {
         { "KIND", 9, 0 }, { "NAME", 0, 0 }, { "HOLDER", 11, 0 }, { "WAITERS", 12, 0 }, { "ACQ", 6, 1 },
         { "CONT", 5, 1 }, { "P50", wide ? 7 : -1, 1 }, { "P99", 7, 1 }, { "MAX", 7, 1 },
@@ -99,14 +160,16 @@ static void draw(tui_app *a, WINDOW *w)
     }
     /* Narrow terminals drop P50, HOLD MAX and CREATED AT (the summary below has them). */
     tui_column lay[C_N];
+    int sort_at = -1;
     int map[C_N], nl = 0, xs[C_N];
     for (int i = 0; i < C_N; i++)
         if (c[i].width >= 0) {
+            if (i == sort_col) sort_at = nl;
             map[nl] = i;
             lay[nl++] = c[i];
         }
     tui_columns_layout(lay, nl, wd, xs);
-    tui_columns_header(w, 0, lay, nl, xs, -1, 0);
+    tui_columns_header(w, 0, lay, nl, xs, sort_at, sort_desc);
     if (n == 0) {
         tui_put(w, 2, 2, 0, tui_attr(TUI_L_DIM), total ? "no resource matches the filter (Esc clears it)"
                                                         : "the trace has no locks, semaphores, queues or events");
@@ -176,9 +239,11 @@ static void draw(tui_app *a, WINDOW *w)
     }
 }
 
+static int key_rows[65536];
+
 static int key(tui_app *a, int ch)
 {
-    static int rows[65536];
+    int *rows = key_rows;
     const tui_resource *res;
     tui_model_resources(a->m, &res);
     int n = rows_of(a, rows, 65536);
@@ -187,19 +252,46 @@ static int key(tui_app *a, int ch)
         if (list.sel >= 0 && list.sel < n) sel_id = res[rows[list.sel]].id;
         return r;
     }
+    if (ch == 's') {   /* the next column shown, then the trace's order again */
+        do sort_col = sort_col + 1 == C_N ? -1 : sort_col + 1;
+        while (sort_col >= 0 && !shown_col(sort_col, COLS >= WIDE));
+        return TUI_REDRAW_VIEW;
+    }
+    if (ch == 'S' || ch == 'r') {
+        sort_desc = !sort_desc;
+        return TUI_REDRAW_VIEW;
+    }
     if ((ch == '\n' || ch == KEY_ENTER) && n > 0) return tui_open_resource(a, rows[list.sel]);
     return TUI_NOT_MINE;
+}
+
+/* A click selects a row; on the selected one it opens it. */
+static int mouse(tui_app *a, const tui_mouse *ev)
+{
+    if (!ev->press || ev->button != 0 || ev->y < 1 || ev->y > LINES - 3 - 5) return TUI_REDRAW_NONE;
+    const tui_resource *res;
+    tui_model_resources(a->m, &res);
+    int n = rows_of(a, key_rows, 65536);
+    int i = list.top + ev->y - 1;
+    if (i < 0 || i >= n) return TUI_REDRAW_NONE;
+    if (i == list.sel) return tui_open_resource(a, key_rows[i]);
+    list.sel = i;
+    sel_id = res[key_rows[i]].id;
+    return TUI_REDRAW_VIEW;
 }
 
 static const char *const help[] = {
     "j k", "select (PgUp PgDn Home End)",
     "Enter", "its holds and waits",
+    "s", "sort by the next column",
+    "S r", "reverse the sort",
     NULL,
 };
 
 const tui_view tui_view_resources = {
     "Resources", draw, key, help,
-    "Enter holds and waits  / filter  , . event  [ ] step  t time  space play",
+    "Enter holds and waits  s sort  S reverse  \\ filter  , . event  [ ] step  t time",
+    NULL, mouse, NULL,
 };
 
 /* ---- one resource ------------------------------------------------------- */
@@ -335,7 +427,7 @@ static int detail_key(tui_app *a, int ch)
         int ti = tui_model_task_index(a->m, uses[ulist.sel].task);
         return tui_open_task(a, ti);
     }
-    if (ch == 'T' && ulist.sel >= 0 && ulist.sel < nuses) return tui_set_cursor(a, uses[ulist.sel].start);
+    if (ch == 'T' && ulist.sel >= 0 && ulist.sel < nuses) return tui_jump(a, uses[ulist.sel].start);
     return TUI_NOT_MINE;
 }
 
@@ -350,4 +442,5 @@ static const char *const detail_help[] = {
 const tui_view tui_view_resdetail = {
     "Resource", detail_draw, detail_key, detail_help,
     "Enter open task  T cursor to its start  , . event  [ ] step  Esc back",
+    NULL, NULL, NULL,
 };

@@ -131,4 +131,5 @@ static const char *const help[] = {
 const tui_view tui_view_sql = {
     "SQL", draw, key, help,
     ": new query (Up: history)  j k rows  left/right columns  R again at the cursor  Esc back",
+    NULL, NULL, NULL,
 };

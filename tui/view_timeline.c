@@ -196,15 +196,19 @@ static int flatten(tui_app *a)
         depths = d;
         rows_cap = n;
     }
+    /* The filter and H leave tasks out (shown.c): a task left out with all below it. */
+    const unsigned char *keep = tui_tasks_kept(a, TUI_V_TIMELINE);
     nrows = 0;
     for (size_t root = 0; root < n; root++) {
         if (tk[root].parent_idx >= 0) continue;
         int i = (int)root, d = 0;
         for (;;) {
             if (nrows == rows_cap) return 0;
-            rows[nrows] = i;
-            depths[nrows++] = d;
-            if (!folded[i] && tk[i].first_child >= 0) {
+            if (!keep || keep[i]) {
+                rows[nrows] = i;
+                depths[nrows++] = d;
+            }
+            if (!folded[i] && tk[i].first_child >= 0 && (!keep || keep[i])) {
                 i = tk[i].first_child;
                 d++;
                 continue;
@@ -251,7 +255,9 @@ static void draw_name(tui_app *a, WINDOW *w, int y, int r, int nw, int sel)
     char b[300];
     snprintf(b, sizeof b, "#%lld %s", (long long)tk[idx].id, tk[idx].name);
     int look = at.state == TUI_UNBORN || at.state == TUI_DONE ? tui_attr(TUI_L_DIM) : tui_attr(tui_state_look(at.state));
-    tui_put(w, y, x, nw - x, base | (sel ? 0 : look), b);
+    int warned = tui_model_task_warnings(a->m, idx) > 0;   /* a `!` at the end of the name column */
+    tui_put(w, y, x, nw - x - 2 * warned, base | (sel ? 0 : look), b);
+    if (warned) tui_put(w, y, nw - 1, 1, base | tui_attr(TUI_L_WARN) | A_BOLD, "!");
 }
 
 static void draw_legend(WINDOW *w, int y, int lines, int wd)
@@ -302,7 +308,7 @@ static void draw(tui_app *a, WINDOW *w)
     }
     tui_list_fit(&list, body_h);
     a->sel_task = sel_idx;
-    tui_put(w, 0, 0, nw, tui_attr(TUI_L_HEADER), "TASK");
+    tui_put(w, 0, 0, nw, tui_attr(TUI_L_HEADER), a->hide_done ? "TASK  ended hidden" : "TASK");
     draw_axis(a, w, x0, ncells);
     if (ncells > cells_cap) {
         tui_cell *c = realloc(cells, (size_t)ncells * sizeof *c);
@@ -310,7 +316,10 @@ static void draw(tui_app *a, WINDOW *w)
         cells = c;
         cells_cap = ncells;
     }
-    if (!nrows) tui_put(w, 3, 2, 0, tui_attr(TUI_L_DIM), "the trace has no tasks (yet)");
+    if (!nrows)
+        tui_put(w, 3, 2, 0, tui_attr(TUI_L_DIM), a->filter[TUI_V_TIMELINE][0] || a->hide_done
+                                                      ? "no task matches the filter or is left by H"
+                                                      : "the trace has no tasks (yet)");
     int cc = col_of(a->t, ncells);
     if (cc >= ncells && a->t <= from + span) cc = ncells - 1;
     for (int r = 0; r < body_h && list.top + r < (int)nrows; r++) {
@@ -441,8 +450,8 @@ static int key(tui_app *a, int ch)
         return TUI_REDRAW_VIEW;
     case 'h': return pan(a, -span / 8);
     case 'l': return pan(a, span / 8);
-    case 'H': case KEY_SLEFT: return pan(a, -span * 3 / 4);
-    case 'L': case KEY_SRIGHT: return pan(a, span * 3 / 4);
+    case KEY_SLEFT: return pan(a, -span * 3 / 4);   /* H hides the ended tasks (action.c) */
+    case KEY_SRIGHT: return pan(a, span * 3 / 4);
     case KEY_LEFT: return fold(a, -1);
     case KEY_RIGHT: return fold(a, 1);
     case 'c': return fold(a, 0);
@@ -451,11 +460,57 @@ static int key(tui_app *a, int ch)
     return TUI_NOT_MINE;
 }
 
+/* Search (view.h): the next task row whose task matches. */
+static int find(tui_app *a, const unsigned char *match, int dir)
+{
+    if (flatten(a) < 0 || !nrows) return 0;
+    int from_row = list.sel;
+    for (size_t k = 1; k <= nrows; k++) {
+        int i = (int)(((long long)from_row + dir * (long long)k % (long long)nrows + (long long)nrows) % (long long)nrows);
+        if (!match[rows[i]]) continue;
+        list.sel = i;
+        a->sel_task = sel_idx = rows[i];
+        return (dir > 0 ? i <= from_row : i >= from_row) ? 2 : 1;
+    }
+    return 0;
+}
+
+/* The mouse: a click on a name selects its task; in the cells it also
+ * puts the cursor at the cell's time; a drag across the cells zooms to
+ * the range dragged. */
+static int mouse(tui_app *a, const tui_mouse *ev)
+{
+    static int down_x = -1;
+    int x0 = COLS - ncells_last;
+    if (ev->button != 0) return TUI_REDRAW_NONE;
+    if (ev->press) {
+        down_x = ev->x;
+        int r = list.top + ev->y - 2;
+        if (ev->y >= 2 && ev->y - 2 < body_h && r >= 0 && (size_t)r < nrows) {
+            list.sel = r;
+            a->sel_task = sel_idx = rows[r];
+        }
+        return TUI_REDRAW_VIEW;
+    }
+    int from_x = down_x;
+    down_x = -1;
+    if (from_x < x0 || ev->x < x0) return TUI_REDRAW_NONE;
+    int c1 = (from_x < ev->x ? from_x : ev->x) - x0, c2 = (from_x < ev->x ? ev->x : from_x) - x0;
+    if (c2 - c1 < 2) return tui_jump(a, from + (int64_t)((double)span * (c1 + 0.5) / ncells_last));
+    int64_t t1 = from + (int64_t)((double)span * c1 / ncells_last);
+    int64_t t2 = from + (int64_t)((double)span * (c2 + 1) / ncells_last);
+    from = t1;
+    span = t2 - t1;
+    fit = 0;
+    clamp_window(a);
+    return TUI_REDRAW_VIEW;
+}
+
 static const char *const help[] = {
     "j k", "select a task (PgUp PgDn)",
     "Enter", "its detail at the cursor",
     "z Z", "zoom in / out at the cursor",
-    "h l", "pan 1/8 (H L, S-arrows: 3/4)",
+    "h l", "pan 1/8 (S-arrows: 3/4)",
     "f", "fit the whole run",
     "<- ->", "fold / unfold (Left: parent)",
     "c C", "fold or unfold one / all",
@@ -464,5 +519,6 @@ static const char *const help[] = {
 
 const tui_view tui_view_timeline = {
     "Timeline", draw, key, help,
-    "z Z zoom  h l pan  f fit  <- -> fold  Enter detail  [ ] , . cursor  ? keys",
+    "z Z zoom  h l pan  f fit  <- -> fold  / find  \\ filter  H hide ended  Enter detail  ? keys",
+    find, mouse, NULL,
 };

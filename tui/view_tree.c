@@ -28,21 +28,24 @@ static int64_t sel_id = -1;
 static const tui_tree_row *rows;
 static size_t nrows;
 static char last[MAX_SHOWN];   /* row i has no later sibling */
+static unsigned char keep[MAX_SHOWN];   /* row i is shown (the filter: it matches, or one under it does) */
 
 static void build(tui_app *a)
 {
     nrows = tui_model_await_tree(a->m, a->t, &rows);
     if (nrows > MAX_SHOWN) nrows = MAX_SHOWN;
+    if (!tui_tree_kept(a, rows, nrows, keep)) memset(keep, 1, nrows);
     for (size_t i = 0; i < nrows; i++) {
         last[i] = 1;
         for (size_t j = i + 1; j < nrows && rows[j].depth >= rows[i].depth; j++)
-            if (rows[j].depth == rows[i].depth) {
+            if (rows[j].depth == rows[i].depth && keep[j]) {
                 last[i] = 0;
                 break;
             }
     }
     nlines = 0;
     for (size_t i = 0; i < nrows && nlines < MAX_SHOWN; i++) {
+        if (!keep[i]) continue;
         lines[nlines++] = (shown){ (int)i, -1, NULL, 0 };
         const char *s = rows[i].stack;
         if (s && *s && nlines < MAX_SHOWN) lines[nlines++] = (shown){ (int)i, -2, NULL, 0 };
@@ -88,7 +91,8 @@ static void draw(tui_app *a, WINDOW *w)
     tui_putf(w, 0, 0, 0, tui_attr(TUI_L_HEADER), "Who awaits whom at t=%s", tui_fmt_time(a->t));
     tui_fill(w, 0, 0, tui_attr(TUI_L_HEADER));
     if (nlines == 0) {
-        tui_put(w, 2, 2, 0, tui_attr(TUI_L_DIM), "no task is alive at the cursor");
+        tui_put(w, 2, 2, 0, tui_attr(TUI_L_DIM),
+                nrows ? "no task matches the filter (Esc clears it)" : "no task is alive at the cursor");
         return;
     }
     for (int i = 0; i < nlines; i++)
@@ -109,7 +113,8 @@ static void draw(tui_app *a, WINDOW *w)
         if (sel) tui_fill(w, y, 0, A_REVERSE);
         char pre[1024];
         rails((size_t)s->row, s->frame == -1, pre, sizeof pre);
-        int x = tui_put(w, y, 0, 0, base | tui_attr(TUI_L_DIM), pre);
+        /* Two columns first for the `!` of a task a warning names, as in Tasks. */
+        int x = 2 + tui_put(w, y, 2, 0, base | tui_attr(TUI_L_DIM), pre);
         if (s->frame == -2) {
             /* The stack says when it was taken: a moment of the step the
              * cursor is in, not necessarily the cursor's. */
@@ -124,6 +129,7 @@ static void draw(tui_app *a, WINDOW *w)
         }
         if (row->task_idx < 0 || (size_t)row->task_idx >= ntasks) continue;
         const tui_task *tk = &tasks[row->task_idx];
+        if (tui_model_task_warnings(a->m, row->task_idx) > 0) tui_put(w, y, 0, 1, base | tui_attr(TUI_L_WARN) | A_BOLD, "!");
         if (row->via_holder) x += tui_put(w, y, x, wd - x, base | tui_attr(TUI_L_DIM), "holder ");
         x += tui_putf(w, y, x, wd - x, base | tui_attr(tui_state_look(row->at.state)) | A_BOLD, "#%lld %s",
                       (long long)tk->id, tk->name);
@@ -168,6 +174,42 @@ static int key(tui_app *a, int ch)
     return TUI_NOT_MINE;
 }
 
+static void select_line(tui_app *a, int i)
+{
+    const tui_task *tasks;
+    size_t ntasks = tui_model_tasks(a->m, &tasks);
+    list.sel = i;
+    int ti = rows[lines[i].row].task_idx;
+    if (ti >= 0 && (size_t)ti < ntasks) sel_id = tasks[ti].id, a->sel_task = ti;
+}
+
+/* Search (view.h): the task lines, not their stacks. */
+static int find(tui_app *a, const unsigned char *match, int dir)
+{
+    build(a);
+    const tui_task *tasks;
+    size_t ntasks = tui_model_tasks(a->m, &tasks);
+    int from = list.sel;
+    for (int k = 1; k <= nlines; k++) {
+        int i = ((from + dir * k) % nlines + nlines) % nlines;
+        int ti = rows[lines[i].row].task_idx;
+        if (lines[i].frame != -1 || ti < 0 || (size_t)ti >= ntasks || !match[ti]) continue;
+        select_line(a, i);
+        return (dir > 0 ? i <= from : i >= from) ? 2 : 1;
+    }
+    return 0;
+}
+
+/* A click selects a line; on the selected one it opens the task. */
+static int mouse(tui_app *a, const tui_mouse *ev)
+{
+    int i = list.top + ev->y - 1;
+    if (!ev->press || ev->button != 0 || ev->y < 1 || i < 0 || i >= nlines) return TUI_REDRAW_NONE;
+    if (i == list.sel) return key(a, '\n');
+    select_line(a, i);
+    return TUI_REDRAW_VIEW;
+}
+
 static const char *const help[] = {
     "j k", "select (PgUp PgDn Home End)",
     "Enter", "the task's detail",
@@ -176,5 +218,6 @@ static const char *const help[] = {
 
 const tui_view tui_view_tree = {
     "Await tree", draw, key, help,
-    "Enter task detail  , . event  < > task's event  [ ] step  space play",
+    "Enter task detail  / find  \\ filter  e edit  , . event  < > task's event  [ ] step",
+    find, mouse, NULL,
 };

@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE   /* strcasestr */
 #include "view.h"
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,7 +120,7 @@ static int key(tui_app *a, int ch)
     }
     if ((ch == '\n' || ch == KEY_ENTER) && n > 0) {
         const tui_warning *x = &ws[rows[list.sel]];
-        tui_set_cursor(a, x->ts);
+        tui_jump(a, x->ts);
         int ti = x->task ? tui_model_task_index(a->m, x->task) : -1;
         if (ti >= 0) return tui_open_task(a, ti) | TUI_REDRAW_ALL;
         int ri = x->resource ? tui_model_resource_index(a->m, x->resource) : -1;
@@ -129,13 +130,46 @@ static int key(tui_app *a, int ch)
     return TUI_NOT_MINE;
 }
 
+/* `e` and `y`: where the selected warning happened (or its other line, or
+ * the line that caused it). */
+static int site(tui_app *a, char *buf, size_t cap)
+{
+    const tui_warning *ws;
+    tui_model_warnings(a->m, &ws);
+    int *rows;
+    int n = rows_of(a, &rows);
+    if (list.sel < 0 || list.sel >= n) return -ENOENT;
+    const tui_warning *x = &ws[rows[list.sel]];
+    const char *s = x->at[0] ? x->at : x->at2[0] ? x->at2 : x->cause;
+    if (!s[0]) return -ENOENT;
+    snprintf(buf, cap, "%s", s);
+    return 0;
+}
+
+static int mouse(tui_app *a, const tui_mouse *ev)
+{
+    if (!ev->press || ev->button != 0 || ev->y < 1 || ev->y > LINES - 3 - 1 - FOOT) return TUI_REDRAW_NONE;
+    const tui_warning *ws;
+    tui_model_warnings(a->m, &ws);
+    int *rows;
+    int n = rows_of(a, &rows);
+    int i = list.top + ev->y - 1;
+    if (i < 0 || i >= n) return TUI_REDRAW_NONE;
+    if (i == list.sel) return key(a, '\n');
+    list.sel = i;
+    sel_id = ws[rows[i]].id;
+    return TUI_REDRAW_VIEW;
+}
+
 static const char *const help[] = {
     "j k", "select (PgUp PgDn Home End)",
     "Enter", "go to its time and task",
+    "e y", "open / copy its line",
     NULL,
 };
 
 const tui_view tui_view_warnings = {
     "Warnings", draw, key, help,
-    "Enter go to the moment and the task  / filter  , . event  t time",
+    "Enter go to the moment and the task  e edit  y copy  \\ filter  , . event  t time",
+    NULL, mouse, site,
 };

@@ -164,7 +164,7 @@ gone "120: Esc leaves the SQL view" "SELEC nonsense"
 # filter
 keys 1 g
 see "120: back to tasks" "transfer_ba"
-keys /
+keys '\'
 type_text "transfer_ab"
 keys Enter
 see "120: filter shown" "filter: transfer_ab"
@@ -201,7 +201,7 @@ keys ':'
 type_text "SELECT count(*) FROM tasks"
 keys Enter
 see "80: SQL result" "1 row in"
-keys 1 /
+keys 1 '\'
 type_text "zzz-no-such-task"
 keys Enter
 see "80: a filter matching nothing says so" "no task matches the filter"
@@ -373,12 +373,12 @@ see "crash: q" "tui exited 0"
 
 "$coscope" tui > "$tmp/o" 2> "$tmp/e"
 check "no argument: status" $? 2
-check "no argument: usage on stderr" "$(head -1 "$tmp/e")" "usage: coscope tui FILE"
+check "no argument: usage on stderr" "$(head -1 "$tmp/e")" "usage: coscope tui [--no-mouse] FILE"
 "$coscope" tui a b > "$tmp/o" 2> "$tmp/e"
 check "two arguments: status" $? 2
 "$coscope" tui --help > "$tmp/o" 2> "$tmp/e"
 check "--help: status" $? 0
-check "--help: usage on stdout" "$(head -1 "$tmp/o")" "usage: coscope tui FILE"
+check "--help: usage on stdout" "$(head -1 "$tmp/o")" "usage: coscope tui [--no-mouse] FILE"
 "$coscope" tui "$tmp/nonexistent.db" > "$tmp/o" 2> "$tmp/e" < /dev/null
 check "missing file: status" $? 2
 check "missing file: one line" "$(wc -l < "$tmp/e" | tr -d ' ')" 1
