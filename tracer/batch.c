@@ -14,6 +14,7 @@
  * SQLITE_OPEN_FULLMUTEX): the builder's occasional statements (a task row,
  * the next chunks) take the connection's mutex between the writer's
  * inserts, in one transaction, as they would on one thread. */
+#define _GNU_SOURCE /* qsort_r */
 #include "tracer.h"
 #include <errno.h>
 #include <pthread.h>
@@ -269,9 +270,39 @@ int tr_batch_init(tr_batch *b, sqlite3 *db, tr_writer *w, const char *into, cons
     return 0;
 }
 
+/* Rows by their first *keys cells, then by where they were added. */
+static int cmp_rows(const void *x, const void *y, void *keys)
+{
+    const tr_cell *a = *(tr_cell *const *)x, *c = *(tr_cell *const *)y;
+    for (int i = 0; i < *(const int *)keys; i++)
+        if (a[i].i != c[i].i) return a[i].i < c[i].i ? -1 : 1;
+    return a < c ? -1 : a > c;
+}
+
+/* A table clustered on its key (WITHOUT ROWID) takes a batch in key order
+ * as runs of appends to a few pages; in the order the replay makes them
+ * (time, across every task) each row is a descent to another page: the
+ * timeline's rows cost the writer half as much sorted.  Unsorted if there
+ * is no memory for it: the same rows, slower. */
+static void sort_rows(tr_batch *b)
+{
+    size_t nc = (size_t)b->ncols;
+    tr_cell **order = malloc(b->n * sizeof *order);
+    tr_cell *sorted = malloc(b->n * nc * sizeof *sorted);
+    if (order && sorted) {
+        for (size_t i = 0; i < b->n; i++) order[i] = b->cells + i * nc;
+        qsort_r(order, b->n, sizeof *order, cmp_rows, &b->sort_keys);
+        for (size_t i = 0; i < b->n; i++) memcpy(sorted + i * nc, order[i], nc * sizeof *sorted);
+        memcpy(b->cells, sorted, b->n * nc * sizeof *sorted);
+    }
+    free(order);
+    free(sorted);
+}
+
 int tr_batch_flush(tr_batch *b)
 {
     if (b->n == 0) return 0;
+    if (b->sort_keys > 0 && b->sort_keys <= b->ncols) sort_rows(b);
     tr_writer *w = b->writer;
     if (!w) {
         rows job = { b->cells, b->n, b->ncols };

@@ -234,6 +234,74 @@ static int write_chunks(sqlite3 *db, tr_fwindow *w, uint64_t *origin, int64_t *e
     return r;
 }
 
+/* The schema's secondary indexes (spans_bin, spans_hold, ...), as their
+ * CREATE statements, dropped: kept up row by row they cost the build's
+ * writer a third of the span rows' time; made once after the rows, from
+ * a sort, a tenth of it.  The one schema (schema.c) still says what they
+ * are.  Returns how many, or a negative errno; *sql is freed by the caller. */
+static int drop_indexes(sqlite3 *db, char ***sql)
+{
+    sqlite3_stmt *st;
+    *sql = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL", -1, &st,
+                           NULL) != SQLITE_OK)
+        return -EIO;
+    int n = 0, r = 0;
+    char *drop[16];
+    while (n < 16 && sqlite3_step(st) == SQLITE_ROW) {
+        char **grown = realloc(*sql, (size_t)(n + 1) * sizeof **sql);
+        if (!grown) {
+            r = -ENOMEM;
+            break;
+        }
+        *sql = grown;
+        (*sql)[n] = sqlite3_mprintf("%s", (const char *)sqlite3_column_text(st, 1));
+        drop[n] = sqlite3_mprintf("DROP INDEX \"%w\"", (const char *)sqlite3_column_text(st, 0));
+        n++;
+    }
+    sqlite3_finalize(st);
+    for (int i = 0; i < n; i++) {
+        if (r == 0 && (!drop[i] || !(*sql)[i])) r = -ENOMEM;
+        if (r == 0) r = tr_exec(db, drop[i]);
+        sqlite3_free(drop[i]);
+    }
+    return r < 0 ? r : n;
+}
+
+/* The builder's tables from the chunks just written, in one transaction. */
+static int build_tables(sqlite3 *db, uint64_t origin)
+{
+    tr_db_journal_for_build(db);
+    /* Not the build's 2 MB cache (schema.c): a window's trace is at
+     * most a few hundred MB, and its span and wait indexes are
+     * written in task order, not time order: with 2 MB a 16 s window
+     * (470k events, 32 tasks) took 14.8 s, with 256 MB 2.3 s.  The
+     * cache is only as large as the pages written, and gone after. */
+    tr_exec(db, "PRAGMA cache_size=-262144");
+    tr_builder *b = NULL;
+    char **index_sql = NULL;
+    int r = tr_exec(db, "BEGIN");
+    int nindex = r ? 0 : drop_indexes(db, &index_sql);
+    if (nindex < 0) r = nindex;
+    if (r == 0) r = tr_builder_new(&b, db);
+    if (r == 0) {
+        tr_builder_set_origin(b, origin);
+        int64_t n = tr_builder_step_all(b, NULL, NULL);
+        r = n < 0 ? (int)n : tr_builder_finish(b);
+        tr_builder_free(b);
+    }
+    for (int i = 0; i < nindex; i++) {
+        if (r == 0) r = tr_exec(db, index_sql[i]);
+        sqlite3_free(index_sql[i]);
+    }
+    free(index_sql);
+    /* The builder's ANALYZE ran without them. */
+    if (r == 0 && nindex > 0) r = tr_exec(db, "PRAGMA analysis_limit=1000; ANALYZE");
+    if (r == 0) r = tr_exec(db, "COMMIT");
+    else if (!sqlite3_get_autocommit(db)) tr_exec(db, "ROLLBACK");
+    return r;
+}
+
 int tr_flight_write(tr_fwindow *w, const tr_fdump *d, const char *path, const char **why)
 {
     *why = "";
@@ -248,29 +316,13 @@ int tr_flight_write(tr_fwindow *w, const tr_fdump *d, const char *path, const ch
     if (r < 0) return r;
     uint64_t origin = 0;
     int64_t events = 0;
-    tr_builder *b = NULL;
     r = tr_exec(db, "BEGIN");
     if (r == 0 && (r = write_chunks(db, w, &origin, &events)) < 0) *why = "cannot write the window's events";
     if (r == 0 && (r = write_strings(db, w->shm, d->gone)) < 0) *why = "cannot write the window's texts";
     if (r == 0 && (r = write_meta(db, w, d, origin, events)) < 0) *why = "cannot write the trace's facts";
     if (r == 0 && (r = tr_exec(db, "COMMIT")) < 0) *why = "cannot write the trace";
     if (r == 0) {
-        tr_db_journal_for_build(db);
-        /* Not the build's 2 MB cache (schema.c): a window's trace is at
-         * most a few hundred MB, and its span and wait indexes are
-         * written in task order, not time order: with 2 MB a 16 s window
-         * (470k events, 32 tasks) took 14.8 s, with 256 MB 2.3 s.  The
-         * cache is only as large as the pages written, and gone after. */
-        tr_exec(db, "PRAGMA cache_size=-262144");
-        if ((r = tr_builder_new(&b, db)) == 0) {
-            tr_builder_set_origin(b, origin);
-            r = tr_exec(db, "BEGIN");
-            int64_t n = r ? r : tr_builder_step_all(b, NULL, NULL);
-            r = n < 0 ? (int)n : tr_builder_finish(b);
-            if (r == 0) r = tr_exec(db, "COMMIT");
-            else if (!sqlite3_get_autocommit(db)) tr_exec(db, "ROLLBACK");
-            tr_builder_free(b);
-        }
+        r = build_tables(db, origin);
         if (r < 0) *why = "cannot build the trace's tables";
     } else if (!sqlite3_get_autocommit(db)) {
         tr_exec(db, "ROLLBACK");

@@ -261,6 +261,7 @@ typedef struct tr_batch {
     int ncols;
     sqlite3_stmt *insert;
     tr_writer *writer; /* NULL: flush writes at once */
+    int sort_keys;     /* > 0: a flush writes its rows sorted by their first sort_keys cells (integers), equal ones in the order added */
 } tr_batch;
 
 int tr_batch_register(sqlite3 *db);          /* once per connection */
