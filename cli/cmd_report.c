@@ -101,7 +101,10 @@ static int next(sqlite3 *db, sqlite3_stmt *st)
     if (!st || g_failed) return 0;
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) return 1;
-    if (rc != SQLITE_DONE) {
+    if (rc == SQLITE_TOOBIG) { /* a value over TR_VALUE_MAX (tracer.h) */
+        fprintf(stderr, "coscope report: %s: %s\n", g_path, tr_db_errmsg(db));
+        g_failed = 1;
+    } else if (rc != SQLITE_DONE) {
         fprintf(stderr, "coscope report: %s: damaged or truncated database (%s)\n", g_path, tr_db_errmsg(db));
         g_failed = 1;
     }
@@ -271,14 +274,14 @@ static int64_t warnings_section(sqlite3 *db, int top)
     /* cause_loc: the line that caused it (traces before it have none). */
     int has_cause = scalar(db, "SELECT COUNT(*) FROM pragma_table_info('warnings') WHERE name = 'cause_loc'", 0) > 0;
     sqlite3_stmt *rows = query(db, has_cause ?
-        "SELECT w.task, t.name, w.ts, w.dur, w.message, l.file || ':' || l.line, l.func,"
+        "SELECT w.task, " TR_TEXT("t.name") ", w.ts, w.dur, " TR_TEXT("w.message") ", l.file || ':' || l.line, l.func,"
         "  l2.file || ':' || l2.line, l2.func, w.resource, r.name, w.stack, l3.file || ':' || l3.line, l3.func"
         " FROM warnings w LEFT JOIN tasks t ON t.id = w.task"
         " LEFT JOIN locations l ON l.id = w.loc LEFT JOIN locations l2 ON l2.id = w.loc2"
         " LEFT JOIN locations l3 ON l3.id = w.cause_loc"
         " LEFT JOIN resources r ON r.id = w.resource"
         " WHERE w.kind = ? ORDER BY w.dur DESC, w.ts LIMIT ?" :
-        "SELECT w.task, t.name, w.ts, w.dur, w.message, l.file || ':' || l.line, l.func,"
+        "SELECT w.task, " TR_TEXT("t.name") ", w.ts, w.dur, " TR_TEXT("w.message") ", l.file || ':' || l.line, l.func,"
         "  l2.file || ':' || l2.line, l2.func, w.resource, r.name, w.stack, NULL, NULL"
         " FROM warnings w LEFT JOIN tasks t ON t.id = w.task"
         " LEFT JOIN locations l ON l.id = w.loc LEFT JOIN locations l2 ON l2.id = w.loc2"

@@ -270,6 +270,9 @@ const char *tr_db_errmsg(sqlite3 *db)
         snprintf(buf, sizeof buf, "query stopped: no result after %.0f s (a hostile or very large trace?"
                                   " COSCOPE_QUERY_TIMEOUT=SECONDS allows longer, 0 no limit)",
                  (double)g->limit_ns / 1e9);
+    else if (code == SQLITE_TOOBIG && sqlite3_limit(db, SQLITE_LIMIT_LENGTH, -1) == TR_VALUE_MAX)
+        snprintf(buf, sizeof buf, "a string or blob longer than %d MB, more than readers take: a hostile trace?",
+                 TR_VALUE_MAX >> 20);
     else if (g && code == SQLITE_AUTH && g->denied[0])
         snprintf(buf, sizeof buf, "not allowed: %s (traces are opened read-only)", g->denied);
     else

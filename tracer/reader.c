@@ -141,7 +141,10 @@ static void remember(tr_reader *r, const char *path)
 int tr_reader_open(tr_reader *r, const char *path, tr_progress_fn *progress, void *ctx)
 {
     int e = open_trace(r, path, progress, ctx);
-    if (e == 0) remember(r, path);
+    if (e == 0) {
+        remember(r, path);
+        sqlite3_limit(r->db, SQLITE_LIMIT_LENGTH, TR_VALUE_MAX); /* no value over it is loaded (tracer.h) */
+    }
     if (e < 0 || r->recording) return e;
     /* A recording that stopped short (a full disk, a killed recorder) is
      * missing events, whatever its tables say once built: every reader

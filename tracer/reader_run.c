@@ -42,7 +42,7 @@ static int64_t scalar(sqlite3 *db, const char *sql, int64_t dflt)
 int tr_run_summary(sqlite3 *db, int count, tr_run *out)
 {
     memset(out, 0, sizeof *out);
-    static const char by_key[] = "SELECT value FROM meta WHERE key = ?";
+    static const char by_key[] = "SELECT " TR_TEXT("value") " FROM meta WHERE key = ?";
     meta_text(db, by_key, TR_META_PROGRAM, out->program, sizeof out->program, NULL);
     /* argv is a JSON array: json_each renders it shell-like, quoting what
      * needs it, and a value that is not one reads as nothing. */

@@ -26,7 +26,7 @@ int tr_top_tasks(sqlite3 *db, int rank, int top, tr_task_sum_fn *fn, void *ctx)
     const char *by = rank == TR_RANK_WAIT ? "wait_ns" : "busy_ns";
     char sql[512];
     snprintf(sql, sizeof sql,
-             "SELECT task, name, state, busy_ns, wait_ns, total_ns, steps, awaits, spawned_at FROM task_summary"
+             "SELECT task, " TR_TEXT("name") ", state, busy_ns, wait_ns, total_ns, steps, awaits, spawned_at FROM task_summary"
              " WHERE %s > 0 ORDER BY %s DESC, task LIMIT %d", by, by, top);
     sqlite3_stmt *st;
     int err = tr__prepare(db, sql, &st);
@@ -53,7 +53,7 @@ int tr_top_contention(sqlite3 *db, int top, tr_contention_fn *fn, void *ctx)
 {
     char sql[512];
     snprintf(sql, sizeof sql,
-             "SELECT name, kind, acquisitions, contended, wait_total_ns, wait_p50_ns, wait_p99_ns, wait_max_ns,"
+             "SELECT " TR_TEXT("name") ", kind, acquisitions, contended, wait_total_ns, wait_p50_ns, wait_p99_ns, wait_max_ns,"
              " hold_max_ns, max_waiters, longest_waiter, longest_holder, resource FROM lock_contention"
              " ORDER BY wait_total_ns DESC, contended DESC, acquisitions DESC, resource LIMIT %d", top);
     sqlite3_stmt *st;
@@ -93,7 +93,7 @@ int tr_contention_sites(sqlite3 *db, int top, tr_site_fn *fn, void *ctx)
     if (err || !have) return err;
     char sql[1024];
     snprintf(sql, sizeof sql,
-             "SELECT c.resource, r.name, l.file || ':' || l.line, l.func, c.acquisitions,"
+             "SELECT c.resource, " TR_TEXT("r.name") ", l.file || ':' || l.line, l.func, c.acquisitions,"
              " c.contended, c.wait_total_ns, c.wait_p99_ns, c.wait_max_ns, r.kind FROM contention_sites c"
              " JOIN (SELECT resource, wait_total_ns t FROM lock_contention WHERE contended > 0"
              "       ORDER BY wait_total_ns DESC LIMIT %d) k ON k.resource = c.resource"

@@ -314,6 +314,23 @@ int tr_build_complete(sqlite3 *db, tr_progress_fn *progress, void *ctx);
 
 /* ---- reader.c: opening a trace to read it ----------------------------- */
 
+/* Texts read from a trace (names, messages, file names, meta values) are
+ * cut as they are read: TR_TEXT(col) in a reader's SELECT is col's first
+ * TR_TEXT_MAX characters, more than any view, report line or table cell
+ * shows, and the TUI's model keeps at most TR_TEXT_MAX bytes of a text.
+ * But SQLite loads a whole value even to take its substr(), so that alone
+ * would still cost a hostile trace's 100 MB name 100 MB a row: a reader's
+ * connection (tr_reader_open) also refuses any one string or blob longer
+ * than TR_VALUE_MAX bytes (SQLITE_LIMIT_LENGTH: the statement fails with
+ * SQLITE_TOOBIG, which tr_db_errmsg words), far above what coscope writes
+ * (a chunk blob holds at most 16384 events, or a snapshot's few tens of
+ * bytes per live task). */
+#define TR_TEXT_MAX 4000
+#define TR_VALUE_MAX (64 << 20)
+#define TR__STR(x) #x
+#define TR__XSTR(x) TR__STR(x)
+#define TR_TEXT(col) "substr(" col ", 1, " TR__XSTR(TR_TEXT_MAX) ")"
+
 /* An open trace.  Owned by one thread; db is valid from a successful
  * tr_reader_open until tr_reader_close. */
 typedef struct tr_reader {

@@ -49,7 +49,8 @@ static int cmp_task(const void *a, const void *b)
 static int load_tasks(tui_model *m)
 {
     sqlite3_stmt *st;
-    const char *sql = "SELECT t.id, t.name, t.parent, t.ring, t.spawn_loc, t.spawn_ts, t.start_ts, t.end_ts, t.state,"
+    const char *sql = "SELECT t.id, " TR_TEXT("t.name") ", t.parent, t.ring, t.spawn_loc, t.spawn_ts, t.start_ts,"
+                      " t.end_ts, " TR_TEXT("t.state") ","
                       " t.result, t.detached, t.steps, t.awaits, t.busy_ns, t.wait_ns FROM tasks t"
                       " WHERE t.id > ?1 OR t.end_ts >= ?2 OR t.end_ts IS NULL OR ?3 ORDER BY t.id";
     if (sqlite3_prepare_v2(m->db, sql, -1, &st, NULL) != SQLITE_OK) return -EILSEQ;
@@ -256,7 +257,7 @@ int tui_model_open(tui_model **out, const char *path, void (*progress)(void *ctx
      * one probe of spans' (task, start) key; holders of a resource at t
      * go through the time bins (docs/schema.md, "Time bins"). */
     r = tr_at_open(&m->q, m->db);
-    if (r == 0) r = prepare(m, &m->st_string, "SELECT text FROM strings WHERE id = ?");
+    if (r == 0) r = prepare(m, &m->st_string, "SELECT " TR_TEXT("text") " FROM strings WHERE id = ?");
     /* One read transaction for everything the model asks: without it each
      * statement takes and drops SQLite's file lock (two fcntl and an fstat
      * per probe: most of the time of the await tree of 100k tasks).  A
@@ -264,9 +265,12 @@ int tui_model_open(tui_model **out, const char *path, void (*progress)(void *ctx
     if (r == 0) r = tr_exec(m->db, "BEGIN");
     if (r == 0) r = tui__load(m);
     if (r < 0) {
-        snprintf(why, cap, "%s: %s (%s)", path,
-                 r == -ENOMEM ? "out of memory" : "unexpected trace layout; is it from another coscope version?",
-                 tr_db_errmsg(m->db));
+        if (sqlite3_errcode(m->db) == SQLITE_TOOBIG) /* a value over TR_VALUE_MAX: not a layout question */
+            snprintf(why, cap, "%s: %s", path, tr_db_errmsg(m->db));
+        else
+            snprintf(why, cap, "%s: %s (%s)", path,
+                     r == -ENOMEM ? "out of memory" : "unexpected trace layout; is it from another coscope version?",
+                     tr_db_errmsg(m->db));
         tui_model_close(m);
         return r;
     }
@@ -334,13 +338,14 @@ void tui_model_close(tui_model *m)
     free(m->tasks);
     free(m->at);
     free(m->rows);
+    free(m->grp);
+    free(m->grp_members);
     free(m->tree);
     free(m->rc.at);
     free(m->rc.have);
     for (size_t i = 0; i < m->spark_n; i++) free(m->spark[i].v);
     free(m->spark);
     free(m->has_stack);
-    free(m->warned);
     free(m->uses);
     while (m->pool) {
         tui_pool_block *next = m->pool->next;

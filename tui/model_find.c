@@ -50,8 +50,8 @@ const char *tui__intern(tui_model *m, const char *s)
 {
     if (!s || !*s) return "";
     size_t n = strlen(s);
-    if (n > 4000) n = 4000; /* a name or a message, not a novel */
-    char tmp[4001], clean[3 * 4000 + 1]; /* an escape (<U+202E>) is 8 bytes for 3 */
+    if (n > TR_TEXT_MAX) n = TR_TEXT_MAX; /* a name or a message, not a novel (tracer.h) */
+    char tmp[TR_TEXT_MAX + 1], clean[3 * TR_TEXT_MAX + 1]; /* an escape (<U+202E>) is 8 bytes for 3 */
     memcpy(tmp, s, n);
     tmp[n] = 0;
     size_t len = tr_sanitize(clean, sizeof clean, tmp);
@@ -81,8 +81,8 @@ static int cmp_loc(const void *a, const void *b)
 int tui__load_locations(tui_model *m)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(m->db, "SELECT id, file, line, func FROM locations ORDER BY id", -1, &st, NULL) != SQLITE_OK)
-        return -EILSEQ;
+    const char *sql = "SELECT id, " TR_TEXT("file") ", line, " TR_TEXT("func") " FROM locations ORDER BY id";
+    if (sqlite3_prepare_v2(m->db, sql, -1, &st, NULL) != SQLITE_OK) return -EILSEQ;
     size_t cap = 0;
     free(m->locs);
     m->locs = NULL;

@@ -14,10 +14,13 @@
 #     cancels it (the message says so), Ctrl-C too without quitting, and
 #     left alone it ends at the bound;
 #   - a FIFO at FILE.out (where `run --tui` leaves the program's output):
-#     the UI neither blocks on it nor reads it.
+#     the UI neither blocks on it nor reads it;
+#   - huge texts: a name over the readers' bound is refused in one line
+#     by the TUI and report, smaller ones are cut, and neither costs more
+#     than 32 MB of peak RSS over the base trace's;
 #
 # COSCOPE_QUERY_TIMEOUT=2 makes the bounds short (the TUI's total bound is
-# the shorter of it and TUI_QUERY_TOTAL_S).  Needs tmux and sqlite3.
+# the shorter of it and TUI_QUERY_TOTAL_S).  Needs tmux, sqlite3 and python3.
 cd "$(dirname "$0")/../.." || exit 1
 build=${BUILD:-build}
 [ -d "$build" ] || { echo "tui-hostile: no build directory $build (make test builds it)"; exit 1; }
@@ -146,6 +149,74 @@ keys 2
 see "fifo: keys still work after the output poll" "HOLDER"
 keys q
 see "fifo: q" "tui exited 0"
+
+# ---- huge texts ----------------------------------------------------------------
+# SQLite loads a whole value even to take its substr(), so a reader's
+# connection refuses one longer than TR_VALUE_MAX (64 MB, tracer/tracer.h)
+# and cuts the rest at TR_TEXT_MAX characters as it reads.  Names of
+# 100 MB once cost the TUI 100 MB each (2.35 GB for 60 of them) and report
+# 300 MB.  Peaks (ru_maxrss, KB) are compared with the same binary's on
+# the base trace, since the sanitizers' builds start larger.
+cat >"$tmp/peak.py" <<'EOF'
+import resource, subprocess, sys
+rc = subprocess.call(sys.argv[2:])
+with open(sys.argv[1], "w") as f:
+    f.write("%d %d\n" % (resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, rc))
+EOF
+# huge DB N BYTES: the base trace with its first N tasks named with BYTES
+# each (task 1, the busiest, is in the report).
+huge() {
+    cp "$base" "$1"
+    sqlite3 "$1" "UPDATE tasks SET name = hex(zeroblob($3 / 2)) WHERE id <= $2"
+}
+# peak_tui DB: the TUI on DB in the pane, under peak.py; peak_end waits for
+# its end and prints "PEAK_KB STATUS".
+peak_tui() {
+    tm kill-session -t t 2>/dev/null
+    rm -f "$tmp/peak"
+    tm_new -d -s t -x 120 -y 40 "python3 $tmp/peak.py $tmp/peak $coscope tui $1; sleep 600"
+}
+peak_end() {
+    i=0
+    while [ ! -s "$tmp/peak" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+    cat "$tmp/peak" 2>/dev/null || echo "0 none"
+}
+# within WHAT PEAK BASE: PEAK is at most 32 MB over BASE.
+within() {
+    if [ "$2" -gt 0 ] && [ "$2" -le $(($3 + 32768)) ]; then ok
+    else bad "$1: peak RSS $2 KB, the base trace's $3 KB: more than 32 MB over"; fi
+}
+peak_tui "$base"
+see "huge: the base trace opens" "STATE AT CURSOR"
+keys q
+set -- $(peak_end)
+tui0=$1
+python3 "$tmp/peak.py" "$tmp/peak" "$coscope" report "$base" >/dev/null 2>&1
+set -- $(cat "$tmp/peak")
+rep0=$1
+# Over the bound: two names of 70 MB.  One line, status 2, no 70 MB read.
+huge "$tmp/over.db" 2 70000000
+peak_tui "$tmp/over.db"
+see "huge: a 70 MB name refused in one line" "longer than 64 MB" 150 || keys q
+set -- $(peak_end)
+check "huge: the TUI's status on a 70 MB name" "$2" 2
+within "huge: the TUI on 70 MB names" "$1" "$tui0"
+python3 "$tmp/peak.py" "$tmp/peak" "$coscope" report "$tmp/over.db" >/dev/null 2>"$tmp/report.err"
+set -- $(cat "$tmp/peak")
+check "huge: report's status on a 70 MB name" "$2" 2
+check "huge: report says why in one line" "$(grep -c 'longer than 64 MB' "$tmp/report.err")/$(wc -l <"$tmp/report.err")" 1/1
+within "huge: report on 70 MB names" "$1" "$rep0"
+rm -f "$tmp/over.db"
+# Under it: three names of 4 MB open, shown cut, and cost no more.
+huge "$tmp/under.db" 3 4000000
+peak_tui "$tmp/under.db"
+see "huge: 4 MB names open" "STATE AT CURSOR"
+see "huge: a 4 MB name is shown cut" "    1 0000000000"
+keys q
+set -- $(peak_end)
+check "huge: the TUI's status on 4 MB names" "$2" 0
+within "huge: the TUI on 4 MB names" "$1" "$tui0"
+rm -f "$tmp/under.db"
 
 # ---- run --tui: FILE.out ----------------------------------------------------
 # runtui OUT ARGS...: coscope run --tui -o OUT ARGS in the pane; its status

@@ -22,6 +22,7 @@
 #include "coscope.h"
 #include "../../tui/model.h"
 #include "../../tracer/fmt.h"
+#include "../../tracer/tracer.h" /* TR_TEXT_MAX, TR_VALUE_MAX */
 
 static char dir[256], clean[300];
 static co_lock_t lk;
@@ -255,8 +256,9 @@ static void test_sanitize_bidi(void **state)
     assert_string_equal(out, "ab");
 }
 
-/* Huge names: what the model keeps of a text is cut at 4000 bytes
- * (tui__intern), so memory stays bounded by the number of names. */
+/* Huge names: what the model keeps of a text is cut at TR_TEXT_MAX bytes
+ * (tui__intern, and the SELECTs before it), so memory stays bounded by the
+ * number of names. */
 static void test_huge_names(void **state)
 {
     (void)state;
@@ -268,11 +270,25 @@ static void test_huge_names(void **state)
     const tui_task *tasks;
     size_t nt = tui_model_tasks(m, &tasks);
     assert_true(nt > 0);
-    for (size_t i = 0; i < nt; i++) assert_true(strlen(tasks[i].name) <= 4000);
+    for (size_t i = 0; i < nt; i++) assert_true(strlen(tasks[i].name) <= TR_TEXT_MAX);
     const tui_resource *res;
     size_t nr = tui_model_resources(m, &res);
-    for (size_t i = 0; i < nr; i++) assert_true(strlen(res[i].name) <= 4000);
+    for (size_t i = 0; i < nr; i++) assert_true(strlen(res[i].name) <= TR_TEXT_MAX);
     tui_model_close(m);
+}
+
+/* A value over TR_VALUE_MAX: SQLite would load all of it even to cut it,
+ * so the open is refused in one line that says why. */
+static void test_value_over_bound(void **state)
+{
+    (void)state;
+    char path[400], why[600];
+    damaged("toobig", "UPDATE tasks SET name = hex(zeroblob(" TR__XSTR(TR_VALUE_MAX) " / 2 + 1)) WHERE id = 1", path,
+            sizeof path);
+    tui_model *m;
+    assert_true(tui_model_open(&m, path, NULL, NULL, why, sizeof why) < 0);
+    assert_non_null(strstr(why, "longer than 64 MB"));
+    assert_null(strchr(why, '\n'));
 }
 
 /* A recording that stopped short says so in the model, for good. */
@@ -300,6 +316,7 @@ int main(void)
         cmocka_unit_test(test_incomplete),
         cmocka_unit_test(test_sanitize_bidi),
         cmocka_unit_test(test_huge_names),
+        cmocka_unit_test(test_value_over_bound),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
