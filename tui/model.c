@@ -346,6 +346,7 @@ void tui_model_close(tui_model *m)
     for (size_t i = 0; i < m->spark_n; i++) free(m->spark[i].v);
     free(m->spark);
     free(m->has_stack);
+    free(m->warned);
     free(m->uses);
     while (m->pool) {
         tui_pool_block *next = m->pool->next;

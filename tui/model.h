@@ -334,6 +334,30 @@ const char *tui_model_state_text(tui_model *m, int idx, const tui_at *at);
  * runtime's words (runtime/story.c): a lock is "held by" its holder, a
  * semaphore "last taken by" the last of its holders to take it. */
 const char *tui_model_holder_word(int wait);
+/* Percentiles a group or a task's latency gives: p50, p90, p99 and the
+ * maximum (nearest rank: a value that occurred). */
+enum { TUI_P50, TUI_P90, TUI_P99, TUI_PMAX, TUI_PCT_COUNT };
+
+/* Tasks grouped by spawn site (tui_model_groups). */
+typedef struct tui_group {
+    const char *spawn_at;       /* "file:line", "" for the tasks whose site is unknown */
+    const char *spawn_func;
+    const char *name;           /* its first task's name */
+    int names_differ;           /* its tasks have more than one name */
+    int first, ntasks;          /* its tasks: members[first .. first + ntasks), in the rows' order */
+    int nstate[TUI_STATE_COUNT];/* how many of them are in each state at t */
+    int64_t busy[TUI_PCT_COUNT], waiting[TUI_PCT_COUNT]; /* over its tasks' whole-life busy and waiting times */
+} tui_group;
+/* The tasks rows[0, n) (tui_model_task_rows: filtered, sorted) grouped by
+ * spawn site, groups in the order of their first task in rows.  *members
+ * gets the task indices, each group's together in rows' order.  Returns
+ * the number of groups; *out and *members valid until the next call.
+ * Cost: a sort of the rows, task_at of each at t (cached per task), a
+ * sort of each group's figures: O(n log n), no read of the trace beyond
+ * the states. */
+size_t tui_model_groups(tui_model *m, int64_t t, const int *rows, size_t n, const tui_group **out,
+                        const int **members);
+
 /* The await chain of task idx at t, into out (cap links), branching at a
  * gather into the tasks it waits for (its children alive at t: the trace
  * records the await, not its list).  A resource held by several is

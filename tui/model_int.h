@@ -115,6 +115,9 @@ struct tui_model {
     size_t uses_cap;
     tui_site sites[16];
     char state_text[320];
+    tui_group *grp;            /* model_group.c: the last groups and their members */
+    size_t ngrp;
+    int *grp_members;
     int hist_idx;              /* the task both histograms are of; -1: nothing */
     int64_t hist[2][TUI_HIST_BUCKETS], hist_n[2];
 };

@@ -3,7 +3,9 @@
  * task with its state at the cursor, its figures over the whole run and
  * its spawn site; sorted by any column, filtered by text, coloured by
  * state.  The last line spells out the selected task's state in full,
- * since the column has to cut it at 80 columns.
+ * since the column has to cut it at 80 columns.  `a` groups the rows by
+ * spawn site (one row per site: how many, their states, the median of
+ * their figures; the spread under the list), Enter unfolds a group.
  */
 #include "view.h"
 #include <errno.h>
@@ -101,10 +103,164 @@ static void layout(tui_column *c, int *xs, int total, int namew, int64_t maxid, 
     }
 }
 
+/* ---- grouped by spawn site (`a`) ---------------------------------------- */
+
+static int grouped;
+#define MAX_OPEN 64
+static const char *open_site[MAX_OPEN];   /* unfolded groups, by site (the model's interned text) */
+static int nopen;
+typedef struct grow { int group, task; } grow;   /* a shown row: a group (task -1), or a task of an unfolded group */
+static grow *gshown;
+static size_t gshown_cap, gn;
+static const tui_group *groups;
+static const int *members;
+
+static int is_open(const char *site)
+{
+    for (int i = 0; i < nopen; i++)
+        if (!strcmp(open_site[i], site)) return i;
+    return -1;
+}
+
+static void group_rows(tui_app *a)
+{
+    const int *rows;
+    size_t n = rows_now(a, &rows, NULL);
+    size_t ng = tui_model_groups(a->m, a->t, rows, n, &groups, &members);
+    gn = 0;
+    if (gshown_cap < ng + n) {
+        grow *g = realloc(gshown, (ng + n) * sizeof *g);
+        if (!g) return;
+        gshown = g;
+        gshown_cap = ng + n;
+    }
+    for (size_t g = 0; g < ng; g++) {
+        gshown[gn++] = (grow){ (int)g, -1 };
+        if (is_open(groups[g].spawn_at) >= 0)
+            for (int k = 0; k < groups[g].ntasks; k++) gshown[gn++] = (grow){ (int)g, members[groups[g].first + k] };
+    }
+    list.n = (int)gn;
+}
+
+/* "60 waiting, 12 done": its states at the cursor, most first. */
+static void states_text(const tui_group *g, char *b, size_t cap)
+{
+    int used[TUI_STATE_COUNT] = { 0 };
+    size_t o = 0;
+    b[0] = 0;
+    for (int pass = 0; pass < TUI_STATE_COUNT; pass++) {
+        int best = -1;
+        for (int s = 0; s < TUI_STATE_COUNT; s++)
+            if (!used[s] && g->nstate[s] && (best < 0 || g->nstate[s] > g->nstate[best])) best = s;
+        if (best < 0) break;
+        used[best] = 1;
+        int r = snprintf(b + o, cap - o, "%s%d %s", o ? ", " : "", g->nstate[best], tui_state_name(best));
+        if (r < 0 || (size_t)r >= cap - o) break;
+        o += (size_t)r;
+    }
+}
+
+static void draw_grouped(tui_app *a, WINDOW *w, int h, int wd)
+{
+    const tui_task *tasks;
+    tui_model_tasks(a->m, &tasks);
+    group_rows(a);
+    int body = h - 3;
+    tui_list_fit(&list, body);
+    tui_column c[TUI_COL_COUNT];
+    int xs[TUI_COL_COUNT];
+    layout(c, xs, wd, 16, 99999, 0, 0);
+    c[TUI_COL_ID].title = "TASKS";
+    c[TUI_COL_NAME].title = "SPAWNED AS";
+    c[TUI_COL_STATE].title = "STATES AT CURSOR";
+    /* The figures' median and 99th percentile over the group (max under the list). */
+    c[TUI_COL_BUSY].title = "BUSY50";
+    c[TUI_COL_WAIT].title = "BUSY99";
+    c[TUI_COL_TOTAL].title = "WAIT50";
+    c[TUI_COL_STEPS].title = "WAIT99";
+    c[TUI_COL_AWAITS].title = "";
+    tui_columns_header(w, 0, c, TUI_COL_COUNT, xs, -1, 0);
+    if (gn == 0) {
+        tui_put(w, 2, 2, 0, tui_attr(TUI_L_DIM), "no task matches the filter (Esc clears it)");
+        a->sel_task = -1;
+        return;
+    }
+    char b[160];
+    for (int r = 0; r < body && list.top + r < (int)gn; r++) {
+        const grow *s = &gshown[list.top + r];
+        const tui_group *g = &groups[s->group];
+        int sel = list.top + r == list.sel, base = sel ? A_REVERSE : 0, y = r + 1;
+        if (sel) tui_fill(w, y, 0, A_REVERSE);
+        if (s->task < 0) {
+            snprintf(b, sizeof b, "%s%d", is_open(g->spawn_at) >= 0 ? (tui_utf8 ? "▾ " : "- ") : (tui_utf8 ? "▸ " : "+ "),
+                     g->ntasks);
+            tui_put_right(w, y, xs[0], c[0].width, base | A_BOLD, b);
+            snprintf(b, sizeof b, "%s%s", g->name, g->names_differ ? ", ..." : "");
+            tui_put(w, y, xs[1], c[1].width, base | A_BOLD, b);
+            states_text(g, b, sizeof b);
+            tui_put(w, y, xs[2], c[2].width, base, b);
+            tui_put_right(w, y, xs[3], c[3].width, base, tui_fmt_dur(g->busy[TUI_P50]));
+            tui_put_right(w, y, xs[4], c[4].width, base, tui_fmt_dur(g->busy[TUI_P99]));
+            tui_put_right(w, y, xs[5], c[5].width, base, tui_fmt_dur(g->waiting[TUI_P50]));
+            tui_put_right(w, y, xs[6], c[6].width, base, tui_fmt_dur(g->waiting[TUI_P99]));
+            if (c[8].width > 0) {
+                char fit[256];
+                tui_put(w, y, xs[8], c[8].width, base | tui_attr(TUI_L_DIM),
+                        tr_fit_left(fit, sizeof fit, g->spawn_at[0] ? g->spawn_at : "(unknown)", (size_t)c[8].width));
+            }
+            continue;
+        }
+        const tui_task *tk = &tasks[s->task];
+        tui_at at;
+        if (tui_model_task_at(a->m, s->task, a->t, &at) < 0) at.state = TUI_READY;
+        snprintf(b, sizeof b, "#%lld", (long long)tk->id);
+        tui_put_right(w, y, xs[0], c[0].width, base, b);
+        snprintf(b, sizeof b, "  %s", tk->name);
+        tui_put(w, y, xs[1], c[1].width, base, b);
+        tui_put(w, y, xs[2], c[2].width, base | tui_attr(tui_state_look(at.state)), tui_model_state_text(a->m, s->task, &at));
+        tui_put_right(w, y, xs[3], c[3].width, base, tui_fmt_dur(tk->busy_ns));
+        tui_put_right(w, y, xs[5], c[5].width, base, tui_fmt_dur(tk->wait_ns));
+    }
+    const grow *s = &gshown[list.sel];
+    const tui_group *g = &groups[s->group];
+    a->sel_task = s->task >= 0 ? s->task : members[g->first];
+    /* The selected group's spread: the median alone hides the slow few. */
+    int y = h - 2, x = 0;
+    char p[4][16];
+    for (int i = 0; i < 4; i++) snprintf(p[i], sizeof p[i], "%s", tui_fmt_dur(g->busy[i]));
+    x = tui_putf(w, y, 0, 0, A_BOLD, "%d task%s: ", g->ntasks, g->ntasks == 1 ? "" : "s");
+    tui_putf(w, y, x, 0, A_NORMAL, "busy p50 %s p90 %s p99 %s max %s", p[0], p[1], p[2], p[3]);
+    for (int i = 0; i < 4; i++) snprintf(p[i], sizeof p[i], "%s", tui_fmt_dur(g->waiting[i]));
+    x = tui_putf(w, y + 1, 0, 0, A_NORMAL, "  waiting p50 %s p90 %s p99 %s max %s", p[0], p[1], p[2], p[3]);
+    snprintf(b, sizeof b, "  grouped by spawn site (a)  %d/%zu", list.sel + 1, gn);
+    if (x + tui_width(b) <= wd) tui_put_right(w, y + 1, wd - tui_width(b), tui_width(b), tui_attr(TUI_L_DIM), b);
+}
+
+static int key_grouped(tui_app *a, int ch)
+{
+    group_rows(a);
+    int r = tui_list_key(&list, ch, LINES - 3 - 3);
+    if (!(r & TUI_NOT_MINE)) return r | TUI_REDRAW_BARS;
+    if ((ch == '\n' || ch == KEY_ENTER) && list.sel >= 0 && (size_t)list.sel < gn) {
+        const grow *s = &gshown[list.sel];
+        if (s->task >= 0) return tui_open_task(a, s->task);
+        const char *site = groups[s->group].spawn_at;
+        int i = is_open(site);
+        if (i >= 0) open_site[i] = open_site[--nopen];
+        else if (nopen < MAX_OPEN) open_site[nopen++] = site;
+        return TUI_REDRAW_VIEW;
+    }
+    return TUI_NOT_MINE;
+}
+
 static void draw(tui_app *a, WINDOW *w)
 {
     int h, wd;
     getmaxyx(w, h, wd);
+    if (grouped) {
+        draw_grouped(a, w, h, wd);
+        return;
+    }
     const tui_task *tasks;
     size_t ntasks = tui_model_tasks(a->m, &tasks);
     const int *rows;
@@ -206,6 +362,12 @@ static void draw(tui_app *a, WINDOW *w)
 static int key(tui_app *a, int ch)
 {
     int h = LINES - 3 - 3;   /* the view's window less header and footer */
+    if (ch == 'a') {
+        grouped = !grouped;
+        list.sel = list.top = 0;
+        return TUI_REDRAW_VIEW | TUI_REDRAW_BARS;
+    }
+    if (grouped) return key_grouped(a, ch);
     const tui_task *tasks;
     tui_model_tasks(a->m, &tasks);
     const int *rows;
@@ -235,6 +397,7 @@ static int key(tui_app *a, int ch)
 
 static int find(tui_app *a, const unsigned char *match, int dir)
 {
+    if (grouped) return 0;   /* groups are not tasks: `a` again, then search */
     const tui_task *tasks;
     tui_model_tasks(a->m, &tasks);
     const int *rows;
@@ -256,7 +419,7 @@ static int find(tui_app *a, const unsigned char *match, int dir)
  * selects it, on the selected row opens it. */
 static int mouse(tui_app *a, const tui_mouse *ev)
 {
-    if (!ev->press || ev->button != 0) return TUI_REDRAW_NONE;
+    if (!ev->press || ev->button != 0 || grouped) return TUI_REDRAW_NONE;
     if (ev->y == 0) {
         for (int i = 0; i < TUI_COL_COUNT; i++)
             if (shown_c[i].width > 0 && ev->x >= shown_xs[i] && ev->x < shown_xs[i] + shown_c[i].width + 1) {
@@ -285,6 +448,7 @@ static const char *const help[] = {
     "Enter", "the task's detail",
     "s", "sort by the next column",
     "S r", "reverse the sort",
+    "a", "group by spawn site (Enter unfolds)",
     NULL,
 };
 
