@@ -358,6 +358,26 @@ typedef struct tui_group {
 size_t tui_model_groups(tui_model *m, int64_t t, const int *rows, size_t n, const tui_group **out,
                         const int **members);
 
+/* A task's latency (tui_model_task_latency): the percentiles of its busy
+ * steps (each a run from resume to the next await or its end) and of its
+ * waits (await to resume), by wait kind. */
+#define TUI_LATENCY_STEPS 20000 /* read at most: a busier task's first ones (truncated) */
+#define TUI_LATENCY_KINDS 8
+typedef struct tui_latency_kind {
+    int wait;                   /* co_wait_kind */
+    int64_t n, p[TUI_PCT_COUNT];
+} tui_latency_kind;
+typedef struct tui_latency {
+    int64_t nbusy, busy[TUI_PCT_COUNT];
+    int nkinds;                 /* kinds[0, nkinds): the kinds it waited in, in co_wait_kind order */
+    tui_latency_kind kinds[TUI_LATENCY_KINDS];
+    int truncated;              /* it has more than TUI_LATENCY_STEPS steps: the first ones */
+} tui_latency;
+/* Task idx's latency into out.  Cost: one probe of spans' (task, start)
+ * key a step (tr_step_after), at most TUI_LATENCY_STEPS, and a sort of
+ * each figure; kept for the task until a refresh.  0 or a negative errno. */
+int tui_model_task_latency(tui_model *m, int idx, tui_latency *out);
+
 /* The await chain of task idx at t, into out (cap links), branching at a
  * gather into the tasks it waits for (its children alive at t: the trace
  * records the await, not its list).  A resource held by several is

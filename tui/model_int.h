@@ -118,6 +118,9 @@ struct tui_model {
     tui_group *grp;            /* model_group.c: the last groups and their members */
     size_t ngrp;
     int *grp_members;
+    int lat_idx;               /* model_latency.c: lat is task (lat_idx - 1)'s at lat_gen; 0: none */
+    uint64_t lat_gen;
+    tui_latency lat;
     int hist_idx;              /* the task both histograms are of; -1: nothing */
     int64_t hist[2][TUI_HIST_BUCKETS], hist_n[2];
 };

@@ -288,6 +288,26 @@ static void histogram(tui_app *a, int idx, int which)
     }
 }
 
+/* Percentiles of its busy steps and of its waits by kind: where a task's
+ * time goes at the tail, which the means above hide. */
+static void latency(tui_app *a, int idx)
+{
+    tui_latency l;
+    if (tui_model_task_latency(a->m, idx, &l) < 0 || l.nbusy == 0) return;
+    section(l.truncated ? "Latency (its first steps)           p50      p90      p99      max" :
+                          "Latency                              p50      p90      p99      max");
+    char p[TUI_PCT_COUNT][16];
+    for (int i = 0; i < TUI_PCT_COUNT; i++) snprintf(p[i], sizeof p[i], "%s", tui_fmt_dur(l.busy[i]));
+    add(new_line(1), TUI_L_NORMAL, "%-22s %8lld %8s %8s %8s %8s", "busy steps", (long long)l.nbusy, p[0], p[1], p[2], p[3]);
+    for (int k = 0; k < l.nkinds; k++) {
+        const tui_latency_kind *x = &l.kinds[k];
+        for (int i = 0; i < TUI_PCT_COUNT; i++) snprintf(p[i], sizeof p[i], "%s", tui_fmt_dur(x->p[i]));
+        char what[40];
+        snprintf(what, sizeof what, "waits: %s", co_wait_kind_name(x->wait));
+        add(new_line(1), TUI_L_NORMAL, "%-22s %8lld %8s %8s %8s %8s", what, (long long)x->n, p[0], p[1], p[2], p[3]);
+    }
+}
+
 static void events(tui_app *a, int idx)
 {
     const tui_event *ev;
@@ -361,6 +381,7 @@ static void build(tui_app *a, int width)
     about(a, idx, &tasks[idx]);
     chain(a, idx);
     children(a, idx);
+    latency(a, idx);
     histogram(a, idx, 0);
     histogram(a, idx, 1);
     events(a, idx);

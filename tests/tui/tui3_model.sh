@@ -194,5 +194,32 @@ else
     bad "7: the showcase spawns its serve_one tasks from one site ($nserve tasks, $nsites sites)"
 fi
 
+# ---- 5. a task's latency in its detail ------------------------------------
+# crawler 1 (the showcase's fourth task) waits on many kinds: its detail
+# lists its busy steps and each kind's waits, counted as its step rows say.
+db=$tmp/showcase.db
+cid=$(q "SELECT id FROM tasks WHERE name = 'crawler 1' ORDER BY id LIMIT 1")
+nsteps=$(q "SELECT COUNT(*) FROM spans WHERE task = $cid AND kind = 'step'")
+nlock=$(q "SELECT COUNT(*) FROM spans WHERE task = $cid AND kind = 'step' AND wait = 'lock' AND open = 0")
+nsleep=$(q "SELECT COUNT(*) FROM spans WHERE task = $cid AND kind = 'step' AND wait = 'sleep' AND open = 0")
+if [ "$nlock" -gt 0 ] && [ "$nsleep" -gt 0 ]; then
+    for size in $sizes; do
+        start_size $size "$db"
+        see "5 ($size): opens" "STATE AT CURSOR"
+        goto 0ns
+        # the Tasks view by id: crawler 1's row
+        for i in $(seq 2 "$(q "SELECT COUNT(*) FROM tasks WHERE id <= $cid")"); do keys Down; done
+        keys Enter
+        see "5 ($size): crawler 1's detail" "Task #$cid crawler 1"
+        see "5 ($size): a latency section with its percentiles" "p50      p90      p99      max"
+        keys PageDown
+        see "5 ($size): its busy steps, counted" "$(printf '%-22s %8s' 'busy steps' "$nsteps")"
+        see "5 ($size): its lock waits" "$(printf '%-22s %8s' 'waits: lock' "$nlock")"
+        see "5 ($size): its sleeps" "$(printf '%-22s %8s' 'waits: sleep' "$nsleep")"
+    done
+else
+    bad "5: crawler 1 of the showcase waits on a lock and sleeps ($nlock, $nsleep)"
+fi
+
 echo "tui3_model: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
