@@ -74,7 +74,9 @@ typedef struct ex {
     tr_at *q;               /* the reader's questions at t: a task's step */
 } ex;
 
-void cli_export_check(int *failed, const char *path, sqlite3 *db, int err)
+/* After a read: a reader's negative errno (tracer/reader.h) sets *failed
+ * and, the first time, is said as one line with SQLite's message. */
+static void fail_line(int *failed, const char *path, sqlite3 *db, int err)
 {
     if (err >= 0 || *failed) return;
     *failed = 1;
@@ -85,7 +87,7 @@ void cli_export_check(int *failed, const char *path, sqlite3 *db, int err)
                 tr_db_errmsg(db));
     else fprintf(stderr, "coscope export: %s: damaged or truncated database (%s)\n", path, tr_db_errmsg(db));
 }
-#define check(x, err) cli_export_check(&(x)->failed, (x)->path, (x)->db, (err))
+#define check(x, err) fail_line(&(x)->failed, (x)->path, (x)->db, (err))
 
 /* ---- JSON helpers (strings: cli_json_string) -------------------------- */
 
@@ -400,7 +402,10 @@ int cli_export(int argc, char **argv)
         tr_reader_close(&rd);
         return 2;
     }
-    int status = perfetto ? cli_export_perfetto(db, f, path) : export_chrome(db, f, path);
+    int status = 0;
+    if (perfetto) fail_line(&status, path, db, cli_export_perfetto(db, f));
+    else status = export_chrome(db, f, path);
+    if (status) status = 2;
     tr_reader_close(&rd);
     /* errno right after the call that failed: later calls change it (a
      * full disk read "No such file or directory"). */

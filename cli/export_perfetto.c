@@ -85,8 +85,7 @@ static int flow_cmp(const void *a, const void *b)
 typedef struct px {
     sqlite3 *db;
     FILE *f;
-    const char *path;
-    int failed;
+    int err;                /* the first failure, a negative errno; 0 if none */
     cli_pb pkt;                 /* the packet being built */
     cli_pb interned;            /* its InternedData body, when it adds names */
     cli_intern names, cats, locs;
@@ -138,8 +137,7 @@ static void flush_packet(px *x)
         x->interned.n = 0;
     }
     if (p->oom || x->interned.oom) {
-        if (!x->failed) fprintf(stderr, "coscope export: out of memory\n");
-        x->failed = 1;
+        if (!x->err) x->err = -ENOMEM;
         p->oom = x->interned.oom = 0;
         p->n = 0;
         return;
@@ -224,7 +222,11 @@ static void track(px *x, uint64_t uuid, uint64_t parent, const char *name, int64
 
 /* ---- sections -------------------------------------------------------------- */
 
-#define check(x, err) cli_export_check(&(x)->failed, (x)->path, (x)->db, (err))
+/* After a read: its failure kept, the first one only. */
+static void check(px *x, int err)
+{
+    if (err < 0 && !x->err) x->err = err;
+}
 
 /* End of a slice that the next one on its track may begin at: 1 ns short
  * (see the top); never before its start. */
@@ -372,7 +374,7 @@ static int match_step(void *ctx, const tr_walk_step *r)
 static void flows(px *x)
 {
     x->phase = "flows";
-    if (x->failed) return;
+    if (x->err) return;
     match m = { .x = x };
     int r = tr_wakeups(x->db, on_wake, &m);
     if (r == 0 && m.n) {
@@ -382,13 +384,13 @@ static void flows(px *x)
         if (!m.of || !m.in || !m.ok) r = -ENOMEM;
     }
     check(x, r > 0 ? -ENOMEM : r);
-    if (x->failed) goto out;
+    if (x->err) goto out;
     for (size_t i = 0; i < m.n; i++) m.of[i] = m.in[i] = (uint32_t)i;
     g_sort_edges = m.e;
     qsort(m.of, m.n, sizeof *m.of, by_from);
     qsort(m.in, m.n, sizeof *m.in, by_to);
     check(x, tr_walk_steps(x->db, 0, match_step, &m));
-    if (x->failed) goto out;
+    if (x->err) goto out;
     match_upto(&m, INT64_MAX, INT64_MAX);
     for (size_t i = 0; i < m.n; i++) {
         if (m.ok[i] != 3) continue;
@@ -470,21 +472,21 @@ static int instant(void *ctx, const tr_walk_instant *r)
     return 0;
 }
 
-int cli_export_perfetto(sqlite3 *db, FILE *f, const char *path)
+int cli_export_perfetto(sqlite3 *db, FILE *f)
 {
-    px x = { .db = db, .f = f, .path = path, .tty = isatty(2), .phase = "tracks", .lane_task = INT64_MIN };
+    px x = { .db = db, .f = f, .tty = isatty(2), .phase = "tracks", .lane_task = INT64_MIN };
     /* Progress counts rows: wake-ups are about as many as steps. */
     int64_t steps, spans, instants;
     check(&x, tr_export_rows(db, &steps, &spans, &instants));
     x.total = 2 * steps + spans + instants;
-    if (!x.failed) tracks(&x);
+    if (!x.err) tracks(&x);
     flows(&x);
     x.phase = "slices";
-    if (!x.failed) check(&x, tr_walk_steps(db, 1, slice, &x));
+    if (!x.err) check(&x, tr_walk_steps(db, 1, slice, &x));
     x.phase = "spans";
-    if (!x.failed) check(&x, tr_walk_spans(db, 1, async_span, &x));
+    if (!x.err) check(&x, tr_walk_spans(db, 1, async_span, &x));
     x.phase = "instants";
-    if (!x.failed) check(&x, tr_walk_instants(db, instant, &x));
+    if (!x.err) check(&x, tr_walk_instants(db, instant, &x));
     x.done = x.total;
     progress(&x, 1);
     if (x.tty) fputc('\n', stderr);
@@ -494,5 +496,5 @@ int cli_export_perfetto(sqlite3 *db, FILE *f, const char *path)
     cli_intern_free(&x.names);
     cli_intern_free(&x.cats);
     cli_intern_free(&x.locs);
-    return x.failed ? 2 : 0;
+    return x.err;
 }

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* export_perfetto.h -- what the two exports share: `coscope export
- * --format perfetto` (export_perfetto.c) for cmd_export.c, the failure
- * message both print, and the protobuf writer under the first (pbwrite.c). */
+/* export_perfetto.h -- `coscope export --format perfetto` (export_perfetto.c)
+ * for cmd_export.c, and the protobuf writer under it (pbwrite.c). */
 #ifndef CLI_EXPORT_PERFETTO_H
 #define CLI_EXPORT_PERFETTO_H
 
@@ -10,14 +9,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* The trace open in db, in Perfetto's protobuf format, to f: 0, or 2 with
- * the message printed (path names the trace in it). */
-int cli_export_perfetto(sqlite3 *db, FILE *f, const char *path);
-
-/* After a read: a reader's negative errno (tracer/reader.h) sets *failed
- * and, the first time, is said as one line "coscope export: PATH: ..." on
- * stderr with SQLite's message; err >= 0 changes nothing (cmd_export.c). */
-void cli_export_check(int *failed, const char *path, sqlite3 *db, int err);
+/* The trace open in db, in Perfetto's protobuf format, to f: 0, or the
+ * first failure as a negative errno (a reader's, tracer/reader.h; -ENOMEM)
+ * for the caller to say, writing stopped there.  Progress on stderr when
+ * it is a terminal.  Errors writing f: ferror(f). */
+int cli_export_perfetto(sqlite3 *db, FILE *f);
 
 /* ---- pbwrite.c: protobuf in the wire format --------------------------------- */
 
