@@ -155,6 +155,22 @@ typedef int tr_wake_fn(void *ctx, const tr_wake *w);  /* non-zero: stop */
  * ends first by time, then per resource by time.  0 or a negative errno. */
 int tr_wakeups(sqlite3 *db, tr_wake_fn *fn, void *ctx);
 
+/* When one wait was over: the moment its task became ready to run again
+ * (tokio-console's "scheduled" time runs from there to its resume).  As
+ * the trace states it: a yield at once; an awaited task at its end; a
+ * gather or group at the end of the last child it waited for; a lock or
+ * semaphore at the release before the resume.  A timer's, an event's, a
+ * queue's or I/O's moment is in no table: not said.  Prepared statements
+ * on db, one thread; close before the connection. */
+typedef struct tr_ready tr_ready;
+int tr_ready_open(tr_ready **out, sqlite3 *db);   /* 0 or a negative errno */
+void tr_ready_close(tr_ready *r);
+/* For task's step row s (tr_step_at / tr_step_after) that ended in an
+ * await: 1 with *ts in [s->end, s->resumed], 0 if the trace does not say
+ * (or it returned by a timeout, a cancellation), <0 on error.  Cost: at
+ * most one probe of a key (tasks' id or parent, spans_hold). */
+int tr_ready_at(tr_ready *r, int64_t task, const tr_step *s, int64_t *ts);
+
 /* ---- reader_chunks.c: the recording itself --------------------------------- */
 
 /* The events table has no time index and awaits and resumes are not in it

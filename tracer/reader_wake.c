@@ -13,7 +13,10 @@
  *   queue put handed to a getter / get that let a putter in -> the longest
  *                          waiting getter / putter (FIFO).
  * Gathers carry no per-task edge in the data: none.  The SQL is built from
- * the kinds' names (runtime/trace.h, coscope.h), not literals. */
+ * the kinds' names (runtime/trace.h, coscope.h), not literals.
+ *
+ * And, for one wait at a time, when it was over (tr_ready_at): the moment
+ * the task became ready again, for its scheduled-to-running delay. */
 #include "reader.h"
 #include <errno.h>
 #include <stdio.h>
@@ -158,3 +161,94 @@ int tr_wakeups(sqlite3 *db, tr_wake_fn *fn, void *ctx)
     sqlite3_finalize(ws);
     return err;
 }
+
+/* ---- when one wait was over ------------------------------------------------ */
+
+struct tr_ready {
+    sqlite3_stmt *task_end, *child_end, *release;
+};
+
+int tr_ready_open(tr_ready **out, sqlite3 *db)
+{
+    *out = NULL;
+    tr_ready *r = calloc(1, sizeof *r);
+    if (!r) return -ENOMEM;
+    char sql[400];
+    int ok = sqlite3_prepare_v2(db, "SELECT end_ts FROM tasks WHERE id = ?1", -1, &r->task_end, NULL) == SQLITE_OK;
+    /* a gather is over when the last of its children it waited for ended */
+    ok = ok && sqlite3_prepare_v2(db, "SELECT MAX(end_ts) FROM tasks WHERE parent = ?1 AND end_ts BETWEEN ?2 AND ?3", -1,
+                                  &r->child_end, NULL) == SQLITE_OK;
+    /* the last release before the waiter resumed, among the last 64 holds
+     * begun before (spans_hold's key): a semaphore's holds overlap, so the
+     * one begun last need not be the one that ended last */
+    snprintf(sql, sizeof sql, "SELECT MAX(e) FROM (SELECT end AS e FROM spans WHERE kind = '%s' AND resource = ?1"
+             " AND start < ?3 AND task <> ?4 ORDER BY start DESC LIMIT 64) WHERE e BETWEEN ?2 AND ?3",
+             tr_span_name(TR_SPAN_HOLD));
+    ok = ok && sqlite3_prepare_v2(db, sql, -1, &r->release, NULL) == SQLITE_OK;
+    if (!ok) {
+        tr_ready_close(r);
+        return -EILSEQ;
+    }
+    *out = r;
+    return 0;
+}
+
+void tr_ready_close(tr_ready *r)
+{
+    if (!r) return;
+    sqlite3_finalize(r->task_end);
+    sqlite3_finalize(r->child_end);
+    sqlite3_finalize(r->release);
+    free(r);
+}
+
+/* One integer from st with the given binds; 1 with *v, 0 if NULL/none. */
+static int one(sqlite3_stmt *st, int64_t *v)
+{
+    int rc = sqlite3_step(st), got = 0;
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        *v = sqlite3_column_int64(st, 0);
+        got = 1;
+    } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        got = -EILSEQ;
+    }
+    sqlite3_reset(st);
+    return got;
+}
+
+int tr_ready_at(tr_ready *r, int64_t task, const tr_step *s, int64_t *ts)
+{
+    if (s->wait < 0 || !s->has_resumed || s->open || s->resumed < s->end) return 0;
+    int got = 0;
+    int64_t v = 0;
+    switch (s->wait) {
+    case CO_WAIT_YIELD:
+        v = s->end; /* ready again at once: its whole wait was for the loop */
+        got = 1;
+        break;
+    case CO_WAIT_TASK:
+        sqlite3_bind_int64(r->task_end, 1, s->res);
+        got = one(r->task_end, &v);
+        break;
+    case CO_WAIT_TASKS: case CO_WAIT_GROUP:
+        sqlite3_bind_int64(r->child_end, 1, task);
+        sqlite3_bind_int64(r->child_end, 2, s->end);
+        sqlite3_bind_int64(r->child_end, 3, s->resumed);
+        got = one(r->child_end, &v);
+        break;
+    case CO_WAIT_LOCK: case CO_WAIT_SEM:
+        sqlite3_bind_int64(r->release, 1, s->res);
+        sqlite3_bind_int64(r->release, 2, s->end);
+        sqlite3_bind_int64(r->release, 3, s->resumed);
+        sqlite3_bind_int64(r->release, 4, task);
+        got = one(r->release, &v);
+        break;
+    default:
+        return 0; /* a timer's, an event's, a queue's, I/O's moment is not in the tables */
+    }
+    if (got <= 0) return got;
+    if (v < s->end || v > s->resumed) return 0; /* it returned by a timeout or a cancellation, not this */
+    *ts = v;
+    return 1;
+}
+

@@ -372,10 +372,16 @@ typedef struct tui_latency {
     int nkinds;                 /* kinds[0, nkinds): the kinds it waited in, in co_wait_kind order */
     tui_latency_kind kinds[TUI_LATENCY_KINDS];
     int truncated;              /* it has more than TUI_LATENCY_STEPS steps: the first ones */
+    /* Scheduled: from when a wait was over (it was ready again) to its
+     * resume, over the waits whose end the trace states (tr_ready_at: a
+     * yield, an awaited task's end, a gather's last child, a lock's or
+     * semaphore's release; not a timer's, an event's, a queue's, I/O's). */
+    int64_t nsched, sched[TUI_PCT_COUNT];
 } tui_latency;
 /* Task idx's latency into out.  Cost: one probe of spans' (task, start)
- * key a step (tr_step_after), at most TUI_LATENCY_STEPS, and a sort of
- * each figure; kept for the task until a refresh.  0 or a negative errno. */
+ * key a step (tr_step_after) and at most one more a wait (tr_ready_at), at
+ * most TUI_LATENCY_STEPS steps, and a sort of each figure; kept for the
+ * task until a refresh.  0 or a negative errno. */
 int tui_model_task_latency(tui_model *m, int idx, tui_latency *out);
 
 /* The await chain of task idx at t, into out (cap links), branching at a

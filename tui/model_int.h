@@ -118,6 +118,7 @@ struct tui_model {
     tui_group *grp;            /* model_group.c: the last groups and their members */
     size_t ngrp;
     int *grp_members;
+    tr_ready *ready;           /* model_latency.c: opened on first use */
     int lat_idx;               /* model_latency.c: lat is task (lat_idx - 1)'s at lat_gen; 0: none */
     uint64_t lat_gen;
     tui_latency lat;

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* model_latency.c -- a task's latency for its detail: the percentiles of
- * its busy steps and of its waits by wait kind, from its step rows (each
- * a step and the await that ended it), read through the reader
- * (tr_step_after) and kept for the task. */
+ * its busy steps, of its waits by wait kind, and of its scheduled delay
+ * (ready again to running: tokio-console's scheduled time), from its step
+ * rows (each a step and the await that ended it) and when each wait was
+ * over, both through the reader (tr_step_after, tr_ready_at), kept for
+ * the task. */
 #include "model_int.h"
 #include <errno.h>
 #include <stdlib.h>
@@ -35,10 +37,12 @@ int tui_model_task_latency(tui_model *m, int idx, tui_latency *out)
     const tui_task *k = &m->tasks[idx];
     int64_t *busy = malloc(TUI_LATENCY_STEPS * sizeof *busy);
     int64_t *wait = malloc(TUI_LATENCY_STEPS * sizeof *wait);
+    int64_t *sched = malloc(TUI_LATENCY_STEPS * sizeof *sched);
     int *kind = malloc(TUI_LATENCY_STEPS * sizeof *kind);
     int r = 0;
-    size_t nb = 0, nw = 0;
-    if (!busy || !wait || !kind) {
+    size_t nb = 0, nw = 0, ns = 0;
+    if (!m->ready && (r = tr_ready_open(&m->ready, m->db)) < 0) goto done;
+    if (!busy || !wait || !kind || !sched) {
         r = -ENOMEM;
         goto done;
     }
@@ -49,6 +53,13 @@ int tui_model_task_latency(tui_model *m, int idx, tui_latency *out)
         if (s.wait >= 0 && s.has_resumed && !s.open && s.wait < CO_WAIT_KIND_COUNT) {
             wait[nw] = s.resumed - s.end;
             kind[nw++] = s.wait;
+            int64_t ready;
+            int got = tr_ready_at(m->ready, k->id, &s, &ready);
+            if (got < 0) {
+                r = got;
+                break;
+            }
+            if (got) sched[ns++] = s.resumed - ready;
         }
         t = s.start;
     }
@@ -57,6 +68,8 @@ int tui_model_task_latency(tui_model *m, int idx, tui_latency *out)
     out->truncated = nb == TUI_LATENCY_STEPS;
     out->nbusy = (int64_t)nb;
     pct(busy, nb, out->busy);
+    out->nsched = (int64_t)ns;
+    pct(sched, ns, out->sched);
     /* By kind: each kind's waits gathered in turn (few kinds a task). */
     for (int wk = 0; wk < CO_WAIT_KIND_COUNT && out->nkinds < TUI_LATENCY_KINDS; wk++) {
         size_t n = 0;
@@ -75,5 +88,6 @@ done:
     free(busy);
     free(wait);
     free(kind);
+    free(sched);
     return r;
 }

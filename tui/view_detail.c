@@ -299,6 +299,12 @@ static void latency(tui_app *a, int idx)
     char p[TUI_PCT_COUNT][16];
     for (int i = 0; i < TUI_PCT_COUNT; i++) snprintf(p[i], sizeof p[i], "%s", tui_fmt_dur(l.busy[i]));
     add(new_line(1), TUI_L_NORMAL, "%-22s %8lld %8s %8s %8s %8s", "busy steps", (long long)l.nbusy, p[0], p[1], p[2], p[3]);
+    if (l.nsched) {
+        /* ready again (its wait over) to running: the loop's delay, not the task's */
+        for (int i = 0; i < TUI_PCT_COUNT; i++) snprintf(p[i], sizeof p[i], "%s", tui_fmt_dur(l.sched[i]));
+        add(new_line(1), TUI_L_NORMAL, "%-22s %8lld %8s %8s %8s %8s", "scheduled (ready->run)", (long long)l.nsched, p[0],
+            p[1], p[2], p[3]);
+    }
     for (int k = 0; k < l.nkinds; k++) {
         const tui_latency_kind *x = &l.kinds[k];
         for (int i = 0; i < TUI_PCT_COUNT; i++) snprintf(p[i], sizeof p[i], "%s", tui_fmt_dur(x->p[i]));

@@ -202,6 +202,8 @@ cid=$(q "SELECT id FROM tasks WHERE name = 'crawler 1' ORDER BY id LIMIT 1")
 nsteps=$(q "SELECT COUNT(*) FROM spans WHERE task = $cid AND kind = 'step'")
 nlock=$(q "SELECT COUNT(*) FROM spans WHERE task = $cid AND kind = 'step' AND wait = 'lock' AND open = 0")
 nsleep=$(q "SELECT COUNT(*) FROM spans WHERE task = $cid AND kind = 'step' AND wait = 'sleep' AND open = 0")
+nyield=$(q "SELECT COUNT(*) FROM spans WHERE task = $cid AND kind = 'step' AND wait = 'yield' AND open = 0")
+nwaits=$(q "SELECT COUNT(*) FROM spans WHERE task = $cid AND kind = 'step' AND wait IS NOT NULL AND open = 0")
 if [ "$nlock" -gt 0 ] && [ "$nsleep" -gt 0 ]; then
     for size in $sizes; do
         start_size $size "$db"
@@ -216,6 +218,10 @@ if [ "$nlock" -gt 0 ] && [ "$nsleep" -gt 0 ]; then
         see "5 ($size): its busy steps, counted" "$(printf '%-22s %8s' 'busy steps' "$nsteps")"
         see "5 ($size): its lock waits" "$(printf '%-22s %8s' 'waits: lock' "$nlock")"
         see "5 ($size): its sleeps" "$(printf '%-22s %8s' 'waits: sleep' "$nsleep")"
+        # scheduled: at least its yields (ready at once) and its lock waits (the release before)
+        nsched=$(screen | sed -n 's/^ *scheduled (ready->run) *\([0-9]*\) .*/\1/p')
+        if [ -n "$nsched" ] && [ "$nsched" -ge $((nyield + nlock)) ] && [ "$nsched" -le "$nwaits" ]; then ok; else
+            bad "5 ($size): scheduled delay over its yields and lock waits at least ($nyield + $nlock), its waits at most ($nwaits): '$nsched'" "$(screen)"; fi
     done
 else
     bad "5: crawler 1 of the showcase waits on a lock and sleeps ($nlock, $nsleep)"
