@@ -1059,12 +1059,15 @@ int co_trace_stop(void);
  * COSCOPE_FLIGHT=30s[,64MB] (also 500ms, 2m; KB, MB, GB) starts it when the
  * first loop is made.
  *
- * co_flight_start keeps the last window_ms of events (max_bytes, 0 for
- * 64 MiB, at least 1 MiB: the rings of the traced threads, 512 KiB each,
- * the interned texts and the kept events all count).  The window is held
- * by a helper process, the `coscope` binary (`coscope flight`, found as
- * co_trace_start finds it), so the program links no SQLite, a crash loses
- * nothing, and a hung program can be dumped from outside.  The recording
+ * co_flight_start keeps the last window_ms of events within max_bytes (0
+ * for 64 MiB), which the rings of the traced threads, the interned texts
+ * and the kept events share: a third of it goes to rings (512 KiB each, at
+ * least one; a thread beyond them is not traced), an eighth to texts (at
+ * least 64 KiB), and what remains, at least 1 MiB, to the window.  The
+ * window is held by a helper process, the `coscope` binary (`coscope
+ * flight`, found as co_trace_start finds it), so the program links no
+ * SQLite, a crash loses nothing, and a hung program can be dumped from
+ * outside.  The recording
  * is cut into periods (a quarter of the window, or sooner under a flood),
  * each opening with a snapshot of every loop (live tasks with parents,
  * spawn sites, states and awaits; lock holders; semaphore values; queue
@@ -1089,7 +1092,8 @@ int co_trace_stop(void);
  *
  * Returns 0, -EBUSY if a trace or the flight recorder records already
  * (coscope run, co_trace_start, coscope attach), -EINVAL for a zero window
- * or a budget under 1 MiB, -ENOENT if the coscope binary is not found.
+ * or a budget too small for that (also said in one line to the log),
+ * -ENOENT if the coscope binary is not found.
  * Does not suspend (it waits for the helper to start, about 20 ms). */
 int co_flight_start(uint64_t window_ms, uint64_t max_bytes);
 /* Stop the flight recorder and let its memory go (nothing is written).

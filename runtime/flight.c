@@ -212,7 +212,7 @@ static void start_from_env(void)
         return;
     }
     int r = co_flight_start(ms, bytes);
-    if (r < 0) co__logf("flight recorder not started: %s", co_strerror(r));
+    if (r < 0 && r != -EINVAL) co__logf("flight recorder not started: %s", co_strerror(r)); /* -EINVAL: said */
 }
 
 void co__flight_loop_init(co__loop *l)
@@ -238,11 +238,45 @@ static void forked_child(void)
     atomic_store(&g_period, 0);
 }
 
+/* The budget, its fixed parts first.  The rings of the traced threads and
+ * the interned texts are memory the helper cannot drop, so they are sized
+ * from max_bytes before anything is recorded: a third of it for rings (at
+ * least one, at most TR_NRINGS), an eighth for texts (64 KiB to
+ * TR_ARENA_BYTES).  What remains, at least WINDOW_MIN, is the window's, and
+ * the helper keeps the window within it (tracer/flightwin.c).  A thread
+ * beyond the rings is not traced and a text beyond the arena is lost, both
+ * counted.  Sets s's rings and arena (nothing has been written to them
+ * yet).  Returns 0, or -EINVAL with one line said. */
+#define WINDOW_MIN (1ull << 20)
+static int fit_budget(tr_shm *s, uint64_t max_bytes)
+{
+    uint64_t ring = sizeof(tr_ring), text = (max_bytes / 8) & ~7ull;
+    uint64_t nrings = max_bytes / 3 / ring;
+    nrings = nrings < 1 ? 1 : nrings > TR_NRINGS ? TR_NRINGS : nrings;
+    text = text < (64u << 10) ? (64u << 10) : text > TR_ARENA_BYTES ? TR_ARENA_BYTES : text;
+    uint64_t fixed = nrings * ring + text;
+    if (max_bytes < fixed + WINDOW_MIN) {
+        co__logf("flight recorder: a budget of %.2f MiB is too small: its rings and texts take %.2f MiB and a "
+                 "window needs %.2f MiB more (COSCOPE_FLIGHT=30s,%lluMB or more)",
+                 (double)max_bytes / 1048576, (double)fixed / 1048576, (double)WINDOW_MIN / 1048576,
+                 (unsigned long long)((fixed + WINDOW_MIN + 1048575) >> 20));
+        return -EINVAL;
+    }
+    /* The rings move to the arena's new end: their old index fields go, so
+     * none is left inside a moved ring's counters. */
+    tr_ring *old = tr_rings(s);
+    for (uint32_t i = 0; i < TR_NRINGS; i++) old[i].index = 0;
+    s->nrings = (uint32_t)nrings;
+    s->arena_size = text;
+    tr_ring *rings = tr_rings(s);
+    for (uint32_t i = 0; i < s->nrings; i++) rings[i].index = i;
+    return 0;
+}
+
 int co_flight_start(uint64_t window_ms, uint64_t max_bytes)
 {
     if (window_ms == 0) return -EINVAL;
     if (max_bytes == 0) max_bytes = 64ull << 20;
-    if (max_bytes < (1ull << 20)) return -EINVAL; /* a ring alone is 512 KiB */
     pthread_mutex_lock(&F.mu);
     int r, fd = -1, sv[2] = { -1, -1 };
     tr_shm *shm = NULL;
@@ -259,6 +293,7 @@ int co_flight_start(uint64_t window_ms, uint64_t max_bytes)
         r = errno ? -errno : -ENOMEM;
         goto out;
     }
+    if ((r = fit_budget(shm, max_bytes)) < 0) goto fail;
     shm->full_policy = TR_FULL_DROP; /* never block the program on its recorder */
     const char *slow = getenv("COSCOPE_SLOW_MS");
     if (slow) shm->slow_ms = atoi(slow);

@@ -1,21 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* flight.c -- the flight recorder's helper (`coscope flight`): keeps the
- * most recent window of a program's events in memory, within a byte
- * budget, and writes it as a trace when a trigger fires.  The program's
- * side and why the window lives here: runtime/flight.c.
+ * most recent window of a program's events in memory (flightwin.c), within
+ * a byte budget, and writes it as a trace (flightdump.c) when a trigger
+ * fires.  The program's side and why the window lives here:
+ * runtime/flight.c.
  *
- * The rings are drained as the recorder drains them, into the same compact
- * chunks (encode.c), but kept in memory rather than written: one list of
- * sealed chunks ("pieces") per ring.  Each ring's list is cut into periods.
- * A loop's ring starts a period at each of its snapshots (the runtime
- * writes one per loop when we send 'P'), and its snapshot records go into a
- * piece of their own; other rings (pool threads) start one at each 'P'.
- * A period is dropped whole, oldest first, once the next one starts before
- * the window does, or when the budget needs room: so a kept window opens,
- * on every loop, with that loop's snapshot, and a dump writes only the
- * first kept snapshot of each ring (the later ones repeat what the events
- * say).  TR_THREAD and TR_MODULE (where the code is, for a crash's stack)
- * are kept apart for good and written first.
+ * Periods: every quarter of the window, or sooner when the budget rather
+ * than the window decides what is kept, the helper asks the program for a
+ * new one ('P'): every loop writes its snapshot, which opens the loop's
+ * next period.
  *
  * Triggers: the runtime's detections are events in the rings (TR_WARN:
  * deadlock, all_asleep, cancel_ignored, crash); slow steps are timed here
@@ -44,7 +37,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PIECE_EVENTS 16384
 #define SEAL_NS      (100 * 1000000ll)  /* open chunks become pieces this often */
 #define SETTLE_NS    (250 * 1000000ll)  /* a detection's dump waits this long */
 
@@ -53,147 +45,6 @@ static int64_t mono_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* ---- the window --------------------------------------------------------------- */
-
-static uint64_t piece_cost(const tr_fpiece *p) { return sizeof *p + p->len; }
-
-static int add_piece(tr_fwindow *w, tr_fring *fr, tr_chunkbuf *c, int snap)
-{
-    if (c->n == 0) return 0;
-    size_t len;
-    const uint8_t *blob = tr_chunk_seal(c, &len);
-    tr_fpiece *p = malloc(sizeof *p + len);
-    if (!p) {
-        tr_chunk_reset(c, c->ring);
-        return -ENOMEM;
-    }
-    p->next = NULL;
-    p->ring = c->ring;
-    p->n = c->n;
-    p->seg = fr->seg;
-    p->snap = snap;
-    p->first_ts = c->first_ts;
-    p->last_ts = c->last_ts;
-    p->len = len;
-    memcpy(p->data, blob, len);
-    if (fr->tail) fr->tail->next = p;
-    else fr->head = p;
-    fr->tail = p;
-    w->events += p->n;
-    w->added += piece_cost(p);
-    tr_chunk_reset(c, c->ring);
-    return 0;
-}
-
-void tr_fwindow_seal(tr_fwindow *w)
-{
-    for (uint32_t i = 0; i < TR_NRINGS; i++) add_piece(w, &w->rings[i], &w->rings[i].body, 0);
-}
-
-/* The first piece of the ring's second period, or NULL. */
-static tr_fpiece *second_period(const tr_fring *fr)
-{
-    if (!fr->head) return NULL;
-    for (tr_fpiece *p = fr->head->next; p; p = p->next)
-        if (p->seg != fr->head->seg) return p;
-    return NULL;
-}
-
-static void drop_first_period(tr_fwindow *w, tr_fring *fr)
-{
-    if (!fr->head) return;
-    uint32_t seg = fr->head->seg;
-    while (fr->head && fr->head->seg == seg) {
-        tr_fpiece *p = fr->head;
-        fr->head = p->next;
-        w->events -= p->n;
-        free(p);
-    }
-    if (!fr->head) fr->tail = NULL;
-    w->periods_dropped++;
-}
-
-/* What the window costs: kept pieces, open chunks, texts, rings. */
-static uint64_t held_bytes(tr_fwindow *w)
-{
-    uint64_t b = 0;
-    for (uint32_t i = 0; i < TR_NRINGS; i++) {
-        tr_fring *fr = &w->rings[i];
-        for (tr_fpiece *p = fr->head; p; p = p->next) b += piece_cost(p);
-        b += fr->body.cap + fr->snapbuf.cap + (fr->capsticky + fr->capres) * sizeof(tr_rec);
-    }
-    uint64_t top = atomic_load(&w->shm->arena_top);
-    b += top < w->shm->arena_size ? top : w->shm->arena_size;
-    b += (uint64_t)atomic_load(&w->shm->rings_used) * sizeof(tr_ring);
-    return b;
-}
-
-/* Drop what left the window, then what the budget cannot hold.  Returns 1
- * if a period had to go before its successor began (the budget is tight
- * for the event rate): ask for periods sooner. */
-static int trim(tr_fwindow *w, uint64_t now_ts)
-{
-    uint64_t win = (uint64_t)((double)w->window_ms * 1e6 / w->ns_per_tick);
-    for (uint32_t i = 0; i < TR_NRINGS; i++) {
-        tr_fring *fr = &w->rings[i];
-        tr_fpiece *s;
-        while ((s = second_period(fr)) && s->first_ts + win <= now_ts) drop_first_period(w, fr);
-    }
-    int forced = 0;
-    uint64_t b;
-    while ((b = held_bytes(w)) > w->max_bytes) {
-        /* The oldest period that has a successor; else the oldest there is. */
-        tr_fring *best = NULL, *any = NULL;
-        for (uint32_t i = 0; i < TR_NRINGS; i++) {
-            tr_fring *fr = &w->rings[i];
-            if (!fr->head) continue;
-            if (second_period(fr) && (!best || fr->head->first_ts < best->head->first_ts)) best = fr;
-            if (!any || fr->head->first_ts < any->head->first_ts) any = fr;
-        }
-        if (!best) forced = 1;
-        if (!(best = best ? best : any)) break; /* nothing left to drop: texts and rings alone */
-        drop_first_period(w, best);
-        /* A loop's only period gone: what it records next continues
-         * nothing kept, so it is let go too until its next snapshot. */
-        if (!best->head && best->is_loop) best->torn = 1;
-    }
-    w->bytes = b;
-    if (b > w->bytes_peak) w->bytes_peak = b;
-    return forced;
-}
-
-/* Resources made (and named) before the window: their TR_RES_NEW, at most
- * RES_KEEP a ring, the oldest let go first (a long-lived lock is made
- * early; a per-request future comes and goes). */
-#define RES_KEEP 16384
-static void add_res(tr_fring *fr, const tr_rec *e)
-{
-    if (fr->nres == RES_KEEP) {
-        memmove(fr->res, fr->res + RES_KEEP / 2, (RES_KEEP / 2) * sizeof *fr->res);
-        fr->nres = RES_KEEP / 2;
-    }
-    if (fr->nres == fr->capres) {
-        size_t cap = fr->capres ? fr->capres * 2 : 64;
-        tr_rec *n = realloc(fr->res, cap * sizeof *n);
-        if (!n) return;
-        fr->res = n;
-        fr->capres = cap;
-    }
-    fr->res[fr->nres++] = *e;
-}
-
-static void add_sticky(tr_fring *fr, const tr_rec *e)
-{
-    if (fr->nsticky == fr->capsticky) {
-        size_t cap = fr->capsticky ? fr->capsticky * 2 : 8;
-        tr_rec *n = realloc(fr->sticky, cap * sizeof *n);
-        if (!n) return;
-        fr->sticky = n;
-        fr->capsticky = cap;
-    }
-    fr->sticky[fr->nsticky++] = *e;
 }
 
 /* ---- the helper's state ---------------------------------------------------------- */
@@ -232,12 +83,7 @@ static void request_period(helper *h)
 {
     h->last_period = mono_ns();
     h->added_at_period = h->w.added;
-    for (uint32_t i = 0; i < TR_NRINGS; i++) {
-        tr_fring *fr = &h->w.rings[i];
-        if (fr->is_loop) continue;
-        add_piece(&h->w, fr, &fr->body, 0);
-        fr->seg++;
-    }
+    tr_fwindow_new_period(&h->w);
     send(h->sock, "P", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
     send_stats(h);
 }
@@ -255,8 +101,9 @@ static void fire(helper *h, unsigned trig)
     h->pending_at = now + SETTLE_NS;
 }
 
-static void on_event(helper *h, tr_fring *fr, const tr_rec *e)
+static void on_event(void *ctx, tr_fring *fr, const tr_rec *e)
 {
+    helper *h = ctx;
     unsigned kind = e->kind_loc & 0xff;
     switch (kind) {
     case TR_START:
@@ -283,63 +130,7 @@ static void on_event(helper *h, tr_fring *fr, const tr_rec *e)
     }
 }
 
-static void free_slots(tr_shm *s, tr_ring *ring, uint64_t tail)
-{
-    atomic_store_explicit(&ring->tail, tail, memory_order_release);
-    atomic_thread_fence(memory_order_seq_cst);
-    if (atomic_load_explicit(&s->room_waiters, memory_order_relaxed)) {
-        atomic_fetch_add(&s->room_wake, 1);
-        syscall(SYS_futex, &s->room_wake, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
-    }
-}
-
-static int64_t drain(helper *h)
-{
-    tr_fwindow *w = &h->w;
-    tr_shm *s = w->shm;
-    tr_ring *rings = tr_rings(s);
-    int64_t got = 0;
-    for (uint32_t i = 0; i < s->nrings; i++) {
-        tr_ring *ring = &rings[i];
-        uint64_t head = atomic_load_explicit(&ring->head, memory_order_acquire);
-        uint64_t tail = atomic_load_explicit(&ring->tail, memory_order_relaxed);
-        if (head == tail) continue;
-        tr_fring *fr = &w->rings[i];
-        for (uint64_t k = tail; k < head; k++) {
-            const tr_rec *e = &ring->recs[k & (TR_RING_RECS - 1)];
-            unsigned kind = e->kind_loc & 0xff;
-            if (kind == TR_THREAD || kind == TR_MODULE) {
-                add_sticky(fr, e);
-            } else if (kind == TR_SNAP_BEGIN) {
-                fr->torn = 0;
-                add_piece(w, fr, &fr->body, 0);
-                add_piece(w, fr, &fr->snapbuf, 1); /* an unfinished one: cannot happen, one thread writes it */
-                fr->seg++;
-                fr->is_loop = 1;
-                fr->in_snap = 1;
-                tr_chunk_add(&fr->snapbuf, e);
-            } else if (fr->in_snap) {
-                tr_chunk_add(&fr->snapbuf, e);
-                if (kind == TR_SNAP_END) {
-                    add_piece(w, fr, &fr->snapbuf, 1);
-                    fr->in_snap = 0;
-                }
-            } else if (fr->torn) {
-                w->torn_events++;
-                on_event(h, fr, e);
-            } else {
-                if (tr_chunk_add(&fr->body, e) < 0) return -ENOMEM;
-                if (kind == TR_RES_NEW && e->arg >> 8) add_res(fr, e);
-                if (fr->body.n >= PIECE_EVENTS) add_piece(w, fr, &fr->body, 0);
-                on_event(h, fr, e);
-            }
-            if ((k & 4095) == 4095) free_slots(s, ring, k + 1);
-        }
-        free_slots(s, ring, head);
-        got += (int64_t)(head - tail);
-    }
-    return got;
-}
+static int64_t drain(helper *h) { return tr_fwindow_drain(&h->w, on_event, h); }
 
 /* ---- dumps ---------------------------------------------------------------------- */
 
@@ -592,13 +383,12 @@ int tr_flight_run(int shm_fd, int sock, long pid, uint64_t window_ms, uint64_t m
         answer(sock, -EPROTO);
         return -EPROTO;
     }
-    for (uint32_t i = 0; i < TR_NRINGS; i++) {
-        tr_chunk_reset(&w->rings[i].body, i);
-        tr_chunk_reset(&w->rings[i].snapbuf, i);
+    int r = tr_fwindow_init(w, m, window_ms, max_bytes, why);
+    if (r < 0) {
+        answer(sock, r);
+        return r;
     }
     w->pid = pid;
-    w->window_ms = window_ms;
-    w->max_bytes = max_bytes;
     char *program;
     w->argv = read_cmdline(pid, &program);
     w->program = program;
@@ -618,25 +408,20 @@ int tr_flight_run(int shm_fd, int sock, long pid, uint64_t window_ms, uint64_t m
     int gone = 0, stop = 0;
     while (!stop) {
         int64_t got = drain(h);
-        if (got < 0) {
-            /* Out of memory: the budget is larger than the machine lets us
-             * have.  Let everything go and go on (counted as drops). */
-            for (uint32_t i = 0; i < TR_NRINGS; i++)
-                while (w->rings[i].head) drop_first_period(w, &w->rings[i]);
-        }
+        if (got < 0) tr_fwindow_drop_all(w); /* out of memory: the budget is more than the machine lets us have */
         int64_t now = mono_ns();
         if (now - h->last_seal >= SEAL_NS) {
             h->last_seal = now;
             tr_fwindow_seal(w);
         }
         reap(h, 0);
-        int forced = trim(w, co__tr_now());
+        int forced = tr_fwindow_trim(w, co__tr_now());
         /* A period is a quarter of the window; sooner when the budget, not
          * the window, decides what is kept: a period takes at most an
          * eighth of the budget, so dropping the oldest frees room while
          * most of the window stays. */
         if (now - h->last_period >= h->period_ns ||
-            ((forced || w->added - h->added_at_period > w->max_bytes / 8) && now - h->last_period >= 2000000))
+            ((forced || w->added - h->added_at_period > w->budget / 8) && now - h->last_period >= 2000000))
             request_period(h);
         /* A step still running past the threshold. */
         uint64_t tnow = co__tr_now();

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* flight.h -- the flight recorder's helper (`coscope flight`, started by a
  * program's co_flight_start, runtime/flight.c): the window it keeps
- * (flight.c) and how a window becomes a trace file (flightdump.c).
+ * (flightwin.c), the helper's loop and triggers (flight.c), and how a
+ * window becomes a trace file (flightdump.c).
  */
 #ifndef TR_FLIGHT_H
 #define TR_FLIGHT_H
@@ -43,6 +44,7 @@ typedef struct tr_fpiece {
 typedef struct tr_fring {
     tr_chunkbuf body, snapbuf;   /* being filled */
     int in_snap;                 /* between TR_SNAP_BEGIN and TR_SNAP_END */
+    int snap_lost;               /* valid only if in_snap: a record of it found no room, so it is let go */
     int is_loop;                 /* writes snapshots: its periods start with one */
     int torn;                    /* a loop's events are let go until its next snapshot */
     uint32_t seg;                /* the period being filled */
@@ -62,9 +64,14 @@ typedef struct tr_fwindow {
     long pid;
     const char *program, *argv;  /* from /proc/PID/cmdline */
     uint64_t window_ms, max_bytes;
-    uint64_t bytes, bytes_peak, events, periods_dropped;
+    uint64_t fixed;              /* the rings and the texts' arena as sized at the start (shm): never dropped */
+    uint64_t budget;             /* max_bytes - fixed: what the window may hold */
+    uint64_t held;               /* what it holds, always <= budget: kept pieces, open chunks' buffers, records kept apart */
+    int forced;                  /* a period without a successor went for room since the last trim */
+    uint64_t bytes, bytes_peak;  /* held + what the fixed parts use, now and at most (<= max_bytes) */
+    uint64_t events, periods_dropped;
     uint64_t added;              /* bytes of pieces ever kept */
-    uint64_t torn_events;        /* events let go while a loop waited for its next snapshot */
+    uint64_t torn_events;        /* events let go: a loop waiting for its next snapshot, or no room */
     uint64_t dumps, dumps_failed, dumps_limited;
 } tr_fwindow;
 
@@ -75,6 +82,25 @@ typedef struct tr_fdump {
     int signal;             /* with gone: the fatal signal, 0 if none known */
 } tr_fdump;
 
+/* flightwin.c: the window.  Set up w (zeroed) for the region shm: the
+ * budget's fixed part is what shm's rings and arena were sized to.
+ * Returns 0, or -EINVAL with *why if max_bytes leaves no room for a
+ * window. */
+int tr_fwindow_init(tr_fwindow *w, tr_shm *shm, uint64_t window_ms, uint64_t max_bytes, const char **why);
+/* Called for every event drained outside a snapshot, kept or not. */
+typedef void tr_fseen_fn(void *ctx, tr_fring *fr, const tr_rec *e);
+/* Move what the rings hold into the window.  Returns the events taken, or
+ * -ENOMEM (some were lost). */
+int64_t tr_fwindow_drain(tr_fwindow *w, tr_fseen_fn *seen, void *ctx);
+/* Drop the periods that left the window (now_ts: the region's clock).
+ * Returns 1 if the budget dropped a period that had no successor since
+ * the last call: periods should be shorter. */
+int tr_fwindow_trim(tr_fwindow *w, uint64_t now_ts);
+/* Rings other than loops' start a period now (loops start theirs at their
+ * snapshots). */
+void tr_fwindow_new_period(tr_fwindow *w);
+/* Let every kept event go (out of memory). */
+void tr_fwindow_drop_all(tr_fwindow *w);
 /* Seal every ring's open chunk into a piece (before a dump). */
 void tr_fwindow_seal(tr_fwindow *w);
 /* Write the window into a new trace at path (written aside as path.part,

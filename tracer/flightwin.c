@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: MIT */
+/* flightwin.c -- the flight recorder's window: the events the helper keeps
+ * (flight.c runs it, flightdump.c writes it), cut into periods, within the
+ * window's time and byte budget.
+ *
+ * The rings are drained as the recorder drains them, into the same compact
+ * chunks (encode.c), but kept in memory rather than written: one list of
+ * sealed chunks ("pieces") per ring.  Each ring's list is cut into periods.
+ * A loop's ring starts a period at each of its snapshots (the runtime
+ * writes one per loop when the helper asks), and its snapshot records go
+ * into a piece of their own; other rings (pool threads) start one when the
+ * helper asks.  A period is dropped whole, oldest first, once the next one
+ * starts before the window does, or when the budget needs room: so a kept
+ * window opens, on every loop, with that loop's snapshot.  TR_THREAD and
+ * TR_MODULE (where the code is, for a crash's stack) and the names of
+ * resources made before the window are kept apart.
+ *
+ * The budget.  The program sized the parts the helper cannot drop -- the
+ * rings and the texts' arena -- from max_bytes before anything was
+ * recorded (runtime/flight.c); the rest is the window's (w->budget), and
+ * everything the window holds (kept pieces, the open chunks' buffers, the
+ * records kept apart: w->held) is admitted only once there is room for it,
+ * the oldest periods dropped first.  So rings, texts and window together
+ * never pass max_bytes, not even between two drains.  What finds no room
+ * even with every period gone is let go, counted (torn_events).
+ */
+#include "flight.h"
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define PIECE_EVENTS 16384       /* a piece is one chunk blob: readers take at most this many events */
+#define PIECE_BYTES  (256u << 10) /* an open chunk is sealed rather than grown past this */
+#define CHUNK_SLACK  64          /* tr_chunk_add doubles a buffer with fewer bytes than this left (encode.c) */
+#define CHUNK_FIRST  (1u << 16)  /* ... and starts one at this size */
+#define RES_KEEP     16384       /* resources made before the window, kept per ring */
+
+static uint64_t piece_cost(const tr_fpiece *p) { return sizeof *p + p->len; }
+
+/* What the parts sized at the start hold now (at most w->fixed). */
+static uint64_t fixed_now(const tr_fwindow *w)
+{
+    uint64_t top = atomic_load(&w->shm->arena_top);
+    uint64_t rings = atomic_load(&w->shm->rings_used);
+    return (top < w->shm->arena_size ? top : w->shm->arena_size) + rings * sizeof(tr_ring);
+}
+
+static void note(tr_fwindow *w)
+{
+    w->bytes = fixed_now(w) + w->held;
+    if (w->bytes > w->bytes_peak) w->bytes_peak = w->bytes;
+}
+
+int tr_fwindow_init(tr_fwindow *w, tr_shm *shm, uint64_t window_ms, uint64_t max_bytes, const char **why)
+{
+    w->shm = shm;
+    w->window_ms = window_ms;
+    w->max_bytes = max_bytes;
+    for (uint32_t i = 0; i < TR_NRINGS; i++) {
+        tr_chunk_reset(&w->rings[i].body, i);
+        tr_chunk_reset(&w->rings[i].snapbuf, i);
+    }
+    w->fixed = (uint64_t)shm->nrings * sizeof(tr_ring) + shm->arena_size;
+    /* The program refuses such a budget first (runtime/flight.c); this is
+     * for a region sized by anything else. */
+    if (shm->nrings > TR_NRINGS || max_bytes < w->fixed + 4 * (uint64_t)PIECE_BYTES) {
+        *why = "the budget leaves no room for a window beside the rings and texts";
+        return -EINVAL;
+    }
+    w->budget = max_bytes - w->fixed;
+    note(w);
+    return 0;
+}
+
+static void drop_first_period(tr_fwindow *w, tr_fring *fr)
+{
+    if (!fr->head) return;
+    uint32_t seg = fr->head->seg;
+    while (fr->head && fr->head->seg == seg) {
+        tr_fpiece *p = fr->head;
+        fr->head = p->next;
+        w->events -= p->n;
+        w->held -= piece_cost(p);
+        free(p);
+    }
+    if (!fr->head) fr->tail = NULL;
+    w->periods_dropped++;
+}
+
+/* A loop whose kept periods are all gone: what it records next continues
+ * nothing kept, so it is let go until its next snapshot (a snapshot being
+ * read opens the next period itself). */
+static void tear(tr_fwindow *w, tr_fring *fr)
+{
+    if (!fr->is_loop || fr->head || fr->in_snap) return;
+    w->torn_events += fr->body.n;
+    tr_chunk_reset(&fr->body, fr->body.ring);
+    fr->torn = 1;
+}
+
+/* The first piece of the ring's second period, or NULL. */
+static tr_fpiece *second_period(const tr_fring *fr)
+{
+    if (!fr->head) return NULL;
+    for (tr_fpiece *p = fr->head->next; p; p = p->next)
+        if (p->seg != fr->head->seg) return p;
+    return NULL;
+}
+
+/* Room for need more bytes: the oldest period that has a successor goes
+ * first, else the oldest there is (w->forced: periods are too long for the
+ * budget).  Returns 0, or -ENOSPC with nothing left to drop. */
+static int make_room(tr_fwindow *w, uint64_t need)
+{
+    while (w->held + need > w->budget) {
+        tr_fring *best = NULL, *any = NULL;
+        for (uint32_t i = 0; i < TR_NRINGS; i++) {
+            tr_fring *fr = &w->rings[i];
+            if (!fr->head) continue;
+            if (second_period(fr) && (!best || fr->head->first_ts < best->head->first_ts)) best = fr;
+            if (!any || fr->head->first_ts < any->head->first_ts) any = fr;
+        }
+        if (!best) {
+            if (!any) return -ENOSPC;
+            best = any;
+            w->forced = 1;
+        }
+        drop_first_period(w, best);
+        tear(w, best);
+    }
+    return 0;
+}
+
+/* Seal an open chunk into a piece of the ring's period.  Returns 0, or
+ * -ENOSPC / -ENOMEM with its events let go (counted). */
+static int add_piece(tr_fwindow *w, tr_fring *fr, tr_chunkbuf *c, int snap)
+{
+    if (c->n == 0) return 0;
+    /* The blob is at most c->len: room first, then it is copied. */
+    int r = make_room(w, sizeof(tr_fpiece) + c->len);
+    if (c->n == 0) return 0; /* the room was its own ring's period: torn */
+    size_t len;
+    const uint8_t *blob = r ? NULL : tr_chunk_seal(c, &len);
+    tr_fpiece *p = blob ? malloc(sizeof *p + len) : NULL;
+    if (!p) {
+        w->torn_events += c->n;
+        tr_chunk_reset(c, c->ring);
+        if (fr->is_loop) fr->torn = 1; /* the rest of this period continues what is gone */
+        return r ? r : -ENOMEM;
+    }
+    p->next = NULL;
+    p->ring = c->ring;
+    p->n = c->n;
+    p->seg = fr->seg;
+    p->snap = snap;
+    p->first_ts = c->first_ts;
+    p->last_ts = c->last_ts;
+    p->len = len;
+    memcpy(p->data, blob, len);
+    if (fr->tail) fr->tail->next = p;
+    else fr->head = p;
+    fr->tail = p;
+    w->events += p->n;
+    w->added += piece_cost(p);
+    w->held += piece_cost(p);
+    tr_chunk_reset(c, c->ring);
+    note(w);
+    return 0;
+}
+
+/* Add e to an open chunk, its buffer's growth admitted first.  Returns 0,
+ * -ENOSPC (no room: let go) or -ENOMEM. */
+static int admit(tr_fwindow *w, tr_fring *fr, tr_chunkbuf *c, const tr_rec *e)
+{
+    if (c->len + CHUNK_SLACK <= c->cap) return tr_chunk_add(c, e);
+    int torn = fr->torn;
+    if (make_room(w, c->cap ? c->cap : CHUNK_FIRST) < 0 || fr->torn != torn) return -ENOSPC;
+    size_t before = c->cap;
+    int r = tr_chunk_add(c, e);
+    w->held += c->cap - before;
+    note(w);
+    return r;
+}
+
+/* Keep e in a growing array of records (*cap of them), its growth admitted
+ * first.  Returns 0 or -ENOSPC / -ENOMEM (not kept). */
+static int keep_rec(tr_fwindow *w, tr_rec **arr, size_t *n, size_t *cap, size_t first, const tr_rec *e)
+{
+    if (*n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : first;
+        if (make_room(w, (ncap - *cap) * sizeof(tr_rec)) < 0) return -ENOSPC;
+        tr_rec *grown = realloc(*arr, ncap * sizeof *grown);
+        if (!grown) return -ENOMEM;
+        w->held += (ncap - *cap) * sizeof(tr_rec);
+        *arr = grown;
+        *cap = ncap;
+        note(w);
+    }
+    (*arr)[(*n)++] = *e;
+    return 0;
+}
+
+/* Resources made (and named) before the window: their TR_RES_NEW, at most
+ * RES_KEEP a ring, the oldest let go first (a long-lived lock is made
+ * early; a per-request future comes and goes). */
+static void add_res(tr_fwindow *w, tr_fring *fr, const tr_rec *e)
+{
+    if (fr->nres == RES_KEEP) {
+        memmove(fr->res, fr->res + RES_KEEP / 2, (RES_KEEP / 2) * sizeof *fr->res);
+        fr->nres = RES_KEEP / 2;
+    }
+    keep_rec(w, &fr->res, &fr->nres, &fr->capres, 64, e);
+}
+
+void tr_fwindow_seal(tr_fwindow *w)
+{
+    for (uint32_t i = 0; i < TR_NRINGS; i++) add_piece(w, &w->rings[i], &w->rings[i].body, 0);
+}
+
+void tr_fwindow_new_period(tr_fwindow *w)
+{
+    for (uint32_t i = 0; i < TR_NRINGS; i++) {
+        tr_fring *fr = &w->rings[i];
+        if (fr->is_loop) continue; /* its snapshot starts its period */
+        add_piece(w, fr, &fr->body, 0);
+        fr->seg++;
+    }
+}
+
+void tr_fwindow_drop_all(tr_fwindow *w)
+{
+    for (uint32_t i = 0; i < TR_NRINGS; i++) {
+        tr_fring *fr = &w->rings[i];
+        while (fr->head) drop_first_period(w, fr);
+        tear(w, fr);
+    }
+    note(w);
+}
+
+int tr_fwindow_trim(tr_fwindow *w, uint64_t now_ts)
+{
+    uint64_t win = (uint64_t)((double)w->window_ms * 1e6 / w->ns_per_tick);
+    for (uint32_t i = 0; i < TR_NRINGS; i++) {
+        tr_fring *fr = &w->rings[i];
+        tr_fpiece *s;
+        while ((s = second_period(fr)) && s->first_ts + win <= now_ts) drop_first_period(w, fr);
+    }
+    note(w);
+    int forced = w->forced;
+    w->forced = 0;
+    return forced;
+}
+
+/* One record of ring fr into the window. */
+static int take(tr_fwindow *w, tr_fring *fr, const tr_rec *e)
+{
+    unsigned kind = e->kind_loc & 0xff;
+    if (kind == TR_THREAD || kind == TR_MODULE) return keep_rec(w, &fr->sticky, &fr->nsticky, &fr->capsticky, 8, e);
+    if (kind == TR_SNAP_BEGIN) {
+        add_piece(w, fr, &fr->body, 0);
+        fr->torn = 0;
+        tr_chunk_reset(&fr->snapbuf, fr->snapbuf.ring); /* an unfinished one: cannot happen, one thread writes it */
+        fr->seg++;
+        fr->is_loop = 1;
+        fr->in_snap = 1;
+        fr->snap_lost = 0;
+    }
+    if (fr->in_snap) {
+        int r = fr->snap_lost ? -ENOSPC : admit(w, fr, &fr->snapbuf, e);
+        if (r < 0) fr->snap_lost = 1;
+        if (kind == TR_SNAP_END) {
+            /* Still in_snap while it goes in: the room made for it may be
+             * every older period of this ring, which tears nothing. */
+            if (fr->snap_lost || add_piece(w, fr, &fr->snapbuf, 1) < 0) {
+                /* Without its snapshot the period opens nothing kept. */
+                w->torn_events += fr->snapbuf.n;
+                tr_chunk_reset(&fr->snapbuf, fr->snapbuf.ring);
+                fr->torn = 1;
+            }
+            fr->in_snap = 0;
+        }
+        return r == -ENOMEM ? r : 0;
+    }
+    if (fr->torn) {
+        w->torn_events++;
+        return 0;
+    }
+    if (fr->body.n >= PIECE_EVENTS || (fr->body.len + CHUNK_SLACK > fr->body.cap && fr->body.cap >= PIECE_BYTES))
+        add_piece(w, fr, &fr->body, 0);
+    if (fr->torn) {
+        w->torn_events++;
+        return 0;
+    }
+    int r = admit(w, fr, &fr->body, e);
+    if (r == -ENOSPC) w->torn_events++;
+    if (r == 0 && kind == TR_RES_NEW && e->arg >> 8) add_res(w, fr, e);
+    return r == -ENOMEM ? r : 0;
+}
+
+/* Slots consumed: the program may write them again (waking a writer that
+ * waits for room, under TR_FULL_BLOCK). */
+static void free_slots(tr_shm *s, tr_ring *ring, uint64_t tail)
+{
+    atomic_store_explicit(&ring->tail, tail, memory_order_release);
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&s->room_waiters, memory_order_relaxed)) {
+        atomic_fetch_add(&s->room_wake, 1);
+        syscall(SYS_futex, &s->room_wake, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+    }
+}
+
+int64_t tr_fwindow_drain(tr_fwindow *w, tr_fseen_fn *seen, void *ctx)
+{
+    tr_shm *s = w->shm;
+    tr_ring *rings = tr_rings(s);
+    int64_t got = 0;
+    int r = 0;
+    for (uint32_t i = 0; i < s->nrings && i < TR_NRINGS; i++) {
+        tr_ring *ring = &rings[i];
+        uint64_t head = atomic_load_explicit(&ring->head, memory_order_acquire);
+        uint64_t tail = atomic_load_explicit(&ring->tail, memory_order_relaxed);
+        if (head == tail) continue;
+        tr_fring *fr = &w->rings[i];
+        for (uint64_t k = tail; k < head; k++) {
+            const tr_rec *e = &ring->recs[k & (TR_RING_RECS - 1)];
+            if (take(w, fr, e) < 0) r = -ENOMEM;
+            if (!fr->in_snap) seen(ctx, fr, e); /* triggers see every event, kept or not */
+            if ((k & 4095) == 4095) free_slots(s, ring, k + 1);
+        }
+        free_slots(s, ring, head);
+        got += (int64_t)(head - tail);
+    }
+    return r < 0 ? r : got;
+}
