@@ -60,13 +60,6 @@ static const char USAGE[] =
 static volatile sig_atomic_t g_stop;
 static void on_stop(int sig) { g_stop = sig; }
 
-static int64_t mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* "500ms", "10s", "2m", "1h", or seconds; -1 if not a duration. */
 static int64_t parse_duration(const char *s)
 {
@@ -82,24 +75,17 @@ static int64_t parse_duration(const char *s)
     return (int64_t)(v * mul);
 }
 
-/* An attachment in progress.  As in cmd_run.c: the recording side owns
- * rec and db; the UI reads the atomics. */
+/* An attachment in progress: the recording (live_record.c) and the
+ * socket to the program. */
 typedef struct att {
+    cli_rec live;
     int pid;
     int sock;                     /* to the program */
-    sqlite3 *db;
-    tr_shm *shm;
-    tr_recorder *rec;
     int64_t until;                /* mono ns to detach at, 0 = none */
-    int64_t mono0, t_signal, t_answer, t_snapshot, t_frame;
+    int64_t t_signal, t_answer, t_snapshot, t_frame;
     _Atomic int want_detach;
-    _Atomic int running, finishing, finished;
-    _Atomic int64_t built, total;
-    _Atomic uint64_t events;
     int vanished;                 /* the program's end of the socket went away unasked */
     int acked;                    /* it said it stopped writing */
-    int record_err;
-    int finish_err;
 } att;
 
 static int pid_alive(int pid) { return kill(pid, 0) == 0 || errno == EPERM; }
@@ -108,10 +94,10 @@ static int pid_alive(int pid) { return kill(pid, 0) == 0 || errno == EPERM; }
  * events may fill a ring while it answers).  0 and *v, or -ETIMEDOUT, -EPIPE. */
 static int read_answer(int sock, tr_recorder *rec, int timeout_ms, int32_t *v)
 {
-    int64_t end = mono_now() + (int64_t)timeout_ms * 1000000;
+    int64_t end = cli_mono_now() + (int64_t)timeout_ms * 1000000;
     size_t got = 0;
     while (got < sizeof *v) {
-        int64_t left = (end - mono_now()) / 1000000;
+        int64_t left = (end - cli_mono_now()) / 1000000;
         if (left <= 0) return -ETIMEDOUT;
         struct pollfd p = { .fd = sock, .events = POLLIN };
         int n = poll(&p, 1, rec ? 5 : (int)left);
@@ -133,16 +119,11 @@ static void record(att *a)
 {
     for (;;) {
         if (g_stop) atomic_store(&a->want_detach, 1);
-        if (a->until && mono_now() >= a->until) atomic_store(&a->want_detach, 1);
+        if (a->until && cli_mono_now() >= a->until) atomic_store(&a->want_detach, 1);
         if (atomic_load(&a->want_detach)) break;
-        int64_t got = tr_recorder_turn(a->rec);
-        atomic_store(&a->events, tr_recorder_events(a->rec));
-        if (!a->t_snapshot && tr_recorder_events(a->rec) > 0) a->t_snapshot = mono_now();
-        if (got < 0) {
-            a->record_err = (int)-got;
-            atomic_store(&a->shm->consumer_alive, 0);
-            break;
-        }
+        int failed = cli_rec_turn(&a->live) < 0;
+        if (!a->t_snapshot && atomic_load(&a->live.events) > 0) a->t_snapshot = cli_mono_now();
+        if (failed) break;
         struct pollfd p = { .fd = a->sock, .events = POLLIN | POLLRDHUP };
         if (poll(&p, 1, 0) > 0) { /* the program let go: its controlling loop closed, or it exited */
             a->vanished = 1;
@@ -152,17 +133,12 @@ static void record(att *a)
     if (!a->vanished) {
         char d = 'd';
         int32_t v;
-        if (send(a->sock, &d, 1, MSG_NOSIGNAL) == 1 && read_answer(a->sock, a->rec, ANSWER_MS, &v) == 0) a->acked = 1;
+        if (send(a->sock, &d, 1, MSG_NOSIGNAL) == 1 && read_answer(a->sock, a->live.rec, ANSWER_MS, &v) == 0) a->acked = 1;
         else a->vanished = 1;
     }
     int gone = a->vanished && !pid_alive(a->pid);
-    tr_meta_set(a->db, TR_META_ENDED, tr_ending_name(gone ? TR_ENDED_VANISHED : TR_ENDED_DETACHED));
-    atomic_store(&a->finishing, 1);
-    atomic_store(&a->running, 0);
-    a->finish_err = tr_recorder_finish(a->rec, NULL, NULL);
-    atomic_store(&a->events, tr_recorder_events(a->rec));
-    atomic_store(&a->finishing, 0);
-    atomic_store(&a->finished, 1);
+    tr_meta_set(a->live.db, TR_META_ENDED, tr_ending_name(gone ? TR_ENDED_VANISHED : TR_ENDED_DETACHED));
+    cli_rec_finish(&a->live);
 }
 
 static void *record_thread(void *arg)
@@ -174,60 +150,39 @@ static void *record_thread(void *arg)
 static void live_status(void *ctx, tui_live_status *s)
 {
     att *a = ctx;
-    memset(s, 0, sizeof *s);
+    cli_rec_status(&a->live, s);
     s->attached = 1;
-    s->running = atomic_load(&a->running);
-    s->finishing = atomic_load(&a->finishing);
-    s->finished = atomic_load(&a->finished);
-    s->built = atomic_load(&a->built);
-    s->total = atomic_load(&a->total);
-    s->events = atomic_load(&a->events);
-    s->now_ns = mono_now() - a->mono0;
-    s->pid = a->pid;
     s->exited = 1;
-    if (a->record_err) s->failure = "recording failed; detached";
+    if (atomic_load(&a->live.record_err)) s->failure = "recording failed; detached";
 }
 
 static void live_stop(void *ctx) { atomic_store(&((att *)ctx)->want_detach, 1); }
 static void live_first_frame(void *ctx)
 {
     att *a = ctx;
-    if (!a->t_frame) a->t_frame = mono_now();
+    if (!a->t_frame) a->t_frame = cli_mono_now();
 }
 
-/* Program name and argv (JSON) from /proc, for meta. */
+/* Program name and arguments from /proc, for meta. */
 static void meta_program(sqlite3 *db, int pid)
 {
     char path[64], exe[4096];
     snprintf(path, sizeof path, "/proc/%d/exe", pid);
     ssize_t n = readlink(path, exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        tr_meta_set(db, TR_META_PROGRAM, exe);
-    }
+    if (n > 0) exe[n] = 0;
+    char buf[4096], *args[512];
+    int nargs = 0, have_args = 0;
     snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
     FILE *f = fopen(path, "re");
-    if (!f) return;
-    char buf[4096], out[8192];
-    size_t len = fread(buf, 1, sizeof buf - 1, f), o = 0;
-    fclose(f);
-    buf[len] = 0;
-    out[o++] = '[';
-    for (size_t i = 0; i < len && o + 16 < sizeof out;) {
-        if (o > 1) out[o++] = ',';
-        out[o++] = '"';
-        for (; i < len && buf[i] && o + 8 < sizeof out; i++) {
-            unsigned char c = (unsigned char)buf[i];
-            if (c == '"' || c == '\\') { out[o++] = '\\'; out[o++] = (char)c; }
-            else if (c < 0x20) o += (size_t)snprintf(out + o, sizeof out - o, "\\u%04x", c);
-            else out[o++] = (char)c;
-        }
-        out[o++] = '"';
-        i++;
+    if (f) {
+        have_args = 1;
+        size_t len = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[len] = 0;
+        for (size_t i = 0; i < len && nargs < (int)(sizeof args / sizeof *args); i += strlen(buf + i) + 1)
+            args[nargs++] = buf + i;
     }
-    out[o++] = ']';
-    out[o] = 0;
-    tr_meta_set(db, TR_META_ARGV, out);
+    cli_rec_meta_start(db, n > 0 ? exe : NULL, have_args ? args : NULL, nargs);
 }
 
 /* Listen on the program's attach socket; -EADDRINUSE if another coscope does. */
@@ -249,9 +204,9 @@ static int listen_for(int pid)
 /* The program's connection (checked to come from pid), or -ETIMEDOUT. */
 static int accept_from(int lfd, int pid, int timeout_ms)
 {
-    int64_t end = mono_now() + (int64_t)timeout_ms * 1000000;
+    int64_t end = cli_mono_now() + (int64_t)timeout_ms * 1000000;
     for (;;) {
-        int64_t left = (end - mono_now()) / 1000000;
+        int64_t left = (end - cli_mono_now()) / 1000000;
         if (left <= 0 || g_stop) return -ETIMEDOUT;
         struct pollfd p = { .fd = lfd, .events = POLLIN };
         if (poll(&p, 1, (int)(left < 50 ? left : 50)) <= 0) continue;
@@ -333,7 +288,7 @@ int cli_attach(int argc, char **argv)
         fprintf(stderr, "coscope attach: --tui needs a terminal (stdin and stdout)\n");
         return 2;
     }
-    int64_t t0 = mono_now();
+    int64_t t0 = cli_mono_now();
     /* Can it be attached, and is it already? */
     int signo, peer;
     tr_ps_info info;
@@ -391,17 +346,9 @@ int cli_attach(int argc, char **argv)
     meta_program(db, pid);
     tr_meta_set_int(db, TR_META_PID, pid);
     tr_meta_set(db, TR_META_ENDED, tr_ending_name(TR_ENDED_RUNNING));
-    struct timespec wall;
-    clock_gettime(CLOCK_REALTIME, &wall);
-    char iso[64];
-    struct tm tm;
-    gmtime_r(&wall.tv_sec, &tm);
-    strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    tr_meta_set(db, TR_META_START_TIME, iso);
-    tr_meta_set_int(db, TR_META_START_UNIX_NS, (int64_t)wall.tv_sec * 1000000000 + wall.tv_nsec);
 
     static att A;
-    A = (att){ .pid = pid, .db = db, .shm = shm, .rec = rec, .sock = -1 };
+    A = (att){ .live = { .db = db, .shm = shm, .rec = rec, .pid = pid }, .pid = pid, .sock = -1 };
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop;
@@ -410,8 +357,8 @@ int cli_attach(int argc, char **argv)
     sigaction(SIGHUP, &sa, NULL);
 
     tr_recorder_start_clock(rec); /* ts 0 = the attach */
-    A.mono0 = mono_now();
-    A.t_signal = A.mono0;
+    A.live.mono0 = cli_mono_now();
+    A.t_signal = A.live.mono0;
     const char *fail = NULL;
     char failbuf[256];
     if (kill(pid, signo) != 0) {
@@ -448,9 +395,9 @@ int cli_attach(int argc, char **argv)
         unlink(out);
         return 1;
     }
-    A.t_answer = mono_now();
+    A.t_answer = cli_mono_now();
     if (dur) A.until = A.t_answer + dur;
-    atomic_store(&A.running, 1);
+    atomic_store(&A.live.running, 1);
     if (!tui) {
         if (isatty(STDERR_FILENO))
             fprintf(stderr, "coscope: attached to %d, recording into %s; Ctrl-C detaches\n", pid, out);
@@ -462,7 +409,7 @@ int cli_attach(int argc, char **argv)
         } else {
             /* The UI reads the tables through its own connection: wait for
              * the snapshot to be recorded and its first slice built. */
-            while (!A.t_snapshot && mono_now() - A.t_answer < 500000000) usleep(5000);
+            while (!A.t_snapshot && cli_mono_now() - A.t_answer < 500000000) usleep(5000);
             usleep(120000);
             tui_live live = { .ctx = &A, .status = live_status, .stop = live_stop, .first_frame = live_first_frame };
             int quit;
@@ -477,8 +424,10 @@ int cli_attach(int argc, char **argv)
     tr_recorder_free(rec);
     int64_t tasks = 0, snap = 0;
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT COUNT(*), (SELECT COUNT(*) FROM events WHERE kind = 'snapshot_task') FROM tasks",
-                           -1, &st, NULL) == SQLITE_OK) {
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT COUNT(*), (SELECT COUNT(*) FROM events WHERE kind = '%s') FROM tasks",
+             tr_event_name(TR_SNAP_TASK));
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
         if (sqlite3_step(st) == SQLITE_ROW) {
             tasks = sqlite3_column_int64(st, 0);
             snap = sqlite3_column_int64(st, 1);
@@ -486,10 +435,11 @@ int cli_attach(int argc, char **argv)
         sqlite3_finalize(st);
     }
     sqlite3_close(db);
-    if (A.finish_err < 0)
+    int record_err = atomic_load(&A.live.record_err);
+    if (A.live.finish_err < 0)
         fprintf(stderr, "coscope attach: finishing the trace failed: %s (the next coscope command on it retries)\n",
-                strerror(-A.finish_err));
-    if (A.record_err) fprintf(stderr, "coscope attach: recording failed: %s\n", strerror(A.record_err));
+                strerror(-A.live.finish_err));
+    if (record_err) fprintf(stderr, "coscope attach: recording failed: %s\n", strerror(record_err));
     if (timing) {
         fprintf(stderr, "coscope attach: timing: table read %.1f ms, signal to answer %.1f ms, to the snapshot recorded %.1f ms",
                 (A.t_signal - t0) / 1e6, (A.t_answer - A.t_signal) / 1e6,
@@ -503,5 +453,5 @@ int cli_attach(int argc, char **argv)
             A.vanished && !pid_alive(pid) ? "the program ended while attached"
             : A.acked                     ? "detached, the program runs on"
                                           : "the program let go (its loop closed)");
-    return A.record_err || A.finish_err < 0 ? 1 : 0;
+    return record_err || A.live.finish_err < 0 ? 1 : 0;
 }

@@ -94,54 +94,12 @@ static int findable(const char *prog)
     return 0;
 }
 
-static void json_str(char *out, size_t cap, size_t *n, const char *s)
-{
-    if (*n + 2 < cap) out[(*n)++] = '"';
-    for (; *s && *n + 8 < cap; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') { out[(*n)++] = '\\'; out[(*n)++] = (char)c; }
-        else if (c < 0x20) *n += (size_t)snprintf(out + *n, cap - *n, "\\u%04x", c);
-        else out[(*n)++] = (char)c;
-    }
-    if (*n + 2 < cap) out[(*n)++] = '"';
-    out[*n] = 0;
-}
-
-/* A run in progress.  The recording side (the main thread, or the
- * recording thread under --tui) owns rec, db and status; the UI reads only
- * the atomics, through live_status. */
+/* A run in progress: the recording (live_record.c) and the child. */
 typedef struct run {
-    const char *out;
-    char **prog;
-    sqlite3 *db;
-    tr_shm *shm;
-    tr_recorder *rec;
+    cli_rec live;
     pid_t pid;
-    int status;                  /* waitpid's, valid once running is 0 */
-    int finish_err;              /* tr_recorder_finish's result */
-    _Atomic int record_err;      /* the recorder's failure while the program ran, 0 if none */
-    _Atomic int progress_tty;    /* print the finishing progress on stderr (the UI has closed) */
-    _Atomic int running, finishing, finished;
-    _Atomic int64_t built, total;
-    _Atomic uint64_t events;
-    int64_t mono0;               /* CLOCK_MONOTONIC at the trace's ts 0 */
+    int status;                  /* waitpid's, valid once live.running is 0 */
 } run;
-
-static int64_t mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void finish_progress(void *ctx, int64_t done, int64_t total)
-{
-    run *r = ctx;
-    atomic_store(&r->built, done);
-    atomic_store(&r->total, total);
-    if (r->progress_tty)
-        fprintf(stderr, "\rcoscope: finishing the trace: %lld of %lld events", (long long)done, (long long)total);
-}
 
 /* Record until the program ends, then finish the trace. */
 static void record(run *r)
@@ -149,32 +107,23 @@ static void record(run *r)
     for (;;) {
         pid_t w = waitpid(r->pid, &r->status, WNOHANG);
         if (w == r->pid) break;
-        int64_t got = tr_recorder_turn(r->rec);
-        atomic_store(&r->events, tr_recorder_events(r->rec));
-        if (got < 0) {
-            r->record_err = (int)-got;
-            atomic_store(&r->shm->consumer_alive, 0);
+        if (cli_rec_turn(&r->live) < 0) {
             waitpid(r->pid, &r->status, 0);
             break;
         }
     }
     child_pid = 0;
+    sqlite3 *db = r->live.db;
     if (WIFEXITED(r->status)) {
-        tr_meta_set_int(r->db, TR_META_EXIT_CODE, WEXITSTATUS(r->status));
-        tr_meta_set(r->db, TR_META_ENDED, tr_ending_name(TR_ENDED_EXIT));
+        tr_meta_set_int(db, TR_META_EXIT_CODE, WEXITSTATUS(r->status));
+        tr_meta_set(db, TR_META_ENDED, tr_ending_name(TR_ENDED_EXIT));
     } else {
         int sig = WTERMSIG(r->status);
-        tr_meta_set_int(r->db, TR_META_SIGNAL, sig);
-        tr_meta_set(r->db, TR_META_SIGNAL_NAME, sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
-        tr_meta_set(r->db, TR_META_ENDED, tr_ending_name(TR_ENDED_SIGNAL));
+        tr_meta_set_int(db, TR_META_SIGNAL, sig);
+        tr_meta_set(db, TR_META_SIGNAL_NAME, sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+        tr_meta_set(db, TR_META_ENDED, tr_ending_name(TR_ENDED_SIGNAL));
     }
-    atomic_store(&r->finishing, 1);
-    atomic_store(&r->running, 0);
-    r->finish_err = tr_recorder_finish(r->rec, finish_progress, r);
-    if (r->progress_tty && atomic_load(&r->built) > 0) fputs("\r\033[K", stderr);
-    atomic_store(&r->events, tr_recorder_events(r->rec));
-    atomic_store(&r->finishing, 0);
-    atomic_store(&r->finished, 1);
+    cli_rec_finish(&r->live);
 }
 
 static void *record_thread(void *arg)
@@ -188,35 +137,27 @@ static void *record_thread(void *arg)
 static void live_status(void *ctx, tui_live_status *s)
 {
     run *r = ctx;
-    memset(s, 0, sizeof *s);
-    s->running = atomic_load(&r->running);
-    s->finishing = atomic_load(&r->finishing);
-    s->finished = atomic_load(&r->finished);
-    s->built = atomic_load(&r->built);
-    s->total = atomic_load(&r->total);
-    s->events = atomic_load(&r->events);
-    s->now_ns = mono_now() - r->mono0;
-    s->pid = r->pid;
+    cli_rec_status(&r->live, s);
     if (!s->running) { /* status is written before running is cleared */
         s->exited = WIFEXITED(r->status);
         s->exit_code = s->exited ? WEXITSTATUS(r->status) : 0;
         s->signal = s->exited ? 0 : WTERMSIG(r->status);
     }
-    if (r->record_err) s->failure = "recording failed; the program runs on untraced";
+    if (atomic_load(&r->live.record_err)) s->failure = "recording failed; the program runs on untraced";
 }
 
 static void *kill_later(void *arg)
 {
     run *r = arg;
-    for (int i = 0; i < 20 && atomic_load(&r->running); i++) usleep(100000);
-    if (atomic_load(&r->running)) kill(r->pid, SIGKILL);
+    for (int i = 0; i < 20 && atomic_load(&r->live.running); i++) usleep(100000);
+    if (atomic_load(&r->live.running)) kill(r->pid, SIGKILL);
     return NULL;
 }
 
 static void live_stop(void *ctx)
 {
     run *r = ctx;
-    if (!atomic_load(&r->running)) return;
+    if (!atomic_load(&r->live.running)) return;
     kill(r->pid, SIGTERM);
     /* A program that ignores SIGTERM gets SIGKILL two seconds later, from
      * a thread of its own so the UI never waits. */
@@ -369,25 +310,9 @@ int cli_run(int argc, char **argv)
     /* Watched live: tables follow the recording within a tenth of a second. */
     if (tui) tr_recorder_set_live(rec, 50 * 1000000ll);
     /* meta: what ran, when. */
-    char argvj[8192];
-    size_t n = 0;
-    argvj[n++] = '[';
-    for (char **a = prog; *a; a++) {
-        if (a != prog && n + 2 < sizeof argvj) argvj[n++] = ',';
-        json_str(argvj, sizeof argvj, &n, *a);
-    }
-    if (n + 2 < sizeof argvj) argvj[n++] = ']';
-    argvj[n] = 0;
-    struct timespec wall;
-    clock_gettime(CLOCK_REALTIME, &wall);
-    char iso[64];
-    struct tm tm;
-    gmtime_r(&wall.tv_sec, &tm);
-    strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    tr_meta_set(db, TR_META_PROGRAM, prog[0]);
-    tr_meta_set(db, TR_META_ARGV, argvj);
-    tr_meta_set(db, TR_META_START_TIME, iso);
-    tr_meta_set_int(db, TR_META_START_UNIX_NS, (int64_t)wall.tv_sec * 1000000000 + wall.tv_nsec);
+    int nargs = 0;
+    while (prog[nargs]) nargs++;
+    cli_rec_meta_start(db, prog[0], prog, nargs);
     for (size_t i = 0; i < sizeof lim / sizeof lim[0]; i++) tr_meta_set_int(db, lim[i].key, lim[i].v);
 
     char fdbuf[16], slowbuf[16];
@@ -396,9 +321,9 @@ int cli_run(int argc, char **argv)
     pid_t parent = getpid();
     tr_recorder_start_clock(rec); /* ts 0 = the program's start, not coscope's */
     static run R;
-    R = (run){ .out = out, .prog = prog, .db = db, .shm = shm, .rec = rec, .mono0 = mono_now() };
-    R.progress_tty = !tui && isatty(STDERR_FILENO);
-    atomic_store(&R.running, 1);
+    R = (run){ .live = { .db = db, .shm = shm, .rec = rec, .mono0 = cli_mono_now() } };
+    atomic_store(&R.live.progress_tty, !tui && isatty(STDERR_FILENO));
+    atomic_store(&R.live.running, 1);
     pid_t pid = fork();
     if (pid < 0) {
         fprintf(stderr, "coscope run: fork: %s\n", strerror(errno));
@@ -432,6 +357,7 @@ int cli_run(int argc, char **argv)
     if (outfd >= 0) close(outfd);
     child_pid = pid;
     R.pid = pid;
+    R.live.pid = pid;
     tr_meta_set_int(db, TR_META_PID, pid);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -458,21 +384,22 @@ int cli_run(int argc, char **argv)
             int quit = TUI_QUIT_DONE;
             int ui = tui_main(out, &live, &quit);
             if (quit == TUI_QUIT_STOP) live_stop(&R);
-            if (ui != 0 && atomic_load(&R.running)) live_stop(&R); /* no UI: no point running on unseen */
-            if (quit == TUI_QUIT_STOP && atomic_load(&R.running))
+            if (ui != 0 && atomic_load(&R.live.running)) live_stop(&R); /* no UI: no point running on unseen */
+            if (quit == TUI_QUIT_STOP && atomic_load(&R.live.running))
                 fprintf(stderr, "coscope: stopping %s (pid %d)\n", prog[0], (int)pid);
-            else if (atomic_load(&R.running))
+            else if (atomic_load(&R.live.running))
                 fprintf(stderr, "coscope: %s (pid %d) runs on, recorded into %s, its output into %s; waiting for it to end\n",
                         prog[0], (int)pid, out, outpath);
-            R.progress_tty = isatty(STDERR_FILENO);
+            atomic_store(&R.live.progress_tty, isatty(STDERR_FILENO));
             pthread_join(recorder, NULL);
             fprintf(stderr, "coscope: the program's output is in %s\n", outpath);
         }
     }
     int status = R.status;
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    if (R.record_err)
-        fprintf(stderr, "coscope run: recording failed (%s); the program kept running untraced\n", strerror(R.record_err));
+    int record_err = atomic_load(&R.live.record_err);
+    if (record_err)
+        fprintf(stderr, "coscope run: recording failed (%s); the program kept running untraced\n", strerror(record_err));
     uint64_t events = tr_recorder_events(rec);
     tr_recorder_free(rec);
     int64_t tasks = 0;
@@ -482,11 +409,11 @@ int cli_run(int argc, char **argv)
         sqlite3_finalize(st);
     }
     /* A recording that stopped short says so here too (meta.complete). */
-    int complete = tr_meta_int(db, TR_META_COMPLETE, 1) != 0 && !R.record_err;
+    int complete = tr_meta_int(db, TR_META_COMPLETE, 1) != 0 && !record_err;
     sqlite3_close(db);
-    if (R.finish_err < 0) {
+    if (R.live.finish_err < 0) {
         fprintf(stderr, "coscope run: finishing the trace failed: %s (the raw events are kept in %s; "
-                        "the next `coscope` command on it retries)\n", strerror(-R.finish_err), out);
+                        "the next `coscope` command on it retries)\n", strerror(-R.live.finish_err), out);
     }
     fprintf(stderr, "coscope: trace in %s%s: %llu events, %lld tasks; program %s %d\n", out,
             complete ? "" : " (INCOMPLETE: events are missing)", (unsigned long long)events, (long long)tasks,
@@ -497,7 +424,7 @@ int cli_run(int argc, char **argv)
                 prog[0]);
     /* A program that did well under a recording that lost events is not
      * a success to a script: the trace it counts on is short. */
-    if ((!complete || R.record_err) && code == 0) {
+    if ((!complete || record_err) && code == 0) {
         fprintf(stderr, "coscope run: exit status 1: the recording lost events (the program exited 0)\n");
         return 1;
     }
