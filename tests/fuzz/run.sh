@@ -10,7 +10,8 @@
 # build/fuzz/corpus/NAME, findings land in build/fuzz/findings/ (copy each
 # into tests/fuzz/regressions/NAME/ with its fix).  `make fuzz
 # FUZZ_SECONDS=N` runs it; it is not part of `make test`.  Prints each
-# harness's executions; exits 1 on a finding.
+# harness's executions, their rate, its coverage (edges, features) and
+# corpus; exits 1 on a finding.
 cd "$(dirname "$0")/../.." || exit 1
 secs=${1:-60}
 each=$((secs / 4))
@@ -80,8 +81,11 @@ for h in file chunks args model; do
         -max_len=262144 -close_fd_mask=3 -print_final_stats=1 -artifact_prefix=$fb/findings/$h- >"$log" 2>&1
     rc=$?
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$')
+    rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$')
+    # The last status line: edges covered and features (libFuzzer's cov, ft).
+    cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -1)
     units=$(ls "$corpus" | wc -l)
-    if [ $rc -eq 0 ]; then echo "fuzz_$h: ${execs:-?} executions in ${each} s, corpus $units, no finding"
+    if [ $rc -eq 0 ]; then echo "fuzz_$h: ${execs:-?} executions in ${each} s (${rate:-?}/s), ${cov:-cov: ?}, corpus $units, no finding"
     else echo "fuzz_$h: FINDING after ${execs:-?} executions (status $rc): see $log and $fb/findings/"; fail=1; fi
 done
 exit $fail
