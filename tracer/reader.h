@@ -171,6 +171,26 @@ void tr_ready_close(tr_ready *r);
  * most one probe of a key (tasks' id or parent, spans_hold). */
 int tr_ready_at(tr_ready *r, int64_t task, const tr_step *s, int64_t *ts);
 
+/* ---- reader_range.c: where time went over a range -------------------------- */
+
+/* A task's time over [from, to). */
+typedef struct tr_range_sum {
+    int64_t run, wait;                       /* ns running, ns in an await */
+    int64_t by_kind[CO_WAIT_KIND_COUNT];     /* wait by co_wait_kind */
+    size_t rows;                             /* step rows read */
+    int truncated;                           /* max_rows were read before to: the sums stop there */
+} tr_range_sum;
+/* Task's running and waits by kind over [from, to), from its step rows
+ * there (one probe of spans' (task, start) key each, at most max_rows);
+ * end_of_trace ends what is still open.  0 or a negative errno. */
+int tr_task_range(tr_at *q, int64_t task, int64_t from, int64_t to, int64_t end_of_trace, size_t max_rows,
+                  tr_range_sum *out);
+/* Each ring's loop's time blocked in poll (`idle` spans) over [from, to)
+ * into idle[ring]: a range read of spans' primary key (the idle spans
+ * begun in the range) and the last few begun before it.  0 or a negative
+ * errno. */
+int tr_loop_idle(sqlite3 *db, int64_t from, int64_t to, int64_t idle[TR_NRINGS]);
+
 /* ---- reader_chunks.c: the recording itself --------------------------------- */
 
 /* The events table has no time index and awaits and resumes are not in it

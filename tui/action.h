@@ -71,4 +71,11 @@ void tui_mouse_on(tui_app *a);
 void tui_mouse_off(void);
 int tui_mouse_key(tui_app *a, WINDOW *in);
 
+/* view_range.c: where time went over [from, to) (either order; clamped to
+ * the run): shown in the Timeline's place until Esc -- per loop busy and
+ * idle, per task busy, idle and waiting by kind.  The Timeline's `v`
+ * marks such a range with the cursor; a mouse drag may call it too.
+ * Returns redraw flags (a message if the range is empty). */
+int tui_range_show(tui_app *a, int64_t from, int64_t to);
+
 #endif

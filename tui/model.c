@@ -339,6 +339,7 @@ void tui_model_close(tui_model *m)
     free(m->at);
     free(m->rows);
     tr_ready_close(m->ready);     /* its statements, before their connection */
+    free(m->range.tasks);
     free(m->grp);
     free(m->grp_members);
     free(m->tree);

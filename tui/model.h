@@ -384,6 +384,38 @@ typedef struct tui_latency {
  * task until a refresh.  0 or a negative errno. */
 int tui_model_task_latency(tui_model *m, int idx, tui_latency *out);
 
+/* Where time went over a range (tui_model_range). */
+#define TUI_WAIT_KINDS 48       /* >= co_wait_kind's count (checked where it is used) */
+#define TUI_RANGE_ROWS 500000   /* step rows read at most: a range over a huge run stops there (truncated) */
+#define TUI_RANGE_LOOPS 16
+typedef struct tui_range_task {
+    int idx;                    /* task index */
+    int64_t busy;               /* ns running in the range */
+    int64_t wait;               /* ns in an await, by_kind[co_wait_kind] each kind's */
+    int64_t by_kind[TUI_WAIT_KINDS];
+    int64_t idle;               /* ns alive but neither running nor waiting (ready, not run) */
+} tui_range_task;
+typedef struct tui_range_loop {
+    uint32_t ring;              /* the thread whose loop it is (tasks run on it) */
+    int64_t busy, idle;         /* idle: blocked in poll; busy: the rest of the range */
+} tui_range_loop;
+typedef struct tui_range {
+    int64_t from, to;
+    size_t ntasks;              /* the tasks alive in the range, busiest first */
+    tui_range_task *tasks;
+    int64_t busy;               /* all tasks' running, summed */
+    int nloops;
+    tui_range_loop loops[TUI_RANGE_LOOPS];
+    int truncated;              /* TUI_RANGE_ROWS were read first: later tasks are not in it */
+} tui_range;
+/* Where time went over [from, to): each task alive in it (its step rows
+ * there, tr_task_range) and each loop's idle (tr_loop_idle).  Cost: the
+ * step rows overlapping the range, one key probe each, at most
+ * TUI_RANGE_ROWS, and the loop's idle spans begun in it; kept for
+ * (from, to) until a refresh.  *out valid until the next call.  0 or a
+ * negative errno. */
+int tui_model_range(tui_model *m, int64_t from, int64_t to, const tui_range **out);
+
 /* The await chain of task idx at t, into out (cap links), branching at a
  * gather into the tasks it waits for (its children alive at t: the trace
  * records the await, not its list).  A resource held by several is

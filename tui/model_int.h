@@ -118,6 +118,8 @@ struct tui_model {
     tui_group *grp;            /* model_group.c: the last groups and their members */
     size_t ngrp;
     int *grp_members;
+    tui_range range;           /* model_range.c: the last range asked, at range_gen */
+    uint64_t range_gen;
     tr_ready *ready;           /* model_latency.c: opened on first use */
     int lat_idx;               /* model_latency.c: lat is task (lat_idx - 1)'s at lat_gen; 0: none */
     uint64_t lat_gen;

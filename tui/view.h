@@ -146,6 +146,12 @@ extern const tui_view tui_view_tasks, tui_view_resources, tui_view_warnings, tui
 /* By enum tui_view_id. */
 const tui_view *tui_view_get(int id);
 
+/* view_range.c (tui_range_show, action.h): the range report the Timeline
+ * draws in its place while active, and its keys (Esc closes it). */
+int tui_range_active(void);
+void tui_range_draw(tui_app *a, WINDOW *w);
+int tui_range_key(tui_app *a, int ch);
+
 /* Navigation (nav.c): open a view, remembering where we were for Esc. */
 int tui_open_task(tui_app *a, int task_idx);
 int tui_open_resource(tui_app *a, int res_idx);

@@ -13,6 +13,7 @@
  * the left quarter (14..30 columns), a space, then one cell a column.
  */
 #include "view.h"
+#include "action.h"
 #include "../runtime/coscope.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,9 @@ static int cells_cap;
 static int sel_idx = -1;         /* the selected task, by index: it stays selected as rows come and go */
 static tui_list list;
 static int body_h = 1, ncells_last = 1;
+
+static int marking;              /* `v` pressed: a range runs from mark_t to the cursor (view_range.c shows it) */
+static int64_t mark_t;
 
 #define MIN_SPAN 1000            /* 1us over the whole width: below that cells would be under 10ns */
 
@@ -170,6 +174,12 @@ static void draw_axis(tui_app *a, WINDOW *w, int x0, int ncells)
     }
     int cc = col_of(a->t, ncells);
     if (cc >= ncells && a->t <= from + span) cc = ncells - 1;   /* the run's last instant, at the edge */
+    if (marking) {
+        /* The range being marked: the rule reversed from the mark to the cursor. */
+        int m0 = col_of(mark_t < a->t ? mark_t : a->t, ncells), m1 = col_of(mark_t < a->t ? a->t : mark_t, ncells);
+        for (int c = m0 < 0 ? 0 : m0; c <= m1 && c < ncells; c++)
+            tui_put(w, 1, x0 + c, 1, tui_attr(TUI_L_CURSOR) | A_REVERSE, tui_utf8 ? "═" : "=");
+    }
     if (cc >= 0 && cc < ncells) tui_put(w, 1, x0 + cc, 1, tui_attr(TUI_L_CURSOR) | A_REVERSE, tui_utf8 ? "▼" : "v");
 }
 
@@ -292,6 +302,10 @@ static int legend_lines(int wd) { return wd >= 104 ? 1 : 2; }
 
 static void draw(tui_app *a, WINDOW *w)
 {
+    if (tui_range_active()) {
+        tui_range_draw(a, w);
+        return;
+    }
     int h, wd;
     getmaxyx(w, h, wd);
     int nw = wd / 4;
@@ -435,6 +449,21 @@ static int fold_all(tui_app *a)
 
 static int key(tui_app *a, int ch)
 {
+    if (tui_range_active()) return tui_range_key(a, ch);
+    if (ch == 'v' || (marking && (ch == '\n' || ch == KEY_ENTER))) {
+        if (!marking) {
+            marking = 1;
+            mark_t = a->t;
+            tui_msg(a, 0, "range from %s: move the cursor, then v or Enter", tui_fmt_time(a->t));
+            return TUI_REDRAW_VIEW | TUI_REDRAW_BARS;
+        }
+        marking = 0;
+        return tui_range_show(a, mark_t, a->t);
+    }
+    if (marking && ch == 27) {
+        marking = 0;
+        return TUI_REDRAW_VIEW;
+    }
     if (flatten(a) < 0) return TUI_NOT_MINE;
     int r = tui_list_key(&list, ch, body_h);
     if (!(r & TUI_NOT_MINE)) {
@@ -512,6 +541,7 @@ static const char *const help[] = {
     "z Z", "zoom in / out at the cursor",
     "h l", "pan 1/8 (S-arrows: 3/4)",
     "f", "fit the whole run",
+    "v", "mark a range (v .. v): time spent",
     "<- ->", "fold / unfold (Left: parent)",
     "c C", "fold or unfold one / all",
     NULL,
@@ -519,6 +549,6 @@ static const char *const help[] = {
 
 const tui_view tui_view_timeline = {
     "Timeline", draw, key, help,
-    "z Z zoom  h l pan  f fit  <- -> fold  / find  \\ filter  H hide ended  Enter detail  ? keys",
+    "z Z zoom  h l pan  f fit  v range  <- -> fold  / find  \\ filter  H hide ended  Enter detail  ? keys",
     find, mouse, NULL,
 };

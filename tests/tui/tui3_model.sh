@@ -227,5 +227,43 @@ else
     bad "5: crawler 1 of the showcase waits on a lock and sleeps ($nlock, $nsleep)"
 fi
 
+# ---- 6. where time went over a marked range ----------------------------------
+db=$tmp/showcase.db
+r0=200000000 r1=900000000
+alive=$(q "SELECT COUNT(*) FROM tasks WHERE spawn_ts < $r1 AND (end_ts IS NULL OR end_ts > $r0)")
+# the busiest task in the range, from its step rows' overlap with it
+top=$(q "SELECT '#' || t.id || ' ' || t.name FROM spans s JOIN tasks t ON t.id = s.task WHERE s.kind = 'step'
+         AND s.start < $r1 AND s.end > $r0 GROUP BY t.id
+         ORDER BY SUM(MIN(s.end, $r1) - MAX(s.start, $r0)) DESC, t.id LIMIT 1")
+for size in $sizes; do
+    start_size $size "$db"
+    see "6 ($size): opens" "STATE AT CURSOR"
+    keys 4
+    goto 200ms
+    see "6 ($size): the timeline at 200ms" "t=200.000000ms /"
+    keys v
+    see "6 ($size): v starts a range at the cursor" "range from 200.000000ms"
+    keys v
+    see "6 ($size): an empty range is said" "an empty range"
+    keys v
+    goto 900ms
+    keys v
+    see "6 ($size): v again: where time went" "Where time went: 200.000000ms..900.000000ms (700ms)"
+    see "6 ($size): the loop's busy and idle" "thread 0"
+    see "6 ($size): every task alive in it" "$alive tasks alive in it"
+    case $(screen | grep -A1 'WAITING BY KIND' | tail -1) in
+    "$top "*) ok ;;
+    *) bad "6 ($size): the busiest task in the range first ($top)" "$(screen)" ;;
+    esac
+    keys Escape
+    see "6 ($size): Esc: the timeline again" "TASK "
+    keys '?'
+    see "6 ($size): ? lists v" "mark a range"
+    keys Escape 1 '?'
+    see "7 ($size): ? lists a in Tasks" "group by spawn site"
+    keys Escape
+    gone "6 ($size): ... the range closed" "Where time went"
+done
+
 echo "tui3_model: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
