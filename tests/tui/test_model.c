@@ -16,8 +16,11 @@
  * and filter of the Tasks rows; the holder and waiters of a resource at t;
  * jumping to a warning (its task and moment); stepping by event; the SQL
  * prompt's parameters and errors; the timeline's cells at three zooms (the
- * spans, the levels of detail) and over the whole run; a file that is not
- * a trace. */
+ * spans, the levels of detail) and over the whole run; tasks grouped by
+ * spawn site; a task's latency (its steps, its waits by kind, the
+ * scheduled delay of its lock wait); where time went over the whole run
+ * and over one sleep; every event number up to the run's count; a file
+ * that is not a trace. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>
@@ -491,6 +494,130 @@ static void test_sql(void **state)
     tui_table_free(&tb);
 }
 
+/* One integer from the trace (a query with :task bound). */
+static int64_t q_int(const char *sql, int64_t task)
+{
+    tui_table tb;
+    assert_int_equal(tui_model_sql(m, sql, 0, task, &tb), 0);
+    assert_int_equal(tb.nrows, 1);
+    int64_t v = atoll(tb.cells[tb.ncols]);
+    tui_table_free(&tb);
+    return v;
+}
+
+/* Grouped by spawn site: every task in one group, each tellers' own line
+ * its own group, a group's figures its tasks'. */
+static void test_groups(void **state)
+{
+    (void)state;
+    const tui_task *t;
+    size_t nt = tui_model_tasks(m, &t);
+    const int *rows;
+    size_t n = tui_model_task_rows(m, 0, TUI_COL_ID, 0, NULL, &rows);
+    assert_int_equal(n, nt);
+    const tui_group *g;
+    const int *mem;
+    size_t ng = tui_model_groups(m, t[0].end_ts, rows, n, &g, &mem);
+    assert_true(ng >= 2 && ng <= n);
+    int total = 0;
+    for (size_t i = 0; i < ng; i++) {
+        int states = 0;
+        for (int s = 0; s < TUI_STATE_COUNT; s++) states += g[i].nstate[s];
+        assert_int_equal(states, g[i].ntasks);
+        total += g[i].ntasks;
+        for (int k = 0; k < g[i].ntasks; k++) assert_string_equal(t[mem[g[i].first + k]].spawn_at, g[i].spawn_at);
+        assert_true(g[i].busy[TUI_P50] <= g[i].busy[TUI_P99] && g[i].busy[TUI_P99] <= g[i].busy[TUI_PMAX]);
+    }
+    assert_int_equal(total, (int)n);
+    /* the waiter is alone at its line: its group's figures are its own */
+    int w = task_named("waiter");
+    for (size_t i = 0; i < ng; i++)
+        if (!strcmp(g[i].spawn_at, t[w].spawn_at)) {
+            assert_int_equal(g[i].ntasks, 1);
+            assert_int_equal(g[i].busy[TUI_PMAX], t[w].busy_ns);
+            assert_int_equal(g[i].waiting[TUI_P50], t[w].wait_ns);
+        }
+}
+
+/* The waiter's latency: its steps and its two waits (a sleep, the lock),
+ * as its step rows have them; the lock's scheduled delay from the
+ * holder's release. */
+static void test_latency(void **state)
+{
+    (void)state;
+    const tui_task *t;
+    tui_model_tasks(m, &t);
+    int w = task_named("waiter");
+    tui_latency l;
+    assert_int_equal(tui_model_task_latency(m, w, &l), 0);
+    assert_int_equal(l.nbusy, q_int("SELECT COUNT(*) FROM spans WHERE task = :task AND kind = 'step'", t[w].id));
+    int seen = 0;
+    for (int k = 0; k < l.nkinds; k++) {
+        const char *name = l.kinds[k].wait == CO_WAIT_LOCK ? "lock" : l.kinds[k].wait == CO_WAIT_SLEEP ? "sleep" : NULL;
+        assert_non_null(name);
+        char sql[200];
+        snprintf(sql, sizeof sql, "SELECT MAX(resumed - end) FROM spans WHERE task = :task AND wait = '%s'", name);
+        assert_int_equal(l.kinds[k].n, 1);
+        assert_int_equal(l.kinds[k].p[TUI_PMAX], q_int(sql, t[w].id));
+        seen++;
+    }
+    assert_int_equal(seen, 2);
+    /* the lock's wait was over at the holder's release, before the waiter ran */
+    assert_true(l.nsched >= 1);
+    int64_t lock_wait = q_int("SELECT resumed - end FROM spans WHERE task = :task AND wait = 'lock'", t[w].id);
+    assert_true(l.sched[TUI_PMAX] >= 0 && l.sched[TUI_PMAX] <= lock_wait);
+}
+
+/* Over the whole run each task's busy is its life's, and busy, waiting
+ * and idle add up to the time it was alive. */
+static void test_range(void **state)
+{
+    (void)state;
+    const tui_task *t;
+    size_t nt = tui_model_tasks(m, &t);
+    const tui_info *info = tui_model_info(m);
+    const tui_range *g;
+    assert_int_equal(tui_model_range(m, 0, info->duration_ns, &g), 0);
+    assert_int_equal(g->ntasks, nt);
+    for (size_t i = 0; i < g->ntasks; i++) {
+        const tui_range_task *x = &g->tasks[i];
+        const tui_task *k = &t[x->idx];
+        assert_int_equal(x->busy, k->busy_ns);
+        int64_t end = k->end_ts >= 0 ? k->end_ts : info->duration_ns;
+        assert_int_equal(x->busy + x->wait + x->idle, end - k->spawn_ts);
+        int64_t sum = 0;
+        for (int w = 0; w < TUI_WAIT_KINDS; w++) sum += x->by_kind[w];
+        assert_int_equal(sum, x->wait);
+        if (i) assert_true(g->tasks[i - 1].busy >= x->busy);
+    }
+    assert_true(g->nloops >= 1);
+    assert_int_equal(g->loops[0].busy + g->loops[0].idle, info->duration_ns);
+    /* a range of the holder's sleep with the lock: it only waits there */
+    int h = task_named("holder");
+    int64_t s0 = q_int("SELECT end FROM spans WHERE task = :task AND wait = 'sleep'", t[h].id);
+    int64_t s1 = q_int("SELECT resumed FROM spans WHERE task = :task AND wait = 'sleep'", t[h].id);
+    assert_int_equal(tui_model_range(m, s0, s1, &g), 0);
+    for (size_t i = 0; i < g->ntasks; i++)
+        if (g->tasks[i].idx == h) {
+            assert_int_equal(g->tasks[i].busy, 0);
+            assert_int_equal(g->tasks[i].by_kind[CO_WAIT_SLEEP], s1 - s0);
+        }
+}
+
+/* Every event number up to the run's count is an event; past it none. */
+static void test_event_numbers(void **state)
+{
+    (void)state;
+    const tui_info *info = tui_model_info(m);
+    int64_t rows = q_int("SELECT MAX(id) FROM events", 0), ts;
+    assert_true(info->events > rows); /* awaits and resumes are in no table */
+    assert_int_equal(tui_model_event_time(m, rows, &ts), 0);
+    assert_int_equal(tui_model_event_time(m, info->events, &ts), 0);
+    assert_true(ts >= 0 && ts <= info->duration_ns);
+    assert_int_equal(tui_model_event_time(m, info->events + 1, &ts), -ENOENT);
+    assert_int_equal(tui_model_event_time(m, 0, &ts), -ENOENT);
+}
+
 static void test_bad_file(void **state)
 {
     (void)state;
@@ -520,6 +647,10 @@ int main(void)
         cmocka_unit_test(test_events),
         cmocka_unit_test(test_timeline),
         cmocka_unit_test(test_sql),
+        cmocka_unit_test(test_groups),
+        cmocka_unit_test(test_latency),
+        cmocka_unit_test(test_range),
+        cmocka_unit_test(test_event_numbers),
         cmocka_unit_test(test_bad_file),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
