@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* diag.h -- private to diag_queue.c, diag_fail.c and diag_cause.c (issue
- * 22's detections): their state in the builder (b->dx), made by
- * tr_dx_init. */
+/* diag.h -- private to diag_queue.c, diag_fail.c, diag_cause.c (issue
+ * 22's detections) and diag_state.c: their state in the builder (b->dx),
+ * made by tr_dx_init.  Calls go one way: diag_state.c -> diag_queue.c,
+ * diag_fail.c -> diag_cause.c (tests/link/calls.py fails a circle). */
 #ifndef TR_DIAG_H
 #define TR_DIAG_H
 

@@ -31,39 +31,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int tr_dx_init(tr_builder *b)
-{
-    tr_dx *x = calloc(1, sizeof *x);
-    if (!x) return -ENOMEM;
-    tr_map_init(&x->queues, sizeof(tr_dq));
-    tr_map_init(&x->fails, sizeof(tr_fl_task));
-    tr_map_init(&x->ended, sizeof(tr_dx_end));
-    tr_map_init(&x->lost, sizeof(tr_dx_lost));
-    tr_map_init(&x->last, sizeof(tr_dx_last));
-    tr_map_init(&x->eps, sizeof(tr_dx_ep));
-    /* Traces made before the table have none: endpoints are then only told. */
-    sqlite3_prepare_v2(b->db, "INSERT OR REPLACE INTO endpoints(resource, local, peer, task, ts, loc) VALUES (?,?,?,?,?,?)",
-                       -1, &x->ins_ep, NULL);
-    b->dx = x;
-    return 0;
-}
-
-void tr_dx_free(tr_builder *b)
-{
-    tr_dx *x = b->dx;
-    if (!x) return;
-    tr_dq_free(b);
-    tr_map_free(&x->queues);
-    tr_map_free(&x->fails);
-    tr_map_free(&x->ended);
-    tr_map_free(&x->lost);
-    tr_map_free(&x->last);
-    tr_map_free(&x->eps);
-    sqlite3_finalize(x->ins_ep);
-    free(x);
-    b->dx = NULL;
-}
-
 /* Read when first needed: `coscope run` writes them into meta after the
  * builder is made. */
 const tr_dx_limits *tr_dx_limits_of(tr_builder *b)
@@ -80,12 +47,6 @@ const tr_dx_limits *tr_dx_limits_of(tr_builder *b)
         x->lim_loaded = 1;
     }
     return &x->lim;
-}
-
-void tr_dx_close(tr_builder *b)
-{
-    tr_dq_close(b);
-    tr_fl_close(b);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -8,15 +8,13 @@ connected component of more than one file is a circle: a file that drives
 and a file of helpers calling back into it.  Prints ok/FAIL lines like
 link.sh; exit 1 on a circle.
 
-Usage: calls.py BUILD [IGNORE...]   IGNORE: a file (tracer/replay.c) whose
-circles are someone's work in progress, reported but not failed."""
+Usage: calls.py BUILD"""
 import glob
 import os
 import subprocess
 import sys
 
 build = sys.argv[1] if len(sys.argv) > 1 else "build"
-ignore = set(sys.argv[2:])
 PREFIXES = ("tr_", "tui_", "cli_")
 objs = sorted(glob.glob(os.path.join(build, "obj", d, "*.o")) for d in ("tracer", "tui", "cli"))
 objs = [o for group in objs for o in group]
@@ -74,11 +72,8 @@ for c in comps:
             if b in c:
                 called = sorted(s for s in uses[a] if defs.get(s) == b)
                 why.append("%s -> %s (%s)" % (a, b, ", ".join(called[:3])))
-    if ignore & set(c):
-        print("skip call circle among %s (work in progress): %s" % (" ".join(c), "; ".join(why)))
-    else:
-        print("FAIL call circle among %s: %s" % (" ".join(c), "; ".join(why)))
-        fails += 1
+    print("FAIL call circle among %s: %s" % (" ".join(c), "; ".join(why)))
+    fails += 1
 if not fails:
     print("ok   no call circle among the %d files of tracer/, tui/, cli/" % len(graph))
 sys.exit(1 if fails else 0)
