@@ -23,46 +23,13 @@
 #
 # Run by `make test` from the top directory; BUILD names the build directory.
 cd "$(dirname "$0")/../.." || exit 1
-build=${BUILD:-build}
-[ -d "$build" ] || { echo "attach: no build directory $build (make test builds it)"; exit 1; }
-build=$(cd "$build" && pwd)
-coscope=$build/coscope
-target=$build/tests/tracer/progs/ps_target
+suite=attach
+. tests/tracer/lib_proc.sh
 echo_prog=$build/tests/tracer/progs/attach_echo
-src=tests/tracer/progs/ps_target.c
 loops=${ATTACH_LOOPS:-100}
-tmp=$(mktemp -d)
-pids=""
-pass=0; fail=0; skip=0
-cleanup() { for p in $pids; do kill -9 "$p" 2>/dev/null; done; rm -rf "$tmp"; }
-trap cleanup EXIT INT TERM
-
-ok() { pass=$((pass + 1)); }
-no() { fail=$((fail + 1)); echo "FAIL: $*"; }
-line() { grep -n "$1" "$src" | head -1 | cut -d: -f1; }
 q() { sqlite3 -batch -noheader -separator '|' "$1" "$2"; }
 eq() { # label got want
     if [ "$2" = "$3" ]; then ok; else no "$1: got '$2', want '$3'"; fi
-}
-
-start() { # NAME CMD...: in the background until it prints "ready"
-    name=$1; shift
-    "$@" > "$tmp/$name.out" 2> "$tmp/$name.err" &
-    pid=$!
-    pids="$pids $pid"
-    i=0
-    while ! grep -q ready "$tmp/$name.out" 2>/dev/null; do
-        i=$((i + 1))
-        if [ $i -gt 100 ] || ! kill -0 $pid 2>/dev/null; then no "$name did not start"; cat "$tmp/$name.err"; return 1; fi
-        sleep 0.05
-    done
-    sleep 0.2
-    return 0
-}
-
-alive() { # label pid: running, not stopped
-    st=$(awk '{print $3}' "/proc/$2/stat" 2>/dev/null)
-    case $st in t|T|Z|"") no "$1: process $2 is in state '$st'";; *) ok;; esac
 }
 
 refused() { # label pattern cmd...: non-zero, exactly one line matching

@@ -20,44 +20,10 @@
 #
 # Run by `make test` from the top directory; BUILD names the build directory.
 cd "$(dirname "$0")/../.." || exit 1
-build=${BUILD:-build}
-[ -d "$build" ] || { echo "ps: no build directory $build (make test builds it)"; exit 1; }
-build=$(cd "$build" && pwd)
-coscope=$build/coscope
-target=$build/tests/tracer/progs/ps_target
-src=tests/tracer/progs/ps_target.c
-tmp=$(mktemp -d)
-pids=""
-pass=0; fail=0; skip=0
-cleanup() { for p in $pids; do kill -9 "$p" 2>/dev/null; done; rm -rf "$tmp"; }
-trap cleanup EXIT INT TERM
-
-ok() { pass=$((pass + 1)); }
-no() { fail=$((fail + 1)); echo "FAIL: $*"; }
-line() { grep -n "$1" "$src" | head -1 | cut -d: -f1; }
+suite=ps
+. tests/tracer/lib_proc.sh
 has() { # label file pattern
     if grep -q -- "$3" "$2"; then ok; else no "$1: no '$3' in:"; sed 's/^/    /' "$2"; fi
-}
-
-# start NAME CMD...: run it in the background until it prints "ready".
-start() {
-    name=$1; shift
-    "$@" > "$tmp/$name.out" 2> "$tmp/$name.err" &
-    pid=$!
-    pids="$pids $pid"
-    i=0
-    while ! grep -q ready "$tmp/$name.out" 2>/dev/null; do
-        i=$((i + 1))
-        if [ $i -gt 100 ] || ! kill -0 $pid 2>/dev/null; then no "$name did not start"; cat "$tmp/$name.err"; return 1; fi
-        sleep 0.05
-    done
-    sleep 0.2 # let it settle into the state
-    return 0
-}
-
-running() { # label pid: not left stopped by the read
-    st=$(awk '{print $3}' "/proc/$2/stat" 2>/dev/null)
-    case $st in t|T|"") no "$1: process $2 is in state '$st' after the read";; *) ok;; esac
 }
 
 json_ok() { # label file
@@ -77,7 +43,7 @@ if start hang env CO_DEBUG=1 CO_SLOW_MS=-1 "$target" hang; then
     has "ps hang: since (debug mode)" "$tmp/ps" "blocked .* [0-9]*\.[0-9]s "
     has "ps hang: spawn site" "$tmp/ps" "holder .*progs/ps_target.c:[0-9]"
     has "ps hang: loop" "$tmp/ps" "loop 0  thread $p  6 tasks  in libuv"
-    running "ps hang" $p
+    alive "ps hang" $p
     "$coscope" tree $p > "$tmp/tree" 2>&1 && ok || no "tree hang exited $?"
     has "tree hang: nothing can run" "$tmp/tree" "every waiting task is asleep"
     has "tree hang: holder asleep" "$tmp/tree" "├─ holder #2  event '&never_set' #[0-9]* at progs/ps_target.c:$(line PS_HOLDER_WAIT)  \[asleep: nothing can wake it\]"
@@ -101,7 +67,7 @@ t = {x["name"]: x for x in tree["tasks"]}
 assert t["blocked"]["waits_for"] == t["holder"]["id"] and t["blocked"]["tree_parent"] == t["main"]["id"]
 PY
     then ok; else no "json contents (above)"; fi
-    running "tree hang" $p
+    alive "tree hang" $p
 fi
 
 # ---- read, spin -----------------------------------------------------------------
@@ -120,7 +86,7 @@ for mode in read spin; do
     "$coscope" ps $p --no-pause > "$tmp/ps" 2>&1 && ok || no "ps --no-pause $mode exited $?"
     has "ps --no-pause $mode" "$tmp/ps" "(read running"
     has "ps --no-pause $mode: task" "$tmp/ps" "$task .*running"
-    running "ps $mode" $p
+    alive "ps $mode" $p
     kill -9 $p 2>/dev/null
 done
 
@@ -190,7 +156,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null && \
         rc=$?
         if [ $rc -ne 0 ] && [ "$(wc -l < "$tmp/err")" -eq 1 ] && grep -q "not allowed to read process $pid.*CAP_SYS_PTRACE" "$tmp/err"; then ok
         else no "permission denied: status $rc:"; cat "$tmp/err"; fi
-        running "refused read" $pid
+        alive "refused read" $pid
         kill -9 $pid
     }
 else
