@@ -175,7 +175,7 @@ static int slice(void *ctx, const tr_walk_step *r)
     ev(x, "X", r->task, r->start);
     fputs(",\"dur\":", x->f);
     jus(x->f, slice_dur(r->start, r->end));
-    fputs(",\"cat\":\"step\",\"name\":\"run\",\"args\":{", x->f);
+    fputs(",\"cat\":\"" TR_NAME_STEP "\",\"name\":\"run\",\"args\":{", x->f);
     fprintf(x->f, "\"start_ns\":%lld,\"end_ns\":%lld", (long long)r->start, (long long)r->end);
     loc_arg(x, "from", r->from);
     loc_arg(x, "to", r->to);
@@ -185,7 +185,7 @@ static int slice(void *ctx, const tr_walk_step *r)
     ev(x, "X", r->task, r->end);
     fputs(",\"dur\":", x->f);
     jus(x->f, slice_dur(r->end, r->resumed));
-    fputs(",\"cat\":\"await\",\"name\":", x->f);
+    fputs(",\"cat\":\"" TR_NAME_AWAIT "\",\"name\":", x->f);
     cli_json_string(x->f, r->what);
     fprintf(x->f, ",\"args\":{\"start_ns\":%lld,\"end_ns\":%lld", (long long)r->end, (long long)r->resumed);
     loc_arg(x, "at", r->to);
@@ -279,11 +279,11 @@ static int flow(void *ctx, const tr_wake *w)
     if (w->resume == INT64_MIN || tr_step_after(x->q, w->to, w->resume - 1, &to) <= 0 || to.start != w->resume) return 0;
     int64_t id = ++x->flows;
     ev(x, "s", w->from, from.start);
-    fprintf(x->f, ",\"cat\":\"step\",\"id\":%lld,\"name\":", (long long)id);
+    fprintf(x->f, ",\"cat\":\"" TR_NAME_STEP "\",\"id\":%lld,\"name\":", (long long)id);
     cli_json_string(x->f, name);
     fputc('}', x->f);
     ev(x, "f", w->to, to.start);
-    fprintf(x->f, ",\"bp\":\"e\",\"cat\":\"step\",\"id\":%lld,\"name\":", (long long)id);
+    fprintf(x->f, ",\"bp\":\"e\",\"cat\":\"" TR_NAME_STEP "\",\"id\":%lld,\"name\":", (long long)id);
     cli_json_string(x->f, name);
     fputc('}', x->f);
     return 0;

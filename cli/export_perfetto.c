@@ -424,7 +424,7 @@ static int slice(void *ctx, const tr_walk_step *r)
     track_event(x, end_ts(r->start, r->end), tr, TYPE_SLICE_END, NULL, NULL, 0, NULL, 0);
     x->fi = fe;
     if (r->awaited) {
-        track_event(x, r->end, tr, TYPE_SLICE_BEGIN, "await", r->what, src_iid(x, r->to), NULL, 0);
+        track_event(x, r->end, tr, TYPE_SLICE_BEGIN, TR_NAME_AWAIT, r->what, src_iid(x, r->to), NULL, 0);
         track_event(x, end_ts(r->end, r->resumed), tr, TYPE_SLICE_END, NULL, NULL, 0, NULL, 0);
     }
     step_done(x);
