@@ -11,11 +11,18 @@
 #include <stdio.h>
 #include <string.h>
 
+/* A hostile file's rows may overlap or lie: sums saturate, lengths never overflow. */
 static int64_t overlap(int64_t a, int64_t b, int64_t from, int64_t to)
 {
     if (a < from) a = from;
     if (b > to) b = to;
-    return b > a ? b - a : 0;
+    int64_t d;
+    return b > a ? (__builtin_sub_overflow(b, a, &d) ? INT64_MAX : d) : 0;
+}
+
+static void add(int64_t *sum, int64_t v)
+{
+    if (__builtin_add_overflow(*sum, v, sum)) *sum = INT64_MAX;
 }
 
 int tr_task_range(tr_at *q, int64_t task, int64_t from, int64_t to, int64_t end_of_trace, size_t max_rows,
@@ -32,12 +39,12 @@ int tr_task_range(tr_at *q, int64_t task, int64_t from, int64_t to, int64_t end_
         }
         out->rows++;
         int64_t end = s.open && s.wait < 0 ? end_of_trace : s.end;
-        out->run += overlap(s.start, end, from, to);
+        add(&out->run, overlap(s.start, end, from, to));
         if (s.wait >= 0) {
             int64_t back = s.open || !s.has_resumed ? end_of_trace : s.resumed;
             int64_t w = overlap(s.end, back, from, to);
-            out->wait += w;
-            out->by_kind[s.wait < CO_WAIT_KIND_COUNT ? s.wait : CO_WAIT_NONE] += w;
+            add(&out->wait, w);
+            add(&out->by_kind[s.wait < CO_WAIT_KIND_COUNT ? s.wait : CO_WAIT_NONE], w);
         }
         r = tr_step_after(q, task, s.start, &s);
     }
@@ -64,7 +71,7 @@ int tr_loop_idle(sqlite3 *db, int64_t from, int64_t to, int64_t idle[TR_NRINGS])
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             int64_t ring = sqlite3_column_int64(st, 0);
             if (ring < 0 || ring >= TR_NRINGS) continue;
-            idle[ring] += overlap(sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2), from, to);
+            add(&idle[ring], overlap(sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2), from, to));
         }
         sqlite3_finalize(st);
         if (rc != SQLITE_DONE) return -EILSEQ;

@@ -150,9 +150,20 @@ const char *tui__where(tui_model *m, int64_t loc_id);     /* "file:line" or "" *
 /* Holders of resource id at t (tasks ids into out, up to cap); returns the total. */
 int tui__holders_at(tui_model *m, int64_t res, int64_t t, int64_t *out, int cap);
 
-/* model_tasks.c: the tasks a gather of task idx waits for at t (its live
- * children), the first cap into out; returns how many. */
+/* The name of resource id ("" if unknown), its index into *idx (may be NULL). */
+static inline const char *tui__res_name(tui_model *m, int64_t id, int *idx)
+{
+    int i = tui_model_resource_index(m, id);
+    if (idx) *idx = i;
+    return i >= 0 ? m->res[i].name : "";
+}
+
+/* model_chain.c: the tasks a gather of task idx waits for at t (its live
+ * children), the first cap into out; returns how many.  And the deadlock
+ * warning about task k running at t (a wait the runtime refused: it
+ * would have closed a cycle), NULL if none: its refused wait is an edge. */
 int tui__waited_children(tui_model *m, int idx, int64_t t, int *out, int cap);
+const tui_warning *tui__refusal(tui_model *m, const tui_task *k, const tui_at *a, int64_t t);
 
 /* model.c: loading, which calls the files below */
 int tui__load(tui_model *m);                              /* (re)read tasks, resources, warnings */

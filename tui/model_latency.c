@@ -16,6 +16,14 @@ static int cmp_i64(const void *pa, const void *pb)
     return (a > b) - (a < b);
 }
 
+/* b - a, 0 if b < a, saturated: a hostile file's times may be anything. */
+static int64_t dur(int64_t a, int64_t b)
+{
+    int64_t d;
+    if (b <= a) return 0;
+    return __builtin_sub_overflow(b, a, &d) ? INT64_MAX : d;
+}
+
 static void pct(int64_t *v, size_t n, int64_t out[TUI_PCT_COUNT])
 {
     qsort(v, n, sizeof *v, cmp_i64);
@@ -47,11 +55,11 @@ int tui_model_task_latency(tui_model *m, int idx, tui_latency *out)
         goto done;
     }
     tr_step s;
-    int64_t t = k->spawn_ts - 1;
+    int64_t t = INT64_MIN; /* its first step is the first after that */
     while (nb < TUI_LATENCY_STEPS && (r = tr_step_after(m->q, k->id, t, &s)) == 1) {
-        if (!s.open || s.wait >= 0) busy[nb++] = s.end - s.start;
+        if (!s.open || s.wait >= 0) busy[nb++] = dur(s.start, s.end);
         if (s.wait >= 0 && s.has_resumed && !s.open && s.wait < CO_WAIT_KIND_COUNT) {
-            wait[nw] = s.resumed - s.end;
+            wait[nw] = dur(s.end, s.resumed);
             kind[nw++] = s.wait;
             int64_t ready;
             int got = tr_ready_at(m->ready, k->id, &s, &ready);
@@ -59,7 +67,7 @@ int tui_model_task_latency(tui_model *m, int idx, tui_latency *out)
                 r = got;
                 break;
             }
-            if (got) sched[ns++] = s.resumed - ready;
+            if (got) sched[ns++] = dur(ready, s.resumed);
         }
         t = s.start;
     }

@@ -23,7 +23,7 @@ static int cmp_busy(const void *pa, const void *pb)
 int tui_model_range(tui_model *m, int64_t from, int64_t to, const tui_range **out)
 {
     *out = NULL;
-    if (to <= from) return -EINVAL;
+    if (to <= from || from < 0) return -EINVAL;
     tui_range *g = &m->range;
     if (g->tasks && m->range_gen == m->gen && g->from == from && g->to == to) {
         *out = g;
@@ -61,10 +61,10 @@ int tui_model_range(tui_model *m, int64_t from, int64_t to, const tui_range **ou
         memcpy(x->by_kind, s.by_kind, sizeof s.by_kind);
         int64_t a = k->spawn_ts > from ? k->spawn_ts : from;
         int64_t b = k->end_ts >= 0 && k->end_ts < to ? k->end_ts : to;
-        int64_t alive = b > a ? b - a : 0;
-        x->idle = alive - s.run - s.wait;
-        if (x->idle < 0) x->idle = 0;
-        g->busy += s.run;
+        int64_t alive = b > a ? b - a : 0, used; /* a, b within [from, to]: no overflow */
+        if (__builtin_add_overflow(s.run, s.wait, &used) || used > alive) used = alive; /* a file's rows that overlap */
+        x->idle = alive - used;
+        if (__builtin_add_overflow(g->busy, s.run, &g->busy)) g->busy = INT64_MAX;
     }
     qsort(g->tasks, g->ntasks, sizeof *g->tasks, cmp_busy);
     /* The loops: the rings tasks run on, each from its thread's first
@@ -79,7 +79,7 @@ int tui_model_range(tui_model *m, int64_t from, int64_t to, const tui_range **ou
         if (!has[ring]) continue;
         tui_range_loop *l = &g->loops[g->nloops++];
         l->ring = ring;
-        l->idle = idle[ring] < to - from ? idle[ring] : to - from;
+        l->idle = idle[ring] < to - from ? idle[ring] : to - from; /* to - from: both >= 0 */
         l->busy = to - from - l->idle;
     }
     m->range_gen = m->gen;

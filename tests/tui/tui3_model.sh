@@ -73,24 +73,27 @@ see "8: the gather says how many it waits for" "waits on a gather/wait of 1 task
 gone "8: not 'tasks tasks'" "tasks tasks"
 see "8: ... and follows them: query 4 under it" "└─ #5 query 4  waiting"
 see "8: ... on to the semaphore" "→ waits on semaphore 'db_pool'"
-# greet_gather: main gathers two greeters, both asleep at 100 ms
+# greet_gather: main gathers two greeters; a moment both are still alive
+# (halfway from the gather's start to the first greeter's end), from the trace
 db=$tmp/gather.db
+mid=$(q "SELECT (s.end + (SELECT MIN(end_ts) FROM tasks WHERE parent = 1)) / 2000 FROM spans s
+         WHERE s.task = 1 AND s.kind = 'step' AND s.wait = 'tasks'")
 start 120 40 "$db"
 see "8: greet_gather opens" "STATE AT CURSOR"
-goto 100ms
+goto "${mid}us"
 keys Enter
 see "8: main's detail" "Task #1 main"
 see "8: a gather of two" "waits on a gather/wait of 2 tasks"
 see "8: ... the first branch" "├─ #2 greet Alice"
 see "8: ... the second" "└─ #3 greet Bob"
 gone "8: not 'sleep sleep'" "sleep sleep"
-see "8: a sleep is a sleep" "→ waits on sleep"
 db=$tmp/leak.db
 start 120 40 "$db"
 see "8: leak opens" "STATE AT CURSOR"
 keys 3 Enter
 see "8: heartbeat's detail from its warning" "Task #2 heartbeat"
 see "8: its chain" "Await chain at the cursor"
+see "8: a sleep is a sleep" "→ waits on sleep"
 gone "8: not 'sleep sleep'" "sleep sleep"
 
 # ---- 12. the chain and the warning name the same holder ----------------------
@@ -154,8 +157,10 @@ if [ -n "$share" ] && [ "$share" -ge 20 ] && [ "$share" -le 45 ]; then
         # ASCII: the cells start after the name column (80 / 4 = 20, and a space)
         80x24) cells=$(printf '%s' "$row" | cut -c22-); run=$(printf '%s' "$cells" | grep -o '[-.=#]' | wc -l); wait=$(printf '%s' "$cells" | grep -o '~' | wc -l) ;;
         esac
-        if [ $((run + wait)) -gt 20 ] && [ "$run" -gt "$wait" ]; then ok; else
-            bad "14 ($size): duty ran $share% of its life: more cells run than sleep ($run run, $wait sleep)" "$(screen)"; fi
+        # (a third of the cells at least: before, a task running a third of
+        # each cell drew almost none as running; load spreads its turns)
+        if [ $((run + wait)) -gt 20 ] && [ $((3 * run)) -gt $((run + wait)) ]; then ok; else
+            bad "14 ($size): duty ran $share% of its life: a third of its cells at least run ($run run, $wait sleep)" "$(screen)"; fi
     done
 else
     bad "14: duty ran $share% of its life, not about a third (a machine too loaded to tell)"
