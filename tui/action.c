@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* action.c -- what keys do (see action.h): the global actions (views,
- * the time cursor, play/pause, the prompts) and the one-line editor of the
- * bottom line.  Moving between views is nav.c's, which the views call too.
+ * the time cursor, play/pause, opening the prompts, search, hiding the
+ * ended tasks) and the dispatch of a key.  What the prompt does is
+ * prompt.c's; moving between views and the cursor history are nav.c's,
+ * which the views call too; e and y are editor.c's.
  */
 #include "action.h"
 #include "../runtime/trace.h" /* TR_WARN_ALL_ASLEEP: a run that hung opens at the hang */
