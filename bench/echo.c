@@ -40,6 +40,12 @@
  * CPUs (wall time then includes the time they took). */
 typedef struct stamp { double wall, cpu; } stamp;
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
 static double clock_s(clockid_t id)
 {
     struct timespec ts;
@@ -443,6 +449,12 @@ int main(int argc, char **argv)
         half.rounds = cfg.rounds / 2 > 0 ? cfg.rounds / 2 : 1;
         int treps = reps < 7 ? 7 : reps;
         stamp best_tr = { 1e30, 1e30 }, best_un = { 1e30, 1e30 };
+        /* Each pair (T U or U T, side by side in time) gives a ratio; their
+         * median holds where a best-of does not, on a host whose load
+         * comes and goes between the two sides' best runs. */
+        double ratio[64], ratio_cpu[64], pair_tr = 0, pair_un = 0, pair_tr_cpu = 0, pair_un_cpu = 0;
+        int npairs = 0;
+        if (treps > 64) treps = 64;
         for (int i = 0; i < 2 * treps; i++) {
             int traced = (i & 1) == ((i >> 1) & 1); /* T U U T T U U T ... */
             stamp t;
@@ -459,15 +471,27 @@ int main(int argc, char **argv)
                 if (!aa) flight ? co_flight_stop() : co_trace_stop();
                 if (t.wall < best_tr.wall) best_tr.wall = t.wall;
                 if (t.cpu < best_tr.cpu) best_tr.cpu = t.cpu;
+                pair_tr = t.wall, pair_tr_cpu = t.cpu;
             } else {
                 t = run_coscope(&half);
                 if (t.wall < best_un.wall) best_un.wall = t.wall;
                 if (t.cpu < best_un.cpu) best_un.cpu = t.cpu;
+                pair_un = t.wall, pair_un_cpu = t.cpu;
+            }
+            if (i & 1) {
+                ratio[npairs] = pair_tr / pair_un;
+                ratio_cpu[npairs++] = pair_tr_cpu / pair_un_cpu;
             }
         }
         const char *what = flight ? "flight" : "trace";
         printf("%sd_rtps=%.0f\n%s_overhead=%.3f\n", what, trips / 2 / best_tr.wall, what, best_tr.wall / best_un.wall);
         printf("%s_overhead_cpu=%.3f\n", what, best_tr.cpu / best_un.cpu);
+        qsort(ratio, (size_t)npairs, sizeof *ratio, cmp_double);
+        qsort(ratio_cpu, (size_t)npairs, sizeof *ratio_cpu, cmp_double);
+        printf("%s_overhead_median=%.3f\n%s_overhead_q1=%.3f\n%s_overhead_q3=%.3f\n%s_overhead_min=%.3f\n"
+               "%s_overhead_max=%.3f\n%s_overhead_pairs=%d\n%s_overhead_cpu_median=%.3f\n",
+               what, ratio[npairs / 2], what, ratio[npairs / 4], what, ratio[npairs * 3 / 4], what, ratio[0], what,
+               ratio[npairs - 1], what, npairs, what, ratio_cpu[npairs / 2]);
     }
     fprintf(stderr, "echo: %d conns x %d round trips of %d bytes, best of %d: coscope %.0f rt/s, plain libuv "
                     "%.0f rt/s, coroutine/plain %.2f (by CPU time %.2f; target >= 0.90)\n",

@@ -10,7 +10,10 @@
  *
  * usage: flight [--seconds N] [--out PATH]
  * Prints key=value lines: window_s, events, bytes_peak, max_bytes,
- * dump_s, dump_mb, helper_rss_mb. */
+ * dump_s, dump_mb, helper_rss_mb, dump_cpu_s (the CPU time of the fork
+ * that wrote it, both its threads, from the helper's reaped children),
+ * load (the 1-minute load average as the dump began: on a shared 2-core
+ * host the wall time is mostly the share of the CPU the dump got). */
 #include "bench.h"
 #include <sys/stat.h>
 #include <unistd.h>
@@ -31,9 +34,9 @@ static int worker(void *arg)
     return 0;
 }
 
-static long helper_rss_kb(void)
+static long helper_pid(void)
 {
-    char path[64], buf[256];
+    char path[64];
     snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
     FILE *f = fopen(path, "r");
     long pid = 0;
@@ -41,6 +44,42 @@ static long helper_rss_kb(void)
         if (fscanf(f, "%ld", &pid) != 1) pid = 0;
         fclose(f);
     }
+    return pid;
+}
+
+/* The CPU time of the helper's children it has reaped (its dumps are
+ * written by a fork of it), in seconds; -1 if unknown. */
+static double helper_children_cpu_s(long pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')'); /* the name may hold spaces */
+    unsigned long long cutime, cstime;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %llu %llu", &cutime, &cstime) != 2)
+        return -1;
+    return (double)(cutime + cstime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static double load1(void)
+{
+    FILE *f = fopen("/proc/loadavg", "r");
+    double l = -1;
+    if (f) {
+        if (fscanf(f, "%lf", &l) != 1) l = -1;
+        fclose(f);
+    }
+    return l;
+}
+
+static long helper_rss_kb(long pid)
+{
+    char path[64], buf[256];
+    FILE *f;
     if (!pid) return -1;
     snprintf(path, sizeof path, "/proc/%ld/status", pid);
     if (!(f = fopen(path, "r"))) return -1;
@@ -59,13 +98,17 @@ static int main_task(void *arg)
     co_sleep((uint64_t)(seconds * 1000));
     co_flight_stats_t s;
     co_flight_stats(&s);
-    long rss = helper_rss_kb();
+    long helper = helper_pid();
+    long rss = helper_rss_kb(helper);
+    double cpu0 = helper_children_cpu_s(helper), load = load1();
     unlink(out);
     double t0 = bench_now_s();
     int r = co_flight_dump(out);
     struct stat st;
     while (r == 0 && stat(out, &st) != 0 && bench_now_s() - t0 < 60) co_sleep(5);
     double dt = bench_now_s() - t0;
+    co_sleep(200); /* the helper reaps the fork that wrote it */
+    double cpu1 = helper_children_cpu_s(helper);
     stop = 1;
     co_gather(t, 32, NULL, 0);
     if (r < 0 || stat(out, &st) != 0) {
@@ -76,6 +119,10 @@ static int main_task(void *arg)
     printf("window_s=%.1f\nevents=%llu\nbytes_peak=%llu\nmax_bytes=%llu\ndump_s=%.3f\ndump_mb=%.1f\nhelper_rss_mb=%.1f\n",
            (double)s.window_ms / 1000, (unsigned long long)s.events, (unsigned long long)s.bytes_peak,
            (unsigned long long)s.max_bytes, dt, (double)st.st_size / 1048576, rss / 1024.0);
+    printf("dump_cpu_s=%.2f\nload=%.1f\n", cpu0 >= 0 && cpu1 >= 0 ? cpu1 - cpu0 : -1, load);
+    fprintf(stderr, "flight: a %.0f s window of %llu events dumped in %.3f s (%.2f s of CPU, load %.1f; target <= 2 s)\n",
+            (double)s.window_ms / 1000, (unsigned long long)s.events, dt, cpu0 >= 0 && cpu1 >= 0 ? cpu1 - cpu0 : -1,
+            load);
     return 0;
 }
 

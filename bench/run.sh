@@ -245,7 +245,7 @@ echo
     echo "o|tracer: events lost|$(get tracer lost)|n|0|-|-"
     echo "s|tracer: exit to complete tables, 10M ev|$(get tracer build_s)|s|5|-|-"
     echo "o|tracer: echo traced / untraced|$(get echo trace_overhead)|x|1.01|-|-"
-    echo "o|flight recorder: echo on / off|$(get echo_flight flight_overhead)|x|1.02|-|-"
+    echo "o|flight recorder: echo on / off (median pair)|$(get echo_flight flight_overhead_median)|x|1.02|-|-"
     echo "o|flight recorder: ping-pong on / off|$(awk -v a="$(get pingpong_flight seconds)" -v b="$(get pingpong seconds)" 'BEGIN { if (b + 0 > 0 && a + 0 > 0) printf "%.3f", a / b; else print "n/a" }')|x|3|-|-"
     echo "s|flight recorder: dump of a 30 s window|$(get flight dump_s)|s|2|-|-"
     echo "m|flight recorder: peak held, 64 MB budget|$(get flight bytes_peak)|B|67108864|-|-"
@@ -340,9 +340,11 @@ EOF
 if [ "${BENCH_QUICK:-0}" != 1 ]; then
     cat <<EOF
   echo: coscope $(get echo coscope_rtps) rt/s, plain libuv $(get echo plain_rtps) rt/s (by CPU time $(get echo ratio_cpu)); traced $(get echo traced_rtps) rt/s
-  flight recorder: echo $(get echo_flight flightd_rtps) rt/s with it on; ping-pong on $(get pingpong_flight seconds) s (every
+  flight recorder: echo on / off, median of $(get echo_flight flight_overhead_pairs) side-by-side pairs $(get echo_flight flight_overhead_median)
+          (quartiles $(get echo_flight flight_overhead_q1)-$(get echo_flight flight_overhead_q3), all $(get echo_flight flight_overhead_min)-$(get echo_flight flight_overhead_max); by CPU time $(get echo_flight flight_overhead_cpu_median));
+          echo $(get echo_flight flightd_rtps) rt/s with it on; ping-pong on $(get pingpong_flight seconds) s (every
           event recorded, what a full ring cannot hold dropped); a 30 s window of $(get flight events) events
-          ($(get flight events_per_s) ev/s) written in $(get flight dump_s) s ($(get flight dump_mb) MB), helper RSS $(get flight helper_rss_mb) MB
+          ($(get flight events_per_s) ev/s) written in $(get flight dump_s) s, $(get flight dump_cpu_s) s of CPU, at load $(get flight load) ($(get flight dump_mb) MB), helper RSS $(get flight helper_rss_mb) MB
   tracer: hot path $(get tracer hot_ns) ns per event; reading the clock alone (rdtsc) $(get tracer clock_ns) ns
           $(get tracer events) events of ping-pong recorded, $(get tracer chunk_bytes_ev) B/event as chunks,
           $(get tracer bytes_ev) B/event in the finished file (chunks + tables + indexes);

@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #define SEAL_NS      (100 * 1000000ll)  /* open chunks become pieces this often */
+#define TRIM_NS      (20 * 1000000ll)   /* periods past the window are looked for this often */
 #define SETTLE_NS    (250 * 1000000ll)  /* a detection's dump waits this long */
 
 static int64_t mono_ns(void)
@@ -61,7 +62,7 @@ typedef struct helper {
     int crash_signal;
     const char *dir;
     pid_t child;                 /* writing a dump, 0 if none */
-    int64_t last_period, last_seal, period_ns;
+    int64_t last_period, last_seal, last_trim, period_ns;
     uint64_t added_at_period;
 } helper;
 
@@ -105,6 +106,13 @@ static void on_event(void *ctx, tr_fring *fr, const tr_rec *e)
 {
     helper *h = ctx;
     unsigned kind = e->kind_loc & 0xff;
+    if (kind == TR_SWITCH) { /* an await and a resume (trace.h) */
+        tr_rec await, resume;
+        tr_switch_split(e, &await, &resume);
+        on_event(ctx, fr, &await);
+        on_event(ctx, fr, &resume);
+        return;
+    }
     switch (kind) {
     case TR_START:
     case TR_RESUME:
@@ -415,7 +423,14 @@ int tr_flight_run(int shm_fd, int sock, long pid, uint64_t window_ms, uint64_t m
             tr_fwindow_seal(w);
         }
         reap(h, 0);
-        int forced = tr_fwindow_trim(w, co__tr_now());
+        /* The budget is kept as events come in (flightwin.c); the window's
+         * time needs no finer look than this. */
+        if (now - h->last_trim >= TRIM_NS) {
+            h->last_trim = now;
+            tr_fwindow_trim(w, co__tr_now());
+        }
+        int forced = w->forced;
+        w->forced = 0;
         /* A period is a quarter of the window; sooner when the budget, not
          * the window, decides what is kept: a period takes at most an
          * eighth of the budget, so dropping the oldest frees room while

@@ -67,7 +67,7 @@ typedef struct tr_fwindow {
     uint64_t fixed;              /* the rings and the texts' arena as sized at the start (shm): never dropped */
     uint64_t budget;             /* max_bytes - fixed: what the window may hold */
     uint64_t held;               /* what it holds, always <= budget: kept pieces, open chunks' buffers, records kept apart */
-    int forced;                  /* a period without a successor went for room since the last trim */
+    int forced;                  /* a period without a successor went for room: periods should be shorter (the helper clears it) */
     uint64_t bytes, bytes_peak;  /* held + what the fixed parts use, now and at most (<= max_bytes) */
     uint64_t events, periods_dropped;
     uint64_t added;              /* bytes of pieces ever kept */
@@ -92,10 +92,8 @@ typedef void tr_fseen_fn(void *ctx, tr_fring *fr, const tr_rec *e);
 /* Move what the rings hold into the window.  Returns the events taken, or
  * -ENOMEM (some were lost). */
 int64_t tr_fwindow_drain(tr_fwindow *w, tr_fseen_fn *seen, void *ctx);
-/* Drop the periods that left the window (now_ts: the region's clock).
- * Returns 1 if the budget dropped a period that had no successor since
- * the last call: periods should be shorter. */
-int tr_fwindow_trim(tr_fwindow *w, uint64_t now_ts);
+/* Drop the periods that left the window (now_ts: the region's clock). */
+void tr_fwindow_trim(tr_fwindow *w, uint64_t now_ts);
 /* Rings other than loops' start a period now (loops start theirs at their
  * snapshots). */
 void tr_fwindow_new_period(tr_fwindow *w);

@@ -268,20 +268,13 @@ static int drop_indexes(sqlite3 *db, char ***sql)
     return r < 0 ? r : n;
 }
 
-/* The builder's tables from the chunks just written, in one transaction. */
+/* The builder's tables from the chunks written in this transaction. */
 static int build_tables(sqlite3 *db, uint64_t origin)
 {
-    tr_db_journal_for_build(db);
-    /* Not the build's 2 MB cache (schema.c): a window's trace is at
-     * most a few hundred MB, and its span and wait indexes are
-     * written in task order, not time order: with 2 MB a 16 s window
-     * (470k events, 32 tasks) took 14.8 s, with 256 MB 2.3 s.  The
-     * cache is only as large as the pages written, and gone after. */
-    tr_exec(db, "PRAGMA cache_size=-262144");
     tr_builder *b = NULL;
     char **index_sql = NULL;
-    int r = tr_exec(db, "BEGIN");
-    int nindex = r ? 0 : drop_indexes(db, &index_sql);
+    int r = 0;
+    int nindex = drop_indexes(db, &index_sql);
     if (nindex < 0) r = nindex;
     if (r == 0) r = tr_builder_new(&b, db);
     if (r == 0) {
@@ -296,9 +289,7 @@ static int build_tables(sqlite3 *db, uint64_t origin)
     }
     free(index_sql);
     /* The builder's ANALYZE ran without them. */
-    if (r == 0 && nindex > 0) r = tr_exec(db, "PRAGMA analysis_limit=1000; ANALYZE");
-    if (r == 0) r = tr_exec(db, "COMMIT");
-    else if (!sqlite3_get_autocommit(db)) tr_exec(db, "ROLLBACK");
+    if (r == 0 && nindex > 0) r = tr_exec(db, "PRAGMA analysis_limit=1000; ANALYZE main");
     return r;
 }
 
@@ -314,19 +305,23 @@ int tr_flight_write(tr_fwindow *w, const tr_fdump *d, const char *path, const ch
     sqlite3 *db = NULL;
     int r = tr_db_create(&db, part, 1, why);
     if (r < 0) return r;
+    /* Nobody reads PATH.part and a failed one is removed, so it needs no
+     * journal: the window and its tables go in as one transaction, each
+     * page written once, at COMMIT.  Not the build's 2 MB cache
+     * (schema.c): a window's trace is at most a few hundred MB, and its
+     * clustered tables are written in task order, not time order: with
+     * 2 MB a 16 s window (470k events, 32 tasks) took 14.8 s, with 256 MB
+     * 2.3 s.  The cache is only as large as the pages written. */
+    r = tr_exec(db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-262144");
     uint64_t origin = 0;
     int64_t events = 0;
-    r = tr_exec(db, "BEGIN");
+    if (r == 0) r = tr_exec(db, "BEGIN");
     if (r == 0 && (r = write_chunks(db, w, &origin, &events)) < 0) *why = "cannot write the window's events";
     if (r == 0 && (r = write_strings(db, w->shm, d->gone)) < 0) *why = "cannot write the window's texts";
     if (r == 0 && (r = write_meta(db, w, d, origin, events)) < 0) *why = "cannot write the trace's facts";
+    if (r == 0 && (r = build_tables(db, origin)) < 0) *why = "cannot build the trace's tables";
     if (r == 0 && (r = tr_exec(db, "COMMIT")) < 0) *why = "cannot write the trace";
-    if (r == 0) {
-        r = build_tables(db, origin);
-        if (r < 0) *why = "cannot build the trace's tables";
-    } else if (!sqlite3_get_autocommit(db)) {
-        tr_exec(db, "ROLLBACK");
-    }
+    if (r < 0 && !sqlite3_get_autocommit(db)) tr_exec(db, "ROLLBACK"); /* the file goes anyway */
     if (sqlite3_close(db) != SQLITE_OK && r == 0) r = -EIO;
     if (r == 0 && rename(part, path) != 0) {
         r = -errno;

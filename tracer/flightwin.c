@@ -21,8 +21,10 @@
  * everything the window holds (kept pieces, the open chunks' buffers, the
  * records kept apart: w->held) is admitted only once there is room for it,
  * the oldest periods dropped first.  So rings, texts and window together
- * never pass max_bytes, not even between two drains.  What finds no room
- * even with every period gone is let go, counted (torn_events).
+ * never pass max_bytes, not even between two drains.  A loop's only period
+ * stays (its events would continue nothing kept): what finds no room then
+ * is let go, counted (torn_events), until the loop's next snapshot, which
+ * the helper asks for at once (w->forced).
  */
 #include "flight.h"
 #include <errno.h>
@@ -111,26 +113,27 @@ static tr_fpiece *second_period(const tr_fring *fr)
     return NULL;
 }
 
-/* Room for need more bytes: the oldest period that has a successor goes
- * first, else the oldest there is (w->forced: periods are too long for the
- * budget).  Returns 0, or -ENOSPC with nothing left to drop. */
-static int make_room(tr_fwindow *w, uint64_t need)
+/* Room for need more bytes, the oldest period that has a successor
+ * dropped first; opening: a loop whose snapshot is being read (it will
+ * open a new period, so its only one may go too), or NULL.  A loop's only
+ * period is never dropped otherwise: its events would continue nothing
+ * kept, so the newest events are let go instead until its next snapshot
+ * (w->forced asks for one).  Returns 0, or -ENOSPC with nothing left to
+ * drop. */
+static int make_room(tr_fwindow *w, uint64_t need, const tr_fring *opening)
 {
     while (w->held + need > w->budget) {
         tr_fring *best = NULL, *any = NULL;
         for (uint32_t i = 0; i < TR_NRINGS; i++) {
             tr_fring *fr = &w->rings[i];
             if (!fr->head) continue;
-            if (second_period(fr) && (!best || fr->head->first_ts < best->head->first_ts)) best = fr;
-            if (!any || fr->head->first_ts < any->head->first_ts) any = fr;
+            if ((fr == opening || second_period(fr)) && (!best || fr->head->first_ts < best->head->first_ts))
+                best = fr;
+            if (!fr->is_loop && (!any || fr->head->first_ts < any->head->first_ts)) any = fr;
         }
-        if (!best) {
-            if (!any) return -ENOSPC;
-            best = any;
-            w->forced = 1;
-        }
+        w->forced |= !best;
+        if (!best && !(best = any)) return -ENOSPC;
         drop_first_period(w, best);
-        tear(w, best);
     }
     return 0;
 }
@@ -141,8 +144,7 @@ static int add_piece(tr_fwindow *w, tr_fring *fr, tr_chunkbuf *c, int snap)
 {
     if (c->n == 0) return 0;
     /* The blob is at most c->len: room first, then it is copied. */
-    int r = make_room(w, sizeof(tr_fpiece) + c->len);
-    if (c->n == 0) return 0; /* the room was its own ring's period: torn */
+    int r = make_room(w, sizeof(tr_fpiece) + c->len, snap ? fr : NULL);
     size_t len;
     const uint8_t *blob = r ? NULL : tr_chunk_seal(c, &len);
     tr_fpiece *p = blob ? malloc(sizeof *p + len) : NULL;
@@ -177,8 +179,7 @@ static int add_piece(tr_fwindow *w, tr_fring *fr, tr_chunkbuf *c, int snap)
 static int admit(tr_fwindow *w, tr_fring *fr, tr_chunkbuf *c, const tr_rec *e)
 {
     if (c->len + CHUNK_SLACK <= c->cap) return tr_chunk_add(c, e);
-    int torn = fr->torn;
-    if (make_room(w, c->cap ? c->cap : CHUNK_FIRST) < 0 || fr->torn != torn) return -ENOSPC;
+    if (make_room(w, c->cap ? c->cap : CHUNK_FIRST, fr->in_snap ? fr : NULL) < 0) return -ENOSPC;
     size_t before = c->cap;
     int r = tr_chunk_add(c, e);
     w->held += c->cap - before;
@@ -192,7 +193,7 @@ static int keep_rec(tr_fwindow *w, tr_rec **arr, size_t *n, size_t *cap, size_t 
 {
     if (*n == *cap) {
         size_t ncap = *cap ? *cap * 2 : first;
-        if (make_room(w, (ncap - *cap) * sizeof(tr_rec)) < 0) return -ENOSPC;
+        if (make_room(w, (ncap - *cap) * sizeof(tr_rec), NULL) < 0) return -ENOSPC;
         tr_rec *grown = realloc(*arr, ncap * sizeof *grown);
         if (!grown) return -ENOMEM;
         w->held += (ncap - *cap) * sizeof(tr_rec);
@@ -241,7 +242,7 @@ void tr_fwindow_drop_all(tr_fwindow *w)
     note(w);
 }
 
-int tr_fwindow_trim(tr_fwindow *w, uint64_t now_ts)
+void tr_fwindow_trim(tr_fwindow *w, uint64_t now_ts)
 {
     uint64_t win = (uint64_t)((double)w->window_ms * 1e6 / w->ns_per_tick);
     for (uint32_t i = 0; i < TR_NRINGS; i++) {
@@ -250,9 +251,6 @@ int tr_fwindow_trim(tr_fwindow *w, uint64_t now_ts)
         while ((s = second_period(fr)) && s->first_ts + win <= now_ts) drop_first_period(w, fr);
     }
     note(w);
-    int forced = w->forced;
-    w->forced = 0;
-    return forced;
 }
 
 /* One record of ring fr into the window. */
@@ -273,8 +271,7 @@ static int take(tr_fwindow *w, tr_fring *fr, const tr_rec *e)
         int r = fr->snap_lost ? -ENOSPC : admit(w, fr, &fr->snapbuf, e);
         if (r < 0) fr->snap_lost = 1;
         if (kind == TR_SNAP_END) {
-            /* Still in_snap while it goes in: the room made for it may be
-             * every older period of this ring, which tears nothing. */
+            /* Its room may be this ring's older periods: it opens the next. */
             if (fr->snap_lost || add_piece(w, fr, &fr->snapbuf, 1) < 0) {
                 /* Without its snapshot the period opens nothing kept. */
                 w->torn_events += fr->snapbuf.n;
@@ -289,14 +286,16 @@ static int take(tr_fwindow *w, tr_fring *fr, const tr_rec *e)
         w->torn_events++;
         return 0;
     }
-    if (fr->body.n >= PIECE_EVENTS || (fr->body.len + CHUNK_SLACK > fr->body.cap && fr->body.cap >= PIECE_BYTES))
-        add_piece(w, fr, &fr->body, 0);
-    if (fr->torn) {
+    if ((fr->body.n >= PIECE_EVENTS || (fr->body.len + CHUNK_SLACK > fr->body.cap && fr->body.cap >= PIECE_BYTES)) &&
+        add_piece(w, fr, &fr->body, 0) < 0) {
         w->torn_events++;
         return 0;
     }
     int r = admit(w, fr, &fr->body, e);
-    if (r == -ENOSPC) w->torn_events++;
+    if (r == -ENOSPC) {
+        w->torn_events++;
+        if (fr->is_loop) fr->torn = 1; /* no gap inside a period: the rest waits for the next snapshot */
+    }
     if (r == 0 && kind == TR_RES_NEW && e->arg >> 8) add_res(w, fr, e);
     return r == -ENOMEM ? r : 0;
 }
