@@ -129,6 +129,8 @@ static int walk(const uint8_t *p, const uint8_t *end, uint64_t ring, uint64_t n,
 int tr_chunk_decode(const uint8_t *blob, size_t len, uint32_t *ring_out,
                     void (*fn)(void *ctx, uint32_t ring, const tr_rec *e), void *ctx)
 {
+    /* An empty blob reads as NULL from SQLite, and NULL + 0 is undefined. */
+    if (!blob || !len) return -EINVAL;
     const uint8_t *p = blob, *end = blob + len;
     uint64_t ver, ring, n;
     if (!(p = get_varint(p, end, &ver)) || ver != CHUNK_VERSION) return -EINVAL;
