@@ -82,14 +82,29 @@ static __attribute__((noinline)) int arm_deadline(co__loop *l, co__task *t, co_w
  * save and restore on every call. */
 static __attribute__((noinline, cold)) void suspend_hooks_out(co__loop *l, co__task *t)
 {
-    CO_TRACE(TR_AWAIT, t->wait_loc, t->id, t->wait_obj_id, (uint64_t)t->wait_kind);
+    if (CO_UNLIKELY(co__tracing)) {
+        /* Switching to a task that resumes an await: its TR_RESUME goes in
+         * our TR_SWITCH (one record, not two).  Not in debug mode, whose
+         * slow-step event must follow our await directly. */
+        co__task *to = l->debug ? NULL : co__next_to_run(l);
+        if (to && to->started && t->wait_obj_id <= UINT32_MAX) {
+            co__tr_emit_switch(t->wait_loc, t->id, t->wait_obj_id, t->wait_kind, to->id, to->wake_result);
+            l->resume_told = to;
+            l->resume_told_epoch = co__tr_epoch;
+        } else {
+            co__tr_emit(TR_AWAIT, t->wait_loc, t->id, t->wait_obj_id, (uint64_t)t->wait_kind);
+        }
+    }
     if (CO__STEP_HOOKS(l)) co__step_end(l, t, t->wait_loc); /* debug.c: step timing */
 }
 
 static __attribute__((noinline, cold)) void suspend_hooks_in(co__loop *l, co__task *t, int r)
 {
     if (CO__STEP_HOOKS(l)) co__step_begin(l, t, t->wait_loc); /* the loc we suspended at */
-    CO_TRACE(TR_RESUME, NULL, t->id, 0, (uint64_t)(int64_t)r);
+    if (l->resume_told == t && l->resume_told_epoch == co__tr_epoch)
+        l->resume_told = NULL; /* in the TR_SWITCH that ran us */
+    else
+        CO_TRACE(TR_RESUME, NULL, t->id, 0, (uint64_t)(int64_t)r);
 }
 
 /* The slow parts are out of line so that the common path keeps only t and

@@ -232,6 +232,9 @@ typedef struct co__loop {
     int budget;               /* switches left before returning to libuv */
     int idle_on;              /* idle is started (cheaper than asking libuv) */
     co__task *dead;           /* ended task whose stack must be released after the switch */
+    co__task *resume_told;    /* await.c: its TR_RESUME went into the suspending task's TR_SWITCH
+                               * (session resume_told_epoch); it emits none as it resumes */
+    uint32_t resume_told_epoch;
     void *sched_sp;           /* the loop thread's own stack while a task runs */
     int debug;
     int log_stderr;           /* CO_LOG=stderr when the loop was made: reports go to stderr (log.c) */
@@ -369,6 +372,11 @@ static inline co__task *co__pop_ready(co__loop *l)
 {
     if (co__ready_empty(l)) return NULL;
     return l->ready[l->ready_head++ & l->ready_mask];
+}
+/* The task co__switch_away is about to run (NULL: the scheduler). */
+static inline co__task *co__next_to_run(const co__loop *l)
+{
+    return l->budget > 0 && !co__ready_empty(l) ? l->ready[l->ready_head & l->ready_mask] : NULL;
 }
 
 /* ------------------------------------------------------------------------ */

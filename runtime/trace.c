@@ -26,6 +26,7 @@ __thread tr_ring *co__tr_ring CO__TLS_MODEL;
 __thread uint32_t co__tr_ring_epoch CO__TLS_MODEL;
 __thread uint64_t co__tr_last CO__TLS_MODEL;
 __thread int co__tr_step CO__TLS_MODEL;
+static tr_shm *g_shm;
 
 void co__tr_emit_slow(unsigned kind, co_loc *loc, uint64_t task, uint64_t res, uint64_t arg)
 {
@@ -35,11 +36,13 @@ void co__tr_emit_slow(unsigned kind, co_loc *loc, uint64_t task, uint64_t res, u
         if (!r) return;
     }
     uint64_t h = r->head_local;
-    if (h - r->tail_cached >= TR_RING_RECS / 2 && !co__tr_room(r)) return; /* dropped (counted) */
+    if (h - r->tail_cached >= TR_RING_RECS / 2 && !co__tr_room(r)) {
+        if (kind == TR_SWITCH) atomic_fetch_add(&g_shm->dropped, 1); /* two events lost */
+        return; /* dropped (counted) */
+    }
     co__tr_put(r, h, kind, co__tr_loc(loc), task, res, arg);
 }
 int co__tr_snap_gate;
-static tr_shm *g_shm;
 static _Atomic int g_consumer_fd = -1; /* co__tr_set_consumer_fd */
 
 static uint64_t mono_ns(void)

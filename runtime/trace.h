@@ -121,7 +121,9 @@ typedef struct tr_rec {
     X(SNAP_END, "snapshot_end")    /* res = tasks written, arg = resources written */               \
     X(ENDPOINT, "endpoint")        /* a connected socket's addresses: res = its resource id, arg =  \
                                       local address string id | peer address string id << 32;      \
-                                      task = the task that connected or accepted it, loc = there */
+                                      task = the task that connected or accepted it, loc = there */ \
+    X(SWITCH, "switch")            /* ring only: an AWAIT and the RESUME of the task switched to,   \
+                                      in one record (co__tr_emit_switch); chunks hold the two */
 
 /* TR_SNAP_TASK's flags (arg bits 40-47). */
 enum { TR_SNAP_F_STARTED = 1, TR_SNAP_F_DETACHED = 2, TR_SNAP_F_CANCEL_PENDING = 4 };
@@ -330,7 +332,7 @@ extern CO__HIDDEN __thread int co__tr_step CO__TR_TLS;
      1ull << TR_EV_SET | 1ull << TR_COND_NOTIFY | 1ull << TR_RES_NEW | 1ull << TR_DETACH)
 /* Step boundaries: a task's step runs from these on (its end, or an await,
  * leaves the stamp for a switch to the next task). */
-#define CO__TR_STEP_SETS (1ull << TR_START | 1ull << TR_RESUME | 1ull << TR_AWAIT | 1ull << TR_END)
+#define CO__TR_STEP_SETS (1ull << TR_START | 1ull << TR_RESUME | 1ull << TR_AWAIT | 1ull << TR_END | 1ull << TR_SWITCH)
 
 tr_ring *co__tr_claim(void);                /* slow path: take a ring for this thread */
 int co__tr_room(tr_ring *r);                 /* slow path: ring half full; 0 if the event is dropped */
@@ -410,6 +412,26 @@ static inline __attribute__((always_inline)) void co__tr_emit(unsigned kind, co_
         return;
     }
     co__tr_put(r, h, kind, loc ? loc->id : 0, task, res, arg);
+}
+
+/* A task-to-task switch as one record: t's TR_AWAIT (res = obj_id, arg =
+ * wait kind) and the TR_RESUME of task `to` with `result`, stamped as that
+ * resume would be (the await's stamp plus CO__TR_NS_TICKS).  TR_SWITCH:
+ * res = obj_id | to << 32, arg = wait kind | (uint32_t)result << 32.  The
+ * consumer writes the two events into its chunks (tr_chunk_add).  Only for
+ * an obj_id below 2^32; the caller then skips to's TR_RESUME. */
+static inline __attribute__((always_inline)) void co__tr_emit_switch(co_loc *loc, uint64_t task, uint64_t obj_id,
+                                                                     unsigned wait_kind, uint64_t to, int result)
+{
+    co__tr_emit(TR_SWITCH, loc, task, obj_id | (uint64_t)(uint32_t)to << 32,
+                wait_kind | (uint64_t)(uint32_t)result << 32);
+    co__tr_last += CO__TR_NS_TICKS;
+}
+static inline void tr_switch_split(const tr_rec *e, tr_rec *await, tr_rec *resume)
+{
+    *await = (tr_rec){ e->ts, TR_AWAIT | (e->kind_loc & ~0xffu), e->task, e->res & 0xffffffffu, e->arg & 0xffffffffu };
+    *resume = (tr_rec){ e->ts + CO__TR_NS_TICKS, TR_RESUME, (uint32_t)(e->res >> 32), 0,
+                        (uint64_t)(int64_t)(int32_t)(e->arg >> 32) };
 }
 
 #define CO_TRACE(kind, loc, task, res, arg) \

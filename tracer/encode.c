@@ -8,7 +8,8 @@
  *   zigzag(task - prev)   varint
  *   res                   varint
  *   zigzag(arg)           varint
- * A ping-pong event takes about 8 bytes instead of 32.
+ * A ping-pong event takes about 8 bytes instead of 32.  A ring's TR_SWITCH
+ * record is written as the TR_AWAIT and TR_RESUME it holds.
  */
 #include "tracer.h"
 #include <errno.h>
@@ -54,7 +55,7 @@ void tr_chunk_reset(tr_chunkbuf *c, uint32_t ring)
     c->first_ts = c->last_ts = c->prev_ts = c->prev_task = 0;
 }
 
-int tr_chunk_add(tr_chunkbuf *c, const tr_rec *e)
+static int add_one(tr_chunkbuf *c, const tr_rec *e)
 {
     if (c->len + 64 > c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 1 << 16;
@@ -77,6 +78,17 @@ int tr_chunk_add(tr_chunkbuf *c, const tr_rec *e)
     c->last_ts = e->ts;
     c->n++;
     return 0;
+}
+
+/* A ring's TR_SWITCH is its two events (trace.h): chunks, and everything
+ * that reads them, know only those. */
+int tr_chunk_add(tr_chunkbuf *c, const tr_rec *e)
+{
+    if ((e->kind_loc & 0xff) != TR_SWITCH) return add_one(c, e);
+    tr_rec await, resume;
+    tr_switch_split(e, &await, &resume);
+    int r = add_one(c, &await);
+    return r < 0 ? r : add_one(c, &resume);
 }
 
 /* Write the header just before the events; returns the blob start. */

@@ -210,7 +210,9 @@ int64_t tr_recorder_poll(tr_recorder *r)
         if (begin(r) < 0) return -EIO;
         tr_chunkbuf *c = &r->chunks[i];
         for (uint64_t k = tail; k < head; k++) {
-            if (tr_chunk_add(c, &ring->recs[k & (TR_RING_RECS - 1)]) < 0) return -ENOMEM;
+            const tr_rec *e = &ring->recs[k & (TR_RING_RECS - 1)];
+            if (tr_chunk_add(c, e) < 0) return -ENOMEM;
+            r->events += (e->kind_loc & 0xff) == TR_SWITCH; /* two events (trace.h) */
             if (c->n >= CHUNK_EVENTS) flush_chunk(r, c);
             /* Free slots as we go: a producer waiting on a full ring
              * resumes after 4096 events, not after the whole ring. */
@@ -375,7 +377,8 @@ static int incomplete(tr_recorder *r, int err)
     tr_ring *rings = tr_rings(s);
     uint64_t published = r->events + atomic_load(&s->dropped);
     for (uint32_t i = 0; i < s->nrings; i++)
-        published += atomic_load(&rings[i].head) - atomic_load(&rings[i].tail);
+        for (uint64_t k = atomic_load(&rings[i].tail), h = atomic_load(&rings[i].head); k < h; k++)
+            published += 1 + ((rings[i].recs[k & (TR_RING_RECS - 1)].kind_loc & 0xff) == TR_SWITCH);
     int64_t kept = 0;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(r->db, "SELECT COALESCE(SUM(n), 0) FROM chunks", -1, &st, NULL) == SQLITE_OK) {

@@ -66,6 +66,7 @@ static tr_rec random_rec(void)
     tr_rec e;
     e.ts = edgy();
     uint32_t kind = (uint32_t)(rnd() % 256);
+    if (kind == TR_SWITCH) kind = TR_AWAIT; /* a ring's, written as two events: test_switch */
     uint32_t loc = rnd() % 4 == 0 ? 0xFFFFFFu : (uint32_t)(rnd() & 0xFFFFFF);
     e.kind_loc = kind | loc << 8;
     e.task = rnd() % 4 == 0 ? UINT32_MAX : (uint32_t)edgy();
@@ -119,6 +120,37 @@ static void test_typical_events(void **state)
         recs[i] = (tr_rec){ .ts = 1000000 + 37u * (unsigned)i, .kind_loc = (uint32_t)(TR_AWAIT + i % 2) | (5u + (unsigned)i % 3) << 8,
                             .task = 1 + (uint32_t)i % 2, .res = (uint64_t)i % 2 ? 0 : 42, .arg = (uint64_t)(int64_t)-(i % 2) };
     round_trip(recs, 64, 3);
+}
+
+/* A ring's TR_SWITCH goes into a chunk as the TR_AWAIT and TR_RESUME it
+ * holds: the resume CO__TR_NS_TICKS later, of the task switched to, with
+ * its (negative) result; nothing else in the chunk moves. */
+static void test_switch(void **state)
+{
+    (void)state;
+    tr_rec in[3] = {
+        { .ts = 5000, .kind_loc = TR_Q_PUT | 7u << 8, .task = 3, .res = 9, .arg = 1 },
+        { .ts = 5100, .kind_loc = TR_SWITCH | 8u << 8, .task = 3, .res = 9 | (uint64_t)4 << 32,
+          .arg = CO_WAIT_QUEUE_GET | (uint64_t)(uint32_t)-ECANCELED << 32 },
+        { .ts = 5200, .kind_loc = TR_Q_GET, .task = 4, .res = 9, .arg = 0 },
+    };
+    tr_rec want[4] = {
+        in[0],
+        { .ts = 5100, .kind_loc = TR_AWAIT | 8u << 8, .task = 3, .res = 9, .arg = CO_WAIT_QUEUE_GET },
+        { .ts = 5100 + CO__TR_NS_TICKS, .kind_loc = TR_RESUME, .task = 4, .res = 0, .arg = (uint64_t)(int64_t)-ECANCELED },
+        in[2],
+    };
+    tr_chunkbuf c = { 0 };
+    tr_chunk_reset(&c, 1);
+    for (size_t i = 0; i < 3; i++) assert_int_equal(tr_chunk_add(&c, &in[i]), 0);
+    assert_int_equal(c.n, 4);
+    size_t len;
+    const uint8_t *blob = tr_chunk_seal(&c, &len);
+    sink s = { .ring = 1 };
+    assert_int_equal(tr_chunk_decode(blob, len, NULL, collect, &s), 4);
+    for (size_t i = 0; i < 4; i++) assert_rec_equal(&want[i], &s.recs[i], i);
+    free(s.recs);
+    tr_chunk_free(&c);
 }
 
 static void test_random_records(void **state)
@@ -300,6 +332,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_typical_events),
+        cmocka_unit_test(test_switch),
         cmocka_unit_test(test_random_records),
         cmocka_unit_test(test_extremes),
         cmocka_unit_test(test_large_chunk_and_reuse),
