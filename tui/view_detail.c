@@ -4,7 +4,8 @@
  * the await chain behind that (task -> lock held by task 7 -> what 7 waits
  * on ..., cycles drawn as cycles), its children as a tree, histograms of
  * its step and wait durations, its events around the cursor with their
- * lines, its logs and marks, and its recorded stack.
+ * lines, its logs and marks, its recorded stack, and its latency (the
+ * percentiles of its steps, its scheduled delay and its waits by kind).
  *
  * The view is a list of lines built from the model at each draw and
  * scrolled as a whole; lines that name a task, a resource or an event can
@@ -387,11 +388,11 @@ static void build(tui_app *a, int width)
     about(a, idx, &tasks[idx]);
     chain(a, idx);
     children(a, idx);
-    latency(a, idx);
     histogram(a, idx, 0);
     histogram(a, idx, 1);
     events(a, idx);
     stack(a, idx);
+    latency(a, idx);  /* last: a crash's stack stays on the first screen */
 }
 
 static void draw(tui_app *a, WINDOW *w)
