@@ -21,18 +21,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-int tui_task_site(tui_app *a, int idx, char *buf, size_t cap)
-{
-    const tui_task *tk;
-    size_t n = tui_model_tasks(a->m, &tk);
-    if (idx < 0 || (size_t)idx >= n) return -ENOENT;
-    tui_at at;
-    const char *s = tui_model_task_at(a->m, idx, a->t, &at) == 0 && at.at && at.at[0] ? at.at : tk[idx].spawn_at;
-    if (!s || !s[0]) return -ENOENT;
-    snprintf(buf, cap, "%s", s);
-    return 0;
-}
-
 /* The selection's "file:line", or a message saying there is none. */
 static int site(tui_app *a, char *buf, size_t cap)
 {

@@ -84,9 +84,15 @@ int tui_mouse_key(tui_app *a, WINDOW *in)
     if (press && a->msg[0]) a->msg[0] = 0;   /* a message lasts one key, or one click */
     if (b & 64) {   /* the wheel: 64 up, 65 down; three rows a notch */
         if (!press) return TUI_REDRAW_NONE;
+        /* As j and k in the view (straight to it: the key dispatch in
+         * action.c reaches this file through the editor). */
+        const tui_view *v = tui_view_get(a->view);
         int r = 0;
-        for (int i = 0; i < 3; i++) r |= tui_handle_key(a, b & 1 ? KEY_DOWN : KEY_UP);
-        return r;
+        for (int i = 0; i < 3 && v->key; i++) {
+            int k = v->key(a, b & 1 ? KEY_DOWN : KEY_UP);
+            if (!(k & TUI_NOT_MINE)) r |= k;
+        }
+        return r | TUI_REDRAW_BARS;
     }
     if (y == 0) {   /* the tabs */
         if (!press || (b & 3) != 0) return TUI_REDRAW_NONE;

@@ -179,7 +179,7 @@ const unsigned char *tui_tasks_matching(tui_app *a, const char *pattern);
 const unsigned char *tui_tasks_kept(tui_app *a, int view);
 int tui_tree_kept(tui_app *a, const tui_tree_row *rows, size_t n, unsigned char *keep);
 
-/* editor.c: the selected task's site (where it waits at the cursor, else
+/* site.c: the selected task's site (where it waits at the cursor, else
  * where it was spawned): 0, or -ENOENT. */
 int tui_task_site(tui_app *a, int idx, char *buf, size_t cap);
 

@@ -506,12 +506,13 @@ static int find(tui_app *a, const unsigned char *match, int dir)
 
 /* The mouse: a click on a name selects its task; in the cells it also
  * puts the cursor at the cell's time; a drag across the cells zooms to
- * the range dragged. */
+ * the range dragged and tells where time went in it (view_range.c, as
+ * `v` .. `v` does; Esc: the Timeline, zoomed). */
 static int mouse(tui_app *a, const tui_mouse *ev)
 {
     static int down_x = -1;
     int x0 = COLS - ncells_last;
-    if (ev->button != 0) return TUI_REDRAW_NONE;
+    if (ev->button != 0 || tui_range_active()) return TUI_REDRAW_NONE;
     if (ev->press) {
         down_x = ev->x;
         int r = list.top + ev->y - 2;
@@ -532,7 +533,7 @@ static int mouse(tui_app *a, const tui_mouse *ev)
     span = t2 - t1;
     fit = 0;
     clamp_window(a);
-    return TUI_REDRAW_VIEW;
+    return tui_range_show(a, t1, t2);
 }
 
 static const char *const help[] = {

@@ -243,12 +243,18 @@ for size in "120 40" "80 24"; do
     near "4 ($W): a click in the cells: the cursor at that cell" "$(cursor_ns)" \
         "$(awk -v d="$dur" -v n="$ncells" 'BEGIN { printf "%.0f", int(d * 20.5 / n / 1000) * 1000 }')"
     drag $((x0 + 11)) $((x0 + 41)) 10
-    gone "4 ($W): a drag zooms (not fit any more)" "  fit"
+    t1=$(awk -v d="$dur" -v n="$ncells" 'BEGIN { printf "%.0f", int(int(d * 10 / n) / 1000) * 1000 }')
+    t2=$(awk -v d="$dur" -v n="$ncells" 'BEGIN { printf "%.0f", int(int(d * 41 / n) / 1000) * 1000 }')
+    see "4 ($W): a drag tells where time went in the range" "Where time went: "
+    win=$(screen | grep -o 'Where time went: [0-9.]*[a-z]*s\.\.[0-9.]*[a-z]*s' | sed 's/^Where time went: //')
+    near "4 ($W): ... from where the drag began" "$(echo "${win%%..*}" | to_ns)" "$t1"
+    near "4 ($W): ... to where it ended" "$(echo "${win##*..}" | to_ns)" "$t2"
+    keys Escape
+    see "4 ($W): Esc: the Timeline again" "z Z zoom"
+    if screen | grep -q "  fit\$"; then bad "4 ($W): ... zoomed to the range (not fit)" "$(screen)"; else ok; fi
     win=$(screen | grep -o '[0-9.]*[a-z]*s\.\.[0-9.]*[a-z]*s' | tail -1)
-    near "4 ($W): the window starts where the drag did" "$(echo "${win%%..*}" | to_ns)" \
-        "$(awk -v d="$dur" -v n="$ncells" 'BEGIN { printf "%.0f", int(int(d * 10 / n) / 1000) * 1000 }')"
-    near "4 ($W): ... and ends where it did" "$(echo "${win##*..}" | to_ns)" \
-        "$(awk -v d="$dur" -v n="$ncells" 'BEGIN { printf "%.0f", int(int(d * 41 / n) / 1000) * 1000 }')"
+    near "4 ($W): the window starts where the drag did" "$(echo "${win%%..*}" | to_ns)" "$t1"
+    near "4 ($W): ... and ends where it did" "$(echo "${win##*..}" | to_ns)" "$t2"
     keys F1
     see "4 ($W): F1 help" "keys (any key closes)"
     keys Escape
