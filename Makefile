@@ -80,10 +80,11 @@ ifneq ($(filter $(ARCH),x86_64 aarch64),)
 RUNTIME_S := runtime/switch_$(ARCH).S
 endif
 RUNTIME_OBJ := $(RUNTIME_C:%.c=$(BUILD)/obj/%.o) $(RUNTIME_S:%.S=$(BUILD)/obj/%.o)
-# The shared library's runtime is compiled apart: its thread-locals are not
-# initial-exec, so that dlopen can load it (runtime/internal.h, CO__TLS_MODEL).
-# TLSDESC (-mtls-dialect=gnu2) where the compiler has it: a call to a
-# resolver that returns an offset, instead of __tls_get_addr.
+# The shared library's runtime is compiled apart, with TLSDESC
+# (-mtls-dialect=gnu2) where the compiler has it for its few cold
+# thread-locals: a call to a resolver that returns an offset, instead of
+# __tls_get_addr.  The hot ones are initial-exec in both libraries, and small
+# enough for dlopen (runtime/internal.h, CO__TLS_MODEL).
 RUNTIME_SO_OBJ := $(RUNTIME_OBJ:$(BUILD)/obj/%=$(BUILD)/obj-so/%)
 TLS_DIALECT := $(shell $(CC) -mtls-dialect=gnu2 -fPIC -x c -c /dev/null -o /dev/null 2>/dev/null && echo -mtls-dialect=gnu2)
 TRACER_OBJ := $(TRACER_C:%.c=$(BUILD)/obj/%.o)
