@@ -140,14 +140,12 @@ static int meta_member(void *ctx, const char *key, const char *value)
     return 0;
 }
 
-static int thread_name(void *ctx, int64_t id, const char *task)
+static int thread_name(void *ctx, int64_t id, const char *label)
 {
     ex *x = ctx;
-    char name[1024];
-    snprintf(name, sizeof name, "%s #%lld", task ? task : "task", (long long)id);
     ev(x, "M", id, 0);
     fputs(",\"cat\":\"__metadata\",\"name\":\"thread_name\",\"args\":{\"name\":", x->f);
-    cli_json_string(x->f, name);
+    cli_json_string(x->f, label);
     fputs("}}", x->f);
     ev(x, "M", id, 0);
     fprintf(x->f, ",\"cat\":\"__metadata\",\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":%lld}}", (long long)id);

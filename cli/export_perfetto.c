@@ -240,12 +240,9 @@ static uint64_t src_iid(px *x, tr_src at)
     return at.file ? loc_iid(x, at.file, at.line) : 0;
 }
 
-static int task_track(void *ctx, int64_t id, const char *task)
+static int task_track(void *ctx, int64_t id, const char *label)
 {
-    px *x = ctx;
-    char name[1024];
-    snprintf(name, sizeof name, "%s #%lld", task ? task : "task", (long long)id);
-    track(x, UUID_TASK(id), UUID_PROCESS, name, id);
+    track(ctx, UUID_TASK(id), UUID_PROCESS, label, id);
     return 0;
 }
 

@@ -361,8 +361,9 @@ typedef struct tr_src {
  * value NULL for an SQL NULL. */
 typedef int tr_walk_meta_fn(void *ctx, const char *key, const char *value);
 int tr_walk_meta(sqlite3 *db, const char *const *keys, size_t n, tr_walk_meta_fn *fn, void *ctx);
-/* Every task by id; name NULL: it has none. */
-typedef int tr_walk_task_fn(void *ctx, int64_t id, const char *name);
+/* Every task by id, with the label the exports give its track: "NAME #ID"
+ * ("task #ID" if it has no name). */
+typedef int tr_walk_task_fn(void *ctx, int64_t id, const char *label);
 int tr_walk_tasks(sqlite3 *db, tr_walk_task_fn *fn, void *ctx);
 /* A step row (a step, and the await that ended it) as the walk gives it. */
 typedef struct tr_walk_step {

@@ -44,8 +44,12 @@ int tr_walk_tasks(sqlite3 *db, tr_walk_task_fn *fn, void *ctx)
     sqlite3_stmt *st;
     int err = tr__prepare(db, "SELECT id, name FROM tasks ORDER BY id", &st);
     if (err) return err;
-    while (tr__next(st, &err))
-        if (fn(ctx, sqlite3_column_int64(st, 0), is_null(st, 1) ? NULL : text(st, 1))) break;
+    char label[1024];
+    while (tr__next(st, &err)) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        snprintf(label, sizeof label, "%s #%lld", is_null(st, 1) ? "task" : text(st, 1), (long long)id);
+        if (fn(ctx, id, label)) break;
+    }
     sqlite3_finalize(st);
     return err;
 }
