@@ -4,8 +4,9 @@
  * runs or sleeps, or back to a task already on the branch (a cycle); at a
  * gather, a wait or a group, one branch per task it still waits for.  A
  * deadlock the runtime refused (the task runs on, with -EDEADLK) is
- * followed as the wait it would have been.  The tree (model_tree.c) asks
- * the same two questions here: what a gather waits for, and a refusal.
+ * followed as the wait it would have been.  What a gather waits for is
+ * model_tasks.c's answer (tui__waited_children), the tree's too; the
+ * tree asks here whether a running task's wait was refused.
  */
 #include "model_int.h"
 #include <stdio.h>
@@ -23,22 +24,6 @@ const tui_warning *tui__refusal(tui_model *m, const tui_task *k, const tui_at *a
         if (w->kind == TR_WARN_DEADLOCK && w->task == k->id && w->ts >= a->since && w->resource) return w;
     }
     return NULL;
-}
-
-/* The tasks a gather, wait or group of task idx waits for at t: its
- * children still alive at t (the trace records the await, not its list:
- * a child that has ended no longer holds it up).  The first cap into out;
- * returns how many there are.  The chain and the tree both ask here. */
-int tui__waited_children(tui_model *m, int idx, int64_t t, int *out, int cap)
-{
-    int n = 0;
-    for (int c = m->tasks[idx].first_child; c >= 0; c = m->tasks[c].next_sibling) {
-        const tui_task *k = &m->tasks[c];
-        if (t < k->spawn_ts || (k->end_ts >= 0 && t >= k->end_ts)) continue;
-        if (n < cap) out[n] = c;
-        n++;
-    }
-    return n;
 }
 
 typedef struct chain_pass {

@@ -158,11 +158,12 @@ static inline const char *tui__res_name(tui_model *m, int64_t id, int *idx)
     return i >= 0 ? m->res[i].name : "";
 }
 
-/* model_chain.c: the tasks a gather of task idx waits for at t (its live
- * children), the first cap into out; returns how many.  And the deadlock
- * warning about task k running at t (a wait the runtime refused: it
- * would have closed a cycle), NULL if none: its refused wait is an edge. */
+/* model_tasks.c: the tasks a gather of task idx waits for at t (its live
+ * children), the first cap into out; returns how many. */
 int tui__waited_children(tui_model *m, int idx, int64_t t, int *out, int cap);
+/* model_chain.c: the deadlock warning about task k running at t (a wait
+ * the runtime refused: it would have closed a cycle), NULL if none: its
+ * refused wait is an edge. */
 const tui_warning *tui__refusal(tui_model *m, const tui_task *k, const tui_at *a, int64_t t);
 
 /* model.c: loading, which calls the files below */

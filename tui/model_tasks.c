@@ -176,6 +176,22 @@ const char *tui_model_state_text(tui_model *m, int idx, const tui_at *a)
     return o;
 }
 
+/* The tasks a gather, wait or group of task idx waits for at t: its
+ * children still alive at t (the trace records the await, not its list:
+ * a child that has ended no longer holds it up).  The first cap into out;
+ * returns how many there are.  The chain and the tree both ask here. */
+int tui__waited_children(tui_model *m, int idx, int64_t t, int *out, int cap)
+{
+    int n = 0;
+    for (int c = m->tasks[idx].first_child; c >= 0; c = m->tasks[c].next_sibling) {
+        const tui_task *k = &m->tasks[c];
+        if (t < k->spawn_ts || (k->end_ts >= 0 && t >= k->end_ts)) continue;
+        if (n < cap) out[n] = c;
+        n++;
+    }
+    return n;
+}
+
 const char *tui_model_holder_word(int wait) { return wait == CO_WAIT_SEM ? "last taken by" : "held by"; }
 
 /* ---- the Tasks view's rows -------------------------------------------------- */
