@@ -79,7 +79,7 @@ dl_start=$(date +%s)
 for m in slow:slow_step asleep:all_asleep; do
     mkdir "$tmp/${m%%:*}"
     COSCOPE_FLIGHT=1s COSCOPE_FLIGHT_SLOW_MS=150 COSCOPE_FLIGHT_DIR="$tmp/${m%%:*}" "$prog" ${m%%:*} 300 > /dev/null 2>&1
-    i=0; while [ -z "$(one_db "$tmp/${m%%:*}")" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+    i=0; while [ -z "$(one_db "$tmp/${m%%:*}")" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
     db=$(one_db "$tmp/${m%%:*}")
     if [ -n "$db" ]; then
         eq "${m%%:*}: trigger" "$(q "$db" "SELECT value FROM meta WHERE key = 'flight_trigger'")" "${m#*:}"
@@ -97,7 +97,7 @@ eq "triggers off: no dump" "$(ls "$tmp/off" | wc -l)" 0
 mkdir "$tmp/cr"
 COSCOPE_FLIGHT=1s COSCOPE_FLIGHT_DIR="$tmp/cr" "$prog" crash 1500 > "$tmp/cr.out" 2> "$tmp/cr.err"
 eq "crash: killed by SIGSEGV" $? 139
-i=0; while [ -z "$(one_db "$tmp/cr")" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+i=0; while [ -z "$(one_db "$tmp/cr")" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
 db=$(one_db "$tmp/cr")
 if [ -n "$db" ]; then
     eq "crash: trigger" "$(q "$db" "SELECT value FROM meta WHERE key = 'flight_trigger'")" crash
@@ -142,8 +142,8 @@ eq "too small a budget: no dump" "$(ls "$tmp/small" | wc -l)" 0
 # ---- API, window start, rate limit, failure ---------------------------------------------
 FL_WINDOW_MS=1000 "$prog" api 2500 "$tmp/api.db" > "$tmp/api.out" 2> "$tmp/api.err" &
 p=$!; pids="$pids $p"
-wait_for "$tmp/api.db" 10 || no "api: no dump"
-i=0; while ! grep -q dumped "$tmp/api.out" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+wait_for "$tmp/api.db" 30 || no "api: no dump"
+i=0; while ! grep -q dumped "$tmp/api.out" && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
 eq "api: requests taken" "$(get api "$tmp/api.out")" "0 0 0"
 eq "api: one written" "$(get dumps "$tmp/api.out")" 1
 eq "api: two rate-limited" "$(get dumps_limited "$tmp/api.out")" 2
@@ -171,12 +171,12 @@ eq "api: failed dump counted, program fine" "$?|$(get dumps_failed "$tmp/apif.ou
 mkdir "$tmp/sig"
 FL_WINDOW_MS=1000 COSCOPE_FLIGHT_DIR="$tmp/sig" "$prog" serve 0 > "$tmp/sv.out" 2> "$tmp/sv.err" &
 p=$!; pids="$pids $p"
-i=0; while ! grep -q ready "$tmp/sv.out" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+i=0; while ! grep -q ready "$tmp/sv.out" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
 sleep 0.5
 kill -s RTMIN+9 $p
 sleep 0.2
 kill -s RTMIN+9 $p
-i=0; while [ -z "$(one_db "$tmp/sig")" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+i=0; while [ -z "$(one_db "$tmp/sig")" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
 sleep 0.5
 eq "signal: one dump (rate limit)" "$(ls "$tmp/sig" | grep -c '\.db$')" 1
 db=$(one_db "$tmp/sig")

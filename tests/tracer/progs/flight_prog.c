@@ -156,9 +156,11 @@ static int flooder(void *arg)
     return 0;
 }
 
+/* Up to 30 s: a dump under make check's sanitizers on a loaded host took
+ * more than 4. */
 static void wait_file(const char *p)
 {
-    for (int i = 0; i < 400 && access(p, F_OK) != 0; i++) co_sleep(10);
+    for (int i = 0; i < 3000 && access(p, F_OK) != 0; i++) co_sleep(10);
 }
 
 static int main_task(void *arg)
