@@ -3,7 +3,7 @@
 # live.sh -- end-to-end tests of `coscope run --tui`: the real binary in
 # tmux following a program as it runs, the screen read with capture-pane.
 #
-#   - live_spawner (a task every 100 ms for 6 s, a line printed for each):
+#   - live_spawner (a task every 100 ms for 10 s, a line printed for each):
 #     the status line says LIVE and counts the tasks, and the count grows
 #     with no key pressed; the program's lines are not on the screen but in
 #     the Output view (6); g pauses following, F follows again; the status
@@ -55,9 +55,9 @@ q() { sqlite3 -batch -noheader "$1" "$2"; }
 
 live_checks() {
     tag=$1 db=$tmp/$2.db
-    # 6 s of spawning: the checks before the end (Output, g, F) take a few
+    # 10 s of spawning: the checks before the end (Output, g, F) take a few
     # seconds on a loaded machine and must all run while it is live.
-    run "$W" "$H" "$db" 60 100
+    run "$W" "$H" "$db" 100 100
     see "$tag: LIVE" " LIVE "
     see "$tag: the task count" " tasks"
     sleep 0.3
@@ -74,21 +74,21 @@ live_checks() {
     if screen | grep -q "spawned worker"; then bad "$tag: program output smeared on the screen" "$(screen)"; else ok; fi
     # ... but in the Output view.
     keys 6
-    see "$tag: Output view" "spawned worker 0"
+    see "$tag: Output view" "spawned worker "
     see "$tag: Output view names the file" "$db.out"
     keys 1 g
     see "$tag: g pauses following" "LIVE (paused"
     keys F
     see "$tag: F follows again" " LIVE "
     gone "$tag: F: no longer paused" "LIVE (paused"
-    see "$tag: the end: exit 0" "exit 0" 80
+    see "$tag: the end: exit 0" "exit 0" 150
     see "$tag: the UI stays open" "STATE AT CURSOR"
     keys 6
-    see "$tag: the last line in Output" "all 60 workers done"
+    see "$tag: the last line in Output" "all 100 workers done"
     keys q
     see "$tag: q quits at once" "coscope exited 0"
     see "$tag: coscope says where the output is" "the program's output is in $db.out"
-    check "$tag: the trace is complete" "$(q "$db" "SELECT COUNT(*) FROM tasks")" 61
+    check "$tag: the trace is complete" "$(q "$db" "SELECT COUNT(*) FROM tasks")" 101
 }
 
 W=120 H=40 envs=
