@@ -36,7 +36,8 @@ _coscope()
     report) opts="--fail-on-warnings --top --help" ;;
     sql) opts="--csv --json -p --param --help" ;;
     export) opts="-f --format -o --output --help" ;;
-    info|tui) opts="--help" ;;
+    info) opts="--help" ;;
+    tui) opts="--no-mouse --help" ;;
     ps|tree) opts="--json --no-pause --timing --help" ;;
     attach) opts="-o --output -f --force --for --tui --signal --timing --help" ;;
     dump) opts="-o --output --help" ;;
