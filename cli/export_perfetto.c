@@ -381,7 +381,7 @@ static void flows(px *x)
         if (!m.of || !m.in || !m.ok) r = -ENOMEM;
     }
     check(x, r > 0 ? -ENOMEM : r);
-    if (x->err) goto out;
+    if (x->err || !m.n) goto out;   /* no edges: nothing to sort (qsort wants an array) */
     for (size_t i = 0; i < m.n; i++) m.of[i] = m.in[i] = (uint32_t)i;
     g_sort_edges = m.e;
     qsort(m.of, m.n, sizeof *m.of, by_from);
@@ -397,7 +397,7 @@ static void flows(px *x)
             goto out;
         }
     }
-    qsort(x->flows, x->nflows, sizeof *x->flows, flow_cmp);
+    if (x->nflows) qsort(x->flows, x->nflows, sizeof *x->flows, flow_cmp);
 out:
     free(m.e);
     free(m.of);
