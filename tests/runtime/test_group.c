@@ -49,7 +49,11 @@ static int main_group_failure(void *arg)
     child_init(&c[0], lg, 1, FOREVER, 0);
     child_init(&c[1], lg, 2, 10, -EIO);
     child_init(&c[2], lg, 3, FOREVER, 0);
-    child_init(&c[3], lg, 4, 20, -EPIPE); /* would fail later; is cancelled first */
+    /* Would fail later; is cancelled first.  Its timer is far enough after
+     * the failing child's that a stalled loop does not find both due in one
+     * pass: then both would wake before the failure, and a wake is final
+     * (co_cancel), so its sleep would return 0. */
+    child_init(&c[3], lg, 4, 2000, -EPIPE);
     for (int i = 0; i < 4; i++) assert_int_equal(co_group_spawn(&g, child_body, &c[i]), 0);
     uint64_t t0 = co_now_ms();
     assert_int_equal(co_group_wait(&g), -EIO);
