@@ -37,6 +37,10 @@ static const char USAGE[] =
     "\n"
     "Exit status: 0, or 2 for bad usage or a file that is not a readable trace.\n";
 
+/* The screen's windows: the title bar, the view, the message line, the
+ * status line; w_small alone when the terminal is too small. */
+static WINDOW *w_title, *w_view, *w_line, *w_status, *w_small;
+
 /* ---- the terminal back, whatever happens -------------------------------- */
 
 static volatile sig_atomic_t g_stop;
@@ -55,9 +59,34 @@ static int g_cut;
  * UI), except Ctrl-C during the SQL prompt's own query, which cancels just
  * that query, as Esc does.  q stops it and is handed back to curses, so
  * the main loop quits as ever; other keys are handed back untouched. */
+/* The SQL prompt's query past QUERY_SHOWN_NS says so on the message line,
+ * with its time so far, until it ends (the main loop's next frame draws
+ * over it).  Drawn from here, not the main loop, since the main loop is
+ * inside the query; a quick query never shows it, so nothing flickers. */
+#define QUERY_SHOWN_NS 200000000
+static int64_t g_query_since;   /* when the running SQL query was first asked about; 0 none */
+static int g_query_shown_s = -1;   /* the seconds last shown; -1 not shown */
+
+static void query_running(void)
+{
+    int64_t now = tui_mono_ns();
+    if (!g_query_since) g_query_since = now;
+    if (now - g_query_since < QUERY_SHOWN_NS) return;
+    int s = (int)((now - g_query_since) / 1000000000);
+    if (s == g_query_shown_s) return;
+    g_query_shown_s = s;
+    werase(w_line);
+    char text[96];
+    snprintf(text, sizeof text, "running the query (%d s) ... Esc or Ctrl-C cancels", s);
+    tui_put(w_line, 0, 0, COLS - 1, tui_attr(TUI_L_TITLE), text);
+    wnoutrefresh(w_line);
+    doupdate();
+}
+
 static int query_cancel(void *ctx, int sql)
 {
     (void)ctx;
+    if (sql && w_line) query_running();
     if (g_stop) {
         if (sql && g_stop == SIGINT) g_stop = 0;
         return 1;
@@ -106,8 +135,6 @@ static void handle_signals(void)
 }
 
 /* ---- windows and bars --------------------------------------------------- */
-
-static WINDOW *w_title, *w_view, *w_line, *w_status, *w_small;
 
 static void drop_windows(void)
 {
@@ -549,6 +576,8 @@ int tui_main(const char *path, const tui_live *live, int *quit)
         int live_now = a->info->recording || (a->live && !a->final_done);
         wtimeout(in, a->playing ? 40 : live_now ? 100 : 1000);
         int ch = wgetch(in);
+        g_query_since = 0;   /* any query ran inside the last action; its indicator is drawn over */
+        g_query_shown_s = -1;
         if (ch == '\r') ch = '\n';
         if (ch != ERR) {
             g_cut = 0;

@@ -205,5 +205,29 @@ see "16: main's detail" "Task #1 main"
 see "16: its spawn event says outside any task" "spawned outside any task"
 gone "16: not by #0" "spawned by #0"
 
+# ---- 2. a long SQL query says it runs, and Esc or Ctrl-C cancels it ----------
+# A four-way cross join of the events runs for minutes: the message line
+# says so within a second, Ctrl-C (then Esc) cancels just the query, and
+# the UI answers keys after it (q still quits, with status 0).
+long_sql='SELECT count(*) FROM events a, events b, events c, events d'
+for size in "120 40" "80 24"; do
+    set -- $size
+    start "$1" "$2" "$tmp/showcase.db"
+    see "2 ($1): opens" "STATE AT CURSOR"
+    for cancel in C-c Escape; do
+        keys :
+        type_text "$long_sql"
+        keys Enter
+        see "2 ($1): the query says it runs ($cancel)" "running the query"
+        keys "$cancel"
+        see "2 ($1): $cancel cancels it" "query cancelled"
+        gone "2 ($1): the indicator goes ($cancel)" "running the query"
+    done
+    keys 1
+    see "2 ($1): keys work after it" "STATE AT CURSOR"
+    keys q
+    see "2 ($1): q quits as ever" "tui exited 0"
+done
+
 echo "tui3: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
