@@ -329,7 +329,8 @@ notes:
   goroutine stacks stay cached between repetitions); Node: a yield is setImmediate.
   (a) is best of fresh loops; the first loop of the process maps the stack slabs, installs
   their guard pages and faults in 100k stack pages; a freed loop's slabs stay in the process
-  (pages MADV_FREE'd: the kernel's to take back) for the next loops (runtime/stack.c).
+  (each stack's top page kept, the rest given back) for the next loops, as do the task
+  structs' chunks (runtime/stack.c, runtime/task.c).
   "2 tasks co_yield": each co_yield is one task-to-task switch, scheduler included
   (co__suspend, ready FIFO, co__switch) plus a trip through uv_run every 4096 switches.
   "raw co__switch": the assembly primitive alone between two stacks, no scheduler.
@@ -354,7 +355,7 @@ if [ "${BENCH_QUICK:-0}" != 1 ]; then
           await tree (max) $(get tui_sy await_tree_max_ms) ms; live: $(get tui_live live_rate_evps) ev/s recorded,
           lag p50 $(get tui_live live_lag_p50_ms) ms, max $(get tui_live live_lag_max_ms) ms ($(get tui_live live_samples) samples)
           (the model's work per frame, bench/tui; a terminal adds its drawing, and the UI
-          refreshes a live trace every 100 ms; `build/bench/tui --table TRACE` prints every
+          refreshes a live trace every 100 ms; \`build/bench/tui --table TRACE\` prints every
           view's first frame, worst frame after a seek and after a key)
 EOF
 fi

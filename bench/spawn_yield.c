@@ -8,8 +8,9 @@
  * run pays for; but the first loop of the process also maps the stack slabs,
  * installs their guard pages and faults their pages in, where later loops
  * find the slabs of the freed ones in the runtime's process-wide cache,
- * pages included unless the kernel took them back (runtime/stack.c): the
- * best of them is `seconds`, the first `first_seconds`.  The same loop then repeats the
+ * each stack's top page still in place, and the freed loop's task chunks
+ * (runtime/stack.c, runtime/task.c): the best of them is `seconds`, the
+ * first `first_seconds`.  The same loop then repeats the
  * workload with its stack pool warm: `warm_seconds`, for information.
  *
  * Usage: spawn_yield [--reps N] [--scale F]
