@@ -289,6 +289,15 @@ static int live(const char *path, double seconds)
         int64_t elapsed = (int64_t)wall.tv_sec * 1000000000 + wall.tv_nsec - start_unix;
         if (!i->recording) break;
         if (i->duration_ns > 0) lags[n++] = (double)(elapsed - i->duration_ns) / 1e6;
+        /* The model can lag the wall clock, never lead it by more than the
+         * two clocks' disagreement: a lead is a wrong time base (an origin
+         * read before the recording set it), not a fast UI. */
+        if (n && lags[n - 1] < -1000) {
+            fprintf(stderr, "tui --live: the model's newest time is %.0f ms ahead of the wall clock: its clock is wrong\n",
+                    -lags[n - 1]);
+            tui_model_close(m);
+            return 1;
+        }
         if (first_events < 0) {
             first_events = i->events;
             first_ms = now_ms();

@@ -49,8 +49,26 @@ void tr_chunks_close(tr_chunks *c)
     free(c);
 }
 
+/* A recording sets its clock's origin when the program starts
+ * (tr_recorder_start_clock), after the file exists: a reader that opened
+ * it before then holds another origin, and every time it converted reads
+ * off by the machine's uptime.  So each load reads the clock again, and
+ * when it changed, converts the whole directory again and drops what was
+ * decoded with the old one. */
+static void clock_again(tr_chunks *c)
+{
+    tr_clock now;
+    tr_clock_load(c->db, &now);
+    if (now.kind == c->clk.kind && now.origin == c->clk.origin && now.ns_per_tick == c->clk.ns_per_tick) return;
+    c->clk = now;
+    c->n = 0;
+    c->max_seq = 0;
+    for (int i = 0; i < TR_CHUNK_SLOTS; i++) c->slot[i].ev.seq = 0;
+}
+
 int tr_chunks_load(tr_chunks *c)
 {
+    clock_again(c);
     sqlite3_stmt *st = c->dir_since;
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, c->max_seq);

@@ -111,7 +111,7 @@ int tr_recorder_new(tr_recorder **out, sqlite3 *db, tr_shm *shm)
     char buf[64];
     snprintf(buf, sizeof buf, "%.17g", npt);
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('ns_per_tick', ?)", -1, &st, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('" TR_META_NS_PER_TICK "', ?)", -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_double(st, 1, npt);
         sqlite3_step(st);
         sqlite3_finalize(st);

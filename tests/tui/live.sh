@@ -60,6 +60,11 @@ live_checks() {
     run "$W" "$H" "$db" 100 100
     see "$tag: LIVE" " LIVE "
     see "$tag: the task count" " tasks"
+    # The run's time so far reads seconds, not the machine's uptime (the
+    # model once read the clock before the recording set its origin).
+    total=$(screen | tail -1 | sed -n 's|.* / \([0-9.]*\)\([mun]*s\) .*|\1 \2|p')
+    if [ -n "$total" ] && echo "$total" | awk '{ exit !($2 != "s" || $1 < 600) }'; then ok
+    else bad "$tag: the run's time so far on the status line ($total)" "$(screen)"; fi
     sleep 0.3
     n1=$(tasks_now)
     sleep 1
