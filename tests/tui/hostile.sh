@@ -38,7 +38,6 @@ command -v sqlite3 >/dev/null || { echo "tui-hostile: the sqlite3 shell is missi
 suite=tui-hostile
 . tests/tui/screen.sh
 trap 'tm kill-server 2>/dev/null; umount "$tmp/small" 2>/dev/null; rm -rf "$tmp"' EXIT
-type_text() { tm send-keys -t t -l -- "$1"; }
 
 # start DB: coscope tui DB at 120x40 with short bounds; when it exits, the
 # pane says how and what the terminal's modes are then.

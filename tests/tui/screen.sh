@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# screen.sh -- sourced by tests/tui/tui.sh and tests/tui/live.sh: a tmux
+# screen.sh -- sourced by every tests/tui/*.sh suite: a tmux
 # server of the suite's own (the user's sessions are never touched), a
 # temporary directory, the pass/fail counts, and reading the screen by
 # polling it (capture-pane every 0.1 s) rather than sleeping.
@@ -56,4 +56,27 @@ tm_new() {
         sleep 0.5
     done
     tm new-session "$@"
+}
+# Literal text for a prompt (no key-name lookup: ':' and '#' stay themselves).
+type_text() { tm send-keys -t t -l -- "$1"; }
+# q SQL: one value from $db by the sqlite3 shell.
+q() { sqlite3 -batch -noheader "$db" "$1"; }
+# ms NS: a time in ns as the t prompt takes it.
+ms() { awk -v ns="$1" 'BEGIN { printf "%.6fms", ns / 1e6 }'; }
+# goto TIME: the t prompt.
+goto() { keys t; type_text "$1"; keys Enter; }
+# start W H DB [ENV...]: $coscope tui DB in a new session of W x H; when it
+# exits, the pane says how.  (Suites that need more define their own.)
+start() {
+    w=$1 h=$2 db=$3
+    shift 3
+    tm kill-session -t t 2>/dev/null
+    tm_new -d -s t -x "$w" -y "$h" "env $* $coscope tui $db; echo \"tui exited \$?\"; sleep 600"
+}
+# record NAME PROG ARGS...: a trace of PROG by $coscope run in $tmp/NAME.db.
+record() {
+    n=$1
+    shift
+    "$coscope" run --force -o "$tmp/$n.db" -- "$@" > /dev/null 2>&1
+    [ -s "$tmp/$n.db" ] || bad "$n recorded"
 }

@@ -47,8 +47,6 @@ command -v sqlite3 >/dev/null || { echo "tui: the sqlite3 shell is missing (make
 
 suite=tui
 . tests/tui/screen.sh
-# Literal text for a prompt (no key-name lookup: ':' and '#' stay themselves).
-type_text() { tm send-keys -t t -l -- "$1"; }
 
 # start W H [ENV...]: coscope tui $db in a new session of W x H; when it
 # exits, the pane says how, and what the terminal's modes are then.
@@ -60,7 +58,6 @@ start() {
     tm_new -d -s t -x "$w" -y "$h" \
         "env $* sh -c 'echo \$\$ > $tmp/pid; exec $coscope tui $db'; echo \"tui exited \$?\"; stty -a | tr ' ;' '\n\n' | grep -x -e -icanon -e icanon -e -echo -e echo | tr '\n' ' '; echo; sleep 600"
 }
-ms() { awk -v ns="$1" 'BEGIN { printf "%.6fms", ns / 1e6 }'; }
 line_of() { grep -nw "$1" "$src/$2" | cut -d: -f1; }
 
 # ---- the trace: a lock-order deadlock ---------------------------------------
@@ -68,7 +65,6 @@ line_of() { grep -nw "$1" "$src/$2" | cut -d: -f1; }
 db=$tmp/deadlock.db
 "$coscope" run -o "$db" -- "$progs/warn_deadlock" lock > /dev/null 2>&1
 check "warn_deadlock recorded" $? 0
-q() { sqlite3 -batch -noheader "$db" "$1"; }
 dl_ts=$(q "SELECT ts FROM warnings WHERE kind = 'deadlock' ORDER BY ts, id LIMIT 1")
 dl_task=$(q "SELECT t.name FROM warnings w JOIN tasks t ON t.id = w.task WHERE kind = 'deadlock' ORDER BY ts, w.id LIMIT 1")
 dur=$(q "SELECT value FROM meta WHERE key = 'duration_ns'")

@@ -26,26 +26,7 @@ command -v sqlite3 >/dev/null || { echo "tui3: the sqlite3 shell is missing (mak
 
 suite=tui3
 . tests/tui/screen.sh
-type_text() { tm send-keys -t t -l -- "$1"; }
-q() { sqlite3 -batch -noheader "$db" "$1"; }
-ms() { awk -v ns="$1" 'BEGIN { printf "%.6fms", ns / 1e6 }'; }
 
-# start W H DB [ENV...]: coscope tui DB in a new session of W x H.
-start() {
-    w=$1 h=$2 db=$3
-    shift 3
-    tm kill-session -t t 2>/dev/null
-    tm_new -d -s t -x "$w" -y "$h" "env $* $coscope tui $db; echo \"tui exited \$?\"; sleep 600"
-}
-# goto TIME: the t prompt.
-goto() { keys t; type_text "$1"; keys Enter; }
-# record NAME PROG ARGS...: a trace of PROG in $tmp/NAME.db.
-record() {
-    n=$1
-    shift
-    "$coscope" run --force -o "$tmp/$n.db" -- "$@" > /dev/null 2>&1
-    [ -s "$tmp/$n.db" ] || bad "$n recorded"
-}
 
 record showcase "$samples/showcase"
 record leak "$samples/leak"

@@ -28,9 +28,6 @@ command -v sqlite3 >/dev/null || { echo "tui3_keys: the sqlite3 shell is missing
 
 suite=tui3_keys
 . tests/tui/screen.sh
-type_text() { tm send-keys -t t -l -- "$1"; }
-q() { sqlite3 -batch -noheader "$db" "$1"; }
-ms() { awk -v ns="$1" 'BEGIN { printf "%.6fms", ns / 1e6 }'; }
 # start W H DB [ENV...]: coscope tui DB in a new session of W x H (80x24:
 # the C locale without colours).
 start() {
@@ -42,7 +39,6 @@ start() {
     tm_new -d -s t -x "$w" -y "$h" "env VISUAL= $loc $* $coscope tui $db; echo \"tui exited \$?\"; sleep 600"
     see "$w: opens" "STATE AT CURSOR"
 }
-goto() { keys t; type_text "$1"; keys Enter; }
 # click X Y [BUTTON]: a press and a release at column X, row Y (from 1).
 click() { tm send-keys -t t -l "$(printf '\033[<%d;%d;%dM\033[<%d;%d;%dm' "${3:-0}" "$1" "$2" "${3:-0}" "$1" "$2")"; }
 # drag X1 X2 Y: the left button down at X1, up at X2.

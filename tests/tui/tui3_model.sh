@@ -29,17 +29,7 @@ command -v sqlite3 >/dev/null || { echo "tui3_model: the sqlite3 shell is missin
 
 suite=tui3_model
 . tests/tui/screen.sh
-type_text() { tm send-keys -t t -l -- "$1"; }
-q() { sqlite3 -batch -noheader "$db" "$1"; }
-ms() { awk -v ns="$1" 'BEGIN { printf "%.6fms", ns / 1e6 }'; }
 
-# start W H DB [ENV...]: coscope tui DB in a new session of W x H.
-start() {
-    w=$1 h=$2 db=$3
-    shift 3
-    tm kill-session -t t 2>/dev/null
-    tm_new -d -s t -x "$w" -y "$h" "env $* $coscope tui $db; echo \"tui exited \$?\"; sleep 600"
-}
 # each_size: the two sizes a feature is checked at, the second in the C locale without colours.
 sizes="120x40 80x24"
 start_size() {
@@ -47,15 +37,6 @@ start_size() {
     120x40) start 120 40 "$2" ;;
     80x24) start 80 24 "$2" LANG=C NO_COLOR=1 ;;
     esac
-}
-# goto TIME: the t prompt.
-goto() { keys t; type_text "$1"; keys Enter; }
-# record NAME PROG ARGS...: a trace of PROG in $tmp/NAME.db.
-record() {
-    n=$1
-    shift
-    "$coscope" run --force -o "$tmp/$n.db" -- "$@" > /dev/null 2>&1
-    [ -s "$tmp/$n.db" ] || bad "$n recorded"
 }
 
 record leak "$samples/leak"
