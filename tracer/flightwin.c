@@ -28,11 +28,8 @@
  */
 #include "flight.h"
 #include <errno.h>
-#include <limits.h>
-#include <linux/futex.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #define PIECE_EVENTS 16384       /* a piece is one chunk blob: readers take at most this many events */
@@ -300,18 +297,6 @@ static int take(tr_fwindow *w, tr_fring *fr, const tr_rec *e)
     return r == -ENOMEM ? r : 0;
 }
 
-/* Slots consumed: the program may write them again (waking a writer that
- * waits for room, under TR_FULL_BLOCK). */
-static void free_slots(tr_shm *s, tr_ring *ring, uint64_t tail)
-{
-    atomic_store_explicit(&ring->tail, tail, memory_order_release);
-    atomic_thread_fence(memory_order_seq_cst);
-    if (atomic_load_explicit(&s->room_waiters, memory_order_relaxed)) {
-        atomic_fetch_add(&s->room_wake, 1);
-        syscall(SYS_futex, &s->room_wake, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
-    }
-}
-
 int64_t tr_fwindow_drain(tr_fwindow *w, tr_fseen_fn *seen, void *ctx)
 {
     tr_shm *s = w->shm;
@@ -328,9 +313,9 @@ int64_t tr_fwindow_drain(tr_fwindow *w, tr_fseen_fn *seen, void *ctx)
             const tr_rec *e = &ring->recs[k & (TR_RING_RECS - 1)];
             if (take(w, fr, e) < 0) r = -ENOMEM;
             if (!fr->in_snap) seen(ctx, fr, e); /* triggers see every event, kept or not */
-            if ((k & 4095) == 4095) free_slots(s, ring, k + 1);
+            if ((k & 4095) == 4095) tr_ring_free_slots(s, ring, k + 1);
         }
-        free_slots(s, ring, head);
+        tr_ring_free_slots(s, ring, head);
         got += (int64_t)(head - tail);
     }
     return r < 0 ? r : got;

@@ -187,7 +187,7 @@ static void persist_arena(tr_recorder *r, int final)
  * room.  The fence orders the store before the look at room_waiters, as
  * the producer's increment is ordered before its look at tail: one of the
  * two sees the other. */
-static void free_slots(tr_shm *s, tr_ring *ring, uint64_t tail)
+void tr_ring_free_slots(tr_shm *s, tr_ring *ring, uint64_t tail)
 {
     atomic_store_explicit(&ring->tail, tail, memory_order_release);
     atomic_thread_fence(memory_order_seq_cst);
@@ -216,9 +216,9 @@ int64_t tr_recorder_poll(tr_recorder *r)
             if (c->n >= CHUNK_EVENTS) flush_chunk(r, c);
             /* Free slots as we go: a producer waiting on a full ring
              * resumes after 4096 events, not after the whole ring. */
-            if ((k & 4095) == 4095) free_slots(s, ring, k + 1);
+            if ((k & 4095) == 4095) tr_ring_free_slots(s, ring, k + 1);
         }
-        free_slots(s, ring, head);
+        tr_ring_free_slots(s, ring, head);
         drained += (int64_t)(head - tail);
     }
     r->events += (uint64_t)drained;

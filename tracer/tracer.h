@@ -377,6 +377,10 @@ int tr_recorder_new(tr_recorder **out, sqlite3 *db, tr_shm *shm);
  * producer's ring holds `backlog` records (the producers wake it then).
  * Shared by the recorder and the flight recorder. */
 void tr_wait_for_events(tr_shm *s, long ns, uint64_t backlog);
+/* A consumer is done with ring's slots before tail: the program may write
+ * them again, and a producer waiting for room (TR_FULL_BLOCK) is woken.
+ * Shared by the recorder and the flight recorder. */
+void tr_ring_free_slots(tr_shm *s, tr_ring *ring, uint64_t tail);
 /* Drain every ring once.  Returns events drained (>= 0) or a negative errno. */
 int64_t tr_recorder_poll(tr_recorder *r);
 /* One turn of a recorder's loop: drain every ring; if that found little,
