@@ -445,16 +445,19 @@ static WINDOW *draw_all(tui_app *a, int flags)
         wnoutrefresh(w_status);
     }
     int cx = draw_line(a);
-    if (a->help) draw_help(a);
-    if (a->asking) draw_ask(a);
-    if (cx >= 0) {
+    int popup = a->help || a->asking;
+    if (cx >= 0 && !popup) {
         curs_set(1);
         wmove(w_line, 0, cx);
         leaveok(w_line, FALSE);
     } else {
         curs_set(0);
     }
-    wnoutrefresh(w_line);   /* last: the terminal's cursor ends where this window's is */
+    wnoutrefresh(w_line);   /* after the others: the terminal's cursor ends where this window's is */
+    /* A popup goes over everything, the bars included: at 80x24 the help
+     * is as tall as the screen allows and reaches the message line. */
+    if (a->help) draw_help(a);
+    if (a->asking) draw_ask(a);
     doupdate();
     return w_line;
 }

@@ -210,5 +210,18 @@ for size in "120 40" "80 24"; do
     see "2 ($1): q quits as ever" "tui exited 0"
 done
 
+# ---- the help at 80x24: as tall as the screen, its frame whole ----------------
+# The message line was drawn after the popup and covered its bottom border.
+start 80 24 "$tmp/showcase.db"
+see "help 80x24: opens" "STATE AT CURSOR"
+keys '?'
+see "help 80x24: the last key of Tasks listed" "group by spawn site"
+case $(screen | sed -n 23p) in
+*"──┘"* | *"--+"*) ok ;;
+*) bad "help 80x24: its bottom border on row 23" "$(screen)" ;;
+esac
+keys x
+gone "help 80x24: any key closes it" "keys (any key closes)"
+
 echo "tui3: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
