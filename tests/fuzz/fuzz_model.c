@@ -39,10 +39,29 @@ static void ask_all(tui_model *m)
     for (size_t k = 0; k < sizeof times / sizeof times[0]; k++) {
         int64_t t = times[k], ts;
         const int *rows;
-        for (int col = 0; col < TUI_COL_COUNT; col++) tui_model_task_rows(m, t, col, col & 1, col == 2 ? "w" : NULL, &rows);
+        size_t nrows = 0;
+        for (int col = 0; col < TUI_COL_COUNT; col++)
+            nrows = tui_model_task_rows(m, t, col, col & 1, col == 2 ? "w" : NULL, &rows);
+        /* Grouped by spawn site: every member a task, once. */
+        const tui_group *grp;
+        const int *members;
+        size_t ng = tui_model_groups(m, t, rows, nrows, &grp, &members);
+        for (size_t g = 0; g < ng; g++) {
+            clean_text(grp[g].spawn_at);
+            clean_text(grp[g].name);
+            for (int j = 0; j < grp[g].ntasks; j++)
+                if (members[grp[g].first + j] < 0) abort();
+        }
+        /* Where time went, from here to the end and over the whole run. */
+        const tui_range *rg;
+        if (tui_model_range(m, t, d1, &rg) == 0 && rg->ntasks > 0 && !rg->tasks) abort();
+        tui_model_range(m, 0, d1, &rg);
         for (size_t i = 0; i < nt; i++) {
             tui_at a;
             if (tui_model_task_at(m, (int)i, t, &a) == 0) clean_text(tui_model_state_text(m, (int)i, &a));
+            tui_latency lat;
+            tui_model_task_latency(m, (int)i, &lat);
+            tui_model_task_warnings(m, (int)i);
             tui_link l[16];
             int n = tui_model_chain(m, (int)i, t, l, 16);
             for (int j = 0; j < n; j++) clean_text(l[j].name);
