@@ -37,8 +37,8 @@ static int text_width(const char *s)
 static char *cell_copy(const char *s)
 {
     size_t n = strlen(s);
-    if (n > 2000) n = 2000;
-    char tmp[2001];
+    if (n > TR_TEXT_MAX) n = TR_TEXT_MAX;   /* the one cut of a text read from a trace (tracer.h) */
+    char tmp[TR_TEXT_MAX + 1];
     memcpy(tmp, s, n);
     tmp[n] = 0;
     char *out = malloc(3 * n + 1); /* an escape (<U+202E>) is 8 bytes for 3 */
