@@ -20,7 +20,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 #include "coscope.h"
-#include "../../tui/model.h"
+#include "ask_model.h"
 #include "../../tracer/fmt.h"
 #include "../../tracer/tracer.h" /* TR_TEXT_MAX, TR_VALUE_MAX */
 
@@ -110,7 +110,7 @@ static void damaged(const char *name, const char *sql, char *out, size_t cap)
     sqlite3_close(db);
 }
 
-/* Every question of every view, at a few times; returns whether it opened. */
+/* Every question of every view (ask_model.h); returns whether it opened. */
 static int exercise(const char *path)
 {
     tui_model *m;
@@ -119,71 +119,7 @@ static int exercise(const char *path)
         no_controls(why);
         return 0;
     }
-    const tui_info *info = tui_model_info(m);
-    no_controls(info->program);
-    no_controls(info->argv);
-    no_controls(info->ended);
-    int64_t d = info->duration_ns;
-    int64_t d1 = d < INT64_MAX ? d + 1 : d; /* a hostile duration is INT64_MAX */
-    int64_t times[] = { INT64_MIN, -1, 0, d / 3, d / 2, d, d1, INT64_MAX };
-    const tui_task *tasks;
-    size_t nt = tui_model_tasks(m, &tasks);
-    const tui_resource *res;
-    size_t nr = tui_model_resources(m, &res);
-    const tui_warning *warn;
-    size_t nw = tui_model_warnings(m, &warn);
-    for (size_t i = 0; i < nt; i++) {
-        no_controls(tasks[i].name);
-        no_controls(tasks[i].spawn_at);
-    }
-    for (size_t i = 0; i < nr; i++) no_controls(res[i].name);
-    for (size_t i = 0; i < nw; i++) no_controls(warn[i].message);
-    for (size_t k = 0; k < sizeof times / sizeof times[0]; k++) {
-        int64_t t = times[k];
-        const int *rows;
-        for (int col = 0; col < TUI_COL_COUNT; col++) tui_model_task_rows(m, t, col, col & 1, col == 2 ? "wait" : NULL, &rows);
-        for (size_t i = 0; i < nt; i++) {
-            tui_at a;
-            if (tui_model_task_at(m, (int)i, t, &a) == 0) no_controls(tui_model_state_text(m, (int)i, &a));
-            tui_link l[16];
-            int n = tui_model_chain(m, (int)i, t, l, 16);
-            for (int j = 0; j < n; j++) no_controls(l[j].name);
-            const tui_event *ev;
-            size_t cur, ne = tui_model_task_events(m, (int)i, t, 30, &ev, &cur);
-            for (size_t j = 0; j < ne; j++) no_controls(ev[j].text);
-            int64_t hist[TUI_HIST_BUCKETS], ts;
-            tui_model_task_hist(m, (int)i, (int)(k & 1), hist);
-            tui_model_step_event(m, t, 1, (int)i, &ts);
-            tui_model_step_event(m, t, -1, (int)i, &ts);
-            tui_cell cells[40];
-            tui_model_timeline(m, (int)i, t, t < INT64_MAX - 1000000 ? t + 1000000 : INT64_MAX, 40, cells);
-            tui_model_timeline(m, (int)i, 0, d1, 40, cells);
-            const char *why;
-            no_controls(tui_model_task_stack(m, (int)i, t, &why));
-            no_controls(why);
-        }
-        for (size_t i = 0; i < nr; i++) {
-            tui_res_at ra;
-            tui_model_resource_at(m, (int)i, t, &ra);
-            const tui_use *u;
-            tui_model_resource_uses(m, (int)i, t, 20, &u);
-            const tui_site *sites;
-            size_t ns = tui_model_resource_sites(m, (int)i, 8, &sites);
-            for (size_t j = 0; j < ns; j++) no_controls(sites[j].at);
-            int64_t depth[16];
-            tui_model_queue_depth(m, (int)i, 0, d, depth, 16);
-        }
-        const tui_tree_row *tree;
-        tui_model_await_tree(m, t, &tree);
-        int64_t ts;
-        tui_model_step_event(m, t, 1, -1, &ts);
-        tui_model_step_event(m, t, -1, -1, &ts);
-    }
-    tui_table tb;
-    tui_model_sql(m, "SELECT name FROM tasks", d / 2, 1, &tb);
-    for (size_t i = 0; i < (tb.nrows + 1) * (size_t)tb.ncols; i++) no_controls(tb.cells[i]);
-    tui_table_free(&tb);
-    tui_model_refresh(m);
+    ask_model(m, 0, "SELECT name FROM tasks", no_controls);
     tui_model_close(m);
     return 1;
 }

@@ -19,8 +19,8 @@
  * spans, the levels of detail) and over the whole run; tasks grouped by
  * spawn site; a task's latency (its steps, its waits by kind, the
  * scheduled delay of its lock wait); where time went over the whole run
- * and over one sleep; every event number up to the run's count; a file
- * that is not a trace. */
+ * and over one sleep; how many warnings name each task; every event number
+ * up to the run's count; a file that is not a trace. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>
@@ -604,6 +604,32 @@ static void test_range(void **state)
         }
 }
 
+/* Which tasks the warnings name (tui/model_marks.c: the `!` the lists
+ * draw), each against the trace's own warnings table through the SQL
+ * prompt's path; a teller must be named by the deadlock and some task by
+ * nothing, or a model counting nothing (or everything) would pass. */
+static void test_warning_counts(void **state)
+{
+    (void)state;
+    const char *sql = "SELECT COUNT(*) FROM warnings WHERE task = :task OR task2 = :task";
+    const tui_task *t;
+    size_t n = tui_model_tasks(m, &t);
+    int64_t tellers = 0, unnamed = 0;
+    for (size_t i = 0; i < n; i++) {
+        int c = tui_model_task_warnings(m, (int)i);
+        assert_int_equal(c, q_int(sql, t[i].id));
+        if (!strncmp(t[i].name, "teller", 6)) tellers += c;
+        unnamed += c == 0;
+    }
+    assert_true(tellers >= 1);
+    assert_true(unnamed >= 1);
+    /* Asked again: the same (kept, not recounted wrongly). */
+    for (size_t i = 0; i < n; i++) assert_int_equal(tui_model_task_warnings(m, (int)i), q_int(sql, t[i].id));
+    assert_int_equal(tui_model_task_warnings(m, -1), 0);
+    assert_int_equal(tui_model_task_warnings(m, (int)n), 0);
+    assert_int_equal(tui_model_task_warnings(m, 1 << 30), 0);
+}
+
 /* Every event number up to the run's count is an event; past it none. */
 static void test_event_numbers(void **state)
 {
@@ -650,6 +676,7 @@ int main(void)
         cmocka_unit_test(test_groups),
         cmocka_unit_test(test_latency),
         cmocka_unit_test(test_range),
+        cmocka_unit_test(test_warning_counts),
         cmocka_unit_test(test_event_numbers),
         cmocka_unit_test(test_bad_file),
     };
