@@ -133,6 +133,7 @@ size_t co__snapshot_write(co__loop *l)
     /* This loop's events are recorded from here on (co__tr_claim). */
     l->snap_epoch = co__tr_epoch;
     size_t ntasks = 0, nres = 0;
+    co__tr_keep = 1; /* whole or not at all: a torn one would open its period wrong */
     co__tr_emit(TR_SNAP_BEGIN, NULL, 0, l->live, (uint64_t)(uint32_t)syscall(SYS_gettid));
     /* Tasks first, all of them: a wait or hold below may name any. */
     for (uint32_t s = 0; s < l->nslots; s++) {
@@ -161,6 +162,7 @@ size_t co__snapshot_write(co__loop *l)
     }
     free(set.slot);
     co__tr_emit(TR_SNAP_END, NULL, 0, ntasks, nres);
+    co__tr_keep = 0;
     co__tr_modules(); /* where the code is, for a crash's stack: once per session, now that this ring records */
     return ntasks;
 }

@@ -26,6 +26,7 @@ __thread tr_ring *co__tr_ring CO__TLS_MODEL;
 __thread uint32_t co__tr_ring_epoch CO__TLS_MODEL;
 __thread uint64_t co__tr_last CO__TLS_MODEL;
 __thread int co__tr_step CO__TLS_MODEL;
+__thread int co__tr_keep CO__TLS_MODEL;
 static tr_shm *g_shm;
 
 void co__tr_emit_slow(unsigned kind, co_loc *loc, uint64_t task, uint64_t res, uint64_t arg)
@@ -124,8 +125,8 @@ static void wait_for_room(tr_shm *s, tr_ring *r)
 }
 
 /* The ring looked at least half full: look again, wake the recorder if it
- * is, and wait while it is full (drop instead in drop mode, or once the
- * recorder is gone). */
+ * is, and wait while it is full (drop instead in drop mode unless
+ * co__tr_keep, or once the recorder is gone). */
 int co__tr_room(tr_ring *r)
 {
     tr_shm *s = g_shm;
@@ -135,7 +136,7 @@ int co__tr_room(tr_ring *r)
         if (used < TR_RING_RECS / 2) return 1;
         wake_consumer(s);
         if (used < TR_RING_RECS) return 1;
-        if (s->full_policy == TR_FULL_DROP || !atomic_load(&s->consumer_alive)) {
+        if ((s->full_policy == TR_FULL_DROP && !co__tr_keep) || !atomic_load(&s->consumer_alive)) {
             atomic_fetch_add(&s->dropped, 1);
             return 0;
         }

@@ -322,6 +322,11 @@ extern CO__HIDDEN __thread uint32_t co__tr_ring_epoch CO__TR_TLS; /* session co_
  * thread; the scheduler clears it as control comes back to it (loop.c). */
 extern CO__HIDDEN __thread uint64_t co__tr_last CO__TR_TLS; /* this thread's last stamp */
 extern CO__HIDDEN __thread int co__tr_step CO__TR_TLS;
+/* Set while this thread writes a snapshot: its records wait for room even
+ * when a full ring drops (the flight recorder), for a snapshot with a
+ * record missing would open its period with a task or a wait missing.
+ * The loop is paused for the snapshot anyway. */
+extern CO__HIDDEN __thread int co__tr_keep CO__TR_TLS;
 #if defined(__x86_64__)
 #define CO__TR_NS_TICKS 4 /* TSC ticks: at least 1 ns up to 4 GHz */
 #else
@@ -335,7 +340,7 @@ extern CO__HIDDEN __thread int co__tr_step CO__TR_TLS;
 #define CO__TR_STEP_SETS (1ull << TR_START | 1ull << TR_RESUME | 1ull << TR_AWAIT | 1ull << TR_END | 1ull << TR_SWITCH)
 
 tr_ring *co__tr_claim(void);                /* slow path: take a ring for this thread */
-int co__tr_room(tr_ring *r);                 /* slow path: ring half full; 0 if the event is dropped */
+int co__tr_room(tr_ring *r);                 /* slow path: ring half full; 0 if the event is dropped (never while co__tr_keep) */
 uint32_t co__tr_intern_loc(co_loc *loc);     /* slow path: first event at a call site */
 uint64_t co__tr_intern(const char *s, size_t len);
 /* The same, reusing this thread's last entry with the same text: marks,

@@ -29,8 +29,8 @@ const char *tr_flight_trigger_name(unsigned t);
 
 /* A sealed chunk of one ring's events, kept until its period leaves the
  * window or the budget.  seg: the ring's period it belongs to; snap: it
- * holds that period's snapshot (TR_SNAP_BEGIN..TR_SNAP_END) and nothing
- * else. */
+ * holds part of that period's snapshot (TR_SNAP_BEGIN..TR_SNAP_END) and
+ * nothing else: a snapshot is one piece or more, first in its period. */
 typedef struct tr_fpiece {
     struct tr_fpiece *next;
     uint32_t ring, n, seg;
@@ -49,6 +49,7 @@ typedef struct tr_fring {
     int torn;                    /* a loop's events are let go until its next snapshot */
     uint32_t seg;                /* the period being filled */
     tr_fpiece *head, *tail;      /* oldest first */
+    tr_fpiece *snap_head, *snap_tail; /* valid only if in_snap: its sealed pieces, listed once it is whole */
     tr_rec *sticky;              /* TR_THREAD, TR_MODULE: kept for good, written first */
     size_t nsticky, capsticky;
     tr_rec *res;                 /* TR_RES_NEW, the last RES_KEEP: a resource made before the window keeps its name */

@@ -171,7 +171,7 @@ static int write_chunks(sqlite3 *db, tr_fwindow *w, uint64_t *origin, int64_t *e
         if (!first) continue;
         uint32_t ord = 0;
         for (const tr_fpiece *p = first; p; p = p->next) {
-            if (p->snap && p != first) continue; /* a later period's snapshot */
+            if (p->snap && p->seg != first->seg) continue; /* a later period's snapshot */
             if (n + 2 > cap) {
                 cap = cap ? cap * 2 : 256;
                 item *ni = realloc(items, cap * sizeof *ni);

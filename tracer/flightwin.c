@@ -135,11 +135,11 @@ static int make_room(tr_fwindow *w, uint64_t need, const tr_fring *opening)
     return 0;
 }
 
-/* Seal an open chunk into a piece of the ring's period.  Returns 0, or
- * -ENOSPC / -ENOMEM with its events let go (counted). */
-static int add_piece(tr_fwindow *w, tr_fring *fr, tr_chunkbuf *c, int snap)
+/* Seal an open chunk into a piece of the ring's period being filled, room
+ * made first (opening: as make_room's).  Returns it, not yet listed, or
+ * NULL with its events let go (counted) and *err = -ENOSPC / -ENOMEM. */
+static tr_fpiece *seal_piece(tr_fwindow *w, tr_fring *fr, tr_chunkbuf *c, int snap, int *err)
 {
-    if (c->n == 0) return 0;
     /* The blob is at most c->len: room first, then it is copied. */
     int r = make_room(w, sizeof(tr_fpiece) + c->len, snap ? fr : NULL);
     size_t len;
@@ -148,8 +148,8 @@ static int add_piece(tr_fwindow *w, tr_fring *fr, tr_chunkbuf *c, int snap)
     if (!p) {
         w->torn_events += c->n;
         tr_chunk_reset(c, c->ring);
-        if (fr->is_loop) fr->torn = 1; /* the rest of this period continues what is gone */
-        return r ? r : -ENOMEM;
+        *err = r ? r : -ENOMEM;
+        return NULL;
     }
     p->next = NULL;
     p->ring = c->ring;
@@ -160,15 +160,73 @@ static int add_piece(tr_fwindow *w, tr_fring *fr, tr_chunkbuf *c, int snap)
     p->last_ts = c->last_ts;
     p->len = len;
     memcpy(p->data, blob, len);
-    if (fr->tail) fr->tail->next = p;
-    else fr->head = p;
-    fr->tail = p;
-    w->events += p->n;
     w->added += piece_cost(p);
     w->held += piece_cost(p);
     tr_chunk_reset(c, c->ring);
     note(w);
+    return p;
+}
+
+/* Pieces (first .. last, linked) join the ring's list, newest. */
+static void list_pieces(tr_fwindow *w, tr_fring *fr, tr_fpiece *first, tr_fpiece *last)
+{
+    for (tr_fpiece *p = first; p; p = p->next) w->events += p->n;
+    if (fr->tail) fr->tail->next = first;
+    else fr->head = first;
+    fr->tail = last;
+}
+
+/* Seal an open chunk onto the ring's period.  Returns 0, or -ENOSPC /
+ * -ENOMEM with its events let go (counted). */
+static int add_piece(tr_fwindow *w, tr_fring *fr, tr_chunkbuf *c)
+{
+    if (c->n == 0) return 0;
+    int err = 0;
+    tr_fpiece *p = seal_piece(w, fr, c, 0, &err);
+    if (!p) {
+        if (fr->is_loop) fr->torn = 1; /* the rest of this period continues what is gone */
+        return err;
+    }
+    list_pieces(w, fr, p, p);
     return 0;
+}
+
+/* Seal the snapshot being read into a piece held aside (fr->snap_head):
+ * its period opens only once the snapshot is whole.  Returns 0 or < 0
+ * (its events let go). */
+static int hold_snap_piece(tr_fwindow *w, tr_fring *fr)
+{
+    if (fr->snapbuf.n == 0) return 0;
+    int err = 0;
+    tr_fpiece *p = seal_piece(w, fr, &fr->snapbuf, 1, &err);
+    if (!p) return err;
+    if (fr->snap_tail) fr->snap_tail->next = p;
+    else fr->snap_head = p;
+    fr->snap_tail = p;
+    return 0;
+}
+
+/* Let the snapshot being read go: what it held aside and its open chunk. */
+static void drop_snap(tr_fwindow *w, tr_fring *fr)
+{
+    while (fr->snap_head) {
+        tr_fpiece *p = fr->snap_head;
+        fr->snap_head = p->next;
+        w->torn_events += p->n;
+        w->held -= piece_cost(p);
+        free(p);
+    }
+    fr->snap_tail = NULL;
+    w->torn_events += fr->snapbuf.n;
+    tr_chunk_reset(&fr->snapbuf, fr->snapbuf.ring);
+    note(w);
+}
+
+/* A chunk sealed rather than grown: readers take at most PIECE_EVENTS
+ * events from one blob, and a big one would need a big buffer at once. */
+static int piece_full(const tr_chunkbuf *c)
+{
+    return c->n >= PIECE_EVENTS || (c->len + CHUNK_SLACK > c->cap && c->cap >= PIECE_BYTES);
 }
 
 /* Add e to an open chunk, its buffer's growth admitted first.  Returns 0,
@@ -216,7 +274,7 @@ static void add_res(tr_fwindow *w, tr_fring *fr, const tr_rec *e)
 
 void tr_fwindow_seal(tr_fwindow *w)
 {
-    for (uint32_t i = 0; i < TR_NRINGS; i++) add_piece(w, &w->rings[i], &w->rings[i].body, 0);
+    for (uint32_t i = 0; i < TR_NRINGS; i++) add_piece(w, &w->rings[i], &w->rings[i].body);
 }
 
 void tr_fwindow_new_period(tr_fwindow *w)
@@ -224,7 +282,7 @@ void tr_fwindow_new_period(tr_fwindow *w)
     for (uint32_t i = 0; i < TR_NRINGS; i++) {
         tr_fring *fr = &w->rings[i];
         if (fr->is_loop) continue; /* its snapshot starts its period */
-        add_piece(w, fr, &fr->body, 0);
+        add_piece(w, fr, &fr->body);
         fr->seg++;
     }
 }
@@ -254,25 +312,33 @@ void tr_fwindow_trim(tr_fwindow *w, uint64_t now_ts)
 static int take(tr_fwindow *w, tr_fring *fr, const tr_rec *e)
 {
     unsigned kind = e->kind_loc & 0xff;
+    unsigned nev = kind == TR_SWITCH ? 2 : 1; /* a task-to-task switch holds two events (trace.h) */
     if (kind == TR_THREAD || kind == TR_MODULE) return keep_rec(w, &fr->sticky, &fr->nsticky, &fr->capsticky, 8, e);
     if (kind == TR_SNAP_BEGIN) {
-        add_piece(w, fr, &fr->body, 0);
+        add_piece(w, fr, &fr->body);
         fr->torn = 0;
-        tr_chunk_reset(&fr->snapbuf, fr->snapbuf.ring); /* an unfinished one: cannot happen, one thread writes it */
+        drop_snap(w, fr); /* an unfinished one: cannot happen, one thread writes it */
         fr->seg++;
         fr->is_loop = 1;
         fr->in_snap = 1;
         fr->snap_lost = 0;
     }
     if (fr->in_snap) {
-        int r = fr->snap_lost ? -ENOSPC : admit(w, fr, &fr->snapbuf, e);
-        if (r < 0) fr->snap_lost = 1;
+        int r = 0;
+        if (!fr->snap_lost && piece_full(&fr->snapbuf)) r = hold_snap_piece(w, fr);
+        if (!r) r = fr->snap_lost ? -ENOSPC : admit(w, fr, &fr->snapbuf, e);
+        if (r < 0) {
+            fr->snap_lost = 1;
+            w->torn_events += nev;
+        }
         if (kind == TR_SNAP_END) {
             /* Its room may be this ring's older periods: it opens the next. */
-            if (fr->snap_lost || add_piece(w, fr, &fr->snapbuf, 1) < 0) {
+            if (!fr->snap_lost && hold_snap_piece(w, fr) == 0 && fr->snap_head) {
+                list_pieces(w, fr, fr->snap_head, fr->snap_tail);
+                fr->snap_head = fr->snap_tail = NULL;
+            } else {
                 /* Without its snapshot the period opens nothing kept. */
-                w->torn_events += fr->snapbuf.n;
-                tr_chunk_reset(&fr->snapbuf, fr->snapbuf.ring);
+                drop_snap(w, fr);
                 fr->torn = 1;
             }
             fr->in_snap = 0;
@@ -280,17 +346,16 @@ static int take(tr_fwindow *w, tr_fring *fr, const tr_rec *e)
         return r == -ENOMEM ? r : 0;
     }
     if (fr->torn) {
-        w->torn_events++;
+        w->torn_events += nev;
         return 0;
     }
-    if ((fr->body.n >= PIECE_EVENTS || (fr->body.len + CHUNK_SLACK > fr->body.cap && fr->body.cap >= PIECE_BYTES)) &&
-        add_piece(w, fr, &fr->body, 0) < 0) {
-        w->torn_events++;
+    if (piece_full(&fr->body) && add_piece(w, fr, &fr->body) < 0) {
+        w->torn_events += nev;
         return 0;
     }
     int r = admit(w, fr, &fr->body, e);
     if (r == -ENOSPC) {
-        w->torn_events++;
+        w->torn_events += nev;
         if (fr->is_loop) fr->torn = 1; /* no gap inside a period: the rest waits for the next snapshot */
     }
     if (r == 0 && kind == TR_RES_NEW && e->arg >> 8) add_res(w, fr, e);

@@ -25,6 +25,9 @@
 #     none of their spawns; the next two requests of the same kind are
 #     rate-limited; a dump into a missing directory is counted as failed
 #     and the program runs on;
+#   - crowd: 12000 tasks asleep since before the window: its snapshot is
+#     more records than a chunk holds, so it is kept (and written) in
+#     chunks of at most 16384, and every sleeper opens at its await;
 #   - signal: two dump signals give one file (rate limit), trigger
 #     'signal'; `coscope dump PID -o FILE` twice gives two (never limited);
 #     `coscope dump` of a program without a recorder: one-line refusal.
@@ -166,6 +169,26 @@ if [ -f "$tmp/api.db" ]; then
 fi
 "$prog" api 300 "$tmp/missing/x.db" > "$tmp/apif.out" 2> "$tmp/apif.err"
 eq "api: failed dump counted, program fine" "$?|$(get dumps_failed "$tmp/apif.out")|$(get dumps "$tmp/apif.out")" "0|1|0"
+
+# ---- a crowd: a snapshot bigger than one chunk -----------------------------------------
+FL_WINDOW_MS=1000 FL_CROWD=12000 "$prog" crowd 1500 "$tmp/crowd.db" > "$tmp/crowd.out" 2> "$tmp/crowd.err" &
+p=$!; pids="$pids $p"
+wait_for "$tmp/crowd.db" 60 || no "crowd: no dump"
+i=0; while ! grep -q dumped "$tmp/crowd.out" && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+kill -9 $p 2>/dev/null
+if [ -f "$tmp/crowd.db" ]; then
+    db=$tmp/crowd.db
+    eq "crowd: periods dropped" "$(q "$db" "SELECT value > 0 FROM meta WHERE key = 'flight_periods_dropped'")" 1
+    eq "crowd: no spawn of the sleepers" \
+       "$(q "$db" "SELECT COUNT(*) FROM events e JOIN tasks t ON t.id = e.task WHERE e.kind = 'spawn' AND t.name = 'sleeper'")" 0
+    eq "crowd: every sleeper at its await" \
+       "$(q "$db" "SELECT COUNT(*) FROM spans s JOIN tasks t ON t.id = s.task JOIN locations l ON l.id = s.end_loc
+                  WHERE s.kind = 'step' AND s.open = 1 AND t.name = 'sleeper' AND s.wait = 'sleep' AND l.line = $(line FL_SLEEPER_WAIT)")" 12000
+    # The snapshot (24000 records) is cut into chunks as a recorder cuts
+    # them; the window's other pieces hold a few hundred events each.
+    eq "crowd: the snapshot in several chunks" "$(q "$db" "SELECT COUNT(*) >= 2 FROM chunks WHERE n >= 5000")" 1
+    eq "crowd: no chunk over 16384 events" "$(q "$db" "SELECT MAX(n) <= 16384 FROM chunks")" 1
+fi
 
 # ---- signal, coscope dump -----------------------------------------------------------------
 mkdir "$tmp/sig"

@@ -26,6 +26,9 @@
  *             co_flight_dump(NULL) (the second rate-limited); prints the
  *             stats once the first dumps are written, and ends.
  *   serve     ticks for good (signal and `coscope dump` tests).
+ *   crowd     first spawns FL_CROWD (default 12000) `sleeper` tasks, each
+ *             asleep for good (FL_SLEEPER_WAIT): a snapshot of more
+ *             records than one chunk holds; then as api, one dump only.
  *
  * COSCOPE_FLIGHT in the environment starts the recorder (deadlock,
  * crash); otherwise co_flight_start(FL_WINDOW_MS or 1000, FL_BYTES or
@@ -82,6 +85,11 @@ static int consumer(void *arg)
 static int keeper(void *arg)
 {
     return co_sleep(3600000); /* FL_KEEPER_WAIT */
+}
+
+static int sleeper(void *arg)
+{
+    return co_sleep(3600000); /* FL_SLEEPER_WAIT */
 }
 
 static int job(void *arg)
@@ -177,6 +185,11 @@ static int main_task(void *arg)
     co_spawn(blocked, NULL);
     co_spawn(consumer, NULL);
     co_sleep(5);
+    if (!strcmp(mode, "crowd")) {
+        const char *n = getenv("FL_CROWD");
+        for (long i = n ? atol(n) : 12000; i > 0; i--) co_detach(co_spawn(sleeper, NULL));
+        co_sleep(5);
+    }
     say("ready");
     if (!strcmp(mode, "flood")) {
         co_await(co_spawn(flooder, NULL));
@@ -210,6 +223,14 @@ static int main_task(void *arg)
     } else if (!strcmp(mode, "crash")) {
         co_mark("before fault");
         co_await(co_spawn(faulty, NULL));
+    } else if (!strcmp(mode, "crowd")) {
+        int r = co_flight_dump(path);
+        printf("crowd=%d\n", r);
+        wait_file(path);
+        co_sleep(300);
+        stats();
+        say("dumped");
+        return 0;
     } else if (!strcmp(mode, "api")) {
         int r1 = co_flight_dump(path);
         int r2 = co_flight_dump(NULL);
@@ -227,7 +248,7 @@ static int main_task(void *arg)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: flight_prog deadlock|slow|asleep|crash|flood|api|serve MS [PATH]\n");
+        fprintf(stderr, "usage: flight_prog deadlock|slow|asleep|crash|flood|api|serve|crowd MS [PATH]\n");
         return 2;
     }
     mode = argv[1];
