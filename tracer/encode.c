@@ -55,10 +55,13 @@ void tr_chunk_reset(tr_chunkbuf *c, uint32_t ring)
     c->first_ts = c->last_ts = c->prev_ts = c->prev_task = 0;
 }
 
+#define EVENT_MAX  64        /* an encoded event's bytes are fewer: 5 varints and a kind */
+#define FIRST_CAP  (1u << 16) /* a buffer's first size; it doubles when an event may not fit */
+
 static int add_one(tr_chunkbuf *c, const tr_rec *e)
 {
-    if (c->len + 64 > c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 1 << 16;
+    if (c->len + EVENT_MAX > c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : FIRST_CAP;
         uint8_t *b = realloc(c->buf, cap);
         if (!b) return -ENOMEM;
         c->buf = b;
@@ -89,6 +92,14 @@ int tr_chunk_add(tr_chunkbuf *c, const tr_rec *e)
     tr_switch_split(e, &await, &resume);
     int r = add_one(c, &await);
     return r < 0 ? r : add_one(c, &resume);
+}
+
+size_t tr_chunk_growth(const tr_chunkbuf *c, const tr_rec *e)
+{
+    size_t len = c->len, cap = c->cap;
+    for (int i = (e->kind_loc & 0xff) == TR_SWITCH ? 2 : 1; i > 0; i--, len += EVENT_MAX)
+        if (len + EVENT_MAX > cap) cap = cap ? cap * 2 : FIRST_CAP;
+    return cap - c->cap;
 }
 
 /* Write the header just before the events; returns the blob start. */

@@ -34,8 +34,6 @@
 
 #define PIECE_EVENTS 16384       /* a piece is one chunk blob: readers take at most this many events */
 #define PIECE_BYTES  (256u << 10) /* an open chunk is sealed rather than grown past this */
-#define CHUNK_SLACK  64          /* tr_chunk_add doubles a buffer with fewer bytes than this left (encode.c) */
-#define CHUNK_FIRST  (1u << 16)  /* ... and starts one at this size */
 #define RES_KEEP     16384       /* resources made before the window, kept per ring */
 
 static uint64_t piece_cost(const tr_fpiece *p) { return sizeof *p + p->len; }
@@ -222,19 +220,21 @@ static void drop_snap(tr_fwindow *w, tr_fring *fr)
     note(w);
 }
 
-/* A chunk sealed rather than grown: readers take at most PIECE_EVENTS
- * events from one blob, and a big one would need a big buffer at once. */
-static int piece_full(const tr_chunkbuf *c)
+/* A chunk sealed rather than grown to take e (nev events): readers take at most
+ * PIECE_EVENTS events from one blob, and a big one would need a big buffer
+ * at once. */
+static int piece_full(const tr_chunkbuf *c, const tr_rec *e, unsigned nev)
 {
-    return c->n >= PIECE_EVENTS || (c->len + CHUNK_SLACK > c->cap && c->cap >= PIECE_BYTES);
+    return c->n + nev > PIECE_EVENTS || (c->cap >= PIECE_BYTES && tr_chunk_growth(c, e) > 0);
 }
 
 /* Add e to an open chunk, its buffer's growth admitted first.  Returns 0,
  * -ENOSPC (no room: let go) or -ENOMEM. */
 static int admit(tr_fwindow *w, tr_fring *fr, tr_chunkbuf *c, const tr_rec *e)
 {
-    if (c->len + CHUNK_SLACK <= c->cap) return tr_chunk_add(c, e);
-    if (make_room(w, c->cap ? c->cap : CHUNK_FIRST, fr->in_snap ? fr : NULL) < 0) return -ENOSPC;
+    size_t growth = tr_chunk_growth(c, e);
+    if (growth == 0) return tr_chunk_add(c, e);
+    if (make_room(w, growth, fr->in_snap ? fr : NULL) < 0) return -ENOSPC;
     size_t before = c->cap;
     int r = tr_chunk_add(c, e);
     w->held += c->cap - before;
@@ -325,7 +325,7 @@ static int take(tr_fwindow *w, tr_fring *fr, const tr_rec *e)
     }
     if (fr->in_snap) {
         int r = 0;
-        if (!fr->snap_lost && piece_full(&fr->snapbuf)) r = hold_snap_piece(w, fr);
+        if (!fr->snap_lost && piece_full(&fr->snapbuf, e, nev)) r = hold_snap_piece(w, fr);
         if (!r) r = fr->snap_lost ? -ENOSPC : admit(w, fr, &fr->snapbuf, e);
         if (r < 0) {
             fr->snap_lost = 1;
@@ -349,7 +349,7 @@ static int take(tr_fwindow *w, tr_fring *fr, const tr_rec *e)
         w->torn_events += nev;
         return 0;
     }
-    if (piece_full(&fr->body) && add_piece(w, fr, &fr->body) < 0) {
+    if (piece_full(&fr->body, e, nev) && add_piece(w, fr, &fr->body) < 0) {
         w->torn_events += nev;
         return 0;
     }

@@ -173,6 +173,9 @@ typedef struct tr_chunkbuf {
 
 void tr_chunk_reset(tr_chunkbuf *c, uint32_t ring);
 int tr_chunk_add(tr_chunkbuf *c, const tr_rec *e);      /* 0 or -ENOMEM */
+/* At most how many bytes c's buffer grows by if e is added now (0: it
+ * fits): who budgets memory admits the growth before it happens. */
+size_t tr_chunk_growth(const tr_chunkbuf *c, const tr_rec *e);
 void tr_chunk_free(tr_chunkbuf *c);
 /* Finish the blob in place; returns its start and length (valid until the next add/reset). */
 const uint8_t *tr_chunk_seal(tr_chunkbuf *c, size_t *len);

@@ -212,6 +212,33 @@ static void test_large_chunk_and_reuse(void **state)
     assert_null(c.buf);
 }
 
+/* tr_chunk_growth is what the flight recorder admits before an add: the
+ * buffer never grows by more than it said, and it says 0 only when the
+ * add allocates nothing.  Switch records (two events, so possibly two
+ * doublings' worth of room) at every fill level of the first buffers. */
+static void test_growth_bound(void **state)
+{
+    (void)state;
+    rng_state = 777;
+    tr_chunkbuf c = { 0 };
+    tr_chunk_reset(&c, 0);
+    int grew_told = 0;
+    for (size_t i = 0; i < 60000; i++) {
+        tr_rec e = random_rec();
+        if (rnd() % 2) {
+            e.kind_loc = TR_SWITCH | (e.kind_loc & ~0xffu);
+            e.res |= (uint64_t)(uint32_t)rnd() << 32;
+        }
+        size_t before = c.cap, said = tr_chunk_growth(&c, &e);
+        assert_int_equal(tr_chunk_add(&c, &e), 0);
+        assert_true(c.cap - before <= said);
+        if (said == 0) assert_int_equal(c.cap, before);
+        else grew_told++;
+    }
+    assert_true(grew_told > 0); /* the buffer did grow, and said so first */
+    tr_chunk_free(&c);
+}
+
 /* Sealing twice gives the same blob (the recorder may retry a write). */
 static void test_seal_idempotent(void **state)
 {
@@ -336,6 +363,7 @@ int main(void)
         cmocka_unit_test(test_random_records),
         cmocka_unit_test(test_extremes),
         cmocka_unit_test(test_large_chunk_and_reuse),
+        cmocka_unit_test(test_growth_bound),
         cmocka_unit_test(test_seal_idempotent),
         cmocka_unit_test(test_truncated),
         cmocka_unit_test(test_malformed_headers),
