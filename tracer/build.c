@@ -119,6 +119,8 @@ void tr_builder_free(tr_builder *b)
     free(b->waits);
     free(b->asleep);
     free(b->fetch_buf);
+    for (size_t i = 0; i < b->tasks.cap; i++)
+        if (b->tasks.keys && b->tasks.keys[i]) tr_lod_free(b, &((tstate *)(b->tasks.vals + i * b->tasks.vsize))->lod);
     for (size_t i = 0; i < b->strcache.cap; i++)
         if (b->strcache.keys && b->strcache.keys[i]) free(*(char **)(b->strcache.vals + i * sizeof(char *)));
     tr_map_free(&b->tasks);

@@ -20,15 +20,29 @@ typedef struct tr_lod_acc {
     int64_t best;             /* the longest wait part in it: best_kind is its kind */
     uint8_t best_kind, flags, used, dirty; /* dirty: has news not written yet */
 } tr_lod_acc;
+/* A coarse level's row kept back until the task's levels are chosen. */
+typedef struct tr_lod_row {
+    int64_t bucket, busy, waited;
+    uint8_t level, kind, flags, last;
+} tr_lod_row;
 typedef struct tr_lod {
     int64_t ts;               /* the summary is complete up to here */
     uint8_t state, hold;      /* since ts: TR_LOD_*; holding a lock */
+    uint8_t chosen;           /* the levels written are chosen: keep says which */
+    uint8_t keep;             /* valid only if chosen: bit L set if level L is written */
+    uint32_t nrows[TR_LOD_LEVELS]; /* rows of each level so far; counted only until chosen */
+    tr_lod_row *pend;         /* levels 1.. rows until chosen (owned; NULL once chosen) */
+    uint32_t npend, cappend;
     tr_lod_acc acc[TR_LOD_LEVELS]; /* the open bucket of each level */
 } tr_lod;
 void tr_lod_state(tr_builder *b, uint64_t task, tr_lod *l, int64_t ts, int state, int holding);
 void tr_lod_flag(tr_builder *b, uint64_t task, tr_lod *l, int64_t ts, int flag);
-/* Write the open buckets (after catching up to ts, if ts >= 0). */
+/* Write the open buckets (after catching up to ts, if ts >= 0) and choose
+ * the task's levels if not yet: a task that ends, the trace's end, or a
+ * live slice (which keeps every level: a view reads them now). */
 void tr_lod_flush(tr_builder *b, uint64_t task, tr_lod *l, int64_t ts);
+/* Frees what a summary holds (a builder freed before the end). */
+void tr_lod_free(tr_builder *b, tr_lod *l);
 
 typedef struct tstate {
     int64_t spawn_ts, start_ts, step_start, step_end, await_start;
@@ -117,6 +131,8 @@ struct tr_builder {
     tr_writer *writer;        /* runs the batches' inserts; NULL: they run on this thread */
     tr_batch ev, st, sp, tk;  /* rows written in bulk: events, step spans, other spans, tasks */
     tr_batch lod;             /* timeline rows (lod.c) */
+    size_t lod_pending;       /* lod.c: rows in every task's pend */
+    uint8_t lod_all;          /* lod.c: a live slice was written: every level of every task from now on */
     tr_batch wt;              /* waits rows (waitrows.c) */
     tr_batch qd;              /* queue_depth rows (seriesrows.c) */
     tr_map hists;             /* seriesrows.c: task id -> tr_hist_acc, busy tasks only */

@@ -77,6 +77,7 @@ static void live_step_row(tr_builder *b, uint64_t task, tstate *t)
  * timeline's open buckets -- as rows the final ones will replace. */
 void tr_replay_live(tr_builder *b)
 {
+    b->lod_all = 1; /* a view reads the timeline now: no level kept back */
     for (size_t i = 0; i < b->tasks.cap; i++) {
         if (!b->tasks.keys[i]) continue;
         uint64_t id = b->tasks.keys[i];

@@ -76,6 +76,7 @@ void tr_at_close(tr_at *q)
     sqlite3_finalize(q->steps_near[1]);
     sqlite3_finalize(q->lod_rows);
     sqlite3_finalize(q->lod_before);
+    sqlite3_finalize(q->lod_level);
     sqlite3_finalize(q->tl_spans);
     free(q);
 }

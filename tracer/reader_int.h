@@ -12,7 +12,7 @@ struct tr_at {
     sqlite3_stmt *count_at, *count_any;                            /* reader_at.c: tr_waiters_of */
     sqlite3_stmt *hist, *hist_steps, *depth;                       /* reader_series.c */
     sqlite3_stmt *steps_near[2];                                   /* reader_events.c, prepared on first use */
-    sqlite3_stmt *lod_rows, *lod_before, *tl_spans;                /* reader_timeline.c, prepared on first use */
+    sqlite3_stmt *lod_rows, *lod_before, *lod_level, *tl_spans;    /* reader_timeline.c, prepared on first use */
     int lod_checked, lod_present;                                  /* reader_timeline.c: the trace has `timeline` */
 };
 

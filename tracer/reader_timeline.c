@@ -6,8 +6,10 @@
  * whose buckets are just finer than a cell, so it reads at most 16 rows a
  * cell and costs the same on a trace of a thousand events or of ten
  * million.  A bucket without a row continues the state the row before it
- * ended in.  Finer than the finest level (16 us a cell), the window is
- * narrow enough to read the step rows themselves.  Rows' buckets and kinds
+ * ended in.  A task may lack a level that would have had about as many
+ * rows as a finer one (lod.c): the coarsest level it has at or below the
+ * wanted one is read then.  Finer than the finest level (16 us a cell),
+ * the window is narrow enough to read the step rows themselves.  Rows' buckets and kinds
  * come from the file: a bucket is clamped before it is shifted, a kind out
  * of range reads as none.
  */
@@ -167,9 +169,12 @@ static int prepare_once(tr_at *q)
         (tr__prep(q->db, &q->lod_rows, "SELECT bucket, busy, waited, kind, flags, last FROM timeline"
                   " WHERE task = ?1 AND level = ?2 AND bucket BETWEEN ?3 AND ?4 ORDER BY bucket") < 0 ||
          tr__prep(q->db, &q->lod_before, "SELECT last FROM timeline WHERE task = ?1 AND level = ?2 AND bucket < ?3"
-                  " ORDER BY bucket DESC LIMIT 1") < 0)) {
+                  " ORDER BY bucket DESC LIMIT 1") < 0 ||
+         tr__prep(q->db, &q->lod_level, "SELECT level FROM timeline WHERE task = ?1 AND level BETWEEN 0 AND ?2"
+                  " ORDER BY level DESC LIMIT 1") < 0)) {
         sqlite3_finalize(q->lod_rows);
-        q->lod_rows = NULL;
+        sqlite3_finalize(q->lod_before);
+        q->lod_rows = q->lod_before = NULL;
         q->lod_present = 0; /* not the table we know: use the spans */
     }
     if (!q->tl_spans) {
@@ -183,6 +188,22 @@ static int prepare_once(tr_at *q)
     return 0;
 }
 
+/* The coarsest level at most `level` the task has rows at; 0 if none. */
+static int level_kept(tr_at *q, int64_t task, int level)
+{
+    sqlite3_stmt *st = q->lod_level;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, task);
+    sqlite3_bind_int(st, 2, level);
+    int kept = 0;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER) {
+        int64_t l = sqlite3_column_int64(st, 0);
+        kept = l > 0 && l <= level ? (int)l : 0;
+    }
+    sqlite3_reset(st);
+    return kept;
+}
+
 int tr_timeline(tr_at *q, int64_t task, int64_t from, int64_t to, int n, int64_t end_of_trace, tr_tl_cell *out)
 {
     if (n <= 0 || to <= from) return -EINVAL;
@@ -191,12 +212,13 @@ int tr_timeline(tr_at *q, int64_t task, int64_t from, int64_t to, int n, int64_t
     if (r0 < 0) return r0;
     row r = { .from = from, .to = to, .n = n, .w = ((double)to - (double)from) / n, .c = out };
     int level = -1;
-    int lod = has_lod(q) && q->lod_rows && q->lod_before;
+    int lod = has_lod(q) && q->lod_rows && q->lod_before && q->lod_level;
     for (int l = TR_LOD_LEVELS - 1; l >= 0 && lod; l--)
         if ((double)((int64_t)1 << (TR_LOD_SHIFT0 + 4 * l)) <= r.w) {
             level = l;
             break;
         }
+    if (level > 0) level = level_kept(q, task, level);
     if (level >= 0) return from_lod(q, task, level, &r, 0);
     int err = from_spans(q, task, &r, end_of_trace);
     if (err == 0 && lod) err = from_lod(q, task, 0, &r, 1); /* ticks: the finest buckets */

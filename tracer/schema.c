@@ -372,15 +372,15 @@ int tr_db_open(sqlite3 **out, const char *path, int writable, const char **why)
         sqlite3_close(db);
         return -EINVAL;
     }
-    if (version < TR_SCHEMA_VERSION) {
+    if (version < TR_SCHEMA_OLDEST) {
         /* Schema 1 had one row per await and per resume, schema 2 no
          * `waits` table, schema 3 no summaries (wait_counts, queue_depth,
          * task_hist) and its waits not by resource: readers ask them, so
          * nothing reads those now.  (A
          * rebuild could make one from its chunks, but that would write to
          * a file the user gave to be read.) */
-        snprintf(buf, sizeof buf, "%s: made by an older coscope (schema %lld; this one reads %d); record it again",
-                 path, (long long)version, TR_SCHEMA_VERSION);
+        snprintf(buf, sizeof buf, "%s: made by an older coscope (schema %lld; this one reads %d to %d); record it again",
+                 path, (long long)version, TR_SCHEMA_OLDEST, TR_SCHEMA_VERSION);
         *why = buf;
         sqlite3_close(db);
         return -EPROTONOSUPPORT;

@@ -17,7 +17,11 @@
 #include <stdint.h>
 #include "../runtime/trace.h"
 
-#define TR_SCHEMA_VERSION 4
+#define TR_SCHEMA_VERSION 5
+/* The oldest schema still read: 5 only lets a task's timeline leave out a
+ * level no coarser in fact than the one below (lod.c); a schema-4 file has
+ * every level, which the reader takes as well. */
+#define TR_SCHEMA_OLDEST 4
 
 /* ---- log.c: diagnostics --------------------------------------------------- */
 

@@ -208,7 +208,7 @@ static void test_open_older_schema(void **state)
     const char *why;
     assert_int_equal(tr_db_create(&db, path, 0, &why), 0);
     assert_int_equal(tr_exec(db, "DROP TABLE waits"), 0);
-    assert_int_equal(tr_meta_set_int(db, "schema_version", TR_SCHEMA_VERSION - 1), 0);
+    assert_int_equal(tr_meta_set_int(db, "schema_version", TR_SCHEMA_OLDEST - 1), 0);
     sqlite3_close(db);
     expect_open_fails(path, -EPROTONOSUPPORT, "older coscope");
     expect_open_fails(path, -EPROTONOSUPPORT, "record it again");
