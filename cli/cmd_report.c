@@ -72,53 +72,12 @@ static const char *C_BOLD = "\033[1m", *C_DIM = "\033[2m", *C_RED = "\033[31m", 
                   *C_GRN = "\033[32m", *C_OFF = "\033[0m";
 #define C(x) (colour ? (x) : "")
 
-/* A query failed after the file opened fine: the file is damaged further in
- * (tr_db_open only probes the first pages), or it is from a coscope whose
- * tables differ.  Either way, one line and exit status 2. */
+/* A reader's query failed after the file opened fine: the file is damaged
+ * further in (tr_db_open only probes the first pages), or it is from a
+ * coscope whose tables differ.  Either way, one line (check) and exit
+ * status 2. */
 static const char *g_path;
 static int g_failed;
-
-static sqlite3_stmt *query(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    if (g_failed) return NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        int e = sqlite3_errcode(db);
-        if (e == SQLITE_CORRUPT || e == SQLITE_NOTADB || e == SQLITE_IOERR)
-            fprintf(stderr, "coscope report: %s: damaged or truncated database (%s)\n", g_path, tr_db_errmsg(db));
-        else
-            fprintf(stderr, "coscope report: %s: unexpected trace layout (%s); is it from another coscope version?\n",
-                    g_path, tr_db_errmsg(db));
-        g_failed = 1;
-        return NULL;
-    }
-    return st;
-}
-
-/* sqlite3_step that turns a mid-query error into the same one line. */
-static int next(sqlite3 *db, sqlite3_stmt *st)
-{
-    if (!st || g_failed) return 0;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) return 1;
-    if (rc == SQLITE_TOOBIG) { /* a value over TR_VALUE_MAX (tracer.h) */
-        fprintf(stderr, "coscope report: %s: %s\n", g_path, tr_db_errmsg(db));
-        g_failed = 1;
-    } else if (rc != SQLITE_DONE) {
-        fprintf(stderr, "coscope report: %s: damaged or truncated database (%s)\n", g_path, tr_db_errmsg(db));
-        g_failed = 1;
-    }
-    return 0;
-}
-
-static int64_t scalar(sqlite3 *db, const char *sql, int64_t dflt)
-{
-    sqlite3_stmt *st = query(db, sql);
-    int64_t v = dflt;
-    if (next(db, st) && sqlite3_column_type(st, 0) != SQLITE_NULL) v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
 
 /* Trace text made safe for the terminal (tr_sanitize): names, messages,
  * paths and meta values come from the traced program, or from whoever
@@ -134,14 +93,6 @@ static const char *safe(const char *s)
     tr_sanitize(buf, MAX_TEXT, s);
     return buf;
 }
-
-static const char *col_raw(sqlite3_stmt *st, int i)
-{
-    const char *s = (const char *)sqlite3_column_text(st, i);
-    return s ? s : "";
-}
-
-static const char *col(sqlite3_stmt *st, int i) { return safe(col_raw(st, i)); }
 
 /* Print text wrapped at WIDTH with every line indented by ind spaces. */
 static void wrapped(const char *text, int ind)
@@ -215,12 +166,7 @@ static void run_section(sqlite3 *db, const char *path)
     else if (how == TR_ENDED_RUNNING)
         printf("%sstill running, or the recorder stopped before the end%s\n", C(C_YEL), C(C_OFF));
     else printf("%s\n", tr_fit(eb, sizeof eb, safe(run.ended), WIDTH - 12));
-    sqlite3_stmt *ft; /* a flight recorder's dump: what asked for it */
-    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = '" TR_META_FLIGHT_TRIGGER "'", -1, &ft, NULL) == SQLITE_OK) {
-        if (sqlite3_step(ft) == SQLITE_ROW && sqlite3_column_text(ft, 0))
-            printf("  flight    the last window, dumped by %s\n", safe((const char *)sqlite3_column_text(ft, 0)));
-        sqlite3_finalize(ft);
-    }
+    if (run.flight_trigger[0]) printf("  flight    the last window, dumped by %s\n", safe(run.flight_trigger));
     printf("  duration  %s\n", tr_fmt_dur(b1, run.duration_ns));
     printf("  events    %lld recorded, %s%lld lost%s\n", (long long)run.events, C(run.lost ? C_RED : ""),
            (long long)run.lost, C(run.lost ? C_OFF : ""));
@@ -260,107 +206,6 @@ static void run_section(sqlite3 *db, const char *path)
     printf("  tasks     %lld%s%s%s\n", (long long)total, n ? " (" : "", line, n ? ")" : "");
 }
 
-static int64_t warnings_section(sqlite3 *db, int top)
-{
-    int64_t total = scalar(db, "SELECT COUNT(*) FROM warnings", 0);
-    if (total == 0) {
-        heading("warnings: none");
-        return 0;
-    }
-    heading("warnings: %lld", (long long)total);
-    /* A crash first: it is how the run ended. */
-    sqlite3_stmt *kinds = query(db, "SELECT kind, COUNT(*) FROM warnings GROUP BY kind"
-                                    " ORDER BY kind = '" TR_NAME_CRASH "' DESC, COUNT(*) DESC, kind");
-    /* cause_loc: the line that caused it (traces before it have none). */
-    int has_cause = scalar(db, "SELECT COUNT(*) FROM pragma_table_info('warnings') WHERE name = 'cause_loc'", 0) > 0;
-    sqlite3_stmt *rows = query(db, has_cause ?
-        "SELECT w.task, " TR_TEXT("t.name") ", w.ts, w.dur, " TR_TEXT("w.message") ", l.file || ':' || l.line, l.func,"
-        "  l2.file || ':' || l2.line, l2.func, w.resource, r.name, w.stack, l3.file || ':' || l3.line, l3.func"
-        " FROM warnings w LEFT JOIN tasks t ON t.id = w.task"
-        " LEFT JOIN locations l ON l.id = w.loc LEFT JOIN locations l2 ON l2.id = w.loc2"
-        " LEFT JOIN locations l3 ON l3.id = w.cause_loc"
-        " LEFT JOIN resources r ON r.id = w.resource"
-        " WHERE w.kind = ? ORDER BY w.dur DESC, w.ts LIMIT ?" :
-        "SELECT w.task, " TR_TEXT("t.name") ", w.ts, w.dur, " TR_TEXT("w.message") ", l.file || ':' || l.line, l.func,"
-        "  l2.file || ':' || l2.line, l2.func, w.resource, r.name, w.stack, NULL, NULL"
-        " FROM warnings w LEFT JOIN tasks t ON t.id = w.task"
-        " LEFT JOIN locations l ON l.id = w.loc LEFT JOIN locations l2 ON l2.id = w.loc2"
-        " LEFT JOIN resources r ON r.id = w.resource"
-        " WHERE w.kind = ? ORDER BY w.dur DESC, w.ts LIMIT ?");
-    while (next(db, kinds)) {
-        const char *kind = col(kinds, 0);
-        int64_t count = sqlite3_column_int64(kinds, 1);
-        printf("\n  %s%s%s (%lld)\n", C(C_YEL), kind, C(C_OFF), (long long)count);
-        if (!rows) break;
-        sqlite3_bind_text(rows, 1, kind, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int(rows, 2, top);
-        while (next(db, rows)) {
-            char b1[16], b2[16], nb[64];
-            char head[WIDTH + 64];
-            size_t n = 0;
-            if (sqlite3_column_type(rows, 0) != SQLITE_NULL)
-                n += (size_t)snprintf(head + n, sizeof head - n, "task #%lld %s", (long long)sqlite3_column_int64(rows, 0),
-                                      tr_fit(nb, sizeof nb, col(rows, 1), 32));
-            else
-                n += (size_t)snprintf(head + n, sizeof head - n, "(no task)");
-            n += (size_t)snprintf(head + n, sizeof head - n, "  at %s", tr_fmt_dur(b1, sqlite3_column_int64(rows, 2)));
-            if (sqlite3_column_int64(rows, 3) > 0)
-                snprintf(head + n, sizeof head - n, "  for %s", tr_fmt_dur(b2, sqlite3_column_int64(rows, 3)));
-            printf("    %s\n", head);
-            wrapped(col(rows, 4), 6);
-            /* Source lines: where it happened, and for slow steps where the
-             * step ended -- the two bracket the code that did not await. */
-            if (sqlite3_column_type(rows, 5) != SQLITE_NULL) {
-                char a[2 * WIDTH], b[2 * WIDTH], line[5 * WIDTH];
-                where(a, col(rows, 5), col(rows, 6), WIDTH - 12);
-                if (sqlite3_column_type(rows, 7) != SQLITE_NULL && tr_warning_from_name(kind) == TR_WARN_ALL_ASLEEP) {
-                    /* A stuck group: where its root waits, and where the chain ends. */
-                    where(b, col(rows, 7), col(rows, 8), WIDTH - 12);
-                    printf("      %sat %s\n      chain ends at %s%s\n", C(C_DIM), a, b, C(C_OFF));
-                } else if (sqlite3_column_type(rows, 7) != SQLITE_NULL) {
-                    where(b, col(rows, 7), col(rows, 8), WIDTH - 12);
-                    snprintf(line, sizeof line, "%s -> %s", a, b);
-                    if (strlen(line) <= WIDTH - 6) printf("      %s%s%s\n", C(C_DIM), line, C(C_OFF));
-                    else printf("      %sfrom %s\n      to   %s%s\n", C(C_DIM), a, b, C(C_OFF));
-                } else if (sqlite3_column_type(rows, 12) == SQLITE_NULL) {
-                    printf("      %sat %s%s\n", C(C_DIM), a, C(C_OFF));
-                } else { /* with the line that caused it, below */
-                    printf("      %swaiting at %s%s\n", C(C_DIM), a, C(C_OFF));
-                }
-            }
-            /* The line that caused it, beside where it waits. */
-            if (sqlite3_column_type(rows, 12) != SQLITE_NULL) {
-                char c[2 * WIDTH];
-                where(c, col(rows, 12), col(rows, 13), WIDTH - 20);
-                printf("      %scaused at  %s%s\n", C(C_DIM), c, C(C_OFF));
-            }
-            /* Slow steps: where the watchdog caught the loop thread; a
-             * crash: the stack at the fault. */
-            if (sqlite3_column_type(rows, 11) != SQLITE_NULL) {
-                printf("      %s%s:%s\n", C(C_DIM), tr_warning_from_name(kind) != TR_WARN_CRASH ? "the loop thread was in" : "the stack at the fault",
-                       C(C_OFF));
-                /* Line by line, each made safe (sanitizing the whole
-                 * would join the lines). */
-                const char *p = col_raw(rows, 11);
-                while (p && *p) {
-                    const char *nl = strchr(p, '\n');
-                    size_t len = nl ? (size_t)(nl - p) : strlen(p);
-                    char raw[WIDTH], fb[WIDTH];
-                    snprintf(raw, sizeof raw, "%.*s", (int)(len < sizeof raw ? len : sizeof raw - 1), p);
-                    printf("        %s\n", tr_fit(fb, sizeof fb, safe(raw), WIDTH - 8));
-                    p = nl ? nl + 1 : NULL;
-                }
-            }
-        }
-        sqlite3_reset(rows);
-        if (count > top) printf("    ... and %lld more (coscope sql FILE \"SELECT * FROM warnings WHERE kind = '%s'\")\n",
-                                (long long)(count - top), kind);
-    }
-    sqlite3_finalize(rows);
-    sqlite3_finalize(kinds);
-    return total;
-}
-
 /* A reader's failure (tracer/reader.h) as the same one line as query()'s. */
 static void check(sqlite3 *db, int err)
 {
@@ -371,6 +216,117 @@ static void check(sqlite3 *db, int err)
                 g_path, tr_db_errmsg(db));
     else fprintf(stderr, "coscope report: %s: damaged or truncated database (%s)\n", g_path, tr_db_errmsg(db));
     g_failed = 1;
+}
+
+/* where() of a place the reader gives (its file known); out has room for
+ * 2 * WIDTH. */
+static void where_src(char *out, tr_src at, const char *func, size_t w)
+{
+    char fl[MAX_TEXT + 24];
+    snprintf(fl, sizeof fl, "%s:%lld", safe(at.file), (long long)at.line);
+    where(out, fl, safe(func), w);
+}
+
+typedef struct warn_kind {
+    char name[64];
+    int64_t count;
+} warn_kind;
+
+typedef struct warn_kinds {
+    warn_kind k[64];
+    int n;
+    int64_t total;
+} warn_kinds;
+
+static int add_kind(void *ctx, const char *kind, int64_t count)
+{
+    warn_kinds *ks = ctx;
+    ks->total += count;
+    if (ks->n < (int)(sizeof ks->k / sizeof ks->k[0])) {
+        snprintf(ks->k[ks->n].name, sizeof ks->k[ks->n].name, "%s", kind);
+        ks->k[ks->n++].count = count;
+    }
+    return 0;
+}
+
+static int print_warning(void *ctx, const tr_warning_row *w)
+{
+    (void)ctx;
+    char b1[16], b2[16], nb[64];
+    char head[WIDTH + 64];
+    size_t n = 0;
+    if (w->has_task)
+        n += (size_t)snprintf(head + n, sizeof head - n, "task #%lld %s", (long long)w->task,
+                              tr_fit(nb, sizeof nb, safe(w->task_name), 32));
+    else
+        n += (size_t)snprintf(head + n, sizeof head - n, "(no task)");
+    n += (size_t)snprintf(head + n, sizeof head - n, "  at %s", tr_fmt_dur(b1, w->ts));
+    if (w->dur > 0) snprintf(head + n, sizeof head - n, "  for %s", tr_fmt_dur(b2, w->dur));
+    printf("    %s\n", head);
+    wrapped(safe(w->message), 6);
+    /* Source lines: where it happened, and for slow steps where the step
+     * ended -- the two bracket the code that did not await. */
+    if (w->at.file) {
+        char a[2 * WIDTH], b[2 * WIDTH], line[5 * WIDTH];
+        where_src(a, w->at, w->at_func, WIDTH - 12);
+        if (w->at2.file && w->kind == TR_WARN_ALL_ASLEEP) {
+            /* A stuck group: where its root waits, and where the chain ends. */
+            where_src(b, w->at2, w->at2_func, WIDTH - 12);
+            printf("      %sat %s\n      chain ends at %s%s\n", C(C_DIM), a, b, C(C_OFF));
+        } else if (w->at2.file) {
+            where_src(b, w->at2, w->at2_func, WIDTH - 12);
+            snprintf(line, sizeof line, "%s -> %s", a, b);
+            if (strlen(line) <= WIDTH - 6) printf("      %s%s%s\n", C(C_DIM), line, C(C_OFF));
+            else printf("      %sfrom %s\n      to   %s%s\n", C(C_DIM), a, b, C(C_OFF));
+        } else if (!w->cause.file) {
+            printf("      %sat %s%s\n", C(C_DIM), a, C(C_OFF));
+        } else { /* with the line that caused it, below */
+            printf("      %swaiting at %s%s\n", C(C_DIM), a, C(C_OFF));
+        }
+    }
+    /* The line that caused it, beside where it waits. */
+    if (w->cause.file) {
+        char c[2 * WIDTH];
+        where_src(c, w->cause, w->cause_func, WIDTH - 20);
+        printf("      %scaused at  %s%s\n", C(C_DIM), c, C(C_OFF));
+    }
+    /* Slow steps: where the watchdog caught the loop thread; a crash: the
+     * stack at the fault. */
+    if (w->stack[0]) {
+        printf("      %s%s:%s\n", C(C_DIM), w->kind != TR_WARN_CRASH ? "the loop thread was in" : "the stack at the fault",
+               C(C_OFF));
+        /* Line by line, each made safe (sanitizing the whole would join
+         * the lines). */
+        for (const char *p = w->stack; p && *p;) {
+            const char *nl = strchr(p, '\n');
+            size_t len = nl ? (size_t)(nl - p) : strlen(p);
+            char raw[WIDTH], fb[WIDTH];
+            snprintf(raw, sizeof raw, "%.*s", (int)(len < sizeof raw ? len : sizeof raw - 1), p);
+            printf("        %s\n", tr_fit(fb, sizeof fb, safe(raw), WIDTH - 8));
+            p = nl ? nl + 1 : NULL;
+        }
+    }
+    return 0;
+}
+
+static int64_t warnings_section(sqlite3 *db, int top)
+{
+    warn_kinds ks = { .n = 0 };
+    check(db, tr_warning_kinds(db, add_kind, &ks));
+    if (ks.total == 0) {
+        heading("warnings: none");
+        return 0;
+    }
+    heading("warnings: %lld", (long long)ks.total);
+    for (int i = 0; i < ks.n && !g_failed; i++) {
+        const char *kind = ks.k[i].name;
+        printf("\n  %s%s%s (%lld)\n", C(C_YEL), safe(kind), C(C_OFF), (long long)ks.k[i].count);
+        check(db, tr_warnings(db, kind, 0, TR_WARNINGS_LONGEST, top, print_warning, NULL));
+        if (ks.k[i].count > top)
+            printf("    ... and %lld more (coscope sql FILE \"SELECT * FROM warnings WHERE kind = '%s'\")\n",
+                   (long long)(ks.k[i].count - top), safe(kind));
+    }
+    return ks.total;
 }
 
 typedef struct table {

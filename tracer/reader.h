@@ -336,6 +336,7 @@ typedef struct tr_run {
     int64_t lost, lost_text, untraced;
     int complete, built;             /* complete 0: events are missing (incomplete_why says why) */
     char incomplete_why[256];
+    char flight_trigger[32];         /* a flight recorder's dump (ending TR_ENDED_DUMPED): what asked for it; "" if none */
 } tr_run;
 /* A dozen probes of meta; with count, what meta lacks (a trace built by an
  * older coscope) is counted from the events table -- a scan, for a report,
@@ -453,5 +454,37 @@ typedef int tr_site_fn(void *ctx, const tr_site *s);
  * with waits) waited, resource by resource, worst first; nothing for a
  * trace made before the table. */
 int tr_contention_sites(sqlite3 *db, int top, tr_site_fn *fn, void *ctx);
+
+
+/* ---- reader_warnings.c: the warnings table -------------------------------- */
+
+/* One warning.  Texts are the file's, raw and cut at TR_TEXT_MAX ("" for
+ * none), valid until fn returns: sanitize before printing them. */
+typedef struct tr_warning_row {
+    int64_t id;
+    int kind;                        /* TR_WARN_*; 0: one this coscope does not know (kind_name says) */
+    const char *kind_name;           /* warnings.kind as written */
+    int64_t task, task2, resource;   /* 0: none */
+    int has_task;                    /* task is not NULL (task 0 is the loop's own code) */
+    int64_t ts, dur;                 /* ns from the trace's start; dur 0: a moment */
+    int64_t loc, loc2, cause_loc;    /* locations ids, 0: none (cause_loc: also in traces made before it) */
+    tr_src at, at2, cause;           /* the same as file and line */
+    const char *at_func, *at2_func, *cause_func;
+    const char *task_name, *resource_name;
+    const char *message;
+    const char *stack;               /* one frame a line */
+} tr_warning_row;
+typedef int tr_warning_fn(void *ctx, const tr_warning_row *w);
+enum { TR_WARNINGS_BY_ID, TR_WARNINGS_BY_TIME, TR_WARNINGS_LONGEST };
+/* The warnings with an id above after_id, of one kind as written (NULL:
+ * all), by id (the order they were found in: a growing trace's new ones
+ * come last), by time, or longest first then by time; at most limit (<= 0:
+ * all).  fn returns non-zero to stop.  0 or a negative errno as the walks
+ * above. */
+int tr_warnings(sqlite3 *db, const char *kind, int64_t after_id, int order, int limit, tr_warning_fn *fn, void *ctx);
+/* Each kind of warning present, with its count: a crash first (it is how
+ * the run ended), then most first, then by name. */
+typedef int tr_warning_kind_fn(void *ctx, const char *kind, int64_t count);
+int tr_warning_kinds(sqlite3 *db, tr_warning_kind_fn *fn, void *ctx);
 
 #endif

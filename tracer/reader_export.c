@@ -146,6 +146,19 @@ int tr_walk_spans(sqlite3 *db, int by_task, tr_walk_span_fn *fn, void *ctx)
     return err;
 }
 
+typedef struct instant_ctx {
+    tr_walk_instant_fn *fn;
+    void *ctx;
+} instant_ctx;
+
+static int warning_instant(void *ctx, const tr_warning_row *w)
+{
+    instant_ctx *c = ctx;
+    tr_walk_instant r = { .ts = w->ts, .task = w->task, .has_task = w->has_task, .kind = TR_WARN,
+                          .warning = w->kind_name, .text = w->message[0] ? w->message : NULL, .at = w->at };
+    return c->fn(c->ctx, &r);
+}
+
 int tr_walk_instants(sqlite3 *db, tr_walk_instant_fn *fn, void *ctx)
 {
     char sql[512];
@@ -154,27 +167,20 @@ int tr_walk_instants(sqlite3 *db, tr_walk_instant_fn *fn, void *ctx)
              " LEFT JOIN strings s ON s.id = e.resource LEFT JOIN locations l ON l.id = e.loc"
              " WHERE e.kind IN ('%s', '%s') ORDER BY e.ts",
              tr_event_name(TR_LOG), tr_event_name(TR_MARK));
-    static const char warnings[] = "SELECT w.ts, w.task, w.kind, w.message, l.file, l.line FROM warnings w"
-                                   " LEFT JOIN locations l ON l.id = w.loc ORDER BY w.ts";
-    int err = 0;
-    for (int pass = 0; pass < 2 && !err; pass++) {
-        sqlite3_stmt *st;
-        if ((err = tr__prepare(db, pass ? warnings : sql, &st))) break;
-        int stop = 0;
-        while (!stop && tr__next(st, &err)) {
-            tr_walk_instant r = { .ts = sqlite3_column_int64(st, 0), .has_task = !is_null(st, 1),
-                             .task = sqlite3_column_int64(st, 1), .at = src(st, 4, 5),
-                             .text = is_null(st, 3) ? NULL : text(st, 3) };
-            if (pass) {
-                r.kind = TR_WARN;
-                r.warning = text(st, 2);
-            } else r.kind = tr_event_from_name(text(st, 2));
-            stop = fn(ctx, &r);
-        }
-        sqlite3_finalize(st);
-        if (stop) break;
+    sqlite3_stmt *st;
+    int err = tr__prepare(db, sql, &st);
+    if (err) return err;
+    int stop = 0;
+    while (!stop && tr__next(st, &err)) {
+        tr_walk_instant r = { .ts = sqlite3_column_int64(st, 0), .has_task = !is_null(st, 1),
+                              .task = sqlite3_column_int64(st, 1), .at = src(st, 4, 5),
+                              .text = is_null(st, 3) ? NULL : text(st, 3), .kind = tr_event_from_name(text(st, 2)) };
+        stop = fn(ctx, &r);
     }
-    return err;
+    sqlite3_finalize(st);
+    if (err || stop) return err;
+    instant_ctx c = { fn, ctx };
+    return tr_warnings(db, NULL, 0, TR_WARNINGS_BY_TIME, 0, warning_instant, &c);
 }
 
 int tr_export_rows(sqlite3 *db, int64_t *steps, int64_t *spans, int64_t *instants)

@@ -54,6 +54,7 @@ int tr_run_summary(sqlite3 *db, int count, tr_run *out)
     meta_text(db, by_key, TR_META_ENDED, out->ended, sizeof out->ended, &out->has_ended);
     meta_text(db, by_key, TR_META_SIGNAL_NAME, out->signal_name, sizeof out->signal_name, NULL);
     meta_text(db, by_key, TR_META_INCOMPLETE, out->incomplete_why, sizeof out->incomplete_why, NULL);
+    meta_text(db, by_key, TR_META_FLIGHT_TRIGGER, out->flight_trigger, sizeof out->flight_trigger, NULL);
     out->ending = out->has_ended ? tr_ending_from_name(out->ended) : -1;
     out->pid = tr_meta_int(db, TR_META_PID, 0);
     out->exit_code = tr_meta_int(db, TR_META_EXIT_CODE, 0);

@@ -180,6 +180,11 @@ static void load_run(tui_model *m)
     } else if (ended == TR_ENDED_STOPPED) {
         i->end_kind = TUI_END_STOPPED;
         snprintf(buf, sizeof buf, "stopped (co_trace_stop)");
+    } else if (ended == TR_ENDED_DUMPED) { /* the program ran on: this is a window of it */
+        i->end_kind = TUI_END_DUMPED;
+        char why[40];
+        tr_sanitize(why, sizeof why, run.flight_trigger);
+        snprintf(buf, sizeof buf, "flight window (%s)", *why ? why : "dump");
     } else {
         i->end_kind = TUI_END_RUNNING;
         snprintf(buf, sizeof buf, i->recording ? "running" : "unfinished (the recorder stopped)");

@@ -82,7 +82,7 @@ enum tui_state {
 const char *tui_state_name(int state);
 
 /* How the run ended (meta.ended). */
-enum tui_end { TUI_END_RUNNING, TUI_END_EXIT, TUI_END_SIGNAL, TUI_END_STOPPED };
+enum tui_end { TUI_END_RUNNING, TUI_END_EXIT, TUI_END_SIGNAL, TUI_END_STOPPED, TUI_END_DUMPED };
 
 typedef struct tui_info {
     const char *path;        /* the trace file, as given */

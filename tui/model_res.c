@@ -392,77 +392,79 @@ static int cmp_warning(const void *a, const void *b)
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
+typedef struct warn_load {
+    tui_model *m;
+    size_t n, cap;
+    int err;
+} warn_load;
+
+/* A stack keeps its lines: each sanitized on its own. */
+static const char *stack_lines(tui_model *m, const char *stack)
+{
+    if (!*stack) return "";
+    size_t len = strlen(stack);
+    char *buf = malloc(len + 1), *o = buf;
+    if (!buf) return "";
+    *o = 0;
+    for (const char *p = stack; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t l = nl ? (size_t)(nl - p) : strlen(p);
+        char line[512];
+        snprintf(line, sizeof line, "%.*s", (int)(l < 511 ? l : 511), p);
+        o += tr_sanitize(o, len + 1 - (size_t)(o - buf), line);
+        if (nl && (size_t)(o - buf) < len) *o++ = '\n';
+        *o = 0;
+        p = nl ? nl + 1 : p + l;
+    }
+    const char *kept = tui__intern_lines(m, buf);
+    free(buf);
+    return kept;
+}
+
+static int add_warning(void *ctx, const tr_warning_row *r)
+{
+    warn_load *wl = ctx;
+    tui_model *m = wl->m;
+    if (wl->n == wl->cap) {
+        size_t cap = wl->cap ? 2 * wl->cap : 64;
+        tui_warning *nw = realloc(m->warn, cap * sizeof *nw);
+        if (!nw) {
+            wl->err = -ENOMEM;
+            return 1;
+        }
+        m->warn = nw;
+        wl->cap = cap;
+    }
+    tui_warning *w = &m->warn[wl->n++];
+    w->id = r->id;
+    w->kind = r->kind;
+    w->kind_name = tui__intern(m, r->kind_name);
+    w->task = r->task;
+    w->task2 = r->task2;
+    w->resource = r->resource;
+    w->ts = r->ts;
+    w->dur = r->dur;
+    w->at = tui__where(m, r->loc);
+    w->at2 = tui__where(m, r->loc2);
+    w->cause = tui__where(m, r->cause_loc);
+    w->message = tui__intern(m, r->message);
+    w->stack = stack_lines(m, r->stack);
+    return 0;
+}
+
 int tui__load_warnings(tui_model *m)
 {
-    sqlite3_stmt *st;
-    /* At most 100k: a trace with more is one bug repeated, and the view lists them anyway.
-     * cause_loc is newer than schema 3's first traces: NULL for those. */
-    if (sqlite3_prepare_v2(m->db,
-                           "SELECT id, kind, task, task2, resource, ts, dur, loc, loc2, message, stack, cause_loc FROM warnings"
-                           " WHERE id > ? ORDER BY id LIMIT 100000", -1, &st, NULL) != SQLITE_OK &&
-        sqlite3_prepare_v2(m->db,
-                           "SELECT id, kind, task, task2, resource, ts, dur, loc, loc2, message, stack, NULL FROM warnings"
-                           " WHERE id > ? ORDER BY id LIMIT 100000", -1, &st, NULL) != SQLITE_OK)
-        return -EILSEQ;
     /* Warnings are only ever added: a refresh reads the new ones. */
     int64_t last = 0;
     for (size_t i = 0; i < m->nwarn; i++)
         if (m->warn[i].id > last) last = m->warn[i].id;
-    sqlite3_bind_int64(st, 1, last);
-    size_t n = m->nwarn, cap = n;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap ? 2 * cap : 64;
-            tui_warning *nw = realloc(m->warn, cap * sizeof *nw);
-            if (!nw) {
-                rc = SQLITE_NOMEM;
-                break;
-            }
-            m->warn = nw;
-        }
-        tui_warning *w = &m->warn[n++];
-        w->id = sqlite3_column_int64(st, 0);
-        const char *kind = tui__col_text(st, 1);
-        int k = tr_warning_from_name(kind);
-        w->kind = k > 0 ? k : 0;
-        w->kind_name = tui__intern(m, kind);
-        w->task = tui__col_int(st, 2, 0);
-        w->task2 = tui__col_int(st, 3, 0);
-        w->resource = tui__col_int(st, 4, 0);
-        w->ts = tui__col_int(st, 5, 0);
-        w->dur = tui__col_int(st, 6, 0);
-        w->at = tui__where(m, tui__col_int(st, 7, 0));
-        w->at2 = tui__where(m, tui__col_int(st, 8, 0));
-        w->cause = tui__where(m, tui__col_int(st, 11, 0));
-        w->message = tui__intern(m, tui__col_text(st, 9));
-        /* A stack keeps its lines: sanitize each on its own. */
-        const char *stack = tui__col_text(st, 10);
-        if (*stack) {
-            size_t len = strlen(stack);
-            char *buf = malloc(len + 1), *o = buf;
-            if (buf) {
-                for (const char *p = stack; *p;) {
-                    const char *nl = strchr(p, '\n');
-                    size_t l = nl ? (size_t)(nl - p) : strlen(p);
-                    char line[512];
-                    snprintf(line, sizeof line, "%.*s", (int)(l < 511 ? l : 511), p);
-                    o += tr_sanitize(o, len + 1 - (size_t)(o - buf), line);
-                    if (nl && (size_t)(o - buf) < len) *o++ = '\n';
-                    *o = 0;
-                    p = nl ? nl + 1 : p + l;
-                }
-                w->stack = tui__intern_lines(m, buf);
-                free(buf);
-            } else {
-                w->stack = "";
-            }
-        } else {
-            w->stack = "";
-        }
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) return rc == SQLITE_NOMEM ? -ENOMEM : -EILSEQ;
+    /* At most 100k: a trace with more is one bug repeated, and the view
+     * lists them anyway. */
+    warn_load wl = { m, m->nwarn, m->nwarn, 0 };
+    int err = tr_warnings(m->db, NULL, last, TR_WARNINGS_BY_ID, 100000, add_warning, &wl);
+    if (wl.err) return wl.err;
+    if (err) return err == -ENOMEM ? err : -EILSEQ;
+    size_t n = wl.n;
     m->nwarn = n;
     /* In time order for the view and for "the refusal at t"; ids are
      * recording order, which is not always time order across threads. */

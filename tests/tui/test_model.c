@@ -644,6 +644,29 @@ static void test_event_numbers(void **state)
     assert_int_equal(tui_model_event_time(m, 0, &ts), -ENOENT);
 }
 
+/* A flight recorder's dump: the program ran on after it, so the header
+ * says it is a window and what asked for it, not "unfinished".  The same
+ * trace, with the meta a dump writes (tracer/flightdump.c). */
+static void test_flight_window(void **state)
+{
+    (void)state;
+    char copy[320], cmd[1200], why[600];
+    snprintf(copy, sizeof copy, "%s/window.db", dir);
+    snprintf(cmd, sizeof cmd,
+             "cp '%s' '%s' && sqlite3 '%s' \"UPDATE meta SET value = 'dumped' WHERE key = 'ended';"
+             " INSERT OR REPLACE INTO meta(key, value) VALUES ('flight_trigger', 'deadlock')\"",
+             path, copy, copy);
+    assert_int_equal(system(cmd), 0);
+    tui_model *x = NULL;
+    int r = tui_model_open(&x, copy, NULL, NULL, why, sizeof why);
+    if (r < 0) fail_msg("open: %s", why);
+    const tui_info *i = tui_model_info(x);
+    assert_int_equal(i->end_kind, TUI_END_DUMPED);
+    assert_string_equal(i->ended, "flight window (deadlock)");
+    assert_int_equal(i->nwarnings, tui_model_info(m)->nwarnings); /* the rest reads the same */
+    tui_model_close(x);
+}
+
 static void test_bad_file(void **state)
 {
     (void)state;
@@ -678,6 +701,7 @@ int main(void)
         cmocka_unit_test(test_range),
         cmocka_unit_test(test_warning_counts),
         cmocka_unit_test(test_event_numbers),
+        cmocka_unit_test(test_flight_window),
         cmocka_unit_test(test_bad_file),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
