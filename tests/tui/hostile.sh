@@ -22,20 +22,8 @@
 # COSCOPE_QUERY_TIMEOUT=2 makes the bounds short (the TUI's total bound is
 # the shorter of it and TUI_QUERY_TOTAL_S).  Needs tmux, sqlite3 and python3.
 cd "$(dirname "$0")/../.." || exit 1
-build=${BUILD:-build}
-[ -d "$build" ] || { echo "tui-hostile: no build directory $build (make test builds it)"; exit 1; }
-build=$(cd "$build" && pwd)
-coscope=$build/coscope
-progs=$build/tests/tracer/progs
-ASAN_OPTIONS=${ASAN_OPTIONS:-handle_segv=0:handle_sigbus=0:handle_abort=0:detect_leaks=0}
-export ASAN_OPTIONS
-for f in "$coscope" "$progs/tasks"; do
-    [ -x "$f" ] || { echo "tui-hostile: $f is missing (make test builds it)"; exit 1; }
-done
-command -v tmux >/dev/null || { echo "tui-hostile: tmux is missing (apt-get install tmux)"; exit 1; }
-command -v sqlite3 >/dev/null || { echo "tui-hostile: the sqlite3 shell is missing (make deps)"; exit 1; }
-
 suite=tui-hostile
+needs="tests/tracer/progs/tasks"
 . tests/tui/screen.sh
 trap 'tm kill-server 2>/dev/null; umount "$tmp/small" 2>/dev/null; rm -rf "$tmp"' EXIT
 

@@ -21,22 +21,10 @@
 # Run by `make test` from the top directory; BUILD names the build directory
 # (default build).  Needs tmux and the sqlite3 shell.
 cd "$(dirname "$0")/../.." || exit 1
-build=${BUILD:-build}
-[ -d "$build" ] || { echo "live: no build directory $build (make test builds it)"; exit 1; }
-build=$(cd "$build" && pwd)
-coscope=$build/coscope
-spawner=$build/tests/tracer/progs/live_spawner
-ASAN_OPTIONS=${ASAN_OPTIONS:-handle_segv=0:handle_sigbus=0:handle_abort=0:detect_leaks=0}
-export ASAN_OPTIONS
-
-for f in "$coscope" "$spawner"; do
-    [ -x "$f" ] || { echo "live: $f is missing (make test builds it)"; exit 1; }
-done
-command -v tmux >/dev/null || { echo "live: tmux is missing (apt-get install tmux)"; exit 1; }
-command -v sqlite3 >/dev/null || { echo "live: the sqlite3 shell is missing (make deps)"; exit 1; }
-
 suite=live
+needs="tests/tracer/progs/live_spawner"
 . tests/tui/screen.sh
+spawner=$progs/live_spawner
 # The task count on the status line ("... 12 tasks ...").
 tasks_now() { screen | tail -1 | sed -n 's/.* LIVE \([0-9][0-9]*\) tasks.*/\1/p'; }
 

@@ -4,7 +4,26 @@
 # temporary directory, the pass/fail counts, and reading the screen by
 # polling it (capture-pane every 0.1 s) rather than sleeping.
 #
-# The suite sets `suite` (its name in messages) before sourcing this.
+# The suite sets `suite` (its name in messages) and `needs` (the programs
+# it runs, paths below the build directory) and sources this from the top
+# directory.  It finds the build (BUILD, default build; COSCOPE may name
+# another coscope binary, to see a check fail on an older one) and refuses
+# to start, in one line, without a program, tmux or the sqlite3 shell.
+
+build=${BUILD:-build}
+[ -d "$build" ] || { echo "$suite: no build directory $build (make test builds it)"; exit 1; }
+build=$(cd "$build" && pwd)
+coscope=${COSCOPE:-$build/coscope}
+samples=$build/samples
+progs=$build/tests/tracer/progs
+ASAN_OPTIONS=${ASAN_OPTIONS:-handle_segv=0:handle_sigbus=0:handle_abort=0:detect_leaks=0}
+export ASAN_OPTIONS
+for f in "$coscope" $needs; do
+    case $f in /*) ;; *) f=$build/$f ;; esac
+    [ -x "$f" ] || { echo "$suite: $f is missing (make test builds it)"; exit 1; }
+done
+command -v tmux >/dev/null || { echo "$suite: tmux is missing (apt-get install tmux)"; exit 1; }
+command -v sqlite3 >/dev/null || { echo "$suite: the sqlite3 shell is missing (make deps)"; exit 1; }
 
 tmp=$(mktemp -d "/tmp/coscope-$suite-XXXXXX") || exit 1
 sock=coscope-$suite-$$

@@ -30,23 +30,10 @@
 # slept on.  Run by `make test` from the top directory; BUILD names the
 # build directory (default build).  Needs tmux.
 cd "$(dirname "$0")/../.." || exit 1
-build=${BUILD:-build}
-[ -d "$build" ] || { echo "tui: no build directory $build (make test builds it)"; exit 1; }
-build=$(cd "$build" && pwd)
-coscope=$build/coscope
-progs=$build/tests/tracer/progs
-src=tests/tracer/progs
-ASAN_OPTIONS=${ASAN_OPTIONS:-handle_segv=0:handle_sigbus=0:handle_abort=0:detect_leaks=0}
-export ASAN_OPTIONS
-
-for f in "$coscope" "$progs/warn_deadlock" "$progs/tasks" "$progs/live_spawner" "$progs/crash"; do
-    [ -x "$f" ] || { echo "tui: $f is missing (make test builds it)"; exit 1; }
-done
-command -v tmux >/dev/null || { echo "tui: tmux is missing (apt-get install tmux)"; exit 1; }
-command -v sqlite3 >/dev/null || { echo "tui: the sqlite3 shell is missing (make deps)"; exit 1; }
-
 suite=tui
+needs="tests/tracer/progs/warn_deadlock tests/tracer/progs/tasks tests/tracer/progs/live_spawner tests/tracer/progs/crash"
 . tests/tui/screen.sh
+src=tests/tracer/progs
 
 # start W H [ENV...]: coscope tui $db in a new session of W x H; when it
 # exits, the pane says how, and what the terminal's modes are then.

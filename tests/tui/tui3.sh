@@ -9,22 +9,8 @@
 # (default build); COSCOPE may name another coscope binary (to see a check
 # fail on an older one).  Needs tmux and the sqlite3 shell.
 cd "$(dirname "$0")/../.." || exit 1
-build=${BUILD:-build}
-[ -d "$build" ] || { echo "tui3: no build directory $build (make test builds it)"; exit 1; }
-build=$(cd "$build" && pwd)
-coscope=${COSCOPE:-$build/coscope}
-samples=$build/samples
-progs=$build/tests/tracer/progs
-ASAN_OPTIONS=${ASAN_OPTIONS:-handle_segv=0:handle_sigbus=0:handle_abort=0:detect_leaks=0}
-export ASAN_OPTIONS
-
-for f in "$coscope" "$samples/showcase" "$samples/leak" "$samples/sem_leak" "$progs/live_spawner" "$progs/busy_yield" "$progs/crash"; do
-    [ -x "$f" ] || { echo "tui3: $f is missing (make test builds it)"; exit 1; }
-done
-command -v tmux >/dev/null || { echo "tui3: tmux is missing (apt-get install tmux)"; exit 1; }
-command -v sqlite3 >/dev/null || { echo "tui3: the sqlite3 shell is missing (make deps)"; exit 1; }
-
 suite=tui3
+needs="samples/showcase samples/leak samples/sem_leak tests/tracer/progs/live_spawner tests/tracer/progs/busy_yield tests/tracer/progs/crash"
 . tests/tui/screen.sh
 
 

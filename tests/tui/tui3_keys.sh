@@ -12,21 +12,8 @@
 # (default build); COSCOPE may name another coscope binary.  Needs tmux and
 # the sqlite3 shell.
 cd "$(dirname "$0")/../.." || exit 1
-build=${BUILD:-build}
-[ -d "$build" ] || { echo "tui3_keys: no build directory $build (make test builds it)"; exit 1; }
-build=$(cd "$build" && pwd)
-coscope=${COSCOPE:-$build/coscope}
-samples=$build/samples
-ASAN_OPTIONS=${ASAN_OPTIONS:-handle_segv=0:handle_sigbus=0:handle_abort=0:detect_leaks=0}
-export ASAN_OPTIONS
-
-for f in "$coscope" "$samples/showcase"; do
-    [ -x "$f" ] || { echo "tui3_keys: $f is missing (make test builds it)"; exit 1; }
-done
-command -v tmux >/dev/null || { echo "tui3_keys: tmux is missing (apt-get install tmux)"; exit 1; }
-command -v sqlite3 >/dev/null || { echo "tui3_keys: the sqlite3 shell is missing (make deps)"; exit 1; }
-
 suite=tui3_keys
+needs="samples/showcase"
 . tests/tui/screen.sh
 # start W H DB [ENV...]: coscope tui DB in a new session of W x H (80x24:
 # the C locale without colours).
