@@ -28,7 +28,7 @@ static tr_src src_at(sqlite3_stmt *st, int file_col)
  * cause_loc (20).  CAUSE is the cause_loc column, or NULL in a trace made
  * before it. */
 #define WARNINGS_SQL(CAUSE)                                                                                   \
-    "SELECT w.id, w.kind, w.task, w.task2, w.resource, w.ts, w.dur, w.loc, w.loc2, " CAUSE ", "               \
+    "SELECT w.id, " TR_TEXT("w.kind") ", w.task, w.task2, w.resource, w.ts, w.dur, w.loc, w.loc2, " CAUSE ", " \
     TR_TEXT("w.message") ", " TR_TEXT("w.stack") ", " TR_TEXT("t.name") ", " TR_TEXT("r.name") ","            \
     " " TR_TEXT("l.file") ", l.line, " TR_TEXT("l.func") ", " TR_TEXT("l2.file") ", l2.line, " TR_TEXT("l2.func") "," \
     " " TR_TEXT("l3.file") ", l3.line, " TR_TEXT("l3.func")                                                   \
