@@ -18,7 +18,8 @@
  *     without its help: `coscope dump PID` talks to the helper.
  *
  * What stays here: a full ring drops events instead of blocking
- * (TR_FULL_DROP: a program is never slowed by its recorder), the periods
+ * (TR_FULL_DROP: a program is never slowed by its recorder, but for the
+ * snapshots it asks for, co__tr_keep), the periods
  * (the helper asks for one, a thread here wakes every loop, each writes its
  * snapshot, co__snapshot_write, so whatever is dropped the window still
  * opens with every live task at its await), the dump signal (its handler
@@ -294,7 +295,7 @@ int co_flight_start(uint64_t window_ms, uint64_t max_bytes)
         goto out;
     }
     if ((r = fit_budget(shm, max_bytes)) < 0) goto fail;
-    shm->full_policy = TR_FULL_DROP; /* never block the program on its recorder */
+    shm->full_policy = TR_FULL_DROP; /* never block the program on its recorder (a snapshot waits: co__tr_keep) */
     const char *slow = getenv("COSCOPE_SLOW_MS");
     if (slow) shm->slow_ms = atoi(slow);
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
