@@ -95,12 +95,12 @@ static __attribute__((noinline, cold)) void suspend_hooks_out(co__loop *l, co__t
             co__tr_emit(TR_AWAIT, t->wait_loc, t->id, t->wait_obj_id, (uint64_t)t->wait_kind);
         }
     }
-    if (CO__STEP_HOOKS(l)) co__step_end(l, t, t->wait_loc); /* debug.c: step timing */
+    if (CO__STEP_HOOKS(l)) co__step_out(l, t, t->wait_loc); /* debug.c: step timing */
 }
 
 static __attribute__((noinline, cold)) void suspend_hooks_in(co__loop *l, co__task *t, int r)
 {
-    if (CO__STEP_HOOKS(l)) co__step_begin(l, t, t->wait_loc); /* the loc we suspended at */
+    if (CO__STEP_HOOKS(l)) co__step_in(l, t, t->wait_loc); /* the loc we suspended at */
     if (l->resume_told == t && l->resume_told_epoch == co__tr_epoch)
         l->resume_told = NULL; /* in the TR_SWITCH that ran us */
     else

@@ -628,6 +628,35 @@ typedef struct co__dbg {
     _Atomic uint64_t polls;      /* +1 as the loop enters poll and as it leaves: odd while it polls, even
                                   * while it runs callbacks (the watchdog's view of a callback that blocks) */
 } co__dbg;
+/* The step hooks of a switch (await.c) while only a trace records: the
+ * seqlock's stores and nothing else, inline.  Debug mode (it times the
+ * step) and a loop with no step state yet go to co__step_begin/end. */
+static inline __attribute__((always_inline)) void co__step_in(co__loop *l, co__task *t, co_loc *from)
+{
+    co__dbg *d = l->dbg;
+    if (CO_UNLIKELY(!d || l->debug)) {
+        co__step_begin(l, t, from);
+        return;
+    }
+    uint64_t s = atomic_load_explicit(&d->seq, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release); /* the previous step's end first */
+    atomic_store_explicit(&d->task, t, memory_order_relaxed);
+    atomic_store_explicit(&d->from, from, memory_order_relaxed);
+    atomic_store_explicit(&d->t0, 0, memory_order_relaxed); /* untimed: the watchdog times it */
+    atomic_store_explicit(&d->seq, (s + 1) | 1, memory_order_release);
+}
+static inline __attribute__((always_inline)) void co__step_out(co__loop *l, co__task *t, co_loc *at)
+{
+    co__dbg *d = l->dbg;
+    if (CO_UNLIKELY(!d || l->debug)) {
+        co__step_end(l, t, at);
+        return;
+    }
+    uint64_t s = atomic_load_explicit(&d->seq, memory_order_relaxed);
+    /* No step open for t: tracing began in the middle of it. */
+    if ((s & 1) && atomic_load_explicit(&d->task, memory_order_relaxed) == t)
+        atomic_store_explicit(&d->seq, s + 1, memory_order_release);
+}
 /* Around libuv's poll (loop.c's check/prepare callbacks): time spent in
  * callbacks that is not task steps is a slow libuv callback when long. */
 void co__debug_iter_begin(co__loop *l);
