@@ -49,6 +49,31 @@ int cli_flight(int argc, char **argv)
     return tr_flight_run((int)fd, (int)sock, (long)pid, (uint64_t)window, (uint64_t)bytes, &why) < 0 ? 1 : 0;
 }
 
+/* Was pid started with COSCOPE_FLIGHT set?  Then "COSCOPE_FLIGHT=value"
+ * (control characters as '?', cut to cap) into buf and 1: a program
+ * asked for a recorder that never started, which the runtime says only
+ * when asked (CO_LOG=stderr), so a dump should not tell its user to set
+ * what is set.  0 if not, or its environment cannot be read. */
+static int flight_asked(long long pid, char *buf, size_t cap)
+{
+    char path[64], env[65536];
+    snprintf(path, sizeof path, "/proc/%lld/environ", pid);
+    FILE *f = fopen(path, "re");
+    if (!f) return 0;
+    size_t n = fread(env, 1, sizeof env - 1, f);
+    fclose(f);
+    env[n] = 0;
+    static const char key[] = "COSCOPE_FLIGHT=";
+    for (size_t i = 0; i < n; i += strlen(env + i) + 1) {
+        if (strncmp(env + i, key, sizeof key - 1) != 0) continue;
+        snprintf(buf, cap, "%s", env + i);
+        for (char *c = buf; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
+        return 1;
+    }
+    return 0;
+}
+
 static const char DUMP_USAGE[] =
     "usage: coscope dump PID [-o FILE]\n"
     "  Write the flight recorder's window of the running program PID (started with\n"
@@ -98,15 +123,22 @@ int cli_dump(int argc, char **argv)
         fprintf(stderr, "coscope dump: no process %lld\n", pid);
         return 1;
     }
-    char written[PATH_MAX + 64];
+    char written[PATH_MAX + 64] = "";
     int r = tr_flight_request((long)pid, out ? abs : NULL, written, sizeof written);
-    if (r == -ENOENT) {
-        fprintf(stderr, "coscope dump: process %lld has no flight recorder (start it with COSCOPE_FLIGHT=30s or "
-                        "co_flight_start)\n", pid);
+    if (r == -ECONNREFUSED) {
+        char asked[256];
+        if (flight_asked(pid, asked, sizeof asked))
+            fprintf(stderr, "coscope dump: process %lld was started with %s but runs no flight recorder: the value "
+                            "was refused or the coscope binary was not found ($COSCOPE_BIN; CO_LOG=stderr says "
+                            "which)\n", pid, asked);
+        else
+            fprintf(stderr, "coscope dump: process %lld has no flight recorder (start it with COSCOPE_FLIGHT=30s or "
+                            "co_flight_start)\n", pid);
         return 1;
     }
     if (r < 0) {
-        fprintf(stderr, "coscope dump: the dump of process %lld failed: %s\n", pid, strerror(-r));
+        if (*written) fprintf(stderr, "coscope dump: process %lld could not write %s: %s\n", pid, written, strerror(-r));
+        else fprintf(stderr, "coscope dump: the dump of process %lld failed: %s\n", pid, strerror(-r));
         return 1;
     }
     printf("%s\n", written);

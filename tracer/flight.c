@@ -479,7 +479,7 @@ int tr_flight_request(long pid, const char *path, char *out, size_t outlen)
     socklen_t alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)len);
     if (connect(fd, (struct sockaddr *)&sa, alen) != 0) {
         close(fd);
-        return -ENOENT;
+        return -ECONNREFUSED; /* not -ENOENT: that is a dump into a missing directory */
     }
     const char *p = path ? path : "";
     if (send(fd, p, strlen(p) ? strlen(p) : 1, MSG_NOSIGNAL) < 0) { /* "" as one NUL byte */

@@ -114,7 +114,8 @@ int tr_flight_run(int shm_fd, int sock, long pid, uint64_t window_ms, uint64_t m
 
 /* `coscope dump PID`: ask the helper of pid for a dump into path (NULL:
  * the default name); the written path goes into out.  Returns 0 or a
- * negative errno (-ENOENT: no flight recorder there). */
+ * negative errno: -ECONNREFUSED, no flight recorder there; else the
+ * helper's failure to write, with the path it tried in out. */
 int tr_flight_request(long pid, const char *path, char *out, size_t outlen);
 /* The helper's socket name for pid (abstract). */
 #define TR_FLIGHT_SOCKET "coscope-flight-%ld"

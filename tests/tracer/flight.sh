@@ -30,7 +30,9 @@
 #     chunks of at most 16384, and every sleeper opens at its await;
 #   - signal: two dump signals give one file (rate limit), trigger
 #     'signal'; `coscope dump PID -o FILE` twice gives two (never limited);
-#     `coscope dump` of a program without a recorder: one-line refusal.
+#     `coscope dump` of a program without a recorder: one-line refusal;
+#     a dump into a missing directory: that failure, with the path; a
+#     program whose COSCOPE_FLIGHT was refused: said, with the value.
 #
 # Run by `make test` from the top directory; BUILD names the build directory.
 cd "$(dirname "$0")/../.." || exit 1
@@ -208,6 +210,12 @@ for n in 1 2; do
     "$coscope" dump $p -o "$tmp/out$n.db" > "$tmp/d$n.out" 2> "$tmp/d$n.err" && ok || { no "coscope dump $n: status $?"; cat "$tmp/d$n.err"; }
     [ -f "$tmp/out$n.db" ] && eq "coscope dump $n: trigger" "$(q "$tmp/out$n.db" "SELECT value FROM meta WHERE key = 'flight_trigger'")" dump
 done
+# A dump the helper cannot write (its directory is missing) is that failure,
+# named with the path, not "no flight recorder"; the program runs on.
+"$coscope" dump $p -o "$tmp/missing/x.db" > "$tmp/dm.out" 2> "$tmp/dm.err"
+if [ $? -eq 1 ] && [ "$(wc -l < "$tmp/dm.err")" -eq 1 ] && grep -q "$tmp/missing/x.db: No such file or directory" "$tmp/dm.err" &&
+   ! grep -q "no flight recorder" "$tmp/dm.err"; then ok
+else no "dump into a missing directory: $(cat "$tmp/dm.err")"; fi
 kill -0 $p 2>/dev/null && ok || no "serve: the program died"
 kill -9 $p 2>/dev/null
 sleep 30 &
@@ -216,6 +224,16 @@ s=$!; pids="$pids $s"
 if [ $? -ne 0 ] && [ "$(wc -l < "$tmp/r.err")" -eq 1 ] && grep -q "has no flight recorder" "$tmp/r.err"; then ok
 else no "dump refused: $(cat "$tmp/r.err")"; fi
 kill -9 $s
+# A program whose COSCOPE_FLIGHT was refused (or whose helper was not
+# found) runs no recorder: `coscope dump` says that, not "start it with
+# COSCOPE_FLIGHT=30s", which it was.
+COSCOPE_FLIGHT=30x "$prog" serve 0 > "$tmp/bad.out" 2> "$tmp/bad.err" &
+b=$!; pids="$pids $b"
+i=0; while ! grep -q ready "$tmp/bad.out" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+"$coscope" dump $b > "$tmp/rb.out" 2> "$tmp/rb.err"
+if [ $? -eq 1 ] && [ "$(wc -l < "$tmp/rb.err")" -eq 1 ] && grep -q "COSCOPE_FLIGHT=30x" "$tmp/rb.err"; then ok
+else no "dump of a refused COSCOPE_FLIGHT: $(cat "$tmp/rb.err")"; fi
+kill -9 $b
 
 # ---- deadlock, after its 20 s ---------------------------------------------------------
 i=0; while [ -z "$(one_db "$tmp/dl")" ] && [ $(($(date +%s) - dl_start)) -lt 40 ]; do sleep 0.05; i=$((i + 1)); done
