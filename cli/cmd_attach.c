@@ -86,9 +86,35 @@ typedef struct att {
     _Atomic int want_detach;
     int vanished;                 /* the program's end of the socket went away unasked */
     int acked;                    /* it said it stopped writing */
+    int gone;                     /* vanished, and the process ended */
 } att;
 
-static int pid_alive(int pid) { return kill(pid, 0) == 0 || errno == EPERM; }
+/* Is pid running?  A zombie is not: it ended, and its parent has not
+ * reaped it yet (a shell or a supervisor may take its time). */
+static int pid_alive(int pid)
+{
+    if (kill(pid, 0) != 0 && errno != EPERM) return 0;
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "re");
+    if (!f) return 1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *p = strrchr(buf, ')'); /* the name in parentheses may hold anything */
+    return !(p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'));
+}
+
+/* The program hung up unasked: did it end, or only its loop?  An ending
+ * process closes its files before it turns zombie: a moment to tell. */
+static int pid_ended(int pid)
+{
+    for (int i = 0; i < 40; i++) {
+        if (!pid_alive(pid)) return 1;
+        usleep(5000);
+    }
+    return 0;
+}
 
 /* Wait for the program's int32 answer, recording meanwhile if rec (its
  * events may fill a ring while it answers).  0 and *v, or -ETIMEDOUT, -EPIPE. */
@@ -136,8 +162,8 @@ static void record(att *a)
         if (send(a->sock, &d, 1, MSG_NOSIGNAL) == 1 && read_answer(a->sock, a->live.rec, ANSWER_MS, &v) == 0) a->acked = 1;
         else a->vanished = 1;
     }
-    int gone = a->vanished && !pid_alive(a->pid);
-    tr_meta_set(a->live.db, TR_META_ENDED, tr_ending_name(gone ? TR_ENDED_VANISHED : TR_ENDED_DETACHED));
+    a->gone = a->vanished && pid_ended(a->pid);
+    tr_meta_set(a->live.db, TR_META_ENDED, tr_ending_name(a->gone ? TR_ENDED_VANISHED : TR_ENDED_DETACHED));
     cli_rec_finish(&a->live);
 }
 
@@ -450,7 +476,7 @@ int cli_attach(int argc, char **argv)
     }
     fprintf(stderr, "coscope: trace in %s: %llu events, %lld tasks (%lld in the snapshot); %s\n", out,
             (unsigned long long)events, (long long)tasks, (long long)snap,
-            A.vanished && !pid_alive(pid) ? "the program ended while attached"
+            A.gone                        ? "the program ended while attached"
             : A.acked                     ? "detached, the program runs on"
                                           : "the program let go (its loop closed)");
     return record_err || A.live.finish_err < 0 ? 1 : 0;

@@ -114,6 +114,22 @@ else
     skip=$((skip + 1)); echo "SKIP: permission denied (needs root and setpriv, and $coscope executable by nobody)"
 fi
 
+# ---- a program that ends while attached -----------------------------------------
+# Its parent does not reap it at once (here: never, a `sleep`), as a busy
+# supervisor would not: the zombie is a program that ended, not one that let go.
+if start ends sh -c '"$1" "$2" 2 & exec sleep 60' sh "$echo_prog" "$tmp/stop_ends"; then
+    child=$(pgrep -P $pid | head -1)
+    "$coscope" attach $child -o "$tmp/ends.db" --for 30s > /dev/null 2> "$tmp/ends.err" &
+    a=$!
+    i=0; while [ ! -e "$tmp/ends.db" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+    sleep 0.3
+    touch "$tmp/stop_ends"
+    wait $a && ok || { no "attach, program ends: status $?"; cat "$tmp/ends.err"; }
+    grep -q "the program ended while attached" "$tmp/ends.err" && ok || { no "attach, program ends: said"; cat "$tmp/ends.err"; }
+    eq "attach, program ends: ended" "$(q "$tmp/ends.db" "SELECT value FROM meta WHERE key = 'ended'")" "vanished"
+    kill -9 $pid
+fi
+
 # ---- a busy echo server, attached and detached $loops times ---------------------
 if start echo "$echo_prog" "$tmp/stop" 8; then
     p=$pid bad=0 t0=$(date +%s)
