@@ -100,6 +100,12 @@ static void flush_batches(tr_builder *b, int spans)
 
 void tr_builder_set_origin(tr_builder *b, uint64_t tsc0) { b->clk.origin = tsc0; }
 
+void tr_builder_set_end_tick(tr_builder *b, uint64_t tick)
+{
+    int64_t end = tr_clock_ns(&b->clk, tick);
+    if (end > b->max_ts) b->max_ts = end;
+}
+
 void tr_builder_free(tr_builder *b)
 {
     if (!b) return;

@@ -212,7 +212,8 @@ static int dump(helper *h, unsigned trig, const char *path, int gone, int reply)
     }
     tr_fwindow_seal(&h->w);
     h->last_dump[trig] = mono_ns();
-    tr_fdump d = { .trigger = trig, .gone = gone, .signal = gone ? h->crash_signal : 0 };
+    tr_fdump d = { .trigger = trig, .gone = gone, .signal = gone ? h->crash_signal : 0,
+                   .end_tick = gone ? 0 : co__tr_now() };
     pid_t c = gone ? -1 : fork();
     if (c > 0) {
         h->child = c;

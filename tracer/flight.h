@@ -81,6 +81,7 @@ typedef struct tr_fdump {
     unsigned trigger;       /* TR_FT_* */
     int gone;               /* the program has ended (a crash) */
     int signal;             /* with gone: the fatal signal, 0 if none known */
+    uint64_t end_tick;      /* !gone: the clock at the dump, the trace's end (a step still running runs to it); 0 none */
 } tr_fdump;
 
 /* flightwin.c: the window.  Set up w (zeroed) for the region shm: the

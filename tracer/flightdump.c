@@ -269,7 +269,7 @@ static int drop_indexes(sqlite3 *db, char ***sql)
 }
 
 /* The builder's tables from the chunks written in this transaction. */
-static int build_tables(sqlite3 *db, uint64_t origin)
+static int build_tables(sqlite3 *db, uint64_t origin, uint64_t end_tick)
 {
     tr_builder *b = NULL;
     char **index_sql = NULL;
@@ -280,6 +280,7 @@ static int build_tables(sqlite3 *db, uint64_t origin)
     if (r == 0) {
         tr_builder_set_origin(b, origin);
         int64_t n = tr_builder_step_all(b, NULL, NULL);
+        if (end_tick) tr_builder_set_end_tick(b, end_tick); /* the program ran on to the dump */
         r = n < 0 ? (int)n : tr_builder_finish(b);
         tr_builder_free(b);
     }
@@ -319,7 +320,7 @@ int tr_flight_write(tr_fwindow *w, const tr_fdump *d, const char *path, const ch
     if (r == 0 && (r = write_chunks(db, w, &origin, &events)) < 0) *why = "cannot write the window's events";
     if (r == 0 && (r = write_strings(db, w->shm, d->gone)) < 0) *why = "cannot write the window's texts";
     if (r == 0 && (r = write_meta(db, w, d, origin, events)) < 0) *why = "cannot write the trace's facts";
-    if (r == 0 && (r = build_tables(db, origin)) < 0) *why = "cannot build the trace's tables";
+    if (r == 0 && (r = build_tables(db, origin, d->end_tick)) < 0) *why = "cannot build the trace's tables";
     if (r == 0 && (r = tr_exec(db, "COMMIT")) < 0) *why = "cannot write the trace";
     if (r < 0 && !sqlite3_get_autocommit(db)) tr_exec(db, "ROLLBACK"); /* the file goes anyway */
     if (sqlite3_close(db) != SQLITE_OK && r == 0) r = -EIO;

@@ -314,6 +314,11 @@ int64_t tr_builder_step_all(tr_builder *b, tr_progress_fn *progress, void *ctx);
 int tr_builder_finish(tr_builder *b);
 void tr_builder_free(tr_builder *b);
 void tr_builder_set_origin(tr_builder *b, uint64_t tsc0);
+/* The run went on, with nothing recorded, until the clock read `tick` (a
+ * flight dump of a program still running: when it was dumped), so what is
+ * open at the end -- a step still running, an await, a hold -- lasts until
+ * then, not only until the last event.  Before tr_builder_finish. */
+void tr_builder_set_end_tick(tr_builder *b, uint64_t tick);
 /* Open-time check: finish a build interrupted earlier.  Returns 0 when the
  * tables are complete (possibly after building), negative errno else.
  * progress (may be NULL) is called after each slice of the build. */

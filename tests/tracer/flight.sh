@@ -12,7 +12,8 @@
 #     beta on never_set at FL_BETA_HANG, each holding its lock;
 #   - slow step (COSCOPE_FLIGHT_SLOW_MS=150, a 300 ms step) and all
 #     asleep: each dumped, named, with its warning; COSCOPE_FLIGHT_TRIGGERS=none:
-#     no dump;
+#     no dump; a loop stuck for good in one step: dumped by slow_step while
+#     it runs, the trace running to the dump, the step's warning "still running";
 #   - crash: the window up to the fault: the marks before it, the crash
 #     warning and its stack symbolized to FL_FAULT, ended 'signal' 11;
 #   - flood: a 4 MB budget under a flood of marks and yields stays within
@@ -93,6 +94,23 @@ for m in slow:slow_step asleep:all_asleep; do
         no "${m%%:*}: no dump"
     fi
 done
+# A loop stuck for good in one step: the helper times it and dumps while it
+# runs, so the trace runs to the dump, not to the last event, and names it.
+mkdir "$tmp/stuck"
+COSCOPE_FLIGHT=1s COSCOPE_FLIGHT_SLOW_MS=300 COSCOPE_FLIGHT_DIR="$tmp/stuck" "$prog" stuck 100 > /dev/null 2>&1 &
+p=$!; pids="$pids $p"
+i=0; while [ -z "$(one_db "$tmp/stuck")" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+db=$(one_db "$tmp/stuck")
+if [ -n "$db" ]; then
+    eq "stuck: trigger" "$(q "$db" "SELECT value FROM meta WHERE key = 'flight_trigger'")" slow_step
+    eq "stuck: its warning, still running" "$(q "$db" "SELECT COUNT(*) FROM warnings w JOIN tasks t ON t.id = w.task
+                                                        WHERE w.kind = 'slow_step' AND t.name = 'stuck' AND w.dur > 300000000
+                                                        AND w.message LIKE '%still running%'")" 1
+    eq "stuck: ran until the dump" "$(q "$db" "SELECT busy_ns > 300000000 FROM tasks WHERE name = 'stuck'")" 1
+else
+    no "stuck: no dump"
+fi
+kill -9 $p
 mkdir "$tmp/off"
 COSCOPE_FLIGHT=1s COSCOPE_FLIGHT_TRIGGERS=none COSCOPE_FLIGHT_DIR="$tmp/off" "$prog" asleep 300 > /dev/null 2>&1
 sleep 0.5

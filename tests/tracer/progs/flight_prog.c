@@ -17,6 +17,7 @@
  *             `never_set` for good (FL_BETA_HANG), `alpha` waits on
  *             `lock_b` (FL_ALPHA_WAIT): the service hangs.  Prints "hung".
  *   slow      `hog` blocks the loop for 300 ms in one step (FL_HOG).
+ *   stuck     `stuck` blocks the loop for good (FL_STUCK); prints "stuck".
  *   asleep    `keeper` cancelled, main gets from `jobs` too: every task is
  *             asleep, and the runtime says so and ends the run.
  *   crash     marks "before fault", then `faulty` writes to address 16.
@@ -145,6 +146,15 @@ static int hog(void *arg)
     return 0;
 }
 
+static volatile unsigned long spins;
+
+static int stuck(void *arg)
+{
+    say("stuck");
+    for (;;) spins++; /* FL_STUCK: the loop never gets back */
+    return 0;
+}
+
 static int faulty(void *arg)
 {
     co_mark("before fault");
@@ -215,6 +225,8 @@ static int main_task(void *arg)
         co_sleep(300);
         say("slowed");
         return 0;
+    } else if (!strcmp(mode, "stuck")) {
+        co_await(co_spawn(stuck, NULL));
     } else if (!strcmp(mode, "asleep")) {
         co_cancel(k); /* nothing left that can wake anyone */
         co_await(k);
@@ -248,7 +260,7 @@ static int main_task(void *arg)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: flight_prog deadlock|slow|asleep|crash|flood|api|serve|crowd MS [PATH]\n");
+        fprintf(stderr, "usage: flight_prog deadlock|slow|stuck|asleep|crash|flood|api|serve|crowd MS [PATH]\n");
         return 2;
     }
     mode = argv[1];
