@@ -103,7 +103,11 @@ static void draw(tui_app *a, WINDOW *w)
         char first[256];
         const char *nl = strchr(x->stack, '\n');
         snprintf(first, sizeof first, "%.*s", nl ? (int)(nl - x->stack) : (int)strlen(x->stack), x->stack);
-        tui_putf(w, y, 2, 0, tui_attr(TUI_L_DIM), "stack: %s%s", first, nl ? " ... (the task's detail has all)" : "");
+        /* A frame a line, the last one ended too: more only if text follows.
+         * Without a task there is no detail to send the reader to. */
+        int more = nl && nl[1];
+        tui_putf(w, y, 2, 0, tui_attr(TUI_L_DIM), "stack: %s%s", first,
+                 !more ? "" : x->task ? " ... (the task's detail has all)" : " ... (coscope report has all)");
     }
 }
 

@@ -99,6 +99,13 @@ for size in "120 40" "80 24"; do
     esac
 done
 
+# ---- 10b. a crash outside any task: no task's detail to send the reader to ---
+record crash_thread "$progs/crash" thread
+start 80 24 "$tmp/crash_thread.db" LANG=C NO_COLOR=1
+keys 3
+see "10b: the crash's stack under the list" "stack: #0 fault"
+if screen | grep -q "task's detail"; then bad "10b: a crash with no task points at a task's detail" "$(screen)"; else ok; fi
+
 # ---- 7. columns by content: the sort arrow, a path keeps its file name -----
 # ---- 15. the whole-run figures say so --------------------------------------
 db=$tmp/showcase.db

@@ -3,13 +3,14 @@
  * abruptly right after recording a marker, to check that `coscope run`
  * keeps everything the program recorded up to its last instant.
  *
- * usage: crash kill|segv|abort|overflow [YIELDS]
+ * usage: crash kill|segv|abort|overflow|thread [YIELDS]
  * Three workers each log NLOGS lines and yield; then main records
  * co_mark("marker-before-crash") and dies in the chosen way, with no event
  * in between.  YIELDS (default 0) extra yields before the marker push more
  * events through the rings than they hold, so the recorder must drain while
  * the program runs.  Overflow happens on a task stack, where the runtime's
- * guard page turns it into SIGSEGV.
+ * guard page turns it into SIGSEGV.  thread: the fault is on a pool thread
+ * (co_to_thread), outside any task.
  */
 #include "coscope.h"
 #include <signal.h>
@@ -47,6 +48,12 @@ __attribute__((noinline)) static unsigned deep(unsigned n)
     return deep(n + 1) + frame[0];
 }
 
+static void *fault(void *arg)
+{
+    *nowhere = 1;
+    return arg;
+}
+
 static int main_task(void *arg)
 {
     co_task_t w[NWORKERS];
@@ -62,6 +69,8 @@ static int main_task(void *arg)
         abort();
     } else if (!strcmp(mode, "overflow")) {
         return (int)deep(0);
+    } else if (!strcmp(mode, "thread")) {
+        co_to_thread(fault, NULL, NULL);
     }
     return 1; /* unknown mode, or survived */
 }
@@ -69,7 +78,7 @@ static int main_task(void *arg)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: crash kill|segv|abort|overflow [YIELDS]\n");
+        fprintf(stderr, "usage: crash kill|segv|abort|overflow|thread [YIELDS]\n");
         return 2;
     }
     mode = argv[1];
