@@ -91,6 +91,11 @@ static __attribute__((noinline, cold)) void suspend_hooks_out(co__loop *l, co__t
             co__tr_emit_switch(t->wait_loc, t->id, t->wait_obj_id, t->wait_kind, to->id, to->wake_result);
             l->resume_told = to;
             l->resume_told_epoch = co__tr_epoch;
+            /* to's step opens here, so that its side of the switch has
+             * only resume_told to clear (suspend_hooks_in). */
+            co__step_out(l, t, t->wait_loc);
+            co__step_in(l, to, to->wait_loc);
+            return;
         } else {
             co__tr_emit(TR_AWAIT, t->wait_loc, t->id, t->wait_obj_id, (uint64_t)t->wait_kind);
         }
@@ -98,13 +103,12 @@ static __attribute__((noinline, cold)) void suspend_hooks_out(co__loop *l, co__t
     if (CO__STEP_HOOKS(l)) co__step_out(l, t, t->wait_loc); /* debug.c: step timing */
 }
 
+/* Resumed other than by a TR_SWITCH that told it (a TR_AWAIT before, a
+ * trace started while we waited, debug mode). */
 static __attribute__((noinline, cold)) void suspend_hooks_in(co__loop *l, co__task *t, int r)
 {
-    if (CO__STEP_HOOKS(l)) co__step_in(l, t, t->wait_loc); /* the loc we suspended at */
-    if (l->resume_told == t && l->resume_told_epoch == co__tr_epoch)
-        l->resume_told = NULL; /* in the TR_SWITCH that ran us */
-    else
-        CO_TRACE(TR_RESUME, NULL, t->id, 0, (uint64_t)(int64_t)r);
+    co__step_in(l, t, t->wait_loc); /* the loc we suspended at */
+    CO_TRACE(TR_RESUME, NULL, t->id, 0, (uint64_t)(int64_t)r);
 }
 
 /* The slow parts are out of line so that the common path keeps only t and
@@ -138,7 +142,12 @@ int co__suspend(co__task *t, co_wait_kind kind, void *obj, uint64_t obj_id, co_l
     if (CO__STEP_HOOKS(l)) suspend_hooks_out(l, t);
     co__switch_away(l, t);
     int r = t->wake_result;
-    if (CO__STEP_HOOKS(l)) suspend_hooks_in(l, t, r);
+    if (CO__STEP_HOOKS(l)) {
+        if (l->resume_told == t && l->resume_told_epoch == co__tr_epoch)
+            l->resume_told = NULL; /* the TR_SWITCH that ran us told it and opened our step */
+        else
+            suspend_hooks_in(l, t, r);
+    }
     if (CO_UNLIKELY(r == -ETIMEDOUT)) expire_scopes(t, uv_now(l->uv));
     if (CO_UNLIKELY(t->wait_kind == CO_WAIT_YIELD)) {
         /* What arrived while the yield waited for its turn (co_cancel leaves

@@ -233,7 +233,8 @@ typedef struct co__loop {
     int idle_on;              /* idle is started (cheaper than asking libuv) */
     co__task *dead;           /* ended task whose stack must be released after the switch */
     co__task *resume_told;    /* await.c: its TR_RESUME went into the suspending task's TR_SWITCH
-                               * (session resume_told_epoch); it emits none as it resumes */
+                               * (session resume_told_epoch), which also opened its step; it
+                               * emits none and opens no step as it resumes */
     uint32_t resume_told_epoch;
     void *sched_sp;           /* the loop thread's own stack while a task runs */
     int debug;
