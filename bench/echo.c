@@ -27,6 +27,7 @@
  * idle machine, and the fair figure when other processes share the CPUs),
  * the underlying *_seconds, and traced_rtps, trace_overhead with --trace. */
 #include "coscope.h"
+#include <errno.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <stdlib.h>
@@ -364,6 +365,21 @@ static stamp run_plain(const echo_cfg *cfg)
     return s;
 }
 
+/* co_trace_start/co_flight_start failed.  Its -ENOENT is also what a
+ * missing coscope binary (the helper that records) gives: say which. */
+static void say_trace_failed(const char *what, const char *path, int r)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = '\0';
+    if (r == -ENOENT && access(slash ? (*dir ? dir : "/") : ".", W_OK) == 0)
+        fprintf(stderr, "echo: %s(%s): the coscope binary that records it was not found"
+                        " (set COSCOPE_BIN=/path/to/coscope, or make install)\n", what, path);
+    else
+        fprintf(stderr, "echo: %s(%s): %s\n", what, path, co_strerror(r));
+}
+
 /* ------------------------------------------------------------------------ */
 
 int main(int argc, char **argv)
@@ -401,7 +417,11 @@ int main(int argc, char **argv)
     }
 
     if (only) { /* one side alone, for perf/strace; --trace records it */
-        if (trace && co_trace_start(trace) < 0) return 1;
+        int r = trace ? co_trace_start(trace) : 0;
+        if (r < 0) {
+            say_trace_failed("co_trace_start", trace, r);
+            return 1;
+        }
         stamp t = !strcmp(only, "plain") ? run_plain(&cfg) : run_coscope(&cfg);
         if (trace) co_trace_stop();
         printf("%s_rtps=%.0f\n%s_cpu_rtps=%.0f\n", only, (double)cfg.conns * cfg.rounds / t.wall,
@@ -464,7 +484,7 @@ int main(int argc, char **argv)
                 unlink(path);
                 int r = aa ? 0 : flight ? co_flight_start(30000, 64u << 20) : co_trace_start(path);
                 if (r < 0) {
-                    fprintf(stderr, "echo: co_trace_start(%s): %s\n", path, co_strerror(r));
+                    say_trace_failed(flight ? "co_flight_start" : "co_trace_start", path, r);
                     return 1;
                 }
                 t = run_coscope(&half);
