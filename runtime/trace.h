@@ -383,11 +383,16 @@ static inline __attribute__((always_inline)) void co__tr_put(tr_ring *r, uint64_
      * prefetch would fetch it shared and the store would still wait for
      * the recorder's copy to be invalidated.  (A line ahead was too close
      * for a producer that switches every few ns: traced ping-pong ran at
-     * about half its speed.)  Older CPUs run prefetchw as a no-op. */
+     * about half its speed.)  Older CPUs run prefetchw as a no-op.  The
+     * address is not wrapped (one instruction, not five): near the end of
+     * a lap it names what follows the ring, which a prefetch may, since it
+     * never faults, and which costs the first lines of the next lap a
+     * late fetch, once a lap. */
+    const tr_rec *ahead = e + CO__TR_AHEAD;
 #if defined(__x86_64__)
-    __asm__ volatile("prefetchw %0" : : "m"(r->recs[(h + CO__TR_AHEAD) & (TR_RING_RECS - 1)]));
+    __asm__ volatile("prefetchw %0" : : "m"(*ahead));
 #else
-    __builtin_prefetch(&r->recs[(h + CO__TR_AHEAD) & (TR_RING_RECS - 1)], 1, 3);
+    __builtin_prefetch(ahead, 1, 3);
 #endif
     uint64_t ts = co__tr_last + CO__TR_NS_TICKS;
     if (!(kind < 64 && (CO__TR_STEP_KINDS >> kind & 1) && co__tr_step)) {
