@@ -92,9 +92,8 @@ static __attribute__((noinline, cold)) void suspend_hooks_out(co__loop *l, co__t
             l->resume_told = to;
             l->resume_told_epoch = co__tr_epoch;
             /* to's step opens here, so that its side of the switch has
-             * only resume_told to clear (suspend_hooks_in). */
-            co__step_out(l, t, t->wait_loc);
-            co__step_in(l, to, to->wait_loc);
+             * only resume_told to clear (co__suspend). */
+            co__step_switch(l, t, t->wait_loc, to, to->wait_loc);
             return;
         } else {
             co__tr_emit(TR_AWAIT, t->wait_loc, t->id, t->wait_obj_id, (uint64_t)t->wait_kind);

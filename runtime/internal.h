@@ -658,6 +658,26 @@ static inline __attribute__((always_inline)) void co__step_out(co__loop *l, co__
     if ((s & 1) && atomic_load_explicit(&d->task, memory_order_relaxed) == t)
         atomic_store_explicit(&d->seq, s + 1, memory_order_release);
 }
+/* co__step_out(l, t, at) then co__step_in(l, to, from), for a switch from t
+ * to to (await.c): the same stores, the state looked at once. */
+static inline __attribute__((always_inline)) void co__step_switch(co__loop *l, co__task *t, co_loc *at,
+                                                                  co__task *to, co_loc *from)
+{
+    co__dbg *d = l->dbg;
+    if (CO_UNLIKELY(!d || l->debug)) {
+        co__step_out(l, t, at);
+        co__step_in(l, to, from);
+        return;
+    }
+    uint64_t s = atomic_load_explicit(&d->seq, memory_order_relaxed);
+    if ((s & 1) && atomic_load_explicit(&d->task, memory_order_relaxed) == t)
+        atomic_store_explicit(&d->seq, ++s, memory_order_release);
+    atomic_thread_fence(memory_order_release);
+    atomic_store_explicit(&d->task, to, memory_order_relaxed);
+    atomic_store_explicit(&d->from, from, memory_order_relaxed);
+    atomic_store_explicit(&d->t0, 0, memory_order_relaxed);
+    atomic_store_explicit(&d->seq, (s + 1) | 1, memory_order_release);
+}
 /* Around libuv's poll (loop.c's check/prepare callbacks): time spent in
  * callbacks that is not task steps is a slow libuv callback when long. */
 void co__debug_iter_begin(co__loop *l);
