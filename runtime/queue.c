@@ -64,14 +64,15 @@ static inline void *pop_item(co_queue_t *q)
 static inline bool full(const co_queue_t *q) { return q->maxsize && q->len >= q->maxsize; }
 
 /* Put without blocking; -EAGAIN if full.  loc: the put's line, for the
- * trace (the site that feeds a queue that keeps growing), or NULL. */
-static int put_now(co_loc *loc, co_queue_t *q, void *item)
+ * trace (the site that feeds a queue that keeps growing), or NULL; by:
+ * the task that puts (its id, 0 outside a task), for the same. */
+static inline __attribute__((always_inline)) int put_now(co_loc *loc, co_queue_t *q, void *item, uint64_t by)
 {
     co__task *g = co__waitq_first(&q->getters);
     if (g) {
         g->wake_value = item;
         q->unfinished++;
-        CO_TRACE(TR_Q_PUT, loc, (co__self() ? co__self()->id : 0), q->id, 0);
+        CO_TRACE(TR_Q_PUT, loc, by, q->id, 0);
         co__wake(g, 0);
         return 0;
     }
@@ -79,7 +80,7 @@ static int put_now(co_loc *loc, co_queue_t *q, void *item)
     if (q->len == q->cap && grow(q) < 0) return -ENOMEM;
     push_item(q, item);
     q->unfinished++;
-    CO_TRACE(TR_Q_PUT, loc, (co__self() ? co__self()->id : 0), q->id, q->len);
+    CO_TRACE(TR_Q_PUT, loc, by, q->id, q->len);
     return 0;
 }
 
@@ -135,7 +136,7 @@ static inline int get_quick(co_queue_t *q, void **item)
  * stack frame. */
 static __attribute__((noinline)) int co__queue_put_slow(co_loc *loc, co_queue_t *q, void *item, co__task *self)
 {
-    int r = put_now(loc, q, item);
+    int r = put_now(loc, q, item, self->id);
     if (r != -EAGAIN) return r;
     self->wake_value = item;
     co__waitq_push(&q->putters, self);
@@ -170,7 +171,8 @@ int co_queue_get_at(co_loc *loc, co_queue_t *q, void **item)
 int co_queue_put_nowait(co_queue_t *q, void *item)
 {
     if (q->magic != CO__MAGIC_QUEUE) return -EINVAL;
-    return put_now(NULL, q, item);
+    co__task *self = co__self();
+    return put_now(NULL, q, item, self ? self->id : 0);
 }
 
 int co_queue_get_nowait(co_queue_t *q, void **item)
