@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* crash.c -- a crash (SIGSEGV, SIGBUS, SIGFPE, SIGILL) written into the
+/* crash.c -- a crash (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) written into the
  * trace by the signal handler, before the process dies: the signal, the
  * faulting address, the running task and its last await, and the stack at
  * the fault as raw program counters (TR_STACK, then a TR_WARN with code
@@ -118,9 +118,13 @@ void co__crash_record(int sig, siginfo_t *si, void *uctx, co__task *t, int overf
      * as guesses (bit 32) when they point into code (in_code), for the
      * reader to keep those that have a line. */
     size_t guesses = 0;
+    /* abort() stops in the C library's raise, whose frames keep no frame
+     * pointer and hold a signal set: its caller's return address is
+     * further up than a leaf's. */
+    size_t words = sig == SIGABRT ? 16 * CRASH_GUESSES : CRASH_GUESSES, most = sig == SIGABRT ? 2 * CRASH_GUESSES : CRASH_GUESSES;
     if (t && t->stack && sp >= (uintptr_t)t->stack->lo && sp < (uintptr_t)t->stack->hi) {
         uintptr_t hi = (uintptr_t)t->stack->hi, a = sp & ~(uintptr_t)7;
-        for (size_t k = 0; k < CRASH_GUESSES && guesses < CRASH_GUESSES && a + 8 <= hi && (fp < sp || a < fp); a += 8, k++) {
+        for (size_t k = 0; k < words && guesses < most && a + 8 <= hi && (fp < sp || a < fp); a += 8, k++) {
             uintptr_t w = *(volatile uintptr_t *)a;
             if (in_code(w)) pcs[n + guesses++] = w;
         }

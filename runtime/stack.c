@@ -377,7 +377,7 @@ void co__stackpool_destroy(co__stackpool *p)
 /* ------------------------------------------------------------------------ */
 /* Overflow reports.  Only async-signal-safe calls below. */
 
-static struct sigaction prev_segv, prev_bus, prev_fpe, prev_ill;
+static struct sigaction prev_segv, prev_bus, prev_fpe, prev_ill, prev_abrt;
 
 static void put_str(char *buf, size_t *n, size_t cap, const char *s)
 {
@@ -426,7 +426,8 @@ static void on_fault(int sig, siginfo_t *si, void *uctx)
     }
     /* Any other crash: into the trace too, then as it would have gone. */
     co__crash_record(sig, si, uctx, t, 0);
-    struct sigaction *prev = sig == SIGBUS ? &prev_bus : sig == SIGFPE ? &prev_fpe : sig == SIGILL ? &prev_ill : &prev_segv;
+    struct sigaction *prev = sig == SIGBUS ? &prev_bus : sig == SIGFPE ? &prev_fpe : sig == SIGILL ? &prev_ill
+                           : sig == SIGABRT ? &prev_abrt : &prev_segv;
     if (prev->sa_flags & SA_SIGINFO) {
         if (prev->sa_sigaction) {
             prev->sa_sigaction(sig, si, uctx);
@@ -437,6 +438,10 @@ static void on_fault(int sig, siginfo_t *si, void *uctx)
         return;
     }
     signal(sig, SIG_DFL);
+    /* A fault comes back when the instruction runs again; a SIGABRT does
+     * not (abort() raises it again itself, kill -ABRT would not): pending
+     * now, it kills the process as the handler returns. */
+    if (sig == SIGABRT) raise(sig);
 }
 
 static pthread_once_t handler_once = PTHREAD_ONCE_INIT;
@@ -452,6 +457,8 @@ static void install_once(void)
     sigaction(SIGBUS, &sa, &prev_bus);
     sigaction(SIGFPE, &sa, &prev_fpe);
     sigaction(SIGILL, &sa, &prev_ill);
+    /* abort(): a failed assert, glibc's heap checks, a library giving up. */
+    sigaction(SIGABRT, &sa, &prev_abrt);
 }
 
 void co__overflow_handler_install(void)

@@ -361,6 +361,7 @@ static const char *signame(int sig)
 {
     switch (sig) {
     case 4: return "SIGILL";
+    case 6: return "SIGABRT";
     case 7: return "SIGBUS";
     case 8: return "SIGFPE";
     case 11: return "SIGSEGV";
@@ -376,16 +377,18 @@ void tr_dg_crash(tr_builder *b, uint32_t ring, const tr_rec *e, int64_t ts, uint
     char top[240] = "", who[160], at[160], msg[1200];
     char *text = n ? tr_sym_stack(b, b->stk[ring], n, top, sizeof top) : NULL;
     if (e->task) tr_task_label(b, e->task, who, sizeof who);
+    /* A fault's address; abort()'s signal has none (si_addr is its sender). */
+    char addr[64] = ", abort()";
+    if (sig != 6) snprintf(addr, sizeof addr, " at address 0x%llx", (unsigned long long)e->res);
     size_t k;
     if (overflow)
         k = (size_t)snprintf(msg, sizeof msg, "stack overflow in task %s: it ran past the guard page of its stack "
                              "(%s, address 0x%llx)", who, signame(sig), (unsigned long long)e->res);
     else if (e->task)
-        k = (size_t)snprintf(msg, sizeof msg, "task %s crashed: signal %d (%s) at address 0x%llx", who, sig,
-                             signame(sig), (unsigned long long)e->res);
+        k = (size_t)snprintf(msg, sizeof msg, "task %s crashed: signal %d (%s)%s", who, sig, signame(sig), addr);
     else
-        k = (size_t)snprintf(msg, sizeof msg, "the program crashed outside any task: signal %d (%s) at address 0x%llx",
-                             sig, signame(sig), (unsigned long long)e->res);
+        k = (size_t)snprintf(msg, sizeof msg, "the program crashed outside any task: signal %d (%s)%s", sig,
+                             signame(sig), addr);
     if (top[0] && k < sizeof msg) k += (size_t)snprintf(msg + k, sizeof msg - k, ", in %s", top);
     if (e->task && loc && k < sizeof msg) {
         tr_loc_label(b, loc, at, sizeof at);

@@ -16,6 +16,8 @@
 #     it runs, the trace running to the dump, the step's warning "still running";
 #   - crash: the window up to the fault: the marks before it, the crash
 #     warning and its stack symbolized to FL_FAULT, ended 'signal' 11;
+#   - abort() in a task (a failed assert): dumped as a crash, ended
+#     'signal' 6, its stack symbolized into the caller (FL_ABORT);
 #   - flood: a 4 MB budget under a flood of marks and yields stays within
 #     4 MB (the recorder's peak and the dump's meta; the dump's own chunks
 #     within 4 MB less a ring) and is used (a peak over half of it), periods
@@ -133,6 +135,21 @@ if [ -n "$db" ]; then
     has "crash: stack" "$tmp/cr.report" "#0 faulty (tests/tracer/progs/flight_prog.c:$(line FL_FAULT))"
 else
     no "crash: no dump"; cat "$tmp/cr.err"
+fi
+# abort() (a failed assert) is a crash too: dumped, with the stack into the caller.
+mkdir "$tmp/ab"
+COSCOPE_FLIGHT=1s COSCOPE_FLIGHT_DIR="$tmp/ab" "$prog" abort 500 > "$tmp/ab.out" 2> "$tmp/ab.err"
+eq "abort: killed by SIGABRT" $? 134
+i=0; while [ -z "$(one_db "$tmp/ab")" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+db=$(one_db "$tmp/ab")
+if [ -n "$db" ]; then
+    eq "abort: trigger" "$(q "$db" "SELECT value FROM meta WHERE key = 'flight_trigger'")" crash
+    eq "abort: ended" "$(q "$db" "SELECT value || ' ' || (SELECT value FROM meta WHERE key = 'signal') FROM meta WHERE key = 'ended'")" "signal 6"
+    eq "abort: warning" "$(q "$db" "SELECT COUNT(*) FROM warnings WHERE kind = 'crash' AND message LIKE '%SIGABRT%'")" 1
+    "$coscope" report "$db" > "$tmp/ab.report" 2>&1
+    has "abort: stack into the caller" "$tmp/ab.report" "aborter.* (tests/tracer/progs/flight_prog.c:$(line FL_ABORT))"
+else
+    no "abort: no dump"; cat "$tmp/ab.err"
 fi
 
 # ---- flood under 4 MB ------------------------------------------------------------------

@@ -21,6 +21,8 @@
  *   asleep    `keeper` cancelled, main gets from `jobs` too: every task is
  *             asleep, and the runtime says so and ends the run.
  *   crash     marks "before fault", then `faulty` writes to address 16.
+ *   abort     the same, but `aborter` calls abort() (FL_ABORT): a failed
+ *             assert.
  *   flood     no ticker: `flooder` marks and yields as fast as it can for
  *             MS ms, then co_flight_dump(PATH); prints the stats.
  *   api       after MS ms of ticks: co_flight_dump(PATH), then two
@@ -155,6 +157,13 @@ static int stuck(void *arg)
     return 0;
 }
 
+static int aborter(void *arg)
+{
+    co_mark("before fault");
+    co_yield();
+    abort(); /* FL_ABORT */
+}
+
 static int faulty(void *arg)
 {
     co_mark("before fault");
@@ -235,6 +244,9 @@ static int main_task(void *arg)
     } else if (!strcmp(mode, "crash")) {
         co_mark("before fault");
         co_await(co_spawn(faulty, NULL));
+    } else if (!strcmp(mode, "abort")) {
+        co_mark("before fault");
+        co_await(co_spawn(aborter, NULL));
     } else if (!strcmp(mode, "crowd")) {
         int r = co_flight_dump(path);
         printf("crowd=%d\n", r);
@@ -260,7 +272,7 @@ static int main_task(void *arg)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: flight_prog deadlock|slow|stuck|asleep|crash|flood|api|serve|crowd MS [PATH]\n");
+        fprintf(stderr, "usage: flight_prog deadlock|slow|stuck|asleep|crash|abort|flood|api|serve|crowd MS [PATH]\n");
         return 2;
     }
     mode = argv[1];
