@@ -53,12 +53,6 @@ static void on_stop(int sig) { g_stop = sig; }
  * loop has read it, so the frame it is in ends at once. */
 static int g_cut;
 
-/* Asked by the guard while a model statement runs (tracer/guard.c): a
- * hostile trace can make any of them long, and the keys that end things
- * must not wait for it.  A signal stops it (the main loop then ends the
- * UI), except Ctrl-C during the SQL prompt's own query, which cancels just
- * that query, as Esc does.  q stops it and is handed back to curses, so
- * the main loop quits as ever; other keys are handed back untouched. */
 /* The SQL prompt's query past QUERY_SHOWN_NS says so on the message line,
  * with its time so far, until it ends (the main loop's next frame draws
  * over it).  Drawn from here, not the main loop, since the main loop is
@@ -83,6 +77,12 @@ static void query_running(void)
     doupdate();
 }
 
+/* Asked by the guard while a model statement runs (tracer/guard.c): a
+ * hostile trace can make any of them long, and the keys that end things
+ * must not wait for it.  A signal stops it (the main loop then ends the
+ * UI), except Ctrl-C during the SQL prompt's own query, which cancels just
+ * that query, as Esc does.  q stops it and is handed back to curses, so
+ * the main loop quits as ever; other keys are handed back untouched. */
 static int query_cancel(void *ctx, int sql)
 {
     (void)ctx;
