@@ -155,19 +155,13 @@ void co__step_begin(co__loop *l, co__task *t, co_loc *from)
 {
     co__dbg *d = l->dbg;
     if (CO_UNLIKELY(!d) && !(d = dbg_attach(l))) return;
-    uint64_t s = atomic_load_explicit(&d->seq, memory_order_relaxed);
-    /* The seqlock writer: the previous step's end is ordered before these. */
-    atomic_thread_fence(memory_order_release);
-    atomic_store_explicit(&d->task, t, memory_order_relaxed);
-    atomic_store_explicit(&d->from, from, memory_order_relaxed);
     /* Only debug mode times each step (its slow-step reports need the
      * duration): two clock reads per switch cost a traced server a few
      * percent.  While only a trace records, t0 = 0 and the watchdog times
      * the step itself from when it first saw it; the trace has the step's
      * exact bounds anyway. */
     uint64_t now = l->debug ? co__mono_ns() : 0;
-    atomic_store_explicit(&d->t0, now, memory_order_relaxed);
-    atomic_store_explicit(&d->seq, (s + 1) | 1, memory_order_release);
+    co__step_open(d, atomic_load_explicit(&d->seq, memory_order_relaxed), t, from, now);
     /* Debug mode: a lock held through a long await of something else makes
      * every other task that wants it wait as long (the trace reports the
      * same as lock_held_across_await). */

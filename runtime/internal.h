@@ -629,34 +629,41 @@ typedef struct co__dbg {
     _Atomic uint64_t polls;      /* +1 as the loop enters poll and as it leaves: odd while it polls, even
                                   * while it runs callbacks (the watchdog's view of a callback that blocks) */
 } co__dbg;
+/* The watchdog's seqlock (co__dbg.seq), written by the loop thread: seq
+ * odd while d->task's step runs.  Closing t's step: only if it is the one
+ * open (tracing may have begun in the middle of it); returns seq as it now
+ * is.  Opening to's step on top of seq s: task, from and t0 (0: untimed,
+ * the watchdog times it) ordered after the previous step's end. */
+static inline __attribute__((always_inline)) uint64_t co__step_close(co__dbg *d, co__task *t)
+{
+    uint64_t s = atomic_load_explicit(&d->seq, memory_order_relaxed);
+    if ((s & 1) && atomic_load_explicit(&d->task, memory_order_relaxed) == t)
+        atomic_store_explicit(&d->seq, ++s, memory_order_release);
+    return s;
+}
+static inline __attribute__((always_inline)) void co__step_open(co__dbg *d, uint64_t s, co__task *to, co_loc *from,
+                                                                uint64_t t0)
+{
+    atomic_thread_fence(memory_order_release);
+    atomic_store_explicit(&d->task, to, memory_order_relaxed);
+    atomic_store_explicit(&d->from, from, memory_order_relaxed);
+    atomic_store_explicit(&d->t0, t0, memory_order_relaxed);
+    atomic_store_explicit(&d->seq, (s + 1) | 1, memory_order_release);
+}
 /* The step hooks of a switch (await.c) while only a trace records: the
  * seqlock's stores and nothing else, inline.  Debug mode (it times the
  * step) and a loop with no step state yet go to co__step_begin/end. */
 static inline __attribute__((always_inline)) void co__step_in(co__loop *l, co__task *t, co_loc *from)
 {
     co__dbg *d = l->dbg;
-    if (CO_UNLIKELY(!d || l->debug)) {
-        co__step_begin(l, t, from);
-        return;
-    }
-    uint64_t s = atomic_load_explicit(&d->seq, memory_order_relaxed);
-    atomic_thread_fence(memory_order_release); /* the previous step's end first */
-    atomic_store_explicit(&d->task, t, memory_order_relaxed);
-    atomic_store_explicit(&d->from, from, memory_order_relaxed);
-    atomic_store_explicit(&d->t0, 0, memory_order_relaxed); /* untimed: the watchdog times it */
-    atomic_store_explicit(&d->seq, (s + 1) | 1, memory_order_release);
+    if (CO_UNLIKELY(!d || l->debug)) co__step_begin(l, t, from);
+    else co__step_open(d, atomic_load_explicit(&d->seq, memory_order_relaxed), t, from, 0);
 }
 static inline __attribute__((always_inline)) void co__step_out(co__loop *l, co__task *t, co_loc *at)
 {
     co__dbg *d = l->dbg;
-    if (CO_UNLIKELY(!d || l->debug)) {
-        co__step_end(l, t, at);
-        return;
-    }
-    uint64_t s = atomic_load_explicit(&d->seq, memory_order_relaxed);
-    /* No step open for t: tracing began in the middle of it. */
-    if ((s & 1) && atomic_load_explicit(&d->task, memory_order_relaxed) == t)
-        atomic_store_explicit(&d->seq, s + 1, memory_order_release);
+    if (CO_UNLIKELY(!d || l->debug)) co__step_end(l, t, at);
+    else co__step_close(d, t);
 }
 /* co__step_out(l, t, at) then co__step_in(l, to, from), for a switch from t
  * to to (await.c): the same stores, the state looked at once. */
@@ -669,14 +676,7 @@ static inline __attribute__((always_inline)) void co__step_switch(co__loop *l, c
         co__step_in(l, to, from);
         return;
     }
-    uint64_t s = atomic_load_explicit(&d->seq, memory_order_relaxed);
-    if ((s & 1) && atomic_load_explicit(&d->task, memory_order_relaxed) == t)
-        atomic_store_explicit(&d->seq, ++s, memory_order_release);
-    atomic_thread_fence(memory_order_release);
-    atomic_store_explicit(&d->task, to, memory_order_relaxed);
-    atomic_store_explicit(&d->from, from, memory_order_relaxed);
-    atomic_store_explicit(&d->t0, 0, memory_order_relaxed);
-    atomic_store_explicit(&d->seq, (s + 1) | 1, memory_order_release);
+    co__step_open(d, co__step_close(d, t), to, from, 0);
 }
 /* Around libuv's poll (loop.c's check/prepare callbacks): time spent in
  * callbacks that is not task steps is a slow libuv callback when long. */
