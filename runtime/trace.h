@@ -448,6 +448,8 @@ static inline __attribute__((always_inline)) void co__tr_emit_switch(co_loc *loc
                 wait_kind | (uint64_t)(uint32_t)result << 32);
     co__tr_last += CO__TR_NS_TICKS;
 }
+/* The events a ring record stands for: a TR_SWITCH two, any other one. */
+static inline unsigned tr_rec_events(const tr_rec *e) { return 1u + ((e->kind_loc & 0xff) == TR_SWITCH); }
 static inline void tr_switch_split(const tr_rec *e, tr_rec *await, tr_rec *resume)
 {
     *await = (tr_rec){ e->ts, TR_AWAIT | (e->kind_loc & ~0xffu), e->task, e->res & 0xffffffffu, e->arg & 0xffffffffu };

@@ -97,7 +97,7 @@ int tr_chunk_add(tr_chunkbuf *c, const tr_rec *e)
 size_t tr_chunk_growth(const tr_chunkbuf *c, const tr_rec *e)
 {
     size_t len = c->len, cap = c->cap;
-    for (int i = (e->kind_loc & 0xff) == TR_SWITCH ? 2 : 1; i > 0; i--, len += EVENT_MAX)
+    for (unsigned i = tr_rec_events(e); i > 0; i--, len += EVENT_MAX)
         if (len + EVENT_MAX > cap) cap = cap ? cap * 2 : FIRST_CAP;
     return cap - c->cap;
 }

@@ -312,7 +312,7 @@ void tr_fwindow_trim(tr_fwindow *w, uint64_t now_ts)
 static int take(tr_fwindow *w, tr_fring *fr, const tr_rec *e)
 {
     unsigned kind = e->kind_loc & 0xff;
-    unsigned nev = kind == TR_SWITCH ? 2 : 1; /* a task-to-task switch holds two events (trace.h) */
+    unsigned nev = tr_rec_events(e);
     if (kind == TR_THREAD || kind == TR_MODULE) return keep_rec(w, &fr->sticky, &fr->nsticky, &fr->capsticky, 8, e);
     if (kind == TR_SNAP_BEGIN) {
         add_piece(w, fr, &fr->body);

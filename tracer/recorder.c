@@ -212,7 +212,7 @@ int64_t tr_recorder_poll(tr_recorder *r)
         for (uint64_t k = tail; k < head; k++) {
             const tr_rec *e = &ring->recs[k & (TR_RING_RECS - 1)];
             if (tr_chunk_add(c, e) < 0) return -ENOMEM;
-            r->events += (e->kind_loc & 0xff) == TR_SWITCH; /* two events (trace.h) */
+            r->events += tr_rec_events(e) - 1; /* drained counts one a record */
             if (c->n >= CHUNK_EVENTS) flush_chunk(r, c);
             /* Free slots as we go: a producer waiting on a full ring
              * resumes after 4096 events, not after the whole ring. */
@@ -378,7 +378,7 @@ static int incomplete(tr_recorder *r, int err)
     uint64_t published = r->events + atomic_load(&s->dropped);
     for (uint32_t i = 0; i < s->nrings; i++)
         for (uint64_t k = atomic_load(&rings[i].tail), h = atomic_load(&rings[i].head); k < h; k++)
-            published += 1 + ((rings[i].recs[k & (TR_RING_RECS - 1)].kind_loc & 0xff) == TR_SWITCH);
+            published += tr_rec_events(&rings[i].recs[k & (TR_RING_RECS - 1)]);
     int64_t kept = 0;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(r->db, "SELECT COALESCE(SUM(n), 0) FROM chunks", -1, &st, NULL) == SQLITE_OK) {
