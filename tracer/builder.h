@@ -187,6 +187,10 @@ tr_span_row *tr_span_as(tr_builder *b, uint64_t live_id, int kind, uint64_t task
                         int64_t end, uint32_t loc, uint32_t end_loc, int open, uint32_t ring);
 /* The task's step row: its step and, if t->in_await, the await that ended it. */
 void tr_step_row(tr_builder *b, uint64_t task, tstate *t, int64_t resumed, int64_t result, int open);
+/* The slow_step warning of the task's step that ran from t->step_start to
+ * end (ended at end_loc, 0 if still running at the trace's end), if longer
+ * than the threshold. */
+void tr_slow_step(tr_builder *b, uint64_t task, tstate *t, int64_t end, uint32_t end_loc, int running);
 /* snaprows.c: a snapshot's TR_SNAP_TASK and TR_SNAP_VALUE. */
 void tr_snap_task(tr_builder *b, uint32_t ring, const tr_rec *e, int64_t ts, uint32_t loc);
 void tr_snap_value(tr_builder *b, const tr_rec *e);

@@ -36,14 +36,7 @@ void tr_replay_close(tr_builder *b)
             /* Still running past the threshold when the trace ended: the
              * hung loop a flight dump is written for (its trigger, a step
              * still running, is timed by the helper, not the runtime). */
-            int64_t dur = end - t->step_start;
-            if (b->slow_ns > 0 && dur > b->slow_ns) {
-                char msg[200];
-                snprintf(msg, sizeof msg, "task ran %.1f ms without awaiting, still running at the end (threshold %lld ms)",
-                         dur / 1e6, (long long)(b->slow_ns / 1000000));
-                b->warn_stack = tr_dg_step_stack(b, t, t->step_start, end);
-                tr_warning(b, tr_warning_name(TR_WARN_SLOW_STEP), id, 0, 0, t->step_start, dur, t->step_loc, 0, msg);
-            }
+            tr_slow_step(b, id, t, end, 0, 1);
         }
         tr_dg_close(b, id, t, end);
         if (t->in_await) {

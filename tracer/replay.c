@@ -148,17 +148,21 @@ static void close_step(tr_builder *b, uint64_t task, tstate *t, int64_t ts, uint
     t->step_end = ts;
     t->step_end_loc = end_loc;
     if (!t->in_step) return;
-    int64_t dur = ts - t->step_start;
-    t->busy += dur;
+    t->busy += ts - t->step_start;
     t->steps++;
     t->in_step = 0;
-    if (b->slow_ns > 0 && dur > b->slow_ns) {
-        char msg[200];
-        snprintf(msg, sizeof msg, "task ran %.1f ms without awaiting (threshold %lld ms)", dur / 1e6,
-                 (long long)(b->slow_ns / 1000000));
-        b->warn_stack = tr_dg_step_stack(b, t, t->step_start, ts);
-        tr_warning(b, tr_warning_name(TR_WARN_SLOW_STEP), task, 0, 0, t->step_start, dur, t->step_loc, end_loc, msg);
-    }
+    tr_slow_step(b, task, t, ts, end_loc, 0);
+}
+
+void tr_slow_step(tr_builder *b, uint64_t task, tstate *t, int64_t end, uint32_t end_loc, int running)
+{
+    int64_t dur = end - t->step_start;
+    if (b->slow_ns <= 0 || dur <= b->slow_ns) return;
+    char msg[200];
+    snprintf(msg, sizeof msg, "task ran %.1f ms without awaiting%s (threshold %lld ms)", dur / 1e6,
+             running ? ", still running at the end" : "", (long long)(b->slow_ns / 1000000));
+    b->warn_stack = tr_dg_step_stack(b, t, t->step_start, end);
+    tr_warning(b, tr_warning_name(TR_WARN_SLOW_STEP), task, 0, 0, t->step_start, dur, t->step_loc, end_loc, msg);
 }
 
 void tr_replay_event(void *ctx, uint32_t ring, const tr_rec *e)
