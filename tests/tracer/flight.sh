@@ -69,6 +69,11 @@ wait_for() { # file seconds
     [ -e "$1" ]
 }
 one_db() { ls "$1"/coscope-flight-*.db 2>/dev/null | head -1; }
+# The first dump in directory $1, waited for up to 30 s; "" if none came.
+dump_in() {
+    i=0; while [ -z "$(one_db "$1")" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+    one_db "$1"
+}
 mode() { stat -c %a "$1"; }
 awaits="SELECT t.name, s.wait, COALESCE(r.name, ''), l.line, s.open FROM spans s JOIN tasks t ON t.id = s.task
         JOIN locations l ON l.id = s.end_loc LEFT JOIN resources r ON r.id = s.resource
@@ -87,8 +92,7 @@ dl_start=$(date +%s)
 for m in slow:slow_step asleep:all_asleep; do
     mkdir "$tmp/${m%%:*}"
     COSCOPE_FLIGHT=1s COSCOPE_FLIGHT_SLOW_MS=150 COSCOPE_FLIGHT_DIR="$tmp/${m%%:*}" "$prog" ${m%%:*} 300 > /dev/null 2>&1
-    i=0; while [ -z "$(one_db "$tmp/${m%%:*}")" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
-    db=$(one_db "$tmp/${m%%:*}")
+    db=$(dump_in "$tmp/${m%%:*}")
     if [ -n "$db" ]; then
         eq "${m%%:*}: trigger" "$(q "$db" "SELECT value FROM meta WHERE key = 'flight_trigger'")" "${m#*:}"
         eq "${m%%:*}: its warning" "$(q "$db" "SELECT COUNT(*) > 0 FROM warnings WHERE kind = '${m#*:}'")" 1
@@ -101,8 +105,7 @@ done
 mkdir "$tmp/stuck"
 COSCOPE_FLIGHT=1s COSCOPE_FLIGHT_SLOW_MS=300 COSCOPE_FLIGHT_DIR="$tmp/stuck" "$prog" stuck 100 > /dev/null 2>&1 &
 p=$!; pids="$pids $p"
-i=0; while [ -z "$(one_db "$tmp/stuck")" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
-db=$(one_db "$tmp/stuck")
+db=$(dump_in "$tmp/stuck")
 if [ -n "$db" ]; then
     eq "stuck: trigger" "$(q "$db" "SELECT value FROM meta WHERE key = 'flight_trigger'")" slow_step
     eq "stuck: its warning, still running" "$(q "$db" "SELECT COUNT(*) FROM warnings w JOIN tasks t ON t.id = w.task
@@ -122,8 +125,7 @@ eq "triggers off: no dump" "$(ls "$tmp/off" | wc -l)" 0
 mkdir "$tmp/cr"
 COSCOPE_FLIGHT=1s COSCOPE_FLIGHT_DIR="$tmp/cr" "$prog" crash 1500 > "$tmp/cr.out" 2> "$tmp/cr.err"
 eq "crash: killed by SIGSEGV" $? 139
-i=0; while [ -z "$(one_db "$tmp/cr")" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
-db=$(one_db "$tmp/cr")
+db=$(dump_in "$tmp/cr")
 if [ -n "$db" ]; then
     eq "crash: trigger" "$(q "$db" "SELECT value FROM meta WHERE key = 'flight_trigger'")" crash
     eq "crash: ended" "$(q "$db" "SELECT value || ' ' || (SELECT value FROM meta WHERE key = 'signal') FROM meta WHERE key = 'ended'")" "signal 11"
@@ -140,8 +142,7 @@ fi
 mkdir "$tmp/ab"
 COSCOPE_FLIGHT=1s COSCOPE_FLIGHT_DIR="$tmp/ab" "$prog" abort 500 > "$tmp/ab.out" 2> "$tmp/ab.err"
 eq "abort: killed by SIGABRT" $? 134
-i=0; while [ -z "$(one_db "$tmp/ab")" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
-db=$(one_db "$tmp/ab")
+db=$(dump_in "$tmp/ab")
 if [ -n "$db" ]; then
     eq "abort: trigger" "$(q "$db" "SELECT value FROM meta WHERE key = 'flight_trigger'")" crash
     eq "abort: ended" "$(q "$db" "SELECT value || ' ' || (SELECT value FROM meta WHERE key = 'signal') FROM meta WHERE key = 'ended'")" "signal 6"
@@ -236,7 +237,7 @@ sleep 0.5
 kill -s RTMIN+9 $p
 sleep 0.2
 kill -s RTMIN+9 $p
-i=0; while [ -z "$(one_db "$tmp/sig")" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+dump_in "$tmp/sig" > /dev/null
 sleep 0.5
 eq "signal: one dump (rate limit)" "$(ls "$tmp/sig" | grep -c '\.db$')" 1
 db=$(one_db "$tmp/sig")
