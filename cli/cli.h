@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 int cli_run(int argc, char **argv);
 int cli_info(int argc, char **argv);
@@ -47,6 +48,9 @@ typedef struct cli_rec {
     _Atomic uint64_t events;
 } cli_rec;
 int64_t cli_mono_now(void);      /* CLOCK_MONOTONIC in ns */
+/* procfile.c: /proc/PID/NAME read whole into buf (cap bytes, NUL-terminated,
+ * cut to fit); its length, or -1 if it cannot be read. */
+ssize_t cli_proc_read(long pid, const char *name, char *buf, size_t cap);
 /* What runs and since when, into meta: program (NULL: not written), its
  * arguments as a JSON array (args NULL: not written), the start time. */
 void cli_rec_meta_start(sqlite3 *db, const char *program, char *const *args, int nargs);

@@ -94,13 +94,8 @@ typedef struct att {
 static int pid_alive(int pid)
 {
     if (kill(pid, 0) != 0 && errno != EPERM) return 0;
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    FILE *f = fopen(path, "re");
-    if (!f) return 1;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
+    char buf[512];
+    if (cli_proc_read(pid, "stat", buf, sizeof buf) < 0) return 1;
     const char *p = strrchr(buf, ')'); /* the name in parentheses may hold anything */
     return !(p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'));
 }
@@ -197,17 +192,11 @@ static void meta_program(sqlite3 *db, int pid)
     ssize_t n = readlink(path, exe, sizeof exe - 1);
     if (n > 0) exe[n] = 0;
     char buf[4096], *args[512];
-    int nargs = 0, have_args = 0;
-    snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
-    FILE *f = fopen(path, "re");
-    if (f) {
-        have_args = 1;
-        size_t len = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        buf[len] = 0;
-        for (size_t i = 0; i < len && nargs < (int)(sizeof args / sizeof *args); i += strlen(buf + i) + 1)
-            args[nargs++] = buf + i;
-    }
+    int nargs = 0;
+    ssize_t len = cli_proc_read(pid, "cmdline", buf, sizeof buf);
+    int have_args = len >= 0;
+    for (ssize_t i = 0; i < len && nargs < (int)(sizeof args / sizeof *args); i += (ssize_t)strlen(buf + i) + 1)
+        args[nargs++] = buf + i;
     cli_rec_meta_start(db, n > 0 ? exe : NULL, have_args ? args : NULL, nargs);
 }
 

@@ -56,15 +56,10 @@ int cli_flight(int argc, char **argv)
  * what is set.  0 if not, or its environment cannot be read. */
 static int flight_asked(long long pid, char *buf, size_t cap)
 {
-    char path[64], env[65536];
-    snprintf(path, sizeof path, "/proc/%lld/environ", pid);
-    FILE *f = fopen(path, "re");
-    if (!f) return 0;
-    size_t n = fread(env, 1, sizeof env - 1, f);
-    fclose(f);
-    env[n] = 0;
+    char env[65536];
+    ssize_t n = cli_proc_read((long)pid, "environ", env, sizeof env);
     static const char key[] = "COSCOPE_FLIGHT=";
-    for (size_t i = 0; i < n; i += strlen(env + i) + 1) {
+    for (ssize_t i = 0; i < n; i += (ssize_t)strlen(env + i) + 1) {
         if (strncmp(env + i, key, sizeof key - 1) != 0) continue;
         snprintf(buf, cap, "%s", env + i);
         for (char *c = buf; *c; c++)
