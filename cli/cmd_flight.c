@@ -12,6 +12,7 @@
  */
 #include "cli.h"
 #include "../tracer/flight.h"
+#include "../tracer/fmt.h"
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -50,7 +51,7 @@ int cli_flight(int argc, char **argv)
 }
 
 /* Was pid started with COSCOPE_FLIGHT set?  Then "COSCOPE_FLIGHT=value"
- * (control characters as '?', cut to cap) into buf and 1: a program
+ * (made safe for the terminal, tr_sanitize, and cut to cap) into buf and 1: a program
  * asked for a recorder that never started, which the runtime says only
  * when asked (CO_LOG=stderr), so a dump should not tell its user to set
  * what is set.  0 if not, or its environment cannot be read. */
@@ -61,9 +62,7 @@ static int flight_asked(long long pid, char *buf, size_t cap)
     static const char key[] = "COSCOPE_FLIGHT=";
     for (ssize_t i = 0; i < n; i += (ssize_t)strlen(env + i) + 1) {
         if (strncmp(env + i, key, sizeof key - 1) != 0) continue;
-        snprintf(buf, cap, "%s", env + i);
-        for (char *c = buf; *c; c++)
-            if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
+        tr_sanitize(buf, cap, env + i);
         return 1;
     }
     return 0;
@@ -132,7 +131,9 @@ int cli_dump(int argc, char **argv)
         return 1;
     }
     if (r < 0) {
-        if (*written) fprintf(stderr, "coscope dump: process %lld could not write %s: %s\n", pid, written, strerror(-r));
+        char shown[3 * sizeof written]; /* the helper's path: the program's working directory, any bytes */
+        tr_sanitize(shown, sizeof shown, written);
+        if (*written) fprintf(stderr, "coscope dump: process %lld could not write %s: %s\n", pid, shown, strerror(-r));
         else fprintf(stderr, "coscope dump: the dump of process %lld failed: %s\n", pid, strerror(-r));
         return 1;
     }

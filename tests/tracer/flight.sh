@@ -262,12 +262,13 @@ else no "dump refused: $(cat "$tmp/r.err")"; fi
 kill -9 $s
 # A program whose COSCOPE_FLIGHT was refused (or whose helper was not
 # found) runs no recorder: `coscope dump` says that, not "start it with
-# COSCOPE_FLIGHT=30s", which it was.
-COSCOPE_FLIGHT=30x "$prog" serve 0 > "$tmp/bad.out" 2> "$tmp/bad.err" &
+# COSCOPE_FLIGHT=30s", which it was; the value quoted made safe (a bidi
+# override shown as its code).
+COSCOPE_FLIGHT="30x$(printf '\342\200\256')" "$prog" serve 0 > "$tmp/bad.out" 2> "$tmp/bad.err" &
 b=$!; pids="$pids $b"
 i=0; while ! grep -q ready "$tmp/bad.out" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
 "$coscope" dump $b > "$tmp/rb.out" 2> "$tmp/rb.err"
-if [ $? -eq 1 ] && [ "$(wc -l < "$tmp/rb.err")" -eq 1 ] && grep -q "COSCOPE_FLIGHT=30x" "$tmp/rb.err"; then ok
+if [ $? -eq 1 ] && [ "$(wc -l < "$tmp/rb.err")" -eq 1 ] && grep -q "COSCOPE_FLIGHT=30x<U+202E>" "$tmp/rb.err"; then ok
 else no "dump of a refused COSCOPE_FLIGHT: $(cat "$tmp/rb.err")"; fi
 kill -9 $b
 
